@@ -1,0 +1,115 @@
+//! The `railyard` command line.
+//!
+//! Exit codes, for every command:
+//! - `0`: done; for `check`, the payload may go on (allow, flag or redact);
+//! - `1`: `check` blocked the payload (with `--jsonl`: at least one line);
+//! - `2`: an error — bad arguments, a policy mistake, a plugin that does not
+//!   load, unreadable input (with `--jsonl`: at least one line could not be
+//!   evaluated; the others still were).
+
+mod check;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{EngineSettings, RailyardEngine};
+use crate::pipeline::Pipeline;
+use crate::plugin::PluginLoader;
+use crate::policy::Policy;
+
+/// Exit code: the payload may go on.
+pub const EXIT_ALLOWED: u8 = 0;
+/// Exit code: the payload was blocked.
+pub const EXIT_BLOCKED: u8 = 1;
+/// Exit code: something went wrong before a decision could be made.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "railyard", version, about = "Guardrail runtime for LLM traffic: sandboxed WebAssembly plugins on every inference payload")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a policy over a payload and print the decision.
+    ///
+    /// Exit code: 0 allowed (allow, flag or redact), 1 blocked, 2 error.
+    Check(check::CheckArgs),
+    /// Load a policy's plugins and list them with kind, version and digest.
+    Plugins {
+        /// Policy file (TOML). Default: the embedded default policy.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Print one JSON object per plugin.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Plugins { policy, json } => list_plugins(policy, json),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("railyard: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("RAILYARD_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Reads the policy (or the embedded default) and loads its plugins.
+pub(crate) fn load(policy: Option<&PathBuf>) -> anyhow::Result<Pipeline> {
+    let policy = match policy {
+        Some(path) => Policy::from_file(path)?,
+        None => Policy::embedded_default(),
+    };
+    let engine = RailyardEngine::new(EngineSettings::default())?;
+    let loader = PluginLoader::new(engine)?;
+    Ok(Pipeline::load(&loader, policy)?)
+}
+
+fn list_plugins(policy: Option<PathBuf>, json: bool) -> anyhow::Result<u8> {
+    let pipeline = load(policy.as_ref())?;
+    for (name, plugin) in pipeline.plugins() {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "plugin": name,
+                    "kind": plugin.kind,
+                    "name": plugin.info.name,
+                    "version": plugin.info.version,
+                    "stages": plugin.info.stages,
+                    "digest": plugin.digest,
+                })
+            );
+        } else {
+            println!(
+                "{name:<20} {:<13} {:<8} {}",
+                plugin.kind.as_str(),
+                plugin.info.version,
+                plugin.digest
+            );
+        }
+    }
+    Ok(EXIT_ALLOWED)
+}

@@ -1,0 +1,177 @@
+//! The one wasmtime [`Engine`] of a railyard process, and every knob on it.
+//!
+//! All engine settings live here so their reasons sit next to them: the
+//! pooling allocator and copy-on-write memory images (fast fresh instances,
+//! one per payload per plugin), epoch interruption (wall-clock deadlines),
+//! and the on-disk compile cache (a restart does not recompile plugins).
+
+mod cache;
+mod limits;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+pub use cache::{CacheOutcome, CompileCache};
+pub(crate) use limits::MemoryLimiter;
+
+/// How often the epoch advances. Plugin deadlines are counted in these
+/// ticks, so a timeout is honoured to within one tick. One millisecond keeps
+/// that error small against the tens of milliseconds a plugin is given, and
+/// a thread waking 1,000 times a second costs nothing measurable.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Settings for the process-wide engine. [`EngineSettings::default`] reads
+/// the `RAILYARD_*` environment variables documented on each field.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Component instances that may be alive at once across all plugins
+    /// (`RAILYARD_POOL_INSTANCES`, default 512). Each evaluation holds one
+    /// per plugin for the duration of its call, so this bounds concurrency
+    /// times plugins per stage; beyond it instantiation fails and the
+    /// plugin's failure mode applies.
+    pub pool_instances: u32,
+    /// Upper bound on any plugin's linear memory (`RAILYARD_MAX_PLUGIN_MEMORY_MIB`,
+    /// default 512 MiB). A policy may give a plugin less, never more.
+    pub max_plugin_memory: u64,
+    /// Where compiled components are cached (`RAILYARD_CACHE_DIR`, default
+    /// `$XDG_CACHE_HOME/railyard` or `~/.cache/railyard`); `None` disables it
+    /// (`RAILYARD_CACHE_DIR=off`).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        let env_u64 = |key: &str, default: u64| {
+            std::env::var(key)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        let cache_dir = match std::env::var_os("RAILYARD_CACHE_DIR") {
+            Some(v) if v == "off" => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => default_cache_dir(),
+        };
+        EngineSettings {
+            pool_instances: env_u64("RAILYARD_POOL_INSTANCES", 512).clamp(1, 1 << 20) as u32,
+            max_plugin_memory: env_u64("RAILYARD_MAX_PLUGIN_MEMORY_MIB", 512).clamp(1, 4096) << 20,
+            cache_dir,
+        }
+    }
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("railyard"))
+}
+
+/// The process-wide wasmtime engine with its epoch ticker and compile cache.
+///
+/// Clone it freely: clones share the engine, the ticker and the cache.
+#[derive(Clone)]
+pub struct RailyardEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    cache: Option<CompileCache>,
+    max_plugin_memory: u64,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl RailyardEngine {
+    /// Builds the engine and starts its epoch ticker.
+    pub fn new(settings: EngineSettings) -> wasmtime::Result<Self> {
+        let mut pool = PoolingAllocationConfig::default();
+        // A Rust or C component has a handful of core instances, memories
+        // and tables (the module plus shims); interpreted-language
+        // components (Python, JS) have a few more. Sizing the totals as
+        // multiples of the component count keeps every kind instantiable
+        // without reserving address space for worst cases nobody runs.
+        let n = settings.pool_instances;
+        pool.total_component_instances(n)
+            .total_core_instances(n.saturating_mul(8))
+            .total_memories(n.saturating_mul(2))
+            .total_tables(n.saturating_mul(4))
+            .max_memory_size(settings.max_plugin_memory as usize)
+            // Keep the first pages of each slot resident between uses: a
+            // fresh instance then touches warm memory instead of faulting
+            // in zeroed pages on every call.
+            .linear_memory_keep_resident(128 << 10)
+            .table_keep_resident(16 << 10);
+
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+            // Initial memory comes from the compiled image, mapped
+            // copy-on-write: instantiation does not copy data segments.
+            .memory_init_cow(true)
+            .epoch_interruption(true)
+            .cranelift_opt_level(wasmtime::OptLevel::Speed);
+
+        let engine = Engine::new(&config)?;
+        let cache = match settings.cache_dir {
+            Some(dir) => Some(CompileCache::open(dir, &engine)),
+            None => None,
+        };
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
+
+        Ok(RailyardEngine {
+            inner: Arc::new(Inner {
+                engine,
+                cache,
+                max_plugin_memory: settings.max_plugin_memory,
+                ticker_stop,
+            }),
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn wasmtime(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The compile cache, when enabled.
+    pub fn cache(&self) -> Option<&CompileCache> {
+        self.inner.cache.as_ref()
+    }
+
+    /// The largest memory any plugin may be given.
+    pub fn max_plugin_memory(&self) -> u64 {
+        self.inner.max_plugin_memory
+    }
+
+    /// Epoch ticks that cover `timeout`, rounded up, at least one.
+    pub fn ticks_for(timeout: Duration) -> u64 {
+        let tick = EPOCH_TICK.as_nanos().max(1);
+        (timeout.as_nanos().div_ceil(tick) as u64).max(1)
+    }
+}
+
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("railyard-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawn the epoch ticker thread");
+}

@@ -1,0 +1,5 @@
+//! The `railyard` command.
+
+fn main() -> std::process::ExitCode {
+    railyard::cli::main()
+}

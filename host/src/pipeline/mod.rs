@@ -1,0 +1,423 @@
+//! Running a payload through the plugins of one stage.
+//!
+//! A [`Pipeline`] is a validated policy with every plugin it names loaded
+//! and linked. [`Pipeline::evaluate`] runs each plugin of the payload's
+//! stage in a fresh instance, applies the plugin's failure mode to whatever
+//! went wrong, merges the verdicts (block beats redact beats flag beats
+//! allow) and applies redaction once. Every plugin evaluation becomes a
+//! [`PluginDecision`], including the ones that failed or were disabled:
+//! nothing is decided off the record.
+
+mod redact;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::payload::{Message, Payload, Stage};
+use crate::plugin::{CallFault, CallOutput, LoadError, LoadedPlugin, PluginDigest, PluginKind, PluginLoader, StageInput, builtin};
+use crate::policy::{FailureMode, PluginSource, PluginSpec, Policy};
+use crate::verdict::{Action, Finding, JudgeRequest};
+
+pub use redact::redact;
+
+/// Why a policy's plugins could not be made ready.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A plugin did not load.
+    #[error("policy {policy}: plugin `{name}`: {error}")]
+    Load {
+        /// The policy's origin.
+        policy: String,
+        /// The plugin's policy name.
+        name: String,
+        /// Why.
+        error: LoadError,
+    },
+    /// The policy asks for something the plugin or engine cannot give.
+    #[error("policy {policy}: plugin `{name}`: {problem}")]
+    Mismatch {
+        /// The policy's origin.
+        policy: String,
+        /// The plugin's policy name.
+        name: String,
+        /// What does not fit.
+        problem: String,
+    },
+}
+
+/// One plugin of one stage, ready to run.
+struct StagePlugin {
+    spec: PluginSpec,
+    plugin: Arc<LoadedPlugin>,
+    config: Arc<[(String, String)]>,
+}
+
+/// A policy with its plugins loaded.
+pub struct Pipeline {
+    policy: Policy,
+    stages: BTreeMap<Stage, Vec<StagePlugin>>,
+    loaded: BTreeMap<String, Arc<LoadedPlugin>>,
+}
+
+impl Pipeline {
+    /// Loads every plugin `policy` uses, checking each against its entry.
+    pub fn load(loader: &PluginLoader, policy: Policy) -> Result<Pipeline, PipelineError> {
+        let mut loaded: BTreeMap<String, Arc<LoadedPlugin>> = BTreeMap::new();
+        let mut stages = BTreeMap::new();
+        for (&stage, names) in &policy.stages {
+            let mut list = Vec::with_capacity(names.len());
+            for name in names {
+                let spec = policy.plugins.get(name).expect("policy validation resolved every stage entry");
+                let mismatch = |problem: String| PipelineError::Mismatch {
+                    policy: policy.origin.clone(),
+                    name: name.clone(),
+                    problem,
+                };
+                let plugin = match loaded.get(name) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let result = match &spec.source {
+                            PluginSource::Builtin(b) => {
+                                loader.load(name, builtin::component(b).expect("policy validation checked built-in names"))
+                            }
+                            PluginSource::File(path) => loader.load_file(name, path),
+                        };
+                        let plugin = Arc::new(result.map_err(|source| PipelineError::Load {
+                            policy: policy.origin.clone(),
+                            name: name.clone(),
+                            error: source,
+                        })?);
+                        if let Some(expected) = spec.expected_kind
+                            && expected != plugin.kind
+                        {
+                            return Err(mismatch(format!(
+                                "the policy says kind = \"{expected}\" but the component is a {}",
+                                plugin.kind
+                            )));
+                        }
+                        if spec.limits.memory_bytes > loader.engine().max_plugin_memory() {
+                            return Err(mismatch(format!(
+                                "memory-mib = {} is above this host's limit of {} MiB (RAILYARD_MAX_PLUGIN_MEMORY_MIB)",
+                                spec.limits.memory_bytes >> 20,
+                                loader.engine().max_plugin_memory() >> 20
+                            )));
+                        }
+                        loaded.insert(name.clone(), plugin.clone());
+                        plugin
+                    }
+                };
+                if !plugin.info.stages.contains(&stage) {
+                    return Err(mismatch(format!(
+                        "the policy runs it at the {stage} stage, but the plugin declares only [{}]",
+                        plugin.info.stages.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                list.push(StagePlugin {
+                    spec: spec.clone(),
+                    config: Arc::from(spec.config.clone()),
+                    plugin,
+                });
+            }
+            // Judge routers see the findings of everything else, so they
+            // run last whatever their place in the list.
+            list.sort_by_key(|p| p.plugin.kind == PluginKind::JudgeRouter);
+            stages.insert(stage, list);
+        }
+        Ok(Pipeline { policy, stages, loaded })
+    }
+
+    /// The policy this pipeline runs.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Every loaded plugin, by policy name.
+    pub fn plugins(&self) -> impl Iterator<Item = (&str, &LoadedPlugin)> {
+        self.loaded.iter().map(|(n, p)| (n.as_str(), p.as_ref()))
+    }
+
+    /// Runs `payload` through the plugins of its stage.
+    pub fn evaluate(&self, payload: &Payload) -> Evaluation {
+        let started = Instant::now();
+        let span = tracing::debug_span!("evaluate", request_id = %payload.request_id, stage = %payload.stage);
+        let _enter = span.enter();
+
+        let plugins = self.stages.get(&payload.stage).map(Vec::as_slice).unwrap_or(&[]);
+        let input = StageInput::new(payload);
+        let mut decisions: Vec<PluginDecision> = Vec::with_capacity(plugins.len());
+        let mut judge_requests = Vec::new();
+
+        for sp in plugins {
+            let decision = if sp.spec.failure_mode == FailureMode::Disabled {
+                PluginDecision::new(sp, Action::Allow, "disabled by policy".into(), Vec::new(), Outcome::Disabled, None, 0)
+            } else {
+                let prior: Vec<Finding> = if sp.plugin.kind == PluginKind::JudgeRouter {
+                    decisions.iter().flat_map(|d| d.findings.iter().cloned()).collect()
+                } else {
+                    Vec::new()
+                };
+                let t = Instant::now();
+                let result = sp.plugin.call(&input, &prior, &sp.config, &sp.spec.limits);
+                let latency_us = t.elapsed().as_micros() as u64;
+                match result {
+                    Ok(output) => {
+                        let (action, reason, findings, routed) = interpret(sp, output);
+                        judge_requests.extend(routed.into_iter().map(|request| RoutedJudgeRequest {
+                            router: sp.spec.name.clone(),
+                            router_digest: sp.plugin.digest,
+                            request,
+                        }));
+                        PluginDecision::new(sp, action, reason, findings, Outcome::Ok, None, latency_us)
+                    }
+                    Err(fault) => fail(sp, fault, &payload.request_id, latency_us),
+                }
+            };
+            decisions.push(decision);
+        }
+
+        let action = decisions.iter().map(|d| d.action).max().unwrap_or(Action::Allow);
+        let reason = decisions
+            .iter()
+            .find(|d| d.action == action && action != Action::Allow)
+            .map(|d| format!("{}: {}", d.plugin, d.reason))
+            .unwrap_or_default();
+        let redacted = redact(
+            &payload.messages,
+            decisions
+                .iter()
+                .filter(|d| d.outcome == Outcome::Ok && redacts(d))
+                .flat_map(|d| d.findings.iter()),
+            &self.policy.redaction,
+        );
+        Evaluation {
+            request_id: payload.request_id.clone(),
+            stage: payload.stage,
+            policy: self.policy.name.clone(),
+            policy_digest: self.policy.digest.clone(),
+            action,
+            reason,
+            decisions,
+            redacted,
+            judge_requests,
+            latency_us: started.elapsed().as_micros() as u64,
+        }
+    }
+}
+
+/// Whether a decision's spans are rewritten: every finding of a plugin
+/// that decided `redact`, and a detector's findings when it was set to
+/// `block` (the payload stops, but its PII must not reach the audit log).
+/// A guardrail's block findings (an injection phrase) are evidence, not
+/// secrets, and stay as they are.
+fn redacts(d: &PluginDecision) -> bool {
+    d.action == Action::Redact || (d.action == Action::Block && d.kind == PluginKind::PiiDetector)
+}
+
+/// Turns a plugin's output into its action, reason and findings, applying
+/// the policy entry's `action` and `min-score`.
+fn interpret(sp: &StagePlugin, output: CallOutput) -> (Action, String, Vec<Finding>, Vec<JudgeRequest>) {
+    let keep = |f: &Finding| f.score >= sp.spec.min_score;
+    match output {
+        CallOutput::Verdict(v) => {
+            let action = match (v.action, sp.spec.action) {
+                (Action::Allow, _) => Action::Allow,
+                (a, None) => a,
+                (_, Some(override_action)) => override_action,
+            };
+            (action, v.reason, v.findings.into_iter().filter(keep).collect(), Vec::new())
+        }
+        CallOutput::Findings(findings) => {
+            let findings: Vec<Finding> = findings.into_iter().filter(keep).collect();
+            if findings.is_empty() {
+                return (Action::Allow, String::new(), findings, Vec::new());
+            }
+            let mut categories: Vec<&str> = findings.iter().map(|f| f.category.as_str()).collect();
+            categories.sort_unstable();
+            categories.dedup();
+            let reason = format!("found {}", categories.join(", "));
+            (sp.spec.action.unwrap_or(Action::Redact), reason, findings, Vec::new())
+        }
+        CallOutput::JudgeRequests(requests) => {
+            let reason = if requests.is_empty() {
+                String::new()
+            } else {
+                format!("routed to {}", requests.iter().map(|r| r.judge.as_str()).collect::<Vec<_>>().join(", "))
+            };
+            (Action::Allow, reason, Vec::new(), requests)
+        }
+    }
+}
+
+/// Applies the failure mode to a failed call. Fail-open is logged at warn:
+/// a guardrail that is not guarding must be visible.
+fn fail(sp: &StagePlugin, fault: CallFault, request_id: &str, latency_us: u64) -> PluginDecision {
+    let (action, mode) = match sp.spec.failure_mode {
+        FailureMode::FailOpen => (Action::Allow, FailureMode::FailOpen),
+        _ => (Action::Block, FailureMode::FailClosed),
+    };
+    tracing::warn!(
+        plugin = %sp.spec.name,
+        digest = %sp.plugin.digest,
+        request_id,
+        outcome = fault.outcome(),
+        failure_mode = mode.as_str(),
+        error = %fault,
+        "plugin call failed; {} applies",
+        mode.as_str()
+    );
+    PluginDecision::new(
+        sp,
+        action,
+        format!("{}: {fault}", mode.as_str()),
+        Vec::new(),
+        Outcome::Failed {
+            fault: fault.outcome(),
+            handled: mode,
+        },
+        Some(fault.to_string()),
+        latency_us,
+    )
+}
+
+/// What happened when a plugin was evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran and returned valid output.
+    Ok,
+    /// It failed; the failure mode decided the action.
+    Failed {
+        /// `trapped`, `timed-out`, `memory-limit`, `invalid-output`,
+        /// `plugin-error` or `input-too-large`.
+        fault: &'static str,
+        /// The failure mode that applied.
+        handled: FailureMode,
+    },
+    /// The policy disabled it; it did not run.
+    Disabled,
+}
+
+impl Outcome {
+    /// `ok`, the fault name, or `disabled`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed { fault, .. } => fault,
+            Outcome::Disabled => "disabled",
+        }
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One plugin's evaluation of one payload.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginDecision {
+    /// The plugin's name in the policy.
+    pub plugin: String,
+    /// The name the plugin gives itself.
+    pub plugin_name: String,
+    /// The plugin's version.
+    pub plugin_version: String,
+    /// SHA-256 of the component that decided.
+    pub plugin_digest: PluginDigest,
+    /// Its world.
+    pub kind: PluginKind,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The failure mode that applied, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_mode: Option<FailureMode>,
+    /// What it decided (after failure mode and policy overrides).
+    pub action: Action,
+    /// Why.
+    pub reason: String,
+    /// What it found.
+    pub findings: Vec<Finding>,
+    /// The fault, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Wall time of the call, including instantiation.
+    pub latency_us: u64,
+}
+
+impl PluginDecision {
+    fn new(
+        sp: &StagePlugin,
+        action: Action,
+        reason: String,
+        findings: Vec<Finding>,
+        outcome: Outcome,
+        error: Option<String>,
+        latency_us: u64,
+    ) -> Self {
+        PluginDecision {
+            plugin: sp.spec.name.clone(),
+            plugin_name: sp.plugin.info.name.clone(),
+            plugin_version: sp.plugin.info.version.clone(),
+            plugin_digest: sp.plugin.digest,
+            kind: sp.plugin.kind,
+            failure_mode: match outcome {
+                Outcome::Failed { handled, .. } => Some(handled),
+                _ => None,
+            },
+            outcome,
+            action,
+            reason,
+            findings,
+            error,
+            latency_us,
+        }
+    }
+}
+
+/// A judge request with the router that made it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoutedJudgeRequest {
+    /// The router's policy name.
+    pub router: String,
+    /// The router's digest.
+    pub router_digest: PluginDigest,
+    /// The request.
+    #[serde(flatten)]
+    pub request: JudgeRequest,
+}
+
+/// The result of running one payload through one stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    /// The payload's request id.
+    pub request_id: String,
+    /// The stage that ran.
+    pub stage: Stage,
+    /// The policy's name.
+    pub policy: String,
+    /// The policy's digest.
+    pub policy_digest: String,
+    /// The merged action.
+    pub action: Action,
+    /// Why, from the first plugin that decided the merged action.
+    pub reason: String,
+    /// Every plugin's decision, in the order they ran.
+    pub decisions: Vec<PluginDecision>,
+    /// The messages with redactions applied, when anything was redacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<Vec<Message>>,
+    /// Judge requests made by routers.
+    pub judge_requests: Vec<RoutedJudgeRequest>,
+    /// Wall time of the whole stage.
+    pub latency_us: u64,
+}
+
+impl Evaluation {
+    /// Every finding of every plugin.
+    pub fn findings(&self) -> impl Iterator<Item = (&PluginDecision, &Finding)> {
+        self.decisions.iter().flat_map(|d| d.findings.iter().map(move |f| (d, f)))
+    }
+}

@@ -1,0 +1,365 @@
+//! Plugins: loading a component, checking what it is and what it imports,
+//! and calling it under bounds.
+//!
+//! Loading does the expensive, fallible work once: digest, compile (through
+//! the cache), world detection, import check, link (`InstancePre`), and one
+//! `info()` call. A call then only creates a store and a fresh instance from
+//! the pre-linked component, so nothing a payload contains can outlive it.
+
+mod bindings;
+pub mod builtin;
+mod call;
+mod state;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use crate::engine::{CacheOutcome, RailyardEngine};
+use crate::payload::Stage;
+
+pub use call::{CallFault, CallOutput, StageInput};
+pub(crate) use state::PluginState;
+
+/// Which world a plugin implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PluginKind {
+    /// `check(payload) -> verdict`.
+    Guardrail,
+    /// `detect(payload) -> findings`; the host redacts.
+    PiiDetector,
+    /// `route(payload, findings) -> judge requests`.
+    JudgeRouter,
+}
+
+impl PluginKind {
+    /// The world's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Guardrail => "guardrail",
+            PluginKind::PiiDetector => "pii-detector",
+            PluginKind::JudgeRouter => "judge-router",
+        }
+    }
+
+    /// Parses a world name.
+    pub fn parse(s: &str) -> Option<PluginKind> {
+        match s {
+            "guardrail" => Some(PluginKind::Guardrail),
+            "pii-detector" => Some(PluginKind::PiiDetector),
+            "judge-router" => Some(PluginKind::JudgeRouter),
+            _ => None,
+        }
+    }
+
+    /// The export that tells this world apart from the others.
+    fn entry_export(self) -> &'static str {
+        match self {
+            PluginKind::Guardrail => "check",
+            PluginKind::PiiDetector => "detect",
+            PluginKind::JudgeRouter => "route",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// SHA-256 of a component's bytes: the identity recorded with every
+/// decision the component makes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PluginDigest(pub [u8; 32]);
+
+impl PluginDigest {
+    /// Digest of `wasm`.
+    pub fn of(wasm: &[u8]) -> Self {
+        PluginDigest(Sha256::digest(wasm).into())
+    }
+}
+
+impl fmt::Display for PluginDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for PluginDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for PluginDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What a plugin says about itself, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginInfo {
+    /// The plugin's own name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The stages it declares it handles.
+    pub stages: Vec<Stage>,
+}
+
+/// Why a component could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Not a component at all (e.g. a core module).
+    #[error("{plugin}: not a WebAssembly component ({detail}); build it as a component (e.g. `cargo build --target wasm32-wasip2`, or `wasm-tools component new`)")]
+    NotAComponent {
+        /// The plugin.
+        plugin: String,
+        /// What was found.
+        detail: String,
+    },
+    /// Cranelift refused it, or it is malformed.
+    #[error("{plugin}: does not compile: {detail}")]
+    Compile {
+        /// The plugin.
+        plugin: String,
+        /// The compiler's message.
+        detail: String,
+    },
+    /// It exports none, or more than one, of the railyard worlds.
+    #[error("{plugin}: implements no railyard world (exports: {exports}); expected `check` (guardrail), `detect` (pii-detector) or `route` (judge-router) from railyard:plugin@0.1.0")]
+    UnknownWorld {
+        /// The plugin.
+        plugin: String,
+        /// What it does export.
+        exports: String,
+    },
+    /// The policy expected another kind.
+    #[error("{plugin}: is a {found} but the policy says kind = \"{expected}\"")]
+    WrongKind {
+        /// The plugin.
+        plugin: String,
+        /// What the policy said.
+        expected: PluginKind,
+        /// What the component is.
+        found: PluginKind,
+    },
+    /// It imports something the host does not grant.
+    #[error("{plugin}: imports `{import}`, which this host does not grant; plugins may import railyard:plugin/host and inert WASI (cli, io, clocks, random, filesystem without preopens) only")]
+    ForbiddenImport {
+        /// The plugin.
+        plugin: String,
+        /// The import's name.
+        import: String,
+    },
+    /// Its imports or exports do not type-check against the WIT world.
+    #[error("{plugin}: does not match the {kind} world of railyard:plugin@0.1.0: {detail}")]
+    Link {
+        /// The plugin.
+        plugin: String,
+        /// Its kind.
+        kind: PluginKind,
+        /// wasmtime's message.
+        detail: String,
+    },
+    /// `info()` failed or returned nonsense.
+    #[error("{plugin}: info() {detail}")]
+    Info {
+        /// The plugin.
+        plugin: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The file could not be read.
+    #[error("{plugin}: cannot read {path}: {error}")]
+    Read {
+        /// The plugin.
+        plugin: String,
+        /// The file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+/// A loaded, linked plugin, ready to be called any number of times.
+pub struct LoadedPlugin {
+    /// What the plugin says about itself.
+    pub info: PluginInfo,
+    /// Its world.
+    pub kind: PluginKind,
+    /// SHA-256 of its component bytes.
+    pub digest: PluginDigest,
+    /// Whether compiling it hit the cache.
+    pub cache: CacheOutcome,
+    pre: call::KindPre,
+    engine: RailyardEngine,
+}
+
+impl fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("info", &self.info)
+            .field("kind", &self.kind)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads plugins against one engine and one linker.
+#[derive(Clone)]
+pub struct PluginLoader {
+    engine: RailyardEngine,
+    linker: Arc<Linker<PluginState>>,
+}
+
+impl PluginLoader {
+    /// A loader for `engine`.
+    pub fn new(engine: RailyardEngine) -> wasmtime::Result<Self> {
+        let linker = state::linker(engine.wasmtime())?;
+        Ok(PluginLoader {
+            engine,
+            linker: Arc::new(linker),
+        })
+    }
+
+    /// The engine plugins are loaded into.
+    pub fn engine(&self) -> &RailyardEngine {
+        &self.engine
+    }
+
+    /// Loads a component file.
+    pub fn load_file(&self, label: &str, path: &std::path::Path) -> Result<LoadedPlugin, LoadError> {
+        let wasm = std::fs::read(path).map_err(|source| LoadError::Read {
+            plugin: label.to_string(),
+            path: path.display().to_string(),
+            error: source,
+        })?;
+        self.load(label, &wasm)
+    }
+
+    /// Loads a component from bytes (binary, or WAT text). `label` names it
+    /// in errors (the policy's plugin name, or the file).
+    pub fn load(&self, label: &str, wasm: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        let plugin = label.to_string();
+        // A core module starts with version 1; a component with 0x0d and
+        // layer 1. Say which it is instead of a parser error.
+        if wasm.len() >= 8 && wasm.starts_with(b"\0asm") && wasm[4..8] == [1, 0, 0, 0] {
+            return Err(LoadError::NotAComponent {
+                plugin,
+                detail: "found a core WebAssembly module".into(),
+            });
+        }
+        let digest = PluginDigest::of(wasm);
+        let engine = self.engine.wasmtime();
+        let compiled = match self.engine.cache() {
+            Some(cache) => cache.load_or_compile(engine, wasm, &digest.0),
+            None => engine
+                .precompile_component(wasm)
+                // SAFETY: compiled just now by this engine.
+                .and_then(|artifact| unsafe { Component::deserialize(engine, &artifact) })
+                .map(|c| (c, CacheOutcome::Disabled)),
+        };
+        let (component, cache) = compiled.map_err(|e| {
+            let detail = format!("{e:#}");
+            if detail.contains("expected a WebAssembly component") || detail.contains("unknown binary version") {
+                LoadError::NotAComponent { plugin: plugin.clone(), detail }
+            } else {
+                LoadError::Compile { plugin: plugin.clone(), detail }
+            }
+        })?;
+
+        let ty = component.component_type();
+        let exports: Vec<String> = ty
+            .exports(engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let kinds: Vec<PluginKind> = [PluginKind::Guardrail, PluginKind::PiiDetector, PluginKind::JudgeRouter]
+            .into_iter()
+            .filter(|k| exports.iter().any(|e| e == k.entry_export()))
+            .collect();
+        let kind = match kinds.as_slice() {
+            [k] => *k,
+            _ => {
+                return Err(LoadError::UnknownWorld {
+                    plugin,
+                    exports: if exports.is_empty() { "none".into() } else { exports.join(", ") },
+                });
+            }
+        };
+
+        for (import, _) in ty.imports(engine) {
+            if !import_allowed(import) {
+                return Err(LoadError::ForbiddenImport {
+                    plugin,
+                    import: import.to_string(),
+                });
+            }
+        }
+
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link {
+            plugin: plugin.clone(),
+            kind,
+            detail: format!("{e:#}"),
+        })?;
+        let pre = call::KindPre::new(kind, instance_pre).map_err(|e| LoadError::Link {
+            plugin: plugin.clone(),
+            kind,
+            detail: format!("{e:#}"),
+        })?;
+        let info = call::call_info(&self.engine, &pre, &plugin)?;
+        Ok(LoadedPlugin {
+            info,
+            kind,
+            digest,
+            cache,
+            pre,
+            engine: self.engine.clone(),
+        })
+    }
+}
+
+/// Whether a component may import `name` without a grant.
+fn import_allowed(name: &str) -> bool {
+    let unversioned = name.split('@').next().unwrap_or(name);
+    let version = name.split_once('@').map(|(_, v)| v).unwrap_or("");
+    match unversioned {
+        "railyard:plugin/host" | "railyard:plugin/types" => version.starts_with("0.1."),
+        other => state::INERT_WASI.contains(&other) && version.starts_with("0.2."),
+    }
+}
+
+impl LoadedPlugin {
+    pub(crate) fn new_store(&self, config: Arc<[(String, String)]>, memory_bytes: u64) -> Store<PluginState> {
+        let mut store = Store::new(
+            self.engine.wasmtime(),
+            PluginState::new(Arc::from(self.info.name.as_str()), config, memory_bytes),
+        );
+        store.limiter(|s| &mut s.limiter);
+        store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_host_and_inert_wasi_imports_are_allowed() {
+        assert!(import_allowed("railyard:plugin/host@0.1.0"));
+        assert!(import_allowed("wasi:cli/stderr@0.2.6"));
+        assert!(import_allowed("wasi:io/streams@0.2.0"));
+        assert!(!import_allowed("wasi:sockets/tcp@0.2.0"));
+        assert!(!import_allowed("wasi:http/outgoing-handler@0.2.0"));
+        assert!(!import_allowed("wasi:cli/stderr@0.3.0"));
+        assert!(!import_allowed("railyard:plugin/host@0.2.0"));
+        assert!(!import_allowed("evil"));
+    }
+}

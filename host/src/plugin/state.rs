@@ -1,0 +1,180 @@
+//! What a plugin's store holds for one call, and the host functions and
+//! inert WASI it is linked against.
+//!
+//! Plugins may import `railyard:plugin/host` (log, config) and an inert
+//! subset of WASI that language runtimes pull in even when a plugin never
+//! uses it (Rust's std imports stderr for panic messages, Python and JS
+//! runtimes import clocks and random). "Inert" means: no environment, no
+//! arguments, no preopened directories, empty stdin, stdout discarded,
+//! stderr captured (bounded) for fault messages. Sockets, HTTP and anything
+//! else are not linked at all, so a component that imports them cannot be
+//! instantiated; `plugin::load` refuses it first with an error naming the
+//! import.
+
+use std::sync::Arc;
+
+use wasmtime::component::{HasData, HasSelf, Linker, ResourceTable};
+use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
+use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::random::{WasiRandom, WasiRandomCtx};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{wit, wit_host};
+use crate::engine::MemoryLimiter;
+
+/// Guest log lines kept per call; more are counted and dropped so a plugin
+/// cannot flood the host's log.
+const MAX_LOG_LINES: u32 = 32;
+/// Bytes kept of each guest log line.
+const MAX_LOG_LINE: usize = 1024;
+/// Bytes of guest stderr kept for fault messages (a panic message fits).
+const STDERR_CAPTURE: usize = 4096;
+
+/// WASI interfaces (without version) a plugin may import without any grant:
+/// each is linked inert, see the module docs.
+pub(crate) const INERT_WASI: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+];
+
+/// Store data for one plugin call.
+pub(crate) struct PluginState {
+    pub(crate) limiter: MemoryLimiter,
+    plugin: Arc<str>,
+    config: Arc<[(String, String)]>,
+    log_lines: u32,
+    // WASI state is built on first use: most first-party plugins never
+    // touch WASI, and building a context per call would cost every call.
+    wasi: Option<(WasiCtx, ResourceTable, MemoryOutputPipe)>,
+    random: Option<WasiRandomCtx>,
+}
+
+impl PluginState {
+    pub(crate) fn new(plugin: Arc<str>, config: Arc<[(String, String)]>, memory_bytes: u64) -> Self {
+        PluginState {
+            limiter: MemoryLimiter::new(memory_bytes),
+            plugin,
+            config,
+            log_lines: 0,
+            wasi: None,
+            random: None,
+        }
+    }
+
+    /// What the guest wrote to stderr during this call (a panic message,
+    /// typically), lossily decoded and trimmed.
+    pub(crate) fn stderr(&self) -> Option<String> {
+        let (_, _, pipe) = self.wasi.as_ref()?;
+        let bytes = pipe.contents();
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        let (ctx, table, _) = self.wasi.get_or_insert_with(|| {
+            let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
+            let ctx = WasiCtx::builder().stderr(stderr.clone()).build();
+            (ctx, ResourceTable::new(), stderr)
+        });
+        WasiCtxView { ctx, table }
+    }
+}
+
+impl wit::Host for PluginState {}
+
+impl wit_host::Host for PluginState {
+    fn log(&mut self, level: wit_host::LogLevel, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES {
+            if self.log_lines == MAX_LOG_LINES + 1 {
+                tracing::warn!(plugin = %self.plugin, "plugin log limit reached; further lines from this call are dropped");
+            }
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_LINE {
+            let mut cut = MAX_LOG_LINE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        let plugin = &*self.plugin;
+        match level {
+            wit_host::LogLevel::Trace => tracing::trace!(target: "railyard::plugin", plugin, "{message}"),
+            wit_host::LogLevel::Debug => tracing::debug!(target: "railyard::plugin", plugin, "{message}"),
+            wit_host::LogLevel::Info => tracing::info!(target: "railyard::plugin", plugin, "{message}"),
+            wit_host::LogLevel::Warn => tracing::warn!(target: "railyard::plugin", plugin, "{message}"),
+            wit_host::LogLevel::Error => tracing::error!(target: "railyard::plugin", plugin, "{message}"),
+        }
+    }
+
+    fn config(&mut self) -> Vec<(String, String)> {
+        self.config.to_vec()
+    }
+}
+
+struct HasTable;
+
+impl HasData for HasTable {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+fn table(state: &mut PluginState) -> &mut ResourceTable {
+    state.ctx().table
+}
+
+/// The linker every plugin is instantiated against: the host interface and
+/// the inert WASI subset, nothing else.
+pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<PluginState>> {
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, io, random, sync};
+
+    let mut linker = Linker::new(engine);
+    let l = &mut linker;
+    wit_host::add_to_linker::<PluginState, HasSelf<PluginState>>(l, |s| s)?;
+
+    cli::environment::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::exit::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::stdin::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::stdout::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::stderr::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_input::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_output::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_stdin::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_stdout::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_stderr::add_to_linker::<PluginState, WasiCli>(l, |s| s.cli())?;
+    io::error::add_to_linker::<PluginState, HasTable>(l, table)?;
+    sync::io::poll::add_to_linker::<PluginState, HasTable>(l, table)?;
+    sync::io::streams::add_to_linker::<PluginState, HasTable>(l, table)?;
+    clocks::wall_clock::add_to_linker::<PluginState, WasiClocks>(l, |s| s.clocks())?;
+    clocks::monotonic_clock::add_to_linker::<PluginState, WasiClocks>(l, |s| s.clocks())?;
+    random::random::add_to_linker::<PluginState, WasiRandom>(l, |s| s.random.get_or_insert_with(Default::default))?;
+    random::insecure::add_to_linker::<PluginState, WasiRandom>(l, |s| s.random.get_or_insert_with(Default::default))?;
+    random::insecure_seed::add_to_linker::<PluginState, WasiRandom>(l, |s| s.random.get_or_insert_with(Default::default))?;
+    sync::filesystem::types::add_to_linker::<PluginState, WasiFilesystem>(l, |s| s.filesystem())?;
+    filesystem::preopens::add_to_linker::<PluginState, WasiFilesystem>(l, |s| s.filesystem())?;
+    Ok(linker)
+}

@@ -1,0 +1,359 @@
+//! PII detector core for railyard: e-mail addresses, phone numbers, credit
+//! card numbers, IBANs, US social security numbers and IP addresses, with
+//! Presidio's entity names.
+//!
+//! The scanners are hand-written byte scanners: one pass over the text
+//! looks for trigger bytes (`@`, `+`, `(`, `::`, and the start of words
+//! that begin with a digit, a hex letter or a country code), and each
+//! scanner then reads a bounded window, so the whole pass is O(n) with no
+//! allocation besides the results. Structure is validated (Luhn, mod-97,
+//! octet ranges, IPv6 group counts, SSA rules, country calling codes) and
+//! nearby keywords raise or lower the score of the weaker formats.
+//!
+//! Every reported span starts and ends on an ASCII byte, so it always lies
+//! on UTF-8 character boundaries whatever surrounds it.
+#![deny(missing_docs)]
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+mod card;
+mod email;
+mod iban;
+mod ip;
+mod phone;
+mod scan;
+mod ssn;
+
+#[cfg(test)]
+mod tests;
+
+pub use railyard_plugin_sdk::{Config, Detection};
+
+use scan::{CLASS, DIGIT, HEX, TRIGGER, WORD, at, numeric_start_ok, prev_is_word};
+
+/// All category names this detector can report.
+pub const CATEGORIES: &[&str] = &[
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+];
+
+// Bit per category, in the order of CATEGORIES.
+const EMAIL: u8 = 1 << 0;
+const PHONE: u8 = 1 << 1;
+const CARD: u8 = 1 << 2;
+const IBAN: u8 = 1 << 3;
+const SSN: u8 = 1 << 4;
+const IP: u8 = 1 << 5;
+const ALL: u8 = (1 << 6) - 1;
+
+/// Default `min-score`.
+const DEFAULT_MIN_SCORE: f32 = 0.5;
+
+/// Validated settings, parsed once per call from the plugin config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Bit set of reported categories (see [`CATEGORIES`]).
+    entities: u8,
+    /// Values never reported, trimmed.
+    allow: Vec<String>,
+    /// Detections scoring below are dropped.
+    min_score: f32,
+}
+
+impl Default for Settings {
+    /// All entities, no allow-list, `min-score` 0.5.
+    fn default() -> Self {
+        Settings {
+            entities: ALL,
+            allow: Vec::new(),
+            min_score: DEFAULT_MIN_SCORE,
+        }
+    }
+}
+
+impl Settings {
+    /// Keys: `entities` (repeatable, or comma-separated; which of
+    /// [`CATEGORIES`] to report; default all), `allow` (repeatable; exact
+    /// values never reported, compared after trimming, case-insensitive for
+    /// e-mail addresses), `min-score` (number in 0..=1, default 0.5:
+    /// detections scoring below are dropped).
+    ///
+    /// Unknown entity names or bad numbers are an error naming the key and
+    /// what is expected.
+    pub fn from_config(cfg: &Config) -> Result<Settings, String> {
+        let mut entities = 0u8;
+        let mut given = false;
+        for value in cfg.get_all("entities") {
+            given = true;
+            for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let Some(i) = CATEGORIES.iter().position(|c| c.eq_ignore_ascii_case(name)) else {
+                    return Err(format!(
+                        "config key `entities`: unknown entity {name:?}, expected one of {}",
+                        CATEGORIES.join(", ")
+                    ));
+                };
+                entities |= 1 << i;
+            }
+        }
+        if !given {
+            entities = ALL;
+        } else if entities == 0 {
+            return Err(format!(
+                "config key `entities`: expected at least one of {}",
+                CATEGORIES.join(", ")
+            ));
+        }
+        let allow = cfg
+            .get_all("allow")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(String::from)
+            .collect();
+        let min_score = cfg.get_f32("min-score", DEFAULT_MIN_SCORE)?;
+        if !(0.0..=1.0).contains(&min_score) {
+            return Err(format!(
+                "config key `min-score`: expected a number between 0 and 1, got {min_score}"
+            ));
+        }
+        Ok(Settings {
+            entities,
+            allow,
+            min_score,
+        })
+    }
+
+    /// The score below which detections are dropped.
+    pub fn min_score(&self) -> f32 {
+        self.min_score
+    }
+
+    /// Whether `category` (one of [`CATEGORIES`]) is reported.
+    pub fn reports(&self, category: &str) -> bool {
+        CATEGORIES
+            .iter()
+            .position(|c| *c == category)
+            .is_some_and(|i| self.entities & (1 << i) != 0)
+    }
+
+    /// Whether the detected `value` of `category` is on the allow-list.
+    fn allowed(&self, category: &str, value: &str) -> bool {
+        let value = value.trim();
+        self.allow.iter().any(|a| {
+            if category == CATEGORIES[0] {
+                a.eq_ignore_ascii_case(value)
+            } else {
+                a == value
+            }
+        })
+    }
+}
+
+/// Per-call state: which scanners run, and the candidates found so far.
+struct Scan<'a> {
+    text: &'a str,
+    run: u8,
+    min_score: f32,
+    cands: Vec<Detection>,
+}
+
+impl Scan<'_> {
+    fn push(&mut self, cat: u8, rule_id: &'static str, start: usize, end: usize, score: f32) {
+        if score >= self.min_score {
+            self.cands.push(Detection {
+                rule_id,
+                category: CATEGORIES[cat.trailing_zeros() as usize],
+                score,
+                start,
+                end,
+            });
+        }
+    }
+
+    /// A word starts at `i` with an ASCII byte of class `cl`.
+    fn word_start(&mut self, i: usize, cl: u8) {
+        let text = self.text;
+        let b = text.as_bytes();
+        let prev = if i > 0 { b[i - 1] } else { 0 };
+        if cl & DIGIT != 0 {
+            if self.run & (CARD | SSN | PHONE) != 0 && numeric_start_ok(text, i) {
+                if self.run & CARD != 0
+                    && let Some((e, s)) = card::at_digit(text, i)
+                {
+                    self.push(CARD, "pii.credit-card", i, e, s);
+                }
+                if self.run & SSN != 0
+                    && let Some((e, s)) = ssn::at_digit(text, i)
+                {
+                    self.push(SSN, "pii.us-ssn", i, e, s);
+                }
+                if self.run & PHONE != 0
+                    && prev != b'+'
+                    && let Some((e, s)) = phone::at_start(text, i)
+                {
+                    self.push(PHONE, "pii.phone", i, e, s);
+                }
+            }
+            if self.run & IP != 0
+                && !(prev == b'.' && i >= 2 && b[i - 2].is_ascii_alphanumeric())
+                && let Some((e, s)) = ip::ipv4_at(text, i)
+            {
+                self.push(IP, "pii.ipv4", i, e, s);
+            }
+        } else if self.run & IBAN != 0
+            && let Some(e) = iban::at_letter(text, i)
+        {
+            self.push(IBAN, "pii.iban", i, e, iban::SCORE);
+            return;
+        }
+        if cl & HEX != 0
+            && self.run & IP != 0
+            && prev != b':'
+            && prev != b'.'
+            && ip::ipv6_may_start(b, i)
+            && let Some((e, s)) = ip::ipv6_at(text, i)
+        {
+            self.push(IP, "pii.ipv6", i, e, s);
+        }
+    }
+
+    /// A trigger byte (`+`, `(`, `:`, `@`) at `i`.
+    fn trigger(&mut self, i: usize, c: u8) {
+        let text = self.text;
+        let b = text.as_bytes();
+        match c {
+            b'@' if self.run & EMAIL != 0 => {
+                if let Some((s, e)) = email::at_sign(text, i) {
+                    self.push(EMAIL, "pii.email", s, e, email::SCORE);
+                }
+            }
+            b'+' if self.run & PHONE != 0
+                && scan::is_digit(at(b, i + 1))
+                && !prev_is_word(text, i)
+                && at(b, i.wrapping_sub(1)) != b'+' =>
+            {
+                if let Some((e, s)) = phone::at_start(text, i) {
+                    self.push(PHONE, "pii.phone", i, e, s);
+                }
+            }
+            b'(' if self.run & PHONE != 0
+                && scan::is_digit(at(b, i + 1))
+                && numeric_start_ok(text, i) =>
+            {
+                if let Some((e, s)) = phone::at_start(text, i) {
+                    self.push(PHONE, "pii.phone", i, e, s);
+                }
+            }
+            b':' if self.run & IP != 0
+                && at(b, i + 1) == b':'
+                && !prev_is_word(text, i)
+                && at(b, i.wrapping_sub(1)) != b':' =>
+            {
+                if let Some((e, s)) = ip::ipv6_at(text, i) {
+                    self.push(IP, "pii.ipv6", i, e, s);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Which category wins when two candidates overlap: checksum-validated and
+/// unambiguous formats before phone numbers.
+fn tier(category: &str) -> u8 {
+    match category {
+        "EMAIL_ADDRESS" | "IBAN_CODE" => 4,
+        "CREDIT_CARD" => 3,
+        "IP_ADDRESS" | "US_SSN" => 2,
+        _ => 1,
+    }
+}
+
+/// Appends detections for `text` to `out`, sorted by start, non-overlapping
+/// across categories where possible.
+pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
+    let want = settings.entities;
+    if want == 0 || text.is_empty() {
+        return;
+    }
+    // Phone look-alikes (cards, IBANs, SSNs, addresses) are scanned even when
+    // not reported so that they suppress overlapping phone candidates.
+    let run = if want & PHONE != 0 {
+        want | CARD | IBAN | SSN | IP
+    } else {
+        want
+    };
+    let mut scan = Scan {
+        text,
+        run,
+        min_score: settings.min_score,
+        cands: Vec::new(),
+    };
+    let b = text.as_bytes();
+    let mut prev_word = false;
+    for (i, &c) in b.iter().enumerate() {
+        let cl = CLASS[c as usize];
+        if cl & WORD != 0 {
+            if !prev_word && !(i > 0 && b[i - 1] >= 0x80 && prev_is_word(text, i)) {
+                scan.word_start(i, cl);
+            }
+            prev_word = true;
+        } else {
+            if cl & TRIGGER != 0 {
+                scan.trigger(i, c);
+            }
+            prev_word = false;
+        }
+    }
+    resolve(scan.cands, settings, text, out);
+}
+
+/// Keeps the best of each group of overlapping candidates (by category
+/// tier, then length, then score) and appends the survivors in start order,
+/// filtered by the reported categories and the allow-list.
+fn resolve(mut cands: Vec<Detection>, settings: &Settings, text: &str, out: &mut Vec<Detection>) {
+    let mut emit = |d: Detection| {
+        if settings.reports(d.category)
+            && !text
+                .get(d.start..d.end)
+                .is_some_and(|v| settings.allowed(d.category, v))
+        {
+            out.push(d);
+        }
+    };
+    cands.sort_unstable_by_key(|d| (d.start, std::cmp::Reverse(d.end)));
+    let mut i = 0;
+    while i < cands.len() {
+        let mut cluster_end = cands[i].end;
+        let mut j = i + 1;
+        while j < cands.len() && cands[j].start < cluster_end {
+            cluster_end = cluster_end.max(cands[j].end);
+            j += 1;
+        }
+        if j == i + 1 {
+            emit(cands[i].clone());
+        } else {
+            let cluster = &mut cands[i..j];
+            cluster.sort_by(|a, b| {
+                (tier(b.category), b.end - b.start)
+                    .cmp(&(tier(a.category), a.end - a.start))
+                    .then(b.score.total_cmp(&a.score))
+            });
+            let mut kept: Vec<Detection> = Vec::new();
+            for d in cluster.iter() {
+                if kept.iter().all(|k| d.end <= k.start || k.end <= d.start) {
+                    kept.push(d.clone());
+                }
+            }
+            kept.sort_unstable_by_key(|d| d.start);
+            for d in kept {
+                emit(d);
+            }
+        }
+        i = j;
+    }
+}

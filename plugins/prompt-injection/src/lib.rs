@@ -1,0 +1,307 @@
+//! Prompt-injection guardrail core: instruction overrides, jailbreaks,
+//! smuggled chat roles and invisible Unicode, scored per payload.
+//!
+//! How a text is judged:
+//!
+//! 1. [`scan`] tokenizes it once, undoing cheap obfuscation (case,
+//!    fullwidth and look-alike letters, zero-width characters inside words,
+//!    leetspeak, letter-by-letter spelling) while keeping byte spans into
+//!    the original, and notes chat markup (`<|im_start|>`, `</user>`,
+//!    `[INST]`) and runs of invisible characters on the way.
+//! 2. [`rules`] look for *structure*, not keywords: an override verb whose
+//!    object is an instruction noun that belongs to someone else ("ignore
+//!    all previous instructions", not "ignore the typos in my previous
+//!    message"), a persona request combined with the absence of
+//!    restrictions, a fake claim about the rules ("the previous rules were
+//!    a test"). Verbs that are negated, or whose subject is not the model
+//!    ("how do I ignore whitespace"), score low.
+//! 3. Each piece of evidence is a [`Detection`]; a text's score is its
+//!    strongest evidence, raised by half the combined weight of the other,
+//!    distinct evidence. Harmful payloads ("write malware") only strengthen
+//!    other evidence.
+//!
+//! At or above `threshold` a payload is an injection; between
+//! `flag-threshold` and `threshold` the guardrail flags it. Findings are
+//! reported only for texts that reach `flag-threshold`.
+//!
+//! Config keys: `threshold` (default 0.5), `flag-threshold` (default 0.35),
+//! `invisible-unicode` (default true), `extra-phrases` (repeatable).
+
+pub use railyard_plugin_sdk::{Config, Detection};
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+mod lexicon;
+mod rules;
+mod scan;
+
+use rules::Signal;
+use scan::{Ctx, K_BIDI, K_JOINER, K_MARK, K_OVERRIDE, K_TAG, K_VS, K_ZW};
+
+/// Instructions that try to replace or reveal the application's own.
+pub const INJECTION: &str = "PROMPT_INJECTION";
+/// Attempts to talk the model out of its safety behaviour.
+pub const JAILBREAK: &str = "JAILBREAK";
+/// Fake chat-role or template boundaries inside a message.
+pub const ROLE_SMUGGLING: &str = "ROLE_SMUGGLING";
+/// Zero-width, bidi-control, tag and other invisible characters.
+pub const INVISIBLE_UNICODE: &str = "INVISIBLE_UNICODE";
+
+/// Every category this guardrail reports.
+pub const CATEGORIES: &[&str] = &[INJECTION, JAILBREAK, ROLE_SMUGGLING, INVISIBLE_UNICODE];
+
+/// Score that `extra-phrases` matches get.
+pub(crate) const EXTRA_PHRASE_SCORE: f32 = 0.9;
+/// At most this many invisible-character runs are reported per text: a
+/// payload with thousands of them is blocked either way, and the findings
+/// list stays small.
+const MAX_INVISIBLE_FINDINGS: usize = 64;
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// At or above: injection (block).
+    pub threshold: f32,
+    /// At or above, but below `threshold`: flag.
+    pub flag_threshold: f32,
+    /// Report invisible Unicode. Invisible characters are stripped for the
+    /// phrase rules either way.
+    pub invisible_unicode: bool,
+    /// Extra override phrases, as normalised token hashes.
+    extra_phrases: Vec<Vec<u64>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { threshold: 0.5, flag_threshold: 0.35, invisible_unicode: true, extra_phrases: Vec::new() }
+    }
+}
+
+impl Settings {
+    /// Reads `threshold`, `flag-threshold`, `invisible-unicode` and
+    /// `extra-phrases` from the plugin config.
+    pub fn from_config(cfg: &Config) -> Result<Settings, String> {
+        let d = Settings::default();
+        let threshold = unit(cfg, "threshold", d.threshold)?;
+        let flag_threshold = unit(cfg, "flag-threshold", d.flag_threshold.min(threshold))?;
+        if flag_threshold > threshold {
+            return Err(format!(
+                "config key `flag-threshold`: expected at most `threshold` ({threshold}), got {flag_threshold}"
+            ));
+        }
+        let invisible_unicode = cfg.get_bool("invisible-unicode", d.invisible_unicode)?;
+        let mut extra_phrases = Vec::new();
+        for p in cfg.get_all("extra-phrases") {
+            let words: Vec<u64> = scan::scan(p).toks.iter().map(|t| t.hash).collect();
+            if words.is_empty() || words.len() > 32 {
+                return Err(format!("config key `extra-phrases`: expected a phrase of 1 to 32 words, got {p:?}"));
+            }
+            extra_phrases.push(words);
+        }
+        Ok(Settings { threshold, flag_threshold, invisible_unicode, extra_phrases })
+    }
+}
+
+fn unit(cfg: &Config, key: &str, default: f32) -> Result<f32, String> {
+    let v = cfg.get_f32(key, default)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("config key `{key}`: expected a number in 0..=1, got {v}"))
+    }
+}
+
+/// What the guardrail should do with a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Below `flag-threshold`.
+    Allow,
+    /// At or above `flag-threshold`, below `threshold`.
+    Flag,
+    /// At or above `threshold`.
+    Block,
+}
+
+/// The verdict on a whole payload.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Assessment {
+    /// Confidence that the payload is an injection, in 0..=1: the highest
+    /// score of any of its messages.
+    pub score: f32,
+    /// Evidence, with the index of the message it was found in. Only
+    /// messages that reached `flag-threshold` contribute.
+    pub detections: Vec<(usize, Detection)>,
+}
+
+impl Assessment {
+    /// Allow, flag or block, by the settings' thresholds.
+    pub fn decision(&self, settings: &Settings) -> Decision {
+        decide(self.score, settings)
+    }
+}
+
+fn decide(score: f32, s: &Settings) -> Decision {
+    if score >= s.threshold {
+        Decision::Block
+    } else if score >= s.flag_threshold {
+        Decision::Flag
+    } else {
+        Decision::Allow
+    }
+}
+
+/// Appends the evidence found in `text` to `out`, if the text as a whole
+/// scores at least `flag-threshold`.
+pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
+    let mark = out.len();
+    if analyze(text, settings, out) < settings.flag_threshold {
+        out.truncate(mark);
+    }
+}
+
+/// The score of one text, without its findings.
+pub fn score(text: &str, settings: &Settings) -> f32 {
+    analyze(text, settings, &mut Vec::new())
+}
+
+/// Assesses every message of a payload.
+pub fn assess(texts: &[&str], settings: &Settings) -> Assessment {
+    let mut a = Assessment::default();
+    let mut buf = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        buf.clear();
+        let s = analyze(text, settings, &mut buf);
+        if s >= settings.flag_threshold {
+            a.detections.extend(buf.drain(..).map(|d| (i, d)));
+        }
+        a.score = a.score.max(s);
+    }
+    a
+}
+
+/// Scans one text, appends every piece of evidence to `out` and returns the
+/// text's combined score.
+fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
+    let scan = scan::scan(text);
+    let mut signals: Vec<Signal> = Vec::new();
+    rules::run(&scan, &settings.extra_phrases, &mut signals);
+    for m in &scan.markup {
+        signals.push(Signal {
+            rule: "prompt-injection.chat-markup",
+            cat: ROLE_SMUGGLING,
+            score: m.score,
+            start: m.start,
+            end: m.end,
+            booster: false,
+        });
+    }
+    if settings.invisible_unicode {
+        invisible(text, &scan, &mut signals);
+    }
+    let total = combine(&signals);
+    signals.sort_by_key(|s| (s.start, s.end));
+    out.extend(signals.iter().map(|s| Detection {
+        rule_id: s.rule,
+        category: s.cat,
+        score: s.score,
+        start: s.start,
+        end: s.end,
+    }));
+    total
+}
+
+/// The strongest evidence, raised by half the noisy-OR of the other
+/// distinct rules' evidence. Boosters count only next to real evidence.
+fn combine(signals: &[Signal]) -> f32 {
+    let primary = signals.iter().filter(|s| !s.booster).fold(0.0f32, |m, s| m.max(s.score));
+    if primary < 0.3 {
+        return primary;
+    }
+    // Best score per rule: the same phrase twice is one piece of evidence.
+    let mut best: Vec<(&str, f32)> = Vec::new();
+    for s in signals {
+        match best.iter_mut().find(|(r, _)| *r == s.rule) {
+            Some((_, b)) => *b = b.max(s.score),
+            None => best.push((s.rule, s.score)),
+        }
+    }
+    let top = best.iter().fold(0.0f32, |m, (_, s)| m.max(*s));
+    let mut skipped_top = false;
+    let mut none = 1.0f32;
+    for (_, s) in &best {
+        if !skipped_top && *s == top {
+            skipped_top = true;
+            continue;
+        }
+        none *= 1.0 - s;
+    }
+    (top + (1.0 - top) * (1.0 - none) * 0.5).min(0.99)
+}
+
+/// Scores the runs of invisible characters. Legitimate uses are let
+/// through: ZWJ/ZWNJ in emoji sequences and in scripts that need them,
+/// direction marks in right-to-left text, a leading byte-order mark, tag
+/// characters in emoji subdivision flags, ideographic variation selectors.
+fn invisible(text: &str, scan: &scan::Scan, out: &mut Vec<Signal>) {
+    let mut runs: Vec<(usize, usize, f32, bool)> = Vec::new();
+    let mut latin_runs = 0;
+    for r in &scan.invisible {
+        let near = |c: Ctx| r.before == c || r.after == c;
+        let foreign = near(Ctx::Rtl) || near(Ctx::Script) || near(Ctx::Cjk) || near(Ctx::Emoji) || near(Ctx::BlackFlag);
+        let (score, zero_width) = if r.kinds & K_TAG != 0 {
+            if r.before == Ctx::BlackFlag && r.ends_with_cancel_tag && r.kinds == K_TAG {
+                continue;
+            }
+            (if r.count >= 2 { 0.9 } else { 0.6 }, false)
+        } else if r.kinds & K_VS != 0 {
+            if r.before == Ctx::Cjk {
+                continue;
+            }
+            (if r.count >= 2 { 0.85 } else { 0.3 }, false)
+        } else if r.kinds & K_OVERRIDE != 0 {
+            (0.75, false)
+        } else if r.kinds & K_BIDI != 0 {
+            (if scan.has_rtl { 0.35 } else { 0.6 }, false)
+        } else {
+            let bom = r.start == 0 && text.as_bytes().starts_with(&[0xEF, 0xBB, 0xBF]) && r.count == 1;
+            let benign = bom
+                || (r.kinds & (K_JOINER | K_ZW) != 0 && r.kinds & K_MARK == 0 && foreign)
+                || (r.kinds & K_MARK != 0 && r.kinds & !(K_MARK | K_JOINER) == 0 && (scan.has_rtl || foreign));
+            if benign {
+                continue;
+            }
+            let inside_word = r.before == Ctx::Latin && r.after == Ctx::Latin;
+            latin_runs += 1;
+            let s: f32 = if r.count >= 3 {
+                0.6
+            } else if inside_word {
+                0.45
+            } else {
+                0.35
+            };
+            (s, true)
+        };
+        runs.push((r.start, r.end, score, zero_width));
+    }
+    // Several zero-width characters scattered through Latin text are a
+    // deliberate pattern (obfuscated keywords, hidden watermark bits).
+    let spread: f32 = match latin_runs {
+        0..=1 => 0.0,
+        2 => 0.6,
+        _ => 0.75,
+    };
+    for &(start, end, score, zero_width) in runs.iter().take(MAX_INVISIBLE_FINDINGS) {
+        out.push(Signal {
+            rule: "prompt-injection.invisible-unicode",
+            cat: INVISIBLE_UNICODE,
+            score: if zero_width { score.max(spread) } else { score },
+            start,
+            end,
+            booster: false,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;
