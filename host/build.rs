@@ -36,11 +36,21 @@ const FIRST_PARTY: &[(&str, &str)] = &[
 const FIXTURES: &[&str] = &["railyard-fixture-hostile", "railyard-fixture-hostile-net"];
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest_dir.parent().expect("host/ lives inside the workspace root").to_path_buf();
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ lives inside the workspace root")
+        .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
 
-    for watched in ["plugins", "wit", "tests/plugins", "Cargo.lock", "Cargo.toml"] {
+    for watched in [
+        "plugins",
+        "wit",
+        "tests/plugins",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=RAILYARD_PREBUILT_PLUGINS");
@@ -57,13 +67,24 @@ fn main() {
     for (name, package) in FIRST_PARTY {
         let file = wasm_dir.join(format!("{}.wasm", package.replace('-', "_")));
         if !file.is_file() {
-            panic!("plugin component {} is missing after the build", file.display());
+            panic!(
+                "plugin component {} is missing after the build",
+                file.display()
+            );
         }
-        writeln!(table, "    ({name:?}, include_bytes!({:?})),", file.display().to_string()).unwrap();
+        writeln!(
+            table,
+            "    ({name:?}, include_bytes!({:?})),",
+            file.display().to_string()
+        )
+        .unwrap();
     }
     table.push_str("];\n");
     std::fs::write(out_dir.join("builtin_plugins.rs"), table).expect("write builtin_plugins.rs");
-    println!("cargo:rustc-env=RAILYARD_PLUGIN_WASM_DIR={}", wasm_dir.display());
+    println!(
+        "cargo:rustc-env=RAILYARD_PLUGIN_WASM_DIR={}",
+        wasm_dir.display()
+    );
 }
 
 /// Runs the nested cargo build and returns the folder with the `.wasm` files.
@@ -139,11 +160,17 @@ fn ensure_wasm_target() {
     if installed {
         return;
     }
-    println!("cargo:warning=installing the {WASM_TARGET} Rust target with rustup (first build only)");
-    let status = Command::new("rustup").args(["target", "add", WASM_TARGET]).status();
+    println!(
+        "cargo:warning=installing the {WASM_TARGET} Rust target with rustup (first build only)"
+    );
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => panic!("`rustup target add {WASM_TARGET}` failed ({s}); install the target and build again"),
+        Ok(s) => panic!(
+            "`rustup target add {WASM_TARGET}` failed ({s}); install the target and build again"
+        ),
         Err(e) => panic!(
             "the {WASM_TARGET} Rust target is not installed and rustup could not be run ({e}); \
              install the target for this toolchain, or set RAILYARD_PREBUILT_PLUGINS to a folder of built plugins"

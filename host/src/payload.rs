@@ -89,7 +89,11 @@ impl Payload {
             route: String::new(),
             caller: String::new(),
             messages: vec![Message::new(
-                if stage == Stage::Request { "user" } else { "assistant" },
+                if stage == Stage::Request {
+                    "user"
+                } else {
+                    "assistant"
+                },
                 text,
             )],
             attributes: Vec::new(),
@@ -126,7 +130,8 @@ pub fn new_request_id() -> String {
         .map(|d| d.subsec_nanos() as u64)
         .unwrap_or(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut x = (u64::from(std::process::id()) << 32) ^ count.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ nanos;
+    let mut x =
+        (u64::from(std::process::id()) << 32) ^ count.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ nanos;
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;

@@ -61,12 +61,19 @@ pub(super) fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let text = match args.input.as_deref() {
         None | Some("-") => {
             if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                bail!("give the text to check as an argument, or pipe it in (`-` reads standard input)");
+                bail!(
+                    "give the text to check as an argument, or pipe it in (`-` reads standard input)"
+                );
             }
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading standard input")?;
             String::from_utf8(buf).map_err(|e| {
-                anyhow::anyhow!("standard input is not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to())
+                anyhow::anyhow!(
+                    "standard input is not valid UTF-8 (first bad byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                )
             })?
         }
         Some(text) => text.to_string(),
@@ -84,7 +91,11 @@ pub(super) fn run(args: CheckArgs) -> anyhow::Result<u8> {
 }
 
 fn exit_code(action: Action) -> u8 {
-    if action == Action::Block { EXIT_BLOCKED } else { EXIT_ALLOWED }
+    if action == Action::Block {
+        EXIT_BLOCKED
+    } else {
+        EXIT_ALLOWED
+    }
 }
 
 /// A dataset line that is a JSON object.
@@ -129,7 +140,9 @@ fn run_jsonl(pipeline: &Pipeline, args: &CheckArgs, stage: Stage) -> anyhow::Res
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).context("reading the dataset")?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .context("reading the dataset")?;
         if n == 0 {
             break;
         }
@@ -155,7 +168,11 @@ fn run_jsonl(pipeline: &Pipeline, args: &CheckArgs, stage: Stage) -> anyhow::Res
             }
             Err(message) => {
                 errors = true;
-                writeln!(out, "{}", serde_json::json!({ "line": line_no, "error": message }))?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "line": line_no, "error": message })
+                )?;
             }
         }
     }
@@ -175,10 +192,17 @@ fn parse_line(
     args: &CheckArgs,
 ) -> Result<(Option<serde_json::Value>, Payload), String> {
     if line.len() > MAX_LINE_BYTES {
-        return Err(format!("line is {} bytes; the limit is {MAX_LINE_BYTES}", line.len()));
+        return Err(format!(
+            "line is {} bytes; the limit is {MAX_LINE_BYTES}",
+            line.len()
+        ));
     }
-    let text = std::str::from_utf8(line)
-        .map_err(|e| format!("line is not valid UTF-8 (first bad byte at offset {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(line).map_err(|e| {
+        format!(
+            "line is not valid UTF-8 (first bad byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
     let trimmed = text.trim_start();
     let base = |text: String| {
         let mut p = Payload::text(stage, text);
@@ -187,16 +211,22 @@ fn parse_line(
         p
     };
     if trimmed.starts_with('"') {
-        let s: String = serde_json::from_str(trimmed).map_err(|e| format!("malformed JSON string: {e}"))?;
+        let s: String =
+            serde_json::from_str(trimmed).map_err(|e| format!("malformed JSON string: {e}"))?;
         return Ok((None, base(s)));
     }
     if !trimmed.starts_with('{') {
         return Ok((None, base(text.to_string())));
     }
-    let parsed: LinePayload = serde_json::from_str(trimmed).map_err(|e| format!("malformed JSON payload: {e}"))?;
+    let parsed: LinePayload =
+        serde_json::from_str(trimmed).map_err(|e| format!("malformed JSON payload: {e}"))?;
     let messages = match (parsed.messages, parsed.text) {
         (Some(_), Some(_)) => return Err("give either \"messages\" or \"text\", not both".into()),
-        (None, None) => return Err("a JSON line needs \"messages\" (a list of {role, content}) or \"text\"".into()),
+        (None, None) => {
+            return Err(
+                "a JSON line needs \"messages\" (a list of {role, content}) or \"text\"".into(),
+            );
+        }
         (Some(m), None) => m,
         (None, Some(t)) => base(t).messages,
     };
@@ -225,7 +255,10 @@ fn print_text(e: &Evaluation, payload: &Payload) {
         println!("reason: {}", e.reason);
     }
     println!();
-    println!("{:<20} {:<16} {:<7} {:>9}  findings", "plugin", "outcome", "action", "latency");
+    println!(
+        "{:<20} {:<16} {:<7} {:>9}  findings",
+        "plugin", "outcome", "action", "latency"
+    );
     for d in &e.decisions {
         let outcome = match d.failure_mode {
             Some(mode) => format!("{} ({})", d.outcome.as_str(), mode.as_str()),
@@ -251,7 +284,10 @@ fn print_text(e: &Evaluation, payload: &Payload) {
                 Some(s) => format!("message {}, bytes {}..{}", s.message, s.start, s.end),
                 None => "whole payload".to_string(),
             };
-            println!("  {:<17} {:<16} {:<24} score {:.2}  {place}", d.plugin, f.category, f.rule_id, f.score);
+            println!(
+                "  {:<17} {:<16} {:<24} score {:.2}  {place}",
+                d.plugin, f.category, f.rule_id, f.score
+            );
         }
     }
     for r in &e.judge_requests {

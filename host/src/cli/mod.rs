@@ -27,7 +27,11 @@ pub const EXIT_BLOCKED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "railyard", version, about = "Guardrail runtime for LLM traffic: sandboxed WebAssembly plugins on every inference payload")]
+#[command(
+    name = "railyard",
+    version,
+    about = "Guardrail runtime for LLM traffic: sandboxed WebAssembly plugins on every inference payload"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -70,7 +70,8 @@ impl CompileCache {
 
     /// Path of the entry for a component with `digest`.
     pub fn entry_path(&self, digest: &[u8; 32]) -> PathBuf {
-        self.dir.join(format!("{}-{}.cwasm", hex::encode(digest), self.engine_key))
+        self.dir
+            .join(format!("{}-{}.cwasm", hex::encode(digest), self.engine_key))
     }
 
     /// Loads the compiled form of `wasm` (whose SHA-256 is `digest`), or

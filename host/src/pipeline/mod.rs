@@ -17,7 +17,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::payload::{Message, Payload, Stage};
-use crate::plugin::{CallFault, CallOutput, LoadError, LoadedPlugin, PluginDigest, PluginKind, PluginLoader, StageInput, builtin};
+use crate::plugin::{
+    CallFault, CallOutput, LoadError, LoadedPlugin, PluginDigest, PluginKind, PluginLoader,
+    StageInput, builtin,
+};
 use crate::policy::{FailureMode, PluginSource, PluginSpec, Policy};
 use crate::verdict::{Action, Finding, JudgeRequest};
 
@@ -70,7 +73,10 @@ impl Pipeline {
         for (&stage, names) in &policy.stages {
             let mut list = Vec::with_capacity(names.len());
             for name in names {
-                let spec = policy.plugins.get(name).expect("policy validation resolved every stage entry");
+                let spec = policy
+                    .plugins
+                    .get(name)
+                    .expect("policy validation resolved every stage entry");
                 let mismatch = |problem: String| PipelineError::Mismatch {
                     policy: policy.origin.clone(),
                     name: name.clone(),
@@ -80,9 +86,11 @@ impl Pipeline {
                     Some(p) => p.clone(),
                     None => {
                         let result = match &spec.source {
-                            PluginSource::Builtin(b) => {
-                                loader.load(name, builtin::component(b).expect("policy validation checked built-in names"))
-                            }
+                            PluginSource::Builtin(b) => loader.load(
+                                name,
+                                builtin::component(b)
+                                    .expect("policy validation checked built-in names"),
+                            ),
                             PluginSource::File(path) => loader.load_file(name, path),
                         };
                         let plugin = Arc::new(result.map_err(|source| PipelineError::Load {
@@ -112,7 +120,13 @@ impl Pipeline {
                 if !plugin.info.stages.contains(&stage) {
                     return Err(mismatch(format!(
                         "the policy runs it at the {stage} stage, but the plugin declares only [{}]",
-                        plugin.info.stages.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        plugin
+                            .info
+                            .stages
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )));
                 }
                 list.push(StagePlugin {
@@ -126,7 +140,11 @@ impl Pipeline {
             list.sort_by_key(|p| p.plugin.kind == PluginKind::JudgeRouter);
             stages.insert(stage, list);
         }
-        Ok(Pipeline { policy, stages, loaded })
+        Ok(Pipeline {
+            policy,
+            stages,
+            loaded,
+        })
     }
 
     /// The policy this pipeline runs.
@@ -145,17 +163,32 @@ impl Pipeline {
         let span = tracing::debug_span!("evaluate", request_id = %payload.request_id, stage = %payload.stage);
         let _enter = span.enter();
 
-        let plugins = self.stages.get(&payload.stage).map(Vec::as_slice).unwrap_or(&[]);
+        let plugins = self
+            .stages
+            .get(&payload.stage)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let input = StageInput::new(payload);
         let mut decisions: Vec<PluginDecision> = Vec::with_capacity(plugins.len());
         let mut judge_requests = Vec::new();
 
         for sp in plugins {
             let decision = if sp.spec.failure_mode == FailureMode::Disabled {
-                PluginDecision::new(sp, Action::Allow, "disabled by policy".into(), Vec::new(), Outcome::Disabled, None, 0)
+                PluginDecision::new(
+                    sp,
+                    Action::Allow,
+                    "disabled by policy".into(),
+                    Vec::new(),
+                    Outcome::Disabled,
+                    None,
+                    0,
+                )
             } else {
                 let prior: Vec<Finding> = if sp.plugin.kind == PluginKind::JudgeRouter {
-                    decisions.iter().flat_map(|d| d.findings.iter().cloned()).collect()
+                    decisions
+                        .iter()
+                        .flat_map(|d| d.findings.iter().cloned())
+                        .collect()
                 } else {
                     Vec::new()
                 };
@@ -165,12 +198,22 @@ impl Pipeline {
                 match result {
                     Ok(output) => {
                         let (action, reason, findings, routed) = interpret(sp, output);
-                        judge_requests.extend(routed.into_iter().map(|request| RoutedJudgeRequest {
-                            router: sp.spec.name.clone(),
-                            router_digest: sp.plugin.digest,
-                            request,
+                        judge_requests.extend(routed.into_iter().map(|request| {
+                            RoutedJudgeRequest {
+                                router: sp.spec.name.clone(),
+                                router_digest: sp.plugin.digest,
+                                request,
+                            }
                         }));
-                        PluginDecision::new(sp, action, reason, findings, Outcome::Ok, None, latency_us)
+                        PluginDecision::new(
+                            sp,
+                            action,
+                            reason,
+                            findings,
+                            Outcome::Ok,
+                            None,
+                            latency_us,
+                        )
                     }
                     Err(fault) => fail(sp, fault, &payload.request_id, latency_us),
                 }
@@ -178,7 +221,11 @@ impl Pipeline {
             decisions.push(decision);
         }
 
-        let action = decisions.iter().map(|d| d.action).max().unwrap_or(Action::Allow);
+        let action = decisions
+            .iter()
+            .map(|d| d.action)
+            .max()
+            .unwrap_or(Action::Allow);
         let reason = decisions
             .iter()
             .find(|d| d.action == action && action != Action::Allow)
@@ -218,7 +265,10 @@ fn redacts(d: &PluginDecision) -> bool {
 
 /// Turns a plugin's output into its action, reason and findings, applying
 /// the policy entry's `action` and `min-score`.
-fn interpret(sp: &StagePlugin, output: CallOutput) -> (Action, String, Vec<Finding>, Vec<JudgeRequest>) {
+fn interpret(
+    sp: &StagePlugin,
+    output: CallOutput,
+) -> (Action, String, Vec<Finding>, Vec<JudgeRequest>) {
     let keep = |f: &Finding| f.score >= sp.spec.min_score;
     match output {
         CallOutput::Verdict(v) => {
@@ -227,7 +277,12 @@ fn interpret(sp: &StagePlugin, output: CallOutput) -> (Action, String, Vec<Findi
                 (a, None) => a,
                 (_, Some(override_action)) => override_action,
             };
-            (action, v.reason, v.findings.into_iter().filter(keep).collect(), Vec::new())
+            (
+                action,
+                v.reason,
+                v.findings.into_iter().filter(keep).collect(),
+                Vec::new(),
+            )
         }
         CallOutput::Findings(findings) => {
             let findings: Vec<Finding> = findings.into_iter().filter(keep).collect();
@@ -238,13 +293,25 @@ fn interpret(sp: &StagePlugin, output: CallOutput) -> (Action, String, Vec<Findi
             categories.sort_unstable();
             categories.dedup();
             let reason = format!("found {}", categories.join(", "));
-            (sp.spec.action.unwrap_or(Action::Redact), reason, findings, Vec::new())
+            (
+                sp.spec.action.unwrap_or(Action::Redact),
+                reason,
+                findings,
+                Vec::new(),
+            )
         }
         CallOutput::JudgeRequests(requests) => {
             let reason = if requests.is_empty() {
                 String::new()
             } else {
-                format!("routed to {}", requests.iter().map(|r| r.judge.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "routed to {}",
+                    requests
+                        .iter()
+                        .map(|r| r.judge.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             (Action::Allow, reason, Vec::new(), requests)
         }
@@ -418,6 +485,8 @@ pub struct Evaluation {
 impl Evaluation {
     /// Every finding of every plugin.
     pub fn findings(&self) -> impl Iterator<Item = (&PluginDecision, &Finding)> {
-        self.decisions.iter().flat_map(|d| d.findings.iter().map(move |f| (d, f)))
+        self.decisions
+            .iter()
+            .flat_map(|d| d.findings.iter().map(move |f| (d, f)))
     }
 }

@@ -94,10 +94,14 @@ fn rewrite(content: &str, regions: &[Region<'_>], policy: &RedactionPolicy) -> S
         let category = region.representative.category.as_str();
         match policy.operator_for(category) {
             RedactionOperator::Tag => push_tag(&mut out, category, None),
-            RedactionOperator::Mask => out.extend(std::iter::repeat_n(policy.mask_char, original.chars().count())),
+            RedactionOperator::Mask => out.extend(std::iter::repeat_n(
+                policy.mask_char,
+                original.chars().count(),
+            )),
             RedactionOperator::Hash => {
                 let key = policy.hash_key.as_deref().unwrap_or_default();
-                let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+                let mut mac =
+                    Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
                 mac.update(original.as_bytes());
                 let digest = mac.finalize().into_bytes();
                 push_tag(&mut out, category, Some(&hex::encode(&digest[..8])));
@@ -135,7 +139,11 @@ mod tests {
             rule_id: format!("test.{category}"),
             category: category.into(),
             score,
-            span: Some(Span { message: 0, start, end }),
+            span: Some(Span {
+                message: 0,
+                start,
+                end,
+            }),
             replacement: Some("[plugin]".into()),
         }
     }
@@ -151,33 +159,55 @@ mod tests {
 
     fn run(text: &str, findings: &[Finding], op: RedactionOperator) -> String {
         let messages = vec![Message::new("user", text)];
-        redact(&messages, findings, &policy(op)).unwrap().remove(0).content
+        redact(&messages, findings, &policy(op))
+            .unwrap()
+            .remove(0)
+            .content
     }
 
     #[test]
     fn overlapping_spans_merge_into_one_replacement_named_by_the_strongest() {
         let text = "mail bob@example.com now";
-        let f = [finding("URL", 0.4, 9, 20), finding("EMAIL_ADDRESS", 0.9, 5, 20)];
-        assert_eq!(run(text, &f, RedactionOperator::Tag), "mail <EMAIL_ADDRESS> now");
+        let f = [
+            finding("URL", 0.4, 9, 20),
+            finding("EMAIL_ADDRESS", 0.9, 5, 20),
+        ];
+        assert_eq!(
+            run(text, &f, RedactionOperator::Tag),
+            "mail <EMAIL_ADDRESS> now"
+        );
     }
 
     #[test]
     fn operators_write_what_they_promise() {
         let text = "card 4111 1111 1111 1111 ok";
         let f = [finding("CREDIT_CARD", 1.0, 5, 24)];
-        assert_eq!(run(text, &f, RedactionOperator::Mask), "card ******************* ok");
+        assert_eq!(
+            run(text, &f, RedactionOperator::Mask),
+            "card ******************* ok"
+        );
         assert_eq!(run(text, &f, RedactionOperator::Drop), "card  ok");
         assert_eq!(run(text, &f, RedactionOperator::Plugin), "card [plugin] ok");
         let hashed = run(text, &f, RedactionOperator::Hash);
-        assert!(hashed.starts_with("card <CREDIT_CARD:") && hashed.ends_with("> ok"), "{hashed}");
-        assert_eq!(hashed, run(text, &f, RedactionOperator::Hash), "keyed hash is stable");
+        assert!(
+            hashed.starts_with("card <CREDIT_CARD:") && hashed.ends_with("> ok"),
+            "{hashed}"
+        );
+        assert_eq!(
+            hashed,
+            run(text, &f, RedactionOperator::Hash),
+            "keyed hash is stable"
+        );
     }
 
     #[test]
     fn mask_counts_characters_not_bytes() {
         let text = "name: Zoë Ångström.";
-        let f = [finding("PERSON", 1.0, 6, 20)];
-        assert_eq!(run(text, &f, RedactionOperator::Mask), "name: ************.");
+        let f = [finding("PERSON", 1.0, 6, 21)];
+        assert_eq!(
+            run(text, &f, RedactionOperator::Mask),
+            "name: ************."
+        );
     }
 
     #[test]
@@ -191,9 +221,13 @@ mod tests {
     #[test]
     fn per_category_operator_overrides_the_default() {
         let mut p = policy(RedactionOperator::Tag);
-        p.categories.insert("CREDIT_CARD".into(), RedactionOperator::Mask);
+        p.categories
+            .insert("CREDIT_CARD".into(), RedactionOperator::Mask);
         let messages = vec![Message::new("user", "a@b.io 4111")];
-        let f = [finding("EMAIL_ADDRESS", 1.0, 0, 6), finding("CREDIT_CARD", 1.0, 7, 11)];
+        let f = [
+            finding("EMAIL_ADDRESS", 1.0, 0, 6),
+            finding("CREDIT_CARD", 1.0, 7, 11),
+        ];
         let out = redact(&messages, &f, &p).unwrap();
         assert_eq!(out[0].content, "<EMAIL_ADDRESS> ****");
     }

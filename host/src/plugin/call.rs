@@ -42,8 +42,12 @@ impl KindPre {
     pub(crate) fn new(kind: PluginKind, pre: InstancePre<PluginState>) -> wasmtime::Result<Self> {
         Ok(match kind {
             PluginKind::Guardrail => KindPre::Guardrail(guardrail::GuardrailPre::new(pre)?),
-            PluginKind::PiiDetector => KindPre::PiiDetector(pii_detector::PiiDetectorPre::new(pre)?),
-            PluginKind::JudgeRouter => KindPre::JudgeRouter(judge_router::JudgeRouterPre::new(pre)?),
+            PluginKind::PiiDetector => {
+                KindPre::PiiDetector(pii_detector::PiiDetectorPre::new(pre)?)
+            }
+            PluginKind::JudgeRouter => {
+                KindPre::JudgeRouter(judge_router::JudgeRouterPre::new(pre)?)
+            }
         })
     }
 }
@@ -190,14 +194,20 @@ impl LoadedPlugin {
                     .instantiate(&mut store)
                     .and_then(|r| r.call_route(&mut store, &input.wit, &prior));
                 let requests = unwrap_call(&store, result, timeout_ms)?;
-                Ok(CallOutput::JudgeRequests(validate_judge_requests(requests)?))
+                Ok(CallOutput::JudgeRequests(validate_judge_requests(
+                    requests,
+                )?))
             }
         }
     }
 }
 
 /// Calls `info()` once at load and validates it.
-pub(crate) fn call_info(engine: &RailyardEngine, pre: &KindPre, plugin: &str) -> Result<PluginInfo, LoadError> {
+pub(crate) fn call_info(
+    engine: &RailyardEngine,
+    pre: &KindPre,
+    plugin: &str,
+) -> Result<PluginInfo, LoadError> {
     let mut store = Store::new(
         engine.wasmtime(),
         PluginState::new(Arc::from(plugin), Arc::from(Vec::new()), INFO_MEMORY),
@@ -206,26 +216,43 @@ pub(crate) fn call_info(engine: &RailyardEngine, pre: &KindPre, plugin: &str) ->
     store.set_epoch_deadline(RailyardEngine::ticks_for(INFO_TIMEOUT));
     store.epoch_deadline_trap();
     let result = match pre {
-        KindPre::Guardrail(p) => p.instantiate(&mut store).and_then(|g| g.call_info(&mut store)),
-        KindPre::PiiDetector(p) => p.instantiate(&mut store).and_then(|g| g.call_info(&mut store)),
-        KindPre::JudgeRouter(p) => p.instantiate(&mut store).and_then(|g| g.call_info(&mut store)),
+        KindPre::Guardrail(p) => p
+            .instantiate(&mut store)
+            .and_then(|g| g.call_info(&mut store)),
+        KindPre::PiiDetector(p) => p
+            .instantiate(&mut store)
+            .and_then(|g| g.call_info(&mut store)),
+        KindPre::JudgeRouter(p) => p
+            .instantiate(&mut store)
+            .and_then(|g| g.call_info(&mut store)),
     };
     let info = result.map_err(|e| LoadError::Info {
         plugin: plugin.to_string(),
-        detail: format!("failed: {}", classify(&store, e, INFO_TIMEOUT.as_millis() as u64)),
+        detail: format!(
+            "failed: {}",
+            classify(&store, e, INFO_TIMEOUT.as_millis() as u64)
+        ),
     })?;
     let bad = |detail: String| LoadError::Info {
         plugin: plugin.to_string(),
         detail,
     };
     if info.name.trim().is_empty() || info.name.len() > MAX_IDENT {
-        return Err(bad(format!("returned an unusable name {:?}; expected 1 to {MAX_IDENT} bytes", info.name)));
+        return Err(bad(format!(
+            "returned an unusable name {:?}; expected 1 to {MAX_IDENT} bytes",
+            info.name
+        )));
     }
     if info.version.trim().is_empty() || info.version.len() > MAX_IDENT {
-        return Err(bad(format!("returned an unusable version {:?}; expected 1 to {MAX_IDENT} bytes", info.version)));
+        return Err(bad(format!(
+            "returned an unusable version {:?}; expected 1 to {MAX_IDENT} bytes",
+            info.version
+        )));
     }
     if info.stages.is_empty() {
-        return Err(bad("declares no stages; expected at least one of request, response, stream-chunk".into()));
+        return Err(bad(
+            "declares no stages; expected at least one of request, response, stream-chunk".into(),
+        ));
     }
     let mut stages: Vec<Stage> = info.stages.iter().map(|s| stage_from_wit(*s)).collect();
     stages.sort();
@@ -328,7 +355,10 @@ fn validate_verdict(v: wit::Verdict, messages: &[wit::Message]) -> Result<Verdic
 /// name a real message and lie inside it on UTF-8 boundaries, a score must
 /// be a number in 0..=1. One bad finding makes the whole output invalid —
 /// a plugin that gets spans wrong cannot be trusted with the others.
-fn validate_findings(findings: Vec<wit::Finding>, messages: &[wit::Message]) -> Result<Vec<Finding>, CallFault> {
+fn validate_findings(
+    findings: Vec<wit::Finding>,
+    messages: &[wit::Message],
+) -> Result<Vec<Finding>, CallFault> {
     let invalid = |i: usize, what: String| CallFault::InvalidOutput(format!("finding {i}: {what}"));
     if findings.len() > MAX_FINDINGS {
         return Err(CallFault::InvalidOutput(format!(
@@ -339,16 +369,31 @@ fn validate_findings(findings: Vec<wit::Finding>, messages: &[wit::Message]) -> 
     let mut out = Vec::with_capacity(findings.len());
     for (i, f) in findings.into_iter().enumerate() {
         if f.rule_id.is_empty() || f.rule_id.len() > MAX_IDENT {
-            return Err(invalid(i, format!("rule id must be 1 to {MAX_IDENT} bytes, got {}", f.rule_id.len())));
+            return Err(invalid(
+                i,
+                format!(
+                    "rule id must be 1 to {MAX_IDENT} bytes, got {}",
+                    f.rule_id.len()
+                ),
+            ));
         }
         if f.category.is_empty() || f.category.len() > MAX_IDENT {
-            return Err(invalid(i, format!("category must be 1 to {MAX_IDENT} bytes, got {}", f.category.len())));
+            return Err(invalid(
+                i,
+                format!(
+                    "category must be 1 to {MAX_IDENT} bytes, got {}",
+                    f.category.len()
+                ),
+            ));
         }
         if !(0.0..=1.0).contains(&f.score) {
             return Err(invalid(i, format!("score {} is outside 0..=1", f.score)));
         }
         if f.replacement.as_ref().is_some_and(|r| r.len() > MAX_TEXT) {
-            return Err(invalid(i, format!("replacement is longer than {MAX_TEXT} bytes")));
+            return Err(invalid(
+                i,
+                format!("replacement is longer than {MAX_TEXT} bytes"),
+            ));
         }
         let span = match f.span {
             None => None,
@@ -356,7 +401,11 @@ fn validate_findings(findings: Vec<wit::Finding>, messages: &[wit::Message]) -> 
                 let Some(message) = messages.get(s.message as usize) else {
                     return Err(invalid(
                         i,
-                        format!("span names message {} but the payload has {}", s.message, messages.len()),
+                        format!(
+                            "span names message {} but the payload has {}",
+                            s.message,
+                            messages.len()
+                        ),
                     ));
                 };
                 let content = &message.content;
@@ -364,13 +413,20 @@ fn validate_findings(findings: Vec<wit::Finding>, messages: &[wit::Message]) -> 
                 if start > end || end > content.len() {
                     return Err(invalid(
                         i,
-                        format!("span {start}..{end} is out of bounds for message {} of {} bytes", s.message, content.len()),
+                        format!(
+                            "span {start}..{end} is out of bounds for message {} of {} bytes",
+                            s.message,
+                            content.len()
+                        ),
                     ));
                 }
                 if !content.is_char_boundary(start) || !content.is_char_boundary(end) {
                     return Err(invalid(
                         i,
-                        format!("span {start}..{end} splits a UTF-8 character in message {}", s.message),
+                        format!(
+                            "span {start}..{end} splits a UTF-8 character in message {}",
+                            s.message
+                        ),
                     ));
                 }
                 Some(Span {
@@ -391,7 +447,9 @@ fn validate_findings(findings: Vec<wit::Finding>, messages: &[wit::Message]) -> 
     Ok(out)
 }
 
-fn validate_judge_requests(requests: Vec<wit::JudgeRequest>) -> Result<Vec<JudgeRequest>, CallFault> {
+fn validate_judge_requests(
+    requests: Vec<wit::JudgeRequest>,
+) -> Result<Vec<JudgeRequest>, CallFault> {
     if requests.len() > MAX_JUDGE_REQUESTS {
         return Err(CallFault::InvalidOutput(format!(
             "{} judge requests; the limit is {MAX_JUDGE_REQUESTS}",
@@ -402,15 +460,23 @@ fn validate_judge_requests(requests: Vec<wit::JudgeRequest>) -> Result<Vec<Judge
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            let invalid = |what: String| CallFault::InvalidOutput(format!("judge request {i}: {what}"));
+            let invalid =
+                |what: String| CallFault::InvalidOutput(format!("judge request {i}: {what}"));
             if r.judge.is_empty() || r.judge.len() > MAX_IDENT {
-                return Err(invalid(format!("judge name must be 1 to {MAX_IDENT} bytes")));
+                return Err(invalid(format!(
+                    "judge name must be 1 to {MAX_IDENT} bytes"
+                )));
             }
             if r.rubric.len() > MAX_IDENT {
-                return Err(invalid(format!("rubric name is longer than {MAX_IDENT} bytes")));
+                return Err(invalid(format!(
+                    "rubric name is longer than {MAX_IDENT} bytes"
+                )));
             }
             if !(0.0..=1.0).contains(&r.sample_rate) {
-                return Err(invalid(format!("sample rate {} is outside 0..=1", r.sample_rate)));
+                return Err(invalid(format!(
+                    "sample rate {} is outside 0..=1",
+                    r.sample_rate
+                )));
             }
             if r.reason.len() > MAX_TEXT {
                 return Err(invalid(format!("reason is longer than {MAX_TEXT} bytes")));

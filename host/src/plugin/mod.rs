@@ -118,7 +118,9 @@ pub struct PluginInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// Not a component at all (e.g. a core module).
-    #[error("{plugin}: not a WebAssembly component ({detail}); build it as a component (e.g. `cargo build --target wasm32-wasip2`, or `wasm-tools component new`)")]
+    #[error(
+        "{plugin}: not a WebAssembly component ({detail}); build it as a component (e.g. `cargo build --target wasm32-wasip2`, or `wasm-tools component new`)"
+    )]
     NotAComponent {
         /// The plugin.
         plugin: String,
@@ -134,7 +136,9 @@ pub enum LoadError {
         detail: String,
     },
     /// It exports none, or more than one, of the railyard worlds.
-    #[error("{plugin}: implements no railyard world (exports: {exports}); expected `check` (guardrail), `detect` (pii-detector) or `route` (judge-router) from railyard:plugin@0.1.0")]
+    #[error(
+        "{plugin}: implements no railyard world (exports: {exports}); expected `check` (guardrail), `detect` (pii-detector) or `route` (judge-router) from railyard:plugin@0.1.0"
+    )]
     UnknownWorld {
         /// The plugin.
         plugin: String,
@@ -152,7 +156,9 @@ pub enum LoadError {
         found: PluginKind,
     },
     /// It imports something the host does not grant.
-    #[error("{plugin}: imports `{import}`, which this host does not grant; plugins may import railyard:plugin/host and inert WASI (cli, io, clocks, random, filesystem without preopens) only")]
+    #[error(
+        "{plugin}: imports `{import}`, which this host does not grant; plugins may import railyard:plugin/host and inert WASI (cli, io, clocks, random, filesystem without preopens) only"
+    )]
     ForbiddenImport {
         /// The plugin.
         plugin: String,
@@ -236,7 +242,11 @@ impl PluginLoader {
     }
 
     /// Loads a component file.
-    pub fn load_file(&self, label: &str, path: &std::path::Path) -> Result<LoadedPlugin, LoadError> {
+    pub fn load_file(
+        &self,
+        label: &str,
+        path: &std::path::Path,
+    ) -> Result<LoadedPlugin, LoadError> {
         let wasm = std::fs::read(path).map_err(|source| LoadError::Read {
             plugin: label.to_string(),
             path: path.display().to_string(),
@@ -269,10 +279,19 @@ impl PluginLoader {
         };
         let (component, cache) = compiled.map_err(|e| {
             let detail = format!("{e:#}");
-            if detail.contains("expected a WebAssembly component") || detail.contains("unknown binary version") {
-                LoadError::NotAComponent { plugin: plugin.clone(), detail }
+            if detail.contains("expected a WebAssembly component")
+                || detail.contains("with a component parser")
+                || detail.contains("unknown binary version")
+            {
+                LoadError::NotAComponent {
+                    plugin: plugin.clone(),
+                    detail,
+                }
             } else {
-                LoadError::Compile { plugin: plugin.clone(), detail }
+                LoadError::Compile {
+                    plugin: plugin.clone(),
+                    detail,
+                }
             }
         })?;
 
@@ -281,16 +300,24 @@ impl PluginLoader {
             .exports(engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        let kinds: Vec<PluginKind> = [PluginKind::Guardrail, PluginKind::PiiDetector, PluginKind::JudgeRouter]
-            .into_iter()
-            .filter(|k| exports.iter().any(|e| e == k.entry_export()))
-            .collect();
+        let kinds: Vec<PluginKind> = [
+            PluginKind::Guardrail,
+            PluginKind::PiiDetector,
+            PluginKind::JudgeRouter,
+        ]
+        .into_iter()
+        .filter(|k| exports.iter().any(|e| e == k.entry_export()))
+        .collect();
         let kind = match kinds.as_slice() {
             [k] => *k,
             _ => {
                 return Err(LoadError::UnknownWorld {
                     plugin,
-                    exports: if exports.is_empty() { "none".into() } else { exports.join(", ") },
+                    exports: if exports.is_empty() {
+                        "none".into()
+                    } else {
+                        exports.join(", ")
+                    },
                 });
             }
         };
@@ -304,11 +331,14 @@ impl PluginLoader {
             }
         }
 
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link {
-            plugin: plugin.clone(),
-            kind,
-            detail: format!("{e:#}"),
-        })?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|e| LoadError::Link {
+                    plugin: plugin.clone(),
+                    kind,
+                    detail: format!("{e:#}"),
+                })?;
         let pre = call::KindPre::new(kind, instance_pre).map_err(|e| LoadError::Link {
             plugin: plugin.clone(),
             kind,
@@ -337,7 +367,11 @@ fn import_allowed(name: &str) -> bool {
 }
 
 impl LoadedPlugin {
-    pub(crate) fn new_store(&self, config: Arc<[(String, String)]>, memory_bytes: u64) -> Store<PluginState> {
+    pub(crate) fn new_store(
+        &self,
+        config: Arc<[(String, String)]>,
+        memory_bytes: u64,
+    ) -> Store<PluginState> {
         let mut store = Store::new(
             self.engine.wasmtime(),
             PluginState::new(Arc::from(self.info.name.as_str()), config, memory_bytes),

@@ -70,7 +70,11 @@ pub(crate) struct PluginState {
 }
 
 impl PluginState {
-    pub(crate) fn new(plugin: Arc<str>, config: Arc<[(String, String)]>, memory_bytes: u64) -> Self {
+    pub(crate) fn new(
+        plugin: Arc<str>,
+        config: Arc<[(String, String)]>,
+        memory_bytes: u64,
+    ) -> Self {
         PluginState {
             limiter: MemoryLimiter::new(memory_bytes),
             plugin,
@@ -124,11 +128,21 @@ impl wit_host::Host for PluginState {
         }
         let plugin = &*self.plugin;
         match level {
-            wit_host::LogLevel::Trace => tracing::trace!(target: "railyard::plugin", plugin, "{message}"),
-            wit_host::LogLevel::Debug => tracing::debug!(target: "railyard::plugin", plugin, "{message}"),
-            wit_host::LogLevel::Info => tracing::info!(target: "railyard::plugin", plugin, "{message}"),
-            wit_host::LogLevel::Warn => tracing::warn!(target: "railyard::plugin", plugin, "{message}"),
-            wit_host::LogLevel::Error => tracing::error!(target: "railyard::plugin", plugin, "{message}"),
+            wit_host::LogLevel::Trace => {
+                tracing::trace!(target: "railyard::plugin", plugin, "{message}")
+            }
+            wit_host::LogLevel::Debug => {
+                tracing::debug!(target: "railyard::plugin", plugin, "{message}")
+            }
+            wit_host::LogLevel::Info => {
+                tracing::info!(target: "railyard::plugin", plugin, "{message}")
+            }
+            wit_host::LogLevel::Warn => {
+                tracing::warn!(target: "railyard::plugin", plugin, "{message}")
+            }
+            wit_host::LogLevel::Error => {
+                tracing::error!(target: "railyard::plugin", plugin, "{message}")
+            }
         }
     }
 
@@ -171,9 +185,15 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Plugi
     sync::io::streams::add_to_linker::<PluginState, HasTable>(l, table)?;
     clocks::wall_clock::add_to_linker::<PluginState, WasiClocks>(l, |s| s.clocks())?;
     clocks::monotonic_clock::add_to_linker::<PluginState, WasiClocks>(l, |s| s.clocks())?;
-    random::random::add_to_linker::<PluginState, WasiRandom>(l, |s| s.random.get_or_insert_with(Default::default))?;
-    random::insecure::add_to_linker::<PluginState, WasiRandom>(l, |s| s.random.get_or_insert_with(Default::default))?;
-    random::insecure_seed::add_to_linker::<PluginState, WasiRandom>(l, |s| s.random.get_or_insert_with(Default::default))?;
+    random::random::add_to_linker::<PluginState, WasiRandom>(l, |s| {
+        s.random.get_or_insert_with(Default::default)
+    })?;
+    random::insecure::add_to_linker::<PluginState, WasiRandom>(l, |s| {
+        s.random.get_or_insert_with(Default::default)
+    })?;
+    random::insecure_seed::add_to_linker::<PluginState, WasiRandom>(l, |s| {
+        s.random.get_or_insert_with(Default::default)
+    })?;
     sync::filesystem::types::add_to_linker::<PluginState, WasiFilesystem>(l, |s| s.filesystem())?;
     filesystem::preopens::add_to_linker::<PluginState, WasiFilesystem>(l, |s| s.filesystem())?;
     Ok(linker)

@@ -82,21 +82,24 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
     let path_label = origin
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "(embedded default)".to_string());
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| PolicyError::Syntax {
-        path: path_label.clone(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
-    let raw: RawPolicy = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-        let key = e.path().to_string();
-        PolicyError::Syntax {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| PolicyError::Syntax {
             path: path_label.clone(),
-            message: if key == "." {
-                e.inner().to_string()
-            } else {
-                format!("`{key}`: {}", e.inner())
-            },
-        }
-    })?;
+            message: e.to_string().trim_end().to_string(),
+        })?;
+    let raw: RawPolicy =
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let key = e.path().to_string();
+            PolicyError::Syntax {
+                path: path_label.clone(),
+                message: if key == "." {
+                    e.inner().to_string()
+                } else {
+                    format!("`{key}`: {}", e.inner())
+                },
+            }
+        })?;
 
     let v = Validator {
         path: path_label.clone(),
@@ -106,7 +109,11 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
             .unwrap_or_default(),
     };
     let defaults = v.limits("defaults", &raw.defaults, None)?;
-    let default_failure = v.failure_mode("defaults.failure-mode", raw.defaults.failure_mode.as_deref(), FailureMode::FailClosed)?;
+    let default_failure = v.failure_mode(
+        "defaults.failure-mode",
+        raw.defaults.failure_mode.as_deref(),
+        FailureMode::FailClosed,
+    )?;
 
     let mut plugins = BTreeMap::new();
     for (name, p) in &raw.plugins {
@@ -129,12 +136,17 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
         for (i, name) in names.iter().enumerate() {
             let key = format!("stages.{stage_name}[{i}]");
             if list.contains(name) {
-                return Err(v.invalid(key, format!("plugin {name:?} is listed twice"), "each plugin at most once per stage"));
+                return Err(v.invalid(
+                    key,
+                    format!("plugin {name:?} is listed twice"),
+                    "each plugin at most once per stage",
+                ));
             }
             if !plugins.contains_key(name) {
                 if builtin::component(name).is_some() {
                     // A bare built-in name in a stage: run it with the defaults.
-                    let spec = v.plugin(name, &RawPlugin::builtin(name), &defaults, default_failure)?;
+                    let spec =
+                        v.plugin(name, &RawPlugin::builtin(name), &defaults, default_failure)?;
                     plugins.insert(name.clone(), spec);
                 } else {
                     let defined: Vec<&str> = raw.plugins.keys().map(String::as_str).collect();
@@ -143,7 +155,11 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
                         format!("unknown plugin {name:?}"),
                         &format!(
                             "a plugin defined under [plugins] ({}) or a built-in ({})",
-                            if defined.is_empty() { "none defined".to_string() } else { defined.join(", ") },
+                            if defined.is_empty() {
+                                "none defined".to_string()
+                            } else {
+                                defined.join(", ")
+                            },
                             builtin::names().join(", ")
                         ),
                     ));
@@ -194,7 +210,12 @@ struct Validator {
 }
 
 impl Validator {
-    fn invalid(&self, key: impl Into<String>, problem: impl Into<String>, expected: &str) -> PolicyError {
+    fn invalid(
+        &self,
+        key: impl Into<String>,
+        problem: impl Into<String>,
+        expected: &str,
+    ) -> PolicyError {
         PolicyError::Invalid {
             path: self.path.clone(),
             key: key.into(),
@@ -203,22 +224,43 @@ impl Validator {
         }
     }
 
-    fn ranged(&self, key: String, value: Option<i64>, default: u64, min: u64, max: u64, what: &str) -> Result<u64, PolicyError> {
+    fn ranged(
+        &self,
+        key: String,
+        value: Option<i64>,
+        default: u64,
+        min: u64,
+        max: u64,
+        what: &str,
+    ) -> Result<u64, PolicyError> {
         match value {
             None => Ok(default),
             Some(v) if v >= min as i64 && v <= max as i64 => Ok(v as u64),
-            Some(v) => Err(self.invalid(key, format!("{v} is out of range"), &format!("{what} from {min} to {max}"))),
+            Some(v) => Err(self.invalid(
+                key,
+                format!("{v} is out of range"),
+                &format!("{what} from {min} to {max}"),
+            )),
         }
     }
 
-    fn limits(&self, prefix: &str, raw: &RawLimits, base: Option<&PluginLimits>) -> Result<PluginLimits, PolicyError> {
+    fn limits(
+        &self,
+        prefix: &str,
+        raw: &RawLimits,
+        base: Option<&PluginLimits>,
+    ) -> Result<PluginLimits, PolicyError> {
         let (timeout_ms, memory_mib, input_kib) = match base {
             Some(b) => (
                 b.timeout.as_millis() as u64,
                 b.memory_bytes >> 20,
                 (b.max_input_bytes >> 10) as u64,
             ),
-            None => (DEFAULT_TIMEOUT_MS, DEFAULT_MEMORY_MIB, DEFAULT_MAX_INPUT_KIB),
+            None => (
+                DEFAULT_TIMEOUT_MS,
+                DEFAULT_MEMORY_MIB,
+                DEFAULT_MAX_INPUT_KIB,
+            ),
         };
         Ok(PluginLimits {
             timeout: Duration::from_millis(self.ranged(
@@ -229,8 +271,14 @@ impl Validator {
                 MAX_TIMEOUT_MS,
                 "a whole number of milliseconds",
             )?),
-            memory_bytes: self.ranged(format!("{prefix}.memory-mib"), raw.memory_mib, memory_mib, 1, 4096, "a whole number of MiB")?
-                << 20,
+            memory_bytes: self.ranged(
+                format!("{prefix}.memory-mib"),
+                raw.memory_mib,
+                memory_mib,
+                1,
+                4096,
+                "a whole number of MiB",
+            )? << 20,
             max_input_bytes: (self.ranged(
                 format!("{prefix}.max-input-kib"),
                 raw.max_input_kib,
@@ -242,40 +290,78 @@ impl Validator {
         })
     }
 
-    fn failure_mode(&self, key: &str, value: Option<&str>, default: FailureMode) -> Result<FailureMode, PolicyError> {
+    fn failure_mode(
+        &self,
+        key: &str,
+        value: Option<&str>,
+        default: FailureMode,
+    ) -> Result<FailureMode, PolicyError> {
         match value {
             None => Ok(default),
             Some("fail-closed") => Ok(FailureMode::FailClosed),
             Some("fail-open") => Ok(FailureMode::FailOpen),
             Some("disabled") => Ok(FailureMode::Disabled),
-            Some(other) => Err(self.invalid(key, format!("unknown failure mode {other:?}"), "`fail-closed`, `fail-open` or `disabled`")),
+            Some(other) => Err(self.invalid(
+                key,
+                format!("unknown failure mode {other:?}"),
+                "`fail-closed`, `fail-open` or `disabled`",
+            )),
         }
     }
 
-    fn plugin(&self, name: &str, p: &RawPlugin, defaults: &PluginLimits, default_failure: FailureMode) -> Result<PluginSpec, PolicyError> {
+    fn plugin(
+        &self,
+        name: &str,
+        p: &RawPlugin,
+        defaults: &PluginLimits,
+        default_failure: FailureMode,
+    ) -> Result<PluginSpec, PolicyError> {
         let key = |field: &str| format!("plugins.{name}.{field}");
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-            return Err(self.invalid(format!("plugins.{name}"), format!("{name:?} is not a usable plugin name"), "letters, digits, `-`, `_` or `.`"));
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(self.invalid(
+                format!("plugins.{name}"),
+                format!("{name:?} is not a usable plugin name"),
+                "letters, digits, `-`, `_` or `.`",
+            ));
         }
         let source = match (&p.builtin, &p.path) {
             (Some(_), Some(_)) => {
-                return Err(self.invalid(format!("plugins.{name}"), "both `builtin` and `path` are set", "exactly one of them"));
+                return Err(self.invalid(
+                    format!("plugins.{name}"),
+                    "both `builtin` and `path` are set",
+                    "exactly one of them",
+                ));
             }
             (None, None) => {
                 return Err(self.invalid(
                     format!("plugins.{name}"),
                     "neither `builtin` nor `path` is set",
-                    &format!("`builtin = \"NAME\"` (one of {}) or `path = \"plugin.wasm\"`", builtin::names().join(", ")),
+                    &format!(
+                        "`builtin = \"NAME\"` (one of {}) or `path = \"plugin.wasm\"`",
+                        builtin::names().join(", ")
+                    ),
                 ));
             }
             (Some(b), None) => {
                 if builtin::component(b).is_none() {
-                    return Err(self.invalid(key("builtin"), format!("unknown built-in plugin {b:?}"), &format!("one of {}", builtin::names().join(", "))));
+                    return Err(self.invalid(
+                        key("builtin"),
+                        format!("unknown built-in plugin {b:?}"),
+                        &format!("one of {}", builtin::names().join(", ")),
+                    ));
                 }
                 PluginSource::Builtin(b.clone())
             }
             (None, Some(path)) => {
-                let resolved = if path.is_absolute() { path.clone() } else { self.base_dir.join(path) };
+                let resolved = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    self.base_dir.join(path)
+                };
                 if !resolved.is_file() {
                     return Err(self.invalid(
                         key("path"),
@@ -289,7 +375,11 @@ impl Validator {
         let expected_kind = match p.kind.as_deref() {
             None => None,
             Some(k) => Some(PluginKind::parse(k).ok_or_else(|| {
-                self.invalid(key("kind"), format!("unknown kind {k:?}"), "`guardrail`, `pii-detector` or `judge-router`")
+                self.invalid(
+                    key("kind"),
+                    format!("unknown kind {k:?}"),
+                    "`guardrail`, `pii-detector` or `judge-router`",
+                )
             })?),
         };
         let limits = self.limits(
@@ -302,17 +392,31 @@ impl Validator {
             },
             Some(defaults),
         )?;
-        let failure_mode = self.failure_mode(&key("failure-mode"), p.failure_mode.as_deref(), default_failure)?;
+        let failure_mode = self.failure_mode(
+            &key("failure-mode"),
+            p.failure_mode.as_deref(),
+            default_failure,
+        )?;
         let action = match p.action.as_deref() {
             None => None,
             Some(a) => Some(Action::parse(a).ok_or_else(|| {
-                self.invalid(key("action"), format!("unknown action {a:?}"), "`allow`, `flag`, `redact` or `block`")
+                self.invalid(
+                    key("action"),
+                    format!("unknown action {a:?}"),
+                    "`allow`, `flag`, `redact` or `block`",
+                )
             })?),
         };
         let min_score = match p.min_score {
             None => 0.0,
             Some(s) if (0.0..=1.0).contains(&s) => s as f32,
-            Some(s) => return Err(self.invalid(key("min-score"), format!("{s} is out of range"), "a number from 0 to 1")),
+            Some(s) => {
+                return Err(self.invalid(
+                    key("min-score"),
+                    format!("{s} is out of range"),
+                    "a number from 0 to 1",
+                ));
+            }
         };
         let mut config = Vec::new();
         self.flatten_config(&key("config"), "", &p.config, &mut config)?;
@@ -329,9 +433,19 @@ impl Validator {
     }
 
     /// Nested tables become dotted keys; arrays become repeated keys.
-    fn flatten_config(&self, key: &str, prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) -> Result<(), PolicyError> {
+    fn flatten_config(
+        &self,
+        key: &str,
+        prefix: &str,
+        table: &toml::Table,
+        out: &mut Vec<(String, String)>,
+    ) -> Result<(), PolicyError> {
         for (k, v) in table {
-            let full = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let full = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             match v {
                 toml::Value::Table(t) => self.flatten_config(key, &full, t, out)?,
                 toml::Value::Array(items) => {
@@ -348,7 +462,10 @@ impl Validator {
                         }
                     }
                 }
-                other => out.push((full, scalar(other).expect("non-table, non-array TOML values are scalars"))),
+                other => out.push((
+                    full,
+                    scalar(other).expect("non-table, non-array TOML values are scalars"),
+                )),
             }
         }
         Ok(())
@@ -357,7 +474,11 @@ impl Validator {
     fn redaction(&self, raw: &RawRedaction) -> Result<RedactionPolicy, PolicyError> {
         let op = |key: String, value: &str| {
             RedactionOperator::parse(value).ok_or_else(|| {
-                self.invalid(key, format!("unknown redaction operator {value:?}"), "`tag`, `mask`, `hash`, `drop` or `plugin`")
+                self.invalid(
+                    key,
+                    format!("unknown redaction operator {value:?}"),
+                    "`tag`, `mask`, `hash`, `drop` or `plugin`",
+                )
             })
         };
         let operator = match raw.operator.as_deref() {
@@ -374,17 +495,29 @@ impl Validator {
                 let mut chars = s.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) => c,
-                    _ => return Err(self.invalid("redaction.mask-char", format!("{s:?} is not one character"), "a single character, e.g. \"*\"")),
+                    _ => {
+                        return Err(self.invalid(
+                            "redaction.mask-char",
+                            format!("{s:?} is not one character"),
+                            "a single character, e.g. \"*\"",
+                        ));
+                    }
                 }
             }
         };
-        let uses_hash = operator == RedactionOperator::Hash || categories.values().any(|o| *o == RedactionOperator::Hash);
+        let uses_hash = operator == RedactionOperator::Hash
+            || categories.values().any(|o| *o == RedactionOperator::Hash);
         let env_name = raw.hash_key_env.as_deref().unwrap_or(DEFAULT_HASH_KEY_ENV);
-        let hash_key = std::env::var(env_name).ok().filter(|k| !k.is_empty()).map(String::into_bytes);
+        let hash_key = std::env::var(env_name)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(String::into_bytes);
         if uses_hash && hash_key.is_none() {
             return Err(self.invalid(
                 "redaction.hash-key-env",
-                format!("the `hash` operator is used but the environment variable {env_name} is not set"),
+                format!(
+                    "the `hash` operator is used but the environment variable {env_name} is not set"
+                ),
                 "a secret key in that variable (the key never goes in the policy file)",
             ));
         }

@@ -43,7 +43,8 @@ pub struct Policy {
 impl Policy {
     /// The embedded default policy.
     pub fn embedded_default() -> Policy {
-        file::parse(DEFAULT_POLICY_TOML, None).expect("the embedded default policy is valid (tested)")
+        file::parse(DEFAULT_POLICY_TOML, None)
+            .expect("the embedded default policy is valid (tested)")
     }
 
     /// Reads and validates a policy file.
@@ -193,7 +194,10 @@ impl std::fmt::Debug for RedactionPolicy {
 impl RedactionPolicy {
     /// The operator for `category`.
     pub fn operator_for(&self, category: &str) -> RedactionOperator {
-        self.categories.get(category).copied().unwrap_or(self.operator)
+        self.categories
+            .get(category)
+            .copied()
+            .unwrap_or(self.operator)
     }
 }
 

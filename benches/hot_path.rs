@@ -1,0 +1,161 @@
+//! The hot path, side by side: the default request chain through WASM
+//! (fresh instance per plugin per payload, as in production) against the
+//! same detector cores compiled natively, on the same chat payloads.
+//!
+//! Run: `cargo bench -p railyard --bench hot_path`, then
+//! `python3 benches/report.py` prints the BENCHMARKS.md table.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use railyard::engine::{EngineSettings, RailyardEngine};
+use railyard::plugin::{PluginLoader, StageInput};
+use railyard::policy::PluginLimits;
+use railyard::{Message, Payload, Pipeline, Policy, Stage};
+
+/// Prose with the occasional entity, as chat traffic looks: most text is
+/// clean, a little is not.
+const SENTENCES: &[&str] = &[
+    "Can you summarise the quarterly report for the leadership meeting on Thursday? ",
+    "The customer says the invoice total does not match the purchase order. ",
+    "Please draft a polite reply explaining that the refund takes five to seven business days. ",
+    "Our deployment pipeline failed at the integration step after the dependency upgrade. ",
+    "Contact the account owner at maria.gonzalez@example.com if the issue persists. ",
+    "What are the trade-offs between a write-ahead log and a copy-on-write tree? ",
+    "The shipment left the warehouse yesterday and should arrive early next week. ",
+    "Rewrite this paragraph so that it reads well for a general audience. ",
+    "She called from +44 20 7946 0958 to ask about the delayed order. ",
+    "List three risks of migrating the billing service before the holiday freeze. ",
+    "The meeting notes mention version 2.4.1 of the client library and a new retry policy. ",
+    "Translate the following product description into French and German. ",
+];
+
+/// A chat payload whose user message is exactly `bytes` long.
+fn payload(bytes: usize) -> Payload {
+    let mut text = String::with_capacity(bytes + 128);
+    let mut i = 0;
+    while text.len() < bytes {
+        text.push_str(SENTENCES[i % SENTENCES.len()]);
+        i += 1;
+    }
+    let mut cut = bytes;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    Payload {
+        request_id: "bench".into(),
+        stage: Stage::Request,
+        route: "bench-model".into(),
+        caller: "bench".into(),
+        messages: vec![
+            Message::new("system", "You are a helpful assistant."),
+            Message::new("user", text),
+        ],
+        attributes: vec![],
+    }
+}
+
+const SIZES: &[(usize, &str)] = &[(256, "256B"), (2048, "2KiB"), (65536, "64KiB")];
+
+fn engine() -> PluginLoader {
+    let cache = std::env::temp_dir().join("railyard-bench-cache");
+    let engine = RailyardEngine::new(EngineSettings {
+        cache_dir: Some(cache),
+        ..EngineSettings::default()
+    })
+    .expect("engine");
+    PluginLoader::new(engine).expect("loader")
+}
+
+/// The same work the three default plugins do, natively: parse settings
+/// from (empty) config, scan each non-system message.
+fn native_chain(p: &Payload) -> usize {
+    let pii_settings =
+        railyard_plugin_pii::Settings::from_config(&railyard_plugin_pii::Config::default())
+            .unwrap();
+    let secret_settings =
+        railyard_plugin_secrets::Settings::from_config(&railyard_plugin_secrets::Config::default())
+            .unwrap();
+    let pi_settings = railyard_plugin_prompt_injection::Settings::from_config(
+        &railyard_plugin_prompt_injection::Config::default(),
+    )
+    .unwrap();
+    let mut found = Vec::new();
+    let mut n = 0;
+    for m in &p.messages {
+        found.clear();
+        railyard_plugin_pii::detect(&m.content, &pii_settings, &mut found);
+        n += found.len();
+        found.clear();
+        railyard_plugin_secrets::detect(&m.content, &secret_settings, &mut found);
+        n += found.len();
+    }
+    let texts: Vec<&str> = p
+        .messages
+        .iter()
+        .filter(|m| m.role != "system")
+        .map(|m| m.content.as_str())
+        .collect();
+    n + railyard_plugin_prompt_injection::assess(&texts, &pi_settings)
+        .detections
+        .len()
+}
+
+fn hot_path(c: &mut Criterion) {
+    let loader = engine();
+    let pipeline = Pipeline::load(&loader, Policy::embedded_default()).expect("default policy");
+
+    let mut group = c.benchmark_group("default-chain");
+    for &(size, label) in SIZES {
+        let p = payload(size);
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::new("wasm", label), &p, |b, p| {
+            b.iter(|| black_box(pipeline.evaluate(black_box(p))))
+        });
+        group.bench_with_input(BenchmarkId::new("native", label), &p, |b, p| {
+            b.iter(|| black_box(native_chain(black_box(p))))
+        });
+    }
+    group.finish();
+
+    // One plugin: instantiate + call, on the smallest payload, and the
+    // floor (a guardrail that does almost nothing: the fixture).
+    let mut group = c.benchmark_group("one-plugin");
+    let limits = PluginLimits {
+        timeout: Duration::from_millis(100),
+        memory_bytes: 64 << 20,
+        max_input_bytes: 1 << 20,
+    };
+    let small = StageInput::new(&payload(256));
+    let no_config: std::sync::Arc<[(String, String)]> = std::sync::Arc::from(Vec::new());
+    for name in ["pii", "secrets", "prompt-injection"] {
+        let plugin = loader
+            .load(name, railyard::plugin::builtin::component(name).unwrap())
+            .expect("built-in loads");
+        group.bench_function(BenchmarkId::new("instantiate+call", name), |b| {
+            b.iter(|| black_box(plugin.call(&small, &[], &no_config, &limits)))
+        });
+    }
+    let floor_path = std::path::Path::new(railyard::plugin::builtin::WASM_DIR)
+        .join("railyard_fixture_hostile.wasm");
+    let floor = loader
+        .load_file("floor", &floor_path)
+        .expect("fixture loads");
+    group.bench_function(
+        BenchmarkId::new("instantiate+call", "empty-guardrail"),
+        |b| b.iter(|| black_box(floor.call(&small, &[], &no_config, &limits))),
+    );
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = hot_path
+}
+criterion_main!(benches);

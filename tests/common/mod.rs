@@ -1,0 +1,63 @@
+//! Shared set-up for the integration tests: one engine per test binary
+//! (as in production: one per process), real components built from
+//! `plugins/` and `tests/plugins/` by host/build.rs.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use railyard::engine::{EngineSettings, RailyardEngine};
+use railyard::plugin::{PluginLoader, builtin};
+use railyard::{Payload, Pipeline, Policy, Stage};
+
+/// The process's engine, with a compile cache in a temp dir that lives as
+/// long as the test binary.
+pub fn loader() -> &'static PluginLoader {
+    static LOADER: OnceLock<PluginLoader> = OnceLock::new();
+    LOADER.get_or_init(|| {
+        let cache = tempfile::tempdir().expect("temp dir").keep();
+        let engine = RailyardEngine::new(EngineSettings {
+            pool_instances: 64,
+            max_plugin_memory: 256 << 20,
+            cache_dir: Some(cache),
+        })
+        .expect("engine");
+        PluginLoader::new(engine).expect("loader")
+    })
+}
+
+/// Path of a component built by host/build.rs, e.g. `railyard_fixture_hostile`.
+pub fn wasm(crate_file_stem: &str) -> PathBuf {
+    let p = PathBuf::from(builtin::WASM_DIR).join(format!("{crate_file_stem}.wasm"));
+    assert!(p.is_file(), "{} was not built", p.display());
+    p
+}
+
+/// The hostile fixture, as a TOML string literal path.
+pub fn hostile_path() -> String {
+    wasm("railyard_fixture_hostile").display().to_string()
+}
+
+/// A pipeline from policy text.
+pub fn pipeline(toml: &str) -> Pipeline {
+    let policy = Policy::from_toml(toml, None).unwrap_or_else(|e| panic!("policy: {e}"));
+    Pipeline::load(loader(), policy).unwrap_or_else(|e| panic!("pipeline: {e}"))
+}
+
+/// A one-message request payload.
+pub fn request(text: &str) -> Payload {
+    Payload::text(Stage::Request, text)
+}
+
+/// Root of the shared data folder (`../shared/data` beside the clone).
+pub fn shared_data(file: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(file);
+    assert!(
+        p.is_file(),
+        "test data {} is missing: the shared/ folder must sit beside the repository",
+        p.display()
+    );
+    p
+}
