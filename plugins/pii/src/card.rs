@@ -2,55 +2,57 @@
 //! single separator (space or dash), with a known issuer prefix and a valid
 //! Luhn checksum.
 
-use crate::scan::{Kw, at, clamp, context_has, is_digit, numeric_end_ok, p, w};
+use crate::scan::{
+    CTX_BEFORE, Keywords, at, clamp, is_digit, keywords, negative, numeric_end_ok, p, positive, w,
+};
 
 const MAX_DIGITS: usize = 19;
 const MAX_GROUPS: usize = 8;
 
-const POSITIVE: &[Kw] = &[
-    p("card"),
-    p("visa"),
-    p("mastercard"),
-    p("amex"),
+const POSITIVE: &Keywords = &keywords(&[
     p("american"),
-    p("discover"),
-    p("credit"),
-    p("debit"),
+    p("amex"),
+    p("card"),
     w("cc"),
     w("ccn"),
-    w("pan"),
-    p("payment"),
-    w("pay"),
-    w("paid"),
-    w("cvv"),
+    p("credit"),
     w("cvc"),
-    p("expir"),
-    w("exp"),
-    p("maestro"),
-    p("jcb"),
+    w("cvv"),
+    p("debit"),
     p("diners"),
+    p("discover"),
+    w("exp"),
+    p("expir"),
+    p("jcb"),
+    p("maestro"),
+    p("mastercard"),
+    w("paid"),
+    w("pan"),
+    w("pay"),
+    p("payment"),
     p("unionpay"),
-];
+    p("visa"),
+]);
 
 /// Words that make a bare run of digits an identifier rather than a card.
-const NEGATIVE: &[Kw] = &[
-    p("order"),
-    p("tracking"),
-    p("invoice"),
-    w("isbn"),
-    p("serial"),
-    w("ref"),
-    p("reference"),
-    w("id"),
-    p("transaction"),
-    w("imei"),
-    w("iccid"),
-    p("shipment"),
-    p("parcel"),
-    p("ticket"),
+const NEGATIVE: &Keywords = &keywords(&[
     p("booking"),
     p("confirmation"),
-];
+    w("iccid"),
+    w("id"),
+    w("imei"),
+    p("invoice"),
+    w("isbn"),
+    p("order"),
+    p("parcel"),
+    w("ref"),
+    p("reference"),
+    p("serial"),
+    p("shipment"),
+    p("ticket"),
+    p("tracking"),
+    p("transaction"),
+]);
 
 /// A card number starting at `s` (a digit at a numeric start), as
 /// `(end, score)`.
@@ -117,9 +119,9 @@ pub(crate) fn at_digit(text: &str, s: usize) -> Option<(usize, f32)> {
             continue;
         }
         let mut score: f32 = if k > 1 { 0.9 } else { 0.85 };
-        if context_has(b, s, end, POSITIVE) {
+        if positive(b, s, end, POSITIVE) {
             score += 0.1;
-        } else if k == 1 && context_has(b, s, end, NEGATIVE) {
+        } else if k == 1 && negative(b, s, CTX_BEFORE, NEGATIVE) {
             score -= 0.45;
         }
         return Some((end, clamp(score)));
@@ -153,7 +155,7 @@ pub(crate) fn luhn(d: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn prefix(d: &[u8], n: usize) -> u32 {
@@ -169,8 +171,8 @@ fn issuer_ok(d: &[u8]) -> bool {
     let p4 = prefix(d, 4);
     let p6 = prefix(d, 6);
     match p1 {
-        // Visa (13, 16, 19; some 14-18 exist in test ranges).
-        4 => (13..=19).contains(&len),
+        // Visa: 13, 16 or 19 digits (15-digit IMEIs often start with 4).
+        4 => matches!(len, 13 | 16 | 19),
         // Mastercard 51-55 and 2221-2720; Mir 2200-2204.
         5 if (51..=55).contains(&p2) => len == 16,
         2 if (2221..=2720).contains(&p4) => len == 16,

@@ -19,15 +19,13 @@ fn iban_len(cc: &[u8]) -> Option<usize> {
         b"CH" | b"HR" | b"LI" | b"LV" => 21,
         b"BG" | b"BH" | b"CR" | b"DE" | b"GB" | b"GE" | b"IE" | b"ME" | b"RS" | b"VA" => 22,
         b"AE" | b"GI" | b"IL" | b"IQ" | b"OM" | b"SO" | b"TL" => 23,
-        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN"
-        | b"VG" => 24,
+        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN" | b"VG" => 24,
         b"LY" | b"PT" | b"ST" | b"AO" | b"CV" | b"MZ" => 25,
         b"IS" | b"TR" | b"DZ" | b"IR" => 26,
-        b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" | b"BI" | b"DJ" | b"CM" | b"CG"
-        | b"GA" | b"GQ" | b"KM" | b"MG" | b"TD" | b"CF" => 27,
-        b"AL" | b"AZ" | b"BY" | b"CY" | b"DO" | b"GT" | b"HU" | b"LB" | b"PL" | b"SV"
-        | b"NI" | b"HN" | b"BF" | b"BJ" | b"CI" | b"ML" | b"NE" | b"SN" | b"TG" | b"MA"
-        | b"GW" => 28,
+        b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" | b"BI" | b"DJ" | b"CM" | b"CG" | b"GA"
+        | b"GQ" | b"KM" | b"MG" | b"TD" | b"CF" => 27,
+        b"AL" | b"AZ" | b"BY" | b"CY" | b"DO" | b"GT" | b"HU" | b"LB" | b"PL" | b"SV" | b"NI"
+        | b"HN" | b"BF" | b"BJ" | b"CI" | b"ML" | b"NE" | b"SN" | b"TG" | b"MA" | b"GW" => 28,
         b"BR" | b"EG" | b"PS" | b"QA" | b"UA" => 29,
         b"JO" | b"KW" | b"MU" | b"YE" => 30,
         b"MT" | b"SC" => 31,
@@ -42,20 +40,21 @@ fn iban_len(cc: &[u8]) -> Option<usize> {
 pub(crate) fn at_letter(text: &str, s: usize) -> Option<usize> {
     let b = text.as_bytes();
     let (c0, c1) = (at(b, s), at(b, s + 1));
-    let upper = c0.is_ascii_uppercase() && c1.is_ascii_uppercase();
-    let lower = c0.is_ascii_lowercase() && c1.is_ascii_lowercase();
-    if !(upper || lower) || !at(b, s + 2).is_ascii_digit() || !at(b, s + 3).is_ascii_digit() {
+    if !c0.is_ascii_uppercase()
+        || !c1.is_ascii_uppercase()
+        || !at(b, s + 2).is_ascii_digit()
+        || !at(b, s + 3).is_ascii_digit()
+    {
         return None;
     }
-    let cc = [c0.to_ascii_uppercase(), c1.to_ascii_uppercase()];
-    let len = iban_len(&cc)?;
+    let len = iban_len(&[c0, c1])?;
     let mut buf = [0u8; MAX_LEN];
     let mut n = 0;
     let mut i = s;
     while n < len {
         let c = at(b, i);
-        if c.is_ascii_alphanumeric() {
-            buf[n] = c.to_ascii_uppercase();
+        if c.is_ascii_digit() || c.is_ascii_uppercase() {
+            buf[n] = c;
             n += 1;
             i += 1;
         } else if c == b' ' && n % 4 == 0 && n > 0 && at(b, i + 1).is_ascii_alphanumeric() {

@@ -1,33 +1,33 @@
 //! IP_ADDRESS: strict IPv4 dotted quads and RFC 4291 IPv6 text forms (full,
 //! `::`-compressed, embedded IPv4, `%zone`).
 
-use crate::scan::{Kw, at, context_before, is_digit, next_is_word, p, w};
+use crate::scan::{Keywords, at, is_digit, keywords, negative, next_is_word, p, w};
 
 const IPV4_SCORE: f32 = 0.85;
 /// Keywords that make a dotted quad a version or a section number.
-const NOT_AN_ADDRESS: &[Kw] = &[
-    p("version"),
-    w("ver"),
-    w("v"),
-    p("release"),
-    p("build"),
-    p("firmware"),
-    p("section"),
-    w("sec"),
-    p("chapter"),
-    p("figure"),
-    w("fig"),
-    p("table"),
-    w("step"),
-    p("clause"),
-    p("article"),
-    w("oid"),
-    p("paragraph"),
-    w("para"),
+const NOT_AN_ADDRESS: &Keywords = &keywords(&[
     p("appendix"),
-    w("rule"),
+    p("article"),
+    p("build"),
+    p("chapter"),
+    p("clause"),
+    w("fig"),
+    p("figure"),
+    p("firmware"),
     w("item"),
-];
+    w("oid"),
+    w("para"),
+    p("paragraph"),
+    p("release"),
+    w("rule"),
+    w("sec"),
+    p("section"),
+    w("step"),
+    p("table"),
+    w("v"),
+    w("ver"),
+    p("version"),
+]);
 
 /// One octet: `0` or 1-3 digits without a leading zero, at most 255.
 /// Returns the byte after it.
@@ -65,11 +65,16 @@ fn quad(b: &[u8], i: usize) -> Option<usize> {
 pub(crate) fn ipv4_at(text: &str, s: usize) -> Option<(usize, f32)> {
     let b = text.as_bytes();
     let e = quad(b, s)?;
-    // 1.2.3.4.5 is not an address; 1.2.3.4. ends a sentence.
-    if next_is_word(text, e) || (at(b, e) == b'.' && at(b, e + 1).is_ascii_alphanumeric()) {
+    // 1.2.3.4.5 is not an address, nor is the version 1.2.3.4-beta;
+    // 1.2.3.4. ends a sentence.
+    let (n1, n2) = (at(b, e), at(b, e + 1));
+    if next_is_word(text, e)
+        || (n1 == b'.' && n2.is_ascii_alphanumeric())
+        || (n1 == b'-' && n2.is_ascii_alphabetic())
+    {
         return None;
     }
-    let score = if context_before(b, s, 24, NOT_AN_ADDRESS) {
+    let score = if negative(b, s, 16, NOT_AN_ADDRESS) {
         0.3
     } else {
         IPV4_SCORE
@@ -80,16 +85,6 @@ pub(crate) fn ipv4_at(text: &str, s: usize) -> Option<(usize, f32)> {
 #[inline]
 fn v6_byte(c: u8) -> bool {
     c.is_ascii_hexdigit() || c == b':' || c == b'.'
-}
-
-/// Cheap pre-check for an IPv6 address at a word start: up to four hex
-/// digits and then a colon.
-pub(crate) fn ipv6_may_start(b: &[u8], s: usize) -> bool {
-    let mut j = s;
-    while j < s + 4 && at(b, j).is_ascii_hexdigit() {
-        j += 1;
-    }
-    at(b, j) == b':'
 }
 
 /// An IPv6 address starting at `s` (a hex digit at a word start, or the
@@ -123,7 +118,8 @@ pub(crate) fn ipv6_at(text: &str, s: usize) -> Option<(usize, f32)> {
     if e == j && at(b, e) == b'%' {
         let zs = e + 1;
         let mut z = zs;
-        while z < zs + 16 && (at(b, z).is_ascii_alphanumeric() || matches!(at(b, z), b'_' | b'.' | b'-'))
+        while z < zs + 16
+            && (at(b, z).is_ascii_alphanumeric() || matches!(at(b, z), b'_' | b'.' | b'-'))
         {
             z += 1;
         }
@@ -165,7 +161,7 @@ fn validate_v6(a: &[u8]) -> Option<(bool, bool)> {
     let has_digit = a.iter().any(u8::is_ascii_digit);
     match dc {
         None if count == 8 => Some((true, has_digit)),
-        Some(_) if count <= 7 && count >= 1 => Some((false, has_digit)),
+        Some(_) if (1..=7).contains(&count) => Some((false, has_digit)),
         _ => None,
     }
 }

@@ -2,19 +2,24 @@
 //! card numbers, IBANs, US social security numbers and IP addresses, with
 //! Presidio's entity names.
 //!
-//! The scanners are hand-written byte scanners: one pass over the text
-//! looks for trigger bytes (`@`, `+`, `(`, `::`, and the start of words
-//! that begin with a digit, a hex letter or a country code), and each
-//! scanner then reads a bounded window, so the whole pass is O(n) with no
-//! allocation besides the results. Structure is validated (Luhn, mod-97,
-//! octet ranges, IPv6 group counts, SSA rules, country calling codes) and
-//! nearby keywords raise or lower the score of the weaker formats.
+//! The scanners are hand-written byte scanners. One pass over the text
+//! skips eight bytes at a time while none can start a match, and stops at
+//! trigger bytes (`@`, `+`, `(`, `:`) and at words starting with a digit or
+//! an upper-case letter; each scanner then reads a bounded window, so the
+//! whole pass is O(n), with no set-up and no allocation besides the
+//! results. Structure is validated (Luhn and issuer ranges, IBAN length and
+//! mod-97, octet ranges, IPv6 group counts, SSA rules, E.164 country codes
+//! and national lengths), and labels in the same line or clause ("call",
+//! "SSN", "order", "version") raise or lower the score of weaker formats.
 //!
 //! Every reported span starts and ends on an ASCII byte, so it always lies
-//! on UTF-8 character boundaries whatever surrounds it.
+//! on UTF-8 character boundaries whatever surrounds it. Matches glued to
+//! letters or digits of any script (except scripts written without spaces,
+//! such as CJK) are not reported.
 #![deny(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]
+#[allow(missing_docs)] // generated bindings
 mod component;
 
 mod card;
@@ -30,7 +35,7 @@ mod tests;
 
 pub use railyard_plugin_sdk::{Config, Detection};
 
-use scan::{CLASS, DIGIT, HEX, TRIGGER, WORD, at, numeric_start_ok, prev_is_word};
+use scan::{CLASS, DIGIT, HEX, INTERESTING, WORD, at, numeric_start_ok, prev_is_word};
 
 /// All category names this detector can report.
 pub const CATEGORIES: &[&str] = &[
@@ -174,47 +179,66 @@ impl Scan<'_> {
         }
     }
 
-    /// A word starts at `i` with an ASCII byte of class `cl`.
-    fn word_start(&mut self, i: usize, cl: u8) {
+    /// A word (maximal run of ASCII alphanumerics and `_`) spans `i..j`;
+    /// `cl` is the class of its first byte. Cheap shape checks on the word
+    /// and the byte after it decide which scanners can possibly match.
+    fn word(&mut self, i: usize, j: usize, cl: u8) {
         let text = self.text;
         let b = text.as_bytes();
         let prev = if i > 0 { b[i - 1] } else { 0 };
+        let next = at(b, j);
+        let len = j - i;
         if cl & DIGIT != 0 {
-            if self.run & (CARD | SSN | PHONE) != 0 && numeric_start_ok(text, i) {
-                if self.run & CARD != 0
-                    && let Some((e, s)) = card::at_digit(text, i)
-                {
-                    self.push(CARD, "pii.credit-card", i, e, s);
+            let all_digits = b[i..j].iter().all(u8::is_ascii_digit);
+            if all_digits {
+                let spaced = matches!(next, b' ' | b'-' | b'.' | b'/' | 0xC2);
+                let card = self.run & CARD != 0
+                    && ((13..=19).contains(&len) || (len == 4 && matches!(next, b' ' | b'-')));
+                let ssn = self.run & SSN != 0
+                    && (len == 9 || (len == 3 && matches!(next, b'-' | b' ' | b'.')));
+                let phone = self.run & PHONE != 0 && prev != b'+' && (len >= 7 || spaced);
+                if (card || ssn || phone) && numeric_start_ok(text, i) {
+                    // A card or SSN at this start would win any overlap with
+                    // a phone number starting here, so skip the phone scan.
+                    let mut found = false;
+                    if card && let Some((e, s)) = card::at_digit(text, i) {
+                        self.push(CARD, "pii.credit-card", i, e, s);
+                        found = s >= self.min_score;
+                    }
+                    if ssn && let Some((e, s)) = ssn::at_digit(text, i) {
+                        self.push(SSN, "pii.us-ssn", i, e, s);
+                        found |= s >= self.min_score;
+                    }
+                    if phone
+                        && !found
+                        && let Some((e, s)) = phone::at_start(text, i)
+                    {
+                        self.push(PHONE, "pii.phone", i, e, s);
+                    }
                 }
-                if self.run & SSN != 0
-                    && let Some((e, s)) = ssn::at_digit(text, i)
+                if self.run & IP != 0
+                    && len <= 3
+                    && next == b'.'
+                    && !(prev == b'.' && i >= 2 && b[i - 2].is_ascii_alphanumeric())
+                    && let Some((e, s)) = ip::ipv4_at(text, i)
                 {
-                    self.push(SSN, "pii.us-ssn", i, e, s);
+                    self.push(IP, "pii.ipv4", i, e, s);
                 }
-                if self.run & PHONE != 0
-                    && prev != b'+'
-                    && let Some((e, s)) = phone::at_start(text, i)
-                {
-                    self.push(PHONE, "pii.phone", i, e, s);
-                }
-            }
-            if self.run & IP != 0
-                && !(prev == b'.' && i >= 2 && b[i - 2].is_ascii_alphanumeric())
-                && let Some((e, s)) = ip::ipv4_at(text, i)
-            {
-                self.push(IP, "pii.ipv4", i, e, s);
             }
         } else if self.run & IBAN != 0
+            && scan::is_digit(at(b, i + 2))
+            && scan::is_digit(at(b, i + 3))
             && let Some(e) = iban::at_letter(text, i)
         {
             self.push(IBAN, "pii.iban", i, e, iban::SCORE);
             return;
         }
         if cl & HEX != 0
+            && next == b':'
+            && len <= 4
             && self.run & IP != 0
             && prev != b':'
             && prev != b'.'
-            && ip::ipv6_may_start(b, i)
             && let Some((e, s)) = ip::ipv6_at(text, i)
         {
             self.push(IP, "pii.ipv6", i, e, s);
@@ -248,13 +272,28 @@ impl Scan<'_> {
                     self.push(PHONE, "pii.phone", i, e, s);
                 }
             }
-            b':' if self.run & IP != 0
-                && at(b, i + 1) == b':'
-                && !prev_is_word(text, i)
-                && at(b, i.wrapping_sub(1)) != b':' =>
-            {
-                if let Some((e, s)) = ip::ipv6_at(text, i) {
-                    self.push(IP, "pii.ipv6", i, e, s);
+            b':' if self.run & IP != 0 => {
+                let prev = at(b, i.wrapping_sub(1));
+                if at(b, i + 1) == b':' && prev != b':' && !prev_is_word(text, i) {
+                    if let Some((e, s)) = ip::ipv6_at(text, i) {
+                        self.push(IP, "pii.ipv6", i, e, s);
+                    }
+                } else if prev.is_ascii_hexdigit() {
+                    // The first group of `fe80::1` when it starts with a
+                    // lower-case letter (other word starts were scanned).
+                    let mut ws = i - 1;
+                    while ws > 0 && i - ws < 4 && b[ws - 1].is_ascii_hexdigit() {
+                        ws -= 1;
+                    }
+                    let before = at(b, ws.wrapping_sub(1));
+                    if b[ws].is_ascii_lowercase()
+                        && !prev_is_word(text, ws)
+                        && before != b':'
+                        && before != b'.'
+                        && let Some((e, s)) = ip::ipv6_at(text, ws)
+                    {
+                        self.push(IP, "pii.ipv6", ws, e, s);
+                    }
                 }
             }
             _ => {}
@@ -294,20 +333,48 @@ pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
         cands: Vec::new(),
     };
     let b = text.as_bytes();
-    let mut prev_word = false;
-    for (i, &c) in b.iter().enumerate() {
-        let cl = CLASS[c as usize];
-        if cl & WORD != 0 {
-            if !prev_word && !(i > 0 && b[i - 1] >= 0x80 && prev_is_word(text, i)) {
-                scan.word_start(i, cl);
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        // Fast path: skip eight bytes at a time while none can matter
+        // (lower-case prose, spaces, most punctuation, non-ASCII text).
+        while let Some(chunk) = b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            match scan::first_interesting(u64::from_le_bytes(w)) {
+                None => i += 8,
+                Some(k) => {
+                    i += k;
+                    break;
+                }
             }
-            prev_word = true;
-        } else {
-            if cl & TRIGGER != 0 {
-                scan.trigger(i, c);
-            }
-            prev_word = false;
         }
+        let Some(&c) = b.get(i) else { break };
+        let cl = CLASS[c as usize];
+        if cl & INTERESTING == 0 {
+            i += 1;
+            continue;
+        }
+        if cl & WORD != 0 {
+            let mut j = i + 1;
+            while j < n && CLASS[b[j] as usize] & WORD != 0 {
+                j += 1;
+            }
+            // Only word starts count; `abc123` is skipped whole.
+            let inside = i > 0
+                && if b[i - 1] < 0x80 {
+                    CLASS[b[i - 1] as usize] & WORD != 0
+                } else {
+                    prev_is_word(text, i)
+                };
+            if !inside {
+                scan.word(i, j, cl);
+            }
+            i = j;
+            continue;
+        }
+        scan.trigger(i, c);
+        i += 1;
     }
     resolve(scan.cands, settings, text, out);
 }

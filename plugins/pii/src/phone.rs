@@ -12,93 +12,98 @@
 //! Dates, dotted quads and keyword contexts such as "order" or "invoice"
 //! lower the score below the default threshold.
 
-use crate::scan::{Kw, at, clamp, context_has, is_digit, numeric_end_ok, p, w};
+use crate::scan::{
+    CTX_BEFORE, Keywords, any_word, at, clamp, is_digit, keywords, negative, numeric_end_ok, p,
+    positive, positive_window, w,
+};
 
 const MAX_GROUPS: usize = 10;
 const MAX_DIGITS: usize = 20;
 
-const POSITIVE: &[Kw] = &[
+const POSITIVE: &Keywords = &keywords(&[
     p("call"),
-    p("phone"),
-    w("tel"),
-    p("teleph"),
-    p("telefon"),
-    p("mobil"),
-    w("mob"),
     p("cell"),
     p("contact"),
-    p("reach"),
     p("dial"),
     w("fax"),
-    w("sms"),
-    w("text"),
-    w("txt"),
-    p("whatsapp"),
-    w("ring"),
     p("hotline"),
     p("landline"),
+    w("mob"),
+    p("mobil"),
     w("ph"),
+    p("phone"),
+    p("reach"),
+    w("ring"),
+    w("sms"),
+    w("tel"),
+    p("telefon"),
+    p("teleph"),
+    w("text"),
     w("tlf"),
-    p("number"),
-];
+    w("txt"),
+    p("whatsapp"),
+]);
 
-const NEGATIVE: &[Kw] = &[
-    p("order"),
-    p("invoice"),
-    w("id"),
-    w("ids"),
-    w("ref"),
-    p("reference"),
-    p("track"),
+const NEGATIVE: &Keywords = &keywords(&[
     p("account"),
     w("acct"),
+    p("amount"),
+    p("balance"),
+    w("batch"),
+    w("bic"),
+    p("booking"),
+    p("build"),
+    p("card"),
+    w("case"),
+    p("claim"),
+    p("confirmation"),
+    w("iban"),
+    w("id"),
+    w("ids"),
+    w("imei"),
+    p("invoice"),
+    w("ip"),
     w("isbn"),
     w("issn"),
-    p("serial"),
-    w("sku"),
-    p("ticket"),
-    w("case"),
-    w("po"),
-    p("transaction"),
-    w("txn"),
-    p("confirmation"),
-    p("version"),
-    w("ver"),
-    p("build"),
-    w("zip"),
-    p("postal"),
-    p("postcode"),
-    p("population"),
-    p("total"),
-    p("amount"),
-    p("price"),
-    p("balance"),
-    p("patent"),
-    p("receipt"),
-    p("booking"),
-    p("reservation"),
-    p("shipment"),
-    p("parcel"),
-    p("policy"),
-    p("claim"),
-    w("iban"),
-    p("routing"),
-    w("swift"),
-    w("bic"),
-    p("card"),
-    w("ssn"),
-    p("social"),
-    w("pin"),
-    w("otp"),
-    p("serial"),
-    w("imei"),
-    w("ip"),
-    w("part"),
-    p("model"),
     w("item"),
     w("lot"),
-    w("batch"),
-];
+    p("model"),
+    p("order"),
+    w("otp"),
+    p("parcel"),
+    w("part"),
+    p("patent"),
+    w("pin"),
+    w("po"),
+    p("policy"),
+    p("population"),
+    p("postal"),
+    p("postcode"),
+    p("price"),
+    p("receipt"),
+    w("ref"),
+    p("reference"),
+    p("reservation"),
+    p("routing"),
+    p("serial"),
+    p("shipment"),
+    w("sku"),
+    p("social"),
+    w("ssn"),
+    w("swift"),
+    p("ticket"),
+    p("total"),
+    p("track"),
+    p("transaction"),
+    w("txn"),
+    w("ver"),
+    p("version"),
+    w("zip"),
+]);
+
+/// Separator code for ` - ` between groups: a dash for classification, but
+/// spaced, so the number may also end before it.
+const SPACED_DASH: u8 = b'_';
 
 #[derive(Clone, Copy, Default)]
 struct Group {
@@ -110,8 +115,26 @@ struct Group {
     nd: usize,
     paren: bool,
     /// Separator before the group: 0 at the start, b'n' for none after `)`,
-    /// otherwise the separator byte (NBSP counts as a space).
+    /// [`SPACED_DASH`], otherwise the separator byte (NBSP counts as a
+    /// space).
     sep: u8,
+}
+
+/// Cheap pre-check: at least seven digits among the next bytes that a
+/// phone number can be made of (dates, versions and short numbers fail).
+fn enough_digits(b: &[u8], i: usize) -> bool {
+    let mut n = 0;
+    for &c in b.iter().skip(i).take(32) {
+        if is_digit(c) {
+            n += 1;
+            if n == 7 {
+                return true;
+            }
+        } else if !matches!(c, b' ' | b'-' | b'.' | b'/' | b'(' | b')' | 0xC2 | 0xA0) {
+            return false;
+        }
+    }
+    false
 }
 
 /// One candidate phone number starting at `s` (`+`, `(` or a digit at a
@@ -120,6 +143,9 @@ pub(crate) fn at_start(text: &str, s: usize) -> Option<(usize, f32)> {
     let b = text.as_bytes();
     let plus = at(b, s) == b'+';
     let mut i = if plus { s + 1 } else { s };
+    if !enough_digits(b, i) {
+        return None;
+    }
     let mut digits = [0u8; MAX_DIGITS];
     let mut nd = 0;
     let mut groups = [Group::default(); MAX_GROUPS];
@@ -165,7 +191,7 @@ pub(crate) fn at_start(text: &str, s: usize) -> Option<(usize, f32)> {
             sep = c;
             i += 1;
         } else if c == b' ' && at(b, i + 1) == b'-' && at(b, i + 2) == b' ' && next_ok(i + 3) {
-            sep = b'-';
+            sep = SPACED_DASH;
             i += 3;
         } else if c == 0xC2 && at(b, i + 1) == 0xA0 && next_ok(i + 2) {
             sep = b' ';
@@ -185,7 +211,7 @@ pub(crate) fn at_start(text: &str, s: usize) -> Option<(usize, f32)> {
     for k in (1..=ng).rev() {
         let g = &groups[..k];
         let last = g[k - 1];
-        if k < ng && groups[k].sep != b' ' {
+        if k < ng && !matches!(groups[k].sep, b' ' | SPACED_DASH) {
             continue;
         }
         if k == ng && !numeric_end_ok(text, last.end) && !extension_follows(b, last.end) {
@@ -200,7 +226,10 @@ pub(crate) fn at_start(text: &str, s: usize) -> Option<(usize, f32)> {
         };
         let (pos, neg) = *ctx.get_or_insert_with(|| {
             let e = groups[ng - 1].end;
-            (context_has(b, s, e, POSITIVE), context_has(b, s, e, NEGATIVE))
+            (
+                positive(b, s, e, POSITIVE) || possessive_number(b, s),
+                negative(b, s, CTX_BEFORE, NEGATIVE),
+            )
         });
         let mut score = base;
         if strong {
@@ -224,6 +253,23 @@ pub(crate) fn at_start(text: &str, s: usize) -> Option<(usize, f32)> {
         }
     }
     best
+}
+
+/// "my number is", "your no.": a number word right after a possessive, in
+/// the window before the match. ("number" alone labels anything.)
+fn possessive_number(b: &[u8], s: usize) -> bool {
+    let mut prev: &[u8] = &[];
+    any_word(b, positive_window(b, s), s, |word| {
+        let hit = matches!(word.len(), 2..=6)
+            && ["number", "num", "no", "nr"]
+                .iter()
+                .any(|n| word.eq_ignore_ascii_case(n.as_bytes()))
+            && ["my", "your", "our", "his", "her", "their", "whose"]
+                .iter()
+                .any(|p| prev.eq_ignore_ascii_case(p.as_bytes()));
+        prev = word;
+        hit
+    })
 }
 
 /// `555-123-4567x89`: an extension glued to the number ends it.
@@ -250,7 +296,8 @@ fn classify(plus: bool, g: &[Group], d: &[u8]) -> Option<(f32, bool)> {
     }
     if d[0] == 0 && d[1] != 0 {
         let first_ok = (2..=5).contains(&g[0].nd);
-        if k >= 2 && (9..=12).contains(&nd) && first_ok && g.iter().all(|x| (2..=8).contains(&x.nd)) {
+        if k >= 2 && (9..=12).contains(&nd) && first_ok && g.iter().all(|x| (2..=8).contains(&x.nd))
+        {
             return Some((0.5, g[0].paren));
         }
         if k == 1 && (10..=11).contains(&nd) {
@@ -260,7 +307,7 @@ fn classify(plus: bool, g: &[Group], d: &[u8]) -> Option<(f32, bool)> {
     if k == 1 {
         if nd == 10 || (nd == 11 && d[0] == 1) {
             let o = nd - 10;
-            if nanp_digits_ok(&d[o..]) {
+            if nanp_penalty(&d[o..]) == Some(0.0) {
                 return Some((0.3, false));
             }
         }
@@ -302,24 +349,33 @@ fn international(g: &[Group], d: &[u8], zeros: bool) -> Option<f32> {
         return None;
     }
     let nsn = digits.len() - cc_len;
-    let cc = digits[..cc_len].iter().fold(0u32, |a, &x| a * 10 + x as u32);
+    let cc = digits[..cc_len]
+        .iter()
+        .fold(0u32, |a, &x| a * 10 + x as u32);
     let (lo, hi) = nsn_range(cc, cc_len);
     if nsn < lo || nsn > hi {
         return None;
     }
-    if cc == 1 && !nanp_digits_ok(&digits[1..]) {
-        return None;
-    }
+    let penalty = if cc == 1 {
+        nanp_penalty(&digits[1..])?
+    } else {
+        0.0
+    };
     if g.len() == 1 && zeros {
         // 0044207... with no grouping at all is too easily an identifier.
         return Some(0.45);
     }
-    Some(if zeros { 0.7 } else { 0.8 })
+    Some(if zeros { 0.7 } else { 0.8 } - penalty)
 }
 
-/// Area code and exchange both start with 2-9.
-fn nanp_digits_ok(d: &[u8]) -> bool {
-    d.len() == 10 && d[0] >= 2 && d[3] >= 2
+/// North American numbers: the area code starts with 2-9. An exchange
+/// starting with 0 or 1 is not assigned either, but is common in made-up
+/// numbers (`555-123-4567`), so it only lowers the score.
+fn nanp_penalty(d: &[u8]) -> Option<f32> {
+    if d.len() != 10 || d[0] < 2 {
+        return None;
+    }
+    Some(if d[3] < 2 { 0.15 } else { 0.0 })
 }
 
 /// `(AAA) EEE-NNNN`, `AAA-EEE-NNNN`, `AAA.EEE.NNNN`, `AAA EEE NNNN`,
@@ -334,21 +390,19 @@ fn nanp(g: &[Group], d: &[u8]) -> Option<f32> {
     if a.nd != 3 || e.nd != 3 || n.nd != 4 || e.paren || n.paren {
         return None;
     }
-    if !nanp_digits_ok(&d[a.d0..]) {
-        return None;
-    }
+    let penalty = nanp_penalty(&d[a.d0..a.d0 + 10])?;
     if a.paren {
         if !matches!(e.sep, b' ' | b'n' | b'-') || !matches!(n.sep, b'-' | b' ' | b'.') {
             return None;
         }
-        return Some(0.7 + bonus);
+        return Some(0.7 + bonus - penalty);
     }
     if e.sep != n.sep {
         return None;
     }
     match e.sep {
-        b'-' | b'.' => Some(0.6 + bonus),
-        b' ' => Some(0.5 + bonus),
+        b'-' | b'.' => Some(0.6 + bonus - penalty),
+        b' ' => Some(0.5 + bonus - penalty),
         _ => None,
     }
 }
@@ -360,7 +414,11 @@ fn looks_like_date(g: &[Group], d: &[u8]) -> bool {
     if g.len() < 3 || g[1].sep != g[2].sep || !matches!(g[1].sep, b'-' | b'/' | b'.') {
         return false;
     }
-    let val = |x: &Group| d[x.d0..x.d0 + x.nd].iter().fold(0u32, |a, &c| a * 10 + c as u32);
+    let val = |x: &Group| {
+        d[x.d0..x.d0 + x.nd]
+            .iter()
+            .fold(0u32, |a, &c| a * 10 + c as u32)
+    };
     let day_month = |a: u32, b: u32| (1..=31).contains(&a) && (1..=12).contains(&b);
     let (a, m, c) = (&g[0], &g[1], &g[2]);
     let short = |x: &Group| (1..=2).contains(&x.nd);

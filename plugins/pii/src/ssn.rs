@@ -1,33 +1,35 @@
 //! US_SSN: `AAA-GG-SSSS` (or with spaces / dots), and nine bare digits only
 //! next to an SSN keyword. Numbers the SSA never issues are rejected.
 
-use crate::scan::{Kw, at, clamp, context_has, is_digit, numeric_end_ok, p, w};
+use crate::scan::{
+    CTX_BEFORE, Keywords, at, clamp, is_digit, keywords, negative, numeric_end_ok, p, positive, w,
+};
 
-const POSITIVE: &[Kw] = &[
-    p("ssn"),
+const POSITIVE: &Keywords = &keywords(&[
+    p("social"),
     w("ss"),
     w("ssa"),
-    p("social"),
-    w("tin"),
+    p("ssn"),
     p("taxpayer"),
-];
+    w("tin"),
+]);
 
-const NEGATIVE: &[Kw] = &[
-    p("phone"),
-    w("tel"),
+const NEGATIVE: &Keywords = &keywords(&[
     p("call"),
-    p("order"),
-    w("isbn"),
-    w("part"),
-    p("model"),
-    p("serial"),
     p("invoice"),
+    w("isbn"),
+    p("model"),
+    p("order"),
+    w("part"),
+    p("phone"),
+    w("ref"),
+    p("serial"),
+    w("sku"),
+    w("tel"),
     p("ticket"),
     p("tracking"),
-    w("ref"),
-    w("sku"),
     p("zip"),
-];
+]);
 
 fn digits_run(b: &[u8], i: usize) -> usize {
     let mut j = i;
@@ -62,7 +64,7 @@ pub(crate) fn at_digit(text: &str, s: usize) -> Option<(usize, f32)> {
             return None;
         }
         // Bare nine digits are only an SSN when labelled as one.
-        let score = if context_has(b, s, e, POSITIVE) {
+        let score = if positive(b, s, e, POSITIVE) {
             0.8
         } else {
             0.1
@@ -85,12 +87,12 @@ pub(crate) fn at_digit(text: &str, s: usize) -> Option<(usize, f32)> {
     }
     let mut score: f32 = match sep {
         b'-' => 0.65,
-        b' ' => 0.45,
+        b' ' => 0.5,
         _ => 0.3,
     };
-    if context_has(b, s, e, POSITIVE) {
+    if positive(b, s, e, POSITIVE) {
         score += 0.3;
-    } else if context_has(b, s, e, NEGATIVE) {
+    } else if negative(b, s, CTX_BEFORE, NEGATIVE) {
         score -= 0.3;
     }
     Some((e, clamp(score)))
