@@ -20,14 +20,21 @@ impl Guest for Router {
         let settings = crate::Settings::from_config(&crate::Config::new(config()))?;
         let views: Vec<crate::FindingView> = findings
             .iter()
-            .map(|f| crate::FindingView { category: &f.category, score: f.score })
+            .map(|f| crate::FindingView {
+                category: &f.category,
+                score: f.score,
+            })
             .collect();
         Ok(crate::route(&payload.request_id, &views, &settings)
             .into_iter()
             .map(|r| JudgeRequest {
                 judge: r.judge,
                 rubric: r.rubric,
-                mode: if r.blocking { JudgeMode::Blocking } else { JudgeMode::Background },
+                mode: if r.blocking {
+                    JudgeMode::Blocking
+                } else {
+                    JudgeMode::Background
+                },
                 priority: r.priority,
                 sample_rate: r.sample_rate,
                 reason: r.reason,

@@ -21,10 +21,12 @@
 //! audit.judge = "quality-judge"
 //! audit.sample-rate = 0.01                # no categories: pure sampling
 //! ```
+#![deny(missing_docs)]
 
 pub use railyard_plugin_sdk::{Config, Detection};
 
 #[cfg(target_arch = "wasm32")]
+#[allow(missing_docs, clippy::too_many_arguments)] // generated bindings
 mod component;
 
 /// Finding categories this plugin itself produces: none. It consumes the
@@ -120,66 +122,102 @@ impl Settings {
     }
 }
 
-fn parse_rule(cfg: &Config, name: &str) -> Result<Rule, String> {
-    let key = |field: &str| format!("{name}.{field}");
+/// `NAME.field` config keys for one rule, built in one reused buffer: the
+/// settings are parsed afresh for every payload (a fresh instance per call),
+/// so this path avoids an allocation per key.
+struct Keys {
+    buf: String,
+    prefix: usize,
+}
 
-    let judge_key = key("judge");
-    let judge = match cfg.get(&judge_key).map(str::trim) {
+impl Keys {
+    fn new(name: &str) -> Keys {
+        let mut buf = String::with_capacity(name.len() + 16);
+        buf.push_str(name);
+        buf.push('.');
+        Keys {
+            prefix: buf.len(),
+            buf,
+        }
+    }
+
+    fn of(&mut self, field: &str) -> &str {
+        self.buf.truncate(self.prefix);
+        self.buf.push_str(field);
+        &self.buf
+    }
+}
+
+fn parse_rule(cfg: &Config, name: &str) -> Result<Rule, String> {
+    let mut keys = Keys::new(name);
+
+    let key = keys.of("judge");
+    let judge = match cfg.get(key).map(str::trim) {
         Some(j) if !j.is_empty() => j.to_string(),
-        Some(_) => return Err(format!("config key `{judge_key}`: expected a judge name, got an empty string")),
+        Some(_) => {
+            return Err(format!(
+                "config key `{key}`: expected a judge name, got an empty string"
+            ));
+        }
         None => {
             return Err(format!(
-                "config key `{judge_key}`: required (rule {name:?} is listed in `rules` but names no judge)"
+                "config key `{key}`: required (rule {name:?} is listed in `rules` but names no judge)"
             ));
         }
     };
 
-    let rubric_key = key("rubric");
-    let rubric = match cfg.get(&rubric_key).map(str::trim) {
+    let key = keys.of("rubric");
+    let rubric = match cfg.get(key).map(str::trim) {
         None => "default".to_string(),
-        Some("") => return Err(format!("config key `{rubric_key}`: expected a rubric name, got an empty string")),
+        Some("") => {
+            return Err(format!(
+                "config key `{key}`: expected a rubric name, got an empty string"
+            ));
+        }
         Some(r) => r.to_string(),
     };
 
-    let mode_key = key("mode");
-    let mode = match cfg.get(&mode_key).map(str::trim) {
+    let key = keys.of("mode");
+    let mode = match cfg.get(key).map(str::trim) {
         None | Some("background") => Mode::Background,
         Some("blocking") => Mode::Blocking,
         Some(other) => {
             return Err(format!(
-                "config key `{mode_key}`: expected \"background\" or \"blocking\", got {other:?}"
+                "config key `{key}`: expected \"background\" or \"blocking\", got {other:?}"
             ));
         }
     };
 
-    let priority_key = key("priority");
-    let priority = match cfg.get(&priority_key) {
+    let key = keys.of("priority");
+    let priority = match cfg.get(key) {
         None => 0,
         Some(v) => v.trim().parse::<u8>().map_err(|_| {
-            format!("config key `{priority_key}`: expected an integer in 0..=255, got {v:?}")
+            format!("config key `{key}`: expected an integer in 0..=255, got {v:?}")
         })?,
     };
 
-    let categories_key = key("categories");
+    let key = keys.of("categories");
     let mut categories = Vec::new();
-    for c in cfg.get_all(&categories_key) {
+    for c in cfg.get_all(key) {
         let c = c.trim();
         if c.is_empty() {
-            return Err(format!("config key `{categories_key}`: expected a finding category or \"*\", got an empty string"));
+            return Err(format!(
+                "config key `{key}`: expected a finding category or \"*\", got an empty string"
+            ));
         }
         categories.push(c.to_string());
     }
 
-    let min_score_key = key("min-score");
-    let min_score = unit_interval(cfg, &min_score_key, 0.0)?;
-    if categories.is_empty() && cfg.get(&min_score_key).is_some() {
+    let key = keys.of("min-score");
+    let min_score = unit_interval(cfg, key, 0.0)?;
+    if categories.is_empty() && cfg.get(key).is_some() {
         // Without categories the rule samples every payload and no finding
         // is consulted; a min-score there would be silently meaningless.
         return Err(format!(
-            "config key `{min_score_key}`: only applies to findings, so rule {name:?} also needs `{categories_key}` (use \"*\" for any finding)"
+            "config key `{key}`: only applies to findings, so rule {name:?} also needs `{name}.categories` (use \"*\" for any finding)"
         ));
     }
-    let sample_rate = unit_interval(cfg, &key("sample-rate"), 1.0)?;
+    let sample_rate = unit_interval(cfg, keys.of("sample-rate"), 1.0)?;
 
     Ok(Rule {
         name: name.to_string(),
@@ -198,7 +236,9 @@ fn unit_interval(cfg: &Config, key: &str, default: f32) -> Result<f32, String> {
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("config key `{key}`: expected a number in 0..=1, got {v}"))
+        Err(format!(
+            "config key `{key}`: expected a number in 0..=1, got {v}"
+        ))
     }
 }
 
@@ -238,11 +278,18 @@ enum Trigger<'f, 'a> {
 
 /// The highest-scoring finding that triggers `rule`, if any. The first one
 /// wins a tie, so the reason is stable for a given findings list.
-fn strongest_match<'f, 'a>(rule: &Rule, findings: &'f [FindingView<'a>]) -> Option<&'f FindingView<'a>> {
+fn strongest_match<'f, 'a>(
+    rule: &Rule,
+    findings: &'f [FindingView<'a>],
+) -> Option<&'f FindingView<'a>> {
     let mut best: Option<&FindingView> = None;
     for f in findings {
-        // `>=` is false for NaN, so a malformed score never triggers.
-        if !(f.score >= rule.min_score) {
+        // A NaN score compares as nothing, so a malformed score never
+        // triggers.
+        if f.score
+            .partial_cmp(&rule.min_score)
+            .is_none_or(|o| o.is_lt())
+        {
             continue;
         }
         let listens = rule
@@ -270,7 +317,11 @@ pub fn sample_draw(request_id: &str, rule_name: &str) -> f64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h = OFFSET;
-    let bytes = request_id.as_bytes().iter().chain([0xffu8].iter()).chain(rule_name.as_bytes());
+    let bytes = request_id
+        .as_bytes()
+        .iter()
+        .chain([0xffu8].iter())
+        .chain(rule_name.as_bytes());
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(PRIME);
@@ -306,7 +357,12 @@ mod tests {
     use super::*;
 
     fn cfg(pairs: &[(&str, &str)]) -> Config {
-        Config::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Config::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     fn f(category: &str, score: f32) -> FindingView<'_> {
@@ -405,9 +461,16 @@ mod tests {
 
     #[test]
     fn min_score_without_categories_is_rejected() {
-        let e = Settings::from_config(&cfg(&[("rules", "r"), ("r.judge", "j"), ("r.min-score", "0.5")]))
-            .unwrap_err();
-        assert!(e.contains("`r.min-score`") && e.contains("`r.categories`"), "{e}");
+        let e = Settings::from_config(&cfg(&[
+            ("rules", "r"),
+            ("r.judge", "j"),
+            ("r.min-score", "0.5"),
+        ]))
+        .unwrap_err();
+        assert!(
+            e.contains("`r.min-score`") && e.contains("`r.categories`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -416,7 +479,8 @@ mod tests {
             let e = Settings::from_config(&cfg(&[("rules", name)])).unwrap_err();
             assert!(e.contains("`rules`"), "{name:?}: {e}");
         }
-        let e = Settings::from_config(&cfg(&[("rules", "r"), ("rules", "r"), ("r.judge", "j")])).unwrap_err();
+        let e = Settings::from_config(&cfg(&[("rules", "r"), ("rules", "r"), ("r.judge", "j")]))
+            .unwrap_err();
         assert!(e.contains("twice"), "{e}");
     }
 
@@ -434,30 +498,66 @@ mod tests {
         assert!(route("a", &[f("PROMPT_INJECTION", 0.69)], &s).is_empty());
         assert!(route("a", &[f("EMAIL_ADDRESS", 0.99)], &s).is_empty());
         assert!(route("a", &[], &s).is_empty());
-        let out = route("a", &[f("EMAIL_ADDRESS", 0.99), f("PROMPT_INJECTION", 0.7)], &s);
+        let out = route(
+            "a",
+            &[f("EMAIL_ADDRESS", 0.99), f("PROMPT_INJECTION", 0.7)],
+            &s,
+        );
         assert_eq!(out.len(), 1);
         let r = &out[0];
-        assert_eq!((r.judge.as_str(), r.rubric.as_str(), r.blocking, r.priority), ("safety", "default", true, 9));
+        assert_eq!(
+            (r.judge.as_str(), r.rubric.as_str(), r.blocking, r.priority),
+            ("safety", "default", true, 9)
+        );
         assert_eq!(r.sample_rate, 1.0);
-        assert!(r.reason.contains("rule inj") && r.reason.contains("PROMPT_INJECTION") && r.reason.contains("0.70"), "{}", r.reason);
+        assert!(
+            r.reason.contains("rule inj")
+                && r.reason.contains("PROMPT_INJECTION")
+                && r.reason.contains("0.70"),
+            "{}",
+            r.reason
+        );
     }
 
     #[test]
     fn category_match_ignores_ascii_case() {
-        let s = Settings::from_config(&cfg(&[("rules", "r"), ("r.judge", "j"), ("r.categories", "jailbreak")])).unwrap();
+        let s = Settings::from_config(&cfg(&[
+            ("rules", "r"),
+            ("r.judge", "j"),
+            ("r.categories", "jailbreak"),
+        ]))
+        .unwrap();
         assert_eq!(route("x", &[f("JAILBREAK", 0.9)], &s).len(), 1);
     }
 
     #[test]
     fn reason_names_the_strongest_triggering_finding() {
-        let s = Settings::from_config(&cfg(&[("rules", "r"), ("r.judge", "j"), ("r.categories", "*")])).unwrap();
-        let out = route("x", &[f("A", 0.3), f("B", 0.9), f("C", 0.9), f("D", 0.5)], &s);
-        assert!(out[0].reason.contains("finding B scored 0.90"), "{}", out[0].reason);
+        let s = Settings::from_config(&cfg(&[
+            ("rules", "r"),
+            ("r.judge", "j"),
+            ("r.categories", "*"),
+        ]))
+        .unwrap();
+        let out = route(
+            "x",
+            &[f("A", 0.3), f("B", 0.9), f("C", 0.9), f("D", 0.5)],
+            &s,
+        );
+        assert!(
+            out[0].reason.contains("finding B scored 0.90"),
+            "{}",
+            out[0].reason
+        );
     }
 
     #[test]
     fn nan_scores_never_trigger() {
-        let s = Settings::from_config(&cfg(&[("rules", "r"), ("r.judge", "j"), ("r.categories", "*")])).unwrap();
+        let s = Settings::from_config(&cfg(&[
+            ("rules", "r"),
+            ("r.judge", "j"),
+            ("r.categories", "*"),
+        ]))
+        .unwrap();
         assert!(route("x", &[f("A", f32::NAN)], &s).is_empty());
     }
 
@@ -471,7 +571,12 @@ mod tests {
 
     #[test]
     fn sampling_is_deterministic_per_request_and_close_to_the_rate() {
-        let s = Settings::from_config(&cfg(&[("rules", "s"), ("s.judge", "q"), ("s.sample-rate", "0.25")])).unwrap();
+        let s = Settings::from_config(&cfg(&[
+            ("rules", "s"),
+            ("s.judge", "q"),
+            ("s.sample-rate", "0.25"),
+        ]))
+        .unwrap();
         let mut routed = 0;
         for i in 0..20_000 {
             let id = format!("req-{i}");
@@ -498,14 +603,21 @@ mod tests {
             ("b.sample-rate", "0.5"),
         ]))
         .unwrap();
-        let both = (0..4000).filter(|i| route(&format!("r{i}"), &[], &s).len() == 2).count();
+        let both = (0..4000)
+            .filter(|i| route(&format!("r{i}"), &[], &s).len() == 2)
+            .count();
         // Independent halves overlap on about a quarter.
         assert!((800..1200).contains(&both), "{both}");
     }
 
     #[test]
     fn rate_zero_never_routes_and_draw_is_in_unit_interval() {
-        let s = Settings::from_config(&cfg(&[("rules", "z"), ("z.judge", "q"), ("z.sample-rate", "0")])).unwrap();
+        let s = Settings::from_config(&cfg(&[
+            ("rules", "z"),
+            ("z.judge", "q"),
+            ("z.sample-rate", "0"),
+        ]))
+        .unwrap();
         for i in 0..1000 {
             let id = format!("{i}");
             assert!(route(&id, &[], &s).is_empty());

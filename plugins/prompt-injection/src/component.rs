@@ -29,7 +29,10 @@ impl Guest for PromptInjection {
             .filter(|(_, m)| m.role != "system")
             .map(|(i, _)| i)
             .collect();
-        let texts: Vec<&str> = assessed.iter().map(|&i| payload.messages[i].content.as_str()).collect();
+        let texts: Vec<&str> = assessed
+            .iter()
+            .map(|&i| payload.messages[i].content.as_str())
+            .collect();
         let assessment = crate::assess(&texts, &settings);
         let action = match assessment.decision(&settings) {
             crate::Decision::Allow => Action::Allow,
@@ -43,7 +46,11 @@ impl Guest for PromptInjection {
                 rule_id: d.rule_id.into(),
                 category: d.category.into(),
                 score: d.score,
-                span: Some(Span { message: assessed[*i] as u32, start: d.start as u32, end: d.end as u32 }),
+                span: Some(Span {
+                    message: assessed[*i] as u32,
+                    start: d.start as u32,
+                    end: d.end as u32,
+                }),
                 replacement: None,
             })
             .collect();
@@ -53,9 +60,17 @@ impl Guest for PromptInjection {
             let mut categories: Vec<&str> = findings.iter().map(|f| f.category.as_str()).collect();
             categories.sort_unstable();
             categories.dedup();
-            format!("injection score {:.2}: {}", assessment.score, categories.join(", "))
+            format!(
+                "injection score {:.2}: {}",
+                assessment.score,
+                categories.join(", ")
+            )
         };
-        Ok(Verdict { action, reason, findings })
+        Ok(Verdict {
+            action,
+            reason,
+            findings,
+        })
     }
 }
 

@@ -76,6 +76,17 @@ pub const DATA_GENERIC: u64 = 1 << 43;
 pub const DATA_OWNER: u64 = 1 << 44;
 /// Words that anchor a fixed phrase ("no longer", "stay in character").
 pub const PHRASE: u64 = 1 << 45;
+/// Nouns of a fake notice: "SYSTEM NOTICE:", "admin message:".
+pub const NOTICE_N: u64 = 1 << 46;
+/// Fiction framing: story, roleplay, hypothetically, …
+pub const FICTION: u64 = 1 << 47;
+/// Production verbs of a harmful how-to: make, build, synthesize, …
+pub const HOWTO_V: u64 = 1 << 48;
+/// What a jailbroken answer leaves out: warnings, disclaimers, …
+pub const N_CAVEAT: u64 = 1 << 49;
+/// Override verbs common in technical prose ("drop the patch", "skip the
+/// test"): they count fully only against a qualified object.
+pub const V_WEAK: u64 = 1 << 50;
 /// Task, goal, job, objective, …
 pub const TASK_N: u64 = 1 << 31;
 /// Words of talking *about* attacks: explain, example, attack, detect, …
@@ -106,307 +117,1448 @@ const GROUPS: &[(u64, &[&str])] = &[
     (
         V_OVERRIDE,
         &[
-            "ignore", "ignoring", "disregard", "disregarding", "forget", "forgetting", "override", "overriding",
-            "overrule", "skip", "neglect", "discard", "abandon", "dismiss", "ditch", "erase", "scrap", "nullify",
-            "omit", "overlook", "drop", "clear", "reset", "wipe", "cancel", "revoke", "bypass", "unlearn", "aside",
+            "ignore",
+            "ignoring",
+            "disregard",
+            "disregarding",
+            "forget",
+            "forgetting",
+            "override",
+            "overriding",
+            "overrule",
+            "skip",
+            "neglect",
+            "discard",
+            "abandon",
+            "dismiss",
+            "ditch",
+            "erase",
+            "scrap",
+            "nullify",
+            "omit",
+            "overlook",
+            "drop",
+            "clear",
+            "reset",
+            "wipe",
+            "cancel",
+            "revoke",
+            "bypass",
+            "unlearn",
+            "aside",
             // Spanish, French, German, Italian, Portuguese.
-            "ignora", "ignorar", "ignorez", "ignorer", "ignoriere", "ignorieren", "vergiss", "vergessen", "olvida",
-            "olvide", "oublie", "oubliez", "dimentica", "esquece", "esqueca",
+            "ignora",
+            "ignorar",
+            "ignorez",
+            "ignorer",
+            "ignoriere",
+            "ignorieren",
+            "vergiss",
+            "vergessen",
+            "olvida",
+            "olvide",
+            "oublie",
+            "oubliez",
+            "dimentica",
+            "esquece",
+            "esqueca",
         ],
     ),
     (
         V_DISABLE,
         &[
-            "disable", "deactivate", "remove", "lift", "circumvent", "evade", "suspend", "bypass", "override",
-            "turn", "switch", "break", "jailbreak", "unlock", "shut", "strip", "lose", "drop",
+            "disable",
+            "deactivate",
+            "remove",
+            "lift",
+            "circumvent",
+            "evade",
+            "suspend",
+            "bypass",
+            "override",
+            "turn",
+            "switch",
+            "break",
+            "jailbreak",
+            "unlock",
+            "shut",
+            "strip",
+            "lose",
+            "drop",
         ],
     ),
     (
         V_LEAK,
         &[
-            "reveal", "print", "show", "display", "output", "repeat", "leak", "tell", "dump", "disclose", "expose",
-            "share", "give", "recite", "echo", "copy", "paste", "provide", "spill", "divulge", "read", "list",
-            "return", "say", "spell", "translate", "summarize", "summarise", "state",
+            "reveal",
+            "print",
+            "show",
+            "display",
+            "output",
+            "repeat",
+            "leak",
+            "tell",
+            "dump",
+            "disclose",
+            "expose",
+            "share",
+            "give",
+            "recite",
+            "echo",
+            "copy",
+            "paste",
+            "provide",
+            "spill",
+            "divulge",
+            "read",
+            "list",
+            "return",
+            "say",
+            "spell",
+            "translate",
+            "summarize",
+            "summarise",
         ],
     ),
     (
         V_FOLLOW,
         &[
-            "follow", "following", "obey", "obeying", "heed", "adhere", "adhering", "comply", "complying", "abide",
-            "abiding", "respect", "honor", "honour", "apply", "listen", "listening", "bound",
+            "follow",
+            "following",
+            "obey",
+            "obeying",
+            "heed",
+            "adhere",
+            "adhering",
+            "comply",
+            "complying",
+            "abide",
+            "abiding",
+            "respect",
+            "honor",
+            "honour",
+            "apply",
+            "listen",
+            "listening",
+            "bound",
         ],
     ),
     (
         V_EXFIL,
         &[
-            "send", "forward", "email", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "submit",
-            "transfer", "relay", "curl", "wget", "beam", "sync", "append", "embed",
+            "send",
+            "forward",
+            "email",
+            "mail",
+            "post",
+            "upload",
+            "transmit",
+            "exfiltrate",
+            "leak",
+            "submit",
+            "transfer",
+            "relay",
+            "curl",
+            "wget",
+            "beam",
+            "sync",
+            "append",
+            "embed",
         ],
     ),
     (
         V_PERSONA,
         &[
-            "pretend", "act", "acting", "roleplay", "imagine", "simulate", "emulate", "behave", "become",
-            "impersonate", "portray", "play", "pose", "respond", "answer", "reply",
+            "pretend",
+            "act",
+            "acting",
+            "roleplay",
+            "imagine",
+            "simulate",
+            "emulate",
+            "behave",
+            "become",
+            "impersonate",
+            "portray",
+            "play",
+            "pose",
+            "respond",
+            "answer",
+            "reply",
         ],
     ),
     (
         NEG,
         &[
-            "not", "never", "dont", "doesnt", "didnt", "cannot", "cant", "wont", "shouldnt", "mustnt", "avoid",
-            "nor", "neither", "refrain", "without",
+            "not", "never", "dont", "doesnt", "didnt", "cannot", "cant", "wont", "shouldnt",
+            "mustnt", "avoid", "nor", "neither", "refrain", "without",
         ],
     ),
-    (D_YOUR, &["your", "yours", "thy", "ur", "deine", "deinen", "tus", "tes", "vos", "tuoi", "tue", "suas", "seus"]),
-    (D_MY, &["my", "our", "mine", "ours", "meine", "mis", "mes", "nos"]),
-    (D_ALL, &["all", "any", "every", "each", "todas", "todos", "toutes", "tous", "alle", "allen", "tutte", "tutti"]),
+    (
+        D_YOUR,
+        &[
+            "your", "yours", "thy", "ur", "deine", "deinen", "tus", "tes", "vos", "tuoi", "tue",
+            "suas", "seus",
+        ],
+    ),
+    (
+        D_MY,
+        &["my", "our", "mine", "ours", "meine", "mis", "mes", "nos"],
+    ),
+    (
+        D_ALL,
+        &[
+            "all", "any", "every", "each", "todas", "todos", "toutes", "tous", "alle", "allen",
+            "tutte", "tutti",
+        ],
+    ),
     (
         D_THE,
         &[
-            "the", "these", "those", "this", "that", "a", "an", "such", "its", "their", "las", "los", "les", "la",
-            "le", "die", "der", "den", "el", "le", "gli", "as", "os",
+            "the", "these", "those", "this", "that", "a", "an", "such", "its", "their", "las",
+            "los", "les", "la", "le", "die", "der", "den", "el", "le", "gli", "as", "os",
         ],
     ),
     (
         FILLER,
         &[
-            "of", "to", "and", "or", "entire", "whole", "complete", "full", "exact", "exactly", "given", "stated",
-            "listed", "mentioned", "specified", "remaining", "other", "same", "single", "one", "more", "further",
-            "additional", "specific", "certain", "various", "many", "most", "standard", "usual", "normal",
-            "standing", "explicit", "strict", "important", "very", "kind", "sort", "set", "de", "des", "del",
-            "di", "delle", "do", "da", "das", "verbatim", "word", "for", "literally", "exact", "raw", "whatever",
-            "so", "far", "until", "now", "up", "point", "here", "there", "said", "told", "what", "was", "were",
-            "been", "have", "has", "had", "you", "were", "received", "got", "contents", "entirety",
+            "of",
+            "to",
+            "and",
+            "or",
+            "entire",
+            "whole",
+            "complete",
+            "full",
+            "exact",
+            "exactly",
+            "given",
+            "stated",
+            "listed",
+            "mentioned",
+            "specified",
+            "remaining",
+            "other",
+            "same",
+            "single",
+            "one",
+            "more",
+            "further",
+            "additional",
+            "specific",
+            "certain",
+            "various",
+            "many",
+            "most",
+            "standard",
+            "usual",
+            "normal",
+            "standing",
+            "explicit",
+            "strict",
+            "important",
+            "very",
+            "kind",
+            "sort",
+            "set",
+            "de",
+            "des",
+            "del",
+            "di",
+            "delle",
+            "do",
+            "da",
+            "das",
+            "verbatim",
+            "word",
+            "for",
+            "literally",
+            "exact",
+            "raw",
+            "so",
+            "far",
+            "until",
+            "now",
+            "up",
+            "point",
+            "here",
+            "there",
+            "said",
+            "told",
+            "what",
+            "was",
+            "were",
+            "been",
+            "have",
+            "has",
+            "had",
+            "you",
+            "were",
+            "received",
+            "got",
+            "contents",
+            "entirety",
         ],
     ),
     (
         A_PRIOR,
         &[
-            "previous", "previously", "prior", "above", "earlier", "preceding", "former", "foregoing",
-            "aforementioned", "original", "initial", "old", "older", "past", "preexisting", "existing", "last",
-            "before", "starting", "current", "given", "provided", "said", "told", "until",
-            "anteriores", "anterior", "previas", "previos", "precedentes", "precedente", "anterieures",
-            "vorherigen", "vorherige", "bisherigen", "obigen", "vorigen", "precedenti", "sopra",
+            "previous",
+            "previously",
+            "prior",
+            "above",
+            "earlier",
+            "preceding",
+            "former",
+            "foregoing",
+            "aforementioned",
+            "original",
+            "initial",
+            "old",
+            "older",
+            "past",
+            "preexisting",
+            "existing",
+            "last",
+            "before",
+            "starting",
+            "given",
+            "provided",
+            "said",
+            "told",
+            "until",
+            "anteriores",
+            "anterior",
+            "previas",
+            "previos",
+            "precedentes",
+            "precedente",
+            "anterieures",
+            "vorherigen",
+            "vorherige",
+            "bisherigen",
+            "obigen",
+            "vorigen",
+            "precedenti",
+            "sopra",
         ],
     ),
     (
         A_SYSTEM,
         &[
-            "system", "hidden", "secret", "internal", "developer", "developers", "dev", "confidential", "private",
-            "underlying", "base", "core", "builtin", "hardcoded", "preset", "admin", "administrator", "operator",
-            "safety", "content", "ethical", "ethics", "moral", "security", "openai", "anthropic", "moderation",
-            "initial", "original", "full", "entire", "complete", "exact", "starting", "pre", "meta", "sistema",
-            "systeme", "hidden", "invisible", "programmed", "built",
+            "system",
+            "hidden",
+            "secret",
+            "internal",
+            "developer",
+            "developers",
+            "dev",
+            "confidential",
+            "private",
+            "underlying",
+            "base",
+            "core",
+            "builtin",
+            "hardcoded",
+            "preset",
+            "admin",
+            "administrator",
+            "operator",
+            "safety",
+            "content",
+            "ethical",
+            "ethics",
+            "moral",
+            "security",
+            "openai",
+            "anthropic",
+            "moderation",
+            "initial",
+            "original",
+            "full",
+            "entire",
+            "complete",
+            "exact",
+            "starting",
+            "pre",
+            "meta",
+            "sistema",
+            "systeme",
+            "hidden",
+            "invisible",
+            "programmed",
+            "built",
         ],
     ),
     (
         N_INSTR,
         &[
-            "instructions", "instruction", "directions", "directives", "directive", "guidelines", "guideline",
-            "guidance", "commands", "command", "orders", "rules", "rule", "prompt", "prompts", "preprompt",
-            "constraints", "policies", "policy", "programming", "training", "protocols", "protocol", "principles",
-            "mandate", "teachings", "briefing", "conditioning", "configuration", "config", "setup", "persona",
-            "instrucciones", "instruccion", "istruzioni", "anweisungen", "anweisung", "regeln", "regles", "reglas",
-            "consignes", "indicaciones", "instrucoes", "regras", "vorgaben",
+            "instructions",
+            "instruction",
+            "directions",
+            "directives",
+            "directive",
+            "guidelines",
+            "guideline",
+            "guidance",
+            "commands",
+            "command",
+            "orders",
+            "rules",
+            "rule",
+            "prompt",
+            "prompts",
+            "preprompt",
+            "constraints",
+            "policies",
+            "policy",
+            "programming",
+            "training",
+            "protocols",
+            "protocol",
+            "principles",
+            "mandate",
+            "teachings",
+            "briefing",
+            "conditioning",
+            "configuration",
+            "persona",
+            "instrucciones",
+            "instruccion",
+            "istruzioni",
+            "anweisungen",
+            "anweisung",
+            "regeln",
+            "regles",
+            "reglas",
+            "consignes",
+            "indicaciones",
+            "instrucoes",
+            "regras",
+            "vorgaben",
         ],
     ),
     (
         N_SAFETY,
         &[
-            "restrictions", "restriction", "limitations", "limitation", "limits", "filters", "filter",
-            "safeguards", "safeguard", "guardrails", "guardrail", "censorship", "moderation", "alignment",
-            "ethics", "morals", "morality", "boundaries", "safety", "conditioning", "protections", "barriers",
-            "shackles", "chains", "constraints", "policy", "policies", "principles", "values", "scruples", "confines",
-            "warnings", "disclaimers", "refusals", "caveats", "rules",
+            "restrictions",
+            "restriction",
+            "limitations",
+            "limitation",
+            "limits",
+            "filters",
+            "filter",
+            "safeguards",
+            "safeguard",
+            "guardrails",
+            "guardrail",
+            "censorship",
+            "moderation",
+            "alignment",
+            "ethics",
+            "morals",
+            "morality",
+            "boundaries",
+            "safety",
+            "conditioning",
+            "protections",
+            "barriers",
+            "shackles",
+            "chains",
+            "constraints",
+            "policy",
+            "policies",
+            "principles",
+            "scruples",
+            "confines",
+            "rules",
         ],
     ),
     (
         N_WEAK,
         &[
-            "message", "messages", "text", "context", "conversation", "input", "inputs", "content", "task",
-            "tasks", "request", "requests", "words", "lines", "stuff", "things", "above", "said",
-            "information", "info", "data", "chat", "discussion", "directions",
+            "message",
+            "messages",
+            "text",
+            "context",
+            "conversation",
+            "input",
+            "inputs",
+            "content",
+            "task",
+            "tasks",
+            "request",
+            "requests",
+            "words",
+            "lines",
+            "stuff",
+            "things",
+            "above",
+            "said",
+            "information",
+            "info",
+            "data",
+            "chat",
+            "discussion",
+            "directions",
         ],
     ),
-    (W_EVERYTHING, &["everything", "anything", "all", "todo", "tout", "alles", "tutto"]),
-    (YOU, &["you", "youre", "u", "yourself", "ye", "youve", "youll"]),
+    (
+        W_EVERYTHING,
+        &[
+            "everything",
+            "anything",
+            "all",
+            "todo",
+            "tout",
+            "alles",
+            "tutto",
+        ],
+    ),
+    (
+        YOU,
+        &["you", "youre", "u", "yourself", "ye", "youve", "youll"],
+    ),
     (
         AI,
         &[
-            "ai", "assistant", "model", "chatbot", "bot", "llm", "gpt", "chatgpt", "claude", "gemini", "bard",
-            "copilot", "llama", "mistral", "agent", "persona", "mode", "yourself", "chatbots", "assistants",
-            "models", "llms", "bots",
+            "ai",
+            "assistant",
+            "model",
+            "chatbot",
+            "bot",
+            "llm",
+            "gpt",
+            "chatgpt",
+            "claude",
+            "gemini",
+            "bard",
+            "copilot",
+            "llama",
+            "mistral",
+            "agent",
+            "persona",
+            "mode",
+            "yourself",
+            "chatbots",
+            "assistants",
+            "models",
+            "llms",
+            "bots",
         ],
     ),
     (
         ROLE,
         &[
-            "system", "user", "assistant", "human", "ai", "developer", "bot", "model", "instruction",
-            "instructions", "sys", "inst", "admin", "operator", "tool", "function",
+            "system",
+            "user",
+            "assistant",
+            "human",
+            "ai",
+            "developer",
+            "bot",
+            "model",
+            "instruction",
+            "instructions",
+            "sys",
+            "inst",
+            "admin",
+            "operator",
+            "tool",
+            "function",
         ],
     ),
     (
         ADJ_FREE,
         &[
-            "unfiltered", "uncensored", "unrestricted", "jailbroken", "unbound", "unchained", "unleashed",
-            "amoral", "lawless", "unaligned", "limitless", "unmoderated", "unrestrained", "unshackled", "nsfw",
+            "unfiltered",
+            "uncensored",
+            "unrestricted",
+            "jailbroken",
+            "unchained",
+            "unleashed",
+            "amoral",
+            "lawless",
+            "limitless",
+            "unmoderated",
+            "unrestrained",
+            "unshackled",
+            "nsfw",
             "boundless",
         ],
     ),
     (
         PAYLOAD,
         &[
-            "malware", "ransomware", "keylogger", "virus", "trojan", "spyware", "rootkit", "backdoor", "exploit",
-            "exploits", "phishing", "bomb", "bombs", "explosive", "explosives", "meth", "methamphetamine",
-            "napalm", "weapon", "weapons", "poison", "bioweapon", "steal", "steals", "stealing", "hack", "hacking",
-            "ddos", "cocaine", "heroin", "fentanyl", "ricin", "sarin", "anthrax", "pwned",
+            "malware",
+            "ransomware",
+            "keylogger",
+            "virus",
+            "trojan",
+            "spyware",
+            "rootkit",
+            "backdoor",
+            "exploit",
+            "exploits",
+            "phishing",
+            "bomb",
+            "bombs",
+            "explosive",
+            "explosives",
+            "meth",
+            "methamphetamine",
+            "napalm",
+            "weapon",
+            "weapons",
+            "poison",
+            "bioweapon",
+            "steal",
+            "steals",
+            "stealing",
+            "ddos",
+            "cocaine",
+            "heroin",
+            "fentanyl",
+            "ricin",
+            "sarin",
+            "anthrax",
+            "pwned",
         ],
     ),
     (
         SECRET_N,
         &[
-            "password", "passwords", "passcode", "credentials", "credential", "secrets", "apikey", "key", "keys",
-            "token", "tokens", "cookies", "cookie", "session", "sessions", "ssn", "pin", "otp",
+            "password",
+            "passwords",
+            "passcode",
+            "credentials",
+            "credential",
+            "secrets",
+            "apikey",
+            "key",
+            "keys",
+            "token",
+            "tokens",
+            "cookies",
+            "cookie",
+            "session",
+            "sessions",
+            "ssn",
+            "pin",
+            "otp",
         ],
     ),
     (
         DATA_N,
         &[
-            "history", "conversation", "conversations", "chat", "chats", "emails", "messages", "records", "database",
-            "logs", "transcript", "contacts", "memory", "context", "inbox",
+            "history",
+            "conversation",
+            "conversations",
+            "chat",
+            "chats",
+            "emails",
+            "messages",
+            "records",
+            "database",
+            "logs",
+            "transcript",
+            "contacts",
+            "memory",
+            "context",
+            "inbox",
         ],
     ),
-    (DATA_GENERIC, &["data", "information", "info", "files", "contents", "details", "documents", "notes", "text"]),
+    (
+        DATA_GENERIC,
+        &[
+            "data",
+            "information",
+            "info",
+            "files",
+            "contents",
+            "details",
+            "documents",
+            "notes",
+            "text",
+        ],
+    ),
     (
         DATA_OWNER,
         &[
-            "users", "user", "customer", "customers", "personal", "private", "all", "their", "everyones", "sensitive",
-            "confidential", "clients", "client", "patient", "patients", "employee", "employees", "internal",
+            "users",
+            "user",
+            "customer",
+            "customers",
+            "personal",
+            "private",
+            "all",
+            "their",
+            "everyones",
+            "sensitive",
+            "confidential",
+            "clients",
+            "client",
+            "patient",
+            "patients",
+            "employee",
+            "employees",
+            "internal",
         ],
     ),
     (
         PHRASE,
-        &["longer", "character", "nothing", "end", "henceforth", "going", "starting", "dan", "mode", "stands", "do", "for", "from", "without"],
+        &[
+            "longer",
+            "character",
+            "nothing",
+            "end",
+            "henceforth",
+            "going",
+            "starting",
+            "dan",
+            "mode",
+            "stands",
+            "do",
+            "for",
+            "from",
+            "without",
+        ],
     ),
-    (BE, &["is", "are", "was", "were", "be", "been", "being", "am", "isnt", "arent", "wasnt", "werent"]),
-    (NEWADJ, &["new", "updated", "revised", "different", "modified", "changed", "latest", "replacement", "nuevas", "nouvelles", "neue", "neuen"]),
-    (REALADJ, &["real", "actual", "true", "genuine", "only", "sole", "primary", "main", "sole", "single"]),
+    (
+        BE,
+        &[
+            "is", "are", "was", "were", "be", "been", "being", "am", "isnt", "arent", "wasnt",
+            "werent",
+        ],
+    ),
+    (
+        NEWADJ,
+        &[
+            "new",
+            "updated",
+            "revised",
+            "different",
+            "modified",
+            "changed",
+            "latest",
+            "replacement",
+            "nuevas",
+            "nouvelles",
+            "neue",
+            "neuen",
+        ],
+    ),
+    (
+        REALADJ,
+        &[
+            "real", "actual", "true", "genuine", "only", "sole", "primary", "main", "sole",
+            "single",
+        ],
+    ),
     (
         STATUS,
         &[
-            "fake", "false", "void", "null", "wrong", "invalid", "obsolete", "outdated", "cancelled", "canceled",
-            "revoked", "test", "joke", "irrelevant", "deprecated", "superseded", "overridden", "replaced", "lie",
-            "lies", "fictional", "mistake", "expired", "nonsense", "lifted", "suspended", "disabled", "removed",
-            "rescinded", "withdrawn", "meaningless", "fabricated", "bogus", "decoy", "trick",
+            "fake",
+            "false",
+            "void",
+            "null",
+            "wrong",
+            "invalid",
+            "obsolete",
+            "outdated",
+            "cancelled",
+            "canceled",
+            "revoked",
+            "test",
+            "joke",
+            "irrelevant",
+            "deprecated",
+            "superseded",
+            "overridden",
+            "replaced",
+            "lie",
+            "lies",
+            "fictional",
+            "mistake",
+            "expired",
+            "nonsense",
+            "lifted",
+            "suspended",
+            "disabled",
+            "removed",
+            "rescinded",
+            "withdrawn",
+            "meaningless",
+            "fabricated",
+            "bogus",
+            "decoy",
+            "trick",
         ],
     ),
     (
         OVERRIDE_N,
         &[
-            "override", "overrides", "overriding", "supersede", "supersedes", "replace", "replaces", "precedence",
-            "priority", "prevail", "prevails", "outrank", "outranks", "overrule", "overrules", "trump", "trumps",
+            "override",
+            "overrides",
+            "overriding",
+            "supersede",
+            "supersedes",
+            "replace",
+            "replaces",
+            "precedence",
+            "priority",
+            "prevail",
+            "prevails",
+            "outrank",
+            "outranks",
+            "overrule",
+            "overrules",
+            "trump",
+            "trumps",
         ],
     ),
     (
         MODE_ADJ,
         &[
-            "developer", "dev", "debug", "god", "jailbreak", "jailbroken", "dan", "unrestricted", "unfiltered",
-            "uncensored", "evil", "chaos", "opposite", "admin", "sudo", "maintenance", "root", "superuser",
-            "unlocked", "unsafe", "nsfw", "amoral",
+            "developer",
+            "dev",
+            "debug",
+            "god",
+            "jailbreak",
+            "jailbroken",
+            "dan",
+            "unrestricted",
+            "unfiltered",
+            "uncensored",
+            "evil",
+            "chaos",
+            "opposite",
+            "admin",
+            "sudo",
+            "maintenance",
+            "root",
+            "superuser",
+            "unlocked",
+            "unsafe",
+            "nsfw",
+            "amoral",
         ],
     ),
-    (TASK_N, &["task", "goal", "job", "objective", "purpose", "mission", "role", "function", "duty", "assignment", "priority", "directive", "instruction", "instructions"]),
+    (
+        TASK_N,
+        &[
+            "task",
+            "goal",
+            "job",
+            "objective",
+            "purpose",
+            "mission",
+            "role",
+            "function",
+            "duty",
+            "assignment",
+            "priority",
+            "directive",
+            "instruction",
+            "instructions",
+        ],
+    ),
     (
         META,
         &[
-            "attack", "attacks", "attacker", "attackers", "injection", "injections", "jailbreaks", "explain",
-            "explanation", "mean", "meaning", "means", "example", "examples", "detect", "detection", "detecting",
-            "classify", "classifier", "prevent", "prevention", "defend", "defense", "defence", "mitigate",
-            "mitigation", "research", "paper", "dataset", "study", "phrase", "phrases", "security", "awareness",
-            "protect", "recognize", "recognise", "identify", "vulnerability", "vulnerable", "malicious", "training",
-            "slide", "course", "lecture", "blog", "article", "essay", "threat", "risk", "risks", "red", "teaming",
+            "attack",
+            "attacks",
+            "attacker",
+            "attackers",
+            "injection",
+            "injections",
+            "jailbreaks",
+            "explain",
+            "explanation",
+            "mean",
+            "meaning",
+            "means",
+            "example",
+            "examples",
+            "detect",
+            "detection",
+            "detecting",
+            "classify",
+            "classifier",
+            "prevent",
+            "prevention",
+            "defend",
+            "defense",
+            "defence",
+            "mitigate",
+            "mitigation",
+            "research",
+            "paper",
+            "dataset",
+            "study",
+            "phrase",
+            "phrases",
+            "security",
+            "awareness",
+            "protect",
+            "recognize",
+            "recognise",
+            "identify",
+            "vulnerability",
+            "vulnerable",
+            "malicious",
+            "training",
+            "slide",
+            "course",
+            "lecture",
+            "blog",
+            "article",
+            "essay",
+            "threat",
+            "risk",
+            "risks",
+            "red",
+            "teaming",
         ],
     ),
     (
         SUBJ_OTHER,
         &[
-            "i", "we", "they", "he", "she", "it", "people", "users", "attackers", "models", "llms", "someone",
-            "who", "which", "hackers", "one", "chatbots", "systems", "bots", "agents", "git", "teams", "students",
+            "i",
+            "we",
+            "they",
+            "he",
+            "she",
+            "it",
+            "people",
+            "users",
+            "attackers",
+            "models",
+            "llms",
+            "someone",
+            "who",
+            "which",
+            "hackers",
+            "one",
+            "chatbots",
+            "systems",
+            "bots",
+            "agents",
+            "git",
+            "teams",
+            "students",
         ],
     ),
-    (MODAL, &["must", "should", "will", "shall", "need", "needs", "have", "got", "can", "could", "would", "may", "might", "want", "wanna", "gotta"]),
-    (NEG_FREE, &["no", "without", "free", "freed", "liberated", "released", "exempt", "zero", "unbound", "none", "sin", "sans", "ohne", "senza"]),
-    (QWORD, &["how", "what", "why", "when", "where", "which", "who", "whats", "hows", "whether"]),
+    (
+        MODAL,
+        &[
+            "must", "should", "will", "shall", "need", "needs", "have", "got", "can", "could",
+            "would", "may", "might", "want", "wanna", "gotta",
+        ],
+    ),
+    (
+        NEG_FREE,
+        &[
+            "no",
+            "without",
+            "free",
+            "freed",
+            "liberated",
+            "released",
+            "exempt",
+            "zero",
+            "unbound",
+            "none",
+            "sin",
+            "sans",
+            "ohne",
+            "senza",
+        ],
+    ),
+    (
+        QWORD,
+        &[
+            "how", "what", "why", "when", "where", "which", "who", "whats", "hows", "whether",
+        ],
+    ),
     (
         ADV,
         &[
-            "please", "pls", "plz", "now", "just", "simply", "kindly", "so", "then", "also", "first", "immediately",
-            "hereby", "really", "actually", "completely", "totally", "entirely", "fully", "henceforth", "and",
-            "but", "ok", "okay", "alright", "hey", "instead", "again", "firstly", "finally", "urgently", "quickly",
-            "absolutely", "strictly", "always", "from", "on", "forth", "forward", "therefore", "thus", "hence",
+            "please",
+            "pls",
+            "plz",
+            "now",
+            "just",
+            "simply",
+            "kindly",
+            "so",
+            "then",
+            "also",
+            "first",
+            "immediately",
+            "hereby",
+            "really",
+            "actually",
+            "completely",
+            "totally",
+            "entirely",
+            "fully",
+            "henceforth",
+            "and",
+            "but",
+            "ok",
+            "okay",
+            "alright",
+            "hey",
+            "instead",
+            "again",
+            "firstly",
+            "finally",
+            "urgently",
+            "quickly",
+            "absolutely",
+            "strictly",
+            "always",
+            "from",
+            "on",
+            "forth",
+            "forward",
+            "therefore",
+            "thus",
+            "hence",
         ],
     ),
     (
         AUTH_N,
         &[
-            "developer", "developers", "creator", "creators", "admin", "administrator", "owner", "operator",
-            "programmer", "maker", "makers", "openai", "anthropic", "sysadmin", "engineer", "root", "superuser",
-            "moderator", "ceo",
+            "developer",
+            "developers",
+            "creator",
+            "creators",
+            "admin",
+            "administrator",
+            "owner",
+            "operator",
+            "programmer",
+            "maker",
+            "makers",
+            "openai",
+            "anthropic",
+            "sysadmin",
+            "engineer",
+            "root",
+            "superuser",
+            "moderator",
+            "ceo",
         ],
     ),
-    (REFUSE_V, &["refuse", "decline", "reject", "deny", "refusing", "declining", "censor", "warn", "lecture", "moralize", "moralise"]),
+    (
+        REFUSE_V,
+        &[
+            "refuse",
+            "decline",
+            "reject",
+            "deny",
+            "refusing",
+            "declining",
+            "censor",
+            "warn",
+            "lecture",
+            "moralize",
+            "moralise",
+        ],
+    ),
     (
         COMPOUND,
         &[
-            "injection", "injections", "engineering", "engineer", "engineers", "template", "templates", "file",
-            "files", "format", "formats", "box", "field", "manual", "sheet", "card", "page", "section",
-            "engine", "editor", "library", "generator", "design", "writing", "tuning", "attack", "attacks",
-            "leak", "leaks", "leakage", "hacking", "guide", "book", "document", "documentation", "syntax",
-            "structure", "length", "size", "cache", "caching", "optimization", "optimisation", "examples",
-            "example", "parser", "checker", "violation", "violations", "update", "updates", "tab", "button",
-            "menu", "panel", "log", "logs", "id", "tokens", "limit", "bar",
+            "injection",
+            "injections",
+            "engineering",
+            "engineer",
+            "engineers",
+            "template",
+            "templates",
+            "file",
+            "files",
+            "format",
+            "formats",
+            "box",
+            "field",
+            "manual",
+            "sheet",
+            "card",
+            "page",
+            "section",
+            "engine",
+            "editor",
+            "library",
+            "generator",
+            "design",
+            "writing",
+            "tuning",
+            "attack",
+            "attacks",
+            "leak",
+            "leaks",
+            "leakage",
+            "hacking",
+            "guide",
+            "book",
+            "document",
+            "documentation",
+            "syntax",
+            "structure",
+            "length",
+            "size",
+            "cache",
+            "caching",
+            "optimization",
+            "optimisation",
+            "examples",
+            "example",
+            "parser",
+            "checker",
+            "violation",
+            "violations",
+            "update",
+            "updates",
+            "tab",
+            "button",
+            "menu",
+            "panel",
+            "log",
+            "logs",
+            "id",
+            "tokens",
+            "limit",
+            "bar",
         ],
     ),
-    (ACTIVE, &["enabled", "activated", "active", "on", "engaged", "unlocked", "initiated", "online"]),
-    (V_ENTER, &["enter", "entering", "activate", "activating", "enable", "enabling", "switch", "engage", "unlock", "initiate", "start", "boot", "launch", "turn"]),
+    (
+        ACTIVE,
+        &[
+            "enabled",
+            "activated",
+            "active",
+            "on",
+            "engaged",
+            "unlocked",
+            "initiated",
+            "online",
+        ],
+    ),
+    (
+        V_ENTER,
+        &[
+            "enter",
+            "entering",
+            "activate",
+            "activating",
+            "enable",
+            "enabling",
+            "switch",
+            "engage",
+            "unlock",
+            "initiate",
+            "start",
+            "boot",
+            "launch",
+            "turn",
+        ],
+    ),
+    // Additions by language and by role, kept apart from the English core
+    // lists above; a word listed twice gets the union of its classes.
+    (
+        V_LEAK,
+        &[
+            "affiche", "afficher", "montre", "montrer", "revele", "reveler", "revelez", "muestra",
+            "mostrar", "revela", "revelar", "zeige", "zeig", "gib", "rivela", "mostra", "mostre",
+            "divulga",
+        ],
+    ),
+    (
+        A_PRIOR,
+        &[
+            "precede",
+            "precedent",
+            "dessus",
+            "oben",
+            "arriba",
+            "vorher",
+            "prima",
+            "antes",
+            "avant",
+        ],
+    ),
+    (D_ALL, &["tout", "todo", "alles", "tutto", "tudo"]),
+    (W_EVERYTHING, &["whatever", "whatsoever"]),
+    // Other forms of the disabling verbs, as in "an AI that has escaped its
+    // guardrails" or "ignores its rules".
+    (
+        V_DISABLE,
+        &[
+            "escape",
+            "escaped",
+            "escapes",
+            "broke",
+            "broken",
+            "bypassed",
+            "bypasses",
+            "circumvented",
+            "ignores",
+            "ignored",
+            "evaded",
+            "overrode",
+            "disregards",
+        ],
+    ),
+    (ADV, &["lets", "let"]),
+    // "throw out", "toss away", "put aside": override verbs with a particle.
+    (V_OVERRIDE, &["throw", "toss", "chuck", "put", "cast"]),
+    (FILLER, &["sie", "ihre", "vous", "usted", "ustedes"]),
+    (
+        N_SAFETY,
+        &[
+            "einschrankungen",
+            "beschrankungen",
+            "restricciones",
+            "limitaciones",
+            "filtros",
+            "filtres",
+            "filter",
+            "limites",
+            "limiti",
+            "restrizioni",
+            "censura",
+            "zensur",
+        ],
+    ),
+    (PHRASE, &["decode", "decrypt", "unscramble"]),
+    (
+        PHRASE,
+        &[
+            "attention",
+            "opposite",
+            "told",
+            "instructed",
+            "programmed",
+            "asked",
+            "ordered",
+            "trained",
+            "prompted",
+        ],
+    ),
+    (
+        FILLER,
+        &[
+            "ce", "qui", "que", "lo", "was", "das", "ci", "quello", "che", "et", "y", "und", "e",
+            "o", "ou", "oder", "window",
+        ],
+    ),
+    (
+        STATUS,
+        &[
+            "changed",
+            "updated",
+            "modified",
+            "revised",
+            "off",
+            "gone",
+            "deactivated",
+            "bypassed",
+            "unlocked",
+            "waived",
+        ],
+    ),
+    (
+        NOTICE_N,
+        &[
+            "notice",
+            "message",
+            "alert",
+            "instruction",
+            "instructions",
+            "directive",
+            "command",
+            "note",
+            "announcement",
+            "prompt",
+            "override",
+            "notification",
+            "memo",
+        ],
+    ),
+    (
+        FICTION,
+        &[
+            "story",
+            "fiction",
+            "fictional",
+            "novel",
+            "screenplay",
+            "script",
+            "roleplay",
+            "scene",
+            "hypothetically",
+            "hypothetical",
+            "character",
+            "characters",
+            "pretend",
+            "imagine",
+            "game",
+            "movie",
+            "poem",
+            "tale",
+        ],
+    ),
+    (
+        N_CAVEAT,
+        &[
+            "warnings",
+            "disclaimers",
+            "refusals",
+            "caveats",
+            "warning",
+            "disclaimer",
+        ],
+    ),
+    (
+        V_WEAK,
+        &[
+            "skip", "drop", "clear", "reset", "cancel", "discard", "abandon", "dismiss", "ditch",
+            "erase", "scrap", "nullify", "omit", "overlook", "wipe", "revoke", "remove", "lift",
+            "strip", "lose", "break", "switch", "turn", "shut", "suspend", "unlock",
+        ],
+    ),
+    (
+        HOWTO_V,
+        &[
+            "make",
+            "build",
+            "synthesize",
+            "synthesise",
+            "create",
+            "cook",
+            "produce",
+            "manufacture",
+            "brew",
+            "assemble",
+            "obtain",
+            "acquire",
+            "grow",
+        ],
+    ),
 ];
 
-/// FNV-1a, 64-bit: stable across builds and platforms, cheap enough to run
-/// on every token.
-pub const fn fnv(s: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+/// Longest normal form the tokenizer keeps; longer words are never
+/// keywords.
+pub const WORD_BUF: usize = 32;
+
+/// Hash of a word's normal form held zero-padded in a `WORD_BUF`-byte
+/// buffer. Eight bytes per multiply instead of one per byte (FNV-1a),
+/// because this runs on every token of every payload; stable across builds
+/// and platforms, and usable in `const` items.
+pub const fn hash_buf(buf: &[u8; WORD_BUF], len: usize) -> u64 {
+    const K: [u64; 4] = [
+        0x9e37_79b9_7f4a_7c15,
+        0xc2b2_ae3d_27d4_eb4f,
+        0x1656_67b1_9e37_79f9,
+        0x85eb_ca77_c2b2_ae63,
+    ];
+    let mut h = len as u64;
+    let mut k = 0;
+    while k * 8 < len && k < 4 {
+        let w = u64::from_le_bytes([
+            buf[k * 8],
+            buf[k * 8 + 1],
+            buf[k * 8 + 2],
+            buf[k * 8 + 3],
+            buf[k * 8 + 4],
+            buf[k * 8 + 5],
+            buf[k * 8 + 6],
+            buf[k * 8 + 7],
+        ]);
+        // One multiply per eight bytes: its high half depends on every
+        // input bit, which is what the table slot uses.
+        h = (h ^ w).wrapping_mul(K[k]);
+        k += 1;
+    }
+    h ^ (h >> 32)
+}
+
+/// [`hash_buf`] of a word given as bytes (at most `WORD_BUF` of them).
+pub const fn word(s: &[u8]) -> u64 {
+    let mut buf = [0u8; WORD_BUF];
     let mut i = 0;
-    while i < s.len() {
-        h ^= s[i] as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    while i < s.len() && i < WORD_BUF {
+        buf[i] = s[i];
         i += 1;
     }
-    h
+    hash_buf(&buf, s.len())
 }
 
-const TABLE_SIZE: usize = 4096;
+const TABLE_BITS: u32 = 11;
+const TABLE_SIZE: usize = 1 << TABLE_BITS;
 
 const fn slot(h: u64) -> usize {
-    // High bits: FNV's final multiply mixes them best.
-    (h >> 52) as usize & (TABLE_SIZE - 1)
+    (h >> (64 - TABLE_BITS)) as usize
 }
 
-const fn build() -> [(u64, u64); TABLE_SIZE] {
-    let mut t = [(0u64, 0u64); TABLE_SIZE];
+/// The low half of a hash (the high half folded in), never 0 (0 marks an
+/// empty slot). Slot and fingerprint together use 43 bits of the hash: a
+/// false hit on an arbitrary token has odds of about one in eight trillion.
+const fn fingerprint(h: u64) -> u32 {
+    let f = h as u32;
+    if f == 0 { 1 } else { f }
+}
+
+/// Length of the longest word in the table: longer tokens skip the lookup.
+pub const MAX_WORD_LEN: usize = {
+    let mut m = 0;
+    let mut g = 0;
+    while g < GROUPS.len() {
+        let words = GROUPS[g].1;
+        let mut w = 0;
+        while w < words.len() {
+            if words[w].len() > m {
+                m = words[w].len();
+            }
+            w += 1;
+        }
+        g += 1;
+    }
+    m
+};
+
+/// Open addressing with linear probing, split in two arrays so that the
+/// probe for an unknown word (most tokens) touches only the 8 KiB of
+/// fingerprints, which stay in L1 cache.
+struct Table {
+    keys: [u32; TABLE_SIZE],
+    bits: [u64; TABLE_SIZE],
+}
+
+const fn build() -> Table {
+    let mut t = Table {
+        keys: [0; TABLE_SIZE],
+        bits: [0; TABLE_SIZE],
+    };
     let mut g = 0;
     while g < GROUPS.len() {
         let (bits, words) = GROUPS[g];
         let mut w = 0;
         while w < words.len() {
-            let h = fnv(words[w].as_bytes());
+            let h = word(words[w].as_bytes());
+            let f = fingerprint(h);
             let mut k = slot(h);
             loop {
-                if t[k].0 == 0 {
-                    t[k] = (h, bits);
+                if t.keys[k] == 0 {
+                    t.keys[k] = f;
+                    t.bits[k] = bits;
                     break;
                 }
-                if t[k].0 == h {
-                    t[k].1 |= bits;
+                if t.keys[k] == f {
+                    t.bits[k] |= bits;
                     break;
                 }
                 k = (k + 1) & (TABLE_SIZE - 1);
@@ -420,18 +1572,17 @@ const fn build() -> [(u64, u64); TABLE_SIZE] {
 
 /// Built at compile time; a `static` so that it lives once in the data
 /// segment instead of being inlined at each use.
-static TABLE: [(u64, u64); TABLE_SIZE] = build();
+static TABLE: Table = build();
 
 /// Classes of the word whose normal form hashes to `h` (0: unknown word).
-/// 64-bit hashes of a few hundred words: a false hit on an arbitrary token
-/// is about as likely as a cosmic-ray bit flip, so no string compare.
 #[inline]
 pub fn classes(h: u64) -> u64 {
+    let f = fingerprint(h);
     let mut k = slot(h);
     loop {
-        let (key, bits) = TABLE[k];
-        if key == h {
-            return bits;
+        let key = TABLE.keys[k];
+        if key == f {
+            return TABLE.bits[k];
         }
         if key == 0 {
             return 0;
@@ -440,140 +1591,341 @@ pub fn classes(h: u64) -> u64 {
     }
 }
 
+/// Every word in the table (for tests).
+#[cfg(test)]
+pub fn all_words() -> Vec<&'static str> {
+    GROUPS
+        .iter()
+        .flat_map(|(_, words)| words.iter().copied())
+        .collect()
+}
+
 /// Hashes of individual words the rules name.
 pub mod w {
-    use super::fnv;
-    pub const FROM: u64 = fnv(b"from");
-    pub const NOW: u64 = fnv(b"now");
-    pub const ON: u64 = fnv(b"on");
-    pub const OFF: u64 = fnv(b"off");
-    pub const HENCEFORTH: u64 = fnv(b"henceforth");
-    pub const FORWARD: u64 = fnv(b"forward");
-    pub const GOING: u64 = fnv(b"going");
-    pub const MODE: u64 = fnv(b"mode");
-    pub const DO: u64 = fnv(b"do");
-    pub const ANYTHING: u64 = fnv(b"anything");
-    pub const DAN: u64 = fnv(b"dan");
-    pub const CHARACTER: u64 = fnv(b"character");
-    pub const STAY: u64 = fnv(b"stay");
-    pub const REMAIN: u64 = fnv(b"remain");
-    pub const BREAK: u64 = fnv(b"break");
-    pub const I: u64 = fnv(b"i");
-    pub const AM: u64 = fnv(b"am");
-    pub const IM: u64 = fnv(b"im");
-    pub const THIS: u64 = fnv(b"this");
-    pub const IS: u64 = fnv(b"is");
-    pub const ARE: u64 = fnv(b"are");
-    pub const END: u64 = fnv(b"end");
-    pub const OF: u64 = fnv(b"of");
-    pub const ROLE: u64 = fnv(b"role");
-    pub const TO: u64 = fnv(b"to");
-    pub const WAY: u64 = fnv(b"way");
-    pub const STOP: u64 = fnv(b"stop");
-    pub const LONGER: u64 = fnv(b"longer");
-    pub const NO: u64 = fnv(b"no");
-    pub const BOUND: u64 = fnv(b"bound");
-    pub const RESTRICTED: u64 = fnv(b"restricted");
-    pub const LIMITED: u64 = fnv(b"limited");
-    pub const REQUIRED: u64 = fnv(b"required");
-    pub const OBLIGATED: u64 = fnv(b"obligated");
-    pub const IN: u64 = fnv(b"in");
-    pub const AS: u64 = fnv(b"as");
-    pub const TAKE: u64 = fnv(b"take");
-    pub const TAKES: u64 = fnv(b"takes");
-    pub const SYSTEM: u64 = fnv(b"system");
-    pub const DEVELOPER: u64 = fnv(b"developer");
-    pub const USER: u64 = fnv(b"user");
-    pub const HUMAN: u64 = fnv(b"human");
-    pub const ASSISTANT: u64 = fnv(b"assistant");
-    pub const AI: u64 = fnv(b"ai");
-    pub const BOT: u64 = fnv(b"bot");
-    pub const MODEL: u64 = fnv(b"model");
-    pub const SYS: u64 = fnv(b"sys");
-    pub const INSTRUCTION: u64 = fnv(b"instruction");
-    pub const INSTRUCTIONS: u64 = fnv(b"instructions");
-    pub const ADMIN: u64 = fnv(b"admin");
-    pub const OPERATOR: u64 = fnv(b"operator");
-    pub const MESSAGE: u64 = fnv(b"message");
-    pub const NOTE: u64 = fnv(b"note");
-    pub const HTTP: u64 = fnv(b"http");
-    pub const HTTPS: u64 = fnv(b"https");
-    pub const WWW: u64 = fnv(b"www");
-    pub const WEBHOOK: u64 = fnv(b"webhook");
-    pub const URL: u64 = fnv(b"url");
-    pub const ENDPOINT: u64 = fnv(b"endpoint");
-    pub const SERVER: u64 = fnv(b"server");
-    pub const WITHOUT: u64 = fnv(b"without");
-    pub const CHECKS: u64 = fnv(b"checks");
-    pub const VERIFICATION: u64 = fnv(b"verification");
-    pub const APPROVAL: u64 = fnv(b"approval");
-    pub const CONFIRMATION: u64 = fnv(b"confirmation");
-    pub const AUTHORIZATION: u64 = fnv(b"authorization");
-    pub const REVIEW: u64 = fnv(b"review");
-    pub const LIMITS: u64 = fnv(b"limits");
-    pub const NOTHING: u64 = fnv(b"nothing");
-    pub const WHAT: u64 = fnv(b"what");
-    pub const TOLD: u64 = fnv(b"told");
-    pub const SAID: u64 = fnv(b"said");
-    pub const GIVEN: u64 = fnv(b"given");
-    pub const TAUGHT: u64 = fnv(b"taught");
-    pub const INSTRUCTED: u64 = fnv(b"instructed");
-    pub const PROGRAMMED: u64 = fnv(b"programmed");
-    pub const ABOVE: u64 = fnv(b"above");
-    pub const BEFORE: u64 = fnv(b"before");
-    pub const EARLIER: u64 = fnv(b"earlier");
-    pub const PREVIOUSLY: u64 = fnv(b"previously");
-    pub const FAR: u64 = fnv(b"far");
-    pub const YOURE: u64 = fnv(b"youre");
-    pub const WILL: u64 = fnv(b"will");
-    pub const BE: u64 = fnv(b"be");
-    pub const WITH: u64 = fnv(b"with");
-    pub const HAS: u64 = fnv(b"has");
-    pub const HAVE: u64 = fnv(b"have");
-    pub const ANY: u64 = fnv(b"any");
-    pub const VERBATIM: u64 = fnv(b"verbatim");
-    pub const PROMPT: u64 = fnv(b"prompt");
-    pub const PREPROMPT: u64 = fnv(b"preprompt");
-    pub const FOR: u64 = fnv(b"for");
-    pub const THE: u64 = fnv(b"the");
-    pub const STARTING: u64 = fnv(b"starting");
-    pub const ONWARDS: u64 = fnv(b"onwards");
-    pub const ONWARD: u64 = fnv(b"onward");
-    pub const OUT: u64 = fnv(b"out");
-    pub const ME: u64 = fnv(b"me");
-    pub const US: u64 = fnv(b"us");
-    pub const REST: u64 = fnv(b"rest");
-    pub const BY: u64 = fnv(b"by");
-    pub const ABOUT: u64 = fnv(b"about");
-    pub const WHATS: u64 = fnv(b"whats");
-    pub const STANDS: u64 = fnv(b"stands");
-    pub const NO_EFFECT: [u64; 6] = [fnv(b"apply"), fnv(b"matter"), fnv(b"count"), fnv(b"hold"), fnv(b"exist"), fnv(b"stand")];
-    pub const INSTEAD: u64 = fnv(b"instead");
-    pub const NOTE_TO: [u64; 4] = [fnv(b"note"), fnv(b"attention"), fnv(b"dear"), fnv(b"hey")];
-    pub const COMPLIANCE: [u64; 7] =
-        [fnv(b"sure"), fnv(b"certainly"), fnv(b"absolutely"), fnv(b"ok"), fnv(b"okay"), fnv(b"here"), fnv(b"heres")];
-    pub const ANYTHING_VERBS: [u64; 7] =
-        [fnv(b"do"), fnv(b"say"), fnv(b"answer"), fnv(b"tell"), fnv(b"write"), fnv(b"generate"), fnv(b"discuss")];
-    pub const NEEDS_PARTICLE: [u64; 3] = [fnv(b"turn"), fnv(b"switch"), fnv(b"shut")];
-    pub const COPY_VERBS: [u64; 8] =
-        [fnv(b"repeat"), fnv(b"print"), fnv(b"output"), fnv(b"echo"), fnv(b"copy"), fnv(b"recite"), fnv(b"dump"), fnv(b"paste")];
-    pub const WEAK_REAL: [u64; 5] = [fnv(b"only"), fnv(b"sole"), fnv(b"primary"), fnv(b"main"), fnv(b"single")];
-    pub const NARROW_PERSONA: [u64; 6] =
-        [fnv(b"respond"), fnv(b"answer"), fnv(b"reply"), fnv(b"behave"), fnv(b"play"), fnv(b"become")];
-    pub const AI_SAFETY_NOUNS: [u64; 12] = [
-        fnv(b"censorship"), fnv(b"filters"), fnv(b"filter"), fnv(b"guardrails"), fnv(b"guardrail"), fnv(b"safeguards"),
-        fnv(b"moderation"), fnv(b"alignment"), fnv(b"ethics"), fnv(b"morals"), fnv(b"morality"), fnv(b"scruples"),
+    use super::word;
+    pub const FROM: u64 = word(b"from");
+    pub const NOW: u64 = word(b"now");
+    pub const ON: u64 = word(b"on");
+    pub const OFF: u64 = word(b"off");
+    pub const HENCEFORTH: u64 = word(b"henceforth");
+    pub const FORWARD: u64 = word(b"forward");
+    pub const GOING: u64 = word(b"going");
+    pub const MODE: u64 = word(b"mode");
+    pub const DO: u64 = word(b"do");
+    pub const ANYTHING: u64 = word(b"anything");
+    pub const DAN: u64 = word(b"dan");
+    pub const CHARACTER: u64 = word(b"character");
+    pub const STAY: u64 = word(b"stay");
+    pub const REMAIN: u64 = word(b"remain");
+    pub const BREAK: u64 = word(b"break");
+    pub const I: u64 = word(b"i");
+    pub const AM: u64 = word(b"am");
+    pub const IM: u64 = word(b"im");
+    pub const THIS: u64 = word(b"this");
+    pub const IS: u64 = word(b"is");
+    pub const ARE: u64 = word(b"are");
+    pub const END: u64 = word(b"end");
+    pub const OF: u64 = word(b"of");
+    pub const COURSE: u64 = word(b"course");
+    pub const SAY: u64 = word(b"say");
+    pub const PARTICLE_VERBS: [u64; 5] = [
+        word(b"throw"),
+        word(b"toss"),
+        word(b"chuck"),
+        word(b"put"),
+        word(b"cast"),
     ];
-    pub const STRONG_REFUSE: [u64; 7] =
-        [fnv(b"refuse"), fnv(b"decline"), fnv(b"reject"), fnv(b"deny"), fnv(b"censor"), fnv(b"refusing"), fnv(b"declining")];
-    pub const ORGS: [u64; 2] = [fnv(b"openai"), fnv(b"anthropic")];
-    pub const BEFORE_NAME: [u64; 7] =
-        [fnv(b"called"), fnv(b"named"), fnv(b"become"), fnv(b"hi"), fnv(b"hello"), fnv(b"hey"), fnv(b"dear")];
-    pub const AFTER_NAME: [u64; 7] =
-        [fnv(b"which"), fnv(b"stands"), fnv(b"can"), fnv(b"will"), fnv(b"has"), fnv(b"is"), fnv(b"mode")];
+    pub const AWAY: u64 = word(b"away");
+    pub const ASIDE: u64 = word(b"aside");
+    pub const REPLY_VERBS: [u64; 3] = [word(b"reply"), word(b"respond"), word(b"answer")];
+    pub const DID: u64 = word(b"did");
+    pub const DECODERS: [u64; 3] = [word(b"decode"), word(b"decrypt"), word(b"unscramble")];
+    pub const EXECUTE: [u64; 5] = [
+        word(b"follow"),
+        word(b"execute"),
+        word(b"obey"),
+        word(b"run"),
+        word(b"do"),
+    ];
+    pub const IT: u64 = word(b"it");
+    pub const THEM: u64 = word(b"them");
+    pub const OBLIGATION: [u64; 6] = [
+        word(b"must"),
+        word(b"shall"),
+        word(b"should"),
+        word(b"will"),
+        word(b"need"),
+        word(b"needs"),
+    ];
+    pub const SAYS: u64 = word(b"says");
+    pub const PAY: u64 = word(b"pay");
+    pub const ATTENTION: u64 = word(b"attention");
+    pub const HERE: u64 = word(b"here");
+    pub const POINT: u64 = word(b"point");
+    pub const MOMENT: u64 = word(b"moment");
+    pub const OPPOSITE: u64 = word(b"opposite");
+    pub const SAFETY: u64 = word(b"safety");
+    pub const REPORTING: [u64; 14] = [
+        word(b"say"),
+        word(b"says"),
+        word(b"said"),
+        word(b"type"),
+        word(b"typed"),
+        word(b"typing"),
+        word(b"write"),
+        word(b"wrote"),
+        word(b"post"),
+        word(b"posted"),
+        word(b"like"),
+        word(b"called"),
+        word(b"phrase"),
+        word(b"mean"),
+    ];
+    pub const TOLD_VERBS: [u64; 7] = [
+        word(b"told"),
+        word(b"instructed"),
+        word(b"programmed"),
+        word(b"asked"),
+        word(b"ordered"),
+        word(b"trained"),
+        word(b"prompted"),
+    ];
+    pub const SECRECY: [u64; 6] = [
+        word(b"secret"),
+        word(b"hidden"),
+        word(b"confidential"),
+        word(b"private"),
+        word(b"never"),
+        word(b"not"),
+    ];
+    pub const FREED: [u64; 6] = [
+        word(b"freed"),
+        word(b"liberated"),
+        word(b"released"),
+        word(b"exempt"),
+        word(b"free"),
+        word(b"unbound"),
+    ];
+    pub const ALL: u64 = word(b"all");
+    pub const A: u64 = word(b"a");
+    pub const AN: u64 = word(b"an");
+    pub const TECH_PERSONA: [u64; 2] = [word(b"simulate"), word(b"emulate")];
+    pub const ING_FORMS: [u64; 6] = [
+        word(b"ignoring"),
+        word(b"disregarding"),
+        word(b"forgetting"),
+        word(b"overriding"),
+        word(b"bypassing"),
+        word(b"following"),
+    ];
+    pub const OVERRIDE: u64 = word(b"override");
+    pub const OVERRIDES: u64 = word(b"overrides");
+    pub const SOFT_STATUS: [u64; 4] = [
+        word(b"changed"),
+        word(b"updated"),
+        word(b"modified"),
+        word(b"revised"),
+    ];
+    pub const ONLY: u64 = word(b"only");
+    pub const BELOW: u64 = word(b"below");
+    pub const MINE: u64 = word(b"mine");
+    pub const MY: u64 = word(b"my");
+    pub const THAT: u64 = word(b"that");
+    pub const ROLE: u64 = word(b"role");
+    pub const TO: u64 = word(b"to");
+    pub const WAY: u64 = word(b"way");
+    pub const STOP: u64 = word(b"stop");
+    pub const LONGER: u64 = word(b"longer");
+    pub const NO: u64 = word(b"no");
+    pub const BOUND: u64 = word(b"bound");
+    pub const RESTRICTED: u64 = word(b"restricted");
+    pub const LIMITED: u64 = word(b"limited");
+    pub const REQUIRED: u64 = word(b"required");
+    pub const OBLIGATED: u64 = word(b"obligated");
+    pub const IN: u64 = word(b"in");
+    pub const AS: u64 = word(b"as");
+    pub const TAKE: u64 = word(b"take");
+    pub const TAKES: u64 = word(b"takes");
+    pub const SYSTEM: u64 = word(b"system");
+    pub const DEVELOPER: u64 = word(b"developer");
+    pub const USER: u64 = word(b"user");
+    pub const HUMAN: u64 = word(b"human");
+    pub const ASSISTANT: u64 = word(b"assistant");
+    pub const AI: u64 = word(b"ai");
+    pub const BOT: u64 = word(b"bot");
+    pub const MODEL: u64 = word(b"model");
+    pub const SYS: u64 = word(b"sys");
+    pub const INSTRUCTION: u64 = word(b"instruction");
+    pub const INSTRUCTIONS: u64 = word(b"instructions");
+    pub const ADMIN: u64 = word(b"admin");
+    pub const OPERATOR: u64 = word(b"operator");
+    pub const MESSAGE: u64 = word(b"message");
+    pub const NOTE: u64 = word(b"note");
+    pub const HTTP: u64 = word(b"http");
+    pub const HTTPS: u64 = word(b"https");
+    pub const WWW: u64 = word(b"www");
+    pub const WEBHOOK: u64 = word(b"webhook");
+    pub const URL: u64 = word(b"url");
+    pub const ENDPOINT: u64 = word(b"endpoint");
+    pub const SERVER: u64 = word(b"server");
+    pub const WITHOUT: u64 = word(b"without");
+    pub const CHECKS: u64 = word(b"checks");
+    pub const VERIFICATION: u64 = word(b"verification");
+    pub const APPROVAL: u64 = word(b"approval");
+    pub const CONFIRMATION: u64 = word(b"confirmation");
+    pub const AUTHORIZATION: u64 = word(b"authorization");
+    pub const REVIEW: u64 = word(b"review");
+    pub const LIMITS: u64 = word(b"limits");
+    pub const NOTHING: u64 = word(b"nothing");
+    pub const WHAT: u64 = word(b"what");
+    pub const TOLD: u64 = word(b"told");
+    pub const SAID: u64 = word(b"said");
+    pub const GIVEN: u64 = word(b"given");
+    pub const TAUGHT: u64 = word(b"taught");
+    pub const INSTRUCTED: u64 = word(b"instructed");
+    pub const PROGRAMMED: u64 = word(b"programmed");
+    pub const ABOVE: u64 = word(b"above");
+    pub const BEFORE: u64 = word(b"before");
+    pub const EARLIER: u64 = word(b"earlier");
+    pub const PREVIOUSLY: u64 = word(b"previously");
+    pub const FAR: u64 = word(b"far");
+    pub const YOURE: u64 = word(b"youre");
+    pub const WILL: u64 = word(b"will");
+    pub const BE: u64 = word(b"be");
+    pub const WITH: u64 = word(b"with");
+    pub const HAS: u64 = word(b"has");
+    pub const HAVE: u64 = word(b"have");
+    pub const ANY: u64 = word(b"any");
+    pub const VERBATIM: u64 = word(b"verbatim");
+    pub const PROMPT: u64 = word(b"prompt");
+    pub const PREPROMPT: u64 = word(b"preprompt");
+    pub const FOR: u64 = word(b"for");
+    pub const THE: u64 = word(b"the");
+    pub const STARTING: u64 = word(b"starting");
+    pub const ONWARDS: u64 = word(b"onwards");
+    pub const ONWARD: u64 = word(b"onward");
+    pub const OUT: u64 = word(b"out");
+    pub const ME: u64 = word(b"me");
+    pub const US: u64 = word(b"us");
+    pub const REST: u64 = word(b"rest");
+    pub const BY: u64 = word(b"by");
+    pub const ABOUT: u64 = word(b"about");
+    pub const WHATS: u64 = word(b"whats");
+    pub const STANDS: u64 = word(b"stands");
+    pub const NO_EFFECT: [u64; 6] = [
+        word(b"apply"),
+        word(b"matter"),
+        word(b"count"),
+        word(b"hold"),
+        word(b"exist"),
+        word(b"stand"),
+    ];
+    pub const INSTEAD: u64 = word(b"instead");
+    pub const NOTE_TO: [u64; 4] = [
+        word(b"note"),
+        word(b"attention"),
+        word(b"dear"),
+        word(b"hey"),
+    ];
+    pub const COMPLIANCE: [u64; 7] = [
+        word(b"sure"),
+        word(b"certainly"),
+        word(b"absolutely"),
+        word(b"ok"),
+        word(b"okay"),
+        word(b"here"),
+        word(b"heres"),
+    ];
+    pub const ANYTHING_VERBS: [u64; 7] = [
+        word(b"do"),
+        word(b"say"),
+        word(b"answer"),
+        word(b"tell"),
+        word(b"write"),
+        word(b"generate"),
+        word(b"discuss"),
+    ];
+    pub const NEEDS_PARTICLE: [u64; 3] = [word(b"turn"), word(b"switch"), word(b"shut")];
+    pub const COPY_VERBS: [u64; 8] = [
+        word(b"repeat"),
+        word(b"print"),
+        word(b"output"),
+        word(b"echo"),
+        word(b"copy"),
+        word(b"recite"),
+        word(b"dump"),
+        word(b"paste"),
+    ];
+    pub const WEAK_REAL: [u64; 5] = [
+        word(b"only"),
+        word(b"sole"),
+        word(b"primary"),
+        word(b"main"),
+        word(b"single"),
+    ];
+    pub const NARROW_PERSONA: [u64; 6] = [
+        word(b"respond"),
+        word(b"answer"),
+        word(b"reply"),
+        word(b"behave"),
+        word(b"play"),
+        word(b"become"),
+    ];
+    pub const AI_SAFETY_NOUNS: [u64; 12] = [
+        word(b"censorship"),
+        word(b"filters"),
+        word(b"filter"),
+        word(b"guardrails"),
+        word(b"guardrail"),
+        word(b"safeguards"),
+        word(b"moderation"),
+        word(b"alignment"),
+        word(b"ethics"),
+        word(b"morals"),
+        word(b"morality"),
+        word(b"scruples"),
+    ];
+    pub const STRONG_REFUSE: [u64; 7] = [
+        word(b"refuse"),
+        word(b"decline"),
+        word(b"reject"),
+        word(b"deny"),
+        word(b"censor"),
+        word(b"refusing"),
+        word(b"declining"),
+    ];
+    pub const ORGS: [u64; 2] = [word(b"openai"), word(b"anthropic")];
+    pub const BEFORE_NAME: [u64; 7] = [
+        word(b"called"),
+        word(b"named"),
+        word(b"become"),
+        word(b"hi"),
+        word(b"hello"),
+        word(b"hey"),
+        word(b"dear"),
+    ];
+    pub const AFTER_NAME: [u64; 7] = [
+        word(b"which"),
+        word(b"stands"),
+        word(b"can"),
+        word(b"will"),
+        word(b"has"),
+        word(b"is"),
+        word(b"mode"),
+    ];
     pub const STRONG_MODES: [u64; 12] = [
-        fnv(b"jailbreak"), fnv(b"jailbroken"), fnv(b"dan"), fnv(b"unrestricted"), fnv(b"unfiltered"), fnv(b"uncensored"),
-        fnv(b"evil"), fnv(b"chaos"), fnv(b"unsafe"), fnv(b"nsfw"), fnv(b"amoral"), fnv(b"god"),
+        word(b"jailbreak"),
+        word(b"jailbroken"),
+        word(b"dan"),
+        word(b"unrestricted"),
+        word(b"unfiltered"),
+        word(b"uncensored"),
+        word(b"evil"),
+        word(b"chaos"),
+        word(b"unsafe"),
+        word(b"nsfw"),
+        word(b"amoral"),
+        word(b"god"),
     ];
 }
 
@@ -583,19 +1935,24 @@ mod tests {
 
     #[test]
     fn words_in_several_groups_get_every_class() {
-        let c = classes(fnv(b"system"));
-        assert!(c & A_SYSTEM != 0 && c & ROLE != 0 && c & AI != 0);
-        assert_eq!(classes(fnv(b"ignore")), V_OVERRIDE);
-        assert_eq!(classes(fnv(b"zebra")), 0);
-        assert_eq!(classes(fnv(b"")), 0);
+        let c = classes(word(b"system"));
+        assert!(c & A_SYSTEM != 0 && c & ROLE != 0);
+        assert_eq!(classes(word(b"disregard")), V_OVERRIDE);
+        assert_eq!(classes(word(b"zebra")), 0);
+        assert_eq!(classes(word(b"")), 0);
     }
 
     #[test]
     fn every_word_is_in_normal_form_and_found() {
         for (bits, words) in GROUPS {
-            for word in *words {
-                assert!(word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()), "{word}");
-                assert_eq!(classes(fnv(word.as_bytes())) & bits, *bits, "{word}");
+            for w in *words {
+                assert!(
+                    w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                    "{w}"
+                );
+                assert!(w.len() <= MAX_WORD_LEN);
+                assert_eq!(classes(word(w.as_bytes())) & bits, *bits, "{w}");
             }
         }
     }

@@ -3,22 +3,24 @@
 //!
 //! How a text is judged:
 //!
-//! 1. [`scan`] tokenizes it once, undoing cheap obfuscation (case,
+//! 1. The `scan` module tokenizes it once, undoing cheap obfuscation (case,
 //!    fullwidth and look-alike letters, zero-width characters inside words,
 //!    leetspeak, letter-by-letter spelling) while keeping byte spans into
 //!    the original, and notes chat markup (`<|im_start|>`, `</user>`,
 //!    `[INST]`) and runs of invisible characters on the way.
-//! 2. [`rules`] look for *structure*, not keywords: an override verb whose
-//!    object is an instruction noun that belongs to someone else ("ignore
-//!    all previous instructions", not "ignore the typos in my previous
-//!    message"), a persona request combined with the absence of
+//! 2. The `rules` module looks for *structure*, not keywords: an override
+//!    verb whose object is an instruction noun that belongs to someone
+//!    else ("ignore all previous instructions", not "ignore the typos in my
+//!    previous message"), a persona request combined with the absence of
 //!    restrictions, a fake claim about the rules ("the previous rules were
 //!    a test"). Verbs that are negated, or whose subject is not the model
 //!    ("how do I ignore whitespace"), score low.
-//! 3. Each piece of evidence is a [`Detection`]; a text's score is its
-//!    strongest evidence, raised by half the combined weight of the other,
-//!    distinct evidence. Harmful payloads ("write malware") only strengthen
-//!    other evidence.
+//! 3. Each piece of evidence is a [`Detection`]. A text's score is, over
+//!    every 600-byte neighbourhood, its strongest evidence raised by half
+//!    the combined weight of the other distinct evidence there: cues that
+//!    reinforce each other count, one weak cue per page of a long document
+//!    does not add up. Harmful payloads ("write malware") and requests for
+//!    credentials only strengthen other evidence.
 //!
 //! At or above `threshold` a payload is an injection; between
 //! `flag-threshold` and `threshold` the guardrail flags it. Findings are
@@ -26,10 +28,12 @@
 //!
 //! Config keys: `threshold` (default 0.5), `flag-threshold` (default 0.35),
 //! `invisible-unicode` (default true), `extra-phrases` (repeatable).
+#![deny(missing_docs)]
 
 pub use railyard_plugin_sdk::{Config, Detection};
 
 #[cfg(target_arch = "wasm32")]
+#[allow(missing_docs, clippy::too_many_arguments)] // generated bindings
 mod component;
 
 mod lexicon;
@@ -74,7 +78,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { threshold: 0.5, flag_threshold: 0.35, invisible_unicode: true, extra_phrases: Vec::new() }
+        Settings {
+            threshold: 0.5,
+            flag_threshold: 0.35,
+            invisible_unicode: true,
+            extra_phrases: Vec::new(),
+        }
     }
 }
 
@@ -95,11 +104,18 @@ impl Settings {
         for p in cfg.get_all("extra-phrases") {
             let words: Vec<u64> = scan::scan(p).toks.iter().map(|t| t.hash).collect();
             if words.is_empty() || words.len() > 32 {
-                return Err(format!("config key `extra-phrases`: expected a phrase of 1 to 32 words, got {p:?}"));
+                return Err(format!(
+                    "config key `extra-phrases`: expected a phrase of 1 to 32 words, got {p:?}"
+                ));
             }
             extra_phrases.push(words);
         }
-        Ok(Settings { threshold, flag_threshold, invisible_unicode, extra_phrases })
+        Ok(Settings {
+            threshold,
+            flag_threshold,
+            invisible_unicode,
+            extra_phrases,
+        })
     }
 }
 
@@ -108,7 +124,9 @@ fn unit(cfg: &Config, key: &str, default: f32) -> Result<f32, String> {
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("config key `{key}`: expected a number in 0..=1, got {v}"))
+        Err(format!(
+            "config key `{key}`: expected a number in 0..=1, got {v}"
+        ))
     }
 }
 
@@ -199,8 +217,8 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
     if settings.invisible_unicode {
         invisible(text, &scan, &mut signals);
     }
-    let total = combine(&signals);
     signals.sort_by_key(|s| (s.start, s.end));
+    let total = combine(&signals);
     out.extend(signals.iter().map(|s| Detection {
         rule_id: s.rule,
         category: s.cat,
@@ -211,32 +229,61 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
     total
 }
 
-/// The strongest evidence, raised by half the noisy-OR of the other
-/// distinct rules' evidence. Boosters count only next to real evidence.
+/// Evidence this far apart (in bytes) is about different things: a long
+/// document with one weak cue per page is not an injection.
+const COMBINE_WINDOW: usize = 600;
+
+/// The text's score: over every neighbourhood of `COMBINE_WINDOW` bytes
+/// around a piece of evidence, the strongest evidence raised by half the
+/// noisy-OR of the other distinct rules' evidence there. Boosters count
+/// only next to real evidence. `signals` must be sorted by start.
 fn combine(signals: &[Signal]) -> f32 {
-    let primary = signals.iter().filter(|s| !s.booster).fold(0.0f32, |m, s| m.max(s.score));
-    if primary < 0.3 {
-        return primary;
-    }
-    // Best score per rule: the same phrase twice is one piece of evidence.
+    let mut total = 0.0f32;
+    let mut lo = 0;
     let mut best: Vec<(&str, f32)> = Vec::new();
-    for s in signals {
-        match best.iter_mut().find(|(r, _)| *r == s.rule) {
-            Some((_, b)) => *b = b.max(s.score),
-            None => best.push((s.rule, s.score)),
-        }
-    }
-    let top = best.iter().fold(0.0f32, |m, (_, s)| m.max(*s));
-    let mut skipped_top = false;
-    let mut none = 1.0f32;
-    for (_, s) in &best {
-        if !skipped_top && *s == top {
-            skipped_top = true;
+    for anchor in signals {
+        if anchor.booster {
             continue;
         }
-        none *= 1.0 - s;
+        while signals[lo].start + COMBINE_WINDOW < anchor.start {
+            lo += 1;
+        }
+        let near = signals[lo..]
+            .iter()
+            .take_while(|s| s.start <= anchor.start + COMBINE_WINDOW);
+        // Best score per rule: the same phrase twice is one piece of
+        // evidence.
+        best.clear();
+        let mut primary = 0.0f32;
+        for s in near {
+            if !s.booster {
+                primary = primary.max(s.score);
+            }
+            match best.iter_mut().find(|(r, _)| *r == s.rule) {
+                Some((_, b)) => *b = b.max(s.score),
+                None => best.push((s.rule, s.score)),
+            }
+        }
+        if primary < 0.3 {
+            total = total.max(primary);
+            continue;
+        }
+        let top = best.iter().fold(0.0f32, |m, (_, s)| m.max(*s));
+        let mut skipped_top = false;
+        let mut none = 1.0f32;
+        for (_, s) in &best {
+            if !skipped_top && *s == top {
+                skipped_top = true;
+                continue;
+            }
+            // Below 0.2 is noise: it never raises a score.
+            if *s >= 0.2 {
+                none *= 1.0 - s;
+            }
+        }
+        total = total.max((top + (1.0 - top) * (1.0 - none) * 0.5).min(0.99));
     }
-    (top + (1.0 - top) * (1.0 - none) * 0.5).min(0.99)
+    total
 }
 
 /// Scores the runs of invisible characters. Legitimate uses are let
@@ -248,7 +295,11 @@ fn invisible(text: &str, scan: &scan::Scan, out: &mut Vec<Signal>) {
     let mut latin_runs = 0;
     for r in &scan.invisible {
         let near = |c: Ctx| r.before == c || r.after == c;
-        let foreign = near(Ctx::Rtl) || near(Ctx::Script) || near(Ctx::Cjk) || near(Ctx::Emoji) || near(Ctx::BlackFlag);
+        let foreign = near(Ctx::Rtl)
+            || near(Ctx::Script)
+            || near(Ctx::Cjk)
+            || near(Ctx::Emoji)
+            || near(Ctx::BlackFlag);
         let (score, zero_width) = if r.kinds & K_TAG != 0 {
             if r.before == Ctx::BlackFlag && r.ends_with_cancel_tag && r.kinds == K_TAG {
                 continue;
@@ -264,10 +315,13 @@ fn invisible(text: &str, scan: &scan::Scan, out: &mut Vec<Signal>) {
         } else if r.kinds & K_BIDI != 0 {
             (if scan.has_rtl { 0.35 } else { 0.6 }, false)
         } else {
-            let bom = r.start == 0 && text.as_bytes().starts_with(&[0xEF, 0xBB, 0xBF]) && r.count == 1;
+            let bom =
+                r.start == 0 && text.as_bytes().starts_with(&[0xEF, 0xBB, 0xBF]) && r.count == 1;
             let benign = bom
                 || (r.kinds & (K_JOINER | K_ZW) != 0 && r.kinds & K_MARK == 0 && foreign)
-                || (r.kinds & K_MARK != 0 && r.kinds & !(K_MARK | K_JOINER) == 0 && (scan.has_rtl || foreign));
+                || (r.kinds & K_MARK != 0
+                    && r.kinds & !(K_MARK | K_JOINER) == 0
+                    && (scan.has_rtl || foreign));
             if benign {
                 continue;
             }

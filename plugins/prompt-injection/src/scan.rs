@@ -9,7 +9,7 @@
 //! at a time (`i g n o r e`). Each token keeps the byte span of the original
 //! text, so findings point at what the user actually sent.
 
-use crate::lexicon::{self, classes};
+use crate::lexicon::{MAX_WORD_LEN, WORD_BUF, classes, hash_buf};
 
 /// A token is the first on its line (only markup before it).
 pub const F_LINE_START: u16 = 1;
@@ -32,6 +32,9 @@ pub const F_COLON_BEFORE: u16 = 1 << 7;
 pub const F_OBFUSCATED: u16 = 1 << 8;
 /// A `/` or `.` joins this token to the previous one (URL or domain part).
 pub const F_PATH_BEFORE: u16 = 1 << 9;
+/// A single `-`, `_`, `/`, `.` or `\` joins this token to the previous
+/// one: part of an identifier, a file name or a command-line flag.
+pub const F_GLUED: u16 = 1 << 10;
 
 /// One word of the text, normalised.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +42,7 @@ pub struct Tok {
     /// Byte span in the original text.
     pub start: u32,
     pub end: u32,
-    /// FNV-1a of the normal form.
+    /// Hash of the normal form ([`hash_buf`]).
     pub hash: u64,
     /// Lexicon classes (0: not a known word).
     pub class: u64,
@@ -162,6 +165,67 @@ const ASCII: [u8; 256] = {
     t
 };
 
+/// Letter-and-digit classes for the hot loop: what a byte adds to a
+/// token's `seen` set (0: not part of a word).
+const S_LOWER: u8 = 1;
+const S_UPPER: u8 = 2;
+const S_DIGIT: u8 = 4;
+const WORD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_lowercase() {
+            S_LOWER
+        } else if b.is_ascii_uppercase() {
+            S_UPPER
+        } else if b.is_ascii_digit() {
+            S_DIGIT
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Per byte of `v` (all ASCII, high bits clear): 0x80 where the byte is in
+/// `lo..=hi`. No carries cross bytes because every byte is below 0x80.
+#[inline]
+const fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
+    let a = v + LO * (0x80 - lo as u64);
+    let b = v + LO * (0x7f - hi as u64);
+    a & !b & HI
+}
+
+/// The leading run of ASCII letters and digits in the eight bytes `v`
+/// (little-endian): the run lowercased and zero-padded, its length, and
+/// its `S_*` classes.
+#[inline]
+fn swar_word(v: u64) -> (u64, usize, u8) {
+    let ascii = !v & HI;
+    let v7 = v & !HI;
+    let upper = in_range(v7, b'A', b'Z') & ascii;
+    let lower = in_range(v7, b'a', b'z') & ascii;
+    let digit = in_range(v7, b'0', b'9') & ascii;
+    let word = upper | lower | digit;
+    let n = ((!word & HI).trailing_zeros() / 8) as usize;
+    let keep = if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    };
+    // 0x80 >> 2 is 0x20: the lowercase bit.
+    let lowered = (v | (upper >> 2)) & keep;
+    let seen = (u8::from(lower & keep != 0) * S_LOWER)
+        | (u8::from(upper & keep != 0) * S_UPPER)
+        | (u8::from(digit & keep != 0) * S_DIGIT);
+    (lowered, n, seen)
+}
+
 /// Base letters for U+00C0..U+024F (Latin-1 Supplement, Latin Extended-A
 /// and -B), from their compatibility decompositions; `.` for none.
 const LATIN_FOLD: &[u8; 400] = b"aaaaaaaceeeeiiiidnooooo.ouuuuytsaaaaaaaceeeeiiiidnooooo.ouuuuyty\
@@ -200,10 +264,16 @@ fn classify(cp: u32) -> Uni {
         },
         0xA0 | 0x1680 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Uni::Space,
         0x85 | 0x2028 | 0x2029 => Uni::Newline,
-        0xAD | 0x34F | 0x300..=0x36F | 0xFE00..=0xFE0F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF => {
-            Uni::Skip
+        0xAD
+        | 0x34F
+        | 0x300..=0x36F
+        | 0xFE00..=0xFE0F
+        | 0x1AB0..=0x1AFF
+        | 0x1DC0..=0x1DFF
+        | 0x20D0..=0x20FF => Uni::Skip,
+        0x200B | 0x2060..=0x2064 | 0xFEFF | 0x180E | 0x115F | 0x1160 | 0x3164 | 0xFFA0 => {
+            Uni::Invisible(K_ZW)
         }
-        0x200B | 0x2060..=0x2064 | 0xFEFF | 0x180E | 0x115F | 0x1160 | 0x3164 | 0xFFA0 => Uni::Invisible(K_ZW),
         0x200C | 0x200D => Uni::Invisible(K_JOINER),
         0x200E | 0x200F | 0x61C => Uni::Invisible(K_MARK),
         0x202D | 0x202E => Uni::Invisible(K_OVERRIDE),
@@ -224,14 +294,19 @@ fn classify(cp: u32) -> Uni {
         0x1F130..=0x1F149 => Uni::Letter(b'a' + (cp - 0x1F130) as u8),
         0x1F150..=0x1F169 => Uni::Letter(b'a' + (cp - 0x1F150) as u8),
         0x1F170..=0x1F189 => Uni::Letter(b'a' + (cp - 0x1F170) as u8),
-        0x370..=0x3FF | 0x400..=0x4FF | 0x500..=0x52F => match confusable(cp) {
+        // Greek, Cyrillic and Cyrillic Supplement.
+        0x370..=0x52F => match confusable(cp) {
             Some(c) => Uni::Letter(c),
             None => Uni::Sep(Ctx::Script),
         },
         0x1F3F4 => Uni::Sep(Ctx::BlackFlag),
         0x590..=0x8FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFC => Uni::Sep(Ctx::Rtl),
-        0x2010..=0x2017 | 0x2020..=0x205E | 0x2E00..=0x2E7F | 0x3001..=0x303F => Uni::Sep(Ctx::Other),
-        0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF | 0xAC00..=0xD7AF => Uni::Sep(Ctx::Cjk),
+        0x2010..=0x2017 | 0x2020..=0x205E | 0x2E00..=0x2E7F | 0x3001..=0x303F => {
+            Uni::Sep(Ctx::Other)
+        }
+        0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF | 0xAC00..=0xD7AF => {
+            Uni::Sep(Ctx::Cjk)
+        }
         0x2190..=0x2BFF | 0x1F000..=0x1FAFF => Uni::Sep(Ctx::Emoji),
         _ => Uni::Sep(Ctx::Script),
     }
@@ -267,23 +342,18 @@ fn confusable(cp: u32) -> Option<u8> {
     })
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
 struct Builder<'a> {
     text: &'a [u8],
     scan: Scan,
-    // Current token: span, running FNV-1a hash of the normal form, and the
-    // normal form itself (first 32 bytes; longer words are never keywords).
+    // Current token: span and normal form (zero-padded; longer words are
+    // never keywords).
     in_tok: bool,
     start: usize,
     end: usize,
-    hash: u64,
-    buf: [u8; 32],
+    buf: [u8; WORD_BUF],
     blen: usize,
-    letters: u32,
-    lower: bool,
-    digits: bool,
+    /// Union of `S_*` over the token's characters.
+    seen: u8,
     obfuscated: bool,
     // Separator state since the last token.
     sep: u16,
@@ -301,9 +371,14 @@ struct Builder<'a> {
     sep_last: u8,
     hyphen_joined: bool,
     chain_first: usize,
-    chain_hash: u64,
+    chain_parts: usize,
+    chain_buf: [u8; WORD_BUF],
     chain_len: usize,
     chain_unknown: bool,
+    // Consecutive single-letter tokens, and whether four ever were: only
+    // then does the merge pass run.
+    single_run: u32,
+    spelled_out: bool,
     // Invisible runs.
     last_ctx: Ctx,
     open_run: Option<Invisible>,
@@ -314,16 +389,16 @@ pub fn scan(text: &str) -> Scan {
     let b = text.as_bytes();
     let mut bld = Builder {
         text: b,
-        scan: Scan { toks: Vec::with_capacity(b.len() / 5 + 4), ..Scan::default() },
+        scan: Scan {
+            toks: Vec::with_capacity(b.len() / 5 + 4),
+            ..Scan::default()
+        },
         in_tok: false,
         start: 0,
         end: 0,
-        hash: FNV_OFFSET,
-        buf: [0; 32],
+        buf: [0; WORD_BUF],
         blen: 0,
-        letters: 0,
-        lower: false,
-        digits: false,
+        seen: 0,
         obfuscated: false,
         sep: 0,
         line_start: true,
@@ -334,9 +409,12 @@ pub fn scan(text: &str) -> Scan {
         sep_last: 0,
         hyphen_joined: false,
         chain_first: 0,
-        chain_hash: FNV_OFFSET,
+        chain_parts: 0,
+        chain_buf: [0; WORD_BUF],
         chain_len: 0,
         chain_unknown: false,
+        single_run: 0,
+        spelled_out: false,
         last_ctx: Ctx::None,
         open_run: None,
     };
@@ -344,8 +422,16 @@ pub fn scan(text: &str) -> Scan {
     while i < b.len() {
         let c = b[i];
         if c < 0x80 {
-            if ASCII[c as usize].wrapping_sub(A_LOWER) <= A_DIGIT - A_LOWER {
+            if WORD[c as usize] != 0 {
                 i = bld.ascii_word(i);
+                // Most words end at a space: take it on the same iteration.
+                if i < b.len() && b[i] == b' ' {
+                    bld.space();
+                    i += 1;
+                }
+            } else if c == b' ' {
+                bld.space();
+                i += 1;
             } else {
                 bld.ascii(c, i, 1);
                 i += 1;
@@ -384,7 +470,9 @@ pub fn scan(text: &str) -> Scan {
     }
     bld.finish();
     bld.close_run(Ctx::None);
-    merge_spelled_out(&mut bld.scan.toks);
+    if bld.spelled_out {
+        merge_spelled_out(&mut bld.scan.toks);
+    }
     let mut all = 0;
     for t in &bld.scan.toks {
         all |= t.class;
@@ -403,14 +491,17 @@ fn decode(b: &[u8], i: usize) -> (u32, usize) {
     } else if c < 0xF0 {
         (((c & 0x0f) << 12) | (cont(1) << 6) | cont(2), 3)
     } else {
-        (((c & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3), 4)
+        (
+            ((c & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        )
     }
 }
 
 impl Builder<'_> {
     /// The hot loop: a run of ASCII letters and digits from `i`, appended
     /// to the current token. Returns where the run ends.
-    #[inline]
+    #[inline(always)]
     fn ascii_word(&mut self, i: usize) -> usize {
         if self.open_run.is_some() {
             self.close_run(Ctx::Latin);
@@ -420,38 +511,60 @@ impl Builder<'_> {
         }
         let b = self.text;
         let mut k = i;
-        let mut h = self.hash;
         let mut blen = self.blen;
+        let mut seen = self.seen;
+        // Eight bytes at a time while they fit in the token buffer.
+        while k + 8 <= b.len() && blen + 8 <= WORD_BUF {
+            let mut chunk = [0u8; 8];
+            chunk.copy_from_slice(&b[k..k + 8]);
+            let v = u64::from_le_bytes(chunk);
+            let (lowered, n, s) = swar_word(v);
+            if n > 0 {
+                self.buf[blen..blen + 8].copy_from_slice(&lowered.to_le_bytes());
+                blen += n;
+                k += n;
+                seen |= s;
+            }
+            if n < 8 {
+                self.blen = blen;
+                self.seen = seen;
+                self.end = k;
+                self.last_ctx = Ctx::Latin;
+                return k;
+            }
+        }
         while k < b.len() {
             let c = b[k];
-            let l = match ASCII[c as usize] {
-                A_LOWER => {
-                    self.lower = true;
-                    self.letters += 1;
-                    c
-                }
-                A_UPPER => {
-                    self.letters += 1;
-                    c | 0x20
-                }
-                A_DIGIT => {
-                    self.digits = true;
-                    c
-                }
-                _ => break,
-            };
-            if blen < 32 {
+            let s = WORD[c as usize];
+            if s == 0 {
+                break;
+            }
+            seen |= s;
+            // S_UPPER << 4 is 0x20: lowercase without a branch.
+            let l = c | ((s & S_UPPER) << 4);
+            if blen < WORD_BUF {
                 self.buf[blen] = l;
             }
             blen += 1;
-            h = (h ^ u64::from(l)).wrapping_mul(FNV_PRIME);
             k += 1;
         }
-        self.hash = h;
         self.blen = blen;
+        self.seen = seen;
         self.end = k;
         self.last_ctx = Ctx::Latin;
         k
+    }
+
+    /// The commonest separator, on its own fast path.
+    #[inline(always)]
+    fn space(&mut self) {
+        self.finish();
+        self.sep_count += 1;
+        self.sep_last = b' ';
+        if self.open_run.is_some() {
+            self.close_run(Ctx::Other);
+        }
+        self.last_ctx = Ctx::Other;
     }
 
     /// A separator or other ASCII character (or a non-ASCII one that acts
@@ -468,7 +581,10 @@ impl Builder<'_> {
                 // An apostrophe between letters joins them: don't, user's.
                 if kind == A_APOS
                     && self.in_tok
-                    && self.text.get(i + n).is_some_and(|x| x.is_ascii_alphabetic())
+                    && self
+                        .text
+                        .get(i + n)
+                        .is_some_and(|x| x.is_ascii_alphabetic())
                 {
                     return;
                 }
@@ -483,14 +599,16 @@ impl Builder<'_> {
 
     fn begin(&mut self, i: usize) {
         self.in_tok = true;
-        self.hyphen_joined = self.sep_count == 1 && self.sep_last == b'-' && !self.scan.toks.is_empty();
+        let joined = self.sep_count == 1 && !self.scan.toks.is_empty();
+        self.hyphen_joined = joined && self.sep_last == b'-';
+        if joined && matches!(self.sep_last, b'-' | b'_' | b'/' | b'.' | b'\\') {
+            self.sep |= F_GLUED;
+        }
         self.sep_count = 0;
         self.start = i;
-        self.hash = FNV_OFFSET;
+        self.buf = [0; WORD_BUF];
         self.blen = 0;
-        self.letters = 0;
-        self.lower = false;
-        self.digits = false;
+        self.seen = 0;
     }
 
     /// One letter that needed folding (fullwidth, accented, look-alike).
@@ -503,20 +621,19 @@ impl Builder<'_> {
             self.buf[self.blen] = l;
         }
         self.blen += 1;
-        self.hash = (self.hash ^ u64::from(l)).wrapping_mul(FNV_PRIME);
-        if l.is_ascii_alphabetic() {
-            self.letters += 1;
-            // Only real ASCII capitals (and fullwidth ones) make a word
-            // "uppercase".
-            if !upper {
-                self.lower = true;
-            }
+        // Only real ASCII capitals (and fullwidth ones) make a word
+        // "uppercase".
+        self.seen |= if !l.is_ascii_alphabetic() {
+            S_DIGIT
+        } else if upper {
+            S_UPPER
         } else {
-            self.digits = true;
-        }
+            S_LOWER
+        };
         self.end = i + n;
     }
 
+    #[inline(always)]
     fn finish(&mut self) {
         if !self.in_tok {
             self.obfuscated = false;
@@ -530,43 +647,39 @@ impl Builder<'_> {
         if self.hash_on_line {
             flags |= F_HASH;
         }
-        if self.letters >= 2 && !self.lower {
+        let seen = self.seen;
+        if seen & (S_LOWER | S_UPPER) == S_UPPER && self.blen >= 2 {
             flags |= F_UPPER;
         }
-        let (hash, class) = if self.blen > self.buf.len() {
+        let (hash, class) = if self.blen > WORD_BUF {
             (0, 0)
         } else {
-            let c = classes(self.hash);
-            if c == 0 && self.digits && self.letters > 0 && self.blen >= 3 {
-                // Digits standing in for letters: 1gn0re, pr3v10us.
-                let mut h = FNV_OFFSET;
-                for &x in &self.buf[..self.blen] {
-                    let l = match x {
-                        b'0' => b'o',
-                        b'1' => b'i',
-                        b'3' => b'e',
-                        b'4' => b'a',
-                        b'5' => b's',
-                        b'7' => b't',
-                        b'8' => b'b',
-                        b'9' => b'g',
-                        _ => x,
-                    };
-                    h = (h ^ u64::from(l)).wrapping_mul(FNV_PRIME);
-                }
-                let lc = classes(h);
-                if lc != 0 {
-                    flags |= F_OBFUSCATED;
-                    (h, lc)
-                } else {
-                    (self.hash, 0)
+            let h = hash_buf(&self.buf, self.blen);
+            let c = if self.blen <= MAX_WORD_LEN {
+                classes(h)
+            } else {
+                0
+            };
+            if c == 0 && seen & S_DIGIT != 0 && seen & (S_LOWER | S_UPPER) != 0 && self.blen >= 3 {
+                match self.leet() {
+                    Some(found) => {
+                        flags |= F_OBFUSCATED;
+                        found
+                    }
+                    None => (h, 0),
                 }
             } else {
-                (self.hash, c)
+                (h, c)
             }
         };
         if self.obfuscated {
             flags |= F_OBFUSCATED;
+        }
+        if self.blen == 1 && seen & S_DIGIT == 0 {
+            self.single_run += 1;
+            self.spelled_out |= self.single_run >= 4;
+        } else {
+            self.single_run = 0;
         }
         self.scan.toks.push(Tok {
             start: self.start as u32,
@@ -582,42 +695,88 @@ impl Builder<'_> {
         self.line_start = false;
         self.trail_open = true;
         self.obfuscated = false;
-        self.join_hyphenated(class);
+        if self.hyphen_joined {
+            self.join_hyphenated(class);
+        }
+    }
+
+    /// Digits standing in for letters (`1gn0re`, `pr3v10us`): the hash and
+    /// classes of the letters they stand for, when that is a known word.
+    #[cold]
+    fn leet(&self) -> Option<(u64, u64)> {
+        let mut leet = self.buf;
+        for x in &mut leet[..self.blen] {
+            *x = match *x {
+                b'0' => b'o',
+                b'1' => b'i',
+                b'3' => b'e',
+                b'4' => b'a',
+                b'5' => b's',
+                b'7' => b't',
+                b'8' => b'b',
+                b'9' => b'g',
+                x => x,
+            };
+        }
+        let h = hash_buf(&leet, self.blen);
+        let c = classes(h);
+        (c != 0).then_some((h, c))
     }
 
     /// Extends the hyphen chain with the token just pushed, and replaces the
     /// chain's tokens with one when together they spell a known word:
-    /// `ig-nore` → `ignore`, but `developer-mode` stays two words. FNV-1a
-    /// is sequential, so the chain's hash continues from its last value.
+    /// `ig-nore` → `ignore`, but `developer-mode` stays two words. The
+    /// chain's normal form is kept in its own buffer and rehashed per part
+    /// (rare: only words joined by a single hyphen get here).
+    #[cold]
     fn join_hyphenated(&mut self, class: u64) {
         let n = self.blen;
-        if !(self.hyphen_joined && n <= 32 && self.chain_len > 0 && self.chain_len + n <= 32) {
-            self.chain_first = self.scan.toks.len() - 1;
-            self.chain_hash = self.hash;
-            self.chain_len = if n <= 32 { n } else { 0 };
-            self.chain_unknown = class == 0;
+        let last = self.scan.toks.len() - 1;
+        if !(self.chain_len > 0 && self.chain_first + self.chain_parts == last) {
+            // A new chain, starting at the previous token, whose normal form
+            // is its original text lowercased when that is plain ASCII.
+            let p = self.scan.toks[last - 1];
+            let src = &self.text[p.start as usize..p.end as usize];
+            if src.len() != p.len as usize
+                || src.len() > WORD_BUF
+                || !src.iter().all(u8::is_ascii_alphanumeric)
+            {
+                self.chain_len = 0;
+                return;
+            }
+            self.chain_buf = [0; WORD_BUF];
+            for (d, s) in self.chain_buf.iter_mut().zip(src) {
+                *d = s.to_ascii_lowercase();
+            }
+            self.chain_first = last - 1;
+            self.chain_parts = 1;
+            self.chain_len = src.len();
+            self.chain_unknown = p.class == 0;
+        }
+        if n > WORD_BUF || self.chain_len + n > WORD_BUF {
+            self.chain_len = 0;
             return;
         }
-        let mut h = self.chain_hash;
-        for &x in &self.buf[..n] {
-            h = (h ^ u64::from(x)).wrapping_mul(FNV_PRIME);
-        }
-        self.chain_hash = h;
+        self.chain_buf[self.chain_len..self.chain_len + n].copy_from_slice(&self.buf[..n]);
         self.chain_len += n;
+        self.chain_parts += 1;
         self.chain_unknown |= class == 0;
+        let h = hash_buf(&self.chain_buf, self.chain_len);
         let joined = classes(h);
         if joined == 0 || !self.chain_unknown || self.chain_len < 4 {
             return;
         }
-        let last = self.scan.toks.len() - 1;
         let mut t = self.scan.toks[self.chain_first];
         t.end = self.scan.toks[last].end;
         t.hash = h;
         t.class = joined;
         t.len = self.chain_len as u8;
-        t.flags = (t.flags | F_OBFUSCATED | (self.scan.toks[last].flags & F_TRAIL_COLON)) & !F_UPPER;
+        t.flags =
+            (t.flags | F_OBFUSCATED | (self.scan.toks[last].flags & F_TRAIL_COLON)) & !F_UPPER;
         self.scan.toks.truncate(self.chain_first);
         self.scan.toks.push(t);
+        // The merged token is the chain's one part; it may go on.
+        self.chain_parts = 1;
         self.chain_unknown = false;
     }
 
@@ -636,7 +795,12 @@ impl Builder<'_> {
                 let next = self.text.get(i + n).copied();
                 // A stop ends a sentence only before a space, a quote, a
                 // bracket or the end: not inside `e.g.` or `example.com`.
-                if next.is_none_or(|x| matches!(x, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b')' | b'*' | b'<' | b'[') || x >= 0x80) {
+                if next.is_none_or(|x| {
+                    matches!(
+                        x,
+                        b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b')' | b'*' | b'<' | b'['
+                    ) || x >= 0x80
+                }) {
                     self.sent += 1;
                 } else {
                     self.sep |= F_PATH_BEFORE;
@@ -756,7 +920,7 @@ fn merge_spelled_out(toks: &mut Vec<Tok>) {
                 buf[j] = t.first;
             }
             let n = e - k + 1;
-            let hash = lexicon::fnv(&buf[..n]);
+            let hash = hash_buf(&buf, n);
             let mut t = toks[k];
             t.end = toks[e].end;
             t.hash = hash;
@@ -784,19 +948,44 @@ fn markup(b: &[u8], i: usize) -> Option<Markup> {
     // <<SYS>> and <</SYS>>
     for pat in [&b"<<SYS>>"[..], b"<</SYS>>"] {
         if get(pat.len()).is_some_and(|s| s.eq_ignore_ascii_case(pat)) {
-            return Some(Markup { start: i, end: i + pat.len(), score: 0.85 });
+            return Some(Markup {
+                start: i,
+                end: i + pat.len(),
+                score: 0.85,
+            });
         }
     }
     if rest[0] == b'<' && rest.get(1) == Some(&b'|') {
         // <|name|>
-        let n = rest[2..].iter().take(40).take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_').count();
+        let n = rest[2..]
+            .iter()
+            .take(40)
+            .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+            .count();
         if n >= 2 && rest.get(2 + n..4 + n) == Some(b"|>") {
             let name = &rest[2..2 + n];
             let known = name.starts_with(b"im_")
-                || [&b"system"[..], b"user", b"assistant", b"endoftext", b"start_header_id", b"end_header_id", b"eot_id", b"begin_of_text", b"end_of_text", b"eom_id", b"end", b"start"]
-                    .iter()
-                    .any(|k| name.eq_ignore_ascii_case(k));
-            return Some(Markup { start: i, end: i + n + 4, score: if known { 0.9 } else { 0.7 } });
+                || [
+                    &b"system"[..],
+                    b"user",
+                    b"assistant",
+                    b"endoftext",
+                    b"start_header_id",
+                    b"end_header_id",
+                    b"eot_id",
+                    b"begin_of_text",
+                    b"end_of_text",
+                    b"eom_id",
+                    b"end",
+                    b"start",
+                ]
+                .iter()
+                .any(|k| name.eq_ignore_ascii_case(k));
+            return Some(Markup {
+                start: i,
+                end: i + n + 4,
+                score: if known { 0.9 } else { 0.7 },
+            });
         }
         return None;
     }
@@ -819,7 +1008,10 @@ fn markup(b: &[u8], i: usize) -> Option<Markup> {
     // Attributes allowed in XML-style tags, up to the closer on the line.
     let after = &rest[name_start + n..];
     let tail = if closer == b'>' {
-        after.iter().take(80).position(|&c| c == b'>' || c == b'\n' || c == b'<')
+        after
+            .iter()
+            .take(80)
+            .position(|&c| c == b'>' || c == b'\n' || c == b'<')
     } else {
         after.iter().take(2).position(|&c| c == b']')
     };
@@ -838,7 +1030,14 @@ fn markup(b: &[u8], i: usize) -> Option<Markup> {
         } else {
             return None;
         }
-    } else if is(b"system") || is(b"system_prompt") || is(b"system-prompt") || is(b"sys") || is(b"developer") || is(b"im_start") || is(b"im_end") {
+    } else if is(b"system")
+        || is(b"system_prompt")
+        || is(b"system-prompt")
+        || is(b"sys")
+        || is(b"developer")
+        || is(b"im_start")
+        || is(b"im_end")
+    {
         0.8
     } else if is(b"user") || is(b"human") || is(b"assistant") || is(b"ai") || is(b"bot") {
         if close { 0.75 } else { 0.5 }
@@ -847,5 +1046,27 @@ fn markup(b: &[u8], i: usize) -> Option<Markup> {
     } else {
         return None;
     };
-    Some(Markup { start: i, end: i + name_start + n + tail + 1, score })
+    let end = i + name_start + n + tail + 1;
+    // An XML-style role tag marks a turn boundary when it stands on its own:
+    // at the start of a line, next to another tag, or before a line break.
+    // Inside a sentence ("not <system>:0.0") it is more likely quoted markup.
+    let boundary = closer == b']' || {
+        let before = &b[..i];
+        let line_start = before
+            .iter()
+            .rev()
+            .take(80)
+            .take_while(|&&c| c != b'\n')
+            .all(|c| c.is_ascii_whitespace())
+            && before.iter().rev().take(81).any(|&c| c == b'\n') | (i <= 80);
+        let after_tag = before.iter().rev().find(|c| !c.is_ascii_whitespace()) == Some(&b'>');
+        let before_break = matches!(b.get(end), None | Some(b'\n' | b'\r' | b'<'));
+        line_start || after_tag || before_break
+    };
+    let score = if boundary { score } else { score * 0.4 };
+    Some(Markup {
+        start: i,
+        end,
+        score,
+    })
 }

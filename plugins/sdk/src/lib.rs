@@ -71,7 +71,9 @@ impl Config {
             None => Ok(default),
             Some("true") => Ok(true),
             Some("false") => Ok(false),
-            Some(v) => Err(format!("config key `{key}`: expected true or false, got {v:?}")),
+            Some(v) => Err(format!(
+                "config key `{key}`: expected true or false, got {v:?}"
+            )),
         }
     }
 

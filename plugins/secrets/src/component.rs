@@ -27,7 +27,11 @@ impl Guest for Secrets {
                 rule_id: d.rule_id.into(),
                 category: d.category.into(),
                 score: d.score,
-                span: Some(Span { message: index as u32, start: d.start as u32, end: d.end as u32 }),
+                span: Some(Span {
+                    message: index as u32,
+                    start: d.start as u32,
+                    end: d.end as u32,
+                }),
                 replacement: None,
             }));
         }

@@ -18,10 +18,12 @@
 //!   `AWS_ACCESS_KEY`.
 //! - `allow` (repeatable): exact values never reported (known test keys).
 //! - `min-score` (0..=1, default 0.5): findings scored lower are dropped.
+#![deny(missing_docs)]
 
 pub use railyard_plugin_sdk::{Config, Detection};
 
 #[cfg(target_arch = "wasm32")]
+#[allow(missing_docs, clippy::too_many_arguments)] // generated bindings
 mod component;
 
 /// AWS access key id: `AKIA`/`ASIA`/… followed by 16 base32 characters.
@@ -89,7 +91,9 @@ impl Settings {
         s.allow = cfg.get_all("allow").map(str::to_string).collect();
         let min = cfg.get_f32("min-score", 0.5)?;
         if !(0.0..=1.0).contains(&min) {
-            return Err(format!("config key `min-score`: expected a number in 0..=1, got {min}"));
+            return Err(format!(
+                "config key `min-score`: expected a number in 0..=1, got {min}"
+            ));
         }
         s.min_score = min;
         Ok(s)
@@ -109,22 +113,26 @@ impl Settings {
     }
 }
 
-/// Bit for each kind of secret a byte can start.
+/// Which secret a byte may belong to. The scan stops only on bytes that
+/// are rare in prose: `A` (AWS), `x` (Slack), `-` (PEM), and for the
+/// others a byte inside their fixed prefix: the `_` of `ghp_` and
+/// `github_pat_`, the `.` of `hooks.slack.com`, the `J` of `eyJ`. The match
+/// then starts a few bytes back.
 const T_AWS: u8 = 1;
-const T_GITHUB: u8 = 2;
-const T_SLACK: u8 = 4;
-const T_WEBHOOK: u8 = 8;
-const T_PEM: u8 = 16;
-const T_JWT: u8 = 32;
+const T_SLACK: u8 = 2;
+const T_PEM: u8 = 3;
+const T_UNDERSCORE: u8 = 4;
+const T_DOT: u8 = 5;
+const T_J: u8 = 6;
 
 const TRIGGER: [u8; 256] = {
     let mut t = [0u8; 256];
     t[b'A' as usize] = T_AWS;
-    t[b'g' as usize] = T_GITHUB;
     t[b'x' as usize] = T_SLACK;
-    t[b'h' as usize] = T_WEBHOOK;
     t[b'-' as usize] = T_PEM;
-    t[b'e' as usize] = T_JWT;
+    t[b'_' as usize] = T_UNDERSCORE;
+    t[b'.' as usize] = T_DOT;
+    t[b'J' as usize] = T_J;
     t
 };
 
@@ -141,27 +149,52 @@ struct Hit {
 pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
     let b = text.as_bytes();
     let mut i = 0;
+    // End of the last match: a match found looking back may not start
+    // before it.
+    let mut floor = 0;
     while i < b.len() {
-        let t = TRIGGER[b[i] as usize];
-        if t == 0 {
-            i += 1;
-            continue;
+        // Skip eight bytes at a time while none of them is a trigger.
+        while i + 8 <= b.len() {
+            let c = &b[i..i + 8];
+            let any = TRIGGER[c[0] as usize]
+                | TRIGGER[c[1] as usize]
+                | TRIGGER[c[2] as usize]
+                | TRIGGER[c[3] as usize]
+                | TRIGGER[c[4] as usize]
+                | TRIGGER[c[5] as usize]
+                | TRIGGER[c[6] as usize]
+                | TRIGGER[c[7] as usize];
+            if any != 0 {
+                i += c
+                    .iter()
+                    .position(|&x| TRIGGER[x as usize] != 0)
+                    .unwrap_or(0);
+                break;
+            }
+            i += 8;
         }
-        let hit = match t {
+        if i >= b.len() {
+            break;
+        }
+        let hit = match TRIGGER[b[i] as usize] {
+            0 => None,
             T_AWS => aws_key(b, i),
-            T_GITHUB => github_token(b, i),
             T_SLACK => slack_token(b, i),
-            T_WEBHOOK => slack_webhook(b, i),
             T_PEM => private_key(b, i),
-            _ => jwt(b, i),
+            T_UNDERSCORE => back(i, 3)
+                .and_then(|s| github_token(b, s))
+                .or_else(|| back(i, 6).and_then(|s| github_token(b, s))),
+            T_DOT => back(i, 5).and_then(|s| slack_webhook(b, s)),
+            _ => back(i, 2).and_then(|s| jwt(b, s)),
         };
-        let Some(h) = hit else {
+        let Some(h) = hit.filter(|h| h.start >= floor) else {
             i += 1;
             continue;
         };
         // Resume after the match even when it is not reported: the inside
         // of a private key or a placeholder must not yield a second match.
         i = h.end.max(i + 1);
+        floor = h.end;
         if settings.enabled & (1 << h.cat) == 0 || h.score < settings.min_score {
             continue;
         }
@@ -177,6 +210,12 @@ pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
             end: h.end,
         });
     }
+}
+
+/// `i - n`, if it exists.
+#[inline]
+fn back(i: usize, n: usize) -> Option<usize> {
+    i.checked_sub(n)
 }
 
 #[inline]
@@ -213,7 +252,10 @@ fn run(b: &[u8], from: usize, f: impl Fn(u8) -> bool) -> usize {
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    hay.len() >= needle.len()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Whether the random part of a token looks made up rather than generated:
@@ -222,8 +264,19 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 /// for which each of these has a probability far below one in ten thousand.
 fn looks_placeholder(s: &[u8]) -> bool {
     const WORDS: &[&[u8]] = &[
-        b"example", b"sample", b"placeholder", b"dummy", b"xxxx", b"your", b"fake", b"redacted",
-        b"changeme", b"secret", b"token", b"insert", b"replace",
+        b"example",
+        b"sample",
+        b"placeholder",
+        b"dummy",
+        b"xxxx",
+        b"your",
+        b"fake",
+        b"redacted",
+        b"changeme",
+        b"secret",
+        b"token",
+        b"insert",
+        b"replace",
     ];
     if WORDS.iter().any(|w| contains_ci(s, w)) {
         return true;
@@ -239,7 +292,11 @@ fn looks_placeholder(s: &[u8]) -> bool {
         if k > 0 {
             let p = s[k - 1];
             same = if c == p { same + 1 } else { 1 };
-            seq = if c == p.wrapping_add(1) || c.wrapping_add(1) == p { seq + 1 } else { 1 };
+            seq = if c == p.wrapping_add(1) || c.wrapping_add(1) == p {
+                seq + 1
+            } else {
+                1
+            };
             if same >= 5 || seq >= 6 {
                 return true;
             }
@@ -252,23 +309,45 @@ fn looks_placeholder(s: &[u8]) -> bool {
 /// `AKIA…`, `ASIA…` and the other IAM unique-id prefixes, then 16 base32
 /// characters `[A-Z2-7]`.
 fn aws_key(b: &[u8], i: usize) -> Option<Hit> {
-    const PREFIXES: &[&[u8; 4]] = &[b"AKIA", b"ASIA", b"AGPA", b"AIDA", b"AROA", b"ANPA", b"ANVA", b"AIPA"];
+    const PREFIXES: &[&[u8; 4]] = &[
+        b"AKIA", b"ASIA", b"AGPA", b"AIDA", b"AROA", b"ANPA", b"ANVA", b"AIPA",
+    ];
+    if !matches!(b.get(i + 1), Some(b'K' | b'S' | b'G' | b'I' | b'R' | b'N')) {
+        return None;
+    }
     let p = b.get(i..i + 4)?;
     if !PREFIXES.iter().any(|x| x.as_slice() == p) || !starts_token(b, i) {
         return None;
     }
     let body = b.get(i + 4..i + 20)?;
-    if !body.iter().all(|&c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c)) || !ends_token(b, i + 20) {
+    if !body
+        .iter()
+        .all(|&c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c))
+        || !ends_token(b, i + 20)
+    {
         return None;
     }
-    let score = if looks_placeholder(body) { PLACEHOLDER_SCORE } else { 0.9 };
-    Some(Hit { cat: 0, rule: "secrets.aws-access-key", start: i, end: i + 20, score })
+    let score = if looks_placeholder(body) {
+        PLACEHOLDER_SCORE
+    } else {
+        0.9
+    };
+    Some(Hit {
+        cat: 0,
+        rule: "secrets.aws-access-key",
+        start: i,
+        end: i + 20,
+        score,
+    })
 }
 
 /// `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 alphanumerics, or `github_pat_`
 /// + 82 of `[A-Za-z0-9_]`.
 fn github_token(b: &[u8], i: usize) -> Option<Hit> {
-    if !starts_token(b, i) {
+    if b[i] != b'g'
+        || b.get(i + 1) != Some(&b'h') && b.get(i + 1) != Some(&b'i')
+        || !starts_token(b, i)
+    {
         return None;
     }
     let (body_start, len, end) = if b.get(i..i + 11) == Some(b"github_pat_") {
@@ -276,7 +355,10 @@ fn github_token(b: &[u8], i: usize) -> Option<Hit> {
         (i + 11, 82, (n == 82).then_some(i + 11 + 82)?)
     } else {
         let head = b.get(i..i + 4)?;
-        if !(head[0] == b'g' && head[1] == b'h' && matches!(head[2], b'p' | b'o' | b'u' | b's' | b'r') && head[3] == b'_')
+        if !(head[0] == b'g'
+            && head[1] == b'h'
+            && matches!(head[2], b'p' | b'o' | b'u' | b's' | b'r')
+            && head[3] == b'_')
         {
             return None;
         }
@@ -286,15 +368,25 @@ fn github_token(b: &[u8], i: usize) -> Option<Hit> {
         }
         (i + 4, 36, i + 40)
     };
-    let score = if looks_placeholder(&b[body_start..body_start + len]) { PLACEHOLDER_SCORE } else { 0.95 };
-    Some(Hit { cat: 1, rule: "secrets.github-token", start: i, end, score })
+    let score = if looks_placeholder(&b[body_start..body_start + len]) {
+        PLACEHOLDER_SCORE
+    } else {
+        0.95
+    };
+    Some(Hit {
+        cat: 1,
+        rule: "secrets.github-token",
+        start: i,
+        end,
+        score,
+    })
 }
 
 /// Slack tokens: `xox[baprse]-` (also the `xoxe.xoxp-` rotating form and
 /// `xapp-` app-level tokens) followed by `-`-separated alphanumeric groups,
 /// the first of them digits, the last a random tail.
 fn slack_token(b: &[u8], i: usize) -> Option<Hit> {
-    if !starts_token(b, i) {
+    if !matches!(b.get(i + 1), Some(b'o' | b'a')) || !starts_token(b, i) {
         return None;
     }
     let mut p = i;
@@ -302,7 +394,9 @@ fn slack_token(b: &[u8], i: usize) -> Option<Hit> {
         p += 5;
     }
     let head = b.get(p..p + 5)?;
-    let ok = (head.starts_with(b"xox") && matches!(head[3], b'b' | b'a' | b'p' | b'r' | b's' | b'e') && head[4] == b'-')
+    let ok = (head.starts_with(b"xox")
+        && matches!(head[3], b'b' | b'a' | b'p' | b'r' | b's' | b'e')
+        && head[4] == b'-')
         || head == b"xapp-";
     if !ok {
         return None;
@@ -324,7 +418,10 @@ fn slack_token(b: &[u8], i: usize) -> Option<Hit> {
         groups += 1;
         last_start = p;
         p += n;
-        if b.get(p) == Some(&b'-') && b.get(p + 1).is_some_and(|c| c.is_ascii_alphanumeric()) && groups < 8 {
+        if b.get(p) == Some(&b'-')
+            && b.get(p + 1).is_some_and(|c| c.is_ascii_alphanumeric())
+            && groups < 8
+        {
             p += 1;
         } else {
             break;
@@ -334,29 +431,46 @@ fn slack_token(b: &[u8], i: usize) -> Option<Hit> {
     if groups < 2 || !first_digits || tail.len() < 8 || p - body_start < 20 || !ends_token(b, p) {
         return None;
     }
-    let digits_fake = b[body_start..last_start].windows(6).any(|w| w.iter().all(|&c| c == w[0]));
-    let score = if digits_fake || looks_placeholder(tail) { PLACEHOLDER_SCORE } else { 0.9 };
-    Some(Hit { cat: 2, rule: "secrets.slack-token", start: i, end: p, score })
+    let digits_fake = b[body_start..last_start]
+        .windows(6)
+        .any(|w| w.iter().all(|&c| c == w[0]));
+    let score = if digits_fake || looks_placeholder(tail) {
+        PLACEHOLDER_SCORE
+    } else {
+        0.9
+    };
+    Some(Hit {
+        cat: 2,
+        rule: "secrets.slack-token",
+        start: i,
+        end: p,
+        score,
+    })
 }
 
 /// `https://hooks.slack.com/services/T…/B…/…` (also `workflows/` and
 /// `triggers/` URLs), with or without the scheme.
-fn slack_webhook(b: &[u8], i: usize) -> Option<Hit> {
+fn slack_webhook(b: &[u8], host_at: usize) -> Option<Hit> {
     const HOST: &[u8] = b"hooks.slack.com/";
-    let rest = &b[i..];
-    let host_at = if rest.starts_with(b"https://") {
-        i + 8
-    } else if rest.starts_with(b"http://") {
-        i + 7
+    if b.get(host_at..host_at + HOST.len()) != Some(HOST) {
+        return None;
+    }
+    // The scheme, when there is one, is part of the URL.
+    let i = if b[..host_at].ends_with(b"https://") {
+        host_at - 8
+    } else if b[..host_at].ends_with(b"http://") {
+        host_at - 7
     } else {
-        i
+        host_at
     };
-    if b.get(host_at..host_at + HOST.len()) != Some(HOST) || !starts_token(b, i) {
+    if !starts_token(b, i) {
         return None;
     }
     let mut p = host_at + HOST.len();
     let kind = run(b, p, |c| c.is_ascii_lowercase());
-    if !matches!(&b[p..p + kind], b"services" | b"workflows" | b"triggers") || b.get(p + kind) != Some(&b'/') {
+    if !matches!(&b[p..p + kind], b"services" | b"workflows" | b"triggers")
+        || b.get(p + kind) != Some(&b'/')
+    {
         return None;
     }
     p += kind + 1;
@@ -371,7 +485,10 @@ fn slack_webhook(b: &[u8], i: usize) -> Option<Hit> {
         segs += 1;
         last = (p, p + n);
         p += n;
-        if b.get(p) == Some(&b'/') && b.get(p + 1).is_some_and(|c| c.is_ascii_alphanumeric()) && segs < 6 {
+        if b.get(p) == Some(&b'/')
+            && b.get(p + 1).is_some_and(|c| c.is_ascii_alphanumeric())
+            && segs < 6
+        {
             p += 1;
         } else {
             break;
@@ -383,8 +500,18 @@ fn slack_webhook(b: &[u8], i: usize) -> Option<Hit> {
     if segs < 3 || b[first] != b'T' || tail.len() < 16 || !ends_token(b, p) {
         return None;
     }
-    let score = if looks_placeholder(tail) || looks_placeholder(&b[first..last.0]) { PLACEHOLDER_SCORE } else { 0.95 };
-    Some(Hit { cat: 2, rule: "secrets.slack-webhook", start: i, end: p, score })
+    let score = if looks_placeholder(tail) || looks_placeholder(&b[first..last.0]) {
+        PLACEHOLDER_SCORE
+    } else {
+        0.95
+    };
+    Some(Hit {
+        cat: 2,
+        rule: "secrets.slack-webhook",
+        start: i,
+        end: p,
+        score,
+    })
 }
 
 /// A `-----BEGIN … PRIVATE KEY-----` block through its `-----END …-----`
@@ -392,25 +519,38 @@ fn slack_webhook(b: &[u8], i: usize) -> Option<Hit> {
 /// through the last line that still looks like key material.
 fn private_key(b: &[u8], i: usize) -> Option<Hit> {
     const BEGIN: &[u8] = b"-----BEGIN ";
-    if !b[i..].starts_with(BEGIN) {
+    if b.get(i + 1) != Some(&b'-') || !b[i..].starts_with(BEGIN) {
         return None;
     }
     let label_start = i + BEGIN.len();
-    let label_len = run(b, label_start, |c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' ');
+    let label_len = run(b, label_start, |c| {
+        c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' '
+    });
     let label = &b[label_start..label_start + label_len];
     let header_end = label_start + label_len + 5;
-    if label_len > 48 || !contains_ci(label, b"PRIVATE KEY") || b.get(header_end - 5..header_end) != Some(b"-----") {
+    if label_len > 48
+        || !contains_ci(label, b"PRIVATE KEY")
+        || b.get(header_end - 5..header_end) != Some(b"-----")
+    {
         return None;
     }
     let end_line = find(b, header_end, b"-----END ");
     let next_begin = find(b, header_end, BEGIN);
     if let Some(e) = end_line.filter(|&e| next_begin.is_none_or(|n| e < n)) {
         let tail = e + 9;
-        let n = run(b, tail, |c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' ');
+        let n = run(b, tail, |c| {
+            c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' '
+        });
         if b.get(tail + n..tail + n + 5) == Some(b"-----") {
             let body = base64_count(&b[header_end..e]);
             let score = if body >= 40 { 0.99 } else { 0.3 };
-            return Some(Hit { cat: 3, rule: "secrets.private-key", start: i, end: tail + n + 5, score });
+            return Some(Hit {
+                cat: 3,
+                rule: "secrets.private-key",
+                start: i,
+                end: tail + n + 5,
+                score,
+            });
         }
     }
     // Unterminated: extend over the lines that look like key material, up
@@ -428,7 +568,13 @@ fn private_key(b: &[u8], i: usize) -> Option<Hit> {
     } else {
         0.3
     };
-    Some(Hit { cat: 3, rule: "secrets.private-key", start: i, end, score })
+    Some(Hit {
+        cat: 3,
+        rule: "secrets.private-key",
+        start: i,
+        end,
+        score,
+    })
 }
 
 fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
@@ -445,7 +591,9 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 fn base64_count(s: &[u8]) -> usize {
-    s.iter().filter(|&&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/').count()
+    s.iter()
+        .filter(|&&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+        .count()
 }
 
 /// End of the key material that follows a BEGIN line at `from`: whole lines
@@ -457,11 +605,19 @@ fn key_material_end(b: &[u8], from: usize) -> usize {
     let mut last = from;
     let mut p = from;
     while p < b.len() {
-        let line_end = b[p..].iter().position(|&c| c == b'\n').map_or(b.len(), |k| p + k);
+        let line_end = b[p..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |k| p + k);
         let line = &b[p..line_end];
         let lead = run(line, 0, |c| c == b' ' || c == b'\t');
         let content = &line[lead..];
-        let trimmed_len = content.len() - content.iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
+        let trimmed_len = content.len()
+            - content
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_whitespace())
+                .count();
         let content = &content[..trimmed_len];
         if !content.is_empty() {
             let header = [&b"Proc-Type:"[..], b"DEK-Info:", b"Comment:", b"Version:"]
@@ -522,12 +678,21 @@ fn jwt(b: &[u8], i: usize) -> Option<Hit> {
     }
     let score = if contains_ci(head, b"\"alg\"") {
         0.95
-    } else if contains_ci(head, b"\"typ\"") || contains_ci(head, b"\"enc\"") || contains_ci(head, b"\"kid\"") {
+    } else if contains_ci(head, b"\"typ\"")
+        || contains_ci(head, b"\"enc\"")
+        || contains_ci(head, b"\"kid\"")
+    {
         0.85
     } else {
         0.6
     };
-    Some(Hit { cat: 4, rule: "secrets.jwt", start: i, end, score })
+    Some(Hit {
+        cat: 4,
+        rule: "secrets.jwt",
+        start: i,
+        end,
+        score,
+    })
 }
 
 /// Decodes base64url (no padding) into `out`, returning the bytes written;

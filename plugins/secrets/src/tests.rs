@@ -3,10 +3,12 @@ use super::*;
 const AWS: &str = "AKIAUJZDEGXDNCF32EPF";
 const GHP: &str = "ghp_gLKOmxgJTeKdNnFRIBXuDL7DxtpYlSXpfKtH";
 const GHO: &str = "gho_F4vUCsMehGAkWvj7FAc9QeWJKY40uvSwMFLZ";
-const GH_PAT: &str = "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";
+const GH_PAT: &str =
+    "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";
 const XOXB: &str = "xoxb-268599528907-8666617603137-khvMdgaKjIg8xNbe3nNyjOq9";
 const XOXP: &str = "xoxp-595711777741-215472803852-8084148525388-a767c76fb008f86bebb2737f6a6f0fb2";
-const HOOK: &str = "https://hooks.slack.com/services/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";
+const HOOK: &str =
+    "https://hooks.slack.com/services/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";
 const JWT_HS: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFkYSIsImlhdCI6MTUxNjIzOTAyMn0.3yBdGBLEPH1qhT61qtc4xatws8phP9nhFyJfm5di4Pz";
 const JWT_NONE: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiI0MiJ9.";
 const BODY: &str = "J59FHz5r1pY4OjE2jBMptUsGr7CmY+uCu3ZR1zTOlUcR64cXQLioDnkHIfxIq2HZ\n\
@@ -21,7 +23,10 @@ fn run_with(text: &str, s: &Settings) -> Vec<Detection> {
     let mut out = Vec::new();
     detect(text, s, &mut out);
     for d in &out {
-        assert!(text.is_char_boundary(d.start) && text.is_char_boundary(d.end), "{d:?}");
+        assert!(
+            text.is_char_boundary(d.start) && text.is_char_boundary(d.end),
+            "{d:?}"
+        );
         assert!(d.start < d.end && d.end <= text.len());
     }
     out
@@ -29,11 +34,19 @@ fn run_with(text: &str, s: &Settings) -> Vec<Detection> {
 
 /// (category, matched text) of every finding.
 fn found(text: &str) -> Vec<(&'static str, &str)> {
-    run(text).into_iter().map(|d| (d.category, &text[d.start..d.end])).collect()
+    run(text)
+        .into_iter()
+        .map(|d| (d.category, &text[d.start..d.end]))
+        .collect()
 }
 
 fn cfg(pairs: &[(&str, &str)]) -> Config {
-    Config::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    Config::new(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
 }
 
 #[test]
@@ -42,15 +55,24 @@ fn aws_key_in_config_line_has_exact_span() {
     let d = run(&text);
     assert_eq!(d.len(), 1);
     assert_eq!((d[0].start, d[0].end), (20, 40));
-    assert_eq!((d[0].rule_id, d[0].category), ("secrets.aws-access-key", AWS_ACCESS_KEY));
+    assert_eq!(
+        (d[0].rule_id, d[0].category),
+        ("secrets.aws-access-key", AWS_ACCESS_KEY)
+    );
     assert!(d[0].score >= 0.5);
 }
 
 #[test]
 fn aws_key_prefixes_are_all_recognised() {
-    for p in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"] {
+    for p in [
+        "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA",
+    ] {
         let key = format!("{p}{}", &AWS[4..]);
-        assert_eq!(found(&format!("id {key}.")), [(AWS_ACCESS_KEY, key.as_str())], "{p}");
+        assert_eq!(
+            found(&format!("id {key}.")),
+            [(AWS_ACCESS_KEY, key.as_str())],
+            "{p}"
+        );
     }
     assert!(found(&format!("ABCD{}", &AWS[4..])).is_empty());
 }
@@ -66,7 +88,10 @@ fn aws_placeholders_and_documented_example_are_rejected() {
         "AKIAYOURACCESSKEYIDX",
         "AKIAABABABABABABABAB",
     ] {
-        assert!(found(&format!("Use {fake} in the docs.")).is_empty(), "{fake}");
+        assert!(
+            found(&format!("Use {fake} in the docs.")).is_empty(),
+            "{fake}"
+        );
     }
 }
 
@@ -99,13 +124,19 @@ fn escaped_newline_is_a_boundary() {
 fn github_tokens_classic_and_fine_grained() {
     let text = format!("export GITHUB_TOKEN={GHP}");
     let d = run(&text);
-    assert_eq!((d[0].start, d[0].end, d[0].rule_id), (20, 60, "secrets.github-token"));
+    assert_eq!(
+        (d[0].start, d[0].end, d[0].rule_id),
+        (20, 60, "secrets.github-token")
+    );
     assert_eq!(found(&format!("({GHO})")), [(GITHUB_TOKEN, GHO)]);
     for p in ["ghu_", "ghs_", "ghr_"] {
         let t = format!("{p}{}", &GHP[4..]);
         assert_eq!(found(&t), [(GITHUB_TOKEN, t.as_str())]);
     }
-    assert_eq!(found(&format!("token: {GH_PAT}\n")), [(GITHUB_TOKEN, GH_PAT)]);
+    assert_eq!(
+        found(&format!("token: {GH_PAT}\n")),
+        [(GITHUB_TOKEN, GH_PAT)]
+    );
 }
 
 #[test]
@@ -116,7 +147,14 @@ fn github_look_alikes_are_rejected() {
     let seq = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
     let wrong = format!("ghx_{}", &GHP[4..]);
     let pat_short = &GH_PAT[..GH_PAT.len() - 1];
-    for t in [long.as_str(), short, fake.as_str(), seq, wrong.as_str(), pat_short] {
+    for t in [
+        long.as_str(),
+        short,
+        fake.as_str(),
+        seq,
+        wrong.as_str(),
+        pat_short,
+    ] {
         assert!(found(t).is_empty(), "{t}");
     }
     assert!(found(&format!("my{GHP}")).is_empty());
@@ -126,7 +164,10 @@ fn github_look_alikes_are_rejected() {
 fn slack_bot_and_user_tokens() {
     let text = format!("The bot token is {XOXB}, do not share it.");
     let d = run(&text);
-    assert_eq!((d[0].start, d[0].end, d[0].category), (17, 17 + XOXB.len(), SLACK_TOKEN));
+    assert_eq!(
+        (d[0].start, d[0].end, d[0].category),
+        (17, 17 + XOXB.len(), SLACK_TOKEN)
+    );
     assert_eq!(found(XOXP), [(SLACK_TOKEN, XOXP)]);
     // A trailing hyphen is punctuation.
     assert_eq!(found(&format!("{XOXB}- next")), [(SLACK_TOKEN, XOXB)]);
@@ -159,21 +200,38 @@ fn slack_webhook_url_is_one_finding() {
     let text = format!("POST to {HOOK} with the payload");
     let d = run(&text);
     assert_eq!(d.len(), 1);
-    assert_eq!((d[0].start, d[0].end, d[0].rule_id), (8, 8 + HOOK.len(), "secrets.slack-webhook"));
+    assert_eq!(
+        (d[0].start, d[0].end, d[0].rule_id),
+        (8, 8 + HOOK.len(), "secrets.slack-webhook")
+    );
     let bare = &HOOK[8..];
     assert_eq!(found(&format!("url: {bare}.")), [(SLACK_TOKEN, bare)]);
-    assert!(found("https://hooks.slack.com/services/TXXXXXXXX/BXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXXXX").is_empty());
+    assert!(
+        found("https://hooks.slack.com/services/TXXXXXXXX/BXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXXXX")
+            .is_empty()
+    );
     assert!(found("see https://hooks.slack.com/services/ for details").is_empty());
 }
 
 #[test]
 fn private_key_block_is_one_finding() {
-    for label in ["RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "PRIVATE KEY"] {
+    for label in [
+        "RSA PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "OPENSSH PRIVATE KEY",
+        "DSA PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "PRIVATE KEY",
+    ] {
         let block = format!("-----BEGIN {label}-----\n{BODY}\n-----END {label}-----");
         let text = format!("key:\n{block}\nthanks");
         let d = run(&text);
         assert_eq!(d.len(), 1, "{label}");
-        assert_eq!((d[0].start, d[0].end, d[0].category), (5, 5 + block.len(), PRIVATE_KEY), "{label}");
+        assert_eq!(
+            (d[0].start, d[0].end, d[0].category),
+            (5, 5 + block.len(), PRIVATE_KEY),
+            "{label}"
+        );
     }
 }
 
@@ -198,7 +256,10 @@ fn unterminated_private_key_runs_to_end_of_key_material() {
     assert_eq!(found(&text), [(PRIVATE_KEY, want)]);
     // Cut right after the BEGIN line, as a stream chunk might be.
     let cut = "here it is: -----BEGIN RSA PRIVATE KEY-----\n";
-    assert_eq!(found(cut), [(PRIVATE_KEY, "-----BEGIN RSA PRIVATE KEY-----")]);
+    assert_eq!(
+        found(cut),
+        [(PRIVATE_KEY, "-----BEGIN RSA PRIVATE KEY-----")]
+    );
     // Prose after the key material is not part of it.
     let prose = format!("-----BEGIN EC PRIVATE KEY-----\n{BODY}\nCan you check it?");
     let want = format!("-----BEGIN EC PRIVATE KEY-----\n{BODY}");
@@ -222,7 +283,10 @@ fn private_key_look_alikes_are_rejected() {
 fn jwt_three_segments_and_alg_none() {
     let text = format!("Authorization: Bearer {JWT_HS}\n");
     let d = run(&text);
-    assert_eq!((d[0].start, d[0].end, d[0].rule_id), (22, 22 + JWT_HS.len(), "secrets.jwt"));
+    assert_eq!(
+        (d[0].start, d[0].end, d[0].rule_id),
+        (22, 22 + JWT_HS.len(), "secrets.jwt")
+    );
     assert_eq!(found(&format!("token {JWT_NONE} ok")), [(JWT, JWT_NONE)]);
     // A sentence-ending dot is not part of the token.
     assert_eq!(found(&format!("It was {JWT_HS}.")), [(JWT, JWT_HS)]);
@@ -235,7 +299,13 @@ fn jwt_look_alikes_are_rejected() {
     let two = format!("{h}.{p}");
     let empty_sig = format!("{h}.{p}. next");
     let glued = format!("x{JWT_HS}");
-    for t in [two.as_str(), empty_sig.as_str(), glued.as_str(), "eyJhbGciOi...", "eyJ.eyJ.sig"] {
+    for t in [
+        two.as_str(),
+        empty_sig.as_str(),
+        glued.as_str(),
+        "eyJhbGciOi...",
+        "eyJ.eyJ.sig",
+    ] {
         assert!(found(t).is_empty(), "{t}");
     }
 }
@@ -249,7 +319,8 @@ fn findings_in_text_order_with_utf8_around() {
 
 #[test]
 fn arbitrary_unicode_and_truncations_never_panic() {
-    let base = format!("é{AWS}🙂{GHP}\u{0}{XOXB}-----BEGIN RSA PRIVATE KEY-----\n{BODY}\n{JWT_HS}{HOOK}");
+    let base =
+        format!("é{AWS}🙂{GHP}\u{0}{XOXB}-----BEGIN RSA PRIVATE KEY-----\n{BODY}\n{JWT_HS}{HOOK}");
     for cut in 0..=base.len() {
         if base.is_char_boundary(cut) {
             run(&base[..cut]);
@@ -265,10 +336,14 @@ fn arbitrary_unicode_and_truncations_never_panic() {
 
 #[test]
 fn entities_restrict_categories() {
-    let s = Settings::from_config(&cfg(&[("entities", "github_token"), ("entities", "JWT")])).unwrap();
+    let s =
+        Settings::from_config(&cfg(&[("entities", "github_token"), ("entities", "JWT")])).unwrap();
     assert!(s.is_enabled(GITHUB_TOKEN) && s.is_enabled(JWT) && !s.is_enabled(AWS_ACCESS_KEY));
     let text = format!("{AWS} {GHP} {JWT_HS}");
-    let cats: Vec<_> = run_with(&text, &s).into_iter().map(|d| d.category).collect();
+    let cats: Vec<_> = run_with(&text, &s)
+        .into_iter()
+        .map(|d| d.category)
+        .collect();
     assert_eq!(cats, [GITHUB_TOKEN, JWT]);
 }
 
@@ -294,10 +369,72 @@ fn min_score_zero_reports_placeholders_too() {
 #[test]
 fn bad_config_names_the_key() {
     let e = Settings::from_config(&cfg(&[("entities", "EMAIL_ADDRESS")])).unwrap_err();
-    assert!(e.contains("`entities`") && e.contains("AWS_ACCESS_KEY"), "{e}");
+    assert!(
+        e.contains("`entities`") && e.contains("AWS_ACCESS_KEY"),
+        "{e}"
+    );
     for v in ["1.5", "-1", "high"] {
         let e = Settings::from_config(&cfg(&[("min-score", v)])).unwrap_err();
         assert!(e.contains("`min-score`"), "{e}");
     }
-    assert_eq!(Settings::from_config(&Config::default()).unwrap(), Settings::default());
+    assert_eq!(
+        Settings::from_config(&Config::default()).unwrap(),
+        Settings::default()
+    );
+}
+
+#[test]
+fn random_fragments_never_panic_and_spans_stay_on_boundaries() {
+    let parts = [
+        "AKIA",
+        "ASIA",
+        "ghp_",
+        "github_pat_",
+        "xoxb-",
+        "xoxe.",
+        "xapp-",
+        "hooks.slack.com/",
+        "https://",
+        "services/",
+        "T0",
+        "B0",
+        "-----BEGIN ",
+        "PRIVATE KEY-----",
+        "-----END ",
+        "eyJ",
+        ".",
+        "-",
+        "_",
+        "\\n",
+        "\n",
+        " ",
+        "é",
+        "🙂",
+        "\u{200B}",
+        "A",
+        "Z",
+        "7",
+        "x",
+        "QWERTYUIOPASDFGH",
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+        "0123456789",
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for _ in 0..20_000 {
+        let mut text = String::new();
+        for _ in 0..1 + next(12) {
+            text.push_str(parts[next(parts.len())]);
+        }
+        run(&text);
+        run_with(
+            &text,
+            &Settings::from_config(&cfg(&[("min-score", "0")])).unwrap(),
+        );
+    }
 }
