@@ -10,6 +10,7 @@ fn loader(cache: &std::path::Path) -> PluginLoader {
         pool_instances: 8,
         max_plugin_memory: 128 << 20,
         cache_dir: Some(cache.to_path_buf()),
+        ..EngineSettings::default()
     })
     .unwrap();
     PluginLoader::new(engine).unwrap()

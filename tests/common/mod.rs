@@ -20,6 +20,7 @@ pub fn loader() -> &'static PluginLoader {
             pool_instances: 64,
             max_plugin_memory: 256 << 20,
             cache_dir: Some(cache),
+            ..EngineSettings::default()
         })
         .expect("engine");
         PluginLoader::new(engine).expect("loader")

@@ -41,6 +41,9 @@ pub struct EngineSettings {
     /// `$XDG_CACHE_HOME/railyard` or `~/.cache/railyard`); `None` disables it
     /// (`RAILYARD_CACHE_DIR=off`).
     pub cache_dir: Option<PathBuf>,
+    /// Bytes of each linear memory kept mapped between instances and reset
+    /// in place (`RAILYARD_POOL_KEEP_RESIDENT_KIB`, default 2048).
+    pub keep_resident: usize,
 }
 
 impl Default for EngineSettings {
@@ -60,6 +63,8 @@ impl Default for EngineSettings {
             pool_instances: env_u64("RAILYARD_POOL_INSTANCES", 512).clamp(1, 1 << 20) as u32,
             max_plugin_memory: env_u64("RAILYARD_MAX_PLUGIN_MEMORY_MIB", 512).clamp(1, 4096) << 20,
             cache_dir,
+            keep_resident: (env_u64("RAILYARD_POOL_KEEP_RESIDENT_KIB", 2048).min(1 << 20) << 10)
+                as usize,
         }
     }
 }
@@ -107,11 +112,17 @@ impl RailyardEngine {
             .total_memories(n.saturating_mul(2))
             .total_tables(n.saturating_mul(4))
             .max_memory_size(settings.max_plugin_memory as usize)
-            // Keep the first pages of each slot resident between uses: a
-            // fresh instance then touches warm memory instead of faulting
-            // in zeroed pages on every call.
-            .linear_memory_keep_resident(128 << 10)
-            .table_keep_resident(16 << 10);
+            // A fresh instance per call must not pay for page faults: in a
+            // VM each fault costs microseconds, and a Rust plugin touches
+            // dozens of pages (its 1 MiB stack sits below its data). With
+            // PAGEMAP_SCAN (Linux 6.7+; `Auto` falls back elsewhere) the
+            // pool resets only the pages a call dirtied, with memset, and
+            // keeps them mapped for the next instance; without it the same
+            // setting memsets the low addresses. 2 MiB covers the stack,
+            // data and heap of a typical call (`RAILYARD_POOL_KEEP_RESIDENT_KIB`).
+            .pagemap_scan(wasmtime::Enabled::Auto)
+            .linear_memory_keep_resident(settings.keep_resident)
+            .table_keep_resident(64 << 10);
 
         let mut config = Config::new();
         config
