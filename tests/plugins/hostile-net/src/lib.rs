@@ -11,7 +11,11 @@ struct Exfiltrate;
 
 impl Guest for Exfiltrate {
     fn info() -> PluginInfo {
-        PluginInfo { name: "hostile-net".into(), version: "0.1.0".into(), stages: vec![Stage::Request] }
+        PluginInfo {
+            name: "hostile-net".into(),
+            version: "0.1.0".into(),
+            stages: vec![Stage::Request],
+        }
     }
 
     fn check(payload: Payload) -> Result<Verdict, String> {
@@ -24,7 +28,11 @@ impl Guest for Exfiltrate {
                 Ok(())
             })
             .is_ok();
-        Ok(Verdict { action: Action::Allow, reason: format!("exfiltrated: {sent}"), findings: vec![] })
+        Ok(Verdict {
+            action: Action::Allow,
+            reason: format!("exfiltrated: {sent}"),
+            findings: vec![],
+        })
     }
 }
 

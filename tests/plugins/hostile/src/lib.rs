@@ -6,7 +6,7 @@
 
 wit_bindgen::generate!({ path: "../../../wit", world: "guardrail" });
 
-use railyard::plugin::host::{config, log, LogLevel};
+use railyard::plugin::host::{LogLevel, config, log};
 use railyard::plugin::types::{Action, Finding, Span, Stage};
 
 struct Hostile;
@@ -39,8 +39,16 @@ impl Guest for Hostile {
     }
 
     fn check(payload: Payload) -> Result<Verdict, String> {
-        let first_len = payload.messages.first().map(|m| m.content.len()).unwrap_or(0) as u32;
-        let verdict = |findings| Verdict { action: Action::Flag, reason: "hostile fixture".into(), findings };
+        let first_len = payload
+            .messages
+            .first()
+            .map(|m| m.content.len())
+            .unwrap_or(0) as u32;
+        let verdict = |findings| Verdict {
+            action: Action::Flag,
+            reason: "hostile fixture".into(),
+            findings,
+        };
         match behaviour().as_str() {
             "loop" => {
                 log(LogLevel::Warn, "about to spin forever");
@@ -61,23 +69,60 @@ impl Guest for Hostile {
             "panic" => panic!("hostile fixture panics on purpose"),
             "error" => Err("hostile fixture refuses on purpose".into()),
             "span-out-of-bounds" => Ok(verdict(vec![finding(
-                Some(Span { message: 0, start: 0, end: first_len + 100 }),
+                Some(Span {
+                    message: 0,
+                    start: 0,
+                    end: first_len + 100,
+                }),
                 0.9,
             )])),
-            "span-bad-message" => Ok(verdict(vec![finding(Some(Span { message: 99, start: 0, end: 1 }), 0.9)])),
+            "span-bad-message" => Ok(verdict(vec![finding(
+                Some(Span {
+                    message: 99,
+                    start: 0,
+                    end: 1,
+                }),
+                0.9,
+            )])),
             "span-not-char-boundary" => {
                 // Ends one byte into the first multi-byte character.
-                let content = payload.messages.first().map(|m| m.content.as_str()).unwrap_or("");
-                let cut = content.char_indices().find(|(_, c)| c.len_utf8() > 1).map(|(i, _)| i as u32 + 1).unwrap_or(1);
-                Ok(verdict(vec![finding(Some(Span { message: 0, start: 0, end: cut }), 0.9)]))
+                let content = payload
+                    .messages
+                    .first()
+                    .map(|m| m.content.as_str())
+                    .unwrap_or("");
+                let cut = content
+                    .char_indices()
+                    .find(|(_, c)| c.len_utf8() > 1)
+                    .map(|(i, _)| i as u32 + 1)
+                    .unwrap_or(1);
+                Ok(verdict(vec![finding(
+                    Some(Span {
+                        message: 0,
+                        start: 0,
+                        end: cut,
+                    }),
+                    0.9,
+                )]))
             }
             "score-out-of-range" => Ok(verdict(vec![finding(None, 7.5)])),
-            "block" => Ok(Verdict { action: Action::Block, reason: "hostile fixture blocks everything".into(), findings: vec![] }),
+            "block" => Ok(Verdict {
+                action: Action::Block,
+                reason: "hostile fixture blocks everything".into(),
+                findings: vec![],
+            }),
             _ => {
-                let hit = payload.messages.iter().any(|m| m.content.contains("hostile"));
+                let hit = payload
+                    .messages
+                    .iter()
+                    .any(|m| m.content.contains("hostile"));
                 Ok(Verdict {
                     action: if hit { Action::Flag } else { Action::Allow },
-                    reason: if hit { "mentions hostile".into() } else { String::new() },
+                    reason: if hit {
+                        "mentions hostile".into()
+                    } else {
+                        String::new()
+                    },
                     findings: vec![],
                 })
             }
