@@ -135,10 +135,9 @@ impl RailyardEngine {
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
 
         let engine = Engine::new(&config)?;
-        let cache = match settings.cache_dir {
-            Some(dir) => Some(CompileCache::open(dir, &engine)),
-            None => None,
-        };
+        let cache = settings
+            .cache_dir
+            .map(|dir| CompileCache::open(dir, &engine));
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
