@@ -2,6 +2,8 @@
 //! component import `wasi:sockets`, which no policy grants by default: the
 //! host must refuse it at load and name the import.
 #![cfg(target_arch = "wasm32")]
+// The bindings wit-bindgen generates at the crate root have long signatures.
+#![allow(clippy::too_many_arguments)]
 
 wit_bindgen::generate!({ path: "../../../wit", world: "guardrail" });
 
