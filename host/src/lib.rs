@@ -10,7 +10,9 @@
 //! [`engine::RailyardEngine`]), which returns an [`pipeline::Evaluation`].
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod cli;
+pub mod conformance;
 pub mod engine;
 pub mod payload;
 pub mod pipeline;

@@ -2,14 +2,17 @@
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
 
 use super::{EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR};
+use crate::audit::{AuditLog, CallInfo, RecordContext};
 use crate::payload::{Message, Payload, Stage, new_request_id};
 use crate::pipeline::{Evaluation, Pipeline};
+use crate::policy::Capture;
 use crate::verdict::Action;
 
 /// Longest input line `--jsonl` accepts; longer lines are reported as
@@ -44,9 +47,69 @@ pub(super) struct CheckArgs {
     /// one verdict object per output line.
     #[arg(long)]
     jsonl: bool,
+    #[command(flatten)]
+    audit: super::log::AuditArgs,
+    /// Do not record the decisions in the audit log.
+    #[arg(long, conflicts_with = "audit")]
+    no_audit: bool,
     /// The text to check; `-` (or nothing) reads standard input. With
     /// `--jsonl`, a dataset file, or `-` for standard input.
     input: Option<String>,
+}
+
+/// How long `check` waits for its decisions to reach the Delta tables
+/// before exiting. They are durable in the WAL either way; past this the
+/// next railyard run commits them.
+const AUDIT_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The audit log of one `check` run, unless `--no-audit`.
+struct Recorder {
+    log: Option<AuditLog>,
+    capture: Capture,
+}
+
+impl Recorder {
+    fn open(args: &CheckArgs, pipeline: &Pipeline) -> anyhow::Result<Recorder> {
+        let log = if args.no_audit {
+            None
+        } else {
+            Some(
+                AuditLog::open(args.audit.settings()?)
+                    .context("opening the audit log (--no-audit skips it)")?,
+            )
+        };
+        Ok(Recorder {
+            log,
+            capture: pipeline.policy().audit.capture,
+        })
+    }
+
+    /// Records one evaluation; an error means the decision is not on the
+    /// record, and the run fails rather than pretend it is.
+    fn record(&self, evaluation: &Evaluation, payload: &Payload) -> anyhow::Result<()> {
+        if let Some(log) = &self.log {
+            log.record(
+                evaluation,
+                &RecordContext {
+                    payload,
+                    capture: self.capture,
+                    call: Some(CallInfo::default()),
+                },
+            )
+            .context("recording the decision in the audit log")?;
+        }
+        Ok(())
+    }
+
+    /// Commits to Delta before exiting, so `railyard log tail` shows the
+    /// decision at once.
+    fn finish(self) {
+        if let Some(log) = self.log
+            && let Err(e) = log.shutdown(AUDIT_FLUSH_TIMEOUT)
+        {
+            eprintln!("railyard: warning: {e}");
+        }
+    }
 }
 
 pub(super) fn run(args: CheckArgs) -> anyhow::Result<u8> {
@@ -55,8 +118,11 @@ pub(super) fn run(args: CheckArgs) -> anyhow::Result<u8> {
         StageArg::Request => Stage::Request,
         StageArg::Response => Stage::Response,
     };
+    let recorder = Recorder::open(&args, &pipeline)?;
     if args.jsonl {
-        return run_jsonl(&pipeline, &args, stage);
+        let code = run_jsonl(&pipeline, &args, stage, &recorder);
+        recorder.finish();
+        return code;
     }
     let text = match args.input.as_deref() {
         None | Some("-") => {
@@ -82,11 +148,13 @@ pub(super) fn run(args: CheckArgs) -> anyhow::Result<u8> {
     payload.route = args.route.clone();
     payload.caller = args.caller.clone();
     let evaluation = pipeline.evaluate(&payload);
+    recorder.record(&evaluation, &payload)?;
     if args.json {
         println!("{}", serde_json::to_string(&evaluation)?);
     } else {
         print_text(&evaluation, &payload);
     }
+    recorder.finish();
     Ok(exit_code(evaluation.action))
 }
 
@@ -125,7 +193,12 @@ struct LinePayload {
     _label: Option<serde_json::Value>,
 }
 
-fn run_jsonl(pipeline: &Pipeline, args: &CheckArgs, stage: Stage) -> anyhow::Result<u8> {
+fn run_jsonl(
+    pipeline: &Pipeline,
+    args: &CheckArgs,
+    stage: Stage,
+    recorder: &Recorder,
+) -> anyhow::Result<u8> {
     let reader: Box<dyn BufRead> = match args.input.as_deref() {
         None | Some("-") => Box::new(std::io::stdin().lock()),
         Some(path) => Box::new(std::io::BufReader::new(
@@ -156,6 +229,7 @@ fn run_jsonl(pipeline: &Pipeline, args: &CheckArgs, stage: Stage) -> anyhow::Res
         match parse_line(&buf, stage, args) {
             Ok((id, payload)) => {
                 let evaluation = pipeline.evaluate(&payload);
+                recorder.record(&evaluation, &payload)?;
                 blocked |= evaluation.action == Action::Block;
                 let mut value = serde_json::to_value(&evaluation)?;
                 if let serde_json::Value::Object(map) = &mut value {

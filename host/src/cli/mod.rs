@@ -8,6 +8,8 @@
 //!   evaluated; the others still were).
 
 mod check;
+mod conformance;
+pub mod log;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +45,12 @@ enum Command {
     ///
     /// Exit code: 0 allowed (allow, flag or redact), 1 blocked, 2 error.
     Check(check::CheckArgs),
+    /// Test a plugin component against the railyard contract.
+    ///
+    /// Exit code: 0 every check passed, 1 a check failed, 2 error.
+    Conformance(conformance::ConformanceArgs),
+    /// Print the manifest a plugins folder needs for a component.
+    Manifest(conformance::ManifestArgs),
     /// Load a policy's plugins and list them with kind, version and digest.
     Plugins {
         /// Policy file (TOML). Default: the embedded default policy.
@@ -52,6 +60,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read and maintain the audit tables (decisions, inferences,
+    /// judgements): tail, query, stats, flush, checkpoint, vacuum, optimize.
+    Log(log::LogArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -60,6 +71,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Log(args) => log::run(args),
+        Command::Conformance(args) => conformance::run(args),
+        Command::Manifest(args) => conformance::manifest(args),
         Command::Plugins { policy, json } => list_plugins(policy, json),
     };
     match result {
@@ -73,7 +87,12 @@ pub fn main() -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("RAILYARD_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    // The Delta kernel logs an ERROR whenever it looks for a table that is
+    // not there yet, which is every first run; its real failures reach us
+    // as errors and are reported with context, so its own lines are off
+    // unless RAILYARD_LOG asks for them.
+    let filter = EnvFilter::try_from_env("RAILYARD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,buoyant_kernel=off"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -8,6 +8,7 @@ use wasmtime::ResourceLimiter;
 pub(crate) struct MemoryLimiter {
     max_bytes: usize,
     hit: bool,
+    peak: usize,
 }
 
 impl MemoryLimiter {
@@ -15,12 +16,19 @@ impl MemoryLimiter {
         MemoryLimiter {
             max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
             hit: false,
+            peak: 0,
         }
     }
 
     /// Whether the plugin tried to grow past its cap during this call.
     pub(crate) fn was_hit(&self) -> bool {
         self.hit
+    }
+
+    /// The largest linear memory the plugin was granted during this call,
+    /// in bytes (what the conformance harness compares with its budget).
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
     }
 }
 
@@ -31,6 +39,7 @@ impl ResourceLimiter for MemoryLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        self.peak = self.peak.max(desired.min(self.max_bytes));
         if desired > self.max_bytes {
             // Refuse the growth and trap at once: a plugin that keeps
             // asking for memory it cannot have would otherwise spin until

@@ -88,6 +88,7 @@ struct Inner {
     engine: Engine,
     cache: Option<CompileCache>,
     max_plugin_memory: u64,
+    metered: bool,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -100,6 +101,26 @@ impl Drop for Inner {
 impl RailyardEngine {
     /// Builds the engine and starts its epoch ticker.
     pub fn new(settings: EngineSettings) -> wasmtime::Result<Self> {
+        Self::build(settings, false)
+    }
+
+    /// An engine that counts fuel (executed WebAssembly operations), for the
+    /// conformance harness only.
+    ///
+    /// Fuel makes a budget repeatable: the same plugin on the same input
+    /// burns the same fuel on any machine under any load, where a wall-clock
+    /// deadline depends on both. It costs every compiled function a counter
+    /// update, and changes generated code, so it is never enabled on the
+    /// engine that serves traffic (which keeps epoch deadlines) — the
+    /// harness compiles the plugin under test a second time on this engine
+    /// (the compile cache keys the two apart by engine configuration).
+    /// Every store of a metered engine must be given fuel before it runs:
+    /// `LoadedPlugin` does that from the budget passed to its call.
+    pub fn metered(settings: EngineSettings) -> wasmtime::Result<Self> {
+        Self::build(settings, true)
+    }
+
+    fn build(settings: EngineSettings, metered: bool) -> wasmtime::Result<Self> {
         let mut pool = PoolingAllocationConfig::default();
         // A Rust or C component has a handful of core instances, memories
         // and tables (the module plus shims); interpreted-language
@@ -132,6 +153,7 @@ impl RailyardEngine {
             // copy-on-write: instantiation does not copy data segments.
             .memory_init_cow(true)
             .epoch_interruption(true)
+            .consume_fuel(metered)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
 
         let engine = Engine::new(&config)?;
@@ -147,6 +169,7 @@ impl RailyardEngine {
                 engine,
                 cache,
                 max_plugin_memory: settings.max_plugin_memory,
+                metered,
                 ticker_stop,
             }),
         })
@@ -165,6 +188,11 @@ impl RailyardEngine {
     /// The largest memory any plugin may be given.
     pub fn max_plugin_memory(&self) -> u64 {
         self.inner.max_plugin_memory
+    }
+
+    /// Whether this engine counts fuel (see [`RailyardEngine::metered`]).
+    pub fn is_metered(&self) -> bool {
+        self.inner.metered
     }
 
     /// Epoch ticks that cover `timeout`, rounded up, at least one.

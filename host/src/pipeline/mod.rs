@@ -8,6 +8,7 @@
 //! [`PluginDecision`], including the ones that failed or were disabled:
 //! nothing is decided off the record.
 
+pub mod live;
 mod redact;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,18 @@ pub struct Pipeline {
 impl Pipeline {
     /// Loads every plugin `policy` uses, checking each against its entry.
     pub fn load(loader: &PluginLoader, policy: Policy) -> Result<Pipeline, PipelineError> {
+        Pipeline::assemble(loader, policy, &BTreeMap::new())
+    }
+
+    /// Like [`Pipeline::load`], but plugins found by policy name in `ready`
+    /// are used as they are instead of being loaded (the reloader passes
+    /// verified folder plugins and unchanged plugins of the running
+    /// pipeline). They are checked against their policy entries all the same.
+    pub fn assemble(
+        loader: &PluginLoader,
+        policy: Policy,
+        ready: &BTreeMap<String, Arc<LoadedPlugin>>,
+    ) -> Result<Pipeline, PipelineError> {
         let mut loaded: BTreeMap<String, Arc<LoadedPlugin>> = BTreeMap::new();
         let mut stages = BTreeMap::new();
         for (&stage, names) in &policy.stages {
@@ -84,6 +97,12 @@ impl Pipeline {
                 };
                 let plugin = match loaded.get(name) {
                     Some(p) => p.clone(),
+                    None if ready.contains_key(name) => {
+                        let plugin = ready[name].clone();
+                        check_entry(loader, &policy, name, spec, &plugin)?;
+                        loaded.insert(name.clone(), plugin.clone());
+                        plugin
+                    }
                     None => {
                         let result = match &spec.source {
                             PluginSource::Builtin(b) => loader.load(
@@ -98,21 +117,7 @@ impl Pipeline {
                             name: name.clone(),
                             error: source,
                         })?);
-                        if let Some(expected) = spec.expected_kind
-                            && expected != plugin.kind
-                        {
-                            return Err(mismatch(format!(
-                                "the policy says kind = \"{expected}\" but the component is a {}",
-                                plugin.kind
-                            )));
-                        }
-                        if spec.limits.memory_bytes > loader.engine().max_plugin_memory() {
-                            return Err(mismatch(format!(
-                                "memory-mib = {} is above this host's limit of {} MiB (RAILYARD_MAX_PLUGIN_MEMORY_MIB)",
-                                spec.limits.memory_bytes >> 20,
-                                loader.engine().max_plugin_memory() >> 20
-                            )));
-                        }
+                        check_entry(loader, &policy, name, spec, &plugin)?;
                         loaded.insert(name.clone(), plugin.clone());
                         plugin
                     }
@@ -150,6 +155,11 @@ impl Pipeline {
     /// The policy this pipeline runs.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// Every loaded plugin, shared, by policy name.
+    pub(crate) fn loaded(&self) -> &BTreeMap<String, Arc<LoadedPlugin>> {
+        &self.loaded
     }
 
     /// Every loaded plugin, by policy name.
@@ -252,6 +262,38 @@ impl Pipeline {
             latency_us: started.elapsed().as_micros() as u64,
         }
     }
+}
+
+/// Checks a loaded plugin against its policy entry: the kind the policy
+/// expects, and a memory cap the engine can give.
+fn check_entry(
+    loader: &PluginLoader,
+    policy: &Policy,
+    name: &str,
+    spec: &PluginSpec,
+    plugin: &LoadedPlugin,
+) -> Result<(), PipelineError> {
+    let mismatch = |problem: String| PipelineError::Mismatch {
+        policy: policy.origin.clone(),
+        name: name.to_string(),
+        problem,
+    };
+    if let Some(expected) = spec.expected_kind
+        && expected != plugin.kind
+    {
+        return Err(mismatch(format!(
+            "the policy says kind = \"{expected}\" but the component is a {}",
+            plugin.kind
+        )));
+    }
+    if spec.limits.memory_bytes > loader.engine().max_plugin_memory() {
+        return Err(mismatch(format!(
+            "memory-mib = {} is above this host's limit of {} MiB (RAILYARD_MAX_PLUGIN_MEMORY_MIB)",
+            spec.limits.memory_bytes >> 20,
+            loader.engine().max_plugin_memory() >> 20
+        )));
+    }
+    Ok(())
 }
 
 /// Whether a decision's spans are rewritten: every finding of a plugin

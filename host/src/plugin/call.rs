@@ -134,6 +134,13 @@ pub enum CallFault {
     /// The plugin returned output that breaks the contract.
     #[error("invalid output: {0}")]
     InvalidOutput(String),
+    /// The plugin used up its fuel budget (only on a metered engine: the
+    /// conformance harness).
+    #[error("ran out of fuel: used more than its budget of {budget} units")]
+    OutOfFuel {
+        /// The budget.
+        budget: u64,
+    },
 }
 
 impl CallFault {
@@ -146,8 +153,18 @@ impl CallFault {
             CallFault::Trapped(_) => "trapped",
             CallFault::PluginError(_) => "plugin-error",
             CallFault::InvalidOutput(_) => "invalid-output",
+            CallFault::OutOfFuel { .. } => "out-of-fuel",
         }
     }
+}
+
+/// What a metered call cost (see [`LoadedPlugin::call_metered`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallCost {
+    /// Fuel burnt, instantiation included.
+    pub fuel: u64,
+    /// The largest linear memory the instance was granted, in bytes.
+    pub peak_memory: u64,
 }
 
 impl LoadedPlugin {
@@ -168,32 +185,86 @@ impl LoadedPlugin {
             });
         }
         let mut store = self.new_store(config.clone(), limits.memory_bytes);
+        self.run(&mut store, input, prior, limits, None)
+    }
+
+    /// [`LoadedPlugin::call`] with at most `fuel` units of fuel, reporting
+    /// what the call cost. The plugin must have been loaded on a metered
+    /// engine ([`RailyardEngine::metered`]); used by the conformance harness.
+    pub fn call_metered(
+        &self,
+        input: &StageInput,
+        prior: &[Finding],
+        config: &Arc<[(String, String)]>,
+        limits: &PluginLimits,
+        fuel: u64,
+    ) -> (Result<CallOutput, CallFault>, CallCost) {
+        if input.input_bytes > limits.max_input_bytes {
+            let fault = CallFault::InputTooLarge {
+                bytes: input.input_bytes,
+                limit: limits.max_input_bytes,
+            };
+            return (Err(fault), CallCost::default());
+        }
+        let mut store = self.new_store(config.clone(), limits.memory_bytes);
+        let metered = self.engine.is_metered() && store.set_fuel(fuel).is_ok();
+        let result = self.run(&mut store, input, prior, limits, metered.then_some(fuel));
+        let cost = CallCost {
+            fuel: if metered {
+                fuel.saturating_sub(store.get_fuel().unwrap_or(0))
+            } else {
+                0
+            },
+            peak_memory: store.data().limiter.peak() as u64,
+        };
+        (result, cost)
+    }
+
+    fn run(
+        &self,
+        store: &mut Store<PluginState>,
+        input: &StageInput,
+        prior: &[Finding],
+        limits: &PluginLimits,
+        fuel: Option<u64>,
+    ) -> Result<CallOutput, CallFault> {
         store.set_epoch_deadline(RailyardEngine::ticks_for(limits.timeout));
         store.epoch_deadline_trap();
 
         let timeout_ms = limits.timeout.as_millis() as u64;
+        let classify = |store: &Store<PluginState>, e: wasmtime::Error| match fuel {
+            Some(budget)
+                if matches!(
+                    e.downcast_ref::<wasmtime::Trap>(),
+                    Some(wasmtime::Trap::OutOfFuel)
+                ) =>
+            {
+                CallFault::OutOfFuel { budget }
+            }
+            _ => classify(store, e, timeout_ms),
+        };
         let messages = &input.wit.messages;
         match &self.pre {
             KindPre::Guardrail(pre) => {
                 let result = pre
-                    .instantiate(&mut store)
-                    .and_then(|g| g.call_check(&mut store, &input.wit));
-                let verdict = unwrap_call(&store, result, timeout_ms)?;
+                    .instantiate(&mut *store)
+                    .and_then(|g| g.call_check(&mut *store, &input.wit));
+                let verdict = unwrap_call(&*store, result, classify)?;
                 Ok(CallOutput::Verdict(validate_verdict(verdict, messages)?))
             }
             KindPre::PiiDetector(pre) => {
                 let result = pre
-                    .instantiate(&mut store)
-                    .and_then(|d| d.call_detect(&mut store, &input.wit));
-                let findings = unwrap_call(&store, result, timeout_ms)?;
+                    .instantiate(&mut *store)
+                    .and_then(|d| d.call_detect(&mut *store, &input.wit));
+                let findings = unwrap_call(&*store, result, classify)?;
                 Ok(CallOutput::Findings(validate_findings(findings, messages)?))
             }
             KindPre::JudgeRouter(pre) => {
                 let prior: Vec<wit::Finding> = prior.iter().map(finding_to_wit).collect();
                 let result = pre
-                    .instantiate(&mut store)
-                    .and_then(|r| r.call_route(&mut store, &input.wit, &prior));
-                let requests = unwrap_call(&store, result, timeout_ms)?;
+                    .instantiate(&mut *store)
+                    .and_then(|r| r.call_route(&mut *store, &input.wit, &prior));
+                let requests = unwrap_call(&*store, result, classify)?;
                 Ok(CallOutput::JudgeRequests(validate_judge_requests(
                     requests,
                 )?))
@@ -213,6 +284,13 @@ pub(crate) fn call_info(
         PluginState::new(Arc::from(plugin), Arc::from(Vec::new()), INFO_MEMORY),
     );
     store.limiter(|s| &mut s.limiter);
+    if engine.is_metered() {
+        // info() is bounded by its deadline; fuel is for calls under test.
+        store.set_fuel(u64::MAX).map_err(|e| LoadError::Info {
+            plugin: plugin.to_string(),
+            detail: format!("cannot be given fuel: {e}"),
+        })?;
+    }
     store.set_epoch_deadline(RailyardEngine::ticks_for(INFO_TIMEOUT));
     store.epoch_deadline_trap();
     let result = match pre {
@@ -268,12 +346,12 @@ pub(crate) fn call_info(
 fn unwrap_call<T>(
     store: &Store<PluginState>,
     result: wasmtime::Result<Result<T, String>>,
-    timeout_ms: u64,
+    classify: impl FnOnce(&Store<PluginState>, wasmtime::Error) -> CallFault,
 ) -> Result<T, CallFault> {
     match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(message)) => Err(CallFault::PluginError(clip(&message))),
-        Err(e) => Err(classify(store, e, timeout_ms)),
+        Err(e) => Err(classify(store, e)),
     }
 }
 

@@ -9,10 +9,14 @@
 mod bindings;
 pub mod builtin;
 mod call;
+pub mod capability;
+pub mod manifest;
+pub mod registry;
 mod state;
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -22,7 +26,8 @@ use wasmtime::component::{Component, Linker};
 use crate::engine::{CacheOutcome, RailyardEngine};
 use crate::payload::Stage;
 
-pub use call::{CallFault, CallOutput, StageInput};
+pub use call::{CallCost, CallFault, CallOutput, StageInput};
+pub use capability::{Capability, Grants};
 pub(crate) use state::PluginState;
 
 /// Which world a plugin implements.
@@ -155,15 +160,20 @@ pub enum LoadError {
         /// What the component is.
         found: PluginKind,
     },
-    /// It imports something the host does not grant.
+    /// It imports something it was not granted.
     #[error(
-        "{plugin}: imports `{import}`, which this host does not grant; plugins may import railyard:plugin/host and inert WASI (cli, io, clocks, random, filesystem without preopens) only"
+        "{plugin}: imports `{}`, which is not granted: {reason}{}",
+        imports[0],
+        if imports.len() > 1 { format!(" (also not granted: {})", imports[1..].join(", ")) } else { String::new() }
     )]
     ForbiddenImport {
         /// The plugin.
         plugin: String,
-        /// The import's name.
-        import: String,
+        /// Every refused import; the first is one no capability grants,
+        /// if there is one, and `reason` is about it.
+        imports: Vec<String>,
+        /// Which capability would grant the first, if any.
+        reason: capability::Denial,
     },
     /// Its imports or exports do not type-check against the WIT world.
     #[error("{plugin}: does not match the {kind} world of railyard:plugin@0.1.0: {detail}")]
@@ -205,6 +215,8 @@ pub struct LoadedPlugin {
     pub digest: PluginDigest,
     /// Whether compiling it hit the cache.
     pub cache: CacheOutcome,
+    /// What it was linked against.
+    pub grants: Grants,
     pre: call::KindPre,
     engine: RailyardEngine,
 }
@@ -219,21 +231,34 @@ impl fmt::Debug for LoadedPlugin {
     }
 }
 
-/// Loads plugins against one engine and one linker.
+/// Loads plugins against one engine, with one linker per grant set.
 #[derive(Clone)]
 pub struct PluginLoader {
     engine: RailyardEngine,
-    linker: Arc<Linker<PluginState>>,
+    linkers: Arc<Mutex<HashMap<Grants, Arc<Linker<PluginState>>>>>,
 }
 
 impl PluginLoader {
     /// A loader for `engine`.
     pub fn new(engine: RailyardEngine) -> wasmtime::Result<Self> {
-        let linker = state::linker(engine.wasmtime())?;
-        Ok(PluginLoader {
+        let loader = PluginLoader {
             engine,
-            linker: Arc::new(linker),
-        })
+            linkers: Arc::default(),
+        };
+        // Build the common linker now, so a linker bug shows at start-up.
+        loader.linker(&Grants::policy_plugin())?;
+        Ok(loader)
+    }
+
+    /// The linker for `grants`, built on first use.
+    fn linker(&self, grants: &Grants) -> wasmtime::Result<Arc<Linker<PluginState>>> {
+        let mut linkers = self.linkers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = linkers.get(grants) {
+            return Ok(l.clone());
+        }
+        let linker = Arc::new(state::linker(self.engine.wasmtime(), grants)?);
+        linkers.insert(grants.clone(), linker.clone());
+        Ok(linker)
     }
 
     /// The engine plugins are loaded into.
@@ -256,8 +281,20 @@ impl PluginLoader {
     }
 
     /// Loads a component from bytes (binary, or WAT text). `label` names it
-    /// in errors (the policy's plugin name, or the file).
+    /// in errors (the policy's plugin name, or the file). It is linked with
+    /// the grants of a plugin named by a policy ([`Grants::policy_plugin`]).
     pub fn load(&self, label: &str, wasm: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        self.load_granted(label, wasm, &Grants::policy_plugin())
+    }
+
+    /// Loads a component linked with exactly `grants`: an import they do not
+    /// cover is refused, naming the import.
+    pub fn load_granted(
+        &self,
+        label: &str,
+        wasm: &[u8],
+        grants: &Grants,
+    ) -> Result<LoadedPlugin, LoadError> {
         let plugin = label.to_string();
         // A core module starts with version 1; a component with 0x0d and
         // layer 1. Say which it is instead of a parser error.
@@ -322,23 +359,34 @@ impl PluginLoader {
             }
         };
 
-        for (import, _) in ty.imports(engine) {
-            if !import_allowed(import) {
-                return Err(LoadError::ForbiddenImport {
-                    plugin,
-                    import: import.to_string(),
-                });
-            }
+        // Every refused import is named; the one no capability could grant
+        // (sockets, HTTP, …) leads, since granting capabilities will not fix it.
+        let mut denied: Vec<(String, capability::Denial)> = ty
+            .imports(engine)
+            .filter_map(|(import, _)| grants.check(import).err().map(|d| (import.to_string(), d)))
+            .collect();
+        denied.sort_by_key(|(_, d)| !matches!(d, capability::Denial::Never));
+        if !denied.is_empty() {
+            let reason = denied[0].1.clone();
+            return Err(LoadError::ForbiddenImport {
+                plugin,
+                imports: denied.into_iter().map(|(i, _)| i).collect(),
+                reason,
+            });
         }
 
-        let instance_pre =
-            self.linker
-                .instantiate_pre(&component)
-                .map_err(|e| LoadError::Link {
-                    plugin: plugin.clone(),
-                    kind,
-                    detail: format!("{e:#}"),
-                })?;
+        let linker = self.linker(grants).map_err(|e| LoadError::Link {
+            plugin: plugin.clone(),
+            kind,
+            detail: format!("cannot build the linker for its grants: {e:#}"),
+        })?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Link {
+                plugin: plugin.clone(),
+                kind,
+                detail: format!("{e:#}"),
+            })?;
         let pre = call::KindPre::new(kind, instance_pre).map_err(|e| LoadError::Link {
             plugin: plugin.clone(),
             kind,
@@ -350,19 +398,10 @@ impl PluginLoader {
             kind,
             digest,
             cache,
+            grants: grants.clone(),
             pre,
             engine: self.engine.clone(),
         })
-    }
-}
-
-/// Whether a component may import `name` without a grant.
-fn import_allowed(name: &str) -> bool {
-    let unversioned = name.split('@').next().unwrap_or(name);
-    let version = name.split_once('@').map(|(_, v)| v).unwrap_or("");
-    match unversioned {
-        "railyard:plugin/host" | "railyard:plugin/types" => version.starts_with("0.1."),
-        other => state::INERT_WASI.contains(&other) && version.starts_with("0.2."),
     }
 }
 
@@ -372,28 +411,14 @@ impl LoadedPlugin {
         config: Arc<[(String, String)]>,
         memory_bytes: u64,
     ) -> Store<PluginState> {
-        let mut store = Store::new(
-            self.engine.wasmtime(),
-            PluginState::new(Arc::from(self.info.name.as_str()), config, memory_bytes),
-        );
+        let state = PluginState::new(Arc::from(self.info.name.as_str()), config, memory_bytes)
+            .with_read_only_dir(self.grants.read_only_dir.clone());
+        let mut store = Store::new(self.engine.wasmtime(), state);
         store.limiter(|s| &mut s.limiter);
+        if self.engine.is_metered() {
+            // A metered store starts empty; `call_metered` sets the budget.
+            let _ = store.set_fuel(u64::MAX);
+        }
         store
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_host_and_inert_wasi_imports_are_allowed() {
-        assert!(import_allowed("railyard:plugin/host@0.1.0"));
-        assert!(import_allowed("wasi:cli/stderr@0.2.6"));
-        assert!(import_allowed("wasi:io/streams@0.2.0"));
-        assert!(!import_allowed("wasi:sockets/tcp@0.2.0"));
-        assert!(!import_allowed("wasi:http/outgoing-handler@0.2.0"));
-        assert!(!import_allowed("wasi:cli/stderr@0.3.0"));
-        assert!(!import_allowed("railyard:plugin/host@0.2.0"));
-        assert!(!import_allowed("evil"));
     }
 }

@@ -1,16 +1,16 @@
 //! What a plugin's store holds for one call, and the host functions and
 //! inert WASI it is linked against.
 //!
-//! Plugins may import `railyard:plugin/host` (log, config) and an inert
-//! subset of WASI that language runtimes pull in even when a plugin never
-//! uses it (Rust's std imports stderr for panic messages, Python and JS
-//! runtimes import clocks and random). "Inert" means: no environment, no
-//! arguments, no preopened directories, empty stdin, stdout discarded,
-//! stderr captured (bounded) for fault messages. Sockets, HTTP and anything
-//! else are not linked at all, so a component that imports them cannot be
-//! instantiated; `plugin::load` refuses it first with an error naming the
-//! import.
+//! Plugins may import `railyard:plugin/host` (log, config) and the WASI
+//! interfaces their [`Grants`] allow (see `plugin::capability`). WASI is
+//! inert unless granted otherwise: no environment, no arguments, empty
+//! stdin, stdout discarded, stderr captured (bounded) for fault messages,
+//! and no preopened directory but the one a `read-only-dir` grant names.
+//! What is not granted is not linked at all, so a component that imports it
+//! cannot be instantiated; `plugin::load` refuses it first with an error
+//! naming the import.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use wasmtime::component::{HasData, HasSelf, Linker, ResourceTable};
@@ -19,9 +19,10 @@ use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
 use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::random::{WasiRandom, WasiRandomCtx};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{wit, wit_host};
+use super::capability::{Grants, READ_ONLY_DIR_GUEST_PATH};
 use crate::engine::MemoryLimiter;
 
 /// Guest log lines kept per call; more are counted and dropped so a plugin
@@ -31,31 +32,6 @@ const MAX_LOG_LINES: u32 = 32;
 const MAX_LOG_LINE: usize = 1024;
 /// Bytes of guest stderr kept for fault messages (a panic message fits).
 const STDERR_CAPTURE: usize = 4096;
-
-/// WASI interfaces (without version) a plugin may import without any grant:
-/// each is linked inert, see the module docs.
-pub(crate) const INERT_WASI: &[&str] = &[
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:clocks/wall-clock",
-    "wasi:clocks/monotonic-clock",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-];
 
 /// Store data for one plugin call.
 pub(crate) struct PluginState {
@@ -67,6 +43,7 @@ pub(crate) struct PluginState {
     // touch WASI, and building a context per call would cost every call.
     wasi: Option<(WasiCtx, ResourceTable, MemoryOutputPipe)>,
     random: Option<WasiRandomCtx>,
+    read_only_dir: Option<Arc<Path>>,
 }
 
 impl PluginState {
@@ -82,7 +59,14 @@ impl PluginState {
             log_lines: 0,
             wasi: None,
             random: None,
+            read_only_dir: None,
         }
+    }
+
+    /// Preopens `dir` read-only for this call (a `read-only-dir` grant).
+    pub(crate) fn with_read_only_dir(mut self, dir: Option<Arc<Path>>) -> Self {
+        self.read_only_dir = dir;
+        self
     }
 
     /// What the guest wrote to stderr during this call (a panic message,
@@ -97,10 +81,20 @@ impl PluginState {
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let (plugin, dir) = (&self.plugin, &self.read_only_dir);
         let (ctx, table, _) = self.wasi.get_or_insert_with(|| {
             let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
-            let ctx = WasiCtx::builder().stderr(stderr.clone()).build();
-            (ctx, ResourceTable::new(), stderr)
+            let mut builder = WasiCtx::builder();
+            builder.stderr(stderr.clone());
+            if let Some(dir) = dir
+                && let Err(e) =
+                    builder.preopened_dir(dir, READ_ONLY_DIR_GUEST_PATH, FsPerms::ReadOnly)
+            {
+                // Checked at load; a folder removed since then leaves the
+                // plugin with no preopen, which it sees as a missing file.
+                tracing::warn!(plugin = %plugin, dir = %dir.display(), error = %e, "granted read-only folder cannot be opened");
+            }
+            (builder.build(), ResourceTable::new(), stderr)
         });
         WasiCtxView { ctx, table }
     }
@@ -161,10 +155,13 @@ fn table(state: &mut PluginState) -> &mut ResourceTable {
     state.ctx().table
 }
 
-/// The linker every plugin is instantiated against: the host interface and
-/// the inert WASI subset, nothing else.
-pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<PluginState>> {
-    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, io, random, sync};
+/// The linker for plugins with `grants`: the host interface, inert WASI cli
+/// and io, and exactly the granted interfaces — nothing else.
+pub(crate) fn linker(
+    engine: &wasmtime::Engine,
+    grants: &Grants,
+) -> wasmtime::Result<Linker<PluginState>> {
+    use wasmtime_wasi::p2::bindings::{cli, filesystem, io, sync};
 
     let mut linker = Linker::new(engine);
     let l = &mut linker;
@@ -183,8 +180,30 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Plugi
     io::error::add_to_linker::<PluginState, HasTable>(l, table)?;
     sync::io::poll::add_to_linker::<PluginState, HasTable>(l, table)?;
     sync::io::streams::add_to_linker::<PluginState, HasTable>(l, table)?;
+    if grants.clocks {
+        link_clocks(l)?;
+    }
+    if grants.random {
+        link_random(l)?;
+    }
+    if grants.filesystem {
+        sync::filesystem::types::add_to_linker::<PluginState, WasiFilesystem>(l, |s| {
+            s.filesystem()
+        })?;
+        filesystem::preopens::add_to_linker::<PluginState, WasiFilesystem>(l, |s| s.filesystem())?;
+    }
+    Ok(linker)
+}
+
+fn link_clocks(l: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::clocks;
     clocks::wall_clock::add_to_linker::<PluginState, WasiClocks>(l, |s| s.clocks())?;
     clocks::monotonic_clock::add_to_linker::<PluginState, WasiClocks>(l, |s| s.clocks())?;
+    Ok(())
+}
+
+fn link_random(l: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::random;
     random::random::add_to_linker::<PluginState, WasiRandom>(l, |s| {
         s.random.get_or_insert_with(Default::default)
     })?;
@@ -194,7 +213,5 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Plugi
     random::insecure_seed::add_to_linker::<PluginState, WasiRandom>(l, |s| {
         s.random.get_or_insert_with(Default::default)
     })?;
-    sync::filesystem::types::add_to_linker::<PluginState, WasiFilesystem>(l, |s| s.filesystem())?;
-    filesystem::preopens::add_to_linker::<PluginState, WasiFilesystem>(l, |s| s.filesystem())?;
-    Ok(linker)
+    Ok(())
 }

@@ -12,10 +12,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{
-    FailureMode, PluginLimits, PluginSource, PluginSpec, Policy, PolicyError, RedactionOperator,
-    RedactionPolicy,
+    AuditPolicy, Capture, FailureMode, PluginLimits, PluginSource, PluginSpec, Policy, PolicyError,
+    RedactionOperator, RedactionPolicy,
 };
 use crate::payload::Stage;
+use crate::plugin::manifest::TrustedKey;
+use crate::plugin::registry::RegistrySettings;
 use crate::plugin::{PluginKind, builtin};
 use crate::verdict::Action;
 
@@ -41,6 +43,28 @@ struct RawPolicy {
     plugins: BTreeMap<String, RawPlugin>,
     #[serde(default)]
     stages: BTreeMap<String, Vec<String>>,
+    registry: Option<RawRegistry>,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAudit {
+    capture: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRegistry {
+    dir: PathBuf,
+    #[serde(default)]
+    trusted_keys: Vec<String>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    read_only_dirs: Vec<PathBuf>,
+    poll_ms: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -171,6 +195,22 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
     }
 
     let redaction = v.redaction(&raw.redaction)?;
+    let audit = AuditPolicy {
+        capture: match raw.audit.capture.as_deref() {
+            None => Capture::default(),
+            Some(c) => Capture::parse(c).ok_or_else(|| {
+                v.invalid(
+                    "audit.capture",
+                    format!("unknown capture mode {c:?}"),
+                    "`redacted` (the default: text after redaction), `full` (the exact text) or `none` (no text, only its keyed hash)",
+                )
+            })?,
+        },
+    };
+    let registry = match &raw.registry {
+        Some(r) => Some(v.registry(r)?),
+        None => None,
+    };
     let name = raw.name.unwrap_or_else(|| {
         origin
             .and_then(|p| p.file_stem())
@@ -184,6 +224,10 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
         plugins,
         stages,
         redaction,
+        default_limits: defaults,
+        default_failure_mode: default_failure,
+        registry,
+        audit,
     })
 }
 
@@ -469,6 +513,60 @@ impl Validator {
             }
         }
         Ok(())
+    }
+
+    fn registry(&self, raw: &RawRegistry) -> Result<RegistrySettings, PolicyError> {
+        let resolve = |p: &PathBuf| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                self.base_dir.join(p)
+            }
+        };
+        let mut settings = RegistrySettings::new(resolve(&raw.dir));
+        for (i, key) in raw.trusted_keys.iter().enumerate() {
+            let parsed = TrustedKey::parse(key).map_err(|problem| {
+                self.invalid(
+                    format!("registry.trusted-keys[{i}]"),
+                    problem,
+                    "an ed25519 public key, ed25519:<64 hex digits>",
+                )
+            })?;
+            settings.trusted_keys.push(parsed);
+        }
+        for (i, cap) in raw.allow.iter().enumerate() {
+            match cap.as_str() {
+                "clocks" => settings.allow_clocks = true,
+                "random" => settings.allow_random = true,
+                other => {
+                    return Err(self.invalid(
+                        format!("registry.allow[{i}]"),
+                        format!("unknown capability {other:?}"),
+                        "`clocks` or `random` (read-only folders are listed in `registry.read-only-dirs`)",
+                    ));
+                }
+            }
+        }
+        for (i, dir) in raw.read_only_dirs.iter().enumerate() {
+            let dir = resolve(dir);
+            if !dir.is_dir() {
+                return Err(self.invalid(
+                    format!("registry.read-only-dirs[{i}]"),
+                    format!("{} is not a folder", dir.display()),
+                    "an existing folder (relative paths start at the policy file's folder)",
+                ));
+            }
+            settings.read_only_dirs.push(dir);
+        }
+        settings.poll_interval = Duration::from_millis(self.ranged(
+            "registry.poll-ms".into(),
+            raw.poll_ms,
+            1000,
+            10,
+            3_600_000,
+            "a whole number of milliseconds",
+        )?);
+        Ok(settings)
     }
 
     fn redaction(&self, raw: &RawRedaction) -> Result<RedactionPolicy, PolicyError> {

@@ -38,6 +38,60 @@ pub struct Policy {
     pub stages: BTreeMap<Stage, Vec<String>>,
     /// How redactions are written.
     pub redaction: RedactionPolicy,
+    /// The `[defaults]` limits, for plugins the policy does not name (those
+    /// of the plugins folder).
+    pub default_limits: PluginLimits,
+    /// The `[defaults]` failure mode.
+    pub default_failure_mode: FailureMode,
+    /// The plugins folder, when the policy has a `[registry]` table: every
+    /// plugin dropped there with a manifest runs at its manifest's stages.
+    pub registry: Option<crate::plugin::registry::RegistrySettings>,
+    /// What the audit log may keep of payload text (`[audit]`).
+    pub audit: AuditPolicy,
+}
+
+/// The policy's `[audit]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditPolicy {
+    /// `capture = "redacted" | "full" | "none"` (default `redacted`).
+    pub capture: Capture,
+}
+
+/// How much of a payload's text the `inferences` table keeps: a policy
+/// decision (`[audit] capture = …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capture {
+    /// The text after the policy's redactions (the original when nothing
+    /// needed redacting). The default: PII never reaches a table unless the
+    /// policy says so.
+    #[default]
+    Redacted,
+    /// The exact text the plugins were shown.
+    Full,
+    /// No text at all; only the keyed hash.
+    None,
+}
+
+impl Capture {
+    /// The policy-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capture::Redacted => "redacted",
+            Capture::Full => "full",
+            Capture::None => "none",
+        }
+    }
+
+    /// Parses a policy-file name.
+    pub fn parse(s: &str) -> Option<Capture> {
+        match s {
+            "redacted" => Some(Capture::Redacted),
+            "full" => Some(Capture::Full),
+            "none" => Some(Capture::None),
+            _ => None,
+        }
+    }
 }
 
 impl Policy {

@@ -1,0 +1,247 @@
+//! The background committer: sealed WAL segments in, Delta commits out.
+//!
+//! One thread, with its own small tokio runtime for the object-store calls,
+//! so the hot path never waits on storage. It takes sealed segments in
+//! sequence order (so on start the backlog of a previous run goes first),
+//! commits each table's rows under a `txn` carrying the segment's sequence,
+//! and only then deletes the segment. A failure leaves the segment where it
+//! is and retries with backoff; the WAL absorbs the backlog meanwhile.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use deltalake::DeltaTable;
+
+use super::record::AuditRecord;
+use super::schema::{self, TableKind};
+use super::table::{self, CommitOutcome};
+use super::wal::{self, Damage};
+use super::{AuditError, Shared};
+
+/// Longest wait between retries while storage is failing.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+pub(super) fn run(shared: Arc<Shared>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            shared.set_error(format!("cannot start the committer's runtime: {e}"));
+            return;
+        }
+    };
+    let mut tables: Option<HashMap<TableKind, DeltaTable>> = None;
+    let mut failures = 0u32;
+    loop {
+        let stopping = shared.wait_for_work(if failures == 0 {
+            shared.poll_interval
+        } else {
+            Duration::from_millis(100u64 << failures.min(7)).min(MAX_RETRY_WAIT)
+        });
+        let result = runtime.block_on(commit_sealed(&shared, &mut tables));
+        match result {
+            Ok(()) => {
+                failures = 0;
+                shared.clear_error();
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %e, "audit log: commit to Delta failed; the WAL keeps the backlog and the committer retries");
+                shared.set_error(e.to_string());
+                // Reopen on the next attempt: the failure may have been the
+                // table itself (deleted, recreated, unreachable).
+                tables = None;
+            }
+        }
+        if stopping {
+            break;
+        }
+    }
+}
+
+/// Commits every sealed segment, oldest first.
+async fn commit_sealed(
+    shared: &Shared,
+    tables: &mut Option<HashMap<TableKind, DeltaTable>>,
+) -> Result<(), AuditError> {
+    // Makes appended records durable (async durability) and seals a
+    // segment that has reached its age.
+    let sealed_below = shared.wal.flush(false)?;
+    let segments: Vec<_> = wal::list_segments(shared.wal.dir())?
+        .into_iter()
+        .filter(|(seq, _)| *seq < sealed_below)
+        .collect();
+    if segments.is_empty() {
+        shared.mark_committed(sealed_below);
+        return Ok(());
+    }
+    if tables.is_none() {
+        let mut opened = HashMap::new();
+        for kind in TableKind::ALL {
+            let t = table::open_or_create(&shared.root, kind, &shared.storage_options).await?;
+            opened.insert(kind, t);
+        }
+        *tables = Some(opened);
+    }
+    let tables = tables.as_mut().expect("opened above");
+    // Segments go in batches: one commit per table carries every row of a
+    // run of consecutive segments, with the run's last sequence in its
+    // `txn`. A backlog (after a restart, or behind a slow store) drains in
+    // a few commits instead of one per segment.
+    let mut pending = segments.into_iter().peekable();
+    while pending.peek().is_some() {
+        let started = Instant::now();
+        let mut batch: Vec<wal::SegmentContents> = Vec::new();
+        let mut paths = Vec::new();
+        let mut bytes = 0u64;
+        while let Some((seq, path)) = pending.peek() {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if !batch.is_empty() && bytes + size > MAX_BATCH_BYTES {
+                break;
+            }
+            let contents = wal::read_segment(path, *seq)?;
+            report_damage(shared, path, &contents);
+            bytes += size;
+            paths.push(path.clone());
+            batch.push(contents);
+            pending.next();
+        }
+        let first = batch.first().expect("at least one segment").segment;
+        let last = batch.last().expect("at least one segment").segment;
+        let mut rows = 0usize;
+        for kind in TableKind::ALL {
+            let t = tables.get_mut(&kind).expect("every table is opened");
+            // Rows of segments the table already records are left out: a
+            // crash between a commit and the segment's deletion replays
+            // them here, and they must not land twice.
+            let recorded = table::recorded_version(t, &shared.app_id)
+                .await
+                .map_err(|e| {
+                    AuditError::Settings(format!(
+                        "audit table {}: reading the recorded txn version: {e}",
+                        kind.name()
+                    ))
+                })?
+                .unwrap_or(-1);
+            let fresh = batch.iter().filter(|c| c.segment as i64 > recorded);
+            let built = match kind {
+                TableKind::Decisions => schema::decisions_batch(&rows_of(fresh, |r| match r {
+                    AuditRecord::Decision(d) => Some(d),
+                    _ => None,
+                })),
+                TableKind::Inferences => schema::inferences_batch(&rows_of(fresh, |r| match r {
+                    AuditRecord::Inference(i) => Some(i),
+                    _ => None,
+                })),
+                TableKind::Judgements => schema::judgements_batch(&rows_of(fresh, |r| match r {
+                    AuditRecord::Judgement(j) => Some(j),
+                    _ => None,
+                })),
+            }
+            .map_err(|e| {
+                AuditError::Settings(format!(
+                    "building the {} batch of segments {first}..={last}: {e}",
+                    kind.name()
+                ))
+            })?;
+            rows += built.num_rows();
+            let outcome = table::commit_segment(t, &shared.app_id, last, built).await?;
+            if recorded >= first as i64 || outcome == CommitOutcome::AlreadyCommitted {
+                tracing::info!(
+                    segments = %format!("{first}..={last}"),
+                    recorded,
+                    table = kind.name(),
+                    "audit WAL: segments already in the table (replay after a restart) were not committed again"
+                );
+            }
+        }
+        for (contents, path) in batch.iter().zip(&paths) {
+            retire_segment(shared, path, contents.segment, !contents.damage.is_empty())?;
+        }
+        tracing::debug!(
+            segments = %format!("{first}..={last}"),
+            rows,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "audit WAL segments committed"
+        );
+        shared.mark_committed(last + 1);
+    }
+    shared.mark_committed(sealed_below);
+    Ok(())
+}
+
+/// Segment bytes read into one commit at most (the rows are held in
+/// memory while their Parquet is written).
+const MAX_BATCH_BYTES: u64 = 64 << 20;
+
+fn rows_of<'a, T: Clone + 'a>(
+    segments: impl Iterator<Item = &'a wal::SegmentContents>,
+    pick: impl Fn(&'a AuditRecord) -> Option<&'a T>,
+) -> Vec<T> {
+    segments
+        .flat_map(|c| c.records.iter().filter_map(|(_, r)| pick(r).cloned()))
+        .collect()
+}
+
+fn report_damage(shared: &Shared, path: &std::path::Path, contents: &wal::SegmentContents) {
+    for d in &contents.damage {
+        shared.corrupt_regions.fetch_add(1, Ordering::Relaxed);
+        match d {
+            Damage::TornTail { .. } => {
+                tracing::warn!(segment = %path.display(), damage = %d, "audit WAL: torn tail (a write cut short by a crash); the records before it are kept")
+            }
+            _ => {
+                tracing::error!(segment = %path.display(), damage = %d, "audit WAL: damaged records skipped; the segment is kept in quarantine/ for inspection")
+            }
+        }
+    }
+}
+
+/// Removes a committed segment (or moves a damaged one to quarantine/),
+/// after recording that it is committed, so a restart never re-numbers
+/// below it.
+fn retire_segment(
+    shared: &Shared,
+    path: &std::path::Path,
+    seq: u64,
+    damaged: bool,
+) -> Result<(), AuditError> {
+    let dir = shared.wal.dir();
+    let io = |what: &str, e: std::io::Error| {
+        AuditError::Settings(format!("audit WAL {}: {what}: {e}", dir.display()))
+    };
+    let floor = dir.join("committed");
+    let tmp = dir.join("committed.tmp");
+    std::fs::write(&tmp, seq.to_string())
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &floor))
+        .map_err(|e| io("recording the committed sequence", e))?;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if damaged {
+        let q = dir.join("quarantine");
+        std::fs::create_dir_all(&q).map_err(|e| io("creating quarantine/", e))?;
+        std::fs::rename(path, q.join(wal::segment_name(seq)))
+            .map_err(|e| io("quarantining a damaged segment", e))?;
+    } else {
+        std::fs::remove_file(path).map_err(|e| io("deleting a committed segment", e))?;
+    }
+    wal::sync_dir(dir).map_err(|e| io("fsync", e))?;
+    shared.backlog_bytes.fetch_sub(
+        size.saturating_sub(wal::HEADER_LEN)
+            .min(shared.backlog_bytes.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
+    Ok(())
+}
+
+/// The last committed sequence recorded in a WAL folder (0 if none).
+pub(super) fn committed_floor(dir: &std::path::Path) -> u64 {
+    std::fs::read_to_string(dir.join("committed"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,489 @@
+//! The audit log: every decision recorded in Delta Lake.
+//!
+//! Callers (the CLI's `check`, the server) hand each [`Evaluation`] to
+//! [`AuditLog::record`] with a [`RecordContext`]; the pipeline itself never
+//! calls in here (data flows one way: pipeline → audit).
+//!
+//! ```text
+//! record() ──► WAL (checksummed, group-committed fsync) ──► ack
+//!                 │ sealed segments (by size or age)
+//!                 ▼
+//!            committer thread ──► Parquet (zstd) + Delta commit with
+//!                                 txn(app id, segment sequence)
+//!                 │ commit durable
+//!                 ▼
+//!            segment deleted
+//! ```
+//!
+//! Tables: `decisions` (one row per plugin decision), `inferences` (one row
+//! per evaluated or proxied call), `judgements` (created now; filled by the
+//! judge dispatcher). Schema: `docs/audit-schema.md`. Maintenance
+//! (checkpoint, vacuum, compaction): [`maintenance`].
+
+mod committer;
+pub mod maintenance;
+pub mod record;
+pub mod schema;
+mod settings;
+pub mod table;
+pub mod wal;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::pipeline::Evaluation;
+
+pub use record::{
+    AuditRecord, CallInfo, Capture, DecisionRow, FindingRow, InferenceRow, JudgementRow,
+    RecordContext, TokenCounts,
+};
+pub use schema::TableKind;
+pub use settings::{AuditSettings, OnFull, root_url};
+pub use wal::{Durability, Position};
+
+/// Why the audit log could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// A setting or local state file is wrong or unreadable.
+    #[error("audit log: {0}")]
+    Settings(String),
+    /// The write-ahead log failed.
+    #[error(transparent)]
+    Wal(#[from] wal::WalError),
+    /// A Delta table operation failed.
+    #[error(transparent)]
+    Table(#[from] table::TableError),
+    /// The backlog bound is reached and the policy is to refuse traffic.
+    #[error(
+        "audit log backlog is full ({backlog_mib} MiB not yet committed to {table}; limit {limit_mib} MiB): refusing to decide off the record. Last commit error: {last_error}"
+    )]
+    BacklogFull {
+        /// Bytes waiting, in MiB.
+        backlog_mib: u64,
+        /// The bound, in MiB.
+        limit_mib: u64,
+        /// The table root.
+        table: String,
+        /// Why the committer is behind, if it knows.
+        last_error: String,
+    },
+    /// `flush` timed out with segments still uncommitted (they stay in the
+    /// WAL and are committed by the next process that opens it).
+    #[error(
+        "audit log: {pending} WAL segment(s) not yet committed to {table} after {waited_ms} ms; they are safe in the WAL and will be committed later. Last error: {last_error}"
+    )]
+    NotCommitted {
+        /// Segments still waiting.
+        pending: u64,
+        /// The table root.
+        table: String,
+        /// How long flush waited.
+        waited_ms: u64,
+        /// The committer's last error.
+        last_error: String,
+    },
+}
+
+/// A record's acknowledgement: it is durable per the configured
+/// [`Durability`] and will reach Delta exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// Where the first row's record starts in the WAL.
+    pub position: Position,
+    /// The `decision_id` of each decision row written, in plugin order.
+    pub decision_ids: Vec<String>,
+    /// Whether the inferences row was written.
+    pub inference: bool,
+}
+
+/// Counters for metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditStats {
+    /// WAL bytes not yet committed.
+    pub backlog_bytes: u64,
+    /// Records accepted past the backlog bound under `on-full = alarm`.
+    pub over_limit_records: u64,
+    /// Damaged WAL regions found (torn tails, flipped bytes).
+    pub corrupt_regions: u64,
+    /// Every segment below this sequence is committed.
+    pub committed_below: u64,
+}
+
+struct CommitState {
+    committed_below: u64,
+    last_error: Option<String>,
+    wake: bool,
+    stop: bool,
+}
+
+/// What the recording side and the committer thread share.
+pub(crate) struct Shared {
+    wal: wal::Wal,
+    root: Url,
+    storage_options: HashMap<String, String>,
+    app_id: String,
+    poll_interval: Duration,
+    state: Mutex<CommitState>,
+    changed: Condvar,
+    backlog_bytes: AtomicU64,
+    over_limit: AtomicU64,
+    corrupt_regions: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CommitState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until woken or `timeout`; returns whether to stop after this
+    /// round.
+    fn wait_for_work(&self, timeout: Duration) -> bool {
+        let mut s = self.lock();
+        if !s.wake && !s.stop {
+            s = self
+                .changed
+                .wait_timeout(s, timeout)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        s.wake = false;
+        s.stop
+    }
+
+    fn mark_committed(&self, below: u64) {
+        let mut s = self.lock();
+        if below > s.committed_below {
+            s.committed_below = below;
+            self.changed.notify_all();
+        }
+    }
+
+    fn set_error(&self, e: String) {
+        self.lock().last_error = Some(e);
+        self.changed.notify_all();
+    }
+
+    fn clear_error(&self) {
+        self.lock().last_error = None;
+    }
+}
+
+/// An open audit log: a WAL owned by this process and a committer thread.
+pub struct AuditLog {
+    shared: Arc<Shared>,
+    host_id: String,
+    hash_key: Vec<u8>,
+    durability: Durability,
+    backlog_limit: u64,
+    on_full: OnFull,
+    committer: Option<JoinHandle<()>>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl AuditLog {
+    /// Opens the WAL (recovering what a previous run left), and starts the
+    /// committer, which commits that backlog before anything new. Does not
+    /// touch the table: an unreachable table does not stop recording.
+    pub fn open(settings: AuditSettings) -> Result<AuditLog, AuditError> {
+        let root = root_url(&settings.table_root)?;
+        let state = &settings.state_dir;
+        let host_id = match settings.host_id.clone() {
+            Some(h) => h,
+            None => {
+                let raw = settings::read_or_create(&state.join("host-id"), || {
+                    let name = std::fs::read_to_string("/etc/hostname")
+                        .map(|s| s.trim().to_string())
+                        .unwrap_or_default();
+                    let suffix = hex::encode(settings::random_bytes(4)?);
+                    Ok(if name.is_empty() {
+                        format!("railyard-{suffix}")
+                    } else {
+                        format!("{name}-{suffix}")
+                    }
+                    .into_bytes())
+                })?;
+                String::from_utf8_lossy(&raw).trim().to_string()
+            }
+        };
+        let hash_key = match settings.hash_key.clone() {
+            Some(k) => k,
+            None => settings::read_or_create(&state.join("audit.key"), || {
+                Ok(hex::encode(settings::random_bytes(32)?).into_bytes())
+            })?,
+        };
+        let wal_dir = settings::wal_dir(state, &root);
+        std::fs::create_dir_all(&wal_dir)
+            .map_err(|e| AuditError::Settings(format!("{}: {e}", wal_dir.display())))?;
+        let _ = std::fs::write(wal_dir.join("table"), root.as_str());
+        // The txn app id names this WAL, not just the host: two WAL folders
+        // (two state folders on one machine) must never share a sequence
+        // space, or one's segment 7 would hide the other's.
+        let wal_id = settings::read_or_create(&wal_dir.join("wal-id"), || {
+            Ok(hex::encode(settings::random_bytes(8)?).into_bytes())
+        })?;
+        let app_id = format!(
+            "railyard:{host_id}:{}",
+            String::from_utf8_lossy(&wal_id).trim()
+        );
+        let floor = committer::committed_floor(&wal_dir);
+        let wal = wal::Wal::open(
+            &wal_dir,
+            settings.durability,
+            settings.segment_bytes,
+            settings.segment_age,
+            floor,
+        )?;
+        let backlog: u64 = wal::list_segments(&wal_dir)?
+            .iter()
+            .filter_map(|(_, p)| std::fs::metadata(p).ok())
+            .map(|m| m.len().saturating_sub(wal::HEADER_LEN))
+            .sum();
+        let poll_interval =
+            (settings.segment_age / 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+        let shared = Arc::new(Shared {
+            wal,
+            root,
+            storage_options: settings.storage_options.clone(),
+            app_id,
+            poll_interval,
+            state: Mutex::new(CommitState {
+                committed_below: 0,
+                last_error: None,
+                wake: true,
+                stop: false,
+            }),
+            changed: Condvar::new(),
+            backlog_bytes: AtomicU64::new(backlog),
+            over_limit: AtomicU64::new(0),
+            corrupt_regions: AtomicU64::new(0),
+        });
+        let committer = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("railyard-audit-commit".into())
+                .spawn(move || committer::run(shared))
+                .map_err(|e| AuditError::Settings(format!("starting the committer thread: {e}")))?
+        };
+        // With async durability, appended records are fsynced by this
+        // ticker within wal::ASYNC_FLUSH_INTERVAL, independent of how long
+        // a Delta commit takes.
+        let ticker =
+            if settings.durability == Durability::Async {
+                let shared = shared.clone();
+                Some(
+                std::thread::Builder::new()
+                    .name("railyard-audit-fsync".into())
+                    .spawn(move || loop {
+                        if shared.lock().stop {
+                            break;
+                        }
+                        if let Err(e) = shared.wal.flush(false) {
+                            tracing::error!(error = %e, "audit WAL: background fsync failed");
+                            shared.set_error(e.to_string());
+                        }
+                        std::thread::sleep(wal::ASYNC_FLUSH_INTERVAL);
+                    })
+                    .map_err(|e| AuditError::Settings(format!("starting the fsync thread: {e}")))?,
+            )
+            } else {
+                None
+            };
+        Ok(AuditLog {
+            shared,
+            host_id,
+            hash_key,
+            durability: settings.durability,
+            backlog_limit: settings.backlog_limit_bytes,
+            on_full: settings.on_full,
+            committer: Some(committer),
+            ticker,
+        })
+    }
+
+    /// The host id stamped on rows.
+    pub fn host_id(&self) -> &str {
+        &self.host_id
+    }
+
+    /// The `txn` app id this log commits under.
+    pub fn app_id(&self) -> &str {
+        &self.shared.app_id
+    }
+
+    /// The table root.
+    pub fn root(&self) -> &Url {
+        &self.shared.root
+    }
+
+    /// Keyed hash of messages under this host's key (what the
+    /// `payload_hash` columns hold).
+    pub fn payload_hash(&self, messages: &[crate::payload::Message]) -> String {
+        record::payload_hash(&self.hash_key, messages)
+    }
+
+    /// Records one evaluation: a `decisions` row per plugin decision, and
+    /// an `inferences` row when `ctx.call` is set. Returns once the rows
+    /// are durable per the configured [`Durability`]; an `Err` means
+    /// nothing was acknowledged and the caller must not treat the decision
+    /// as recorded (the server refuses the traffic).
+    pub fn record(
+        &self,
+        evaluation: &Evaluation,
+        ctx: &RecordContext<'_>,
+    ) -> Result<Ack, AuditError> {
+        let mut rows = Vec::with_capacity(evaluation.decisions.len() + 1);
+        record::rows(evaluation, ctx, &self.host_id, &self.hash_key, &mut rows);
+        let decision_ids = rows
+            .iter()
+            .filter_map(|r| match r {
+                AuditRecord::Decision(d) => Some(d.decision_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let inference = rows.iter().any(|r| matches!(r, AuditRecord::Inference(_)));
+        let position = self.append(&rows)?;
+        Ok(Ack {
+            position,
+            decision_ids,
+            inference,
+        })
+    }
+
+    /// Records rows built elsewhere (e.g. judgements by the judge
+    /// dispatcher), with the same durability and backpressure as
+    /// [`AuditLog::record`].
+    pub fn record_rows(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
+        self.append(rows)
+    }
+
+    fn append(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
+        let backlog = self.shared.backlog_bytes.load(Ordering::Relaxed);
+        if backlog >= self.backlog_limit {
+            let last_error = self
+                .shared
+                .lock()
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "none yet".into());
+            match self.on_full {
+                OnFull::Reject => {
+                    return Err(AuditError::BacklogFull {
+                        backlog_mib: backlog >> 20,
+                        limit_mib: self.backlog_limit >> 20,
+                        table: self.shared.root.to_string(),
+                        last_error,
+                    });
+                }
+                OnFull::Alarm => {
+                    let n = self.shared.over_limit.fetch_add(1, Ordering::Relaxed);
+                    // Loud, but not one line per request: the 1st, then
+                    // every 1,000th.
+                    if n.is_multiple_of(1000) {
+                        tracing::error!(
+                            backlog_mib = backlog >> 20,
+                            limit_mib = self.backlog_limit >> 20,
+                            over_limit_records = n + 1,
+                            last_error,
+                            "AUDIT BACKLOG OVER LIMIT: the audit table is not accepting commits; decisions are kept in the local WAL and traffic continues (on-full = alarm)"
+                        );
+                    }
+                }
+            }
+        }
+        let mut buf = Vec::with_capacity(rows.len() * 768);
+        for r in rows {
+            wal::encode(r, &mut buf);
+        }
+        let (lsn, position) = self.shared.wal.append(&buf)?;
+        self.shared
+            .backlog_bytes
+            .fetch_add(buf.len() as u64, Ordering::Relaxed);
+        if self.durability == Durability::Fsync {
+            self.shared.wal.sync(lsn)?;
+        }
+        Ok(position)
+    }
+
+    /// Seals the open segment and waits until everything recorded so far
+    /// is committed to Delta, or `timeout` passes.
+    pub fn flush(&self, timeout: Duration) -> Result<(), AuditError> {
+        let target = self.shared.wal.flush(true)?;
+        let started = Instant::now();
+        let mut s = self.shared.lock();
+        s.wake = true;
+        self.shared.changed.notify_all();
+        while s.committed_below < target {
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                let pending = wal::list_segments(self.shared.wal.dir())
+                    .map(|v| v.len() as u64)
+                    .unwrap_or(0);
+                return Err(AuditError::NotCommitted {
+                    pending,
+                    table: self.shared.root.to_string(),
+                    waited_ms: started.elapsed().as_millis() as u64,
+                    last_error: s.last_error.clone().unwrap_or_else(|| "none".into()),
+                });
+            }
+            s = self
+                .shared
+                .changed
+                .wait_timeout(s, left.min(Duration::from_millis(50)))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        Ok(())
+    }
+
+    /// Flushes (up to `timeout`) and stops the background threads.
+    pub fn shutdown(mut self, timeout: Duration) -> Result<(), AuditError> {
+        let flushed = self.flush(timeout);
+        self.stop();
+        flushed
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> AuditStats {
+        AuditStats {
+            backlog_bytes: self.shared.backlog_bytes.load(Ordering::Relaxed),
+            over_limit_records: self.shared.over_limit.load(Ordering::Relaxed),
+            corrupt_regions: self.shared.corrupt_regions.load(Ordering::Relaxed),
+            committed_below: self.shared.lock().committed_below,
+        }
+    }
+
+    /// The committer's last error, if its last attempt failed.
+    pub fn last_error(&self) -> Option<String> {
+        self.shared.lock().last_error.clone()
+    }
+
+    fn stop(&mut self) {
+        {
+            let mut s = self.shared.lock();
+            s.stop = true;
+            s.wake = true;
+        }
+        self.shared.changed.notify_all();
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+        if let Some(c) = self.committer.take() {
+            let _ = c.join();
+        }
+        // Whatever async durability had not yet synced is synced now.
+        if let Err(e) = self.shared.wal.flush(false) {
+            tracing::error!(error = %e, "audit WAL: final fsync failed");
+        }
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,354 @@
+//! The rows of the audit tables, as the hot path builds them.
+//!
+//! A record is built from an [`Evaluation`] and what the caller knows about
+//! the call ([`RecordContext`]), serialised into the write-ahead log, and
+//! later turned into a Delta row by `audit::schema`. The structs here are
+//! the rows themselves: field names are the column names (see
+//! `docs/audit-schema.md`), so what is written and what is read back can be
+//! compared whole.
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::payload::{Message, Payload};
+use crate::pipeline::Evaluation;
+pub use crate::policy::Capture;
+
+/// Token counts of a proxied call, where the model reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCounts {
+    /// Tokens in the prompt.
+    pub prompt: Option<u64>,
+    /// Tokens in the answer.
+    pub completion: Option<u64>,
+}
+
+/// What a caller knows about one inference call beyond the evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct CallInfo<'a> {
+    /// The model's answer, when the call was proxied and answered.
+    pub response: Option<&'a [Message]>,
+    /// HTTP status returned to the caller, when there was one.
+    pub status_code: Option<u16>,
+    /// Token counts, where known.
+    pub tokens: TokenCounts,
+    /// Wall time of the whole call (guard + model), when known.
+    pub total_latency_us: Option<u64>,
+}
+
+/// What [`crate::audit::AuditLog::record`] needs besides the evaluation.
+#[derive(Debug, Clone)]
+pub struct RecordContext<'a> {
+    /// The payload that was evaluated (its route, caller and messages).
+    pub payload: &'a Payload,
+    /// How much text the policy lets the `inferences` row keep.
+    pub capture: Capture,
+    /// `Some` when this evaluation is one whole call (a `railyard check`, a
+    /// guard request, a proxied call): an `inferences` row is written.
+    /// `None` for evaluations that are part of a call already recorded
+    /// (e.g. one stream chunk): decisions only.
+    pub call: Option<CallInfo<'a>>,
+}
+
+/// One `findings` element of a decision row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRow {
+    /// Stable identifier of the rule that fired.
+    pub rule_id: String,
+    /// What was found, e.g. `EMAIL_ADDRESS`.
+    pub category: String,
+    /// Confidence in 0..=1.
+    pub score: f32,
+    /// Message index of the span, when the finding has one.
+    pub message_index: Option<i32>,
+    /// First byte of the span.
+    pub span_start: Option<i32>,
+    /// One past the last byte of the span.
+    pub span_end: Option<i32>,
+}
+
+/// One row of the `decisions` table: one plugin's evaluation of one payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRow {
+    /// UUIDv7 of this decision.
+    pub decision_id: String,
+    /// The payload's request id (joins with `inferences`).
+    pub request_id: String,
+    /// When it was recorded, microseconds since the Unix epoch (UTC).
+    pub timestamp_us: i64,
+    /// The host that decided.
+    pub host_id: String,
+    /// The policy's name.
+    pub policy_name: String,
+    /// `sha256:<hex>` of the policy file.
+    pub policy_digest: String,
+    /// Route (model or endpoint) of the call.
+    pub route: String,
+    /// Who made the call.
+    pub caller: String,
+    /// `request`, `response` or `stream-chunk`.
+    pub stage: String,
+    /// The plugin's name in the policy.
+    pub plugin: String,
+    /// The name the plugin gives itself.
+    pub plugin_name: String,
+    /// The plugin's version.
+    pub plugin_version: String,
+    /// `sha256:<hex>` of the component.
+    pub plugin_digest: String,
+    /// `guardrail`, `pii-detector` or `judge-router`.
+    pub plugin_kind: String,
+    /// `allow`, `flag`, `redact` or `block`.
+    pub action: String,
+    /// Why.
+    pub reason: String,
+    /// What the plugin found.
+    pub findings: Vec<FindingRow>,
+    /// `ok`, `disabled`, or the fault (`trapped`, `timed-out`, …).
+    pub outcome: String,
+    /// `fail-closed` or `fail-open` when the call failed.
+    pub failure_mode: Option<String>,
+    /// The fault's text, when it failed.
+    pub error: Option<String>,
+    /// Wall time of the plugin call.
+    pub latency_us: i64,
+    /// Hex HMAC-SHA256 of the original payload under the host's audit key.
+    pub payload_hash: String,
+    /// WAL segment that carried the row (filled when it is read back from
+    /// the WAL; `0` before).
+    pub wal_segment: i64,
+    /// Byte offset of the row's record in that segment.
+    pub wal_offset: i64,
+}
+
+/// One row of the `inferences` table: one evaluated or proxied call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferenceRow {
+    /// The payload's request id.
+    pub request_id: String,
+    /// When it was recorded, microseconds since the Unix epoch (UTC).
+    pub timestamp_us: i64,
+    /// The host that served it.
+    pub host_id: String,
+    /// The policy's name.
+    pub policy_name: String,
+    /// The policy's digest.
+    pub policy_digest: String,
+    /// Route (model or endpoint).
+    pub route: String,
+    /// Who made the call.
+    pub caller: String,
+    /// The stage that was evaluated.
+    pub stage: String,
+    /// `redacted`, `full` or `none`: what the text columns hold.
+    pub capture: String,
+    /// The prompt messages as a JSON array of `{role, content}`, per capture.
+    pub request: Option<String>,
+    /// The answer messages as a JSON array, per capture.
+    pub response: Option<String>,
+    /// Hex HMAC-SHA256 of the evaluated messages under the host's key.
+    pub payload_hash: String,
+    /// The merged action.
+    pub action: String,
+    /// Why, from the plugin that decided it.
+    pub reason: String,
+    /// HTTP status returned, when there was one.
+    pub status_code: Option<i32>,
+    /// Prompt tokens, where known.
+    pub prompt_tokens: Option<i64>,
+    /// Completion tokens, where known.
+    pub completion_tokens: Option<i64>,
+    /// Wall time of the guard stage.
+    pub guard_latency_us: i64,
+    /// Wall time of the whole call, where known.
+    pub total_latency_us: Option<i64>,
+    /// Number of plugin decisions recorded for this evaluation.
+    pub decision_count: i32,
+    /// WAL segment that carried the row.
+    pub wal_segment: i64,
+    /// Byte offset of the row's record in that segment.
+    pub wal_offset: i64,
+}
+
+/// One row of the `judgements` table. The table is created now; the judge
+/// dispatcher fills it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgementRow {
+    /// UUIDv7 of this judgement.
+    pub judgement_id: String,
+    /// The request judged.
+    pub request_id: String,
+    /// When it was recorded, microseconds since the Unix epoch (UTC).
+    pub timestamp_us: i64,
+    /// The host that ran it.
+    pub host_id: String,
+    /// The judge's name.
+    pub judge: String,
+    /// The rubric it judged with.
+    pub rubric: String,
+    /// The router that asked for it.
+    pub router: String,
+    /// The router's digest.
+    pub router_digest: String,
+    /// `async` or `blocking`.
+    pub mode: String,
+    /// The judge's score, when it gives one.
+    pub score: Option<f64>,
+    /// The judge's label or verdict.
+    pub verdict: String,
+    /// The judge's reasoning.
+    pub reasoning: String,
+    /// Wall time of the judge call.
+    pub latency_us: i64,
+    /// WAL segment that carried the row.
+    pub wal_segment: i64,
+    /// Byte offset of the row's record in that segment.
+    pub wal_offset: i64,
+}
+
+/// One WAL record: a row for one of the tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum AuditRecord {
+    /// A `decisions` row.
+    Decision(DecisionRow),
+    /// An `inferences` row.
+    Inference(InferenceRow),
+    /// A `judgements` row.
+    Judgement(JudgementRow),
+}
+
+impl AuditRecord {
+    /// Stamps the WAL position that carried the record.
+    pub(crate) fn set_position(&mut self, segment: u64, offset: u64) {
+        let (s, o) = match self {
+            AuditRecord::Decision(r) => (&mut r.wal_segment, &mut r.wal_offset),
+            AuditRecord::Inference(r) => (&mut r.wal_segment, &mut r.wal_offset),
+            AuditRecord::Judgement(r) => (&mut r.wal_segment, &mut r.wal_offset),
+        };
+        *s = segment as i64;
+        *o = offset as i64;
+    }
+}
+
+/// Microseconds since the Unix epoch, now.
+pub(crate) fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Keyed hash of a payload's messages: equal payloads correlate across
+/// rows and hosts sharing the key; the text cannot be recovered from it.
+/// Roles and contents are length-prefixed so no two payloads collide by
+/// concatenation.
+pub fn payload_hash(key: &[u8], messages: &[Message]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    for m in messages {
+        mac.update(&(m.role.len() as u64).to_le_bytes());
+        mac.update(m.role.as_bytes());
+        mac.update(&(m.content.len() as u64).to_le_bytes());
+        mac.update(m.content.as_bytes());
+    }
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Builds the rows for one evaluation: one decision per plugin decision,
+/// plus one inference row when the context is a whole call.
+pub(crate) fn rows(
+    evaluation: &Evaluation,
+    ctx: &RecordContext<'_>,
+    host_id: &str,
+    key: &[u8],
+    out: &mut Vec<AuditRecord>,
+) {
+    let timestamp_us = now_us();
+    let payload = ctx.payload;
+    let hash = payload_hash(key, &payload.messages);
+    let stage = evaluation.stage.as_str();
+    for d in &evaluation.decisions {
+        out.push(AuditRecord::Decision(DecisionRow {
+            decision_id: crate::payload::new_request_id(),
+            request_id: evaluation.request_id.clone(),
+            timestamp_us,
+            host_id: host_id.to_string(),
+            policy_name: evaluation.policy.clone(),
+            policy_digest: evaluation.policy_digest.clone(),
+            route: payload.route.clone(),
+            caller: payload.caller.clone(),
+            stage: stage.to_string(),
+            plugin: d.plugin.clone(),
+            plugin_name: d.plugin_name.clone(),
+            plugin_version: d.plugin_version.clone(),
+            plugin_digest: d.plugin_digest.to_string(),
+            plugin_kind: d.kind.as_str().to_string(),
+            action: d.action.as_str().to_string(),
+            reason: d.reason.clone(),
+            findings: d
+                .findings
+                .iter()
+                .map(|f| FindingRow {
+                    rule_id: f.rule_id.clone(),
+                    category: f.category.clone(),
+                    score: f.score,
+                    message_index: f.span.map(|s| s.message as i32),
+                    span_start: f.span.map(|s| s.start as i32),
+                    span_end: f.span.map(|s| s.end as i32),
+                })
+                .collect(),
+            outcome: d.outcome.as_str().to_string(),
+            failure_mode: d.failure_mode.map(|m| m.as_str().to_string()),
+            error: d.error.clone(),
+            latency_us: d.latency_us as i64,
+            payload_hash: hash.clone(),
+            wal_segment: 0,
+            wal_offset: 0,
+        }));
+    }
+    let Some(call) = &ctx.call else { return };
+    let evaluated: &[Message] = match ctx.capture {
+        Capture::Full => &payload.messages,
+        Capture::Redacted => evaluation.redacted.as_deref().unwrap_or(&payload.messages),
+        Capture::None => &[],
+    };
+    let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
+    let (request, response) = match (ctx.capture, evaluation.stage) {
+        (Capture::None, _) => (None, None),
+        (_, crate::payload::Stage::Request) => (
+            Some(text(evaluated)),
+            // An answer given alongside a request-stage evaluation is
+            // stored only under full capture: it was not evaluated, so
+            // there is no redacted form of it.
+            call.response
+                .filter(|_| ctx.capture == Capture::Full)
+                .map(text),
+        ),
+        (_, _) => (None, Some(text(evaluated))),
+    };
+    out.push(AuditRecord::Inference(InferenceRow {
+        request_id: evaluation.request_id.clone(),
+        timestamp_us,
+        host_id: host_id.to_string(),
+        policy_name: evaluation.policy.clone(),
+        policy_digest: evaluation.policy_digest.clone(),
+        route: payload.route.clone(),
+        caller: payload.caller.clone(),
+        stage: stage.to_string(),
+        capture: ctx.capture.as_str().to_string(),
+        request,
+        response,
+        payload_hash: hash,
+        action: evaluation.action.as_str().to_string(),
+        reason: evaluation.reason.clone(),
+        status_code: call.status_code.map(i32::from),
+        prompt_tokens: call.tokens.prompt.map(|t| t as i64),
+        completion_tokens: call.tokens.completion.map(|t| t as i64),
+        guard_latency_us: evaluation.latency_us as i64,
+        total_latency_us: call.total_latency_us.map(|t| t as i64),
+        decision_count: evaluation.decisions.len() as i32,
+        wal_segment: 0,
+        wal_offset: 0,
+    }));
+}

@@ -1,0 +1,607 @@
+//! The Delta schemas of the audit tables, and the conversion between rows
+//! and Arrow record batches.
+//!
+//! The Delta schema is the source of truth; the Arrow schema batches are
+//! built against is derived from it (`try_into_arrow`), so what the writer
+//! checks and what we build cannot drift apart. Every table is partitioned
+//! by `date` (UTC day of `timestamp`), the way Databricks inference tables
+//! are, so auditors' time-range queries prune whole folders.
+
+use std::sync::Arc;
+
+use deltalake::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Float32Array, Float64Array, Int32Array, Int64Array,
+    ListArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
+};
+use deltalake::arrow::buffer::{NullBuffer, OffsetBuffer};
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, SchemaRef};
+use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
+use deltalake::kernel::{ArrayType, DataType, StructField, StructType};
+
+use super::record::{DecisionRow, FindingRow, InferenceRow, JudgementRow};
+
+/// The partition column of every table.
+pub const PARTITION_COLUMN: &str = "date";
+
+/// Which audit table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableKind {
+    /// One row per plugin evaluation.
+    Decisions,
+    /// One row per evaluated or proxied call.
+    Inferences,
+    /// One row per judge verdict.
+    Judgements,
+}
+
+impl TableKind {
+    /// Every table, in the order they are committed.
+    pub const ALL: [TableKind; 3] = [
+        TableKind::Decisions,
+        TableKind::Inferences,
+        TableKind::Judgements,
+    ];
+
+    /// The table's folder name under the audit root.
+    pub fn name(self) -> &'static str {
+        match self {
+            TableKind::Decisions => "decisions",
+            TableKind::Inferences => "inferences",
+            TableKind::Judgements => "judgements",
+        }
+    }
+
+    /// The Delta schema.
+    pub fn delta_schema(self) -> StructType {
+        let s = |n: &str| StructField::new(n, DataType::STRING, false);
+        let so = |n: &str| StructField::new(n, DataType::STRING, true);
+        let l = |n: &str| StructField::new(n, DataType::LONG, false);
+        let lo = |n: &str| StructField::new(n, DataType::LONG, true);
+        let head = |id: &str| {
+            vec![
+                s(id),
+                StructField::new("timestamp", DataType::TIMESTAMP, false),
+                StructField::new(PARTITION_COLUMN, DataType::DATE, false),
+            ]
+        };
+        let tail = || vec![l("wal_segment"), l("wal_offset")];
+        let fields: Vec<StructField> = match self {
+            TableKind::Decisions => {
+                let finding = StructType::try_new([
+                    s("rule_id"),
+                    s("category"),
+                    StructField::new("score", DataType::FLOAT, false),
+                    StructField::new("message_index", DataType::INTEGER, true),
+                    StructField::new("span_start", DataType::INTEGER, true),
+                    StructField::new("span_end", DataType::INTEGER, true),
+                ])
+                .expect("finding struct is valid");
+                let mut f = head("decision_id");
+                f.extend([
+                    s("request_id"),
+                    s("host_id"),
+                    s("policy_name"),
+                    s("policy_digest"),
+                    s("route"),
+                    s("caller"),
+                    s("stage"),
+                    s("plugin"),
+                    s("plugin_name"),
+                    s("plugin_version"),
+                    s("plugin_digest"),
+                    s("plugin_kind"),
+                    s("action"),
+                    s("reason"),
+                    StructField::new(
+                        "findings",
+                        ArrayType::new(DataType::Struct(Box::new(finding)), false),
+                        false,
+                    ),
+                    s("outcome"),
+                    so("failure_mode"),
+                    so("error"),
+                    l("latency_us"),
+                    s("payload_hash"),
+                ]);
+                f.extend(tail());
+                f
+            }
+            TableKind::Inferences => {
+                let mut f = head("request_id");
+                f.extend([
+                    s("host_id"),
+                    s("policy_name"),
+                    s("policy_digest"),
+                    s("route"),
+                    s("caller"),
+                    s("stage"),
+                    s("capture"),
+                    so("request"),
+                    so("response"),
+                    s("payload_hash"),
+                    s("action"),
+                    s("reason"),
+                    StructField::new("status_code", DataType::INTEGER, true),
+                    lo("prompt_tokens"),
+                    lo("completion_tokens"),
+                    l("guard_latency_us"),
+                    lo("total_latency_us"),
+                    StructField::new("decision_count", DataType::INTEGER, false),
+                ]);
+                f.extend(tail());
+                f
+            }
+            TableKind::Judgements => {
+                let mut f = head("judgement_id");
+                f.extend([
+                    s("request_id"),
+                    s("host_id"),
+                    s("judge"),
+                    s("rubric"),
+                    s("router"),
+                    s("router_digest"),
+                    s("mode"),
+                    StructField::new("score", DataType::DOUBLE, true),
+                    s("verdict"),
+                    s("reasoning"),
+                    l("latency_us"),
+                ]);
+                f.extend(tail());
+                f
+            }
+        };
+        StructType::try_new(fields).expect("audit schema is valid")
+    }
+
+    /// The Arrow schema batches are built with (derived from the Delta one).
+    pub fn arrow_schema(self) -> SchemaRef {
+        let schema: ArrowSchema = (&self.delta_schema())
+            .try_into_arrow()
+            .expect("audit schema converts to Arrow");
+        Arc::new(schema)
+    }
+}
+
+/// Days since the Unix epoch of a microsecond timestamp (UTC).
+pub fn date_of(timestamp_us: i64) -> i32 {
+    timestamp_us.div_euclid(86_400_000_000) as i32
+}
+
+fn strings<'a>(v: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(v))
+}
+fn opt_strings<'a>(v: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(v.collect::<StringArray>())
+}
+fn longs(v: impl Iterator<Item = i64>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(v))
+}
+fn opt_longs(v: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(v.collect::<Int64Array>())
+}
+fn timestamps(schema: &ArrowSchema, v: impl Iterator<Item = i64>) -> ArrayRef {
+    let tz = match schema.field_with_name("timestamp").map(|f| f.data_type()) {
+        Ok(ArrowType::Timestamp(_, tz)) => tz.clone(),
+        _ => None,
+    };
+    Arc::new(TimestampMicrosecondArray::from_iter_values(v).with_timezone_opt(tz))
+}
+fn dates(v: impl Iterator<Item = i64>) -> ArrayRef {
+    Arc::new(Date32Array::from_iter_values(v.map(date_of)))
+}
+
+/// A `decisions` batch.
+pub fn decisions_batch(
+    rows: &[DecisionRow],
+) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
+    let schema = TableKind::Decisions.arrow_schema();
+    let r = rows;
+    let findings = findings_array(&schema, r)?;
+    let columns: Vec<ArrayRef> = vec![
+        strings(r.iter().map(|x| x.decision_id.as_str())),
+        timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
+        dates(r.iter().map(|x| x.timestamp_us)),
+        strings(r.iter().map(|x| x.request_id.as_str())),
+        strings(r.iter().map(|x| x.host_id.as_str())),
+        strings(r.iter().map(|x| x.policy_name.as_str())),
+        strings(r.iter().map(|x| x.policy_digest.as_str())),
+        strings(r.iter().map(|x| x.route.as_str())),
+        strings(r.iter().map(|x| x.caller.as_str())),
+        strings(r.iter().map(|x| x.stage.as_str())),
+        strings(r.iter().map(|x| x.plugin.as_str())),
+        strings(r.iter().map(|x| x.plugin_name.as_str())),
+        strings(r.iter().map(|x| x.plugin_version.as_str())),
+        strings(r.iter().map(|x| x.plugin_digest.as_str())),
+        strings(r.iter().map(|x| x.plugin_kind.as_str())),
+        strings(r.iter().map(|x| x.action.as_str())),
+        strings(r.iter().map(|x| x.reason.as_str())),
+        findings,
+        strings(r.iter().map(|x| x.outcome.as_str())),
+        opt_strings(r.iter().map(|x| x.failure_mode.as_deref())),
+        opt_strings(r.iter().map(|x| x.error.as_deref())),
+        longs(r.iter().map(|x| x.latency_us)),
+        strings(r.iter().map(|x| x.payload_hash.as_str())),
+        longs(r.iter().map(|x| x.wal_segment)),
+        longs(r.iter().map(|x| x.wal_offset)),
+    ];
+    RecordBatch::try_new(schema, columns)
+}
+
+fn findings_array(
+    schema: &ArrowSchema,
+    rows: &[DecisionRow],
+) -> Result<ArrayRef, deltalake::arrow::error::ArrowError> {
+    let list_field = match schema.field_with_name("findings")?.data_type() {
+        ArrowType::List(f) => f.clone(),
+        other => unreachable!("findings is a list in the schema, not {other}"),
+    };
+    let struct_fields = match list_field.data_type() {
+        ArrowType::Struct(fields) => fields.clone(),
+        other => unreachable!("findings elements are structs, not {other}"),
+    };
+    let all: Vec<&FindingRow> = rows.iter().flat_map(|r| r.findings.iter()).collect();
+    let opt_ints = |f: fn(&FindingRow) -> Option<i32>| -> ArrayRef {
+        Arc::new(all.iter().map(|x| f(x)).collect::<Int32Array>())
+    };
+    let values = StructArray::try_new(
+        struct_fields,
+        vec![
+            strings(all.iter().map(|f| f.rule_id.as_str())),
+            strings(all.iter().map(|f| f.category.as_str())),
+            Arc::new(Float32Array::from_iter_values(all.iter().map(|f| f.score))),
+            opt_ints(|f| f.message_index),
+            opt_ints(|f| f.span_start),
+            opt_ints(|f| f.span_end),
+        ],
+        None,
+    )?;
+    let offsets = OffsetBuffer::from_lengths(rows.iter().map(|r| r.findings.len()));
+    Ok(Arc::new(ListArray::try_new(
+        list_field,
+        offsets,
+        Arc::new(values),
+        None::<NullBuffer>,
+    )?))
+}
+
+/// An `inferences` batch.
+pub fn inferences_batch(
+    rows: &[InferenceRow],
+) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
+    let schema = TableKind::Inferences.arrow_schema();
+    let r = rows;
+    let columns: Vec<ArrayRef> = vec![
+        strings(r.iter().map(|x| x.request_id.as_str())),
+        timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
+        dates(r.iter().map(|x| x.timestamp_us)),
+        strings(r.iter().map(|x| x.host_id.as_str())),
+        strings(r.iter().map(|x| x.policy_name.as_str())),
+        strings(r.iter().map(|x| x.policy_digest.as_str())),
+        strings(r.iter().map(|x| x.route.as_str())),
+        strings(r.iter().map(|x| x.caller.as_str())),
+        strings(r.iter().map(|x| x.stage.as_str())),
+        strings(r.iter().map(|x| x.capture.as_str())),
+        opt_strings(r.iter().map(|x| x.request.as_deref())),
+        opt_strings(r.iter().map(|x| x.response.as_deref())),
+        strings(r.iter().map(|x| x.payload_hash.as_str())),
+        strings(r.iter().map(|x| x.action.as_str())),
+        strings(r.iter().map(|x| x.reason.as_str())),
+        Arc::new(r.iter().map(|x| x.status_code).collect::<Int32Array>()),
+        opt_longs(r.iter().map(|x| x.prompt_tokens)),
+        opt_longs(r.iter().map(|x| x.completion_tokens)),
+        longs(r.iter().map(|x| x.guard_latency_us)),
+        opt_longs(r.iter().map(|x| x.total_latency_us)),
+        Arc::new(Int32Array::from_iter_values(
+            r.iter().map(|x| x.decision_count),
+        )),
+        longs(r.iter().map(|x| x.wal_segment)),
+        longs(r.iter().map(|x| x.wal_offset)),
+    ];
+    RecordBatch::try_new(schema, columns)
+}
+
+/// A `judgements` batch.
+pub fn judgements_batch(
+    rows: &[JudgementRow],
+) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
+    let schema = TableKind::Judgements.arrow_schema();
+    let r = rows;
+    let columns: Vec<ArrayRef> = vec![
+        strings(r.iter().map(|x| x.judgement_id.as_str())),
+        timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
+        dates(r.iter().map(|x| x.timestamp_us)),
+        strings(r.iter().map(|x| x.request_id.as_str())),
+        strings(r.iter().map(|x| x.host_id.as_str())),
+        strings(r.iter().map(|x| x.judge.as_str())),
+        strings(r.iter().map(|x| x.rubric.as_str())),
+        strings(r.iter().map(|x| x.router.as_str())),
+        strings(r.iter().map(|x| x.router_digest.as_str())),
+        strings(r.iter().map(|x| x.mode.as_str())),
+        Arc::new(r.iter().map(|x| x.score).collect::<Float64Array>()),
+        strings(r.iter().map(|x| x.verdict.as_str())),
+        strings(r.iter().map(|x| x.reasoning.as_str())),
+        longs(r.iter().map(|x| x.latency_us)),
+        longs(r.iter().map(|x| x.wal_segment)),
+        longs(r.iter().map(|x| x.wal_offset)),
+    ];
+    RecordBatch::try_new(schema, columns)
+}
+
+/// A batch read back from a table's Parquet files, with columns looked up
+/// by name and cast to the types of the table schema (readers may hand back
+/// dictionary or view types).
+pub struct Columns<'a> {
+    batch: &'a RecordBatch,
+}
+
+/// Why a batch read back could not be turned into rows.
+#[derive(Debug, thiserror::Error)]
+#[error("audit table file: column `{column}`: {problem}")]
+pub struct ReadError {
+    column: String,
+    problem: String,
+}
+
+impl<'a> Columns<'a> {
+    /// Wraps a batch.
+    pub fn new(batch: &'a RecordBatch) -> Self {
+        Columns { batch }
+    }
+
+    fn column(&self, name: &str, ty: &ArrowType) -> Result<ArrayRef, ReadError> {
+        let col = self.batch.column_by_name(name).ok_or_else(|| ReadError {
+            column: name.into(),
+            problem: "missing".into(),
+        })?;
+        if col.data_type() == ty {
+            return Ok(col.clone());
+        }
+        cast(col, ty).map_err(|e| ReadError {
+            column: name.into(),
+            problem: e.to_string(),
+        })
+    }
+
+    fn strings(&self, name: &str) -> Result<Vec<Option<String>>, ReadError> {
+        let a = self.column(name, &ArrowType::Utf8)?;
+        Ok(a.as_string::<i32>()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    }
+
+    fn req_strings(&self, name: &str) -> Result<Vec<String>, ReadError> {
+        self.strings(name)?
+            .into_iter()
+            .map(|v| {
+                v.ok_or_else(|| ReadError {
+                    column: name.into(),
+                    problem: "null in a required column".into(),
+                })
+            })
+            .collect()
+    }
+
+    fn longs(&self, name: &str) -> Result<Vec<Option<i64>>, ReadError> {
+        let a = self.column(name, &ArrowType::Int64)?;
+        let a = a.as_primitive::<deltalake::arrow::datatypes::Int64Type>();
+        Ok(a.iter().collect())
+    }
+
+    fn req_longs(&self, name: &str) -> Result<Vec<i64>, ReadError> {
+        Ok(self
+            .longs(name)?
+            .into_iter()
+            .map(|v| v.unwrap_or_default())
+            .collect())
+    }
+
+    fn ints(&self, name: &str) -> Result<Vec<Option<i32>>, ReadError> {
+        let a = self.column(name, &ArrowType::Int32)?;
+        Ok(a.as_primitive::<deltalake::arrow::datatypes::Int32Type>()
+            .iter()
+            .collect())
+    }
+
+    fn timestamps(&self) -> Result<Vec<i64>, ReadError> {
+        let col = self
+            .batch
+            .column_by_name("timestamp")
+            .ok_or_else(|| ReadError {
+                column: "timestamp".into(),
+                problem: "missing".into(),
+            })?;
+        let tz = match col.data_type() {
+            ArrowType::Timestamp(_, tz) => tz.clone(),
+            _ => None,
+        };
+        let a = self.column(
+            "timestamp",
+            &ArrowType::Timestamp(deltalake::arrow::datatypes::TimeUnit::Microsecond, tz),
+        )?;
+        Ok(
+            a.as_primitive::<deltalake::arrow::datatypes::TimestampMicrosecondType>()
+                .iter()
+                .map(|v| v.unwrap_or_default())
+                .collect(),
+        )
+    }
+
+    /// The rows of a `decisions` batch.
+    pub fn decisions(&self) -> Result<Vec<DecisionRow>, ReadError> {
+        let n = self.batch.num_rows();
+        let (id, ts, req) = (
+            self.req_strings("decision_id")?,
+            self.timestamps()?,
+            self.req_strings("request_id")?,
+        );
+        let g = |c: &str| self.req_strings(c);
+        let (host, pname, pdig, route, caller, stage) = (
+            g("host_id")?,
+            g("policy_name")?,
+            g("policy_digest")?,
+            g("route")?,
+            g("caller")?,
+            g("stage")?,
+        );
+        let (plugin, plugin_name, plugin_version, plugin_digest, kind, action, reason) = (
+            g("plugin")?,
+            g("plugin_name")?,
+            g("plugin_version")?,
+            g("plugin_digest")?,
+            g("plugin_kind")?,
+            g("action")?,
+            g("reason")?,
+        );
+        let (outcome, fmode, error, hash) = (
+            g("outcome")?,
+            self.strings("failure_mode")?,
+            self.strings("error")?,
+            g("payload_hash")?,
+        );
+        let (lat, seg, off) = (
+            self.req_longs("latency_us")?,
+            self.req_longs("wal_segment")?,
+            self.req_longs("wal_offset")?,
+        );
+        let findings = self.findings()?;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            out.push(DecisionRow {
+                decision_id: id[i].clone(),
+                request_id: req[i].clone(),
+                timestamp_us: ts[i],
+                host_id: host[i].clone(),
+                policy_name: pname[i].clone(),
+                policy_digest: pdig[i].clone(),
+                route: route[i].clone(),
+                caller: caller[i].clone(),
+                stage: stage[i].clone(),
+                plugin: plugin[i].clone(),
+                plugin_name: plugin_name[i].clone(),
+                plugin_version: plugin_version[i].clone(),
+                plugin_digest: plugin_digest[i].clone(),
+                plugin_kind: kind[i].clone(),
+                action: action[i].clone(),
+                reason: reason[i].clone(),
+                findings: findings[i].clone(),
+                outcome: outcome[i].clone(),
+                failure_mode: fmode[i].clone(),
+                error: error[i].clone(),
+                latency_us: lat[i],
+                payload_hash: hash[i].clone(),
+                wal_segment: seg[i],
+                wal_offset: off[i],
+            });
+        }
+        Ok(out)
+    }
+
+    fn findings(&self) -> Result<Vec<Vec<FindingRow>>, ReadError> {
+        let bad = |p: &str| ReadError {
+            column: "findings".into(),
+            problem: p.into(),
+        };
+        let col = self
+            .batch
+            .column_by_name("findings")
+            .ok_or_else(|| bad("missing"))?;
+        let list = col.as_list_opt::<i32>().ok_or_else(|| bad("not a list"))?;
+        let values = list
+            .values()
+            .as_struct_opt()
+            .ok_or_else(|| bad("elements are not structs"))?;
+        let inner = RecordBatch::from(values.clone());
+        let c = Columns::new(&inner);
+        let (rule, cat) = (c.req_strings("rule_id")?, c.req_strings("category")?);
+        let score = cast(
+            values
+                .column_by_name("score")
+                .ok_or_else(|| bad("no score"))?,
+            &ArrowType::Float32,
+        )
+        .map_err(|e| bad(&e.to_string()))?;
+        let score = score.as_primitive::<deltalake::arrow::datatypes::Float32Type>();
+        let (msg, start, end) = (
+            c.ints("message_index")?,
+            c.ints("span_start")?,
+            c.ints("span_end")?,
+        );
+        let offsets = list.value_offsets();
+        Ok((0..list.len())
+            .map(|i| {
+                (offsets[i] as usize..offsets[i + 1] as usize)
+                    .map(|j| FindingRow {
+                        rule_id: rule[j].clone(),
+                        category: cat[j].clone(),
+                        score: score.value(j),
+                        message_index: msg[j],
+                        span_start: start[j],
+                        span_end: end[j],
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The rows of an `inferences` batch.
+    pub fn inferences(&self) -> Result<Vec<InferenceRow>, ReadError> {
+        let n = self.batch.num_rows();
+        let g = |c: &str| self.req_strings(c);
+        let (req_id, ts, host, pname, pdig, route, caller, stage, capture) = (
+            g("request_id")?,
+            self.timestamps()?,
+            g("host_id")?,
+            g("policy_name")?,
+            g("policy_digest")?,
+            g("route")?,
+            g("caller")?,
+            g("stage")?,
+            g("capture")?,
+        );
+        let (request, response, hash, action, reason) = (
+            self.strings("request")?,
+            self.strings("response")?,
+            g("payload_hash")?,
+            g("action")?,
+            g("reason")?,
+        );
+        let (status, pt, ct, gl, tl, dc, seg, off) = (
+            self.ints("status_code")?,
+            self.longs("prompt_tokens")?,
+            self.longs("completion_tokens")?,
+            self.req_longs("guard_latency_us")?,
+            self.longs("total_latency_us")?,
+            self.ints("decision_count")?,
+            self.req_longs("wal_segment")?,
+            self.req_longs("wal_offset")?,
+        );
+        Ok((0..n)
+            .map(|i| InferenceRow {
+                request_id: req_id[i].clone(),
+                timestamp_us: ts[i],
+                host_id: host[i].clone(),
+                policy_name: pname[i].clone(),
+                policy_digest: pdig[i].clone(),
+                route: route[i].clone(),
+                caller: caller[i].clone(),
+                stage: stage[i].clone(),
+                capture: capture[i].clone(),
+                request: request[i].clone(),
+                response: response[i].clone(),
+                payload_hash: hash[i].clone(),
+                action: action[i].clone(),
+                reason: reason[i].clone(),
+                status_code: status[i],
+                prompt_tokens: pt[i],
+                completion_tokens: ct[i],
+                guard_latency_us: gl[i],
+                total_latency_us: tl[i],
+                decision_count: dc[i].unwrap_or_default(),
+                wal_segment: seg[i],
+                wal_offset: off[i],
+            })
+            .collect())
+    }
+}

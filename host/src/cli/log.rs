@@ -1,0 +1,551 @@
+//! `railyard log`: read and maintain the audit tables.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::EXIT_ALLOWED;
+use crate::audit::{self, AuditSettings, DecisionRow, InferenceRow, TableKind, maintenance, table};
+
+/// Where the audit tables are, for every command that touches them.
+#[derive(Args, Clone, Default)]
+pub(super) struct AuditArgs {
+    /// Audit table root: a folder, or an s3://, az://, gs:// URL. Default:
+    /// RAILYARD_AUDIT_URL, else $XDG_DATA_HOME/railyard/audit
+    /// (~/.local/share/railyard/audit).
+    #[arg(long, value_name = "URL")]
+    pub audit: Option<String>,
+}
+
+impl AuditArgs {
+    pub(super) fn settings(&self) -> anyhow::Result<AuditSettings> {
+        Ok(AuditSettings::from_env(self.audit.clone())?)
+    }
+}
+
+#[derive(Args)]
+pub(super) struct LogArgs {
+    #[command(flatten)]
+    audit: AuditArgs,
+    #[command(subcommand)]
+    command: LogCommand,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum TableArg {
+    Decisions,
+    Inferences,
+    Judgements,
+}
+
+impl TableArg {
+    fn kind(self) -> TableKind {
+        match self {
+            TableArg::Decisions => TableKind::Decisions,
+            TableArg::Inferences => TableKind::Inferences,
+            TableArg::Judgements => TableKind::Judgements,
+        }
+    }
+}
+
+#[derive(Args, Clone, Default)]
+struct Filters {
+    /// Only rows at or after this time: RFC 3339 (2026-11-22T10:00:00Z) or
+    /// an age (30s, 15m, 2h, 7d).
+    #[arg(long)]
+    since: Option<String>,
+    /// Only rows before this time (same forms as --since).
+    #[arg(long)]
+    until: Option<String>,
+    /// Only this action (allow, flag, redact, block).
+    #[arg(long)]
+    action: Option<String>,
+    /// Only this plugin (its policy name).
+    #[arg(long)]
+    plugin: Option<String>,
+    /// Only this caller.
+    #[arg(long)]
+    caller: Option<String>,
+    /// Only this request id.
+    #[arg(long = "request-id")]
+    request_id: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// The latest decisions, newest last.
+    Tail {
+        /// How many rows.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+        /// Which table.
+        #[arg(long, value_enum, default_value = "decisions")]
+        table: TableArg,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decisions matching filters, oldest first.
+    Query {
+        #[command(flatten)]
+        filters: Filters,
+        /// Which table (inferences: --plugin does not apply).
+        #[arg(long, value_enum, default_value = "decisions")]
+        table: TableArg,
+        /// At most this many rows (the newest).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts by action, plugin and outcome, and latency percentiles.
+    Stats {
+        #[command(flatten)]
+        filters: Filters,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Commit the local WAL backlog to the tables now.
+    Flush {
+        /// Give up after this many seconds (the backlog stays in the WAL).
+        #[arg(long, default_value_t = 60)]
+        timeout_secs: u64,
+    },
+    /// Write a checkpoint of every table and remove expired log entries.
+    Checkpoint,
+    /// Delete data files no longer referenced by any table version kept.
+    Vacuum {
+        /// Keep unreferenced files younger than this many hours.
+        #[arg(long, default_value_t = 168)]
+        retention_hours: u64,
+        /// List what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Compact small files: rewrite each day's small files as one.
+    Optimize {
+        /// Files at least this big are left alone (MiB).
+        #[arg(long, default_value_t = 128)]
+        target_mib: u64,
+    },
+    /// Testing aid: evaluate and record COUNT payloads with the embedded
+    /// default policy, printing each acknowledged decision id.
+    #[command(hide = true)]
+    Soak {
+        /// Payloads to record.
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        /// Prefix for the caller column (to tell writers apart).
+        #[arg(long, default_value = "soak")]
+        caller: String,
+        /// Skip the final flush (leave the backlog in the WAL).
+        #[arg(long)]
+        no_flush: bool,
+    },
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
+    let settings = args.audit.settings()?;
+    let root = audit::root_url(&settings.table_root)?;
+    let options = settings.storage_options.clone();
+    let rt = runtime()?;
+    match args.command {
+        LogCommand::Tail { lines, table, json } => {
+            let filters = Filters::default();
+            rt.block_on(print_rows(
+                &root,
+                &options,
+                table,
+                &filters,
+                Some(lines),
+                json,
+            ))
+        }
+        LogCommand::Query {
+            filters,
+            table,
+            limit,
+            json,
+        } => rt.block_on(print_rows(&root, &options, table, &filters, limit, json)),
+        LogCommand::Stats { filters, json } => rt.block_on(stats(&root, &options, &filters, json)),
+        LogCommand::Flush { timeout_secs } => {
+            let log = audit::AuditLog::open(settings)?;
+            log.shutdown(Duration::from_secs(timeout_secs))?;
+            eprintln!("audit log: WAL backlog committed to {root}");
+            Ok(EXIT_ALLOWED)
+        }
+        LogCommand::Checkpoint => rt.block_on(async {
+            for kind in TableKind::ALL {
+                let Some(t) = table::open_existing(&root, kind, &options).await? else {
+                    eprintln!("{:<11} no table yet", kind.name());
+                    continue;
+                };
+                let (version, removed) = maintenance::checkpoint(&t).await?;
+                println!(
+                    "{:<11} checkpoint at version {version}; {removed} expired log file(s) removed",
+                    kind.name()
+                );
+            }
+            Ok(EXIT_ALLOWED)
+        }),
+        LogCommand::Vacuum {
+            retention_hours,
+            dry_run,
+        } => rt.block_on(async {
+            for kind in TableKind::ALL {
+                let Some(t) = table::open_existing(&root, kind, &options).await? else {
+                    continue;
+                };
+                eprintln!("{}: scanning for unreferenced files…", kind.name());
+                let files = maintenance::vacuum(
+                    t,
+                    chrono::Duration::hours(retention_hours as i64),
+                    dry_run,
+                )
+                .await?;
+                for f in &files {
+                    println!("{}{f}", if dry_run { "would delete " } else { "deleted " });
+                }
+                eprintln!(
+                    "{}: {} file(s) {}",
+                    kind.name(),
+                    files.len(),
+                    if dry_run { "to delete" } else { "deleted" }
+                );
+            }
+            Ok(EXIT_ALLOWED)
+        }),
+        LogCommand::Optimize { target_mib } => rt.block_on(async {
+            for kind in [TableKind::Decisions, TableKind::Inferences] {
+                let Some(mut t) = table::open_existing(&root, kind, &options).await? else {
+                    continue;
+                };
+                let done = maintenance::compact(&mut t, kind, target_mib << 20, |date, files| {
+                    eprintln!("{}: compacting date={date}: {files} files…", kind.name());
+                })
+                .await?;
+                println!(
+                    "{:<11} {} partition(s): {} file(s) replaced by {}{}",
+                    kind.name(),
+                    done.partitions,
+                    done.files_removed,
+                    done.files_added,
+                    done.version
+                        .map(|v| format!(" (version {v})"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(EXIT_ALLOWED)
+        }),
+        LogCommand::Soak {
+            count,
+            caller,
+            no_flush,
+        } => soak(settings, count, &caller, no_flush),
+    }
+}
+
+/// Parses RFC 3339 or an age like `15m` into microseconds since the epoch.
+fn parse_time(s: &str) -> anyhow::Result<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_micros());
+    }
+    let (num, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: i64 = num.parse().with_context(|| {
+        format!("time {s:?}: expected RFC 3339 (2026-11-22T10:00:00Z) or an age (30s, 15m, 2h, 7d)")
+    })?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => bail!("time {s:?}: unknown unit {unit:?}; expected s, m, h or d"),
+    };
+    Ok(chrono::Utc::now().timestamp_micros() - secs * 1_000_000)
+}
+
+struct Window {
+    since: Option<i64>,
+    until: Option<i64>,
+}
+
+impl Filters {
+    fn window(&self) -> anyhow::Result<Window> {
+        Ok(Window {
+            since: self.since.as_deref().map(parse_time).transpose()?,
+            until: self.until.as_deref().map(parse_time).transpose()?,
+        })
+    }
+
+    fn keeps_decision(&self, w: &Window, d: &DecisionRow) -> bool {
+        w.since.is_none_or(|s| d.timestamp_us >= s)
+            && w.until.is_none_or(|u| d.timestamp_us < u)
+            && self.action.as_ref().is_none_or(|a| &d.action == a)
+            && self.plugin.as_ref().is_none_or(|p| &d.plugin == p)
+            && self.caller.as_ref().is_none_or(|c| &d.caller == c)
+            && self.request_id.as_ref().is_none_or(|r| &d.request_id == r)
+    }
+
+    fn keeps_inference(&self, w: &Window, i: &InferenceRow) -> bool {
+        w.since.is_none_or(|s| i.timestamp_us >= s)
+            && w.until.is_none_or(|u| i.timestamp_us < u)
+            && self.action.as_ref().is_none_or(|a| &i.action == a)
+            && self.caller.as_ref().is_none_or(|c| &i.caller == c)
+            && self.request_id.as_ref().is_none_or(|r| &i.request_id == r)
+    }
+}
+
+/// Every decision row of the table (empty if there is no table yet).
+pub async fn read_decisions(
+    root: &url::Url,
+    options: &std::collections::HashMap<String, String>,
+) -> anyhow::Result<Vec<DecisionRow>> {
+    let Some(t) = table::open_existing(root, TableKind::Decisions, options).await? else {
+        return Ok(Vec::new());
+    };
+    let mut rows = Vec::new();
+    for b in table::read_batches(&t).await? {
+        rows.extend(audit::schema::Columns::new(&b).decisions()?);
+    }
+    rows.sort_by(|a, b| (a.timestamp_us, &a.decision_id).cmp(&(b.timestamp_us, &b.decision_id)));
+    Ok(rows)
+}
+
+/// Every inference row of the table.
+pub async fn read_inferences(
+    root: &url::Url,
+    options: &std::collections::HashMap<String, String>,
+) -> anyhow::Result<Vec<InferenceRow>> {
+    let Some(t) = table::open_existing(root, TableKind::Inferences, options).await? else {
+        return Ok(Vec::new());
+    };
+    let mut rows = Vec::new();
+    for b in table::read_batches(&t).await? {
+        rows.extend(audit::schema::Columns::new(&b).inferences()?);
+    }
+    rows.sort_by(|a, b| (a.timestamp_us, &a.request_id).cmp(&(b.timestamp_us, &b.request_id)));
+    Ok(rows)
+}
+
+fn time_str(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_else(|| us.to_string())
+}
+
+async fn print_rows(
+    root: &url::Url,
+    options: &std::collections::HashMap<String, String>,
+    table: TableArg,
+    filters: &Filters,
+    limit: Option<usize>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let w = filters.window()?;
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    match table.kind() {
+        TableKind::Decisions => {
+            let mut rows: Vec<_> = read_decisions(root, options)
+                .await?
+                .into_iter()
+                .filter(|d| filters.keeps_decision(&w, d))
+                .collect();
+            if let Some(n) = limit {
+                rows.drain(..rows.len().saturating_sub(n));
+            }
+            if !json && !rows.is_empty() {
+                writeln!(
+                    out,
+                    "{:<24} {:<36} {:<16} {:<7} {:<13} {:>8}  reason",
+                    "time", "request_id", "plugin", "action", "outcome", "latency"
+                )?;
+            }
+            for d in rows {
+                if json {
+                    let mut v = serde_json::to_value(&d)?;
+                    v["timestamp"] = time_str(d.timestamp_us).into();
+                    writeln!(out, "{v}")?;
+                } else {
+                    writeln!(
+                        out,
+                        "{:<24} {:<36} {:<16} {:<7} {:<13} {:>5} µs  {}",
+                        time_str(d.timestamp_us),
+                        d.request_id,
+                        d.plugin,
+                        d.action,
+                        d.outcome,
+                        d.latency_us,
+                        d.reason
+                    )?;
+                }
+            }
+        }
+        TableKind::Inferences => {
+            let mut rows: Vec<_> = read_inferences(root, options)
+                .await?
+                .into_iter()
+                .filter(|i| filters.keeps_inference(&w, i))
+                .collect();
+            if let Some(n) = limit {
+                rows.drain(..rows.len().saturating_sub(n));
+            }
+            for i in rows {
+                if json {
+                    let mut v = serde_json::to_value(&i)?;
+                    v["timestamp"] = time_str(i.timestamp_us).into();
+                    writeln!(out, "{v}")?;
+                } else {
+                    writeln!(
+                        out,
+                        "{:<24} {:<36} {:<7} {:<10} {:>6} µs  {}",
+                        time_str(i.timestamp_us),
+                        i.request_id,
+                        i.action,
+                        i.caller,
+                        i.guard_latency_us,
+                        i.request
+                            .as_deref()
+                            .or(i.response.as_deref())
+                            .unwrap_or("-")
+                    )?;
+                }
+            }
+        }
+        TableKind::Judgements => {
+            // Filled by the judge dispatcher; the table exists but nothing
+            // writes it yet.
+            let t = table::open_existing(root, TableKind::Judgements, options).await?;
+            let n: usize = match t {
+                Some(t) => table::read_batches(&t)
+                    .await?
+                    .iter()
+                    .map(|b| b.num_rows())
+                    .sum(),
+                None => 0,
+            };
+            eprintln!("judgements: {n} row(s)");
+        }
+    }
+    out.flush()?;
+    Ok(EXIT_ALLOWED)
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[idx]
+}
+
+async fn stats(
+    root: &url::Url,
+    options: &std::collections::HashMap<String, String>,
+    filters: &Filters,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let w = filters.window()?;
+    let rows: Vec<_> = read_decisions(root, options)
+        .await?
+        .into_iter()
+        .filter(|d| filters.keeps_decision(&w, d))
+        .collect();
+    let count = |f: fn(&DecisionRow) -> &str| {
+        let mut m: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &rows {
+            *m.entry(f(r).to_string()).or_default() += 1;
+        }
+        m
+    };
+    let by_action = count(|d| &d.action);
+    let by_plugin = count(|d| &d.plugin);
+    let by_outcome = count(|d| &d.outcome);
+    let mut lat: Vec<i64> = rows.iter().map(|d| d.latency_us).collect();
+    lat.sort_unstable();
+    let pct = [
+        ("p50", percentile(&lat, 0.50)),
+        ("p90", percentile(&lat, 0.90)),
+        ("p99", percentile(&lat, 0.99)),
+        ("max", lat.last().copied().unwrap_or(0)),
+    ];
+    if json {
+        let latency: serde_json::Map<_, _> = pct
+            .iter()
+            .map(|(k, v)| (k.to_string(), (*v).into()))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "decisions": rows.len(),
+                "by_action": by_action,
+                "by_plugin": by_plugin,
+                "by_outcome": by_outcome,
+                "latency_us": latency,
+            })
+        );
+        return Ok(EXIT_ALLOWED);
+    }
+    println!("decisions: {}", rows.len());
+    for (title, m) in [
+        ("action", &by_action),
+        ("plugin", &by_plugin),
+        ("outcome", &by_outcome),
+    ] {
+        println!("\nby {title}:");
+        for (k, v) in m {
+            println!("  {k:<20} {v:>10}");
+        }
+    }
+    println!("\nplugin latency (µs):");
+    for (k, v) in pct {
+        println!("  {k:<4} {v:>10}");
+    }
+    Ok(EXIT_ALLOWED)
+}
+
+/// A writer process for crash tests: every decision id is printed only
+/// after its record is acknowledged, so whatever the parent saw printed
+/// must be in the table exactly once after recovery.
+fn soak(settings: AuditSettings, count: u64, caller: &str, no_flush: bool) -> anyhow::Result<u8> {
+    let pipeline = super::load(None)?;
+    let log = audit::AuditLog::open(settings)?;
+    let capture = pipeline.policy().audit.capture;
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    for i in 0..count {
+        let mut payload = crate::payload::Payload::text(
+            crate::payload::Stage::Request,
+            format!("message {i}: write to bob{i}@example.com"),
+        );
+        payload.caller = caller.to_string();
+        let evaluation = pipeline.evaluate(&payload);
+        let ack = log.record(
+            &evaluation,
+            &audit::RecordContext {
+                payload: &payload,
+                capture,
+                call: Some(audit::CallInfo::default()),
+            },
+        )?;
+        for id in &ack.decision_ids {
+            writeln!(out, "{id}")?;
+        }
+        out.flush()?;
+    }
+    if !no_flush {
+        log.shutdown(Duration::from_secs(60))?;
+    }
+    Ok(EXIT_ALLOWED)
+}
