@@ -9,6 +9,9 @@ fn railyard(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_railyard"))
         .args(args)
         .env("RAILYARD_CACHE_DIR", cache.path())
+        // `check` records to the audit log by default: keep it out of $HOME.
+        .env("RAILYARD_AUDIT_URL", cache.path().join("audit"))
+        .env("RAILYARD_STATE_DIR", cache.path().join("state"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -147,6 +150,9 @@ fn invalid_utf8_on_standard_input_is_a_clear_error() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_railyard"))
         .args(["check", "-"])
         .env("RAILYARD_CACHE_DIR", cache.path())
+        // `check` records to the audit log by default: keep it out of $HOME.
+        .env("RAILYARD_AUDIT_URL", cache.path().join("audit"))
+        .env("RAILYARD_STATE_DIR", cache.path().join("state"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

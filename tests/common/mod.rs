@@ -15,7 +15,7 @@ use railyard::{Payload, Pipeline, Policy, Stage};
 pub fn loader() -> &'static PluginLoader {
     static LOADER: OnceLock<PluginLoader> = OnceLock::new();
     LOADER.get_or_init(|| {
-        let cache = tempfile::tempdir().expect("temp dir").keep();
+        let cache = cache_dir();
         let engine = RailyardEngine::new(EngineSettings {
             pool_instances: 64,
             max_plugin_memory: 256 << 20,
@@ -25,6 +25,14 @@ pub fn loader() -> &'static PluginLoader {
         .expect("engine");
         PluginLoader::new(engine).expect("loader")
     })
+}
+
+/// The compile cache folder of this test binary: a temp dir that lives as
+/// long as the binary, shared by `loader()` and the conformance harness.
+pub fn cache_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir").keep())
+        .clone()
 }
 
 /// Path of a component built by host/build.rs, e.g. `railyard_fixture_hostile`.
