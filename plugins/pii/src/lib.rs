@@ -24,6 +24,7 @@ mod component;
 
 mod card;
 mod email;
+mod fold;
 mod iban;
 mod ip;
 mod phone;
@@ -313,8 +314,24 @@ fn tier(category: &str) -> u8 {
 }
 
 /// Appends detections for `text` to `out`, sorted by start, non-overlapping
-/// across categories where possible.
+/// across categories where possible. Full-width characters, Unicode spaces
+/// and dashes, zero-width characters and other scripts' digits are folded
+/// first (see `fold`); spans always refer to `text` as given.
 pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
+    match fold::fold_text(text) {
+        None => detect_ascii_forms(text, settings, out),
+        Some(folded) => {
+            let first = out.len();
+            detect_ascii_forms(&folded.text, settings, out);
+            for d in &mut out[first..] {
+                (d.start, d.end) = folded.original(d.start, d.end);
+            }
+        }
+    }
+}
+
+/// [`detect`] on text whose separators and digits are already ASCII.
+fn detect_ascii_forms(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
     let want = settings.entities;
     if want == 0 || text.is_empty() {
         return;

@@ -581,9 +581,15 @@ fn multibyte_text_around_and_inside() {
     none("ж4111111111111111");
     none("4111111111111111ж");
     none("ü10.1.2.3");
-    // Non-ASCII bytes inside a would-be match end it.
-    none("4111 1111\u{a0}1111 1111");
-    none("DE89\u{2009}3704 0044 0532 0130 00");
+    // Unicode spaces inside a match are separators (folded first).
+    one("4111 1111\u{a0}1111 1111", CARD, "4111 1111\u{a0}1111 1111");
+    one(
+        "DE89\u{2009}3704 0044 0532 0130 00",
+        IBAN,
+        "DE89\u{2009}3704 0044 0532 0130 00",
+    );
+    // Other non-ASCII characters inside a would-be match end it.
+    none("4111 1111ж1111 1111");
 }
 
 /// Deterministic pseudo-random texts over an alphabet of digits,
@@ -744,4 +750,47 @@ fn empty_and_tiny_inputs() {
     ] {
         none(t);
     }
+}
+
+#[test]
+fn unicode_forms_are_folded_before_matching() {
+    // Full-width digits and `＠`, as East Asian input methods type them.
+    assert_eq!(
+        found("mail ｊｏｈｎ＠ｅｘａｍｐｌｅ.ｃｏｍ now"),
+        [("EMAIL_ADDRESS", "ｊｏｈｎ＠ｅｘａｍｐｌｅ.ｃｏｍ")]
+    );
+    assert_eq!(
+        found("card ４１１１ １１１１ １１１１ １１１１"),
+        [("CREDIT_CARD", "４１１１ １１１１ １１１１ １１１１")]
+    );
+    // Zero-width characters and soft hyphens hiding inside a number.
+    assert_eq!(
+        found("ssn 078\u{200B}-05-\u{00AD}1120 on file"),
+        [("US_SSN", "078\u{200B}-05-\u{00AD}1120")]
+    );
+    // Non-breaking spaces and typographic dashes as separators.
+    assert_eq!(
+        found("call +1\u{00A0}415\u{00A0}555\u{2011}0132 today"),
+        [("PHONE_NUMBER", "+1\u{00A0}415\u{00A0}555\u{2011}0132")]
+    );
+    assert_eq!(
+        found("IBAN DE89\u{202F}3704\u{202F}0044\u{202F}0532\u{202F}0130\u{202F}00"),
+        [(
+            "IBAN_CODE",
+            "DE89\u{202F}3704\u{202F}0044\u{202F}0532\u{202F}0130\u{202F}00"
+        )]
+    );
+    // Arabic-Indic digits.
+    assert_eq!(found("ip ١٩٢.١٦٨.١.٢٥"), [("IP_ADDRESS", "١٩٢.١٦٨.١.٢٥")]);
+    // Nothing to fold: other scripts around ASCII PII are left alone.
+    assert_eq!(
+        found("メール: jane@example.org です"),
+        [("EMAIL_ADDRESS", "jane@example.org")]
+    );
+}
+
+#[test]
+fn the_allow_list_matches_folded_values() {
+    let s = Settings::from_config(&cfg(&[("allow", "support@example.com")])).unwrap();
+    assert!(found_with("write to ｓｕｐｐｏｒｔ＠ｅｘａｍｐｌｅ.ｃｏｍ", &s).is_empty());
 }
