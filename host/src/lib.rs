@@ -18,6 +18,7 @@ pub mod payload;
 pub mod pipeline;
 pub mod plugin;
 pub mod policy;
+pub mod serve;
 pub mod verdict;
 
 pub use engine::{EngineSettings, RailyardEngine};

@@ -457,6 +457,61 @@ impl AuditLog {
         }
     }
 
+    /// Whether a record would be acknowledged now: the WAL is writable and,
+    /// when a full backlog rejects traffic, under its bound. `Err` says why
+    /// not (what `/readyz` reports).
+    pub fn ready(&self) -> Result<(), String> {
+        if let Some(reason) = self.shared.wal.failure() {
+            return Err(format!("the audit WAL failed: {reason}"));
+        }
+        let backlog = self.shared.backlog_bytes.load(Ordering::Relaxed);
+        if backlog >= self.backlog_limit && self.on_full == OnFull::Reject {
+            return Err(format!(
+                "the audit backlog is full ({} MiB of {} MiB; last commit error: {})",
+                backlog >> 20,
+                self.backlog_limit >> 20,
+                self.last_error().unwrap_or_else(|| "none".into())
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records one proxied call: the response stage's decisions and one
+    /// `inferences` row covering the request and the answer. The request
+    /// stage's decisions are recorded before the call is forwarded (with
+    /// [`AuditLog::record`] and no call info).
+    pub fn record_call(
+        &self,
+        request: (&Evaluation, &crate::payload::Payload),
+        response: Option<(&Evaluation, &crate::payload::Payload)>,
+        capture: crate::policy::Capture,
+        call: CallInfo<'_>,
+    ) -> Result<Ack, AuditError> {
+        let mut rows = Vec::with_capacity(8);
+        record::call_rows(
+            request,
+            response,
+            capture,
+            &call,
+            &self.host_id,
+            &self.hash_key,
+            &mut rows,
+        );
+        let decision_ids = rows
+            .iter()
+            .filter_map(|r| match r {
+                AuditRecord::Decision(d) => Some(d.decision_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let position = self.append(&rows)?;
+        Ok(Ack {
+            position,
+            decision_ids,
+            inference: true,
+        })
+    }
+
     /// The committer's last error, if its last attempt failed.
     pub fn last_error(&self) -> Option<String> {
         self.shared.lock().last_error.clone()

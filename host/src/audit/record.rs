@@ -352,3 +352,72 @@ pub(crate) fn rows(
         wal_offset: 0,
     }));
 }
+
+/// Rows for one proxied call: the response stage's decisions (the request
+/// stage's were recorded before the call went upstream) and one
+/// `inferences` row with both sides, as the policy lets them be kept.
+pub(crate) fn call_rows(
+    request: (&Evaluation, &Payload),
+    response: Option<(&Evaluation, &Payload)>,
+    capture: Capture,
+    call: &CallInfo<'_>,
+    host_id: &str,
+    key: &[u8],
+    out: &mut Vec<AuditRecord>,
+) {
+    let (req_eval, req_payload) = request;
+    if let Some((eval, payload)) = response {
+        let ctx = RecordContext {
+            payload,
+            capture,
+            call: None,
+        };
+        rows(eval, &ctx, host_id, key, out);
+    }
+    let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
+    let kept = |eval: &Evaluation, payload: &Payload| match capture {
+        Capture::Full => Some(text(&payload.messages)),
+        Capture::Redacted => Some(text(eval.redacted.as_deref().unwrap_or(&payload.messages))),
+        Capture::None => None,
+    };
+    let (action, reason, stage) = match response {
+        Some((e, _)) if e.action >= req_eval.action => {
+            (e.action, e.reason.clone(), crate::payload::Stage::Response)
+        }
+        Some(_) => (
+            req_eval.action,
+            req_eval.reason.clone(),
+            crate::payload::Stage::Response,
+        ),
+        None => (
+            req_eval.action,
+            req_eval.reason.clone(),
+            crate::payload::Stage::Request,
+        ),
+    };
+    out.push(AuditRecord::Inference(InferenceRow {
+        request_id: req_eval.request_id.clone(),
+        timestamp_us: now_us(),
+        host_id: host_id.to_string(),
+        policy_name: req_eval.policy.clone(),
+        policy_digest: req_eval.policy_digest.clone(),
+        route: req_payload.route.clone(),
+        caller: req_payload.caller.clone(),
+        stage: stage.as_str().to_string(),
+        capture: capture.as_str().to_string(),
+        request: kept(req_eval, req_payload),
+        response: response.and_then(|(e, p)| kept(e, p)),
+        payload_hash: payload_hash(key, &req_payload.messages),
+        action: action.as_str().to_string(),
+        reason,
+        status_code: call.status_code.map(i32::from),
+        prompt_tokens: call.tokens.prompt.map(|t| t as i64),
+        completion_tokens: call.tokens.completion.map(|t| t as i64),
+        guard_latency_us: (req_eval.latency_us + response.map_or(0, |(e, _)| e.latency_us)) as i64,
+        total_latency_us: call.total_latency_us.map(|t| t as i64),
+        decision_count: (req_eval.decisions.len() + response.map_or(0, |(e, _)| e.decisions.len()))
+            as i32,
+        wal_segment: 0,
+        wal_offset: 0,
+    }));
+}

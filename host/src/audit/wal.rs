@@ -274,6 +274,11 @@ impl Wal {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Why the log refuses appends, if an earlier write or fsync failed.
+    pub fn failure(&self) -> Option<String> {
+        self.lock_appender().failed.clone()
+    }
+
     /// Appends encoded records (each from [`encode`]) as one unit: they land
     /// in one segment. Returns the log sequence number to wait for and
     /// where the first record starts.

@@ -10,6 +10,7 @@
 mod check;
 mod conformance;
 pub mod log;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +61,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the guard API and the OpenAI-compatible guarded proxy.
+    ///
+    /// Exit code: 0 after a clean shutdown (SIGINT/SIGTERM), 2 error.
+    Serve(serve::ServeArgs),
     /// Read and maintain the audit tables (decisions, inferences,
     /// judgements): tail, query, stats, flush, checkpoint, vacuum, optimize.
     Log(log::LogArgs),
@@ -72,6 +77,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Log(args) => log::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Manifest(args) => conformance::manifest(args),
         Command::Plugins { policy, json } => list_plugins(policy, json),

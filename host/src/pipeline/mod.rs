@@ -531,4 +531,13 @@ impl Evaluation {
             .iter()
             .flat_map(|d| d.findings.iter().map(move |f| (d, f)))
     }
+
+    /// The findings the stage's redaction pass rewrites (those of plugins
+    /// that ran and redact).
+    pub fn redacting_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.decisions
+            .iter()
+            .filter(|d| d.outcome == Outcome::Ok && redacts(d))
+            .flat_map(|d| d.findings.iter())
+    }
 }

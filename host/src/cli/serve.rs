@@ -1,0 +1,103 @@
+//! `railyard serve`: the guard API and OpenAI-compatible proxy.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::audit::AuditLog;
+use crate::serve::{ServeConfig, State};
+
+#[derive(Args)]
+pub(super) struct ServeArgs {
+    /// Server configuration (TOML): listen address, policies, upstreams,
+    /// routes, caller keys, limits. Default: none (see README).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The `default` policy (TOML). Default: the embedded default policy.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port). Default: the
+    /// config's `listen`, else 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// OpenAI-compatible base URL (e.g. https://api.openai.com/v1) serving
+    /// every model no configured route claims. Default: RAILYARD_UPSTREAM_URL.
+    #[arg(long)]
+    upstream: Option<String>,
+    /// Environment variable holding the API key sent to `--upstream`.
+    #[arg(long, default_value = "OPENAI_API_KEY")]
+    upstream_key_env: String,
+    #[command(flatten)]
+    audit: super::log::AuditArgs,
+    /// Do not record decisions in the audit log.
+    #[arg(long, conflicts_with = "audit")]
+    no_audit: bool,
+}
+
+pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
+    let mut config = match &args.config {
+        Some(path) => ServeConfig::from_file(path)?,
+        None => ServeConfig::default(),
+    };
+    if let Some(p) = &args.policy {
+        config.policies.insert("default".into(), Some(p.clone()));
+    }
+    if let Some(l) = args.listen {
+        config.listen = l;
+    }
+    let upstream = args.upstream.clone().or_else(|| {
+        std::env::var("RAILYARD_UPSTREAM_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    });
+    if let Some(u) = upstream {
+        config = config
+            .with_default_upstream(&u, Some(args.upstream_key_env.clone()))
+            .map_err(|e| anyhow::anyhow!("--upstream: {e}"))?;
+    }
+    let audit = if args.no_audit {
+        None
+    } else {
+        Some(
+            AuditLog::open(args.audit.settings()?)
+                .context("opening the audit log (--no-audit skips it)")?,
+        )
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = crate::serve::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let has_upstream = !config.upstreams.is_empty();
+        let state = Arc::new(tokio::task::block_in_place(|| State::new(config, audit))?);
+        println!("railyard: listening on http://{addr}");
+        if !has_upstream {
+            println!(
+                "railyard: no upstream: /v1/guard works; /v1/chat/completions needs --upstream URL or RAILYARD_UPSTREAM_URL"
+            );
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        crate::serve::serve(state, listener, shutdown_signal()).await
+    })?;
+    Ok(super::EXIT_ALLOWED)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,434 @@
+//! The server's configuration file (`railyard serve --config serve.toml`).
+//!
+//! Everything has a default, so no file at all is a valid configuration:
+//! listen on 127.0.0.1:8080, the embedded default policy, one upstream
+//! from `--upstream` / `RAILYARD_UPSTREAM_URL`, no caller keys (every caller
+//! is `anonymous`), admin endpoints off. Mistakes are reported with the file
+//! and the dotted key, as for policy files.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A configuration error: file, key and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {key}: {message}")]
+pub struct ConfigError {
+    /// The file.
+    pub file: String,
+    /// The dotted key (or `-` for the whole file).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    listen: Option<String>,
+    #[serde(default)]
+    policies: BTreeMap<String, String>,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    stream: RawStream,
+    #[serde(default)]
+    admin: RawAdmin,
+    #[serde(default)]
+    callers: Vec<RawCaller>,
+    #[serde(default)]
+    upstreams: BTreeMap<String, RawUpstream>,
+    #[serde(default)]
+    routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    max_body_kib: Option<u64>,
+    header_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
+    max_concurrency: Option<usize>,
+    shutdown_grace_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStream {
+    holdback_bytes: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAdmin {
+    key_sha256: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCaller {
+    name: String,
+    key_sha256: String,
+    max_concurrency: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawUpstream {
+    base_url: String,
+    api_key_env: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRoute {
+    model: String,
+    upstream: String,
+    policy: Option<String>,
+}
+
+/// Request limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// Time a client has to send its request headers.
+    pub header_timeout: Duration,
+    /// Time a client has to send its request body (408 beyond).
+    pub body_timeout: Duration,
+    /// Requests handled at once; more get 503.
+    pub max_concurrency: usize,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace: Duration,
+}
+
+/// A caller allowed in with an API key.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The name recorded with every decision.
+    pub name: String,
+    /// SHA-256 of the key, lower-case hex.
+    pub key_sha256: String,
+    /// Requests of this caller at once; more get 429.
+    pub max_concurrency: Option<usize>,
+}
+
+/// A model endpoint.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// The name routes use.
+    pub name: String,
+    /// Base URL, e.g. `https://api.openai.com/v1` (paths are appended).
+    pub base_url: String,
+    /// Environment variable holding the API key sent upstream.
+    pub api_key_env: Option<String>,
+    /// Whole-call timeout.
+    pub timeout: Duration,
+}
+
+/// Which upstream and policy serve a model.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// A model name, a prefix ending in `*`, or `*`.
+    pub model: String,
+    /// The upstream's name.
+    pub upstream: String,
+    /// The policy's name (`default` if not given).
+    pub policy: String,
+}
+
+impl Route {
+    /// Whether this route serves `model`.
+    pub fn matches(&self, model: &str) -> bool {
+        match self.model.strip_suffix('*') {
+            Some(prefix) => model.starts_with(prefix),
+            None => self.model == model,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Where the server listens.
+    pub listen: SocketAddr,
+    /// Named policy files; `default` is the embedded default policy unless
+    /// given.
+    pub policies: BTreeMap<String, Option<PathBuf>>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Bytes of a streamed answer held back until the guardrails have seen
+    /// what follows them.
+    pub holdback_bytes: usize,
+    /// SHA-256 of the admin key; admin endpoints are off without it.
+    pub admin_key_sha256: Option<String>,
+    /// Callers; empty means no key is asked for (caller `anonymous`).
+    pub callers: Vec<Caller>,
+    /// Model endpoints by name.
+    pub upstreams: BTreeMap<String, Upstream>,
+    /// Routes, first match wins.
+    pub routes: Vec<Route>,
+}
+
+/// Default listen address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: DEFAULT_LISTEN.parse().expect("a valid address"),
+            policies: BTreeMap::from([("default".to_string(), None)]),
+            limits: Limits {
+                max_body_bytes: 4 << 20,
+                header_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(30),
+                max_concurrency: 512,
+                shutdown_grace: Duration::from_secs(30),
+            },
+            holdback_bytes: 64,
+            admin_key_sha256: None,
+            callers: Vec::new(),
+            upstreams: BTreeMap::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl ServeConfig {
+    /// Reads and validates a configuration file. Relative policy paths are
+    /// relative to the file.
+    pub fn from_file(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let file = path.display().to_string();
+        let err = |key: &str, message: String| ConfigError {
+            file: file.clone(),
+            key: key.to_string(),
+            message,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| err("-", format!("cannot read: {e}")))?;
+        let de = toml::Deserializer::parse(&text).map_err(|e| err("-", e.to_string()))?;
+        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            err(
+                if key.is_empty() { "-" } else { &key },
+                e.into_inner().to_string(),
+            )
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_raw(raw, base, &err)
+    }
+
+    fn from_raw(
+        raw: RawConfig,
+        base: &Path,
+        err: &dyn Fn(&str, String) -> ConfigError,
+    ) -> Result<ServeConfig, ConfigError> {
+        let mut c = ServeConfig::default();
+        if let Some(listen) = raw.listen {
+            c.listen = listen.parse().map_err(|e| {
+                err(
+                    "listen",
+                    format!("`{listen}` is not an address like 127.0.0.1:8080: {e}"),
+                )
+            })?;
+        }
+        for (name, path) in raw.policies {
+            c.policies.insert(name, Some(base.join(path)));
+        }
+        let l = raw.limits;
+        let positive = |key: &str, v: Option<u64>, default: u64| -> Result<u64, ConfigError> {
+            match v {
+                Some(0) => Err(err(key, "must be greater than 0".into())),
+                Some(v) => Ok(v),
+                None => Ok(default),
+            }
+        };
+        c.limits.max_body_bytes =
+            positive("limits.max-body-kib", l.max_body_kib, 4096)?.saturating_mul(1024) as usize;
+        c.limits.header_timeout = Duration::from_millis(positive(
+            "limits.header-timeout-ms",
+            l.header_timeout_ms,
+            10_000,
+        )?);
+        c.limits.body_timeout = Duration::from_millis(positive(
+            "limits.body-timeout-ms",
+            l.body_timeout_ms,
+            30_000,
+        )?);
+        c.limits.max_concurrency = positive(
+            "limits.max-concurrency",
+            l.max_concurrency.map(|v| v as u64),
+            512,
+        )? as usize;
+        c.limits.shutdown_grace = Duration::from_millis(l.shutdown_grace_ms.unwrap_or(30_000));
+        if let Some(h) = raw.stream.holdback_bytes {
+            c.holdback_bytes = h;
+        }
+        if let Some(k) = raw.admin.key_sha256 {
+            if !is_sha256_hex(&k) {
+                return Err(err(
+                    "admin.key-sha256",
+                    "expected 64 hex digits: the SHA-256 of the admin key (`printf %s KEY | sha256sum`)".into(),
+                ));
+            }
+            c.admin_key_sha256 = Some(k.to_ascii_lowercase());
+        }
+        for (i, caller) in raw.callers.into_iter().enumerate() {
+            if !is_sha256_hex(&caller.key_sha256) {
+                return Err(err(
+                    &format!("callers[{i}].key-sha256"),
+                    "expected 64 hex digits: the SHA-256 of the caller's key (`printf %s KEY | sha256sum`)".into(),
+                ));
+            }
+            if caller.name.trim().is_empty() {
+                return Err(err(
+                    &format!("callers[{i}].name"),
+                    "must not be empty".into(),
+                ));
+            }
+            if caller.max_concurrency == Some(0) {
+                return Err(err(
+                    &format!("callers[{i}].max-concurrency"),
+                    "must be greater than 0".into(),
+                ));
+            }
+            c.callers.push(Caller {
+                name: caller.name,
+                key_sha256: caller.key_sha256.to_ascii_lowercase(),
+                max_concurrency: caller.max_concurrency,
+            });
+        }
+        for (name, u) in raw.upstreams {
+            let key = format!("upstreams.{name}.base-url");
+            check_base_url(&u.base_url).map_err(|m| err(&key, m))?;
+            c.upstreams.insert(
+                name.clone(),
+                Upstream {
+                    name,
+                    base_url: u.base_url.trim_end_matches('/').to_string(),
+                    api_key_env: u.api_key_env,
+                    timeout: Duration::from_millis(u.timeout_ms.unwrap_or(120_000)),
+                },
+            );
+        }
+        for (i, r) in raw.routes.into_iter().enumerate() {
+            if !c.upstreams.contains_key(&r.upstream) {
+                return Err(err(
+                    &format!("routes[{i}].upstream"),
+                    format!(
+                        "no upstream named `{}` (defined: {})",
+                        r.upstream,
+                        c.upstreams.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            let policy = r.policy.unwrap_or_else(|| "default".into());
+            if !c.policies.contains_key(&policy) {
+                return Err(err(
+                    &format!("routes[{i}].policy"),
+                    format!(
+                        "no policy named `{policy}` (defined: {})",
+                        c.policies.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            c.routes.push(Route {
+                model: r.model,
+                upstream: r.upstream,
+                policy,
+            });
+        }
+        Ok(c)
+    }
+
+    /// Adds the upstream given on the command line (or by
+    /// `RAILYARD_UPSTREAM_URL`) as `default`, serving every model no route
+    /// claims.
+    pub fn with_default_upstream(
+        mut self,
+        base_url: &str,
+        api_key_env: Option<String>,
+    ) -> Result<ServeConfig, String> {
+        check_base_url(base_url)?;
+        self.upstreams.insert(
+            "default".into(),
+            Upstream {
+                name: "default".into(),
+                base_url: base_url.trim_end_matches('/').to_string(),
+                api_key_env,
+                timeout: Duration::from_secs(120),
+            },
+        );
+        self.routes.push(Route {
+            model: "*".into(),
+            upstream: "default".into(),
+            policy: "default".into(),
+        });
+        Ok(self)
+    }
+
+    /// The route serving `model`, if any.
+    pub fn route(&self, model: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.matches(model))
+    }
+}
+
+fn check_base_url(u: &str) -> Result<(), String> {
+    match url::Url::parse(u) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
+        Ok(_) => Err(format!("`{u}` is not an http(s) URL")),
+        Err(e) => Err(format!("`{u}` is not a URL: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ServeConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("serve.toml");
+        std::fs::write(&p, text).unwrap();
+        ServeConfig::from_file(&p)
+    }
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert!(c.callers.is_empty() && c.routes.is_empty());
+    }
+
+    #[test]
+    fn mistakes_name_the_key() {
+        let e = parse("[limits]\nmax-body-kib = 0\n").unwrap_err();
+        assert_eq!(e.key, "limits.max-body-kib");
+        let e = parse("[[routes]]\nmodel = \"*\"\nupstream = \"nope\"\n").unwrap_err();
+        assert_eq!(e.key, "routes[0].upstream");
+        let e = parse("[[callers]]\nname = \"a\"\nkey-sha256 = \"short\"\n").unwrap_err();
+        assert_eq!(e.key, "callers[0].key-sha256");
+        let e = parse("[limits]\nmax-bodykib = 1\n").unwrap_err();
+        assert!(e.message.contains("unknown field"), "{e}");
+        let e = parse("listen = \"here\"\n").unwrap_err();
+        assert_eq!(e.key, "listen");
+    }
+
+    #[test]
+    fn routes_match_exactly_or_by_prefix() {
+        let c = parse(
+            "[upstreams.a]\nbase-url = \"http://127.0.0.1:1/v1\"\n[[routes]]\nmodel = \"gpt-4*\"\nupstream = \"a\"\n[[routes]]\nmodel = \"small\"\nupstream = \"a\"\n",
+        )
+        .unwrap();
+        assert!(c.route("gpt-4o").is_some());
+        assert!(c.route("small").is_some());
+        assert!(c.route("smaller").is_none());
+    }
+}
