@@ -70,3 +70,4 @@ pub fn shared_data(file: &str) -> PathBuf {
     );
     p
 }
+pub mod http;
