@@ -112,6 +112,23 @@ async fn commit_sealed(
         }
         let first = batch.first().expect("at least one segment").segment;
         let last = batch.last().expect("at least one segment").segment;
+        // The rows move out of the segments into one list per table, each
+        // with the segment that carried it.
+        let mut decisions = Vec::new();
+        let mut inferences = Vec::new();
+        let mut judgements = Vec::new();
+        let mut retire = Vec::with_capacity(batch.len());
+        for (contents, path) in batch.into_iter().zip(paths) {
+            let seq = contents.segment;
+            for (_, r) in contents.records {
+                match r {
+                    AuditRecord::Decision(d) => decisions.push((seq, d)),
+                    AuditRecord::Inference(i) => inferences.push((seq, i)),
+                    AuditRecord::Judgement(j) => judgements.push((seq, j)),
+                }
+            }
+            retire.push((seq, path, !contents.damage.is_empty()));
+        }
         let mut rows = 0usize;
         for kind in TableKind::ALL {
             let t = tables.get_mut(&kind).expect("every table is opened");
@@ -127,20 +144,16 @@ async fn commit_sealed(
                     ))
                 })?
                 .unwrap_or(-1);
-            let fresh = batch.iter().filter(|c| c.segment as i64 > recorded);
             let built = match kind {
-                TableKind::Decisions => schema::decisions_batch(&rows_of(fresh, |r| match r {
-                    AuditRecord::Decision(d) => Some(d),
-                    _ => None,
-                })),
-                TableKind::Inferences => schema::inferences_batch(&rows_of(fresh, |r| match r {
-                    AuditRecord::Inference(i) => Some(i),
-                    _ => None,
-                })),
-                TableKind::Judgements => schema::judgements_batch(&rows_of(fresh, |r| match r {
-                    AuditRecord::Judgement(j) => Some(j),
-                    _ => None,
-                })),
+                TableKind::Decisions => {
+                    schema::decisions_batch(&fresh(std::mem::take(&mut decisions), recorded))
+                }
+                TableKind::Inferences => {
+                    schema::inferences_batch(&fresh(std::mem::take(&mut inferences), recorded))
+                }
+                TableKind::Judgements => {
+                    schema::judgements_batch(&fresh(std::mem::take(&mut judgements), recorded))
+                }
             }
             .map_err(|e| {
                 AuditError::Settings(format!(
@@ -159,8 +172,8 @@ async fn commit_sealed(
                 );
             }
         }
-        for (contents, path) in batch.iter().zip(&paths) {
-            retire_segment(shared, path, contents.segment, !contents.damage.is_empty())?;
+        for (seq, path, damaged) in retire {
+            retire_segment(shared, &path, seq, damaged)?;
         }
         tracing::debug!(
             segments = %format!("{first}..={last}"),
@@ -178,12 +191,11 @@ async fn commit_sealed(
 /// memory while their Parquet is written).
 const MAX_BATCH_BYTES: u64 = 64 << 20;
 
-fn rows_of<'a, T: Clone + 'a>(
-    segments: impl Iterator<Item = &'a wal::SegmentContents>,
-    pick: impl Fn(&'a AuditRecord) -> Option<&'a T>,
-) -> Vec<T> {
-    segments
-        .flat_map(|c| c.records.iter().filter_map(|(_, r)| pick(r).cloned()))
+/// The rows of segments after `recorded`, in order.
+fn fresh<T>(rows: Vec<(u64, T)>, recorded: i64) -> Vec<T> {
+    rows.into_iter()
+        .filter(|(seq, _)| *seq as i64 > recorded)
+        .map(|(_, r)| r)
         .collect()
 }
 

@@ -422,12 +422,29 @@ impl Wal {
     }
 }
 
-/// Appends one record's framing and JSON payload to `out`.
+/// Appends one record's framing and payload to `out`. The payload is one
+/// byte naming the table (`d`, `i`, `j`) and the row as JSON: decoding
+/// picks the row type from the byte, which is several times faster than a
+/// tagged JSON object (serde buffers those whole before choosing).
 pub fn encode(record: &AuditRecord, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&RECORD_MAGIC.to_le_bytes());
     out.extend_from_slice(&[0u8; 8]);
-    serde_json::to_writer(&mut *out, record).expect("audit records serialise");
+    let written = match record {
+        AuditRecord::Decision(r) => {
+            out.push(b'd');
+            serde_json::to_writer(&mut *out, r)
+        }
+        AuditRecord::Inference(r) => {
+            out.push(b'i');
+            serde_json::to_writer(&mut *out, r)
+        }
+        AuditRecord::Judgement(r) => {
+            out.push(b'j');
+            serde_json::to_writer(&mut *out, r)
+        }
+    };
+    written.expect("audit records serialise");
     let len = (out.len() - start - RECORD_HEADER_LEN) as u32;
     out[start + 4..start + 8].copy_from_slice(&len.to_le_bytes());
     let mut h = crc32fast::Hasher::new();
@@ -514,6 +531,24 @@ fn valid_at(data: &[u8], pos: usize) -> Option<usize> {
     (h.finalize() == word(8)).then_some(pos + RECORD_HEADER_LEN + len as usize)
 }
 
+/// A record's payload (see [`encode`]).
+fn decode(payload: &[u8]) -> Result<AuditRecord, String> {
+    let (tag, json) = payload.split_first().ok_or("an empty record")?;
+    let e = |e: serde_json::Error| e.to_string();
+    match tag {
+        b'd' => serde_json::from_slice(json)
+            .map(AuditRecord::Decision)
+            .map_err(e),
+        b'i' => serde_json::from_slice(json)
+            .map(AuditRecord::Inference)
+            .map_err(e),
+        b'j' => serde_json::from_slice(json)
+            .map(AuditRecord::Judgement)
+            .map_err(e),
+        other => Err(format!("unknown record type byte {other:#04x}")),
+    }
+}
+
 /// Reads a segment file, keeping every record whose checksum holds.
 pub fn read_segment(path: &Path, segment: u64) -> Result<SegmentContents, WalError> {
     let data = fs::read(path).map_err(io_err(path, "reading a segment"))?;
@@ -530,14 +565,14 @@ pub fn read_segment(path: &Path, segment: u64) -> Result<SegmentContents, WalErr
         match valid_at(&data, pos) {
             Some(end) => {
                 let payload = &data[pos + RECORD_HEADER_LEN..end];
-                match serde_json::from_slice::<AuditRecord>(payload) {
+                match decode(payload) {
                     Ok(mut r) => {
                         r.set_position(segment, pos as u64);
                         records.push((pos as u64, r));
                     }
                     Err(e) => damage.push(Damage::Undecodable {
                         offset: pos as u64,
-                        error: e.to_string(),
+                        error: e,
                     }),
                 }
                 pos = end;
