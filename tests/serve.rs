@@ -586,3 +586,97 @@ fn shutdown_drains_requests_in_flight_and_flushes_the_audit_log() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["status_code"], 200);
 }
+
+/// Polls `/v1/guard` until `done` holds for its answer, for up to 20 s.
+fn eventually(addr: std::net::SocketAddr, body: &str, what: &str, done: impl Fn(&Value) -> bool) {
+    let started = std::time::Instant::now();
+    loop {
+        let v = post(addr, "/v1/guard", &[], body).json();
+        if done(&v) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "waited 20 s for {what}; last answer: {v:#}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_plugin_dropped_in_the_folder_and_a_policy_edit_go_live_without_a_restart() {
+    let env = Env::new();
+    let root = env.path("deploy");
+    let plugins = root.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let policy = root.join("policy.toml");
+    let write_policy = |pii_action: &str| {
+        let tmp = root.join("policy.toml.partial");
+        std::fs::write(
+            &tmp,
+            format!(
+                "name = \"live\"\n[registry]\ndir = \"plugins\"\npoll-ms = 100\n[plugins.pii]\nbuiltin = \"pii\"\naction = \"{pii_action}\"\n[stages]\nrequest = [\"pii\"]\n"
+            ),
+        )
+        .unwrap();
+        std::fs::rename(&tmp, &policy).unwrap();
+    };
+    write_policy("redact");
+    let server = env.start(&["--policy", policy.to_str().unwrap()]);
+    let addr = server.addr;
+    let body = json!({"text": "mail ana@example.org"}).to_string();
+    let v = post(addr, "/v1/guard", &[], &body).json();
+    assert_eq!(v["decisions"].as_array().unwrap().len(), 1, "{v}");
+
+    // Drop a component, then its manifest (written by `railyard manifest`).
+    let wasm = common::wasm("railyard_plugin_judge_router");
+    let bytes = std::fs::read(&wasm).unwrap();
+    std::fs::write(plugins.join("judge-router.wasm"), &bytes).unwrap();
+    let manifest = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
+        .args([
+            "manifest",
+            plugins.join("judge-router.wasm").to_str().unwrap(),
+        ])
+        .env("RAILYARD_CACHE_DIR", common::cache_dir())
+        .output()
+        .unwrap();
+    assert!(
+        manifest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&manifest.stderr)
+    );
+    std::fs::write(plugins.join("judge-router.toml"), &manifest.stdout).unwrap();
+    let digest = railyard::plugin::PluginDigest::of(&bytes).to_string();
+    eventually(addr, &body, "the dropped plugin to decide", |v| {
+        v["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["plugin_digest"] == digest.as_str())
+    });
+
+    // SIGHUP reloads; it does not stop the server.
+    let _ = std::process::Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(get(addr, "/healthz", &[]).status, 200);
+
+    // A policy edit goes live; a broken one is refused and the last good
+    // one keeps serving.
+    write_policy("block");
+    eventually(addr, &body, "the edited policy", |v| v["action"] == "block");
+    std::fs::write(
+        &policy,
+        "name = \"broken\"\n[stages]\nrequest = [\"no-such-plugin\"]\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let v = post(addr, "/v1/guard", &[], &body).json();
+    assert_eq!(
+        v["action"], "block",
+        "the last good policy still serves: {v}"
+    );
+    let m = get(addr, "/metrics", &[]).text();
+    assert!(m.contains("railyard_policy_reload_refused_total 1"), "{m}");
+}

@@ -159,12 +159,9 @@ impl State {
                 None => Reloader::from_policy(loader.clone(), Policy::embedded_default())?,
             };
             let reloader = Arc::new(reloader);
-            // Watches the policy file and its plugins folder, and SIGHUP.
-            let watcher = if path.is_some() || reloader.plugins_dir().is_some() {
-                Some(reloader.watch()?)
-            } else {
-                None
-            };
+            // Watches the policy file and its plugins folder, and reloads
+            // on SIGHUP (which must never stop the server).
+            let watcher = Some(reloader.watch()?);
             policies.insert(
                 name.clone(),
                 PolicySlot {
