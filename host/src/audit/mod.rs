@@ -43,6 +43,7 @@ pub use record::{
     RecordContext, TokenCounts,
 };
 pub use schema::TableKind;
+pub use record::hex_into;
 pub use settings::{AuditSettings, OnFull, root_url};
 pub use wal::{Durability, Position};
 
@@ -336,17 +337,17 @@ impl AuditLog {
         evaluation: &Evaluation,
         ctx: &RecordContext<'_>,
     ) -> Result<Ack, AuditError> {
-        let mut rows = Vec::with_capacity(evaluation.decisions.len() + 1);
-        record::rows(evaluation, ctx, &self.host_id, &self.hash_key, &mut rows);
-        let decision_ids = rows
-            .iter()
-            .filter_map(|r| match r {
-                AuditRecord::Decision(d) => Some(d.decision_id.clone()),
-                _ => None,
-            })
-            .collect();
-        let inference = rows.iter().any(|r| matches!(r, AuditRecord::Inference(_)));
-        let position = self.append(&rows)?;
+        let mut buf = Vec::with_capacity(1024 * (evaluation.decisions.len() + 1));
+        let mut decision_ids = Vec::with_capacity(evaluation.decisions.len());
+        let inference = record::encode_evaluation(
+            evaluation,
+            ctx,
+            &self.host_id,
+            &self.hash_key,
+            &mut buf,
+            &mut decision_ids,
+        );
+        let position = self.append_encoded(&buf)?;
         Ok(Ack {
             position,
             decision_ids,
@@ -362,6 +363,15 @@ impl AuditLog {
     }
 
     fn append(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
+        let mut buf = Vec::with_capacity(rows.len() * 768);
+        for r in rows {
+            wal::encode(r, &mut buf);
+        }
+        self.append_encoded(&buf)
+    }
+
+    /// Appends encoded records, under the backlog rule and the durability.
+    fn append_encoded(&self, buf: &[u8]) -> Result<Position, AuditError> {
         let backlog = self.shared.backlog_bytes.load(Ordering::Relaxed);
         if backlog >= self.backlog_limit {
             let last_error = self
@@ -395,11 +405,7 @@ impl AuditLog {
                 }
             }
         }
-        let mut buf = Vec::with_capacity(rows.len() * 768);
-        for r in rows {
-            wal::encode(r, &mut buf);
-        }
-        let (lsn, position) = self.shared.wal.append(&buf)?;
+        let (lsn, position) = self.shared.wal.append(buf)?;
         self.shared
             .backlog_bytes
             .fetch_add(buf.len() as u64, Ordering::Relaxed);

@@ -427,24 +427,20 @@ impl Wal {
 /// picks the row type from the byte, which is several times faster than a
 /// tagged JSON object (serde buffers those whole before choosing).
 pub fn encode(record: &AuditRecord, out: &mut Vec<u8>) {
+    match record {
+        AuditRecord::Decision(r) => encode_row(b'd', r, out),
+        AuditRecord::Inference(r) => encode_row(b'i', r, out),
+        AuditRecord::Judgement(r) => encode_row(b'j', r, out),
+    }
+}
+
+/// Appends one record: `tag` (`d`, `i`, `j`) and `row` as JSON, framed.
+pub fn encode_row<T: serde::Serialize>(tag: u8, row: &T, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&RECORD_MAGIC.to_le_bytes());
     out.extend_from_slice(&[0u8; 8]);
-    let written = match record {
-        AuditRecord::Decision(r) => {
-            out.push(b'd');
-            serde_json::to_writer(&mut *out, r)
-        }
-        AuditRecord::Inference(r) => {
-            out.push(b'i');
-            serde_json::to_writer(&mut *out, r)
-        }
-        AuditRecord::Judgement(r) => {
-            out.push(b'j');
-            serde_json::to_writer(&mut *out, r)
-        }
-    };
-    written.expect("audit records serialise");
+    out.push(tag);
+    serde_json::to_writer(&mut *out, row).expect("audit records serialise");
     let len = (out.len() - start - RECORD_HEADER_LEN) as u32;
     out[start + 4..start + 8].copy_from_slice(&len.to_le_bytes());
     let mut h = crc32fast::Hasher::new();

@@ -92,7 +92,9 @@ impl PluginDigest {
 
 impl fmt::Display for PluginDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", hex::encode(self.0))
+        let mut hex = String::with_capacity(64);
+        crate::audit::hex_into(&self.0, &mut hex);
+        write!(f, "sha256:{hex}")
     }
 }
 
