@@ -63,6 +63,11 @@ class Counts:
         return f"{self.p:.3f} / {self.r:.3f} / **{self.f1:.3f}**"
 
 
+
+def times(r):
+    """A throughput ratio: whole above 10, two digits below (0.30x, not 0x)."""
+    return f"{r:,.0f}x" if r >= 10 else f"{r:.2g}x"
+
 def read_gold(path):
     gold = {}
     with open(path, encoding="utf-8") as f:
@@ -318,6 +323,7 @@ def main():
     w("Per call = one text through the tool (railyard WASM: a fresh instance of each plugin of the stage). "
       "Ratios: railyard's throughput over the peer's (CPU-time throughput in brackets).")
     speed_rows = []
+    slower = []
     for c in corpora:
         name = c["name"]
         if not c.get("speed"):
@@ -347,7 +353,9 @@ def main():
                 if t.startswith("railyard"):
                     r = x["tps"] / tp[p]["tps"]
                     rc = x["cpu_tps"] / tp[p]["cpu_tps"] if x["cpu_tps"] and tp[p]["cpu_tps"] else None
-                    row += f" {r:,.0f}x ({rc:,.0f}x) |" if rc else f" {r:,.0f}x |"
+                    row += f" {times(r)} ({times(rc)}) |" if rc else f" {times(r)} |"
+                    if r < 1:
+                        slower.append((name, t, p, r))
                 else:
                     row += " |"
             w(row)
@@ -377,7 +385,9 @@ def main():
     w("### Where railyard is worse")
     w("")
     if not worse:
-        w("Nowhere: on every type and corpus above, railyard's F1 is at least every peer's.")
+        w("Detection: nowhere; on every type and corpus above, railyard's F1 is at least every peer's.")
+    for name, t, p, r in slower:
+        w(f"- Speed on {name}: {TOOL_LABEL[t]} runs at {times(r)} the throughput of {TOOL_LABEL[p]}.")
     for name, ty, t, r, p in worse:
         w(f"- **{ty}** on {name}: railyard F1 {r.f1:.3f} (P {r.p:.3f}, R {r.r:.3f}) vs {TOOL_LABEL[t]} "
           f"{p.f1:.3f} (P {p.p:.3f}, R {p.r:.3f}).")

@@ -38,12 +38,12 @@ use url::Url;
 
 use crate::pipeline::Evaluation;
 
+pub use record::hex_into;
 pub use record::{
     AuditRecord, CallInfo, Capture, DecisionRow, FindingRow, InferenceRow, JudgementRow,
     RecordContext, TokenCounts,
 };
 pub use schema::TableKind;
-pub use record::hex_into;
 pub use settings::{AuditSettings, OnFull, root_url};
 pub use wal::{Durability, Position};
 
