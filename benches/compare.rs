@@ -23,7 +23,7 @@
 //!
 //! ```text
 //! cargo bench -p railyard --bench compare -- --out DIR [--min-secs S]
-//!     [--tools wasm,native] [--pii FILE]... [--injection FILE]...
+//!     [--tools wasm,wasm-reuse,native] [--pii FILE]... [--injection FILE]...
 //! ```
 
 use std::hint::black_box;
@@ -70,7 +70,11 @@ struct Args {
 fn parse_args() -> Result<Args> {
     let mut out = None;
     let mut min_secs = 3.0;
-    let mut tools = vec!["wasm".to_string(), "native".to_string()];
+    let mut tools = vec![
+        "wasm".to_string(),
+        "wasm-reuse".to_string(),
+        "native".to_string(),
+    ];
     let mut corpora = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -95,15 +99,18 @@ fn parse_args() -> Result<Args> {
             "--pii" => corpora.push((Task::Pii, PathBuf::from(value("--pii")?))),
             "--injection" => corpora.push((Task::Injection, PathBuf::from(value("--injection")?))),
             other => bail!(
-                "unknown argument {other:?}; expected --out DIR, --min-secs S, --tools wasm,native, --pii FILE, --injection FILE"
+                "unknown argument {other:?}; expected --out DIR, --min-secs S, --tools wasm,wasm-reuse,native, --pii FILE, --injection FILE"
             ),
         }
     }
     let Some(out) = out else {
         bail!("--out DIR is required")
     };
-    if let Some(t) = tools.iter().find(|t| *t != "wasm" && *t != "native") {
-        bail!("--tools: unknown tool {t:?}; expected wasm and/or native");
+    if let Some(t) = tools
+        .iter()
+        .find(|t| !["wasm", "wasm-reuse", "native"].contains(&t.as_str()))
+    {
+        bail!("--tools: unknown tool {t:?}; expected wasm, wasm-reuse and/or native");
     }
     Ok(Args {
         out,
@@ -240,14 +247,28 @@ fn run_one(
     (Value::Object(predictions), timing)
 }
 
-fn pipeline(loader: &PluginLoader, task: Task) -> Result<Pipeline> {
-    let toml = match task {
-        Task::Pii => "name = \"compare-pii\"\n[stages]\nrequest = [\"pii\", \"secrets\"]\n",
-        Task::Injection => {
-            "name = \"compare-injection\"\n[stages]\nrequest = [\"prompt-injection\"]\n"
-        }
+/// The comparison's policy for `task`; `reuse`: the plugins opt in to
+/// instance reuse (`reuse = true`) instead of a fresh instance per call.
+fn pipeline(loader: &PluginLoader, task: Task, reuse: bool) -> Result<Pipeline> {
+    let plugins: &[&str] = match task {
+        Task::Pii => &["pii", "secrets"],
+        Task::Injection => &["prompt-injection"],
     };
-    let policy = Policy::from_toml(toml, None).context("comparison policy")?;
+    let mut toml = format!("name = \"compare-{}\"\n", task.as_str());
+    for p in plugins {
+        toml.push_str(&format!(
+            "[plugins.{p}]\nbuiltin = \"{p}\"\nreuse = {reuse}\n"
+        ));
+    }
+    toml.push_str(&format!(
+        "[stages]\nrequest = [{}]\n",
+        plugins
+            .iter()
+            .map(|p| format!("\"{p}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let policy = Policy::from_toml(&toml, None).context("comparison policy")?;
     Ok(Pipeline::load(loader, policy)?)
 }
 
@@ -261,8 +282,10 @@ fn main() -> Result<()> {
         ..EngineSettings::default()
     })?;
     let loader = PluginLoader::new(engine)?;
-    let pii = pipeline(&loader, Task::Pii)?;
-    let injection = pipeline(&loader, Task::Injection)?;
+    let pii = pipeline(&loader, Task::Pii, false)?;
+    let injection = pipeline(&loader, Task::Injection, false)?;
+    let pii_reuse = pipeline(&loader, Task::Pii, true)?;
+    let injection_reuse = pipeline(&loader, Task::Injection, true)?;
     let mut plugins = serde_json::Map::new();
     for p in [&pii, &injection] {
         for (_, lp) in p.plugins() {
@@ -294,6 +317,14 @@ fn main() -> Result<()> {
                 ("wasm", Task::Injection) => (
                     Box::new(|p| json!(injection.evaluate(p).action == Action::Block)),
                     Box::new(|p| usize::from(injection.evaluate(p).action == Action::Block)),
+                ),
+                ("wasm-reuse", Task::Pii) => (
+                    Box::new(|p| spans_of(&pii_reuse.evaluate(p))),
+                    Box::new(|p| pii_reuse.evaluate(p).decisions.len()),
+                ),
+                ("wasm-reuse", Task::Injection) => (
+                    Box::new(|p| json!(injection_reuse.evaluate(p).action == Action::Block)),
+                    Box::new(|p| usize::from(injection_reuse.evaluate(p).action == Action::Block)),
                 ),
                 ("native", Task::Pii) => {
                     let mut buf = Vec::new();

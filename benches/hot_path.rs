@@ -106,6 +106,16 @@ fn native_chain(p: &Payload) -> usize {
 fn hot_path(c: &mut Criterion) {
     let loader = engine();
     let pipeline = Pipeline::load(&loader, Policy::embedded_default()).expect("default policy");
+    // The same chain with the plugins opted in to instance reuse.
+    let reusing = Pipeline::load(
+        &loader,
+        Policy::from_toml(
+            "name = \"default-reuse\"\n[plugins.pii]\nbuiltin = \"pii\"\nreuse = true\n[plugins.secrets]\nbuiltin = \"secrets\"\nreuse = true\n[plugins.prompt-injection]\nbuiltin = \"prompt-injection\"\nreuse = true\n[stages]\nrequest = [\"pii\", \"secrets\", \"prompt-injection\"]\n",
+            None,
+        )
+        .expect("reuse policy"),
+    )
+    .expect("reuse pipeline");
 
     let mut group = c.benchmark_group("default-chain");
     for &(size, label) in SIZES {
@@ -113,6 +123,9 @@ fn hot_path(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("wasm", label), &p, |b, p| {
             b.iter(|| black_box(pipeline.evaluate(black_box(p))))
+        });
+        group.bench_with_input(BenchmarkId::new("wasm-reuse", label), &p, |b, p| {
+            b.iter(|| black_box(reusing.evaluate(black_box(p))))
         });
         group.bench_with_input(BenchmarkId::new("native", label), &p, |b, p| {
             b.iter(|| black_box(native_chain(black_box(p))))

@@ -30,16 +30,21 @@ def fmt(ns):
 
 
 def hot_path():
-    print("| payload | WASM chain (3 plugins, fresh instances) | native cores | WASM / native | WASM throughput |")
-    print("|---|---|---|---|---|")
+    print("| payload | WASM chain (3 plugins, fresh instances) | WASM chain, `reuse = true` | native cores | WASM / native | reuse / native | WASM throughput |")
+    print("|---|---|---|---|---|---|---|")
     for label, size in [("256B", 256), ("2KiB", 2048), ("64KiB", 65536)]:
         try:
             w = median_ns("default-chain", "wasm", label)
             n = median_ns("default-chain", "native", label)
         except FileNotFoundError:
             continue
+        try:
+            r = median_ns("default-chain", "wasm-reuse", label)
+        except FileNotFoundError:
+            r = None
         mbps = size / (w / 1e9) / 1e6
-        print(f"| {label} | {fmt(w)} | {fmt(n)} | {w / n:.2f}x | {mbps:.0f} MB/s |")
+        rs = (fmt(r), f"{r / n:.2f}x") if r else ("—", "—")
+        print(f"| {label} | {fmt(w)} | {rs[0]} | {fmt(n)} | {w / n:.2f}x | {rs[1]} | {mbps:.0f} MB/s |")
     print()
     print("| one plugin, 256 B payload | instantiate + call |")
     print("|---|---|")

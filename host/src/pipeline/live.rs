@@ -718,6 +718,7 @@ fn folder_spec(policy: &Policy, m: &Manifest) -> PluginSpec {
         action: None,
         min_score: 0.0,
         config: m.config.clone(),
+        reuse: false,
     }
 }
 

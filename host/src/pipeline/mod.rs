@@ -57,6 +57,8 @@ struct StagePlugin {
     spec: PluginSpec,
     plugin: Arc<LoadedPlugin>,
     config: Arc<[(String, String)]>,
+    /// Idle instances, for entries with `reuse = true`.
+    pool: Option<crate::plugin::InstancePool>,
 }
 
 /// A policy with its plugins loaded.
@@ -138,6 +140,7 @@ impl Pipeline {
                     spec: spec.clone(),
                     config: Arc::from(spec.config.clone()),
                     plugin,
+                    pool: spec.reuse.then(crate::plugin::InstancePool::default),
                 });
             }
             // Judge routers see the findings of everything else, so they
@@ -203,7 +206,13 @@ impl Pipeline {
                     Vec::new()
                 };
                 let t = Instant::now();
-                let result = sp.plugin.call(&input, &prior, &sp.config, &sp.spec.limits);
+                let result = match &sp.pool {
+                    Some(pool) => {
+                        sp.plugin
+                            .call_pooled(pool, &input, &prior, &sp.config, &sp.spec.limits)
+                    }
+                    None => sp.plugin.call(&input, &prior, &sp.config, &sp.spec.limits),
+                };
                 let latency_us = t.elapsed().as_micros() as u64;
                 match result {
                     Ok(output) => {

@@ -1,11 +1,13 @@
 //! One bounded call of a plugin, and validation of what it returns.
 //!
-//! Every call gets a fresh store and instance, an epoch deadline, a memory
-//! cap and an input-size check. Whatever goes wrong — a trap, a deadline, a
+//! Every call gets a fresh store and instance (or, for a policy entry that
+//! opts in with `reuse = true`, an instance kept from an earlier successful
+//! call: see [`InstancePool`]), an epoch deadline, a memory cap and an
+//! input-size check. Whatever goes wrong — a trap, a deadline, a
 //! limit, an `Err` from the plugin, or output that breaks the contract — comes
 //! back as a typed [`CallFault`]; the pipeline applies the failure mode.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::Store;
@@ -158,6 +160,43 @@ impl CallFault {
     }
 }
 
+/// A live instance of one of the three worlds.
+enum Bound {
+    Guardrail(guardrail::Guardrail),
+    PiiDetector(pii_detector::PiiDetector),
+    JudgeRouter(judge_router::JudgeRouter),
+}
+
+struct Warm {
+    store: Store<PluginState>,
+    bound: Bound,
+}
+
+/// Instances of one policy entry kept between calls, for entries that opt
+/// in with `reuse = true` (DESIGN: a fresh instance per call is the
+/// default; reuse is opt-in per plugin, measured).
+///
+/// A call takes an idle instance (or instantiates one) and gives it back
+/// only if the call succeeded: after a trap, a timeout, a memory-limit
+/// hit, an `Err` or invalid output the instance is dropped, so a fault
+/// never carries into the next call. What a plugin keeps in its own memory
+/// between calls is visible to the next caller: opt in only for plugins
+/// that keep no per-call state (the first-party detectors keep none).
+#[derive(Default)]
+pub struct InstancePool {
+    idle: Mutex<Vec<Warm>>,
+}
+
+/// Idle instances kept per pool; more are dropped after their call.
+const MAX_IDLE: usize = 16;
+
+impl InstancePool {
+    /// Instances currently idle.
+    pub fn idle(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
 /// What a metered call cost (see [`LoadedPlugin::call_metered`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CallCost {
@@ -218,6 +257,81 @@ impl LoadedPlugin {
             peak_memory: store.data().limiter.peak() as u64,
         };
         (result, cost)
+    }
+
+    /// [`LoadedPlugin::call`] on an instance from `pool` (see
+    /// [`InstancePool`]).
+    pub fn call_pooled(
+        &self,
+        pool: &InstancePool,
+        input: &StageInput,
+        prior: &[Finding],
+        config: &Arc<[(String, String)]>,
+        limits: &PluginLimits,
+    ) -> Result<CallOutput, CallFault> {
+        if input.input_bytes > limits.max_input_bytes {
+            return Err(CallFault::InputTooLarge {
+                bytes: input.input_bytes,
+                limit: limits.max_input_bytes,
+            });
+        }
+        let timeout_ms = limits.timeout.as_millis() as u64;
+        let idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut warm = match idle {
+            Some(w) => w,
+            None => {
+                let mut store = self.new_store(config.clone(), limits.memory_bytes);
+                store.set_epoch_deadline(RailyardEngine::ticks_for(limits.timeout));
+                store.epoch_deadline_trap();
+                let bound = match &self.pre {
+                    KindPre::Guardrail(pre) => pre.instantiate(&mut store).map(Bound::Guardrail),
+                    KindPre::PiiDetector(pre) => {
+                        pre.instantiate(&mut store).map(Bound::PiiDetector)
+                    }
+                    KindPre::JudgeRouter(pre) => {
+                        pre.instantiate(&mut store).map(Bound::JudgeRouter)
+                    }
+                };
+                match bound {
+                    Ok(bound) => Warm { store, bound },
+                    Err(e) => return Err(classify(&store, e, timeout_ms)),
+                }
+            }
+        };
+        let store = &mut warm.store;
+        store.data_mut().begin_call();
+        store.set_epoch_deadline(RailyardEngine::ticks_for(limits.timeout));
+        store.epoch_deadline_trap();
+        let classify = |store: &Store<PluginState>, e| classify(store, e, timeout_ms);
+        let messages = &input.wit.messages;
+        let result = match &warm.bound {
+            Bound::Guardrail(g) => {
+                let r = g.call_check(&mut *store, &input.wit);
+                unwrap_call(&*store, r, classify)
+                    .and_then(|v| validate_verdict(v, messages))
+                    .map(CallOutput::Verdict)
+            }
+            Bound::PiiDetector(d) => {
+                let r = d.call_detect(&mut *store, &input.wit);
+                unwrap_call(&*store, r, classify)
+                    .and_then(|f| validate_findings(f, messages))
+                    .map(CallOutput::Findings)
+            }
+            Bound::JudgeRouter(j) => {
+                let prior: Vec<wit::Finding> = prior.iter().map(finding_to_wit).collect();
+                let r = j.call_route(&mut *store, &input.wit, &prior);
+                unwrap_call(&*store, r, classify)
+                    .and_then(validate_judge_requests)
+                    .map(CallOutput::JudgeRequests)
+            }
+        };
+        if result.is_ok() {
+            let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE {
+                idle.push(warm);
+            }
+        }
+        result
     }
 
     fn run(

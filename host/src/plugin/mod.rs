@@ -26,7 +26,7 @@ use wasmtime::component::{Component, Linker};
 use crate::engine::{CacheOutcome, RailyardEngine};
 use crate::payload::Stage;
 
-pub use call::{CallCost, CallFault, CallOutput, StageInput};
+pub use call::{CallCost, CallFault, CallOutput, InstancePool, StageInput};
 pub use capability::{Capability, Grants};
 pub(crate) use state::PluginState;
 

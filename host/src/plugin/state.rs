@@ -47,6 +47,11 @@ pub(crate) struct PluginState {
 }
 
 impl PluginState {
+    /// Resets the per-call counters of a reused instance's state.
+    pub(crate) fn begin_call(&mut self) {
+        self.log_lines = 0;
+    }
+
     pub(crate) fn new(
         plugin: Arc<str>,
         config: Arc<[(String, String)]>,

@@ -99,6 +99,8 @@ struct RawPlugin {
     action: Option<String>,
     min_score: Option<f64>,
     #[serde(default)]
+    reuse: bool,
+    #[serde(default)]
     config: toml::Table,
 }
 
@@ -243,6 +245,7 @@ impl RawPlugin {
             failure_mode: None,
             action: None,
             min_score: None,
+            reuse: false,
             config: toml::Table::new(),
         }
     }
@@ -473,6 +476,7 @@ impl Validator {
             action,
             min_score,
             config,
+            reuse: p.reuse,
         })
     }
 

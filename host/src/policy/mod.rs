@@ -143,6 +143,11 @@ pub struct PluginSpec {
     pub min_score: f32,
     /// The plugin's own config, flattened to key/value pairs.
     pub config: Vec<(String, String)>,
+    /// Keep instances between calls instead of a fresh one per call
+    /// (`reuse = true`; default false). Only for plugins that keep no
+    /// per-call state: what one call leaves in the instance's memory the
+    /// next caller's call runs with. A faulted instance is never reused.
+    pub reuse: bool,
 }
 
 /// Where a plugin's component comes from.
