@@ -137,7 +137,7 @@ impl Metrics {
                 escape(endpoint)
             );
         }
-        out.push_str("# HELP railyard_http_request_duration_seconds Time to answer, by endpoint (streams: to the last byte).\n# TYPE railyard_http_request_duration_seconds histogram\n");
+        out.push_str("# HELP railyard_http_request_duration_seconds Time until the answer is ready to send, by endpoint (a stream: until its headers).\n# TYPE railyard_http_request_duration_seconds histogram\n");
         for (endpoint, h) in &m.request_latency {
             h.render(
                 out,
