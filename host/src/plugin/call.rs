@@ -283,16 +283,7 @@ impl LoadedPlugin {
                 let mut store = self.new_store(config.clone(), limits.memory_bytes);
                 store.set_epoch_deadline(RailyardEngine::ticks_for(limits.timeout));
                 store.epoch_deadline_trap();
-                let bound = match &self.pre {
-                    KindPre::Guardrail(pre) => pre.instantiate(&mut store).map(Bound::Guardrail),
-                    KindPre::PiiDetector(pre) => {
-                        pre.instantiate(&mut store).map(Bound::PiiDetector)
-                    }
-                    KindPre::JudgeRouter(pre) => {
-                        pre.instantiate(&mut store).map(Bound::JudgeRouter)
-                    }
-                };
-                match bound {
+                match self.pre.instantiate(&mut store) {
                     Ok(bound) => Warm { store, bound },
                     Err(e) => return Err(classify(&store, e, timeout_ms)),
                 }
@@ -302,29 +293,9 @@ impl LoadedPlugin {
         store.data_mut().begin_call();
         store.set_epoch_deadline(RailyardEngine::ticks_for(limits.timeout));
         store.epoch_deadline_trap();
-        let classify = |store: &Store<PluginState>, e| classify(store, e, timeout_ms);
-        let messages = &input.wit.messages;
-        let result = match &warm.bound {
-            Bound::Guardrail(g) => {
-                let r = g.call_check(&mut *store, &input.wit);
-                unwrap_call(&*store, r, classify)
-                    .and_then(|v| validate_verdict(v, messages))
-                    .map(CallOutput::Verdict)
-            }
-            Bound::PiiDetector(d) => {
-                let r = d.call_detect(&mut *store, &input.wit);
-                unwrap_call(&*store, r, classify)
-                    .and_then(|f| validate_findings(f, messages))
-                    .map(CallOutput::Findings)
-            }
-            Bound::JudgeRouter(j) => {
-                let prior: Vec<wit::Finding> = prior.iter().map(finding_to_wit).collect();
-                let r = j.call_route(&mut *store, &input.wit, &prior);
-                unwrap_call(&*store, r, classify)
-                    .and_then(validate_judge_requests)
-                    .map(CallOutput::JudgeRequests)
-            }
-        };
+        let result = invoke(store, &warm.bound, input, prior, |store, e| {
+            classify(store, e, timeout_ms)
+        });
         if result.is_ok() {
             let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() < MAX_IDLE {
@@ -357,32 +328,52 @@ impl LoadedPlugin {
             }
             _ => classify(store, e, timeout_ms),
         };
-        let messages = &input.wit.messages;
-        match &self.pre {
-            KindPre::Guardrail(pre) => {
-                let result = pre
-                    .instantiate(&mut *store)
-                    .and_then(|g| g.call_check(&mut *store, &input.wit));
-                let verdict = unwrap_call(&*store, result, classify)?;
-                Ok(CallOutput::Verdict(validate_verdict(verdict, messages)?))
-            }
-            KindPre::PiiDetector(pre) => {
-                let result = pre
-                    .instantiate(&mut *store)
-                    .and_then(|d| d.call_detect(&mut *store, &input.wit));
-                let findings = unwrap_call(&*store, result, classify)?;
-                Ok(CallOutput::Findings(validate_findings(findings, messages)?))
-            }
-            KindPre::JudgeRouter(pre) => {
-                let prior: Vec<wit::Finding> = prior.iter().map(finding_to_wit).collect();
-                let result = pre
-                    .instantiate(&mut *store)
-                    .and_then(|r| r.call_route(&mut *store, &input.wit, &prior));
-                let requests = unwrap_call(&*store, result, classify)?;
-                Ok(CallOutput::JudgeRequests(validate_judge_requests(
-                    requests,
-                )?))
-            }
+        let bound = self
+            .pre
+            .instantiate(&mut *store)
+            .map_err(|e| classify(store, e))?;
+        invoke(store, &bound, input, prior, classify)
+    }
+}
+
+impl KindPre {
+    /// A new instance in `store`.
+    fn instantiate(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Bound> {
+        Ok(match self {
+            KindPre::Guardrail(pre) => Bound::Guardrail(pre.instantiate(store)?),
+            KindPre::PiiDetector(pre) => Bound::PiiDetector(pre.instantiate(store)?),
+            KindPre::JudgeRouter(pre) => Bound::JudgeRouter(pre.instantiate(store)?),
+        })
+    }
+}
+
+/// Calls the world's export on a live instance and validates the output.
+fn invoke(
+    store: &mut Store<PluginState>,
+    bound: &Bound,
+    input: &StageInput,
+    prior: &[Finding],
+    classify: impl FnOnce(&Store<PluginState>, wasmtime::Error) -> CallFault,
+) -> Result<CallOutput, CallFault> {
+    let messages = &input.wit.messages;
+    match bound {
+        Bound::Guardrail(g) => {
+            let r = g.call_check(&mut *store, &input.wit);
+            let verdict = unwrap_call(&*store, r, classify)?;
+            Ok(CallOutput::Verdict(validate_verdict(verdict, messages)?))
+        }
+        Bound::PiiDetector(d) => {
+            let r = d.call_detect(&mut *store, &input.wit);
+            let findings = unwrap_call(&*store, r, classify)?;
+            Ok(CallOutput::Findings(validate_findings(findings, messages)?))
+        }
+        Bound::JudgeRouter(j) => {
+            let prior: Vec<wit::Finding> = prior.iter().map(finding_to_wit).collect();
+            let r = j.call_route(&mut *store, &input.wit, &prior);
+            let requests = unwrap_call(&*store, r, classify)?;
+            Ok(CallOutput::JudgeRequests(validate_judge_requests(
+                requests,
+            )?))
         }
     }
 }
