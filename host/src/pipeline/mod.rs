@@ -252,10 +252,7 @@ impl Pipeline {
             .unwrap_or_default();
         let redacted = redact(
             &payload.messages,
-            decisions
-                .iter()
-                .filter(|d| d.outcome == Outcome::Ok && redacts(d))
-                .flat_map(|d| d.findings.iter()),
+            redacting_findings(&decisions),
             &self.policy.redaction,
         );
         Evaluation {
@@ -310,6 +307,15 @@ fn check_entry(
 /// `block` (the payload stops, but its PII must not reach the audit log).
 /// A guardrail's block findings (an injection phrase) are evidence, not
 /// secrets, and stay as they are.
+/// The findings a stage's redaction pass rewrites: those of plugins that
+/// ran and redact.
+fn redacting_findings(decisions: &[PluginDecision]) -> impl Iterator<Item = &Finding> {
+    decisions
+        .iter()
+        .filter(|d| d.outcome == Outcome::Ok && redacts(d))
+        .flat_map(|d| d.findings.iter())
+}
+
 fn redacts(d: &PluginDecision) -> bool {
     d.action == Action::Redact || (d.action == Action::Block && d.kind == PluginKind::PiiDetector)
 }
@@ -544,9 +550,6 @@ impl Evaluation {
     /// The findings the stage's redaction pass rewrites (those of plugins
     /// that ran and redact).
     pub fn redacting_findings(&self) -> impl Iterator<Item = &Finding> {
-        self.decisions
-            .iter()
-            .filter(|d| d.outcome == Outcome::Ok && redacts(d))
-            .flat_map(|d| d.findings.iter())
+        redacting_findings(&self.decisions)
     }
 }

@@ -110,7 +110,12 @@ fn full(bytes: impl Into<Bytes>) -> Body {
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
-    let mut r = Response::new(full(value.to_string()));
+    json_bytes(status, value.to_string())
+}
+
+/// A JSON body already serialised (an upstream's answer passed on).
+fn json_bytes(status: StatusCode, bytes: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(full(bytes));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::stream::StreamGuard;
-use super::{ApiError, Body, CallerId, State, full, json_response};
+use super::{ApiError, Body, CallerId, State, json_bytes, json_response};
 use crate::audit::{CallInfo, TokenCounts};
 use crate::payload::{Message, Payload, Stage};
 use crate::pipeline::{Evaluation, Pipeline};
@@ -148,8 +148,8 @@ fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
     )
 }
 
-fn upstream_key(state: &State, upstream: &super::config::Upstream) -> Option<String> {
-    let _ = state;
+/// The API key sent to `upstream`, from the variable its config names.
+fn upstream_key(upstream: &super::config::Upstream) -> Option<String> {
     upstream
         .api_key_env
         .as_deref()
@@ -251,7 +251,7 @@ pub async fn call(
         .timeout(upstream.timeout)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.to_string());
-    if let Some(key) = upstream_key(&state, &upstream) {
+    if let Some(key) = upstream_key(&upstream) {
         req = req.bearer_auth(key);
     }
     let sent = req.send().await;
@@ -289,13 +289,7 @@ pub async fn call(
         let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
         let bytes = resp.bytes().await.unwrap_or_default();
         record_failure(status)?;
-        let mut r = Response::new(full(bytes));
-        *r.status_mut() = status;
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        return Ok(r);
+        return Ok(json_bytes(status, bytes));
     }
     if streaming {
         return Ok(stream_answer(
@@ -458,7 +452,7 @@ pub async fn models(state: &State) -> Result<Response<Body>, ApiError> {
         .client
         .get(format!("{}/models", upstream.base_url))
         .timeout(upstream.timeout);
-    if let Some(key) = upstream_key(state, upstream) {
+    if let Some(key) = upstream_key(upstream) {
         req = req.bearer_auth(key);
     }
     let resp = req.send().await.map_err(|e| {
@@ -471,13 +465,7 @@ pub async fn models(state: &State) -> Result<Response<Body>, ApiError> {
     })?;
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let bytes = resp.bytes().await.unwrap_or_default();
-    let mut r = Response::new(full(bytes));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(r)
+    Ok(json_bytes(status, bytes))
 }
 
 /// Largest streamed answer buffered for the rails.

@@ -93,7 +93,8 @@ impl StreamGuard {
             return String::new();
         }
         let mut safe = floor_char_boundary(&self.text, len - self.holdback);
-        let spans: Vec<(usize, usize)> = redacting(&evaluation)
+        let spans: Vec<(usize, usize)> = evaluation
+            .redacting_findings()
             .filter_map(|f| f.span)
             .filter(|s| s.message == 0)
             .map(|s| (s.start as usize, s.end as usize))
@@ -144,7 +145,8 @@ impl StreamGuard {
 
     /// `text[from..to]` with the evaluation's redactions that fall in it.
     fn render(&self, from: usize, to: usize, evaluation: &Evaluation) -> String {
-        let findings: Vec<Finding> = redacting(evaluation)
+        let findings: Vec<Finding> = evaluation
+            .redacting_findings()
             .filter_map(|f| {
                 let span = f.span?;
                 let (s, e) = ((span.start as usize).max(from), (span.end as usize).min(to));
@@ -164,10 +166,6 @@ impl StreamGuard {
             None => piece[0].content.clone(),
         }
     }
-}
-
-fn redacting(e: &Evaluation) -> impl Iterator<Item = &Finding> {
-    e.redacting_findings()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
