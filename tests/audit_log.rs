@@ -222,13 +222,13 @@ fn a_segment_already_recorded_in_the_table_is_not_committed_twice() {
             wal_offset: 16,
         };
         let batch = audit::schema::decisions_batch(std::slice::from_ref(&row)).unwrap();
-        let first = table::commit_segment(&mut t, "app", 7, batch.clone())
+        let first = table::commit_segment(&mut t, "app", 7, batch.clone(), None)
             .await
             .unwrap();
         assert!(matches!(first, table::CommitOutcome::Committed(_)));
         // The replay of segment 7 after a crash, and a stale lower one.
         for seq in [7, 3] {
-            let again = table::commit_segment(&mut t, "app", seq, batch.clone())
+            let again = table::commit_segment(&mut t, "app", seq, batch.clone(), None)
                 .await
                 .unwrap();
             assert_eq!(
@@ -238,7 +238,7 @@ fn a_segment_already_recorded_in_the_table_is_not_committed_twice() {
             );
         }
         // Another writer's app id has its own sequence space.
-        let other = table::commit_segment(&mut t, "other-app", 7, batch)
+        let other = table::commit_segment(&mut t, "other-app", 7, batch, None)
             .await
             .unwrap();
         assert!(matches!(other, table::CommitOutcome::Committed(_)));

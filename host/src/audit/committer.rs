@@ -142,8 +142,9 @@ async fn commit_sealed(
                         "audit table {}: reading the recorded txn version: {e}",
                         kind.name()
                     ))
-                })?
-                .unwrap_or(-1);
+                })?;
+            let just_read = Some(recorded);
+            let recorded = recorded.unwrap_or(-1);
             let built = match kind {
                 TableKind::Decisions => {
                     schema::decisions_batch(&fresh(std::mem::take(&mut decisions), recorded))
@@ -162,7 +163,7 @@ async fn commit_sealed(
                 ))
             })?;
             rows += built.num_rows();
-            let outcome = table::commit_segment(t, &shared.app_id, last, built).await?;
+            let outcome = table::commit_segment(t, &shared.app_id, last, built, just_read).await?;
             if recorded >= first as i64 || outcome == CommitOutcome::AlreadyCommitted {
                 tracing::info!(
                     segments = %format!("{first}..={last}"),

@@ -493,24 +493,19 @@ impl AuditLog {
         capture: crate::policy::Capture,
         call: CallInfo<'_>,
     ) -> Result<Ack, AuditError> {
-        let mut rows = Vec::with_capacity(8);
-        record::call_rows(
+        let mut buf = Vec::with_capacity(4096);
+        let mut decision_ids = Vec::new();
+        record::encode_call(
             request,
             response,
             capture,
             &call,
             &self.host_id,
             &self.hash_key,
-            &mut rows,
+            &mut buf,
+            &mut decision_ids,
         );
-        let decision_ids = rows
-            .iter()
-            .filter_map(|r| match r {
-                AuditRecord::Decision(d) => Some(d.decision_id.clone()),
-                _ => None,
-            })
-            .collect();
-        let position = self.append(&rows)?;
+        let position = self.append_encoded(&buf)?;
         Ok(Ack {
             position,
             decision_ids,

@@ -383,63 +383,6 @@ pub(crate) fn encode_evaluation(
     }
 }
 
-/// Builds the rows for one evaluation: one decision per plugin decision,
-/// plus one inference row when the context is a whole call.
-pub(crate) fn rows(
-    evaluation: &Evaluation,
-    ctx: &RecordContext<'_>,
-    host_id: &str,
-    key: &[u8],
-    out: &mut Vec<AuditRecord>,
-) {
-    let timestamp_us = now_us();
-    let payload = ctx.payload;
-    let hash = payload_hash(key, &payload.messages);
-    let stage = evaluation.stage.as_str();
-    for d in &evaluation.decisions {
-        out.push(AuditRecord::Decision(DecisionRow {
-            decision_id: crate::payload::new_request_id(),
-            request_id: evaluation.request_id.clone(),
-            timestamp_us,
-            host_id: host_id.to_string(),
-            policy_name: evaluation.policy.clone(),
-            policy_digest: evaluation.policy_digest.clone(),
-            route: payload.route.clone(),
-            caller: payload.caller.clone(),
-            stage: stage.to_string(),
-            plugin: d.plugin.clone(),
-            plugin_name: d.plugin_name.clone(),
-            plugin_version: d.plugin_version.clone(),
-            plugin_digest: d.plugin_digest.to_string(),
-            plugin_kind: d.kind.as_str().to_string(),
-            action: d.action.as_str().to_string(),
-            reason: d.reason.clone(),
-            findings: d
-                .findings
-                .iter()
-                .map(|f| FindingRow {
-                    rule_id: f.rule_id.clone(),
-                    category: f.category.clone(),
-                    score: f.score,
-                    message_index: f.span.map(|s| s.message as i32),
-                    span_start: f.span.map(|s| s.start as i32),
-                    span_end: f.span.map(|s| s.end as i32),
-                })
-                .collect(),
-            outcome: d.outcome.as_str().to_string(),
-            failure_mode: d.failure_mode.map(|m| m.as_str().to_string()),
-            error: d.error.clone(),
-            latency_us: d.latency_us as i64,
-            payload_hash: hash.clone(),
-            wal_segment: 0,
-            wal_offset: 0,
-        }));
-    }
-    if let Some(row) = inference_row(evaluation, ctx, host_id, hash, timestamp_us) {
-        out.push(AuditRecord::Inference(row));
-    }
-}
-
 /// The `inferences` row of an evaluation that is a whole call.
 fn inference_row(
     evaluation: &Evaluation,
@@ -496,17 +439,20 @@ fn inference_row(
     })
 }
 
-/// Rows for one proxied call: the response stage's decisions (the request
-/// stage's were recorded before the call went upstream) and one
-/// `inferences` row with both sides, as the policy lets them be kept.
-pub(crate) fn call_rows(
+/// Encodes one proxied call's records into `out`: the response stage's
+/// decisions (the request stage's were recorded before the call went
+/// upstream; their ids go to `ids`) and one `inferences` row with both
+/// sides, as the policy lets them be kept.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_call(
     request: (&Evaluation, &Payload),
     response: Option<(&Evaluation, &Payload)>,
     capture: Capture,
     call: &CallInfo<'_>,
     host_id: &str,
     key: &[u8],
-    out: &mut Vec<AuditRecord>,
+    out: &mut Vec<u8>,
+    ids: &mut Vec<String>,
 ) {
     let (req_eval, req_payload) = request;
     if let Some((eval, payload)) = response {
@@ -515,7 +461,7 @@ pub(crate) fn call_rows(
             capture,
             call: None,
         };
-        rows(eval, &ctx, host_id, key, out);
+        encode_evaluation(eval, &ctx, host_id, key, out, ids);
     }
     let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
     let kept = |eval: &Evaluation, payload: &Payload| match capture {
@@ -538,7 +484,7 @@ pub(crate) fn call_rows(
             crate::payload::Stage::Request,
         ),
     };
-    out.push(AuditRecord::Inference(InferenceRow {
+    let row = InferenceRow {
         request_id: req_eval.request_id.clone(),
         timestamp_us: now_us(),
         host_id: host_id.to_string(),
@@ -562,5 +508,6 @@ pub(crate) fn call_rows(
             as i32,
         wal_segment: 0,
         wal_offset: 0,
-    }));
+    };
+    super::wal::encode_row(b'i', &row, out);
 }

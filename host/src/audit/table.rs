@@ -200,11 +200,15 @@ pub async fn recorded_version(
 }
 
 /// Commits `batch` as segment `segment` of `app_id`, exactly once.
+/// `just_read`: the version [`recorded_version`] has just returned for
+/// `app_id` (with the table state it refreshed), so the first attempt does
+/// not read it again; `None` reads it first.
 pub async fn commit_segment(
     table: &mut DeltaTable,
     app_id: &str,
     segment: u64,
     batch: RecordBatch,
+    just_read: Option<Option<i64>>,
 ) -> Result<CommitOutcome, TableError> {
     let url = table.table_url().clone();
     if batch.num_rows() == 0 {
@@ -219,7 +223,11 @@ pub async fn commit_segment(
         // Checked on every attempt: a commit that "failed" on the network
         // may have landed, and a second writer with our app id would be a
         // configuration error we must not paper over.
-        match recorded_version(table, app_id).await {
+        let recorded = match just_read {
+            Some(v) if attempt == 0 => Ok(v),
+            _ => recorded_version(table, app_id).await,
+        };
+        match recorded {
             Ok(Some(v)) if v >= segment as i64 => return Ok(CommitOutcome::AlreadyCommitted),
             Ok(_) => {}
             Err(e) => {
