@@ -7,34 +7,14 @@
 //! exports as `RAILYARD_TEST_PYTHON`). Without them the tests fail, unless
 //! `RAILYARD_SKIP_PYTHON_TESTS=1` asks to skip them.
 
+mod common;
+
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The test Python, or `None` (after a loud message) when not under CI.
-/// The Python with DuckDB, pyarrow and moto that `./scripts/test` installs:
-/// `RAILYARD_TEST_PYTHON`, else the workspace's `.venv`. Missing, these
-/// tests fail (a skipped independent check proves nothing) unless
-/// `RAILYARD_SKIP_PYTHON_TESTS=1` says to skip them.
-fn python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    let chosen = std::env::var_os("RAILYARD_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or(venv);
-    if chosen.is_file() {
-        return Some(chosen);
-    }
-    let why = format!(
-        "{} does not exist: run the suite with ./scripts/test, which installs the Python tools these tests need",
-        chosen.display()
-    );
-    if std::env::var_os("RAILYARD_SKIP_PYTHON_TESTS").is_some_and(|v| v == "1") {
-        eprintln!("\n!!! SKIPPED (RAILYARD_SKIP_PYTHON_TESTS=1): {why} !!!\n");
-        return None;
-    }
-    panic!("{why} (or set RAILYARD_SKIP_PYTHON_TESTS=1 to skip)");
-}
+use common::python;
 
 fn railyard(envs: &[(&str, &str)], args: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_railyard"));

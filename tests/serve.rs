@@ -22,6 +22,14 @@ impl Env {
     fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
+    /// Writes `cfg/serve.toml` with `text`; returns its path.
+    fn config(&self, text: &str) -> PathBuf {
+        let dir = self.path("cfg");
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("serve.toml");
+        std::fs::write(&cfg, text).unwrap();
+        cfg
+    }
     fn envs(&self) -> Vec<(&'static str, PathBuf)> {
         vec![
             ("RAILYARD_CACHE_DIR", common::cache_dir()),
@@ -322,14 +330,8 @@ fn a_block_mid_stream_ends_with_a_clear_final_event() {
 #[test]
 fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
     let env = Env::new();
-    let dir = env.path("cfg");
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("serve.toml");
-    std::fs::write(
-        &cfg,
-        "[limits]\nmax-body-kib = 64\nheader-timeout-ms = 500\nbody-timeout-ms = 500\n",
-    )
-    .unwrap();
+    let cfg =
+        env.config("[limits]\nmax-body-kib = 64\nheader-timeout-ms = 500\nbody-timeout-ms = 500\n");
     let upstream = Upstream::start();
     let server = env.start(&[
         "--config",
@@ -443,19 +445,14 @@ fn sha256(s: &str) -> String {
 #[test]
 fn callers_need_keys_admin_needs_its_own_and_overload_is_refused() {
     let env = Env::new();
-    let dir = env.path("cfg");
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("serve.toml");
-    std::fs::write(
-        &cfg,
-        format!(
+    let cfg = env.config(
+        &format!(
             "[admin]\nkey-sha256 = \"{}\"\n[limits]\nmax-concurrency = 2\n[[callers]]\nname = \"team-a\"\nkey-sha256 = \"{}\"\nmax-concurrency = 1\n[[callers]]\nname = \"team-b\"\nkey-sha256 = \"{}\"\n",
             sha256("admin-secret"),
             sha256("key-a"),
             sha256("key-b")
         ),
-    )
-    .unwrap();
+    );
     let upstream = Upstream::start();
     let mut server = env.start(&[
         "--config",

@@ -5,31 +5,8 @@
 mod common;
 
 use common::http::{Server, Upstream};
-use std::path::{Path, PathBuf};
-
-/// The Python with the `openai` package: `RAILYARD_TEST_PYTHON`, else the
-/// workspace's `.venv`. Missing, the test fails unless
-/// `RAILYARD_SKIP_PYTHON_TESTS=1`.
-fn python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    let chosen = std::env::var_os("RAILYARD_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or(venv);
-    if chosen.is_file() {
-        return Some(chosen);
-    }
-    if std::env::var_os("RAILYARD_SKIP_PYTHON_TESTS").is_some_and(|v| v == "1") {
-        eprintln!(
-            "\n!!! SKIPPED (RAILYARD_SKIP_PYTHON_TESTS=1): no {} !!!\n",
-            chosen.display()
-        );
-        return None;
-    }
-    panic!(
-        "{} does not exist: run the suite with ./scripts/test, which installs the openai client (or set RAILYARD_SKIP_PYTHON_TESTS=1)",
-        chosen.display()
-    );
-}
+use common::python;
+use std::path::Path;
 
 #[test]
 fn the_openai_client_gets_answers_errors_and_streams() {

@@ -3,7 +3,7 @@
 //! `plugins/` and `tests/plugins/` by host/build.rs.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use railyard::engine::{EngineSettings, RailyardEngine};
@@ -70,4 +70,29 @@ pub fn shared_data(file: &str) -> PathBuf {
     );
     p
 }
+
+/// The Python with the tools `./scripts/test` installs into `.venv`
+/// (DuckDB and its delta extension, pyarrow, moto, boto3, openai):
+/// `RAILYARD_TEST_PYTHON`, else the workspace's `.venv`. Missing, the tests
+/// that need it fail (a skipped independent check proves nothing) unless
+/// `RAILYARD_SKIP_PYTHON_TESTS=1` says to skip them.
+pub fn python() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let chosen = std::env::var_os("RAILYARD_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or(venv);
+    if chosen.is_file() {
+        return Some(chosen);
+    }
+    let why = format!(
+        "{} does not exist: run the suite with ./scripts/test, which installs the Python tools these tests need",
+        chosen.display()
+    );
+    if std::env::var_os("RAILYARD_SKIP_PYTHON_TESTS").is_some_and(|v| v == "1") {
+        eprintln!("\n!!! SKIPPED (RAILYARD_SKIP_PYTHON_TESTS=1): {why} !!!\n");
+        return None;
+    }
+    panic!("{why} (or set RAILYARD_SKIP_PYTHON_TESTS=1 to skip)");
+}
+
 pub mod http;
