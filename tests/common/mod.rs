@@ -95,4 +95,32 @@ pub fn python() -> Option<PathBuf> {
     panic!("{why} (or set RAILYARD_SKIP_PYTHON_TESTS=1 to skip)");
 }
 
+/// A first-party plugin written in another language (`plugins/<dir>/`),
+/// built by its own `build.sh` (which is a no-op when the component is up
+/// to date) into `target/lang-plugins/<dir>.wasm`. The toolchains come from
+/// `scripts/toolchains/*.sh`, which `./scripts/test` runs first; a missing
+/// toolchain fails the test with the build script's message.
+pub fn lang_plugin(dir: &str) -> PathBuf {
+    use std::sync::Mutex;
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = root.join("target/lang-plugins").join(format!("{dir}.wasm"));
+    let script = root.join("plugins").join(dir).join("build.sh");
+    let output = std::process::Command::new(&script)
+        .arg(&out)
+        .current_dir(root.join("plugins").join(dir))
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+    assert!(
+        output.status.success() && out.is_file(),
+        "{} failed ({}):\n{}{}",
+        script.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
 pub mod http;
