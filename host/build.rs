@@ -12,6 +12,9 @@
 //!   component, used by `plugin::builtin`.
 //! - `RAILYARD_PLUGIN_WASM_DIR`: the folder holding every built component,
 //!   for tests and benchmarks.
+//! - `$OUT_DIR/plugin_templates.rs`: `include_bytes!` of every file under
+//!   `plugins/templates/`, which `railyard plugin new` copies into a new
+//!   plugin project (so the binary needs no repository beside it).
 //!
 //! Escape hatch: `RAILYARD_PREBUILT_PLUGINS=/dir` skips the nested build and
 //! takes the `.wasm` files from that folder (for packagers with their own
@@ -55,6 +58,9 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=RAILYARD_PREBUILT_PLUGINS");
 
+    // Watched through `plugins` above.
+    embed_templates(&root.join("plugins/templates"), &out_dir);
+
     let wasm_dir = match env::var_os("RAILYARD_PREBUILT_PLUGINS") {
         Some(dir) => PathBuf::from(dir),
         None => build_plugins(&root, &out_dir),
@@ -85,6 +91,58 @@ fn main() {
         "cargo:rustc-env=RAILYARD_PLUGIN_WASM_DIR={}",
         wasm_dir.display()
     );
+}
+
+/// Writes `$OUT_DIR/plugin_templates.rs`: a table of (path relative to
+/// `plugins/templates/` with `/` separators, bytes) for every template file,
+/// sorted by path. Build output that a template author may leave behind
+/// while trying a template in place is not embedded.
+fn embed_templates(templates: &Path, out_dir: &Path) {
+    const SKIPPED_DIRS: &[&str] = &["target", "node_modules", "__pycache__", ".toolchains"];
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("reading template folder {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry
+                .unwrap_or_else(|e| panic!("reading template folder {}: {e}", dir.display()))
+                .path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.is_dir() {
+                if !SKIPPED_DIRS.contains(&name.as_ref()) {
+                    walk(&path, files);
+                }
+            } else if !name.ends_with(".wasm") {
+                files.push(path);
+            }
+        }
+    }
+
+    let mut files = Vec::new();
+    if templates.is_dir() {
+        walk(templates, &mut files);
+    }
+    files.sort();
+    let mut table = String::from(
+        "/// (path under plugins/templates/, contents) of every template file, embedded by host/build.rs.\n\
+         pub(crate) static TEMPLATE_FILES: &[(&str, &[u8])] = &[\n",
+    );
+    for file in &files {
+        let relative = file
+            .strip_prefix(templates)
+            .expect("walked from the templates folder")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        writeln!(
+            table,
+            "    ({relative:?}, include_bytes!({:?})),",
+            file.display().to_string()
+        )
+        .unwrap();
+    }
+    table.push_str("];\n");
+    std::fs::write(out_dir.join("plugin_templates.rs"), table).expect("write plugin_templates.rs");
 }
 
 /// Runs the nested cargo build and returns the folder with the `.wasm` files.

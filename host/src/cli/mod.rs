@@ -10,6 +10,7 @@
 mod check;
 mod conformance;
 pub mod log;
+mod plugin_new;
 mod serve;
 
 use std::path::PathBuf;
@@ -52,6 +53,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Print the manifest a plugins folder needs for a component.
     Manifest(conformance::ManifestArgs),
+    /// Start a plugin project from a template (`railyard plugin new`).
+    Plugin(plugin_new::PluginArgs),
     /// Load a policy's plugins and list them with kind, version and digest.
     Plugins {
         /// Policy file (TOML). Default: the embedded default policy.
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Manifest(args) => conformance::manifest(args),
+        Command::Plugin(args) => plugin_new::run(args),
         Command::Plugins { policy, json } => list_plugins(policy, json),
     };
     match result {
