@@ -233,8 +233,9 @@ fn config_sets_the_action_per_category() {
     let demoted = check_with("\"action.bidi_control\" = \"flag\"", &request(text));
     assert_eq!(demoted.action, Action::Flag);
 
+    // As a nested table: the host flattens it to the same dotted keys.
     let strict = check_with(
-        "\"action.bidi_control\" = \"allow\"\n\"action.homoglyph\" = \"block\"",
+        "action.bidi_control = \"allow\"\naction.homoglyph = \"block\"",
         &request(text),
     );
     assert_eq!(strict.action, Action::Block);
@@ -417,4 +418,26 @@ fn its_c_code_survives_every_allocation_failure() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("all passed"), "{stdout}");
+}
+
+#[test]
+fn the_c_templates_pin_the_toolchain_that_scripts_toolchains_c_sh_installs() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pins = |file: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(repo.join(file)).unwrap();
+        let mut pins: Vec<String> = text
+            .lines()
+            .filter(|l| {
+                ["WIT_BINDGEN_VERSION=", "WASM_TOOLS_VERSION=", "LLVM_MAJOR="]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .map(str::to_string)
+            .collect();
+        pins.sort();
+        pins
+    };
+    let installed = pins("scripts/toolchains/c.sh");
+    assert_eq!(installed.len(), 3, "{installed:?}");
+    assert_eq!(pins("plugins/templates/c/common/build.sh"), installed);
 }
