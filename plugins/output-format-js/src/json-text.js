@@ -132,35 +132,61 @@ function skipValue(text, at) {
 }
 
 /**
- * `[start, end)` (UTF-16 indices) of the value at `path` (object keys and
- * array indices) in `text`, which must be valid JSON holding that path.
- * When an object repeats a key, the last one counts, as in JSON.parse.
+ * Finds values in `text`, which must be valid JSON, by path (object keys
+ * and array indices), as `[start, end)` UTF-16 indices. It remembers the
+ * element positions of each array and the members of each object it has
+ * walked, so locating many values costs about one pass over the part of
+ * the text they are in, not one pass each. When an object repeats a key,
+ * the last one counts, as in JSON.parse.
  */
-export function locate(text, path) {
-  let i = skipWhitespace(text, 0);
-  for (const step of path) {
-    const open = text.charAt(i);
-    i = skipWhitespace(text, i + 1);
-    if (open === '[') {
-      for (let n = 0; n < step; n++) {
-        i = skipWhitespace(text, skipValue(text, i));
-        i = skipWhitespace(text, i + 1); // the ','
-      }
-      continue;
-    }
-    let found = -1;
-    for (;;) {
-      const keyEnd = matchEnd(STRING, text, i);
-      const key = JSON.parse(text.slice(i, keyEnd));
-      i = skipWhitespace(text, skipWhitespace(text, keyEnd) + 1); // past the ':'
-      if (key === step) found = i;
-      i = skipWhitespace(text, skipValue(text, i));
-      if (text.charAt(i) !== ',') break; // the object's closing '}'
-      i = skipWhitespace(text, i + 1);
-    }
-    i = found;
+export class Locator {
+  constructor(text) {
+    this.text = text;
+    this.arrays = new Map(); // '[' position -> element start positions found so far
+    this.objects = new Map(); // '{' position -> Map of key -> value start position
   }
-  return [i, skipValue(text, i)];
+
+  locate(path) {
+    let i = skipWhitespace(this.text, 0);
+    for (const step of path) {
+      i = this.text.charAt(i) === '[' ? this.element(i, step) : this.member(i, step);
+    }
+    return [i, skipValue(this.text, i)];
+  }
+
+  element(open, n) {
+    const text = this.text;
+    let starts = this.arrays.get(open);
+    if (starts === undefined) {
+      starts = [skipWhitespace(text, open + 1)];
+      this.arrays.set(open, starts);
+    }
+    while (starts.length <= n) {
+      const comma = skipWhitespace(text, skipValue(text, starts[starts.length - 1]));
+      starts.push(skipWhitespace(text, comma + 1));
+    }
+    return starts[n];
+  }
+
+  member(open, name) {
+    const text = this.text;
+    let members = this.objects.get(open);
+    if (members === undefined) {
+      members = new Map();
+      this.objects.set(open, members);
+      let i = skipWhitespace(text, open + 1);
+      while (text.charAt(i) === '"') {
+        const keyEnd = matchEnd(STRING, text, i);
+        const key = JSON.parse(text.slice(i, keyEnd));
+        i = skipWhitespace(text, skipWhitespace(text, keyEnd) + 1); // past the ':'
+        members.set(key, i);
+        i = skipWhitespace(text, skipValue(text, i));
+        if (text.charAt(i) !== ',') break; // the closing '}'
+        i = skipWhitespace(text, i + 1);
+      }
+    }
+    return members.get(name);
+  }
 }
 
 /** 1-based line number of UTF-16 index `index` in `text`. */

@@ -42,7 +42,7 @@
 // until the answer is complete and then decides on the whole answer.
 
 import { config } from 'railyard:plugin/host@0.1.0';
-import { byteOffsets, lineOf, locate, syntaxError } from './json-text.js';
+import { Locator, byteOffsets, lineOf, syntaxError } from './json-text.js';
 import { SchemaError, compile, pointer, validate } from './schema.js';
 
 const NAME = 'output-format';
@@ -117,7 +117,8 @@ function checkAnswer(content, index, settings, findings, reasons) {
   const violations = [];
   validate(settings.schema, value, violations, MAX_FINDINGS - findings.length);
   // Where each offending value is in the message.
-  const ranges = violations.map((v) => locate(text, v.path).map((i) => from + i));
+  const locator = new Locator(text);
+  const ranges = violations.map((v) => locator.locate(v.path).map((i) => from + i));
   const bytes = byteOffsets(content, ranges.flat());
   violations.forEach((v, n) => {
     findings.push(finding('schema', 'OUTPUT_SCHEMA', span(bytes, ranges[n][0], ranges[n][1])));
