@@ -153,33 +153,46 @@ fn a_missing_property_spans_its_object_and_a_wrong_type_stops_there() {
 
 #[test]
 fn an_answer_that_is_not_json_is_blocked_with_where_parsing_failed() {
-    for (text, says) in [
+    // (answer, what the reason says, the span: from the start to where
+    // parsing failed, at least one character)
+    for (text, says, spans) in [
         (
             "Sure! Here is the JSON you asked for.",
             "found \"S\", expected a JSON value, at line 1, byte 0",
+            "S",
         ),
         // The engine places grammar errors itself (a byte position).
         (
             "{\"name\": \"Zoë\",\n \"age\": 3,}",
             "Expected property name or '}', at line 2, byte 27",
+            "{\"name\": \"Zoë\",\n \"age\": 3,",
         ),
         (
             "{\"name\": \"Zoë\",\n \"age\": tru}",
             "found \"t\", expected a JSON value, at line 2, byte 25",
+            "{\"name\": \"Zoë\",\n \"age\": ",
         ),
         (
             "{\"name\": \"Zoë\"",
             "Expected ',' or '}' after property value, at line 1, byte 15",
+            "{\"name\": \"Zoë\"",
         ),
         (
             "{\"name\": \"Zoë",
             "found the end of the text, expected the closing '\"' of the string, at line 1, byte 14",
+            "{\"name\": \"Zoë",
         ),
         (
             "{\"name\": \"Bob\", \"age\": 3} and more",
-            "expected nothing after the JSON value",
+            "found \"a\", expected nothing after the JSON value, at line 1, byte 26",
+            "{\"name\": \"Bob\", \"age\": 3} ",
         ),
-        ("", "found the end of the text, expected a JSON value"),
+        (
+            "é",
+            "found \"é\", expected a JSON value, at line 1, byte 0",
+            "é",
+        ),
+        ("", "found the end of the text, expected a JSON value", ""),
     ] {
         let payload = answer(text);
         let e = check_with(&person(""), &payload);
@@ -188,7 +201,7 @@ fn an_answer_that_is_not_json_is_blocked_with_where_parsing_failed() {
         assert_eq!(f.len(), 1, "{text:?}: {f:?}");
         assert_eq!(f[0].rule_id, "output-format.json");
         assert_eq!(f[0].category, "OUTPUT_NOT_JSON");
-        assert_eq!(covered(&payload, &f[0]), text, "the span covers the answer");
+        assert_eq!(covered(&payload, &f[0]), spans, "{text:?}");
         let reason = &e.decisions[0].reason;
         assert!(
             reason.starts_with("output-format: message 0 is not JSON: ") && reason.contains(says),
@@ -217,7 +230,7 @@ fn a_fenced_answer_is_checked_inside_the_fence_unless_fences_are_refused() {
     let e = check_with(&person("allow-fences = \"false\""), &payload);
     let f = findings(&e);
     assert_eq!(f[0].category, "OUTPUT_NOT_JSON", "{f:?}");
-    assert_eq!(covered(&payload, &f[0]), text);
+    assert_eq!(covered(&payload, &f[0]), "`");
 
     let two = "```json\n{\"name\": \"Bob\", \"age\": 7}\n```\n```json\n{}\n```";
     let e = check_with(&person(""), &answer(two));
@@ -273,10 +286,7 @@ fn only_the_last_assistant_message_is_checked_unless_messages_is_all() {
         .collect();
     assert_eq!(
         got,
-        [
-            (2, "OUTPUT_NOT_JSON", "not json at all"),
-            (4, "OUTPUT_SCHEMA", "-2"),
-        ]
+        [(2, "OUTPUT_NOT_JSON", "n"), (4, "OUTPUT_SCHEMA", "-2"),]
     );
     let reason = &e.decisions[0].reason;
     assert!(reason.contains("message 2 is not JSON"), "{reason}");

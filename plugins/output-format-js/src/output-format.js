@@ -5,9 +5,10 @@
 // of the payload (by default only the last one):
 //
 // - An answer that is not JSON gives one finding `output-format.json`,
-//   category OUTPUT_NOT_JSON, score 1.0, spanning the text that was
-//   parsed; the verdict's reason says where parsing failed (line, column,
-//   byte offset) and what was expected there.
+//   category OUTPUT_NOT_JSON, score 1.0, spanning the answer from the
+//   start of the JSON text to where parsing failed (at least one
+//   character); the verdict's reason says what was wrong there, with its
+//   line and byte offset.
 // - An answer that is JSON but breaks the schema gives one finding per
 //   violation, `output-format.schema`, category OUTPUT_SCHEMA, score 1.0,
 //   spanning the offending value in the message; the reason lists each
@@ -42,7 +43,7 @@
 // until the answer is complete and then decides on the whole answer.
 
 import { config } from 'railyard:plugin/host@0.1.0';
-import { Locator, byteOffsets, lineOf, syntaxError } from './json-text.js';
+import { Locator, byteOffsets, lineOf, syntaxError, utf8Length } from './json-text.js';
 import { SchemaError, compile, pointer, validate } from './schema.js';
 
 const NAME = 'output-format';
@@ -109,9 +110,9 @@ function checkAnswer(content, index, settings, findings, reasons) {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const bytes = byteOffsets(content, [from, to]);
-    findings.push(finding('json', 'OUTPUT_NOT_JSON', span(bytes, from, to)));
-    reasons.push(`message ${index} is not JSON: ${whereNotJson(content, from, text, e, bytes.get(from))}`);
+    const { why, start, end } = notJson(content, from, text, e);
+    findings.push(finding('json', 'OUTPUT_NOT_JSON', { message: index, start, end }));
+    reasons.push(`message ${index} is not JSON: ${why}`);
     return;
   }
   const violations = [];
@@ -155,33 +156,45 @@ function jsonRegion(content, allowFences) {
 }
 
 /**
- * What is wrong with `text` (which starts at UTF-16 index `from` and byte
- * `fromByte` of `content`) and where, given JSON.parse's error.
+ * What is wrong with `text` (the part of `content` from UTF-16 index
+ * `from` that should be JSON) and where, given JSON.parse's error; and
+ * the span of the finding: from the start of the JSON text to where
+ * parsing failed, at least one character.
  *
- * QuickJS's message gives the byte position for most grammar errors; for
- * the rest (a bad token, the text ending early) the position is worked
- * out here. `syntaxError` walks token by token, which costs fuel per
- * token, so it gives up after MAX_SCAN_TOKENS and the reason says so.
+ * Every offset costs a pass over the text before it (UTF-8 lengths are
+ * counted natively, but at a few hundred fuel a byte), so nothing past the
+ * failure is measured: a megabyte of prose fails at its first byte and
+ * costs next to nothing.
+ *
+ * QuickJS's message gives the byte position of most grammar errors; for
+ * the rest (a bad token, the text ending early) `syntaxError` finds it,
+ * walking token by token. That costs fuel per token, so it gives up after
+ * MAX_SCAN_TOKENS and the reason says so.
  */
-function whereNotJson(content, from, text, parseError, fromByte) {
+function notJson(content, from, text, parseError) {
+  const start = utf8Length(content.slice(0, from));
   const message = String(parseError && parseError.message);
+  let at = start;
+  let why;
   const engine = /^(.*) in JSON at position (\d+) \(line (\d+) column \d+\)$/.exec(message);
   if (engine) {
-    return `${engine[1]}, at line ${engine[3]}, byte ${fromByte + Number(engine[2])}`;
+    at = start + Number(engine[2]);
+    why = `${engine[1]}, at line ${engine[3]}, byte ${at}`;
+  } else {
+    const error = syntaxError(text, MAX_SCAN_TOKENS);
+    if (error === undefined) {
+      why = `${message} (not located: past the first ${MAX_SCAN_TOKENS} JSON tokens)`;
+    } else if (error === null) {
+      why = message; // valid JSON that the engine still refused
+    } else {
+      at = start + utf8Length(text.slice(0, error.index));
+      const c = text.codePointAt(error.index);
+      const found = c === undefined ? 'the end of the text' : JSON.stringify(String.fromCodePoint(c));
+      why = `found ${found}, expected ${error.expected}, at line ${lineOf(text, error.index)}, byte ${at}`;
+    }
   }
-  const error = syntaxError(text, MAX_SCAN_TOKENS);
-  if (error === undefined) {
-    return `${message} (not located: past the first ${MAX_SCAN_TOKENS} JSON tokens)`;
-  }
-  if (error === null) {
-    // Valid JSON that the engine still refused.
-    return message;
-  }
-  const at = from + error.index;
-  const byte = byteOffsets(content, [at]).get(at);
-  const c = text.codePointAt(error.index);
-  const found = c === undefined ? 'the end of the text' : JSON.stringify(String.fromCodePoint(c));
-  return `found ${found}, expected ${error.expected}, at line ${lineOf(text, error.index)}, byte ${byte}`;
+  const end = at > start || text === '' ? at : start + utf8Length(String.fromCodePoint(text.codePointAt(0)));
+  return { why, start, end };
 }
 
 /** The validated config. Throws a message naming the key on a bad one. */
