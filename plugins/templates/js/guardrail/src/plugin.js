@@ -32,12 +32,15 @@ export function check(payload) {
     .map(([, word]) => word);
   if (banned.length === 0) banned = [DEFAULT_BANNED];
 
-  // One RegExp per word, built once per call, not once per message. An
-  // empty word matches nothing.
+  // One RegExp per word, built once per call, not once per message (an
+  // empty word matches nothing); and one for any of them, so that a
+  // message without any banned word costs a single native search.
   const patterns = banned.filter((word) => word !== '').map(asciiCaseInsensitive);
+  const any = new RegExp(patterns.map((p) => p.source).join('|') || '(?!)');
 
   const findings = [];
   payload.messages.forEach((message, index) => {
+    if (!any.test(message.content)) return;
     for (const pattern of patterns) {
       for (const [start, end] of hits(message.content, pattern)) {
         findings.push({
