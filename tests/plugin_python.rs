@@ -3,7 +3,9 @@
 //! stub merger), through the real host: what it finds and where, what its
 //! config changes, how a bad config fails, that it passes conformance with
 //! and without config, and that it loads from a plugins folder that grants
-//! nothing (it imports only the railyard host interface).
+//! nothing (it imports only the railyard host interface). Its matching is
+//! also checked on the machine's CPython against a slow reference
+//! (plugins/banned-topics-py/test/run.sh).
 
 mod common;
 
@@ -387,6 +389,26 @@ fn dropped_into_a_plugins_folder_that_grants_nothing_it_goes_live_and_blocks() {
     assert_eq!(e.action, Action::Block, "{:?}", e.decisions);
     let calm = reloader.live().evaluate(&request("where to buy a bike"));
     assert_eq!(calm.action, Action::Allow, "{:?}", calm.decisions);
+}
+
+#[test]
+fn its_matching_agrees_with_a_character_by_character_reference() {
+    // plugins/banned-topics-py/test/run.sh runs app.py's logic on the
+    // machine's CPython: config errors, and 3,000 random payloads whose
+    // spans must equal a slow reference's.
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/banned-topics-py/test/run.sh");
+    let out = std::process::Command::new(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}:\n{}{stderr}",
+        script.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(stderr.trim_end().ends_with("OK"), "{stderr}");
 }
 
 #[test]
