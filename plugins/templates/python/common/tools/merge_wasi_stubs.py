@@ -300,13 +300,20 @@ def merge(component):
 
 def main():
     if len(sys.argv) != 3:
-        sys.exit(__doc__.strip().splitlines()[2].strip())
-    with open(sys.argv[1], "rb") as f:
+        sys.exit("usage: python3 merge_wasi_stubs.py IN.wasm OUT.wasm")
+    source, target = sys.argv[1:]
+    with open(source, "rb") as f:
         component = f.read()
-    merged, count = merge(component)
-    with open(sys.argv[2], "wb") as f:
+    try:
+        merged, count = merge(component)
+    except (ValueError, IndexError, AssertionError) as e:
+        sys.exit(f"merge_wasi_stubs.py: {source}: cannot rewrite this component: {e}")
+    with open(target, "wb") as f:
         f.write(merged)
-    print(f"merged {count} WASI stub instances into one")
+    if count:
+        print(f"merged {count} WASI stub instances into one")
+    else:
+        print("no WASI stub instances to merge; copied as it is")
 
 
 if __name__ == "__main__":
