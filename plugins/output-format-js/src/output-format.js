@@ -54,7 +54,7 @@ const MAX_FINDINGS = 50;
 // Violations quoted in the reason; the findings carry all of them.
 const MAX_REASONS = 5;
 // Tokens the syntax-error scanner may walk to locate an error that
-// JSON.parse did not place: about 20 million fuel, the base budget.
+// JSON.parse did not place: about 14 million fuel, inside the base budget.
 const MAX_SCAN_TOKENS = 1000;
 
 export function info() {
