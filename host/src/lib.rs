@@ -14,6 +14,7 @@ pub mod audit;
 pub mod cli;
 pub mod conformance;
 pub mod engine;
+pub mod judge;
 pub mod payload;
 pub mod pipeline;
 pub mod plugin;

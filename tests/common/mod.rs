@@ -124,3 +124,4 @@ pub fn lang_plugin(dir: &str) -> PathBuf {
 }
 
 pub mod http;
+pub mod judge;

@@ -150,12 +150,14 @@ pub async fn compact(
                     ))
                 };
                 let full = match kind {
-                    TableKind::Decisions => schema::decisions_batch(&cols.decisions().map_err(bad)?),
-                    TableKind::Inferences => schema::inferences_batch(&cols.inferences().map_err(bad)?),
+                    TableKind::Decisions => {
+                        schema::decisions_batch(&cols.decisions().map_err(bad)?)
+                    }
+                    TableKind::Inferences => {
+                        schema::inferences_batch(&cols.inferences().map_err(bad)?)
+                    }
                     TableKind::Judgements => {
-                        return Err(err(table, "compacting")(deltalake::DeltaTableError::generic(
-                            "judgements compaction is not supported until the judge dispatcher writes rows".to_string(),
-                        )));
+                        schema::judgements_batch(&cols.judgements().map_err(bad)?)
                     }
                 }
                 .map_err(|e| err(table, "rebuilding rows")(e.into()))?;

@@ -16,7 +16,7 @@
 //! ```
 //!
 //! Tables: `decisions` (one row per plugin decision), `inferences` (one row
-//! per evaluated or proxied call), `judgements` (created now; filled by the
+//! per evaluated or proxied call), `judgements` (filled by the
 //! judge dispatcher). Schema: `docs/audit-schema.md`. Maintenance
 //! (checkpoint, vacuum, compaction): [`maintenance`].
 
@@ -39,6 +39,7 @@ use url::Url;
 use crate::pipeline::Evaluation;
 
 pub use record::hex_into;
+pub(crate) use record::now_us;
 pub use record::{
     AuditRecord, CallInfo, Capture, DecisionRow, FindingRow, InferenceRow, JudgementRow,
     RecordContext, TokenCounts,

@@ -171,35 +171,70 @@ pub struct InferenceRow {
     pub wal_offset: i64,
 }
 
-/// One row of the `judgements` table. The table is created now; the judge
-/// dispatcher fills it.
+/// One row of the `judgements` table: one judge request a router made, and
+/// what came of it (written by the judge dispatcher, `crate::judge`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgementRow {
     /// UUIDv7 of this judgement.
     pub judgement_id: String,
-    /// The request judged.
+    /// The request judged (joins with `decisions` and `inferences`).
     pub request_id: String,
-    /// When it was recorded, microseconds since the Unix epoch (UTC).
+    /// The `decisions` row of the router that asked for the judgement
+    /// (empty when the server runs without an audit log).
+    pub decision_id: String,
+    /// When the judgement ended and was recorded, microseconds since the
+    /// Unix epoch (UTC).
     pub timestamp_us: i64,
     /// The host that ran it.
     pub host_id: String,
-    /// The judge's name.
+    /// `request` or `response`: the stage whose payload was judged.
+    pub stage: String,
+    /// Route (model or endpoint) of the call.
+    pub route: String,
+    /// Who made the call.
+    pub caller: String,
+    /// The judge's name in the server configuration.
     pub judge: String,
+    /// The model the judge endpoint was asked to use.
+    pub model: String,
     /// The rubric it judged with.
     pub rubric: String,
-    /// The router that asked for it.
+    /// The router's name in the policy.
     pub router: String,
     /// The router's digest.
     pub router_digest: String,
+    /// Why the router sent the payload.
+    pub routing_reason: String,
     /// `async` or `blocking`.
     pub mode: String,
-    /// The judge's score, when it gives one.
+    /// The router's priority for it.
+    pub priority: i32,
+    /// The router's sample rate.
+    pub sample_rate: f64,
+    /// `ok`, `timeout`, `error` or `skipped`.
+    pub status: String,
+    /// The judge's verdict (`allow`, `flag` or `block`), when it gave one.
+    pub verdict: Option<String>,
+    /// The judge's score in 0..=1, when it gave one.
     pub score: Option<f64>,
-    /// The judge's label or verdict.
-    pub verdict: String,
-    /// The judge's reasoning.
-    pub reasoning: String,
-    /// Wall time of the judge call.
+    /// The judge's categories.
+    pub categories: Vec<String>,
+    /// The judge's reasoning, per the policy's capture setting.
+    pub reasoning: Option<String>,
+    /// The judge's raw answer when it could not be parsed, per the
+    /// policy's capture setting.
+    pub raw_answer: Option<String>,
+    /// What went wrong, unless `status` is `ok`.
+    pub error: Option<String>,
+    /// What the host did with it: `logged` (async), `passed` or `blocked`
+    /// (a blocking verdict), `fail-closed` or `fail-open` (a blocking
+    /// judgement that did not give a verdict in time).
+    pub effect: String,
+    /// When the router asked, microseconds since the Unix epoch (UTC).
+    pub requested_at_us: i64,
+    /// Time spent waiting for the judge's concurrency and rate budget.
+    pub queued_us: i64,
+    /// Wall time from the request to the end of the judgement.
     pub latency_us: i64,
     /// WAL segment that carried the row.
     pub wal_segment: i64,

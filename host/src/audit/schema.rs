@@ -136,15 +136,30 @@ impl TableKind {
                 let mut f = head("judgement_id");
                 f.extend([
                     s("request_id"),
+                    s("decision_id"),
                     s("host_id"),
+                    s("stage"),
+                    s("route"),
+                    s("caller"),
                     s("judge"),
+                    s("model"),
                     s("rubric"),
                     s("router"),
                     s("router_digest"),
+                    s("routing_reason"),
                     s("mode"),
+                    StructField::new("priority", DataType::INTEGER, false),
+                    StructField::new("sample_rate", DataType::DOUBLE, false),
+                    s("status"),
+                    so("verdict"),
                     StructField::new("score", DataType::DOUBLE, true),
-                    s("verdict"),
-                    s("reasoning"),
+                    StructField::new("categories", ArrayType::new(DataType::STRING, false), false),
+                    so("reasoning"),
+                    so("raw_answer"),
+                    so("error"),
+                    s("effect"),
+                    StructField::new("requested_at", DataType::TIMESTAMP, false),
+                    l("queued_us"),
                     l("latency_us"),
                 ]);
                 f.extend(tail());
@@ -181,7 +196,10 @@ fn opt_longs(v: impl Iterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(v.collect::<Int64Array>())
 }
 fn timestamps(schema: &ArrowSchema, v: impl Iterator<Item = i64>) -> ArrayRef {
-    let tz = match schema.field_with_name("timestamp").map(|f| f.data_type()) {
+    timestamps_named(schema, "timestamp", v)
+}
+fn timestamps_named(schema: &ArrowSchema, column: &str, v: impl Iterator<Item = i64>) -> ArrayRef {
+    let tz = match schema.field_with_name(column).map(|f| f.data_type()) {
         Ok(ArrowType::Timestamp(_, tz)) => tz.clone(),
         _ => None,
     };
@@ -307,20 +325,52 @@ pub fn judgements_batch(
 ) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
     let schema = TableKind::Judgements.arrow_schema();
     let r = rows;
+    let categories = {
+        let field = match schema.field_with_name("categories")?.data_type() {
+            ArrowType::List(f) => f.clone(),
+            other => unreachable!("categories is a list in the schema, not {other}"),
+        };
+        // Collected first: a flat map has no exact size, which the
+        // string builder needs.
+        let values: Vec<&str> = r
+            .iter()
+            .flat_map(|x| x.categories.iter().map(String::as_str))
+            .collect();
+        let values = StringArray::from(values);
+        let offsets = OffsetBuffer::from_lengths(r.iter().map(|x| x.categories.len()));
+        Arc::new(ListArray::try_new(field, offsets, Arc::new(values), None)?) as ArrayRef
+    };
     let columns: Vec<ArrayRef> = vec![
         strings(r.iter().map(|x| x.judgement_id.as_str())),
         timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
         dates(r.iter().map(|x| x.timestamp_us)),
         strings(r.iter().map(|x| x.request_id.as_str())),
+        strings(r.iter().map(|x| x.decision_id.as_str())),
         strings(r.iter().map(|x| x.host_id.as_str())),
+        strings(r.iter().map(|x| x.stage.as_str())),
+        strings(r.iter().map(|x| x.route.as_str())),
+        strings(r.iter().map(|x| x.caller.as_str())),
         strings(r.iter().map(|x| x.judge.as_str())),
+        strings(r.iter().map(|x| x.model.as_str())),
         strings(r.iter().map(|x| x.rubric.as_str())),
         strings(r.iter().map(|x| x.router.as_str())),
         strings(r.iter().map(|x| x.router_digest.as_str())),
+        strings(r.iter().map(|x| x.routing_reason.as_str())),
         strings(r.iter().map(|x| x.mode.as_str())),
+        Arc::new(Int32Array::from_iter_values(r.iter().map(|x| x.priority))),
+        Arc::new(Float64Array::from_iter_values(
+            r.iter().map(|x| x.sample_rate),
+        )),
+        strings(r.iter().map(|x| x.status.as_str())),
+        opt_strings(r.iter().map(|x| x.verdict.as_deref())),
         Arc::new(r.iter().map(|x| x.score).collect::<Float64Array>()),
-        strings(r.iter().map(|x| x.verdict.as_str())),
-        strings(r.iter().map(|x| x.reasoning.as_str())),
+        categories,
+        opt_strings(r.iter().map(|x| x.reasoning.as_deref())),
+        opt_strings(r.iter().map(|x| x.raw_answer.as_deref())),
+        opt_strings(r.iter().map(|x| x.error.as_deref())),
+        strings(r.iter().map(|x| x.effect.as_str())),
+        timestamps_named(&schema, "requested_at", r.iter().map(|x| x.requested_at_us)),
+        longs(r.iter().map(|x| x.queued_us)),
         longs(r.iter().map(|x| x.latency_us)),
         longs(r.iter().map(|x| x.wal_segment)),
         longs(r.iter().map(|x| x.wal_offset)),
@@ -405,19 +455,20 @@ impl<'a> Columns<'a> {
     }
 
     fn timestamps(&self) -> Result<Vec<i64>, ReadError> {
-        let col = self
-            .batch
-            .column_by_name("timestamp")
-            .ok_or_else(|| ReadError {
-                column: "timestamp".into(),
-                problem: "missing".into(),
-            })?;
+        self.timestamps_of("timestamp")
+    }
+
+    fn timestamps_of(&self, name: &str) -> Result<Vec<i64>, ReadError> {
+        let col = self.batch.column_by_name(name).ok_or_else(|| ReadError {
+            column: name.into(),
+            problem: "missing".into(),
+        })?;
         let tz = match col.data_type() {
             ArrowType::Timestamp(_, tz) => tz.clone(),
             _ => None,
         };
         let a = self.column(
-            "timestamp",
+            name,
             &ArrowType::Timestamp(deltalake::arrow::datatypes::TimeUnit::Microsecond, tz),
         )?;
         Ok(
@@ -599,6 +650,114 @@ impl<'a> Columns<'a> {
                 guard_latency_us: gl[i],
                 total_latency_us: tl[i],
                 decision_count: dc[i].unwrap_or_default(),
+                wal_segment: seg[i],
+                wal_offset: off[i],
+            })
+            .collect())
+    }
+
+    fn doubles(&self, name: &str) -> Result<Vec<Option<f64>>, ReadError> {
+        let a = self.column(name, &ArrowType::Float64)?;
+        Ok(a.as_primitive::<deltalake::arrow::datatypes::Float64Type>()
+            .iter()
+            .collect())
+    }
+
+    fn string_lists(&self, name: &str) -> Result<Vec<Vec<String>>, ReadError> {
+        let bad = |p: &str| ReadError {
+            column: name.into(),
+            problem: p.into(),
+        };
+        let col = self
+            .batch
+            .column_by_name(name)
+            .ok_or_else(|| bad("missing"))?;
+        let list = col.as_list_opt::<i32>().ok_or_else(|| bad("not a list"))?;
+        let values = cast(list.values(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let values = values.as_string::<i32>();
+        let offsets = list.value_offsets();
+        Ok((0..list.len())
+            .map(|i| {
+                (offsets[i] as usize..offsets[i + 1] as usize)
+                    .map(|j| values.value(j).to_string())
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The rows of a `judgements` batch.
+    pub fn judgements(&self) -> Result<Vec<JudgementRow>, ReadError> {
+        let n = self.batch.num_rows();
+        let g = |c: &str| self.req_strings(c);
+        let o = |c: &str| self.strings(c);
+        let (id, ts, req, dec, host, stage, route, caller) = (
+            g("judgement_id")?,
+            self.timestamps()?,
+            g("request_id")?,
+            g("decision_id")?,
+            g("host_id")?,
+            g("stage")?,
+            g("route")?,
+            g("caller")?,
+        );
+        let (judge, model, rubric, router, digest, why, mode) = (
+            g("judge")?,
+            g("model")?,
+            g("rubric")?,
+            g("router")?,
+            g("router_digest")?,
+            g("routing_reason")?,
+            g("mode")?,
+        );
+        let (priority, rate, status, verdict, score, categories) = (
+            self.ints("priority")?,
+            self.doubles("sample_rate")?,
+            g("status")?,
+            o("verdict")?,
+            self.doubles("score")?,
+            self.string_lists("categories")?,
+        );
+        let (reasoning, raw, error, effect, requested, queued, latency, seg, off) = (
+            o("reasoning")?,
+            o("raw_answer")?,
+            o("error")?,
+            g("effect")?,
+            self.timestamps_of("requested_at")?,
+            self.req_longs("queued_us")?,
+            self.req_longs("latency_us")?,
+            self.req_longs("wal_segment")?,
+            self.req_longs("wal_offset")?,
+        );
+        Ok((0..n)
+            .map(|i| JudgementRow {
+                judgement_id: id[i].clone(),
+                request_id: req[i].clone(),
+                decision_id: dec[i].clone(),
+                timestamp_us: ts[i],
+                host_id: host[i].clone(),
+                stage: stage[i].clone(),
+                route: route[i].clone(),
+                caller: caller[i].clone(),
+                judge: judge[i].clone(),
+                model: model[i].clone(),
+                rubric: rubric[i].clone(),
+                router: router[i].clone(),
+                router_digest: digest[i].clone(),
+                routing_reason: why[i].clone(),
+                mode: mode[i].clone(),
+                priority: priority[i].unwrap_or_default(),
+                sample_rate: rate[i].unwrap_or_default(),
+                status: status[i].clone(),
+                verdict: verdict[i].clone(),
+                score: score[i],
+                categories: categories[i].clone(),
+                reasoning: reasoning[i].clone(),
+                raw_answer: raw[i].clone(),
+                error: error[i].clone(),
+                effect: effect[i].clone(),
+                requested_at_us: requested[i],
+                queued_us: queued[i],
+                latency_us: latency[i],
                 wal_segment: seg[i],
                 wal_offset: off[i],
             })

@@ -8,7 +8,9 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::EXIT_ALLOWED;
-use crate::audit::{self, AuditSettings, DecisionRow, InferenceRow, TableKind, maintenance, table};
+use crate::audit::{
+    self, AuditSettings, DecisionRow, InferenceRow, JudgementRow, TableKind, maintenance, table,
+};
 
 /// Where the audit tables are, for every command that touches them.
 #[derive(Args, Clone, Default)]
@@ -338,6 +340,22 @@ pub async fn read_inferences(
     Ok(rows)
 }
 
+/// Every judgement row of the table.
+pub async fn read_judgements(
+    root: &url::Url,
+    options: &std::collections::HashMap<String, String>,
+) -> anyhow::Result<Vec<JudgementRow>> {
+    let Some(t) = table::open_existing(root, TableKind::Judgements, options).await? else {
+        return Ok(Vec::new());
+    };
+    let mut rows = Vec::new();
+    for b in table::read_batches(&t).await? {
+        rows.extend(audit::schema::Columns::new(&b).judgements()?);
+    }
+    rows.sort_by(|a, b| (a.timestamp_us, &a.judgement_id).cmp(&(b.timestamp_us, &b.judgement_id)));
+    Ok(rows)
+}
+
 fn time_str(us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
@@ -424,18 +442,42 @@ async fn print_rows(
             }
         }
         TableKind::Judgements => {
-            // Filled by the judge dispatcher; the table exists but nothing
-            // writes it yet.
-            let t = table::open_existing(root, TableKind::Judgements, options).await?;
-            let n: usize = match t {
-                Some(t) => table::read_batches(&t)
-                    .await?
-                    .iter()
-                    .map(|b| b.num_rows())
-                    .sum(),
-                None => 0,
-            };
-            eprintln!("judgements: {n} row(s)");
+            let mut rows: Vec<_> = read_judgements(root, options)
+                .await?
+                .into_iter()
+                .filter(|j| {
+                    w.since.is_none_or(|s| j.timestamp_us >= s)
+                        && w.until.is_none_or(|u| j.timestamp_us < u)
+                        && filters.caller.as_ref().is_none_or(|c| &j.caller == c)
+                        && filters
+                            .request_id
+                            .as_ref()
+                            .is_none_or(|r| &j.request_id == r)
+                })
+                .collect();
+            if let Some(n) = limit {
+                rows.drain(..rows.len().saturating_sub(n));
+            }
+            for j in rows {
+                if json {
+                    let mut v = serde_json::to_value(&j)?;
+                    v["timestamp"] = time_str(j.timestamp_us).into();
+                    writeln!(out, "{v}")?;
+                } else {
+                    writeln!(
+                        out,
+                        "{:<24} {:<36} {:<16} {:<8} {:<8} {:<7} {:>8} ms  {}",
+                        time_str(j.timestamp_us),
+                        j.request_id,
+                        j.judge,
+                        j.mode,
+                        j.status,
+                        j.verdict.as_deref().unwrap_or("-"),
+                        j.latency_us / 1000,
+                        j.error.as_deref().or(j.reasoning.as_deref()).unwrap_or("")
+                    )?;
+                }
+            }
         }
     }
     out.flush()?;

@@ -240,33 +240,26 @@ impl Pipeline {
             decisions.push(decision);
         }
 
-        let action = decisions
-            .iter()
-            .map(|d| d.action)
-            .max()
-            .unwrap_or(Action::Allow);
-        let reason = decisions
-            .iter()
-            .find(|d| d.action == action && action != Action::Allow)
-            .map(|d| format!("{}: {}", d.plugin, d.reason))
-            .unwrap_or_default();
         let redacted = redact(
             &payload.messages,
             redacting_findings(&decisions),
             &self.policy.redaction,
         );
-        Evaluation {
+        let mut evaluation = Evaluation {
             request_id: payload.request_id.clone(),
             stage: payload.stage,
             policy: self.policy.name.clone(),
             policy_digest: self.policy.digest.clone(),
-            action,
-            reason,
+            action: Action::Allow,
+            reason: String::new(),
             decisions,
             redacted,
             judge_requests,
-            latency_us: started.elapsed().as_micros() as u64,
-        }
+            latency_us: 0,
+        };
+        evaluation.merge();
+        evaluation.latency_us = started.elapsed().as_micros() as u64;
+        evaluation
     }
 }
 
@@ -551,5 +544,24 @@ impl Evaluation {
     /// that ran and redact).
     pub fn redacting_findings(&self) -> impl Iterator<Item = &Finding> {
         redacting_findings(&self.decisions)
+    }
+
+    /// Sets the merged action and reason from the decisions: the most
+    /// severe action (block beats redact beats flag beats allow), and the
+    /// reason of the first plugin that decided it. Run again after a
+    /// decision changes (a blocking judge's verdict).
+    pub fn merge(&mut self) {
+        self.action = self
+            .decisions
+            .iter()
+            .map(|d| d.action)
+            .max()
+            .unwrap_or(Action::Allow);
+        self.reason = self
+            .decisions
+            .iter()
+            .find(|d| d.action == self.action && self.action != Action::Allow)
+            .map(|d| format!("{}: {}", d.plugin, d.reason))
+            .unwrap_or_default();
     }
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::judge::{BlockingPolicy, JudgeConfig};
+
 /// A configuration error: file, key and what was expected.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {key}: {message}")]
@@ -43,6 +45,10 @@ struct RawConfig {
     upstreams: BTreeMap<String, RawUpstream>,
     #[serde(default)]
     routes: Vec<RawRoute>,
+    #[serde(default)]
+    judges: BTreeMap<String, crate::judge::config::RawJudge>,
+    #[serde(default)]
+    judging: crate::judge::config::RawJudging,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -89,6 +95,8 @@ struct RawRoute {
     model: String,
     upstream: String,
     policy: Option<String>,
+    judge_budget_ms: Option<u64>,
+    judge_failure_mode: Option<String>,
 }
 
 /// Request limits.
@@ -139,6 +147,8 @@ pub struct Route {
     pub upstream: String,
     /// The policy's name (`default` if not given).
     pub policy: String,
+    /// How blocking judgements hold this route's calls.
+    pub judging: BlockingPolicy,
 }
 
 impl Route {
@@ -172,6 +182,10 @@ pub struct ServeConfig {
     pub upstreams: BTreeMap<String, Upstream>,
     /// Routes, first match wins.
     pub routes: Vec<Route>,
+    /// Judge endpoints by name (`[judges.NAME]`).
+    pub judges: BTreeMap<String, JudgeConfig>,
+    /// `[judging]`: how blocking judgements hold calls no route overrides.
+    pub judging: BlockingPolicy,
 }
 
 /// Default listen address: loopback only.
@@ -194,6 +208,8 @@ impl Default for ServeConfig {
             callers: Vec::new(),
             upstreams: BTreeMap::new(),
             routes: Vec::new(),
+            judges: BTreeMap::new(),
+            judging: BlockingPolicy::default(),
         }
     }
 }
@@ -319,6 +335,12 @@ impl ServeConfig {
                 },
             );
         }
+        c.judging =
+            crate::judge::config::blocking_policy(raw.judging).map_err(|(k, m)| err(&k, m))?;
+        for (name, j) in raw.judges {
+            let judge = crate::judge::config::judge(&name, j).map_err(|(k, m)| err(&k, m))?;
+            c.judges.insert(name, judge);
+        }
         for (i, r) in raw.routes.into_iter().enumerate() {
             if !c.upstreams.contains_key(&r.upstream) {
                 return Err(err(
@@ -340,10 +362,25 @@ impl ServeConfig {
                     ),
                 ));
             }
+            let mut judging = c.judging;
+            if let Some(ms) = r.judge_budget_ms {
+                if ms == 0 {
+                    return Err(err(
+                        &format!("routes[{i}].judge-budget-ms"),
+                        "must be greater than 0".into(),
+                    ));
+                }
+                judging.budget = Duration::from_millis(ms);
+            }
+            if let Some(m) = r.judge_failure_mode {
+                judging.failure_mode = crate::judge::config::parse_failure_mode(&m)
+                    .map_err(|e| err(&format!("routes[{i}].judge-failure-mode"), e))?;
+            }
             c.routes.push(Route {
                 model: r.model,
                 upstream: r.upstream,
                 policy,
+                judging,
             });
         }
         Ok(c)
@@ -371,6 +408,7 @@ impl ServeConfig {
             model: "*".into(),
             upstream: "default".into(),
             policy: "default".into(),
+            judging: self.judging,
         });
         Ok(self)
     }
@@ -378,6 +416,12 @@ impl ServeConfig {
     /// The route serving `model`, if any.
     pub fn route(&self, model: &str) -> Option<&Route> {
         self.routes.iter().find(|r| r.matches(model))
+    }
+
+    /// How blocking judgements hold a call for `route` (a guard request's
+    /// `route`): the matching route's setting, else `[judging]`.
+    pub fn judging(&self, route: &str) -> BlockingPolicy {
+        self.route(route).map_or(self.judging, |r| r.judging)
     }
 }
 
@@ -419,6 +463,60 @@ mod tests {
         assert!(e.message.contains("unknown field"), "{e}");
         let e = parse("listen = \"here\"\n").unwrap_err();
         assert_eq!(e.key, "listen");
+    }
+
+    #[test]
+    fn judges_and_their_budgets_are_validated_with_the_key_named() {
+        let c = parse(
+            "[judging]\nblocking-budget-ms = 500\n[judges.j]\nbase-url = \"http://127.0.0.1:1/v1/\"\nmodel = \"m\"\nmax-in-flight = 2\nqueue = 3\n[judges.j.rubrics]\nr = \"Judge {payload}\"\n[upstreams.a]\nbase-url = \"http://127.0.0.1:1/v1\"\n[[routes]]\nmodel = \"risky\"\nupstream = \"a\"\njudge-failure-mode = \"fail-open\"\n[[routes]]\nmodel = \"*\"\nupstream = \"a\"\n",
+        )
+        .unwrap();
+        let j = &c.judges["j"];
+        assert_eq!(j.base_url, "http://127.0.0.1:1/v1");
+        assert_eq!((j.max_in_flight, j.queue), (2, 3));
+        assert_eq!(j.rubric("r"), Some("Judge {payload}"));
+        assert!(j.rubric("default").is_some() && j.rubric("nope").is_none());
+        assert_eq!(
+            c.judging("risky").failure_mode,
+            crate::policy::FailureMode::FailOpen
+        );
+        assert_eq!(c.judging("risky").budget, Duration::from_millis(500));
+        assert_eq!(
+            c.judging("other").failure_mode,
+            crate::policy::FailureMode::FailClosed
+        );
+        for (text, key) in [
+            (
+                "[judges.j]\nbase-url = \"ftp://x\"\nmodel = \"m\"\n",
+                "judges.j.base-url",
+            ),
+            (
+                "[judges.j]\nbase-url = \"http://x\"\nmodel = \" \"\n",
+                "judges.j.model",
+            ),
+            (
+                "[judges.j]\nbase-url = \"http://x\"\nmodel = \"m\"\nmax-in-flight = 0\n",
+                "judges.j.max-in-flight",
+            ),
+            (
+                "[judges.j]\nbase-url = \"http://x\"\nmodel = \"m\"\nmax-per-second = -1.0\n",
+                "judges.j.max-per-second",
+            ),
+            (
+                "[judging]\nfailure-mode = \"disabled\"\n",
+                "judging.failure-mode",
+            ),
+            (
+                "[judging]\nblocking-budget-ms = 0\n",
+                "judging.blocking-budget-ms",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.key, key, "{text}: {e}");
+        }
+        let e =
+            parse("[judges.j]\nbase-url = \"http://x\"\nmodel = \"m\"\nmodle = 1\n").unwrap_err();
+        assert!(e.message.contains("unknown field"), "{e}");
     }
 
     #[test]

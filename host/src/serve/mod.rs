@@ -144,7 +144,8 @@ pub struct State {
     /// The configuration.
     pub config: ServeConfig,
     policies: HashMap<String, PolicySlot>,
-    audit: Option<AuditLog>,
+    audit: Option<Arc<AuditLog>>,
+    judges: Arc<crate::judge::Dispatcher>,
     metrics: metrics::Metrics,
     concurrency: Arc<Semaphore>,
     per_caller: HashMap<String, Arc<Semaphore>>,
@@ -155,6 +156,11 @@ pub struct State {
 impl State {
     /// Loads every policy and its plugins, and opens the audit log.
     pub fn new(config: ServeConfig, audit: Option<AuditLog>) -> anyhow::Result<State> {
+        let audit = audit.map(Arc::new);
+        let judges = Arc::new(crate::judge::Dispatcher::new(
+            &config.judges,
+            audit.clone(),
+        )?);
         let engine = RailyardEngine::new(EngineSettings::default())?;
         let loader = PluginLoader::new(engine)?;
         let mut policies = HashMap::new();
@@ -192,6 +198,7 @@ impl State {
             config,
             policies,
             audit,
+            judges,
             metrics: metrics::Metrics::default(),
             per_caller,
             client,
@@ -214,16 +221,17 @@ impl State {
     }
 
     /// Records an evaluation; an error means the decision is not
-    /// acknowledged and the request must fail (503).
+    /// acknowledged and the request must fail (503). Returns the decision
+    /// ids, in plugin order (none without an audit log).
     fn record(
         &self,
         evaluation: &crate::pipeline::Evaluation,
         payload: &Payload,
         capture: crate::policy::Capture,
         call: Option<CallInfo<'_>>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Vec<String>, ApiError> {
         let Some(audit) = &self.audit else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let ctx = RecordContext {
             payload,
@@ -231,8 +239,44 @@ impl State {
             call,
         };
         tokio::task::block_in_place(|| audit.record(evaluation, &ctx))
-            .map(|_| ())
+            .map(|ack| ack.decision_ids)
             .map_err(audit_error)
+    }
+
+    /// Runs the judges a stage's routers asked for: the blocking ones now,
+    /// within the route's budget, folding their verdicts into
+    /// `evaluation`. What comes back goes to [`State::settle`] once the
+    /// evaluation is recorded.
+    async fn judge(
+        &self,
+        evaluation: &mut crate::pipeline::Evaluation,
+        payload: &Payload,
+        capture: crate::policy::Capture,
+        can_hold: bool,
+    ) -> crate::judge::Judged {
+        let policy = self.config.judging(&payload.route);
+        self.judges
+            .judge(evaluation, payload, policy, capture, can_hold)
+            .await
+    }
+
+    /// Records the blocking judgements (now that their routers' decision
+    /// ids are known) and starts the async ones.
+    fn settle(
+        &self,
+        judged: crate::judge::Judged,
+        decision_ids: &[String],
+    ) -> Result<(), ApiError> {
+        if judged.is_empty() {
+            return Ok(());
+        }
+        tokio::task::block_in_place(|| self.judges.settle(judged, decision_ids))
+            .map_err(audit_error)
+    }
+
+    /// Shutdown: lets async judgements end (or records them as cut short).
+    pub async fn drain_judges(&self, grace: std::time::Duration) {
+        self.judges.drain(grace).await;
     }
 
     /// Flushes the audit log (shutdown).
@@ -534,6 +578,7 @@ async fn dispatch(
             let mut out = String::new();
             state.metrics.render(&mut out);
             out.push_str(&state.reload_metrics().prometheus());
+            state.judges.render_metrics(&mut out);
             if let Some(a) = &state.audit {
                 let s = a.stats();
                 out.push_str(&format!(
@@ -604,7 +649,7 @@ async fn dispatch(
         "/v1/guard" => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
-            guard(state, body, request_id, &caller, started)
+            guard(state, body, request_id, &caller, started).await
         }
         "/v1/models" => {
             expect(Method::GET)?;
@@ -725,7 +770,7 @@ struct GuardRequest {
     attributes: Option<std::collections::BTreeMap<String, String>>,
 }
 
-fn guard(
+async fn guard(
     state: &State,
     body: Value,
     request_id: &str,
@@ -777,18 +822,21 @@ fn guard(
         messages,
         attributes: g.attributes.unwrap_or_default().into_iter().collect(),
     };
-    let evaluation = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
+    let mut evaluation = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
+    let capture = pipeline.policy().audit.capture;
+    let judged = state.judge(&mut evaluation, &payload, capture, true).await;
     state.metrics.evaluation(&evaluation);
-    state.record(
+    let ids = state.record(
         &evaluation,
         &payload,
-        pipeline.policy().audit.capture,
+        capture,
         Some(CallInfo {
             status_code: Some(200),
             total_latency_us: Some(started.elapsed().as_micros() as u64),
             ..CallInfo::default()
         }),
     )?;
+    state.settle(judged, &ids)?;
     let mut value = serde_json::to_value(&evaluation).expect("an evaluation serialises");
     if let Value::Object(map) = &mut value {
         let out = evaluation.redacted.as_ref().unwrap_or(&payload.messages);
@@ -852,6 +900,13 @@ pub async fn serve(
     {
         eprintln!("railyard: requests still in flight after the grace period were cut");
     }
+    if state.judges.pending() > 0 {
+        eprintln!(
+            "railyard: waiting for {} async judgement(s) to be recorded",
+            state.judges.pending()
+        );
+    }
+    state.drain_judges(grace).await;
     let flushed = tokio::task::block_in_place(|| state.flush_audit(grace));
     match flushed {
         Ok(()) => eprintln!("railyard: audit log flushed"),

@@ -222,11 +222,15 @@ pub async fn call(
         messages: locs.iter().map(|(_, m)| m.clone()).collect(),
         attributes: vec![("endpoint".into(), format!("/v1{}", kind.path()))],
     };
-    let request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
+    let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
+    // Blocking judges decide before anything goes upstream.
+    let judged = state
+        .judge(&mut request_eval, &payload, capture, true)
+        .await;
     state.metrics.evaluation(&request_eval);
     if request_eval.action == Action::Block {
         let err = blocked(Stage::Request, &request_eval);
-        state.record(
+        let ids = state.record(
             &request_eval,
             &payload,
             capture,
@@ -236,13 +240,15 @@ pub async fn call(
                 ..CallInfo::default()
             }),
         )?;
+        state.settle(judged, &ids)?;
         return Err(err);
     }
     if let Some(redacted) = &request_eval.redacted {
         write_back(&mut body, &locs, redacted);
     }
     // The request's decisions are durable before anything goes upstream.
-    state.record(&request_eval, &payload, capture, None)?;
+    let ids = state.record(&request_eval, &payload, capture, None)?;
+    state.settle(judged, &ids)?;
 
     let url = format!("{}{}", upstream.base_url, kind.path());
     let mut req = state
@@ -256,15 +262,17 @@ pub async fn call(
     }
     let sent = req.send().await;
     let record_failure = |status: StatusCode| {
-        state.record_call(
-            &request_eval,
-            &payload,
-            None,
-            capture,
-            status,
-            started,
-            TokenCounts::default(),
-        )
+        state
+            .record_call(
+                &request_eval,
+                &payload,
+                None,
+                capture,
+                status,
+                started,
+                TokenCounts::default(),
+            )
+            .map(|_| ())
     };
     let resp = match sent {
         Ok(r) => r,
@@ -359,12 +367,15 @@ pub async fn call(
             .collect(),
         attributes: payload.attributes.clone(),
     };
-    let response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
+    let mut response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
+    let judged = state
+        .judge(&mut response_eval, &response_payload, capture, true)
+        .await;
     state.metrics.evaluation(&response_eval);
     let tokens = tokens(&answer);
     if response_eval.action == Action::Block {
         let err = blocked(Stage::Response, &response_eval);
-        state.record_call(
+        let ids = state.record_call(
             &request_eval,
             &payload,
             Some((&response_eval, &response_payload)),
@@ -373,6 +384,7 @@ pub async fn call(
             started,
             tokens,
         )?;
+        state.settle(judged, &ids)?;
         return Err(err);
     }
     if let Some(redacted) = &response_eval.redacted {
@@ -382,7 +394,7 @@ pub async fn call(
             }
         }
     }
-    state.record_call(
+    let ids = state.record_call(
         &request_eval,
         &payload,
         Some((&response_eval, &response_payload)),
@@ -391,6 +403,7 @@ pub async fn call(
         started,
         tokens,
     )?;
+    state.settle(judged, &ids)?;
     Ok(json_response(StatusCode::OK, &answer))
 }
 
@@ -406,7 +419,8 @@ fn tokens(answer: &Value) -> TokenCounts {
 }
 
 impl State {
-    /// Records a whole proxied call (see [`crate::audit::AuditLog::record_call`]).
+    /// Records a whole proxied call (see [`crate::audit::AuditLog::record_call`]);
+    /// returns the response stage's decision ids.
     #[allow(clippy::too_many_arguments)]
     fn record_call(
         &self,
@@ -417,9 +431,9 @@ impl State {
         status: StatusCode,
         started: Instant,
         tokens: TokenCounts,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Vec<String>, ApiError> {
         let Some(audit) = &self.audit else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let call = CallInfo {
             response: None,
@@ -430,7 +444,7 @@ impl State {
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)
         })
-        .map(|_| ())
+        .map(|ack| ack.decision_ids)
         .map_err(super::audit_error)
     }
 }
@@ -506,16 +520,28 @@ fn stream_answer(
                 end.prefix_checks
             );
         }
-        if let Err(e) = state.record_call(
-            &request_eval,
-            &payload,
-            Some((&evaluation, &end.payload)),
-            capture,
-            status,
-            started,
-            tokens,
-        ) {
-            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
+        // The answer is out: blocking judges cannot hold it any more, so
+        // every judgement of a stream runs after it (rows say `streamed`).
+        let judged = state
+            .judge(&mut evaluation, &end.payload, capture, false)
+            .await;
+        let ids = state
+            .record_call(
+                &request_eval,
+                &payload,
+                Some((&evaluation, &end.payload)),
+                capture,
+                status,
+                started,
+                tokens,
+            )
+            .unwrap_or_else(|e| {
+                tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
+                Vec::new()
+            });
+        // Judgements are recorded (or logged as unrecorded) either way.
+        if let Err(e) = state.settle(judged, &ids) {
+            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's judgements could not be recorded");
         }
     });
     let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
