@@ -141,6 +141,14 @@ strict = "Rubric strict for the {{stage}} of {{route}}. Findings: {{findings}}. 
     }
 }
 
+/// Serve config sending every model to `upstream`.
+fn every_model_to(upstream: &Upstream) -> String {
+    format!(
+        "[upstreams.u]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"u\"\n",
+        upstream.base_url()
+    )
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -272,10 +280,7 @@ fn a_blocking_block_verdict_blocks_the_proxied_request_in_every_table() {
     let env = Env::new();
     let judge = Judge::start();
     let upstream = Upstream::start();
-    let routes = format!(
-        "[upstreams.u]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"u\"\n",
-        upstream.base_url()
-    );
+    let routes = every_model_to(&upstream);
     let server = env.start(
         &judge,
         Spec {
@@ -587,10 +592,7 @@ fn a_streamed_answer_is_judged_after_it_is_released() {
     let env = Env::new();
     let judge = Judge::start();
     let upstream = Upstream::start();
-    let routes = format!(
-        "[upstreams.u]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"u\"\n",
-        upstream.base_url()
-    );
+    let routes = every_model_to(&upstream);
     let server = env.start(
         &judge,
         Spec {
