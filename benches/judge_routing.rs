@@ -13,7 +13,11 @@
 //!   blocking request: returns at once) and `Dispatcher::settle`, which
 //!   starts the judgement in a task of its own. The judge call, its answer
 //!   and the row run on the runtime's worker thread, off the measured
-//!   path (on this 2-core machine they do compete for the second core).
+//!   path (on this 2-core machine they do compete for the second core);
+//! - `judge-routing/router-async-judge-saturated` — the same dispatch to a
+//!   judge whose one slot is taken and whose queue is 0: every judgement is
+//!   refused at once in its task, so almost no background work competes
+//!   and what is left is the dispatch on the request path.
 //!
 //! The target: `router-async` indistinguishable from
 //! `router-routes-nothing` at the median (the dispatch itself is free);
@@ -119,6 +123,19 @@ fn bench(c: &mut Criterion) {
     assert!(pipelines[1].1.evaluate(&payload).judge_requests.is_empty());
     assert_eq!(pipelines[2].1.evaluate(&payload).judge_requests.len(), 1);
 
+    // The same dispatch with the judge saturated: one held call fills its
+    // only slot and its queue is 0, so every judgement is refused at once
+    // in its task (`skipped`). Nearly no background work: what is left is
+    // the dispatch on the request path.
+    let held = judge_server::Judge::start();
+    held.hold();
+    let mut saturated_cfg = judges.clone();
+    let j = saturated_cfg.get_mut("j").unwrap();
+    j.base_url = held.base_url();
+    j.max_in_flight = 1;
+    j.queue = 0;
+    let saturated = Arc::new(Dispatcher::new(&saturated_cfg, None).unwrap());
+
     let mut g = c.benchmark_group("judge-routing");
     g.measurement_time(Duration::from_secs(8));
     for (name, pipeline) in &pipelines {
@@ -137,7 +154,24 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    g.bench_function("router-async-judge-saturated", |b| {
+        let pipeline = &pipelines[2].1;
+        b.iter(|| {
+            let mut e = pipeline.evaluate(black_box(&payload));
+            let judged = rt.block_on(saturated.judge(
+                &mut e,
+                &payload,
+                BlockingPolicy::default(),
+                Capture::Redacted,
+                true,
+            ));
+            saturated.settle(judged, &[]).unwrap();
+            black_box(e.action)
+        })
+    });
     g.finish();
+    held.release();
+    rt.block_on(saturated.drain(Duration::from_secs(30)));
     // Every async judgement started was answered and recorded.
     rt.block_on(dispatcher.drain(Duration::from_secs(30)));
     assert_eq!(dispatcher.pending(), 0);

@@ -352,11 +352,18 @@ impl Dispatcher {
             };
             let mut row = me.row(&job, &ran, effect);
             row.decision_id = decision_id;
-            let writer = me.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                let _ = writer.write(&[AuditRecord::Judgement(row)]);
-            })
-            .await;
+            let record = [AuditRecord::Judgement(row)];
+            if me.audit.is_some() {
+                // The audit append may wait for an fsync: off the runtime's
+                // worker threads.
+                let writer = me.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    let _ = writer.write(&record);
+                })
+                .await;
+            } else {
+                let _ = me.write(&record);
+            }
             me.running.fetch_sub(1, Ordering::SeqCst);
         });
     }
