@@ -138,8 +138,14 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("judge-routing");
     g.measurement_time(Duration::from_secs(8));
-    for (name, pipeline) in &pipelines {
-        g.bench_function(*name, |b| {
+    let variants = [
+        (pipelines[0].0, &pipelines[0].1, &dispatcher),
+        (pipelines[1].0, &pipelines[1].1, &dispatcher),
+        (pipelines[2].0, &pipelines[2].1, &dispatcher),
+        ("router-async-judge-saturated", &pipelines[2].1, &saturated),
+    ];
+    for (name, pipeline, dispatcher) in variants {
+        g.bench_function(name, |b| {
             b.iter(|| {
                 let mut e = pipeline.evaluate(black_box(&payload));
                 let judged = rt.block_on(dispatcher.judge(
@@ -154,21 +160,6 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
-    g.bench_function("router-async-judge-saturated", |b| {
-        let pipeline = &pipelines[2].1;
-        b.iter(|| {
-            let mut e = pipeline.evaluate(black_box(&payload));
-            let judged = rt.block_on(saturated.judge(
-                &mut e,
-                &payload,
-                BlockingPolicy::default(),
-                Capture::Redacted,
-                true,
-            ));
-            saturated.settle(judged, &[]).unwrap();
-            black_box(e.action)
-        })
-    });
     g.finish();
     held.release();
     rt.block_on(saturated.drain(Duration::from_secs(30)));

@@ -85,6 +85,16 @@ pub enum JudgeMode {
     Blocking,
 }
 
+impl JudgeMode {
+    /// The name in the audit log and metrics: `async` or `blocking`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JudgeMode::Async => "async",
+            JudgeMode::Blocking => "blocking",
+        }
+    }
+}
+
 /// A judge-router's request that a judge see this payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgeRequest {

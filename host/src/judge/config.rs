@@ -144,21 +144,7 @@ pub fn blocking_policy(raw: RawJudging) -> Result<BlockingPolicy, (String, Strin
 /// Validates one `[judges.NAME]`; errors are `(dotted key, message)`.
 pub fn judge(name: &str, raw: RawJudge) -> Result<JudgeConfig, (String, String)> {
     let key = |k: &str| format!("judges.{name}.{k}");
-    match url::Url::parse(&raw.base_url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        Ok(_) => {
-            return Err((
-                key("base-url"),
-                format!("`{}` is not an http(s) URL", raw.base_url),
-            ));
-        }
-        Err(e) => {
-            return Err((
-                key("base-url"),
-                format!("`{}` is not a URL: {e}", raw.base_url),
-            ));
-        }
-    }
+    crate::serve::config::check_base_url(&raw.base_url).map_err(|m| (key("base-url"), m))?;
     if raw.model.trim().is_empty() {
         return Err((key("model"), "must not be empty".into()));
     }

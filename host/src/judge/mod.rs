@@ -681,11 +681,7 @@ impl Dispatcher {
             router: job.router.clone(),
             router_digest: job.router_digest.clone(),
             routing_reason: job.request.reason.clone(),
-            mode: match job.request.mode {
-                JudgeMode::Async => "async",
-                JudgeMode::Blocking => "blocking",
-            }
-            .to_string(),
+            mode: job.request.mode.as_str().to_string(),
             priority: i32::from(job.request.priority),
             sample_rate: f64::from(job.request.sample_rate),
             status: ran.status.as_str().to_string(),
@@ -708,10 +704,7 @@ impl Dispatcher {
     }
 
     fn count(&self, job: &Job, status: Status) {
-        let mode = match job.request.mode {
-            JudgeMode::Async => "async",
-            JudgeMode::Blocking => "blocking",
-        };
+        let mode = job.request.mode.as_str();
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         *c.judgements
             .entry((job.request.judge.clone(), mode, status.as_str()))

@@ -425,7 +425,9 @@ impl ServeConfig {
     }
 }
 
-fn check_base_url(u: &str) -> Result<(), String> {
+/// An http(s) URL with a host; the error says what is wrong (upstreams
+/// and judges alike).
+pub(crate) fn check_base_url(u: &str) -> Result<(), String> {
     match url::Url::parse(u) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
         Ok(_) => Err(format!("`{u}` is not an http(s) URL")),
