@@ -57,6 +57,17 @@ const SSN: u8 = 1 << 4;
 const IP: u8 = 1 << 5;
 const ALL: u8 = (1 << 6) - 1;
 
+/// How far this detector's decisions reach, for streamed answers (see
+/// `railyard_plugin_sdk::stream`): keywords are read `CTX_BEFORE` bytes
+/// before a match and `CTX_AFTER` after it; the longest match with spaces
+/// is an IBAN in groups (42 bytes), so 80 bytes at the end stay unsettled.
+pub const STREAM_REACH: railyard_plugin_sdk::stream::Reach = railyard_plugin_sdk::stream::Reach {
+    before: scan::CTX_BEFORE + 24,
+    after: 80,
+    max_token: 4096,
+    every: 16,
+};
+
 /// Default `min-score`.
 const DEFAULT_MIN_SCORE: f32 = 0.5;
 

@@ -6,6 +6,9 @@
 //! the native-vs-WASM benchmark compares, so both sides run the same logic.
 #![deny(missing_docs)]
 
+mod component;
+pub mod stream;
+
 /// One thing a detector found in one text, by byte range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {

@@ -145,6 +145,25 @@ struct Hit {
     score: f32,
 }
 
+/// How far this detector's decisions reach, for streamed answers (see
+/// `railyard_plugin_sdk::stream`): every secret but a PEM block is one
+/// whitespace-free token (held back whole while it arrives), and a PEM
+/// block is held by [`unterminated_key`] until its END line.
+pub const STREAM_REACH: railyard_plugin_sdk::stream::Reach = railyard_plugin_sdk::stream::Reach {
+    before: 64,
+    after: 64,
+    max_token: 4096,
+    every: 16,
+};
+
+/// Where an unterminated `-----BEGIN … PRIVATE KEY-----` block starts in a
+/// streamed answer (nothing of it may be released until its END line has
+/// arrived and the detector has seen the whole block).
+pub fn unterminated_key(text: &str) -> Option<usize> {
+    let begin = text.rfind("-----BEGIN ")?;
+    (!text[begin..].contains("-----END ")).then_some(begin)
+}
+
 /// Appends every secret found in `text` to `out`, in text order.
 pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
     let b = text.as_bytes();
