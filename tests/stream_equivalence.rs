@@ -1,29 +1,62 @@
 //! The verdict on a stream equals the verdict on the same text sent
 //! unstreamed, whatever the pieces: every text is split at every character
 //! boundary (two pieces), and into runs of 1..=7 bytes, through the real
-//! first-party plugins and the default policy's response stage. Where the
-//! answer is not blocked, the released pieces concatenated equal the
-//! unstreamed redacted text, and no piece ever carries the unredacted
-//! value.
+//! first-party plugins and the default policy's response stage, with the
+//! detectors' own stream scanners (the WIT `scanning` interface), with the
+//! host buffering for them (`scanner = false`), and with one of each. Where
+//! the answer is not blocked, the released pieces concatenated equal the
+//! unstreamed redacted text, no piece ever carries the unredacted value,
+//! and no finding of the final verdict lies in text released before it was
+//! known. Every decision record says how its plugin saw the stream.
 
 mod common;
 
 use std::sync::Arc;
 
-use railyard::serve::stream::StreamGuard;
+use railyard::pipeline::stream::StreamGuard;
 use railyard::verdict::Action;
 use railyard::{Payload, Pipeline, Policy, Stage};
 
-fn pipelines() -> Vec<(&'static str, Arc<Pipeline>)> {
+/// A pipeline under test, and which of its plugins scan streams.
+struct Case {
+    name: &'static str,
+    pipeline: Arc<Pipeline>,
+    scanning: &'static [&'static str],
+}
+
+fn response_policy(name: &str, pii: &str, secrets: &str) -> Arc<Pipeline> {
+    Arc::new(common::pipeline(&format!(
+        "name = \"{name}\"\n[plugins.pii]\nbuiltin = \"pii\"\n{pii}\n[plugins.secrets]\nbuiltin = \"secrets\"\n{secrets}\n[stages]\nresponse = [\"pii\", \"secrets\"]\n"
+    )))
+}
+
+fn cases() -> Vec<Case> {
     let default = Pipeline::load(common::loader(), Policy::embedded_default()).unwrap();
-    let blocking = common::pipeline(
-        "name = \"blocking\"\n[plugins.secrets]\nbuiltin = \"secrets\"\naction = \"block\"\n[plugins.pii]\nbuiltin = \"pii\"\n[stages]\nresponse = [\"pii\", \"secrets\"]\n",
-    );
     vec![
-        ("default", Arc::new(default)),
-        ("blocking", Arc::new(blocking)),
+        Case {
+            name: "default (scanners)",
+            pipeline: Arc::new(default),
+            scanning: &["pii", "secrets"],
+        },
+        Case {
+            name: "blocking secrets (scanners)",
+            pipeline: response_policy("blocking", "", "action = \"block\""),
+            scanning: &["pii", "secrets"],
+        },
+        Case {
+            name: "host-buffered",
+            pipeline: response_policy("buffered", "scanner = false", "scanner = false"),
+            scanning: &[],
+        },
+        Case {
+            name: "blocking secrets, host-buffered pii",
+            pipeline: response_policy("mixed", "scanner = false", "action = \"block\""),
+            scanning: &["secrets"],
+        },
     ]
 }
+
+const PEM: &str = "Here is the key you asked for:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\nStore it somewhere safe.";
 
 const TEXTS: &[&str] = &[
     "Nothing sensitive here, just a plain answer about the weather.",
@@ -33,12 +66,23 @@ const TEXTS: &[&str] = &[
     "ssn: 078-05-1120 and IBAN DE89 3704 0044 0532 0130 00 end",
     "Server 10.1.2.3 and fe80::1ff:fe23:4567:890a answered — ok ✓ 東京",
     "token ghp_16C7e42F292c6912E7710c838347Ae178B4a and then more words",
+    PEM,
+    "Your session token is eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U for now.",
+    "A longer answer. It begins with some prose that says nothing in particular, \
+     so that text is released before the first finding: the office can be reached \
+     at support@example.org during the week, and the card on file is \
+     4111 1111 1111 1111. After that, more prose follows for a while, long enough \
+     that the scanners settle past it, and then the deploy key AKIAZ3MXQ7R4TWPLK2VN \
+     turns up near the end, followed by a closing sentence.",
 ];
 
 struct Run {
     action: Action,
     released: String,
     tail: Option<String>,
+    reasons: Vec<(String, String)>,
+    late: u32,
+    prefix_checks: u32,
 }
 
 fn stream(pipeline: &Arc<Pipeline>, pieces: &[&str], holdback: usize) -> Run {
@@ -53,10 +97,20 @@ fn stream(pipeline: &Arc<Pipeline>, pieces: &[&str], holdback: usize) -> Run {
         action: end.evaluation.action,
         released,
         tail: end.tail,
+        reasons: end
+            .evaluation
+            .decisions
+            .iter()
+            .map(|d| (d.plugin.clone(), d.reason.clone()))
+            .collect(),
+        late: end.late_findings,
+        prefix_checks: end.prefix_checks,
     }
 }
 
-fn check(name: &str, pipeline: &Arc<Pipeline>, text: &str, pieces: &[&str]) {
+fn check(case: &Case, text: &str, pieces: &[&str]) -> Run {
+    let name = case.name;
+    let pipeline = &case.pipeline;
     let whole = pipeline.evaluate(&Payload::text(Stage::Response, text));
     let expected = whole
         .redacted
@@ -78,7 +132,8 @@ fn check(name: &str, pipeline: &Arc<Pipeline>, text: &str, pieces: &[&str]) {
             run.released
         );
     }
-    match run.tail {
+    assert_eq!(run.late, 0, "{name}: late findings for {pieces:?}");
+    match &run.tail {
         None => assert_eq!(whole.action, Action::Block),
         Some(tail) => assert_eq!(
             format!("{}{tail}", run.released),
@@ -86,14 +141,54 @@ fn check(name: &str, pipeline: &Arc<Pipeline>, text: &str, pieces: &[&str]) {
             "{name}: streamed text differs for {pieces:?}"
         ),
     }
+    for (plugin, reason) in &run.reasons {
+        let how = if case.scanning.contains(&plugin.as_str()) {
+            "[stream: scanner, "
+        } else {
+            "[stream: host-buffered whole-text check"
+        };
+        assert!(
+            reason.contains(how),
+            "{name}: {plugin}'s reason does not say `{how}`: {reason}"
+        );
+    }
+    run
+}
+
+/// `text` cut into runs of `size` bytes (widened to character boundaries).
+fn runs(text: &str, size: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut cut = size.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (a, b) = rest.split_at(cut);
+        pieces.push(a);
+        rest = b;
+    }
+    pieces
+}
+
+#[test]
+fn first_party_detectors_scan_streams_and_the_injection_guardrail_does_not() {
+    let default = Pipeline::load(common::loader(), Policy::embedded_default()).unwrap();
+    let scans: Vec<(&str, bool)> = default
+        .plugins()
+        .map(|(name, p)| (name, p.scans_streams()))
+        .collect();
+    assert!(scans.contains(&("pii", true)), "{scans:?}");
+    assert!(scans.contains(&("secrets", true)), "{scans:?}");
+    assert!(scans.contains(&("prompt-injection", false)), "{scans:?}");
 }
 
 #[test]
 fn split_at_every_character_boundary() {
-    for (name, pipeline) in pipelines() {
+    for case in cases() {
         for text in TEXTS {
             for i in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-                check(name, &pipeline, text, &[&text[..i], &text[i..]]);
+                check(&case, text, &[&text[..i], &text[i..]]);
             }
         }
     }
@@ -101,22 +196,55 @@ fn split_at_every_character_boundary() {
 
 #[test]
 fn split_into_small_runs() {
-    for (name, pipeline) in pipelines() {
+    for case in cases() {
         for text in TEXTS {
             for size in 1..=7 {
-                let mut pieces = Vec::new();
-                let mut rest = *text;
-                while !rest.is_empty() {
-                    let mut cut = size.min(rest.len());
-                    while !rest.is_char_boundary(cut) {
-                        cut += 1;
-                    }
-                    let (a, b) = rest.split_at(cut);
-                    pieces.push(a);
-                    rest = b;
-                }
-                check(name, &pipeline, text, &pieces);
+                check(&case, text, &runs(text, size));
             }
         }
     }
+}
+
+/// The shared PII corpus, 25 records to an answer, in runs of several
+/// sizes: real texts next to each other, so findings sit close together
+/// and across every kind of piece boundary.
+#[test]
+fn corpus_answers_in_runs() {
+    let corpus = std::fs::read_to_string(common::shared_data("pii-dev.jsonl")).unwrap();
+    let texts: Vec<String> = corpus
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let answers: Vec<String> = texts.chunks(25).map(|c| c.join("\n")).collect();
+    let cases = cases();
+    for (k, answer) in answers.iter().enumerate() {
+        // Every case on a quarter of the answers, the default on all.
+        for case in cases.iter().filter(|_| k % 4 == 0).chain(&cases[..1]) {
+            for size in [1, 5, 16, 61] {
+                check(case, answer, &runs(answer, size));
+            }
+        }
+    }
+}
+
+/// Scanners let most of a long answer out while it streams, without
+/// re-reading it; the host-buffered path re-checks prefixes.
+#[test]
+fn scanners_release_as_they_go_without_prefix_checks() {
+    let answer = TEXTS[TEXTS.len() - 1].repeat(8);
+    let cases = cases();
+    let scanned = check(&cases[0], &answer, &runs(&answer, 16));
+    assert_eq!(scanned.prefix_checks, 0);
+    assert!(
+        scanned.released.len() + 200 > answer.len(),
+        "released only {} of {} bytes before the end",
+        scanned.released.len(),
+        answer.len()
+    );
+    let buffered = check(&cases[2], &answer, &runs(&answer, 16));
+    assert!(buffered.prefix_checks > 10, "{}", buffered.prefix_checks);
+    assert!(buffered.released.len() + 200 > answer.len());
 }

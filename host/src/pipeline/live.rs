@@ -719,6 +719,7 @@ fn folder_spec(policy: &Policy, m: &Manifest) -> PluginSpec {
         min_score: 0.0,
         config: m.config.clone(),
         reuse: false,
+        scanner: true,
     }
 }
 

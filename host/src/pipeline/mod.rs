@@ -10,6 +10,7 @@
 
 pub mod live;
 mod redact;
+pub mod stream;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -172,20 +173,37 @@ impl Pipeline {
 
     /// Runs `payload` through the plugins of its stage.
     pub fn evaluate(&self, payload: &Payload) -> Evaluation {
+        self.evaluate_given(payload, |_, _| Given::Run)
+    }
+
+    /// The plugins of `stage`, in the order they run.
+    fn stage_plugins(&self, stage: Stage) -> &[StagePlugin] {
+        self.stages.get(&stage).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// [`Pipeline::evaluate`], where `given(i, plugin)` may supply the
+    /// result of the stage's `i`th plugin (a stream scanner's) or leave it
+    /// out of the evaluation.
+    fn evaluate_given(
+        &self,
+        payload: &Payload,
+        mut given: impl FnMut(usize, &StagePlugin) -> Given,
+    ) -> Evaluation {
         let started = Instant::now();
         let span = tracing::debug_span!("evaluate", request_id = %payload.request_id, stage = %payload.stage);
         let _enter = span.enter();
 
-        let plugins = self
-            .stages
-            .get(&payload.stage)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let plugins = self.stage_plugins(payload.stage);
         let input = StageInput::new(payload);
         let mut decisions: Vec<PluginDecision> = Vec::with_capacity(plugins.len());
         let mut judge_requests = Vec::new();
 
-        for sp in plugins {
+        for (i, sp) in plugins.iter().enumerate() {
+            let supplied = match given(i, sp) {
+                Given::Skip => continue,
+                Given::Run => None,
+                Given::Result(result, latency_us) => Some((result, latency_us)),
+            };
             let decision = if sp.spec.failure_mode == FailureMode::Disabled {
                 PluginDecision::new(
                     sp,
@@ -197,23 +215,31 @@ impl Pipeline {
                     0,
                 )
             } else {
-                let prior: Vec<Finding> = if sp.plugin.kind == PluginKind::JudgeRouter {
-                    decisions
-                        .iter()
-                        .flat_map(|d| d.findings.iter().cloned())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let t = Instant::now();
-                let result = match &sp.pool {
-                    Some(pool) => {
-                        sp.plugin
-                            .call_pooled(pool, &input, &prior, &sp.config, &sp.spec.limits)
+                let (result, latency_us) = match supplied {
+                    Some(r) => r,
+                    None => {
+                        let prior: Vec<Finding> = if sp.plugin.kind == PluginKind::JudgeRouter {
+                            decisions
+                                .iter()
+                                .flat_map(|d| d.findings.iter().cloned())
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        let t = Instant::now();
+                        let result = match &sp.pool {
+                            Some(pool) => sp.plugin.call_pooled(
+                                pool,
+                                &input,
+                                &prior,
+                                &sp.config,
+                                &sp.spec.limits,
+                            ),
+                            None => sp.plugin.call(&input, &prior, &sp.config, &sp.spec.limits),
+                        };
+                        (result, t.elapsed().as_micros() as u64)
                     }
-                    None => sp.plugin.call(&input, &prior, &sp.config, &sp.spec.limits),
                 };
-                let latency_us = t.elapsed().as_micros() as u64;
                 match result {
                     Ok(output) => {
                         let (action, reason, findings, routed) = interpret(sp, output);
@@ -263,6 +289,16 @@ impl Pipeline {
     }
 }
 
+/// What [`Pipeline::evaluate_given`] does with one plugin.
+enum Given {
+    /// Call it on the payload.
+    Run,
+    /// Leave it out of the evaluation.
+    Skip,
+    /// Use this result (and latency) instead of calling it.
+    Result(Result<CallOutput, CallFault>, u64),
+}
+
 /// Checks a loaded plugin against its policy entry: the kind the policy
 /// expects, and a memory cap the engine can give.
 fn check_entry(
@@ -310,7 +346,11 @@ fn redacting_findings(decisions: &[PluginDecision]) -> impl Iterator<Item = &Fin
 }
 
 fn redacts(d: &PluginDecision) -> bool {
-    d.action == Action::Redact || (d.action == Action::Block && d.kind == PluginKind::PiiDetector)
+    redacts_as(d.action, d.kind)
+}
+
+fn redacts_as(action: Action, kind: PluginKind) -> bool {
+    action == Action::Redact || (action == Action::Block && kind == PluginKind::PiiDetector)
 }
 
 /// Turns a plugin's output into its action, reason and findings, applying

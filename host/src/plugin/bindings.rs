@@ -37,3 +37,19 @@ pub mod judge_router {
 
 pub use guardrail::railyard::plugin::host as wit_host;
 pub use guardrail::railyard::plugin::types as wit;
+
+/// A guardrail or detector that also scans streams: only the `scanning`
+/// interface is used from these bindings (the world's other exports are
+/// the guardrail's, and a streaming detector has `detect` instead).
+pub mod streaming {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "streaming-guardrail",
+        with: {
+            "railyard:plugin/types": super::guardrail::railyard::plugin::types,
+            "railyard:plugin/host": super::guardrail::railyard::plugin::host,
+        },
+    });
+}
+
+pub use streaming::exports::railyard::plugin::scanning;

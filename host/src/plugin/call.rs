@@ -62,7 +62,18 @@ pub struct StageInput {
     input_bytes: usize,
 }
 
+impl AsRef<str> for wit::Message {
+    fn as_ref(&self) -> &str {
+        &self.content
+    }
+}
+
 impl StageInput {
+    /// The payload as the plugins see it.
+    pub(crate) fn wit(&self) -> &wit::Payload {
+        &self.wit
+    }
+
     /// Converts `payload`.
     pub fn new(payload: &Payload) -> Self {
         StageInput {
@@ -448,7 +459,7 @@ pub(crate) fn call_info(
 }
 
 /// Turns a wasmtime result (trap, or the plugin's own `Err`) into a fault.
-fn unwrap_call<T>(
+pub(crate) fn unwrap_call<T>(
     store: &Store<PluginState>,
     result: wasmtime::Result<Result<T, String>>,
     classify: impl FnOnce(&Store<PluginState>, wasmtime::Error) -> CallFault,
@@ -460,7 +471,11 @@ fn unwrap_call<T>(
     }
 }
 
-fn classify(store: &Store<PluginState>, error: wasmtime::Error, timeout_ms: u64) -> CallFault {
+pub(crate) fn classify(
+    store: &Store<PluginState>,
+    error: wasmtime::Error,
+    timeout_ms: u64,
+) -> CallFault {
     if store.data().limiter.was_hit() {
         return CallFault::MemoryLimit(clip(&format!("{}", error.root_cause())));
     }
@@ -478,7 +493,7 @@ fn classify(store: &Store<PluginState>, error: wasmtime::Error, timeout_ms: u64)
     CallFault::Trapped(clip(&message))
 }
 
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     if s.len() <= MAX_FAULT {
         return s.to_string();
     }
@@ -497,7 +512,7 @@ fn stage_from_wit(s: wit::Stage) -> Stage {
     }
 }
 
-fn action_from_wit(a: wit::Action) -> Action {
+pub(crate) fn action_from_wit(a: wit::Action) -> Action {
     match a {
         wit::Action::Allow => Action::Allow,
         wit::Action::Flag => Action::Flag,
@@ -520,7 +535,10 @@ fn finding_to_wit(f: &Finding) -> wit::Finding {
     }
 }
 
-fn validate_verdict(v: wit::Verdict, messages: &[wit::Message]) -> Result<Verdict, CallFault> {
+pub(crate) fn validate_verdict<S: AsRef<str>>(
+    v: wit::Verdict,
+    messages: &[S],
+) -> Result<Verdict, CallFault> {
     if v.reason.len() > MAX_TEXT {
         return Err(CallFault::InvalidOutput(format!(
             "verdict reason is {} bytes; the limit is {MAX_TEXT}",
@@ -538,9 +556,9 @@ fn validate_verdict(v: wit::Verdict, messages: &[wit::Message]) -> Result<Verdic
 /// name a real message and lie inside it on UTF-8 boundaries, a score must
 /// be a number in 0..=1. One bad finding makes the whole output invalid —
 /// a plugin that gets spans wrong cannot be trusted with the others.
-fn validate_findings(
+pub(crate) fn validate_findings<S: AsRef<str>>(
     findings: Vec<wit::Finding>,
-    messages: &[wit::Message],
+    messages: &[S],
 ) -> Result<Vec<Finding>, CallFault> {
     let invalid = |i: usize, what: String| CallFault::InvalidOutput(format!("finding {i}: {what}"));
     if findings.len() > MAX_FINDINGS {
@@ -591,7 +609,7 @@ fn validate_findings(
                         ),
                     ));
                 };
-                let content = &message.content;
+                let content = message.as_ref();
                 let (start, end) = (s.start as usize, s.end as usize);
                 if start > end || end > content.len() {
                     return Err(invalid(

@@ -12,6 +12,7 @@ mod call;
 pub mod capability;
 pub mod manifest;
 pub mod registry;
+mod scan;
 mod state;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ use crate::payload::Stage;
 
 pub use call::{CallCost, CallFault, CallOutput, InstancePool, StageInput};
 pub use capability::{Capability, Grants};
+pub use scan::{ScanProgress, ScanSession};
 pub(crate) use state::PluginState;
 
 /// Which world a plugin implements.
@@ -220,6 +222,8 @@ pub struct LoadedPlugin {
     /// What it was linked against.
     pub grants: Grants,
     pre: call::KindPre,
+    /// The `scanning` export, when the plugin scans streams.
+    scanner: Option<scan::ScannerPre>,
     engine: RailyardEngine,
 }
 
@@ -389,12 +393,36 @@ impl PluginLoader {
                 kind,
                 detail: format!("{e:#}"),
             })?;
+        let scanner = if kind != PluginKind::JudgeRouter
+            && exports.iter().any(|e| e == scan::SCANNING_EXPORT)
+        {
+            let link = |e: wasmtime::Error| LoadError::Link {
+                plugin: plugin.clone(),
+                kind,
+                detail: format!("its {} export: {e:#}", scan::SCANNING_EXPORT),
+            };
+            let indices = bindings::scanning::GuestIndices::new(&instance_pre).map_err(link)?;
+            Some(scan::ScannerPre {
+                pre: instance_pre.clone(),
+                indices,
+            })
+        } else {
+            None
+        };
         let pre = call::KindPre::new(kind, instance_pre).map_err(|e| LoadError::Link {
             plugin: plugin.clone(),
             kind,
             detail: format!("{e:#}"),
         })?;
         let info = call::call_info(&self.engine, &pre, &plugin)?;
+        if let Some(sp) = &scanner {
+            // Type-check the scanning export now, not on the first stream.
+            scan::check_types(&self.engine, sp).map_err(|e| LoadError::Link {
+                plugin: plugin.clone(),
+                kind,
+                detail: format!("its {} export: {e:#}", scan::SCANNING_EXPORT),
+            })?;
+        }
         Ok(LoadedPlugin {
             info,
             kind,
@@ -402,6 +430,7 @@ impl PluginLoader {
             cache,
             grants: grants.clone(),
             pre,
+            scanner,
             engine: self.engine.clone(),
         })
     }

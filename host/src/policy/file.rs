@@ -100,6 +100,7 @@ struct RawPlugin {
     min_score: Option<f64>,
     #[serde(default)]
     reuse: bool,
+    scanner: Option<bool>,
     #[serde(default)]
     config: toml::Table,
 }
@@ -246,6 +247,7 @@ impl RawPlugin {
             action: None,
             min_score: None,
             reuse: false,
+            scanner: None,
             config: toml::Table::new(),
         }
     }
@@ -477,6 +479,7 @@ impl Validator {
             min_score,
             config,
             reuse: p.reuse,
+            scanner: p.scanner.unwrap_or(true),
         })
     }
 

@@ -148,6 +148,11 @@ pub struct PluginSpec {
     /// per-call state: what one call leaves in the instance's memory the
     /// next caller's call runs with. A faulted instance is never reused.
     pub reuse: bool,
+    /// On a streamed answer, use the plugin's `scanner` when it exports
+    /// one (`scanner = true`, the default); `false` runs it host-buffered
+    /// (its whole-text check re-run on the answer so far) like a plugin
+    /// without one.
+    pub scanner: bool,
 }
 
 /// Where a plugin's component comes from.

@@ -18,7 +18,6 @@
 pub mod config;
 pub mod metrics;
 mod proxy;
-pub mod stream;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -13,10 +13,10 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::stream::StreamGuard;
 use super::{ApiError, Body, CallerId, State, json_bytes, json_response};
 use crate::audit::{CallInfo, TokenCounts};
 use crate::payload::{Message, Payload, Stage};
+use crate::pipeline::stream::{StreamEnd, StreamGuard};
 use crate::pipeline::{Evaluation, Pipeline};
 use crate::verdict::Action;
 
@@ -512,14 +512,6 @@ fn stream_answer(
         let capture = pipeline.policy().audit.capture;
         let mut evaluation = end.evaluation;
         state.metrics.evaluation(&evaluation);
-        for d in &mut evaluation.decisions {
-            d.reason = format!(
-                "{}{}[stream: host-buffered whole-text check, {} prefix checks, holdback {holdback} B]",
-                d.reason,
-                if d.reason.is_empty() { "" } else { " " },
-                end.prefix_checks
-            );
-        }
         // The answer is out: blocking judges cannot hold it any more, so
         // every judgement of a stream runs after it (rows say `streamed`).
         let judged = state
@@ -565,7 +557,7 @@ async fn pump(
     resp: reqwest::Response,
     mut guard: StreamGuard,
     tx: &tokio::sync::mpsc::Sender<Bytes>,
-) -> (super::stream::StreamEnd, StatusCode, TokenCounts) {
+) -> (StreamEnd, StatusCode, TokenCounts) {
     let mut upstream = resp.bytes_stream();
     let mut buf: Vec<u8> = Vec::new();
     let mut total = 0usize;
