@@ -51,6 +51,19 @@ fn the_well_behaved_fixture_passes() {
 }
 
 #[test]
+fn a_scanner_that_settles_past_a_finding_it_did_not_report_fails_the_stream_check() {
+    let report = hostile("scanner-lies");
+    assert_fails_with(&report, "stream", "was only reported by finish");
+    assert_fails_with(&report, "stream", "would already have released it");
+}
+
+#[test]
+fn a_scanner_whose_settled_point_moves_back_fails_the_stream_check() {
+    let report = hostile("scanner-settles-back");
+    assert_fails_with(&report, "stream", "settled point moved back");
+}
+
+#[test]
 fn an_endless_loop_runs_out_of_fuel() {
     let report = hostile("loop");
     assert_fails_with(&report, "contract", "ran out of fuel");

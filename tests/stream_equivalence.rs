@@ -248,3 +248,50 @@ fn scanners_release_as_they_go_without_prefix_checks() {
     assert!(buffered.prefix_checks > 10, "{}", buffered.prefix_checks);
     assert!(buffered.released.len() + 200 > answer.len());
 }
+
+fn hostile_stream(behave: &str, failure_mode: &str, pieces: &[&str]) -> Run {
+    let pipeline = Arc::new(common::pipeline(&format!(
+        "[plugins.hostile]\npath = \"{}\"\nfailure-mode = \"{failure_mode}\"\n[plugins.hostile.config]\nbehave = \"{behave}\"\n[stages]\nresponse = [\"hostile\"]\n",
+        common::hostile_path()
+    )));
+    stream(&pipeline, pieces, 64)
+}
+
+/// A scanner that settles text it has not judged gets it released; the
+/// final verdict still redacts it, and the record counts the late finding.
+#[test]
+fn a_lying_scanner_is_caught_out_in_the_record() {
+    let pieces = ["hostile answer ", "that goes on ", "for a while"];
+    let run = hostile_stream("scanner-lies", "fail-closed", &pieces);
+    assert_eq!(run.action, Action::Redact);
+    assert!(run.released.contains("hostile"), "{:?}", run.released);
+    assert_eq!(run.late, 1);
+    let (_, reason) = &run.reasons[0];
+    assert!(
+        reason.contains("[stream: 1 findings were in text already released]"),
+        "{reason}"
+    );
+}
+
+/// A scanner that breaks the contract mid-stream is a failed call: under
+/// fail-closed nothing more is released and the answer is blocked.
+#[test]
+fn a_scanner_that_breaks_the_contract_holds_the_stream_under_fail_closed() {
+    let pieces = ["first piece, ", "second piece, ", "third piece."];
+    let run = hostile_stream("scanner-settles-back", "fail-closed", &pieces);
+    assert_eq!(run.action, Action::Block);
+    assert!(run.tail.is_none());
+    let (_, reason) = &run.reasons[0];
+    assert!(reason.contains("settled point moved back"), "{reason}");
+    assert!(
+        reason.contains("[stream: scanner failed after 2 pushes]"),
+        "{reason}"
+    );
+    // Fail-open: the plugin is out of the verdict, the text goes out whole.
+    let run = hostile_stream("scanner-settles-back", "fail-open", &pieces);
+    assert_eq!(run.action, Action::Allow);
+    assert_eq!(
+        format!("{}{}", run.released, run.tail.unwrap()),
+        pieces.concat()
+    );
+}

@@ -17,12 +17,17 @@
 //! - `redaction`: redacting what the plugin found and running it again
 //!   changes nothing more (redaction is idempotent);
 //! - `golden`: the vector's expected properties (a PII detector finds the
-//!   obvious email, a guardrail does not block the benign set…).
+//!   obvious email, a guardrail does not block the benign set…);
+//! - `stream`: for a plugin that exports the `scanning` interface, per
+//!   vector, its scanner on the vector's longest message split many ways
+//!   agrees with the whole-text answer and keeps its settled promise
+//!   (`stream` module).
 //!
 //! The hot-reload path runs [`smoke_test`]: the `smoke` vectors for the
 //! plugin's kind, on the serving engine, before a new version goes live.
 
 mod report;
+mod stream;
 pub mod vectors;
 
 use std::path::{Path, PathBuf};
@@ -95,7 +100,7 @@ impl Default for Options {
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     /// The check: `load`, `info`, `manifest`, `contract`, `determinism`,
-    /// `redaction`, `golden`.
+    /// `redaction`, `golden`, `stream`.
     pub check: &'static str,
     /// What it ran on: `file.json#vector@stage`, or the plugin.
     pub case: String,
@@ -273,6 +278,13 @@ pub fn run_bytes(
                 redaction: &redaction,
             };
             run.checks(&mut report.checks);
+        }
+    }
+    if plugin.scans_streams() {
+        for v in vectors.iter().filter(|v| v.applies_to(plugin.kind)) {
+            report
+                .checks
+                .extend(stream::check(&plugin, v, &config, &limits));
         }
     }
     Ok(report)

@@ -52,6 +52,8 @@ pub struct ScanSession {
     kind: PluginKind,
     limits: PluginLimits,
     settled: usize,
+    /// Fuel per push or finish, on a metered engine (the harness).
+    fuel: Option<u64>,
 }
 
 impl LoadedPlugin {
@@ -93,23 +95,51 @@ impl LoadedPlugin {
                 kind: self.kind,
                 limits: *limits,
                 settled: 0,
+                fuel: None,
             }),
         })
     }
 }
 
 impl ScanSession {
+    /// Gives every later push and finish at most `fuel` units (the plugin
+    /// must have been loaded on a metered engine; the conformance harness
+    /// meters scanners as it meters calls).
+    pub(crate) fn meter(&mut self, fuel: u64) {
+        self.fuel = Some(fuel);
+    }
+
+    fn arm(&mut self) {
+        arm(&mut self.store, &self.limits);
+        if let Some(fuel) = self.fuel {
+            let _ = self.store.set_fuel(fuel);
+        }
+    }
+
+    fn classify(&self, e: wasmtime::Error) -> CallFault {
+        match self.fuel {
+            Some(budget)
+                if matches!(
+                    e.downcast_ref::<wasmtime::Trap>(),
+                    Some(wasmtime::Trap::OutOfFuel)
+                ) =>
+            {
+                CallFault::OutOfFuel { budget }
+            }
+            _ => call::classify(&self.store, e, self.limits.timeout.as_millis() as u64),
+        }
+    }
+
     /// Pushes `chunk`; `text` is the whole answer so far, `chunk`
     /// included (spans are checked against it).
     pub fn push(&mut self, chunk: &str, text: &str) -> Result<ScanProgress, CallFault> {
         self.check_size(text)?;
-        arm(&mut self.store, &self.limits);
+        self.arm();
         let r = self
             .guest
             .scanner()
             .call_push(&mut self.store, self.scanner, chunk);
-        let timeout_ms = self.limits.timeout.as_millis() as u64;
-        let p = call::unwrap_call(&self.store, r, |s, e| call::classify(s, e, timeout_ms))?;
+        let p = call::unwrap_call(&self.store, r, |_, e| self.classify(e))?;
         let findings = call::validate_findings(p.findings, &[text])?;
         let settled = p.settled as usize;
         if settled > text.len() || !text.is_char_boundary(settled) {
@@ -151,13 +181,12 @@ impl ScanSession {
     /// would return it.
     pub fn finish(mut self, text: &str) -> Result<CallOutput, CallFault> {
         self.check_size(text)?;
-        arm(&mut self.store, &self.limits);
+        self.arm();
         let r = self
             .guest
             .scanner()
             .call_finish(&mut self.store, self.scanner);
-        let timeout_ms = self.limits.timeout.as_millis() as u64;
-        let v = call::unwrap_call(&self.store, r, |s, e| call::classify(s, e, timeout_ms))?;
+        let v = call::unwrap_call(&self.store, r, |_, e| self.classify(e))?;
         let verdict = call::validate_verdict(v, &[text])?;
         Ok(match self.kind {
             PluginKind::Guardrail => CallOutput::Verdict(verdict),

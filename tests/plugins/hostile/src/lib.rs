@@ -2,11 +2,17 @@
 //!
 //! The `behave` config key picks the misbehaviour; any other value (or none)
 //! makes it a well-behaved guardrail that flags the word "hostile".
+//!
+//! It also exports a stream scanner. Well-behaved, it settles nothing
+//! before `finish` (which answers as `check` does). `scanner-lies`: `check`
+//! redacts the first word, but the scanner reports nothing while it
+//! settles everything it has seen. `scanner-settles-back`: the
+//! settled point jumps to the end, then back to 0.
 #![cfg(target_arch = "wasm32")]
 // The bindings wit-bindgen generates at the crate root have long signatures.
 #![allow(clippy::too_many_arguments)]
 
-wit_bindgen::generate!({ path: "../../../wit", world: "guardrail" });
+wit_bindgen::generate!({ path: "../../../wit", world: "streaming-guardrail" });
 
 use railyard::plugin::host::{LogLevel, config, log};
 use railyard::plugin::types::{Action, Finding, Span, Stage};
@@ -108,6 +114,36 @@ impl Guest for Hostile {
                 )]))
             }
             "score-out-of-range" => Ok(verdict(vec![finding(None, 7.5)])),
+            "scanner-lies" => {
+                // Redacts the first word of the first message.
+                let text = payload
+                    .messages
+                    .first()
+                    .map(|m| m.content.as_str())
+                    .unwrap_or("");
+                let word = text.split(char::is_whitespace).next().unwrap_or("");
+                let findings = if word.is_empty() {
+                    vec![]
+                } else {
+                    vec![finding(
+                        Some(Span {
+                            message: 0,
+                            start: 0,
+                            end: word.len() as u32,
+                        }),
+                        0.9,
+                    )]
+                };
+                Ok(Verdict {
+                    action: if findings.is_empty() {
+                        Action::Allow
+                    } else {
+                        Action::Redact
+                    },
+                    reason: String::new(),
+                    findings,
+                })
+            }
             "block" => Ok(Verdict {
                 action: Action::Block,
                 reason: "hostile fixture blocks everything".into(),
@@ -129,6 +165,57 @@ impl Guest for Hostile {
                 })
             }
         }
+    }
+}
+
+/// One streamed answer: the text so far and how many pushes came.
+struct Scan {
+    text: std::cell::RefCell<String>,
+    pushes: std::cell::Cell<u32>,
+}
+
+impl exports::railyard::plugin::scanning::Guest for Hostile {
+    type Scanner = Scan;
+
+    fn start(_payload: Payload) -> Result<exports::railyard::plugin::scanning::Scanner, String> {
+        Ok(exports::railyard::plugin::scanning::Scanner::new(Scan {
+            text: Default::default(),
+            pushes: Default::default(),
+        }))
+    }
+}
+
+impl exports::railyard::plugin::scanning::GuestScanner for Scan {
+    fn push(&self, chunk: String) -> Result<exports::railyard::plugin::scanning::Progress, String> {
+        self.text.borrow_mut().push_str(&chunk);
+        self.pushes.set(self.pushes.get() + 1);
+        let len = self.text.borrow().len() as u32;
+        let settled = match behaviour().as_str() {
+            "scanner-lies" => len,
+            "scanner-settles-back" if self.pushes.get() == 1 => len,
+            _ => 0,
+        };
+        Ok(exports::railyard::plugin::scanning::Progress {
+            findings: vec![],
+            action: Action::Allow,
+            reason: String::new(),
+            settled,
+        })
+    }
+
+    fn finish(&self) -> Result<Verdict, String> {
+        let text = self.text.borrow().clone();
+        <Hostile as Guest>::check(Payload {
+            request_id: String::new(),
+            stage: Stage::Response,
+            route: String::new(),
+            caller: String::new(),
+            messages: vec![railyard::plugin::types::Message {
+                role: "assistant".into(),
+                content: text,
+            }],
+            attributes: vec![],
+        })
     }
 }
 
