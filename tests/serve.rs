@@ -247,7 +247,7 @@ fn proxy_redacts_prompts_blocks_injections_and_guards_answers() {
 fn streamed_answers_are_guarded_as_they_flow() {
     let env = Env::new();
     let upstream = Upstream::start();
-    let server = env.start(&["--upstream", &upstream.base_url()]);
+    let mut server = env.start(&["--upstream", &upstream.base_url()]);
     let stream = |text: &str, chunk: usize| {
         post(
             server.addr,
@@ -284,6 +284,21 @@ fn streamed_answers_are_guarded_as_they_flow() {
             "chunk {chunk}"
         );
         assert!(!a.text().contains("1111"), "chunk {chunk}: {}", a.text());
+    }
+
+    // The audit log says how each response plugin saw the stream: the
+    // first-party detectors through their own scanners.
+    let last = a.header("x-railyard-request-id").unwrap().to_string();
+    assert!(server.stop(), "{}", server.stderr.lock().unwrap());
+    let decisions = env.rows("decisions", &["--request-id", &last]);
+    let response: Vec<_> = decisions
+        .iter()
+        .filter(|d| d["stage"] == "response")
+        .collect();
+    assert_eq!(response.len(), 2, "{decisions:#?}");
+    for d in response {
+        let reason = d["reason"].as_str().unwrap();
+        assert!(reason.contains("[stream: scanner, "), "{d}");
     }
 }
 

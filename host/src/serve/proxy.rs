@@ -582,7 +582,7 @@ async fn pump(
         let next = upstream.next().await;
         let Some(chunk) = next else { break };
         let Ok(chunk) = chunk else {
-            let end = guard.finish();
+            let end = tokio::task::block_in_place(|| guard.finish());
             let _ = send(
                 sse(&error_event(
                     "upstream_stream_broken",
@@ -603,7 +603,7 @@ async fn pump(
                 break 'read;
             }
             let Ok(mut v) = serde_json::from_str::<Value>(&data) else {
-                let end = guard.finish();
+                let end = tokio::task::block_in_place(|| guard.finish());
                 let _ = send(
                     sse(&error_event(
                         "upstream_invalid",
@@ -643,7 +643,7 @@ async fn pump(
             let released = if content.is_empty() {
                 String::new()
             } else {
-                guard.push(&content)
+                tokio::task::block_in_place(|| guard.push(&content))
             };
             let has_role = v.pointer("/choices/0/delta/role").is_some();
             if !released.is_empty() || has_role {
@@ -676,7 +676,7 @@ async fn pump(
                 t
             });
             if total > MAX_STREAM_BYTES {
-                let end = guard.finish();
+                let end = tokio::task::block_in_place(|| guard.finish());
                 let _ = send(
                     sse(&error_event(
                         "response_too_large",
@@ -690,7 +690,7 @@ async fn pump(
         }
     }
     // The answer is complete: the verdict on the whole text decides.
-    let end = guard.finish();
+    let end = tokio::task::block_in_place(|| guard.finish());
     let status = match &end.tail {
         None => {
             let reason = &end.evaluation.reason;
