@@ -328,16 +328,8 @@ impl LoadedPlugin {
         store.epoch_deadline_trap();
 
         let timeout_ms = limits.timeout.as_millis() as u64;
-        let classify = |store: &Store<PluginState>, e: wasmtime::Error| match fuel {
-            Some(budget)
-                if matches!(
-                    e.downcast_ref::<wasmtime::Trap>(),
-                    Some(wasmtime::Trap::OutOfFuel)
-                ) =>
-            {
-                CallFault::OutOfFuel { budget }
-            }
-            _ => classify(store, e, timeout_ms),
+        let classify = |store: &Store<PluginState>, e: wasmtime::Error| {
+            classify_metered(store, e, timeout_ms, fuel)
         };
         let bound = self
             .pre
@@ -468,6 +460,26 @@ pub(crate) fn unwrap_call<T>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(message)) => Err(CallFault::PluginError(clip(&message))),
         Err(e) => Err(classify(store, e)),
+    }
+}
+
+/// [`classify`], where running out of a `fuel` budget is `OutOfFuel`.
+pub(crate) fn classify_metered(
+    store: &Store<PluginState>,
+    error: wasmtime::Error,
+    timeout_ms: u64,
+    fuel: Option<u64>,
+) -> CallFault {
+    match fuel {
+        Some(budget)
+            if matches!(
+                error.downcast_ref::<wasmtime::Trap>(),
+                Some(wasmtime::Trap::OutOfFuel)
+            ) =>
+        {
+            CallFault::OutOfFuel { budget }
+        }
+        _ => classify(store, error, timeout_ms),
     }
 }
 

@@ -117,17 +117,8 @@ impl ScanSession {
     }
 
     fn classify(&self, e: wasmtime::Error) -> CallFault {
-        match self.fuel {
-            Some(budget)
-                if matches!(
-                    e.downcast_ref::<wasmtime::Trap>(),
-                    Some(wasmtime::Trap::OutOfFuel)
-                ) =>
-            {
-                CallFault::OutOfFuel { budget }
-            }
-            _ => call::classify(&self.store, e, self.limits.timeout.as_millis() as u64),
-        }
+        let timeout_ms = self.limits.timeout.as_millis() as u64;
+        call::classify_metered(&self.store, e, timeout_ms, self.fuel)
     }
 
     /// Pushes `chunk`; `text` is the whole answer so far, `chunk`
