@@ -1,6 +1,7 @@
 //! Output rails on a streamed answer, side by side: the response chain of
 //! the default policy (`pii`, `secrets`) run through the detectors' own
-//! stream scanners, the same plugins host-buffered (`scanner = false`: the
+//! stream scanners (pushed every 32 bytes, the default, and on every
+//! piece), the same plugins host-buffered (`scanner = false`: the
 //! host re-runs whole-text `detect` on the answer so far every `holdback`
 //! bytes), and the same answer evaluated once, unstreamed.
 //!
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use railyard::engine::{EngineSettings, RailyardEngine};
-use railyard::pipeline::stream::StreamGuard;
+use railyard::pipeline::stream::{DEFAULT_SCAN_BATCH, StreamGuard};
 use railyard::plugin::PluginLoader;
 use railyard::{Payload, Pipeline, Policy, Stage};
 
@@ -48,12 +49,13 @@ const PIECE: usize = 16;
 const HOLDBACK: usize = 64;
 const SIZES: &[(usize, &str)] = &[(2048, "2KiB"), (16384, "16KiB")];
 
-fn stream(pipeline: &Arc<Pipeline>, text: &str) -> usize {
+fn stream(pipeline: &Arc<Pipeline>, text: &str, batch: usize) -> usize {
     let mut guard = StreamGuard::new(
         pipeline.clone(),
         Payload::text(Stage::Response, ""),
         HOLDBACK,
-    );
+    )
+    .scan_batch(batch);
     let mut out = 0;
     for piece in text.as_bytes().chunks(PIECE) {
         // The answers are ASCII, so every 16-byte cut is a boundary.
@@ -88,13 +90,21 @@ fn streaming(c: &mut Criterion) {
     for &(size, label) in SIZES {
         let text = answer(size);
         // Same output both ways, or the comparison means nothing.
-        assert_eq!(stream(&scanners, &text), stream(&buffered, &text));
+        assert_eq!(
+            stream(&scanners, &text, DEFAULT_SCAN_BATCH),
+            stream(&buffered, &text, 1)
+        );
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("scanners", label), &text, |b, t| {
-            b.iter(|| black_box(stream(&scanners, black_box(t))))
+            b.iter(|| black_box(stream(&scanners, black_box(t), DEFAULT_SCAN_BATCH)))
         });
+        group.bench_with_input(
+            BenchmarkId::new("scanners-every-piece", label),
+            &text,
+            |b, t| b.iter(|| black_box(stream(&scanners, black_box(t), 1))),
+        );
         group.bench_with_input(BenchmarkId::new("host-buffered", label), &text, |b, t| {
-            b.iter(|| black_box(stream(&buffered, black_box(t))))
+            b.iter(|| black_box(stream(&buffered, black_box(t), 1)))
         });
         let whole = Payload::text(Stage::Response, text.clone());
         group.bench_with_input(BenchmarkId::new("unstreamed", label), &whole, |b, p| {

@@ -61,7 +61,16 @@ pub struct StreamGuard {
     prefix_checks: u32,
     /// Spans of the findings that were redacted in released text.
     rendered: Vec<(usize, usize)>,
+    /// Bytes of `text` not yet pushed to the scanners start here.
+    scanned_len: usize,
+    /// Push to the scanners once this many new bytes arrived.
+    scan_batch: usize,
 }
+
+/// Default for [`StreamGuard::scan_batch`]: a WASM call per 32 bytes (a
+/// few server-sent events) instead of one per event; the scanners' own
+/// settled points already trail the text by more than this.
+pub const DEFAULT_SCAN_BATCH: usize = 32;
 
 /// How one plugin of the stage sees the stream.
 enum Lane {
@@ -162,7 +171,17 @@ impl StreamGuard {
             evaluated_len: 0,
             prefix_checks: 0,
             rendered: Vec::new(),
+            scanned_len: 0,
+            scan_batch: DEFAULT_SCAN_BATCH,
         }
+    }
+
+    /// Pushes text to the scanners only once `bytes` new bytes arrived
+    /// (1: every piece), default [`DEFAULT_SCAN_BATCH`]. The rest is pushed
+    /// before `finish`.
+    pub fn scan_batch(mut self, bytes: usize) -> Self {
+        self.scan_batch = bytes.max(1);
+        self
     }
 
     /// Whether something blocked (nothing more is released).
@@ -177,7 +196,9 @@ impl StreamGuard {
             return String::new();
         }
         self.text.push_str(piece);
-        self.push_scanners(piece);
+        if self.text.len() >= self.scanned_len + self.scan_batch {
+            self.push_scanners();
+        }
         self.check_buffered();
         if self.held {
             return String::new();
@@ -220,6 +241,9 @@ impl StreamGuard {
 
     /// Ends the stream: the verdict on the whole answer.
     pub fn finish(mut self) -> StreamEnd {
+        if self.text.len() > self.scanned_len {
+            self.push_scanners();
+        }
         let mut payload = self.template.clone();
         payload.messages = vec![Message::new("assistant", self.text.clone())];
         let text = self.text.as_str();
@@ -321,9 +345,11 @@ impl StreamGuard {
         }
     }
 
-    /// Pushes `piece` to every scanner (even when held: a scanner's
-    /// `finish` needs the whole answer).
-    fn push_scanners(&mut self, piece: &str) {
+    /// Pushes the text not pushed yet to every scanner (even when held: a
+    /// scanner's `finish` needs the whole answer).
+    fn push_scanners(&mut self) {
+        let from = std::mem::replace(&mut self.scanned_len, self.text.len());
+        let piece = &self.text[from..];
         let plugins = self.pipeline.stage_plugins(self.template.stage);
         for (lane, sp) in self.lanes.iter_mut().zip(plugins) {
             let Lane::Scanner {
