@@ -76,8 +76,10 @@ impl StreamScan {
     }
 
     /// Adds `chunk`; returns the detections completed by it (spans in the
-    /// whole answer so far) and the new settled point. `hold(text)` may
-    /// return an offset the settled point must not pass.
+    /// whole answer so far) and the new settled point. `hold(tail)` is
+    /// shown the text from the settled point on (so a push costs the
+    /// window, not the answer) and may return an offset in it the settled
+    /// point must not pass.
     pub fn push(
         &mut self,
         chunk: &str,
@@ -99,8 +101,8 @@ impl StreamScan {
             token -= 1;
         }
         target = target.min(floor_boundary(text, token));
-        if let Some(h) = hold(text) {
-            target = target.min(floor_boundary(text, h));
+        if let Some(h) = hold(&text[self.settled..]) {
+            target = target.min(floor_boundary(text, self.settled + h));
         }
         if target <= self.settled {
             return (Vec::new(), self.settled);

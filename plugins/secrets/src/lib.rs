@@ -156,9 +156,11 @@ pub const STREAM_REACH: railyard_plugin_sdk::stream::Reach = railyard_plugin_sdk
     every: 16,
 };
 
-/// Where an unterminated `-----BEGIN … PRIVATE KEY-----` block starts in a
-/// streamed answer (nothing of it may be released until its END line has
-/// arrived and the detector has seen the whole block).
+/// Where an unterminated `-----BEGIN … PRIVATE KEY-----` block starts in
+/// the unsettled tail of a streamed answer (nothing of it may be released
+/// until its END line has arrived and the detector has seen the whole
+/// block). A BEGIN before the tail cannot be unterminated: the settled
+/// point never passed one that was.
 pub fn unterminated_key(text: &str) -> Option<usize> {
     let begin = text.rfind("-----BEGIN ")?;
     (!text[begin..].contains("-----END ")).then_some(begin)
