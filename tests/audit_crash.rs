@@ -27,7 +27,8 @@ fn writer(tmp: &Path, state: &str, caller: &str, count: u64) -> Child {
         // committed, deleted).
         .env("RAILYARD_AUDIT_SEGMENT_MS", "20")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // Kept in the temp dir, so a failed run can say why.
+        .stderr(std::fs::File::create(tmp.join(format!("{caller}.stderr"))).unwrap())
         .spawn()
         .expect("start the writer")
 }
@@ -156,8 +157,11 @@ fn two_writer_processes_append_to_one_table() {
     let mut b = writer(tmp.path(), "state-b", "writer-b", 300);
     let (ids_a, ra) = collect(&mut a);
     let (ids_b, rb) = collect(&mut b);
-    assert!(a.wait().unwrap().success());
-    assert!(b.wait().unwrap().success());
+    for (name, child) in [("writer-a", &mut a), ("writer-b", &mut b)] {
+        let status = child.wait().unwrap();
+        let stderr = std::fs::read_to_string(tmp.path().join(format!("{name}.stderr")));
+        assert!(status.success(), "{name} exited {status}: {stderr:?}");
+    }
     ra.join().unwrap();
     rb.join().unwrap();
     eprintln!("two writers: {:?}", started.elapsed());
