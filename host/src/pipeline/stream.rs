@@ -105,8 +105,6 @@ pub struct StreamEnd {
     /// Prefix evaluations of the host-buffered plugins made while
     /// streaming.
     pub prefix_checks: u32,
-    /// Plugins that scanned the stream themselves.
-    pub scanners: u32,
     /// Redacting findings of the final verdict whose text had already been
     /// released unredacted (0 when every plugin kept its promises).
     pub late_findings: u32,
@@ -248,7 +246,6 @@ impl StreamGuard {
         payload.messages = vec![Message::new("assistant", self.text.clone())];
         let text = self.text.as_str();
         let mut notes = Vec::with_capacity(self.lanes.len());
-        let mut scanners = 0;
         let mut given: Vec<Option<(Result<CallOutput, CallFault>, u64)>> = Vec::new();
         for lane in std::mem::take(&mut self.lanes) {
             match lane {
@@ -258,7 +255,6 @@ impl StreamGuard {
                     pushes,
                     ..
                 } => {
-                    scanners += 1;
                     let t = Instant::now();
                     let r = session.finish(text);
                     given.push(Some((r, latency_us + t.elapsed().as_micros() as u64)));
@@ -340,7 +336,6 @@ impl StreamGuard {
             payload,
             tail,
             prefix_checks: self.prefix_checks,
-            scanners,
             late_findings,
         }
     }
