@@ -7,7 +7,7 @@
 //! exports as `RAILYARD_TEST_PYTHON`). Without them the tests fail, unless
 //! `RAILYARD_SKIP_PYTHON_TESTS=1` asks to skip them.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::Path;

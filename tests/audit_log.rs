@@ -2,7 +2,7 @@
 //! what was decided, replays are not committed twice, WAL damage is found
 //! and survived, and a full backlog is refused (or alarmed), never dropped.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! `railyard conformance` fails deliberately broken plugins, and each
 //! failure says what broke and what to do.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! `railyard conformance` passes every first-party plugin, through the
 //! library and through the command line, in every report format.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -11,7 +11,7 @@
 //!
 //! Run with `--nocapture` to see the table.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

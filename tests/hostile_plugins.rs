@@ -1,7 +1,7 @@
 //! Misbehaving plugins are contained: each gets the right outcome, the
 //! failure mode decides the action, and the host keeps serving.
 
-mod common;
+use crate::common;
 
 use common::{hostile_path, loader, pipeline, request, wasm};
 use railyard::Action;

@@ -3,7 +3,7 @@
 //! attributed to the digest that made it, broken versions never serve, and
 //! a bad policy never replaces a good one.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

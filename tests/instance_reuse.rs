@@ -1,7 +1,7 @@
 //! `reuse = true`: instances kept between calls give the same answers as
 //! fresh ones, and an instance that faulted is never used again.
 
-mod common;
+use crate::common;
 
 use common::{hostile_path, pipeline, request, shared_data};
 use railyard::pipeline::Outcome;

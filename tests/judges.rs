@@ -3,7 +3,7 @@
 //! the `judgements`, `decisions` and `inferences` Delta tables read back
 //! through the Delta log after the server stopped.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

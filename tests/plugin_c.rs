@@ -5,7 +5,7 @@
 //! loads from a plugins folder that grants nothing. Its C code's allocation
 //! failure paths are tested natively (plugins/unicode-c/test/native.c).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -6,7 +6,7 @@
 //! conformance with and without a schema, stays within the fuel budget on
 //! large answers, and loads from a plugins folder that grants nothing.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -2,7 +2,7 @@
 //! and identity are checked before a plugin may serve, and each refusal
 //! names the manifest, the step and what to do.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

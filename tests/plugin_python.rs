@@ -7,7 +7,7 @@
 //! also checked on the machine's CPython against a slow reference
 //! (plugins/banned-topics-py/test/run.sh).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

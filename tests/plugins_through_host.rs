@@ -1,6 +1,6 @@
 //! Each plugin kind, through the host, under real policies.
 
-mod common;
+use crate::common;
 
 use common::{hostile_path, loader, pipeline, request};
 use railyard::pipeline::{Outcome, PipelineError};

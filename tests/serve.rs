@@ -1,7 +1,7 @@
 //! `railyard serve` as users meet it: a real server process on 127.0.0.1
 //! in front of a real (deterministic) upstream HTTP server.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `scripts/test`) against `railyard serve` in front of a real upstream on
 //! 127.0.0.1: a normal call, a blocked call and streamed calls.
 
-mod common;
+use crate::common;
 
 use common::http::{Server, Upstream};
 use common::python;

@@ -9,7 +9,7 @@
 //! and no finding of the final verdict lies in text released before it was
 //! known. Every decision record says how its plugin saw the stream.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,0 +1,32 @@
+//! railyard's integration tests, one module per capability, linked into one
+//! test binary: wasmtime and deltalake are linked once for the whole suite,
+//! and a new test file needs only a `mod` line here (no Cargo.toml edit).
+//!
+//! Run one module with `cargo test --test integration MODULE::`, e.g.
+//! `cargo test --test integration serve::`.
+
+mod common;
+
+mod audit_cli;
+mod audit_crash;
+mod audit_external;
+mod audit_log;
+mod cli;
+mod compile_cache;
+mod conformance_broken;
+mod conformance_first_party;
+mod detection_quality;
+mod hostile_plugins;
+mod hot_reload;
+mod instance_reuse;
+mod judges;
+mod plugin_c;
+mod plugin_js;
+mod plugin_manifests;
+mod plugin_new;
+mod plugin_python;
+mod plugins_through_host;
+mod policy_errors;
+mod serve;
+mod serve_openai;
+mod stream_equivalence;
