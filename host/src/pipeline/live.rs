@@ -207,6 +207,15 @@ enum PolicySource {
     Fixed,
 }
 
+impl PolicySource {
+    fn file(&self) -> Option<&Path> {
+        match self {
+            PolicySource::File(p) => Some(p),
+            PolicySource::Fixed => None,
+        }
+    }
+}
+
 /// A folder plugin that passed every step.
 #[derive(Clone)]
 struct Accepted {
@@ -233,6 +242,11 @@ pub struct Reloader {
     source: PolicySource,
     live: Arc<LivePipeline>,
     state: Mutex<State>,
+    /// The plugins folder and policy file as they were just before the
+    /// last (or first) load read them. The watcher compares against this,
+    /// not against a snapshot of its own, so a change that lands between a
+    /// load and the watcher's first poll (or during a reload) is still seen.
+    read_at: Mutex<Fingerprint>,
     metrics: ReloadMetrics,
 }
 
@@ -269,6 +283,10 @@ impl Reloader {
         source: PolicySource,
     ) -> Result<Self, StartError> {
         let metrics = ReloadMetrics::default();
+        let read_at = fingerprint(
+            policy.registry.as_ref().map(|r| r.dir.as_path()),
+            source.file(),
+        );
         let mut state = State {
             policy: policy.clone(),
             accepted: BTreeMap::new(),
@@ -289,6 +307,7 @@ impl Reloader {
             source,
             live: Arc::new(LivePipeline::new(pipeline)),
             state: Mutex::new(state),
+            read_at: Mutex::new(read_at),
             metrics,
         })
     }
@@ -310,10 +329,20 @@ impl Reloader {
 
     /// The policy file, if the policy comes from one.
     pub fn policy_file(&self) -> Option<&Path> {
-        match &self.source {
-            PolicySource::File(p) => Some(p),
-            PolicySource::Fixed => None,
-        }
+        self.source.file()
+    }
+
+    /// What the watcher sees now.
+    fn snapshot(&self) -> Fingerprint {
+        fingerprint(self.plugins_dir().as_deref(), self.policy_file())
+    }
+
+    /// The fingerprint taken just before the last load read the files.
+    fn read_at(&self) -> Fingerprint {
+        self.read_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -327,6 +356,13 @@ impl Reloader {
         let mut state = self.lock();
         self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
         let mut report = ReloadReport::default();
+        // Taken before anything is read: a file that changes from here on
+        // differs from it, so the watcher reloads again.
+        let read_at = fingerprint(
+            state.policy.registry.as_ref().map(|r| r.dir.as_path()),
+            self.source.file(),
+        );
+        *self.read_at.lock().unwrap_or_else(|e| e.into_inner()) = read_at;
 
         // 1. The policy, validated whole: a changed, valid policy is tried
         // first; the running one is the fallback.
@@ -451,9 +487,13 @@ impl Reloader {
         let sig = signal_hook::flag::register(signal_hook::consts::SIGHUP, hup.clone())?;
         let reloader = Arc::clone(self);
         let stop_thread = stop.clone();
+        // The baseline is fixed here, before `watch` returns, and it is what
+        // the last load read: a plugin dropped after the load, even before
+        // the thread first runs, differs from it and is picked up.
+        let seen = self.read_at();
         let handle = std::thread::Builder::new()
             .name("railyard-reload".into())
-            .spawn(move || watch_loop(&reloader, &stop_thread, &hup))?;
+            .spawn(move || watch_loop(&reloader, seen, &stop_thread, &hup))?;
         Ok(Watcher {
             stop,
             handle: Some(handle),
@@ -508,9 +548,7 @@ fn fingerprint(dir: Option<&Path>, policy: Option<&Path>) -> Fingerprint {
     out
 }
 
-fn watch_loop(reloader: &Reloader, stop: &AtomicBool, hup: &AtomicBool) {
-    let snapshot = || fingerprint(reloader.plugins_dir().as_deref(), reloader.policy_file());
-    let mut seen = snapshot();
+fn watch_loop(reloader: &Reloader, mut seen: Fingerprint, stop: &AtomicBool, hup: &AtomicBool) {
     let mut pending: Option<Fingerprint> = None;
     // Sleep in short slices so a drop or a SIGHUP is acted on quickly.
     const SLICE: Duration = Duration::from_millis(5);
@@ -533,11 +571,11 @@ fn watch_loop(reloader: &Reloader, stop: &AtomicBool, hup: &AtomicBool) {
         if hup.swap(false, Ordering::Relaxed) {
             tracing::info!("SIGHUP: reloading plugins and policy");
             reloader.reload();
-            seen = snapshot();
+            seen = reloader.read_at();
             pending = None;
             continue;
         }
-        let now = snapshot();
+        let now = reloader.snapshot();
         if now == seen {
             pending = None;
             continue;
@@ -546,7 +584,7 @@ fn watch_loop(reloader: &Reloader, stop: &AtomicBool, hup: &AtomicBool) {
         // file still being copied is not read half-way.
         if pending.as_ref() == Some(&now) {
             reloader.reload();
-            seen = snapshot();
+            seen = reloader.read_at();
             pending = None;
         } else {
             pending = Some(now);
