@@ -30,3 +30,4 @@ mod policy_errors;
 mod serve;
 mod serve_openai;
 mod stream_equivalence;
+mod wal_stress;
