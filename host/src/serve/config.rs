@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::access::config::{self as access, RawAdmin, RawIdentity};
+pub use super::access::config::{Admin, Caller};
 use crate::judge::{BlockingPolicy, JudgeConfig};
 
 /// A configuration error: file, key and what was expected.
@@ -40,7 +42,10 @@ struct RawConfig {
     #[serde(default)]
     admin: RawAdmin,
     #[serde(default)]
-    callers: Vec<RawCaller>,
+    admins: Vec<RawIdentity>,
+    #[serde(default)]
+    callers: Vec<RawIdentity>,
+    allow_unauthenticated: Option<bool>,
     #[serde(default)]
     upstreams: BTreeMap<String, RawUpstream>,
     #[serde(default)]
@@ -65,20 +70,6 @@ struct RawLimits {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawStream {
     holdback_bytes: Option<usize>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawAdmin {
-    key_sha256: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawCaller {
-    name: String,
-    key_sha256: String,
-    max_concurrency: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,17 +105,6 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
-/// A caller allowed in with an API key.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The name recorded with every decision.
-    pub name: String,
-    /// SHA-256 of the key, lower-case hex.
-    pub key_sha256: String,
-    /// Requests of this caller at once; more get 429.
-    pub max_concurrency: Option<usize>,
-}
-
 /// A model endpoint.
 #[derive(Debug, Clone)]
 pub struct Upstream {
@@ -154,10 +134,7 @@ pub struct Route {
 impl Route {
     /// Whether this route serves `model`.
     pub fn matches(&self, model: &str) -> bool {
-        match self.model.strip_suffix('*') {
-            Some(prefix) => model.starts_with(prefix),
-            None => self.model == model,
-        }
+        super::access::pattern_matches(&self.model, model)
     }
 }
 
@@ -174,10 +151,13 @@ pub struct ServeConfig {
     /// Bytes of a streamed answer held back until the guardrails have seen
     /// what follows them.
     pub holdback_bytes: usize,
-    /// SHA-256 of the admin key; admin endpoints are off without it.
-    pub admin_key_sha256: Option<String>,
+    /// Admin identities; admin endpoints are off without one.
+    pub admins: Vec<Admin>,
     /// Callers; empty means no key is asked for (caller `anonymous`).
     pub callers: Vec<Caller>,
+    /// Serve without callers on a non-loopback address (something in
+    /// front authenticates). Off by default.
+    pub allow_unauthenticated: bool,
     /// Model endpoints by name.
     pub upstreams: BTreeMap<String, Upstream>,
     /// Routes, first match wins.
@@ -204,18 +184,15 @@ impl Default for ServeConfig {
                 shutdown_grace: Duration::from_secs(30),
             },
             holdback_bytes: 64,
-            admin_key_sha256: None,
+            admins: Vec::new(),
             callers: Vec::new(),
+            allow_unauthenticated: false,
             upstreams: BTreeMap::new(),
             routes: Vec::new(),
             judges: BTreeMap::new(),
             judging: BlockingPolicy::default(),
         }
     }
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl ServeConfig {
@@ -288,40 +265,10 @@ impl ServeConfig {
         if let Some(h) = raw.stream.holdback_bytes {
             c.holdback_bytes = h;
         }
-        if let Some(k) = raw.admin.key_sha256 {
-            if !is_sha256_hex(&k) {
-                return Err(err(
-                    "admin.key-sha256",
-                    "expected 64 hex digits: the SHA-256 of the admin key (`printf %s KEY | sha256sum`)".into(),
-                ));
-            }
-            c.admin_key_sha256 = Some(k.to_ascii_lowercase());
-        }
-        for (i, caller) in raw.callers.into_iter().enumerate() {
-            if !is_sha256_hex(&caller.key_sha256) {
-                return Err(err(
-                    &format!("callers[{i}].key-sha256"),
-                    "expected 64 hex digits: the SHA-256 of the caller's key (`printf %s KEY | sha256sum`)".into(),
-                ));
-            }
-            if caller.name.trim().is_empty() {
-                return Err(err(
-                    &format!("callers[{i}].name"),
-                    "must not be empty".into(),
-                ));
-            }
-            if caller.max_concurrency == Some(0) {
-                return Err(err(
-                    &format!("callers[{i}].max-concurrency"),
-                    "must be greater than 0".into(),
-                ));
-            }
-            c.callers.push(Caller {
-                name: caller.name,
-                key_sha256: caller.key_sha256.to_ascii_lowercase(),
-                max_concurrency: caller.max_concurrency,
-            });
-        }
+        c.admins = access::admins(raw.admin, raw.admins, err)?;
+        c.callers = access::callers(raw.callers, &c.policies, err)?;
+        access::distinct_keys(&c.callers, &c.admins, err)?;
+        c.allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);
         for (name, u) in raw.upstreams {
             let key = format!("upstreams.{name}.base-url");
             check_base_url(&u.base_url).map_err(|m| err(&key, m))?;

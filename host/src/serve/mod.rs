@@ -15,6 +15,7 @@
 //! `x-railyard-request-id`, the id every decision of the request is
 //! recorded under.
 
+pub mod access;
 pub mod config;
 pub mod metrics;
 mod proxy;
@@ -33,7 +34,6 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::audit::{AuditLog, CallInfo, RecordContext};
@@ -43,6 +43,7 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::live::{MetricsSnapshot, Reloader, Watcher};
 use crate::plugin::PluginLoader;
 use crate::policy::Policy;
+use access::CallerId;
 
 pub use config::ServeConfig;
 
@@ -314,94 +315,6 @@ fn audit_error(e: crate::audit::AuditError) -> ApiError {
     )
 }
 
-/// Who is calling.
-#[derive(Debug, Clone)]
-pub struct CallerId {
-    /// The name recorded with every decision.
-    pub name: String,
-}
-
-fn bearer(req: &Request<Incoming>) -> Option<&str> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))
-        .map(str::trim)
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// Equal in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn authenticate(state: &State, req: &Request<Incoming>) -> Result<CallerId, ApiError> {
-    if state.config.callers.is_empty() {
-        return Ok(CallerId {
-            name: "anonymous".into(),
-        });
-    }
-    let Some(key) = bearer(req) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "missing_api_key",
-            "this server needs an API key: send `Authorization: Bearer <key>`",
-        ));
-    };
-    let hash = sha256_hex(key);
-    let mut found = None;
-    for c in &state.config.callers {
-        if same(&c.key_sha256, &hash) {
-            found = Some(c.name.clone());
-        }
-    }
-    found.map(|name| CallerId { name }).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "invalid_api_key",
-            "the API key is not valid for this server",
-        )
-    })
-}
-
-fn authenticate_admin(state: &State, req: &Request<Incoming>) -> Result<(), ApiError> {
-    let Some(expected) = &state.config.admin_key_sha256 else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "permission_error",
-            "admin_disabled",
-            "admin endpoints are off: set [admin] key-sha256 in the serve configuration",
-        ));
-    };
-    let key = req
-        .headers()
-        .get("x-admin-key")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| bearer(req));
-    match key {
-        Some(k) if same(&sha256_hex(k.trim()), expected) => Ok(()),
-        _ => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "invalid_admin_key",
-            "admin endpoints need the admin key in `x-admin-key` (or `Authorization: Bearer`)",
-        )),
-    }
-}
-
 /// Reads a JSON request body within the size and time limits.
 async fn read_json(state: &State, req: Request<Incoming>) -> Result<Value, ApiError> {
     let content_type = req
@@ -598,14 +511,17 @@ async fn dispatch(
         _ => {}
     }
     if endpoint.starts_with("/admin/") {
-        authenticate_admin(state, &req)?;
+        let admin = access::authenticate_admin(&state.config, req.headers())
+            .inspect_err(|e| tracing::warn!(endpoint, code = e.code, "admin call refused"))?;
         return match endpoint {
             "/admin/plugins" => {
                 expect(Method::GET)?;
+                tracing::info!(%admin, endpoint, "admin call");
                 Ok(json_response(StatusCode::OK, &plugins_json(state)))
             }
             _ => {
                 expect(Method::POST)?;
+                tracing::warn!(%admin, endpoint, "admin call: reloading plugins and policies");
                 Ok(reload(state))
             }
         };
@@ -619,7 +535,10 @@ async fn dispatch(
         ));
     }
     // Model-facing endpoints: auth, then the concurrency limits.
-    let caller = authenticate(state, &req).inspect_err(|_| state.metrics.refused("auth"))?;
+    let caller = access::authenticate(&state.config, req.headers()).inspect_err(|e| {
+        state.metrics.refused("auth");
+        tracing::warn!(endpoint, code = e.code, "caller refused");
+    })?;
     let _permit = state.concurrency.clone().try_acquire_owned().map_err(|_| {
         state.metrics.refused("overloaded");
         ApiError::new(
@@ -811,7 +730,9 @@ async fn guard(
             ));
         }
     };
-    let slot = state.policy(g.policy.as_deref().unwrap_or("default"))?;
+    let policy = g.policy.as_deref().unwrap_or(caller.own_policy());
+    caller.check_policy(policy)?;
+    let slot = state.policy(policy)?;
     let pipeline = slot.pipeline();
     let payload = Payload {
         request_id: request_id.to_string(),
