@@ -194,3 +194,99 @@ fn serving_a_network_without_caller_keys_must_be_asked_for() {
         "{err}"
     );
 }
+
+#[test]
+fn quotas_refuse_with_retry_after_and_the_rate_limit_headers() {
+    let Some(py) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = Upstream::start();
+    let cfg = tmp.path().join("serve.toml");
+    // One request a minute for `slow`: its second call within the minute
+    // is refused whatever the machine's speed. `budget` has 1,000 tokens a
+    // minute: a call that may ask for 2,000 never fits.
+    std::fs::write(
+        &cfg,
+        format!(
+            "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+             [[callers]]\nname = \"slow\"\nkey-sha256 = \"{}\"\nrequests-per-minute = 1\n\
+             [[callers]]\nname = \"budget\"\nkey-sha256 = \"{}\"\ntokens-per-minute = 1000\n",
+            upstream.base_url(),
+            sha256("key-slow"),
+            sha256("key-budget"),
+        ),
+    )
+    .unwrap();
+    let cache = common::cache_dir();
+    let state = tmp.path().join("state");
+    let audit = tmp.path().join("audit");
+    let server = Server::start(
+        &["--config", cfg.to_str().unwrap()],
+        &[
+            ("RAILYARD_CACHE_DIR", cache.as_path()),
+            ("RAILYARD_STATE_DIR", state.as_path()),
+            ("RAILYARD_AUDIT_URL", audit.as_path()),
+        ],
+    );
+    // The raw answer first: the headers OpenAI clients read.
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).to_string();
+    let a = post(
+        server.addr,
+        "/v1/chat/completions",
+        &[("authorization", "Bearer key-slow")],
+        &body,
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.header("x-ratelimit-limit-requests"), Some("1"));
+    assert_eq!(a.header("x-ratelimit-remaining-requests"), Some("0"));
+    let a = post(
+        server.addr,
+        "/v1/chat/completions",
+        &[("authorization", "Bearer key-slow")],
+        &body,
+    );
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (429, "requests_per_minute_exceeded"),
+        "{}",
+        a.text()
+    );
+    let retry: u64 = a.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(
+        a.header("x-ratelimit-reset-requests")
+            .unwrap()
+            .ends_with('s')
+    );
+
+    let base = format!("http://{}/v1", server.addr);
+    let calls = json!([
+        {"key": "key-slow", "model": "m", "content": "hi"},
+        {"key": "key-budget", "model": "m", "content": "hi", "max_tokens": 2000},
+        {"key": "key-budget", "model": "m", "content": "hi", "max_tokens": 10},
+    ]);
+    let r = openai_calls(&py, &base, &calls);
+    assert_eq!(r[0]["raised"], "RateLimitError", "{r:?}");
+    assert_eq!(r[0]["code"], "requests_per_minute_exceeded");
+    assert!(r[0]["headers"]["retry-after"].is_string(), "{r:?}");
+    assert_eq!(r[1]["raised"], "RateLimitError", "{r:?}");
+    assert_eq!(r[1]["code"], "tokens_per_minute_exceeded");
+    assert!(
+        r[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("whole per-minute quota"),
+        "{r:?}"
+    );
+    assert_eq!(r[2]["ok"], true, "{r:?}");
+    // Refused calls never reached the model: two answered calls in all.
+    assert_eq!(upstream.prompts().len(), 2, "{:?}", upstream.prompts());
+    let m = common::http::get(server.addr, "/metrics", &[]).text();
+    assert!(
+        m.contains("railyard_requests_refused_total{reason=\"requests_per_minute\"} 2"),
+        "{m}"
+    );
+    assert!(
+        m.contains("railyard_requests_refused_total{reason=\"tokens_per_minute\"} 1"),
+        "{m}"
+    );
+}

@@ -64,6 +64,8 @@ struct RawLimits {
     body_timeout_ms: Option<u64>,
     max_concurrency: Option<usize>,
     shutdown_grace_ms: Option<u64>,
+    requests_per_minute: Option<u64>,
+    tokens_per_minute: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -103,6 +105,9 @@ pub struct Limits {
     pub max_concurrency: usize,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
+    /// Requests and tokens per minute for the whole host, every caller
+    /// together.
+    pub quota: super::quota::Allowance,
 }
 
 /// A model endpoint.
@@ -182,6 +187,7 @@ impl Default for ServeConfig {
                 body_timeout: Duration::from_secs(30),
                 max_concurrency: 512,
                 shutdown_grace: Duration::from_secs(30),
+                quota: Default::default(),
             },
             holdback_bytes: 64,
             admins: Vec::new(),
@@ -262,6 +268,10 @@ impl ServeConfig {
             512,
         )? as usize;
         c.limits.shutdown_grace = Duration::from_millis(l.shutdown_grace_ms.unwrap_or(30_000));
+        c.limits.quota = super::quota::Allowance {
+            requests: access::positive("limits.requests-per-minute", l.requests_per_minute, err)?,
+            tokens: access::positive("limits.tokens-per-minute", l.tokens_per_minute, err)?,
+        };
         if let Some(h) = raw.stream.holdback_bytes {
             c.holdback_bytes = h;
         }

@@ -19,6 +19,7 @@ pub mod access;
 pub mod config;
 pub mod metrics;
 mod proxy;
+pub mod quota;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -61,6 +62,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// What happened, for a human.
     pub message: String,
+    /// Headers to send with it (a quota's `Retry-After` and
+    /// `x-ratelimit-*`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -75,6 +79,7 @@ impl ApiError {
             kind,
             code,
             message: message.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -99,7 +104,16 @@ impl ApiError {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
+        add_headers(&mut r, &self.headers);
         r
+    }
+}
+
+fn add_headers(r: &mut Response<Body>, headers: &[(&'static str, String)]) {
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            r.headers_mut().insert(*name, v);
+        }
     }
 }
 
@@ -149,6 +163,7 @@ pub struct State {
     metrics: metrics::Metrics,
     concurrency: Arc<Semaphore>,
     per_caller: HashMap<String, Arc<Semaphore>>,
+    quotas: quota::Quotas,
     client: reqwest::Client,
     started: Instant,
 }
@@ -190,6 +205,14 @@ impl State {
                     .map(|n| (c.name.clone(), Arc::new(Semaphore::new(n))))
             })
             .collect();
+        let quotas = quota::Quotas::new(
+            config.limits.quota,
+            config
+                .callers
+                .iter()
+                .map(|c| (c.name.clone(), c.quota))
+                .collect(),
+        );
         let client = reqwest::Client::builder()
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .build()?;
@@ -201,6 +224,7 @@ impl State {
             judges,
             metrics: metrics::Metrics::default(),
             per_caller,
+            quotas,
             client,
             started: Instant::now(),
         })
@@ -567,7 +591,11 @@ async fn dispatch(
         "/v1/guard" => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
-            guard(state, body, request_id, &caller, started).await
+            // A guard call asks no model for tokens: it counts as a request.
+            let standing = admit(state, &caller, quota::Cost { tokens: 0 })?;
+            let mut r = guard(state, body, request_id, &caller, started).await?;
+            add_headers(&mut r, &standing.headers());
+            Ok(r)
         }
         "/v1/models" => {
             expect(Method::GET)?;
@@ -576,6 +604,7 @@ async fn dispatch(
         _ => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
+            let standing = admit(state, &caller, quota::estimate(&body))?;
             let kind = if endpoint == "/v1/chat/completions" {
                 proxy::Kind::Chat
             } else {
@@ -592,8 +621,70 @@ async fn dispatch(
                 (_permit, _caller_permit),
             )
             .await
+            .map(|mut r| {
+                add_headers(&mut r, &standing.headers());
+                r
+            })
+            .map_err(|mut e| {
+                e.headers.extend(standing.headers());
+                e
+            })
         }
     }
+}
+
+/// The call's quotas (see `quota`): admitted with its standing, or 429
+/// with `Retry-After` and the `x-ratelimit-*` headers.
+fn admit(state: &State, caller: &CallerId, cost: quota::Cost) -> Result<quota::Standing, ApiError> {
+    if !state.quotas.applies(&caller.name) {
+        return Ok(quota::Standing::default());
+    }
+    state
+        .quotas
+        .admit(&caller.name, cost, Instant::now())
+        .map_err(|r| {
+            state.metrics.refused(if r.what == "tokens" {
+                "tokens_per_minute"
+            } else {
+                "requests_per_minute"
+            });
+            let whose = match r.scope {
+                "caller" => format!("caller `{}`", caller.name),
+                _ => "this server".to_string(),
+            };
+            let (message, retry) = match r.retry_after {
+                Some(wait) => (
+                    format!(
+                        "{whose} is over its quota of {} {} per minute; retry in {:.1} s",
+                        r.limit,
+                        r.what,
+                        wait.as_secs_f64()
+                    ),
+                    wait.as_secs_f64().ceil().max(1.0) as u64,
+                ),
+                None => (
+                    format!(
+                        "this call needs more {} than {whose}'s whole per-minute quota of {} (lower max_tokens or split the prompt)",
+                        r.what, r.limit
+                    ),
+                    60,
+                ),
+            };
+            tracing::warn!(caller = %caller.name, scope = r.scope, what = r.what, limit = r.limit, "quota refused a call");
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                if r.what == "tokens" {
+                    "tokens_per_minute_exceeded"
+                } else {
+                    "requests_per_minute_exceeded"
+                },
+                message,
+            );
+            e.headers = r.standing.headers();
+            e.headers.push(("retry-after", retry.to_string()));
+            e
+        })
 }
 
 fn readiness(state: &State) -> Response<Body> {

@@ -53,6 +53,8 @@ pub struct Caller {
     pub models: Vec<String>,
     /// Requests of this caller at once; more get 429.
     pub max_concurrency: Option<usize>,
+    /// Its requests and tokens per minute (429 with `Retry-After` beyond).
+    pub quota: crate::serve::quota::Allowance,
 }
 
 /// A named admin identity.
@@ -80,6 +82,8 @@ pub(crate) struct RawIdentity {
     policies: Option<Vec<String>>,
     models: Option<Vec<String>>,
     max_concurrency: Option<usize>,
+    requests_per_minute: Option<u64>,
+    tokens_per_minute: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +150,17 @@ fn keys(
     Ok(out)
 }
 
+/// A per-minute quota: absent, or greater than 0.
+pub(crate) fn positive(key: &str, v: Option<u64>, err: Err) -> Result<Option<u64>, ConfigError> {
+    match v {
+        Some(0) => Err(err(
+            key,
+            "must be greater than 0 (leave it out for no limit)".into(),
+        )),
+        v => Ok(v),
+    }
+}
+
 /// Validates `[[callers]]` against the server's policies.
 pub(crate) fn callers(
     raw: Vec<RawIdentity>,
@@ -196,12 +211,21 @@ pub(crate) fn callers(
                 "must not be empty (a model name, a prefix ending in `*`, or `*`)".into(),
             ));
         }
+        let quota = crate::serve::quota::Allowance {
+            requests: positive(
+                &format!("{at}.requests-per-minute"),
+                c.requests_per_minute,
+                err,
+            )?,
+            tokens: positive(&format!("{at}.tokens-per-minute"), c.tokens_per_minute, err)?,
+        };
         out.push(Caller {
             name: c.name,
             keys,
             policies: granted,
             models,
             max_concurrency: c.max_concurrency,
+            quota,
         });
     }
     Ok(out)
@@ -238,7 +262,12 @@ pub(crate) fn admins(
                 format!("an admin named `{}` is already defined", a.name),
             ));
         }
-        if a.policies.is_some() || a.models.is_some() || a.max_concurrency.is_some() {
+        if a.policies.is_some()
+            || a.models.is_some()
+            || a.max_concurrency.is_some()
+            || a.requests_per_minute.is_some()
+            || a.tokens_per_minute.is_some()
+        {
             return Err(err(
                 &at,
                 "admins take only `name`, `key-sha256` and `keys`".into(),
