@@ -209,10 +209,12 @@ fn quotas_refuse_with_retry_after_and_the_rate_limit_headers() {
         format!(
             "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
              [[callers]]\nname = \"slow\"\nkey-sha256 = \"{}\"\nrequests-per-minute = 1\n\
-             [[callers]]\nname = \"budget\"\nkey-sha256 = \"{}\"\ntokens-per-minute = 1000\n",
+             [[callers]]\nname = \"budget\"\nkey-sha256 = \"{}\"\ntokens-per-minute = 1000\n\
+             [metrics]\nkey-sha256 = \"{}\"\n",
             upstream.base_url(),
             sha256("key-slow"),
             sha256("key-budget"),
+            sha256("key-metrics"),
         ),
     )
     .unwrap();
@@ -280,7 +282,22 @@ fn quotas_refuse_with_retry_after_and_the_rate_limit_headers() {
     assert_eq!(r[2]["ok"], true, "{r:?}");
     // Refused calls never reached the model: two answered calls in all.
     assert_eq!(upstream.prompts().len(), 2, "{:?}", upstream.prompts());
-    let m = common::http::get(server.addr, "/metrics", &[]).text();
+    // /metrics is behind its own key here.
+    assert_eq!(common::http::get(server.addr, "/metrics", &[]).status, 401);
+    let m = common::http::get(
+        server.addr,
+        "/metrics",
+        &[("authorization", "Bearer key-metrics")],
+    )
+    .text();
+    assert!(
+        m.contains("railyard_caller_requests_total{caller=\"slow\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("railyard_caller_requests_total{caller=\"budget\"} 1"),
+        "{m}"
+    );
     assert!(
         m.contains("railyard_requests_refused_total{reason=\"requests_per_minute\"} 2"),
         "{m}"

@@ -47,6 +47,8 @@ struct RawConfig {
     callers: Vec<RawIdentity>,
     allow_unauthenticated: Option<bool>,
     #[serde(default)]
+    metrics: RawMetrics,
+    #[serde(default)]
     upstreams: BTreeMap<String, RawUpstream>,
     #[serde(default)]
     routes: Vec<RawRoute>,
@@ -66,6 +68,12 @@ struct RawLimits {
     shutdown_grace_ms: Option<u64>,
     requests_per_minute: Option<u64>,
     tokens_per_minute: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMetrics {
+    key_sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -163,6 +171,8 @@ pub struct ServeConfig {
     /// Serve without callers on a non-loopback address (something in
     /// front authenticates). Off by default.
     pub allow_unauthenticated: bool,
+    /// `[metrics] key-sha256`: `/metrics` needs this key when set.
+    pub metrics_key: Option<super::access::Key>,
     /// Model endpoints by name.
     pub upstreams: BTreeMap<String, Upstream>,
     /// Routes, first match wins.
@@ -193,6 +203,7 @@ impl Default for ServeConfig {
             admins: Vec::new(),
             callers: Vec::new(),
             allow_unauthenticated: false,
+            metrics_key: None,
             upstreams: BTreeMap::new(),
             routes: Vec::new(),
             judges: BTreeMap::new(),
@@ -277,6 +288,7 @@ impl ServeConfig {
         }
         c.admins = access::admins(raw.admin, raw.admins, err)?;
         c.callers = access::callers(raw.callers, &c.policies, err)?;
+        c.metrics_key = access::metrics_key(raw.metrics.key_sha256, err)?;
         access::distinct_keys(&c.callers, &c.admins, err)?;
         c.allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);
         for (name, u) in raw.upstreams {

@@ -65,6 +65,8 @@ struct Inner {
     verdicts: BTreeMap<(String, String), u64>,
     /// Why requests were refused before evaluation (auth, limits, …).
     refused: BTreeMap<String, u64>,
+    /// caller → (calls admitted, tokens estimated at admission).
+    callers: BTreeMap<String, (u64, u64)>,
 }
 
 /// Counters and histograms, shared by every request.
@@ -99,6 +101,15 @@ impl Metrics {
     /// A request refused before evaluation, by reason.
     pub fn refused(&self, reason: &str) {
         *self.lock().refused.entry(reason.to_string()).or_default() += 1;
+    }
+
+    /// A model-facing call admitted for `caller`, with its token estimate
+    /// (see `quota::estimate`).
+    pub fn admitted(&self, caller: &str, tokens: u64) {
+        let mut m = self.lock();
+        let c = m.callers.entry(caller.to_string()).or_default();
+        c.0 += 1;
+        c.1 += tokens;
     }
 
     /// One evaluation's per-plugin actions, outcomes and latencies.
@@ -151,6 +162,22 @@ impl Metrics {
                 out,
                 "railyard_requests_refused_total{{reason=\"{}\"}} {n}",
                 escape(reason)
+            );
+        }
+        out.push_str("# HELP railyard_caller_requests_total Model-facing calls admitted, by caller.\n# TYPE railyard_caller_requests_total counter\n");
+        for (caller, (n, _)) in &m.callers {
+            let _ = writeln!(
+                out,
+                "railyard_caller_requests_total{{caller=\"{}\"}} {n}",
+                escape(caller)
+            );
+        }
+        out.push_str("# HELP railyard_caller_tokens_estimated_total Tokens counted at admission (prompt estimate plus completion bound, as quotas count them), by caller.\n# TYPE railyard_caller_tokens_estimated_total counter\n");
+        for (caller, (_, t)) in &m.callers {
+            let _ = writeln!(
+                out,
+                "railyard_caller_tokens_estimated_total{{caller=\"{}\"}} {t}",
+                escape(caller)
             );
         }
         out.push_str("# HELP railyard_verdicts_total Whole-stage verdicts, by stage and action.\n# TYPE railyard_verdicts_total counter\n");

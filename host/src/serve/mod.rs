@@ -511,6 +511,7 @@ async fn dispatch(
         }
         "/metrics" => {
             expect(Method::GET)?;
+            access::authenticate_metrics(&state.config, req.headers())?;
             let mut out = String::new();
             state.metrics.render(&mut out);
             out.push_str(&state.reload_metrics().prometheus());
@@ -637,11 +638,13 @@ async fn dispatch(
 /// with `Retry-After` and the `x-ratelimit-*` headers.
 fn admit(state: &State, caller: &CallerId, cost: quota::Cost) -> Result<quota::Standing, ApiError> {
     if !state.quotas.applies(&caller.name) {
+        state.metrics.admitted(&caller.name, cost.tokens);
         return Ok(quota::Standing::default());
     }
     state
         .quotas
         .admit(&caller.name, cost, Instant::now())
+        .inspect(|_| state.metrics.admitted(&caller.name, cost.tokens))
         .map_err(|r| {
             state.metrics.refused(if r.what == "tokens" {
                 "tokens_per_minute"

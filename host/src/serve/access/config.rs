@@ -279,6 +279,18 @@ pub(crate) fn admins(
     Ok(out)
 }
 
+/// `[metrics] key-sha256`.
+pub(crate) fn metrics_key(k: Option<String>, err: Err) -> Result<Option<Key>, ConfigError> {
+    match k {
+        None => Ok(None),
+        Some(k) if is_sha256_hex(&k) => Ok(Some(Key {
+            sha256: k.to_ascii_lowercase(),
+            expires: None,
+        })),
+        Some(_) => Err(err("metrics.key-sha256", HOW.into())),
+    }
+}
+
 /// Refuses a key hash that two identities share: a key must say who is
 /// calling, and an admin key must never double as a caller key.
 pub(crate) fn distinct_keys(

@@ -246,5 +246,23 @@ pub fn authenticate_admin(config: &ServeConfig, headers: &HeaderMap) -> Result<S
     Ok(admin.name.clone())
 }
 
+/// `/metrics` is open unless `[metrics] key-sha256` is set; then it needs
+/// that key as a bearer token (what Prometheus's `authorization`
+/// scrape setting sends).
+pub fn authenticate_metrics(config: &ServeConfig, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &config.metrics_key else {
+        return Ok(());
+    };
+    match credential(headers)? {
+        Some(k) if same(&sha256_hex(k), &expected.sha256) => refuse_expired(expected),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "invalid_metrics_key",
+            "/metrics needs the metrics key: `Authorization: Bearer <key>`",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests;
