@@ -29,4 +29,5 @@ mod plugins_through_host;
 mod policy_errors;
 mod serve;
 mod serve_openai;
+mod serve_stream_fields;
 mod stream_equivalence;

@@ -125,3 +125,4 @@ pub fn lang_plugin(dir: &str) -> PathBuf {
 
 pub mod http;
 pub mod judge;
+pub mod script;

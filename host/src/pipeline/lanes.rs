@@ -93,6 +93,9 @@ impl StreamLanes {
         if let Some(b) = self.scan_batch {
             guard = guard.scan_batch(b);
         }
+        if self.held {
+            guard.hold();
+        }
         self.lanes.push((origin, Lane::Open(guard)));
         self.lanes.len() - 1
     }
@@ -114,20 +117,39 @@ impl StreamLanes {
     }
 
     /// Adds a piece of lane `lane`'s text; returns what of that lane may be
-    /// sent now (empty when held).
+    /// sent now (nothing once held; what a push released just before the
+    /// hold must wait for the final verdict, as the caller's other output
+    /// of that moment does).
     pub fn push(&mut self, lane: usize, piece: &str) -> String {
         let Some((_, Lane::Open(guard))) = self.lanes.get_mut(lane) else {
             return String::new();
         };
-        // The text goes in even when held: the final verdict is on all of it.
+        // The text goes in even when held: the final verdict is on all of
+        // it. A held guard releases nothing, so what it has not released
+        // is its tail if the final verdict lets the answer go.
         let out = guard.push(piece);
-        self.held |= guard.held();
-        if self.held { String::new() } else { out }
+        if guard.held() && !self.held {
+            self.hold_all();
+        }
+        out
+    }
+
+    /// Holds every open lane: one text of the answer blocked (or a
+    /// fail-closed plugin failed on it), so nothing more of any text goes
+    /// out before the verdict on the whole answer.
+    fn hold_all(&mut self) {
+        self.held = true;
+        for (_, lane) in &mut self.lanes {
+            if let Lane::Open(guard) = lane {
+                guard.hold();
+            }
+        }
     }
 
     /// Evaluates a value that arrived whole in a lane of its own now;
     /// returns it as it may be sent (redacted), or `None` when it is
-    /// blocked (and everything is held from then on).
+    /// blocked (and everything is held from then on). While the lanes are
+    /// held the caller must not send it before the final verdict.
     pub fn whole(&mut self, origin: Origin, text: &str) -> Option<String> {
         let mut guard = StreamGuard::new(
             self.pipeline.clone(),
@@ -137,9 +159,14 @@ impl StreamLanes {
         let head = guard.push(text);
         let end = guard.finish();
         let out = end.tail.as_ref().map(|t| format!("{head}{t}"));
-        self.held |= end.evaluation.action == Action::Block;
+        let blocked = end.evaluation.action == Action::Block;
         self.lanes.push((origin, Lane::Done(end)));
-        if self.held { None } else { out }
+        if blocked && !self.held {
+            self.hold_all();
+        }
+        // Judged and let go, even while another lane holds: the caller
+        // defers sending it (see `held`), it does not lose it.
+        if blocked { None } else { out }
     }
 
     /// Ends every lane: the verdict on every text of the answer. With no

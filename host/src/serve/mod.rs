@@ -18,6 +18,9 @@
 pub mod config;
 pub mod metrics;
 mod proxy;
+mod sse;
+pub mod stream;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

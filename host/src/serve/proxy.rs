@@ -5,19 +5,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
-use hyper::header::{self, HeaderValue};
+use hyper::header;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::{ApiError, Body, CallerId, State, json_bytes, json_response};
+use super::stream::{self, StreamCall};
+use super::wire::unstreamed;
+use super::{ApiError, Body, CallerId, State, json_bytes, json_response, sse};
 use crate::audit::{CallInfo, TokenCounts};
 use crate::payload::{Message, Payload, Stage};
-use crate::pipeline::stream::{StreamEnd, StreamGuard};
-use crate::pipeline::{Evaluation, Pipeline};
+use crate::pipeline::Evaluation;
 use crate::verdict::Action;
 
 /// Which OpenAI endpoint.
@@ -185,12 +183,6 @@ pub async fn call(
         ));
     };
     let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
-    if streaming && body.get("n").and_then(Value::as_u64).is_some_and(|n| n > 1) {
-        return Err(ApiError::bad_request(
-            "unsupported",
-            "railyard guards streamed answers with n = 1 only",
-        ));
-    }
     if state.config.upstreams.is_empty() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -214,13 +206,14 @@ pub async fn call(
 
     // Request rails.
     let locs = request_texts(kind, &body)?;
+    let endpoint = ("endpoint".to_string(), format!("/v1{}", kind.path()));
     let payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Request,
         route: model.clone(),
         caller: caller.name.clone(),
         messages: locs.iter().map(|(_, m)| m.clone()).collect(),
-        attributes: vec![("endpoint".into(), format!("/v1{}", kind.path()))],
+        attributes: vec![endpoint.clone()],
     };
     let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
     // Blocking judges decide before anything goes upstream.
@@ -299,15 +292,25 @@ pub async fn call(
         record_failure(status)?;
         return Ok(json_bytes(status, bytes));
     }
-    if streaming {
-        return Ok(stream_answer(
-            state.clone(),
-            pipeline,
-            resp,
-            request_eval,
-            payload,
-            started,
-            permits,
+    let is_event_stream = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let stream_call = |request_eval, payload| StreamCall {
+        endpoint: endpoint.clone(),
+        state: state.clone(),
+        pipeline: pipeline.clone(),
+        request_eval,
+        payload,
+        started,
+        permits,
+        chat: kind == Kind::Chat,
+    };
+    if streaming && is_event_stream {
+        return Ok(stream::answer(
+            stream_call(request_eval, payload),
+            resp.bytes_stream(),
         ));
     }
     let bytes = match resp.bytes().await {
@@ -337,6 +340,31 @@ pub async fn call(
             ));
         }
     };
+    if streaming {
+        // The upstream ignored `stream: true` and answered whole: the
+        // answer is turned into the chunks it would have streamed as and
+        // guarded as a stream, so the client gets the stream it asked for.
+        let Some(chunks) = unstreamed::as_chunks(&answer, kind == Kind::Chat) else {
+            record_failure(StatusCode::BAD_GATEWAY)?;
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                "upstream_not_streamed",
+                format!(
+                    "upstream `{}` answered a streamed request with JSON that is not a completion",
+                    upstream.name
+                ),
+            ));
+        };
+        let mut events = Vec::new();
+        for c in &chunks {
+            events.extend_from_slice(&sse::event(&c.to_string()));
+        }
+        events.extend_from_slice(&sse::event("[DONE]"));
+        let body =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(events))]);
+        return Ok(stream::answer(stream_call(request_eval, payload), body));
+    }
     // Response rails over every choice's text.
     let pointers: Vec<String> = answer
         .get("choices")
@@ -422,7 +450,7 @@ impl State {
     /// Records a whole proxied call (see [`crate::audit::AuditLog::record_call`]);
     /// returns the response stage's decision ids.
     #[allow(clippy::too_many_arguments)]
-    fn record_call(
+    pub(super) fn record_call(
         &self,
         request: &Evaluation,
         request_payload: &Payload,
@@ -480,305 +508,4 @@ pub async fn models(state: &State) -> Result<Response<Body>, ApiError> {
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let bytes = resp.bytes().await.unwrap_or_default();
     Ok(json_bytes(status, bytes))
-}
-
-/// Largest streamed answer buffered for the rails.
-const MAX_STREAM_BYTES: usize = 16 << 20;
-
-fn sse(data: &str) -> Bytes {
-    Bytes::from(format!("data: {data}\n\n"))
-}
-
-/// Answers with an event stream fed by a task that reads the upstream's
-/// events, runs them through the stream guard and re-emits what may go.
-fn stream_answer(
-    state: Arc<State>,
-    pipeline: Arc<Pipeline>,
-    resp: reqwest::Response,
-    request_eval: Evaluation,
-    payload: Payload,
-    started: Instant,
-    permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
-) -> Response<Body> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(32);
-    let holdback = state.config.holdback_bytes;
-    tokio::spawn(async move {
-        let _permits = permits;
-        let mut template = payload.clone();
-        template.stage = Stage::Response;
-        let guard = StreamGuard::new(pipeline.clone(), template, holdback);
-        let outcome = pump(resp, guard, &tx).await;
-        let (end, status, tokens) = outcome;
-        let capture = pipeline.policy().audit.capture;
-        let mut evaluation = end.evaluation;
-        state.metrics.evaluation(&evaluation);
-        // The answer is out: blocking judges cannot hold it any more, so
-        // every judgement of a stream runs after it (rows say `streamed`).
-        let judged = state
-            .judge(&mut evaluation, &end.payload, capture, false)
-            .await;
-        let ids = state
-            .record_call(
-                &request_eval,
-                &payload,
-                Some((&evaluation, &end.payload)),
-                capture,
-                status,
-                started,
-                tokens,
-            )
-            .unwrap_or_else(|e| {
-                tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
-                Vec::new()
-            });
-        // Judgements are recorded (or logged as unrecorded) either way.
-        if let Err(e) = state.settle(judged, &ids) {
-            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's judgements could not be recorded");
-        }
-    });
-    let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
-    }));
-    let mut r = Response::new(BodyExt::boxed(body));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
-}
-
-/// Reads upstream events until the answer ends; returns the guard's end,
-/// the status to record and the token counts seen.
-async fn pump(
-    resp: reqwest::Response,
-    mut guard: StreamGuard,
-    tx: &tokio::sync::mpsc::Sender<Bytes>,
-) -> (StreamEnd, StatusCode, TokenCounts) {
-    let mut upstream = resp.bytes_stream();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut total = 0usize;
-    let mut last_chunk: Option<Value> = None;
-    let mut tokens = TokenCounts::default();
-    let mut client_gone = false;
-    let send = |b: Bytes, gone: &mut bool| {
-        let tx = tx.clone();
-        let already = *gone;
-        async move {
-            if already {
-                return false;
-            }
-            tx.send(b).await.is_ok()
-        }
-    };
-    let error_event = |code: &str, message: String| {
-        json!({"error": {"message": message, "type": "railyard_guardrail", "param": null, "code": code}})
-            .to_string()
-    };
-    'read: loop {
-        let next = upstream.next().await;
-        let Some(chunk) = next else { break };
-        let Ok(chunk) = chunk else {
-            let end = tokio::task::block_in_place(|| guard.finish());
-            let _ = send(
-                sse(&error_event(
-                    "upstream_stream_broken",
-                    "the upstream stream broke off".into(),
-                )),
-                &mut client_gone,
-            )
-            .await;
-            return (end, StatusCode::BAD_GATEWAY, tokens);
-        };
-        total += chunk.len();
-        buf.extend_from_slice(&chunk);
-        while let Some((event, rest)) = split_event(&buf) {
-            let data = event_data(&event);
-            buf = rest;
-            let Some(data) = data else { continue };
-            if data.trim() == "[DONE]" {
-                break 'read;
-            }
-            let Ok(mut v) = serde_json::from_str::<Value>(&data) else {
-                let end = tokio::task::block_in_place(|| guard.finish());
-                let _ = send(
-                    sse(&error_event(
-                        "upstream_invalid",
-                        "the upstream sent an event that is not JSON; the stream is ended so no unchecked text passes".into(),
-                    )),
-                    &mut client_gone,
-                )
-                .await;
-                return (end, StatusCode::BAD_GATEWAY, tokens);
-            };
-            if let Some(t) = v.pointer("/usage/prompt_tokens").and_then(Value::as_u64) {
-                tokens.prompt = Some(t);
-            }
-            if let Some(t) = v
-                .pointer("/usage/completion_tokens")
-                .and_then(Value::as_u64)
-            {
-                tokens.completion = Some(t);
-            }
-            let has_choice = v.pointer("/choices/0").is_some();
-            if !has_choice {
-                if !send(sse(&data), &mut client_gone).await {
-                    client_gone = true;
-                }
-                continue;
-            }
-            let content = v
-                .pointer("/choices/0/delta/content")
-                .or_else(|| v.pointer("/choices/0/text"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let finish_reason = v
-                .pointer("/choices/0/finish_reason")
-                .filter(|f| !f.is_null())
-                .cloned();
-            let released = if content.is_empty() {
-                String::new()
-            } else {
-                tokio::task::block_in_place(|| guard.push(&content))
-            };
-            let has_role = v.pointer("/choices/0/delta/role").is_some();
-            if !released.is_empty() || has_role {
-                let mut out = v.clone();
-                set_content(&mut out, &released);
-                if let Some(f) = out.pointer_mut("/choices/0/finish_reason") {
-                    *f = Value::Null;
-                }
-                if !send(sse(&out.to_string()), &mut client_gone).await {
-                    client_gone = true;
-                }
-            }
-            if finish_reason.is_some() {
-                set_content(&mut v, "");
-                if let Some(d) = v.pointer_mut("/choices/0/delta")
-                    && let Some(o) = d.as_object_mut()
-                {
-                    o.remove("role");
-                }
-                last_chunk = Some(v);
-                break 'read;
-            }
-            last_chunk.get_or_insert_with(|| {
-                let mut t = v.clone();
-                if let Some(d) = t.pointer_mut("/choices/0/delta")
-                    && let Some(o) = d.as_object_mut()
-                {
-                    o.remove("role");
-                }
-                t
-            });
-            if total > MAX_STREAM_BYTES {
-                let end = tokio::task::block_in_place(|| guard.finish());
-                let _ = send(
-                    sse(&error_event(
-                        "response_too_large",
-                        format!("the streamed answer exceeded {MAX_STREAM_BYTES} bytes"),
-                    )),
-                    &mut client_gone,
-                )
-                .await;
-                return (end, StatusCode::BAD_GATEWAY, tokens);
-            }
-        }
-    }
-    // The answer is complete: the verdict on the whole text decides.
-    let end = tokio::task::block_in_place(|| guard.finish());
-    let status = match &end.tail {
-        None => {
-            let reason = &end.evaluation.reason;
-            let _ = send(
-                sse(&error_event(
-                    "response_blocked",
-                    format!(
-                        "railyard blocked the model's answer: {} (request id {})",
-                        if reason.is_empty() { "policy" } else { reason },
-                        end.evaluation.request_id
-                    ),
-                )),
-                &mut client_gone,
-            )
-            .await;
-            let _ = send(sse("[DONE]"), &mut client_gone).await;
-            StatusCode::BAD_REQUEST
-        }
-        Some(tail) => {
-            let mut template = last_chunk.clone().unwrap_or_else(|| {
-                json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": null}]})
-            });
-            if !tail.is_empty() {
-                let mut t = template.clone();
-                set_content(&mut t, tail);
-                if let Some(f) = t.pointer_mut("/choices/0/finish_reason") {
-                    *f = Value::Null;
-                }
-                let _ = send(sse(&t.to_string()), &mut client_gone).await;
-            }
-            if last_chunk.as_ref().is_some_and(|c| {
-                c.pointer("/choices/0/finish_reason")
-                    .is_some_and(|f| !f.is_null())
-            }) {
-                set_content(&mut template, "");
-                let _ = send(sse(&template.to_string()), &mut client_gone).await;
-            }
-            let _ = send(sse("[DONE]"), &mut client_gone).await;
-            if client_gone {
-                StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)
-            } else {
-                StatusCode::OK
-            }
-        }
-    };
-    (end, status, tokens)
-}
-
-fn set_content(v: &mut Value, text: &str) {
-    if let Some(d) = v.pointer_mut("/choices/0/delta")
-        && let Some(o) = d.as_object_mut()
-    {
-        o.insert("content".into(), Value::String(text.to_string()));
-        return;
-    }
-    if let Some(t) = v.pointer_mut("/choices/0/text") {
-        *t = Value::String(text.to_string());
-    }
-}
-
-/// Splits the first complete event (ended by a blank line) off `buf`.
-fn split_event(buf: &[u8]) -> Option<(String, Vec<u8>)> {
-    let mut i = 0;
-    while i + 1 < buf.len() {
-        if buf[i] == b'\n' && buf[i + 1] == b'\n' {
-            return Some((
-                String::from_utf8_lossy(&buf[..i]).into_owned(),
-                buf[i + 2..].to_vec(),
-            ));
-        }
-        if i + 3 < buf.len() && &buf[i..i + 4] == b"\r\n\r\n" {
-            return Some((
-                String::from_utf8_lossy(&buf[..i]).into_owned(),
-                buf[i + 4..].to_vec(),
-            ));
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The `data:` lines of an event, joined; `None` for comments and events
-/// without data.
-fn event_data(event: &str) -> Option<String> {
-    let lines: Vec<&str> = event
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .map(|l| l.strip_prefix(' ').unwrap_or(l))
-        .collect();
-    (!lines.is_empty()).then(|| lines.join("\n"))
 }
