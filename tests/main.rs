@@ -29,5 +29,6 @@ mod plugins_through_host;
 mod policy_errors;
 mod serve;
 mod serve_openai;
+mod serve_payload_coverage;
 mod serve_stream_fields;
 mod stream_equivalence;

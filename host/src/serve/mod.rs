@@ -18,8 +18,11 @@
 pub mod config;
 pub mod metrics;
 mod proxy;
+mod request_texts;
 mod sse;
 pub mod stream;
+mod texts;
+mod upstream_error;
 pub mod wire;
 
 use std::collections::HashMap;

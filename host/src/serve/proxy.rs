@@ -10,11 +10,14 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::request_texts;
 use super::stream::{self, StreamCall};
+use super::texts;
+use super::upstream_error;
 use super::wire::unstreamed;
 use super::{ApiError, Body, CallerId, State, json_bytes, json_response, sse};
 use crate::audit::{CallInfo, TokenCounts};
-use crate::payload::{Message, Payload, Stage};
+use crate::payload::{Payload, Stage};
 use crate::pipeline::Evaluation;
 use crate::verdict::Action;
 
@@ -32,95 +35,6 @@ impl Kind {
         match self {
             Kind::Chat => "/chat/completions",
             Kind::Completions => "/completions",
-        }
-    }
-}
-
-/// Where a guarded text sits in the request JSON.
-#[derive(Debug, Clone, Copy)]
-enum Loc {
-    /// `messages[i].content` (a string).
-    Content(usize),
-    /// `messages[i].content[j].text`.
-    Part(usize, usize),
-    /// `prompt` (a string).
-    Prompt,
-    /// `prompt[j]`.
-    PromptItem(usize),
-}
-
-/// The texts of a request, with where each came from.
-fn request_texts(kind: Kind, body: &Value) -> Result<Vec<(Loc, Message)>, ApiError> {
-    let mut out = Vec::new();
-    match kind {
-        Kind::Chat => {
-            let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-                return Err(ApiError::bad_request(
-                    "invalid_request",
-                    "`messages` must be an array of {\"role\", \"content\"}",
-                ));
-            };
-            for (i, m) in messages.iter().enumerate() {
-                let role = m.get("role").and_then(Value::as_str).unwrap_or("user");
-                match m.get("content") {
-                    Some(Value::String(s)) => {
-                        out.push((Loc::Content(i), Message::new(role, s.clone())))
-                    }
-                    Some(Value::Array(parts)) => {
-                        for (j, p) in parts.iter().enumerate() {
-                            if let Some(t) = p.get("text").and_then(Value::as_str) {
-                                out.push((Loc::Part(i, j), Message::new(role, t)));
-                            }
-                        }
-                    }
-                    None | Some(Value::Null) => {}
-                    Some(_) => {
-                        return Err(ApiError::bad_request(
-                            "invalid_request",
-                            format!(
-                                "`messages[{i}].content` must be a string or an array of parts"
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-        Kind::Completions => match body.get("prompt") {
-            Some(Value::String(s)) => out.push((Loc::Prompt, Message::new("user", s.clone()))),
-            Some(Value::Array(items)) => {
-                for (j, item) in items.iter().enumerate() {
-                    match item.as_str() {
-                        Some(s) => out.push((Loc::PromptItem(j), Message::new("user", s))),
-                        None => {
-                            return Err(ApiError::bad_request(
-                                "invalid_request",
-                                "`prompt` must be a string or an array of strings (token arrays cannot be guarded)",
-                            ));
-                        }
-                    }
-                }
-            }
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_request",
-                    "`prompt` must be a string or an array of strings",
-                ));
-            }
-        },
-    }
-    Ok(out)
-}
-
-fn write_back(body: &mut Value, locs: &[(Loc, Message)], redacted: &[Message]) {
-    for ((loc, _), m) in locs.iter().zip(redacted) {
-        let slot = match *loc {
-            Loc::Content(i) => body.pointer_mut(&format!("/messages/{i}/content")),
-            Loc::Part(i, j) => body.pointer_mut(&format!("/messages/{i}/content/{j}/text")),
-            Loc::Prompt => body.pointer_mut("/prompt"),
-            Loc::PromptItem(j) => body.pointer_mut(&format!("/prompt/{j}")),
-        };
-        if let Some(v) = slot {
-            *v = Value::String(m.content.clone());
         }
     }
 }
@@ -204,16 +118,18 @@ pub async fn call(
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
 
-    // Request rails.
-    let locs = request_texts(kind, &body)?;
+    // Request rails, over every text of the body.
+    let texts = request_texts::collect(kind, &body)?;
     let endpoint = ("endpoint".to_string(), format!("/v1{}", kind.path()));
+    let mut attributes = vec![endpoint.clone()];
+    attributes.extend(texts.attributes());
     let payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Request,
         route: model.clone(),
         caller: caller.name.clone(),
-        messages: locs.iter().map(|(_, m)| m.clone()).collect(),
-        attributes: vec![endpoint.clone()],
+        messages: texts.messages(),
+        attributes,
     };
     let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
     // Blocking judges decide before anything goes upstream.
@@ -236,9 +152,7 @@ pub async fn call(
         state.settle(judged, &ids)?;
         return Err(err);
     }
-    if let Some(redacted) = &request_eval.redacted {
-        write_back(&mut body, &locs, redacted);
-    }
+    texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
     // The request's decisions are durable before anything goes upstream.
     let ids = state.record(&request_eval, &payload, capture, None)?;
     state.settle(judged, &ids)?;
@@ -286,11 +200,24 @@ pub async fn call(
     };
     let status = resp.status();
     if !status.is_success() {
-        // An upstream error is passed on as it is (it carries no answer).
+        // An upstream error is passed on with its status, its texts
+        // guarded like an answer's.
         let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
         let bytes = resp.bytes().await.unwrap_or_default();
-        record_failure(status)?;
-        return Ok(json_bytes(status, bytes));
+        let guarded = tokio::task::block_in_place(|| {
+            upstream_error::guard(&pipeline, &payload, &endpoint, bytes)
+        });
+        state.metrics.evaluation(&guarded.evaluation);
+        state.record_call(
+            &request_eval,
+            &payload,
+            Some((&guarded.evaluation, &guarded.payload)),
+            capture,
+            status,
+            started,
+            TokenCounts::default(),
+        )?;
+        return Ok(json_bytes(status, guarded.body));
     }
     let is_event_stream = resp
         .headers()
@@ -365,35 +292,17 @@ pub async fn call(
             futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(events))]);
         return Ok(stream::answer(stream_call(request_eval, payload), body));
     }
-    // Response rails over every choice's text.
-    let pointers: Vec<String> = answer
-        .get("choices")
-        .and_then(Value::as_array)
-        .map(|choices| {
-            (0..choices.len())
-                .map(|i| match kind {
-                    Kind::Chat => format!("/choices/{i}/message/content"),
-                    Kind::Completions => format!("/choices/{i}/text"),
-                })
-                .filter(|p| answer.pointer(p).is_some_and(Value::is_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Response rails over every text of the answer.
+    let texts = texts::answer_texts(&answer);
     let response_payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Response,
         route: model.clone(),
         caller: caller.name.clone(),
-        messages: pointers
-            .iter()
-            .map(|p| {
-                Message::new(
-                    "assistant",
-                    answer.pointer(p).and_then(Value::as_str).unwrap_or(""),
-                )
-            })
+        messages: texts.iter().map(texts::Text::message).collect(),
+        attributes: std::iter::once(endpoint.clone())
+            .chain(texts::attributes(&texts, "assistant"))
             .collect(),
-        attributes: payload.attributes.clone(),
     };
     let mut response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
     let judged = state
@@ -416,11 +325,8 @@ pub async fn call(
         return Err(err);
     }
     if let Some(redacted) = &response_eval.redacted {
-        for (p, m) in pointers.iter().zip(redacted) {
-            if let Some(v) = answer.pointer_mut(p) {
-                *v = Value::String(m.content.clone());
-            }
-        }
+        texts::write_back(&mut answer, &texts, redacted);
+        texts::drop_logprobs(&mut answer, &texts, redacted);
     }
     let ids = state.record_call(
         &request_eval,
