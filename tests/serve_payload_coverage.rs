@@ -486,3 +486,106 @@ fn tool_results_are_untrusted_and_the_policy_decides_on_system_messages() {
         a.text()
     );
 }
+
+/// `[payload]`: unknown fields walked by default or refused; non-text
+/// parts allowed by default, flagged or blocked.
+#[test]
+fn the_policy_refuses_unknown_fields_and_decides_on_non_text_parts() {
+    let env = Env::new();
+    let upstream = Upstream::start();
+    let policy = |name: &str, table: &str| {
+        let p = env.path(&format!("{name}.toml"));
+        std::fs::write(
+            &p,
+            format!("name = \"{name}\"\n[payload]\n{table}\n[plugins.pii]\nbuiltin = \"pii\"\n[stages]\nrequest = [\"pii\"]\n"),
+        )
+        .unwrap();
+        p
+    };
+    let strict = policy(
+        "strict",
+        "unknown-fields = \"refuse\"\nnon-text = \"block\"",
+    );
+    let flag = policy("flagging", "non-text = \"flag\"");
+    let cfg = env.path("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[policies]\nstrict = \"{}\"\nflagging = \"{}\"\n[upstreams.fake]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"strict-*\"\nupstream = \"fake\"\npolicy = \"strict\"\n[[routes]]\nmodel = \"flag-*\"\nupstream = \"fake\"\npolicy = \"flagging\"\n[[routes]]\nmodel = \"*\"\nupstream = \"fake\"\n",
+            strict.display(),
+            flag.display(),
+            upstream.base_url()
+        ),
+    )
+    .unwrap();
+    let mut server = env.start(&["--config", cfg.to_str().unwrap()]);
+    let image =
+        json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}});
+    let with_image = |model: &str| json!({"model": model, "messages": [{"role": "user", "content": [{"type": "text", "text": "what is this?"}, image.clone()]}]});
+    let send = |body: Value| post(server.addr, "/v1/chat/completions", &[], &body.to_string());
+
+    // The default policy: walked and allowed; the image goes on as it was.
+    let a = send(
+        json!({"model": "m", "x_unknown": "hello", "messages": [{"role": "user", "content": "hi"}]}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    let a = send(with_image("m"));
+    assert_eq!(a.status, 200, "{}", a.text());
+    let last = upstream.received.lock().unwrap().last().unwrap().clone();
+    assert_eq!(last["messages"][0]["content"][1], image);
+
+    // Refused, naming the field; blocked, naming the part.
+    let a = send(
+        json!({"model": "strict-m", "x_unknown": "hello", "messages": [{"role": "user", "content": "hi"}]}),
+    );
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (400, "unknown_field"),
+        "{}",
+        a.text()
+    );
+    assert!(a.text().contains("`x_unknown`"), "{}", a.text());
+    let a = send(
+        json!({"model": "strict-m", "messages": [{"role": "user", "content": "hi", "x_note": "n"}]}),
+    );
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (400, "unknown_field"),
+        "{}",
+        a.text()
+    );
+    assert!(a.text().contains("`messages[0].x_note`"), "{}", a.text());
+    let before = upstream.received.lock().unwrap().len();
+    let a = send(with_image("strict-m"));
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (400, "request_blocked"),
+        "{}",
+        a.text()
+    );
+    assert!(
+        a.text().contains("`messages[0].content[1]`"),
+        "{}",
+        a.text()
+    );
+    assert_eq!(upstream.received.lock().unwrap().len(), before);
+
+    // Flagged: served, and the call's record says why.
+    let a = send(with_image("flag-m"));
+    assert_eq!(a.status, 200, "{}", a.text());
+    let id = a.header("x-railyard-request-id").unwrap().to_string();
+    assert!(server.stop(), "{}", server.stderr.lock().unwrap());
+    let calls = env.rows("inferences");
+    let call = calls
+        .iter()
+        .find(|c| c["request_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(call["action"], "flag", "{call}");
+    assert!(
+        call["reason"]
+            .as_str()
+            .unwrap()
+            .contains("messages[0].content[1]"),
+        "{call}"
+    );
+}

@@ -19,6 +19,7 @@ use super::{ApiError, Body, CallerId, State, json_bytes, json_response, sse};
 use crate::audit::{CallInfo, TokenCounts};
 use crate::payload::{Payload, Stage};
 use crate::pipeline::Evaluation;
+use crate::policy::NonText;
 use crate::verdict::Action;
 
 /// Which OpenAI endpoint.
@@ -119,7 +120,18 @@ pub async fn call(
     let capture = pipeline.policy().audit.capture;
 
     // Request rails, over every text of the body.
-    let texts = request_texts::collect(kind, &body)?;
+    let payload_policy = pipeline.policy().payload;
+    let texts = request_texts::collect(kind, &body, payload_policy.unknown_fields)?;
+    if payload_policy.non_text == NonText::Block
+        && let Some((field, what)) = texts.media().first()
+    {
+        return Err(ApiError::bad_request(
+            "request_blocked",
+            format!(
+                "railyard blocked the request: `{field}` is a non-text part ({what}) and this policy blocks them (payload.non-text = \"block\") (request id {request_id})"
+            ),
+        ));
+    }
     let endpoint = ("endpoint".to_string(), format!("/v1{}", kind.path()));
     let mut attributes = vec![endpoint.clone()];
     attributes.extend(texts.attributes());
@@ -136,6 +148,18 @@ pub async fn call(
     let judged = state
         .judge(&mut request_eval, &payload, capture, true)
         .await;
+    if payload_policy.non_text == NonText::Flag && !texts.media().is_empty() {
+        // Not a plugin's decision: the call's recorded action and reason
+        // say it (the inferences row), the decisions rows stay the plugins'.
+        let fields: Vec<&str> = texts.media().iter().map(|(f, _)| f.as_str()).collect();
+        if request_eval.action < Action::Flag {
+            request_eval.action = Action::Flag;
+            request_eval.reason = format!(
+                "payload.non-text = flag: non-text parts at {}",
+                fields.join(", ")
+            );
+        }
+    }
     state.metrics.evaluation(&request_eval);
     if request_eval.action == Action::Block {
         let err = blocked(Stage::Request, &request_eval);

@@ -5,8 +5,9 @@
 //! [`NOT_TEXT`] (sampling parameters, ids, types, roles) and the data of
 //! non-text content parts. That includes fields this version does not
 //! know: a new wire-format field is scanned from the day it appears rather
-//! than forwarded unscanned until someone adds it (the default is to walk,
-//! not to refuse, so a client using a newer SDK keeps working).
+//! than forwarded unscanned until someone adds it. That is the default
+//! (`[payload] unknown-fields = "walk"`), so a client using a newer SDK
+//! keeps working; `"refuse"` answers 400 naming the field instead.
 //!
 //! The text parts of one chat message are shown to the plugins joined
 //! (with a space) as one message, so a value split across parts (`"4111
@@ -33,7 +34,7 @@ use super::proxy::Kind;
 use super::texts::{Text, walk};
 use crate::payload::Message;
 use crate::pipeline::{Evaluation, redact};
-use crate::policy::RedactionPolicy;
+use crate::policy::{RedactionPolicy, UnknownFields};
 use crate::verdict::{Finding, Span};
 
 /// Request keys that carry no text: numbers, switches, ids, and choices
@@ -65,6 +66,37 @@ const NOT_TEXT: &[&str] = &[
     "safety_identifier",
 ];
 
+/// Request keys the wire format defines besides [`NOT_TEXT`] (text, or
+/// holding text): anything else is an unknown field.
+const KNOWN: &[&str] = &[
+    "messages",
+    "prompt",
+    "suffix",
+    "tools",
+    "functions",
+    "tool_choice",
+    "function_call",
+    "user",
+    "metadata",
+    "prediction",
+    "response_format",
+    "stop",
+    "audio",
+    "web_search_options",
+];
+
+/// Keys a chat message may have.
+const MESSAGE_KEYS: &[&str] = &[
+    "role",
+    "content",
+    "name",
+    "tool_calls",
+    "tool_call_id",
+    "function_call",
+    "refusal",
+    "audio",
+];
+
 /// Keys inside messages, tools and parts that carry no text.
 fn not_text(k: &str) -> bool {
     matches!(k, "role" | "type" | "id" | "tool_call_id" | "strict")
@@ -91,6 +123,11 @@ impl RequestTexts {
     /// The messages the rails see, in order.
     pub fn messages(&self) -> Vec<Message> {
         self.groups.iter().map(|g| g.message.clone()).collect()
+    }
+
+    /// The non-text parts: (field, `type=… bytes=… sha256=…`).
+    pub fn media(&self) -> &[(String, String)] {
+        &self.media
     }
 
     /// Attributes that say where each message came from, and what non-text
@@ -201,8 +238,19 @@ fn origin_of(role: &str) -> &'static str {
     }
 }
 
-/// Collects the texts of a request body.
-pub fn collect(kind: Kind, body: &Value) -> Result<RequestTexts, ApiError> {
+fn unknown_field(field: &str) -> ApiError {
+    ApiError::bad_request(
+        "unknown_field",
+        format!(
+            "`{field}` is not a field railyard knows, and this policy refuses unknown fields (payload.unknown-fields = \"refuse\")"
+        ),
+    )
+}
+
+/// Collects the texts of a request body; with [`UnknownFields::Refuse`],
+/// a field railyard does not know is a 400 naming it.
+pub fn collect(kind: Kind, body: &Value, unknown: UnknownFields) -> Result<RequestTexts, ApiError> {
+    let refuse = unknown == UnknownFields::Refuse;
     let mut out = RequestTexts {
         groups: Vec::new(),
         media: Vec::new(),
@@ -218,7 +266,7 @@ pub fn collect(kind: Kind, body: &Value) -> Result<RequestTexts, ApiError> {
                 ));
             };
             for (i, m) in messages.iter().enumerate() {
-                chat_message(i, m, &mut out)?;
+                chat_message(i, m, refuse, &mut out)?;
             }
         }
         Kind::Completions => match top.get("prompt") {
@@ -249,6 +297,9 @@ pub fn collect(kind: Kind, body: &Value) -> Result<RequestTexts, ApiError> {
     for (k, v) in top {
         if NOT_TEXT.contains(&k.as_str()) || k == "messages" || k == "prompt" {
             continue;
+        }
+        if refuse && !KNOWN.contains(&k.as_str()) {
+            return Err(unknown_field(k));
         }
         let role = if matches!(k.as_str(), "tools" | "functions") {
             "tool-definition"
@@ -283,7 +334,7 @@ fn push_texts(out: &mut RequestTexts, texts: Vec<Text>, origin: &'static str) {
     }
 }
 
-fn chat_message(i: usize, m: &Value, out: &mut RequestTexts) -> Result<(), ApiError> {
+fn chat_message(i: usize, m: &Value, refuse: bool, out: &mut RequestTexts) -> Result<(), ApiError> {
     let Some(map) = m.as_object() else {
         return Err(bad(format!(
             "`messages[{i}]` must be an object with `role` and `content`, not {}",
@@ -301,7 +352,7 @@ fn chat_message(i: usize, m: &Value, out: &mut RequestTexts) -> Result<(), ApiEr
             seen_role,
             s,
         ),
-        Some(Value::Array(parts)) => content_parts(i, seen_role, origin, parts, out)?,
+        Some(Value::Array(parts)) => content_parts(i, seen_role, origin, parts, refuse, out)?,
         None | Some(Value::Null) => {}
         Some(other) => {
             return Err(bad(format!(
@@ -316,6 +367,9 @@ fn chat_message(i: usize, m: &Value, out: &mut RequestTexts) -> Result<(), ApiEr
     for (k, v) in map {
         if matches!(k.as_str(), "role" | "content" | "tool_call_id") {
             continue;
+        }
+        if refuse && !MESSAGE_KEYS.contains(&k.as_str()) {
+            return Err(unknown_field(&format!("messages[{i}].{k}")));
         }
         let (r, o) = match k.as_str() {
             "tool_calls" | "function_call" => ("assistant", "tool-call"),
@@ -342,6 +396,7 @@ fn content_parts(
     role: &str,
     origin: &'static str,
     parts: &[Value],
+    refuse: bool,
     out: &mut RequestTexts,
 ) -> Result<(), ApiError> {
     let mut joined = String::new();
@@ -367,6 +422,8 @@ fn content_parts(
                     add(format!("{pointer}/refusal"), t);
                 } else if matches!(kind, "image_url" | "input_audio" | "file") {
                     out.media.push((field, describe(kind, p)));
+                } else if refuse {
+                    return Err(unknown_field(&field));
                 } else {
                     let mut found = Vec::new();
                     walk(p, &pointer, &field, role, &not_text, &mut found);
