@@ -37,7 +37,12 @@ impl Env {
             ("RAILYARD_STATE_DIR", self.path("state")),
         ];
         let envs: Vec<(&str, &Path)> = envs.iter().map(|(k, v)| (*k, v.as_path())).collect();
-        Server::start(args, &envs)
+        // The default policy, with a deadline a busy machine cannot miss
+        // (see common::patient_default_policy).
+        let policy = common::patient_default_policy(self.dir.path());
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--policy", policy.to_str().unwrap()]);
+        Server::start(&args, &envs)
     }
     fn rows(&self, table: &str) -> Vec<Value> {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
@@ -429,7 +434,7 @@ fn tool_results_are_untrusted_and_the_policy_decides_on_system_messages() {
     let policy = env.path("scan-system.toml");
     std::fs::write(
         &policy,
-        "name = \"scan-system\"\n[plugins.prompt-injection]\nbuiltin = \"prompt-injection\"\n[plugins.prompt-injection.config]\nscan-system = true\n[stages]\nrequest = [\"prompt-injection\"]\n",
+        "name = \"scan-system\"\n[defaults]\ntimeout-ms = 20000\n[plugins.prompt-injection]\nbuiltin = \"prompt-injection\"\n[plugins.prompt-injection.config]\nscan-system = true\n[stages]\nrequest = [\"prompt-injection\"]\n",
     )
     .unwrap();
     let cfg = env.path("serve.toml");
@@ -497,7 +502,7 @@ fn the_policy_refuses_unknown_fields_and_decides_on_non_text_parts() {
         let p = env.path(&format!("{name}.toml"));
         std::fs::write(
             &p,
-            format!("name = \"{name}\"\n[payload]\n{table}\n[plugins.pii]\nbuiltin = \"pii\"\n[stages]\nrequest = [\"pii\"]\n"),
+            format!("name = \"{name}\"\n[defaults]\ntimeout-ms = 20000\n[payload]\n{table}\n[plugins.pii]\nbuiltin = \"pii\"\n[stages]\nrequest = [\"pii\"]\n"),
         )
         .unwrap();
         p

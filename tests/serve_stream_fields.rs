@@ -38,7 +38,12 @@ impl Env {
             ("RAILYARD_STATE_DIR", self.path("state")),
         ];
         let envs: Vec<(&str, &Path)> = envs.iter().map(|(k, v)| (*k, v.as_path())).collect();
-        Server::start(args, &envs)
+        // The default policy, with a deadline a busy machine cannot miss
+        // (see common::patient_default_policy).
+        let policy = common::patient_default_policy(self.dir.path());
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--policy", policy.to_str().unwrap()]);
+        Server::start(&args, &envs)
     }
     fn rows(&self, table: &str, filters: &[&str]) -> Vec<Value> {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
