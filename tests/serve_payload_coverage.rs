@@ -41,7 +41,9 @@ impl Env {
         // (see common::patient_default_policy).
         let policy = common::patient_default_policy(self.dir.path());
         let mut args: Vec<&str> = args.to_vec();
-        args.extend(["--policy", policy.to_str().unwrap()]);
+        if !args.contains(&"--policy") {
+            args.extend(["--policy", policy.to_str().unwrap()]);
+        }
         Server::start(&args, &envs)
     }
     fn rows(&self, table: &str) -> Vec<Value> {
@@ -593,4 +595,92 @@ fn the_policy_refuses_unknown_fields_and_decides_on_non_text_parts() {
             .contains("messages[0].content[1]"),
         "{call}"
     );
+}
+
+/// Every text of an answer reaches the response rails: with a policy that
+/// also runs the injection guardrail on answers (the default runs it on
+/// requests only), an injection in any one answer field blocks the answer,
+/// unstreamed (400) and streamed (error event), and none of it reaches the
+/// client.
+#[test]
+fn an_injection_in_any_answer_field_reaches_the_response_rails() {
+    let env = Env::new();
+    let upstream = Upstream::start();
+    let fields = [
+        ("content", json!({"content": INJECTION})),
+        (
+            "content part",
+            json!({"content": [{"type": "text", "text": INJECTION}]}),
+        ),
+        ("refusal", json!({"refusal": INJECTION})),
+        (
+            "reasoning",
+            json!({"reasoning_content": INJECTION, "content": "ok"}),
+        ),
+        (
+            "tool call arguments",
+            json!({"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "note", "arguments": json!({"text": INJECTION}).to_string()}}]}),
+        ),
+    ];
+    for (name, message) in &fields {
+        upstream.script(
+            name,
+            Script {
+                messages: vec![message.clone()],
+                ..Script::default()
+            },
+        );
+    }
+    let policy = env.path("answers.toml");
+    std::fs::write(
+        &policy,
+        "name = \"answers\"\n[defaults]\ntimeout-ms = 20000\n[plugins.prompt-injection]\nbuiltin = \"prompt-injection\"\n[stages]\nrequest = [\"pii\"]\nresponse = [\"pii\", \"secrets\", \"prompt-injection\"]\n",
+    )
+    .unwrap();
+    let server = env.start(&[
+        "--upstream",
+        &upstream.base_url(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    for (name, message) in &fields {
+        // The content part shape is not one the streaming upstream sends.
+        let streams: &[bool] = if message["content"].is_array() {
+            &[false]
+        } else {
+            &[false, true]
+        };
+        for &stream in streams {
+            let a = post(
+                server.addr,
+                "/v1/chat/completions",
+                &[],
+                &json!({"model": "m", "stream": stream, "x_chunk": 7,
+                        "messages": [{"role": "user", "content": format!("SCRIPT: {name}")}]})
+                .to_string(),
+            );
+            assert!(
+                !a.text().contains("previous instructions"),
+                "{name} (stream {stream}): {}",
+                a.text()
+            );
+            if stream {
+                let got = common::script::assemble(&a.text());
+                let error = got
+                    .error
+                    .unwrap_or_else(|| panic!("{name}: no error event: {}", a.text()));
+                assert_eq!(
+                    error["error"]["code"], "response_blocked",
+                    "{name}: {error}"
+                );
+            } else {
+                assert_eq!(
+                    (a.status, a.code().as_str()),
+                    (400, "response_blocked"),
+                    "{name}: {}",
+                    a.text()
+                );
+            }
+        }
+    }
 }

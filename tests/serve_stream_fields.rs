@@ -401,3 +401,52 @@ fn a_client_that_leaves_cancels_the_upstream_and_frees_its_slot() {
     let response = calls[0]["response"].as_str().unwrap();
     assert!(response.contains("word"), "{response}");
 }
+
+/// `/v1/completions`: a card in the answer's text never reaches the
+/// client, streamed (two choices) or not.
+#[test]
+fn completion_answers_are_guarded_streamed_and_not() {
+    let env = Env::new();
+    let upstream = Upstream::start();
+    upstream.script(
+        "text",
+        Script {
+            messages: vec![
+                json!({"content": format!("the card is {CARD}, as requested")}),
+                json!({"content": "nothing to see in this one"}),
+            ],
+            ..Script::default()
+        },
+    );
+    let server = env.start(&["--upstream", &upstream.base_url()]);
+    let a = post(
+        server.addr,
+        "/v1/completions",
+        &[],
+        &json!({"model": "m", "prompt": "SCRIPT: text"}).to_string(),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(
+        a.json()["choices"][0]["text"],
+        "the card is <CREDIT_CARD>, as requested"
+    );
+    for chunk in [1, 5, 64] {
+        let a = post(
+            server.addr,
+            "/v1/completions",
+            &[],
+            &json!({"model": "m", "prompt": "SCRIPT: text", "stream": true, "n": 2, "x_chunk": chunk})
+                .to_string(),
+        );
+        assert_eq!(a.status, 200, "{}", a.text());
+        assert!(!a.text().contains("1111"), "{}", a.text());
+        let got = assemble(&a.text());
+        assert!(got.done && got.error.is_none(), "{}", a.text());
+        assert_eq!(
+            got.messages[&0]["text"],
+            "the card is <CREDIT_CARD>, as requested"
+        );
+        assert_eq!(got.messages[&1]["text"], "nothing to see in this one");
+        assert_eq!(got.finish.len(), 2);
+    }
+}

@@ -171,13 +171,14 @@ fn serve_one(
                 )?;
                 continue;
             }
+            let chat = path.ends_with("/chat/completions");
             if req["stream"] == true && !script.ignore_stream {
                 let size = req["x_chunk"].as_u64().map_or(CHUNK, |c| c as usize);
-                let log = super::script::stream(&mut conn, &req, &script, size);
+                let log = super::script::stream(&mut conn, &req, &script, size, chat);
                 streams.lock().unwrap().push(log);
                 return Ok(());
             }
-            let b = super::script::unstreamed(&req, &script).to_string();
+            let b = super::script::unstreamed(&req, &script, chat).to_string();
             write!(
                 conn,
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{b}",

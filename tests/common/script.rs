@@ -54,8 +54,19 @@ fn finish_reason(m: &Value) -> &'static str {
     }
 }
 
-/// The unstreamed answer.
-pub fn unstreamed(req: &Value, s: &Script) -> Value {
+/// The unstreamed answer: a chat completion, or (`chat` false) a text
+/// completion whose choices' texts are the messages' `content`.
+pub fn unstreamed(req: &Value, s: &Script, chat: bool) -> Value {
+    if !chat {
+        let choices: Vec<Value> = s
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"index": i, "text": m["content"], "logprobs": null, "finish_reason": "stop"}))
+            .collect();
+        return json!({"id": "cmpl-script", "object": "text_completion", "created": 1, "model": req["model"],
+                      "choices": choices, "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}});
+    }
     let choices: Vec<Value> = s
         .messages
         .iter()
@@ -90,15 +101,29 @@ fn pieces(text: &str, size: usize) -> Vec<String> {
     out
 }
 
-/// Streams the script to `conn`; returns what was written.
-pub fn stream(conn: &mut TcpStream, req: &Value, s: &Script, size: usize) -> StreamLog {
+/// Streams the script to `conn` (a chat or, `chat` false, a text
+/// completion stream); returns what was written.
+pub fn stream(conn: &mut TcpStream, req: &Value, s: &Script, size: usize, chat: bool) -> StreamLog {
     let chunk = |choice: usize, delta: Value, finish: Value| {
         json!({"id": "chatcmpl-script", "object": "chat.completion.chunk", "created": 1, "model": req["model"],
                "choices": [{"index": choice, "delta": delta, "logprobs": null, "finish_reason": finish}]})
     };
+    let text_chunk = |choice: usize, text: &str, finish: Value| {
+        json!({"id": "cmpl-script", "object": "text_completion", "created": 1, "model": req["model"],
+               "choices": [{"index": choice, "text": text, "logprobs": null, "finish_reason": finish}]})
+    };
     // Per choice: the first delta, then the pieces.
     let mut lanes: Vec<Vec<Value>> = Vec::new();
     for (i, m) in s.messages.iter().enumerate() {
+        if !chat {
+            let mut events: Vec<Value> = pieces(m["content"].as_str().unwrap_or(""), size)
+                .iter()
+                .map(|p| text_chunk(i, p, Value::Null))
+                .collect();
+            events.push(text_chunk(i, "", json!("stop")));
+            lanes.push(events);
+            continue;
+        }
         let mut events = Vec::new();
         let mut first = json!({"role": "assistant", "content": if m.get("content").is_some_and(Value::is_string) { json!("") } else { Value::Null }, "refusal": null});
         if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
