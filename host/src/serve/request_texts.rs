@@ -468,3 +468,103 @@ fn kind_of(v: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::RedactionOperator;
+    use serde_json::json;
+
+    fn policy(operator: RedactionOperator) -> RedactionPolicy {
+        RedactionPolicy {
+            operator,
+            categories: Default::default(),
+            mask_char: '*',
+            hash_key: None,
+        }
+    }
+
+    fn card(start: usize, end: usize) -> Finding {
+        Finding {
+            rule_id: "pii.card".into(),
+            category: "CREDIT_CARD".into(),
+            score: 1.0,
+            span: Some(Span {
+                message: 0,
+                start: start as u32,
+                end: end as u32,
+            }),
+            replacement: None,
+        }
+    }
+
+    #[test]
+    fn text_parts_are_joined_and_a_redaction_across_them_goes_back_into_each() {
+        let body = json!({"model": "m", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "card 4111 1111"}, "1111 1111 ok"]}]});
+        let texts = collect(Kind::Chat, &body, UnknownFields::Walk).unwrap();
+        let m = texts.messages();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].content, "card 4111 1111 1111 1111 ok");
+        assert_eq!(m[0].field.as_deref(), Some("messages[0].content"));
+        // The card spans bytes 5..24 of the joined text: the tag goes in
+        // the first part, the second part loses what the card covered.
+        let f = card(5, 24);
+        let parts: Vec<String> = texts.groups[0]
+            .parts
+            .iter()
+            .map(|(_, s, e)| {
+                redact_part(
+                    &m[0].content[*s..*e],
+                    *s,
+                    *e,
+                    &[&f],
+                    &policy(RedactionOperator::Tag),
+                )
+            })
+            .collect();
+        assert_eq!(parts, ["card <CREDIT_CARD>", " ok"]);
+        let masked: Vec<String> = texts.groups[0]
+            .parts
+            .iter()
+            .map(|(_, s, e)| {
+                redact_part(
+                    &m[0].content[*s..*e],
+                    *s,
+                    *e,
+                    &[&f],
+                    &policy(RedactionOperator::Mask),
+                )
+            })
+            .collect();
+        assert_eq!(masked, ["card *********", " ok"]);
+    }
+
+    #[test]
+    fn shapes_that_cannot_be_read_are_refused_naming_the_field() {
+        for (body, field) in [
+            (json!({"messages": ["hi"]}), "`messages[0]`"),
+            (
+                json!({"messages": [{"role": "user", "content": 1}]}),
+                "`messages[0].content`",
+            ),
+            (
+                json!({"messages": [{"role": "user", "content": [true]}]}),
+                "`messages[0].content[0]`",
+            ),
+        ] {
+            let e = collect(Kind::Chat, &body, UnknownFields::Walk)
+                .err()
+                .unwrap();
+            assert!(e.message.contains(field), "{}", e.message);
+        }
+        let e = collect(
+            Kind::Chat,
+            &json!({"messages": [], "x": 1}),
+            UnknownFields::Refuse,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, "unknown_field");
+    }
+}
