@@ -24,6 +24,12 @@
 //!
 //! Run: `cargo bench -p railyard --bench serve_overhead` (env
 //! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10).
+//!
+//! `OVERHEAD_PAIRED=N` instead sends N rounds of the three calls, each
+//! directly and through railyard (no audit), one request at a time and
+//! interleaved, so every kind of call sees the same machine load: on a
+//! shared machine whose load drifts, the ratios between the calls are then
+//! fair even when the absolute figures are not.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -253,6 +259,82 @@ async fn closed_loop(
     total as f64 / started.elapsed().as_secs_f64().max(secs as f64)
 }
 
+/// `OVERHEAD_PAIRED`: the three calls interleaved, one at a time.
+fn paired(up: SocketAddr, railyard: SocketAddr, rounds: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let calls = [
+            ("plain answer", PROMPT),
+            ("tool-calling answer", TOOL_PROMPT),
+            ("streamed tool call", STREAM_TOOL_PROMPT),
+        ];
+        let time = |addr: SocketAddr, body: &'static str| {
+            let client = client.clone();
+            async move {
+                let sent = Instant::now();
+                let r = client
+                    .post(format!("http://{addr}/v1/chat/completions"))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                let ok = match r {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                (sent.elapsed(), ok)
+            }
+        };
+        // Warm both sides.
+        for (_, body) in calls {
+            for _ in 0..20 {
+                let _ = time(up, body).await;
+                let _ = time(railyard, body).await;
+            }
+        }
+        let mut direct: Vec<Vec<Duration>> = vec![Vec::new(); calls.len()];
+        let mut guarded: Vec<Vec<Duration>> = vec![Vec::new(); calls.len()];
+        let mut failed = vec![0usize; calls.len()];
+        for _ in 0..rounds {
+            for (k, (_, body)) in calls.iter().enumerate() {
+                let (d, _) = time(up, body).await;
+                direct[k].push(d);
+                let (g, ok) = time(railyard, body).await;
+                if ok {
+                    guarded[k].push(g);
+                } else {
+                    failed[k] += 1;
+                }
+            }
+        }
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            percentile(v, 0.5).as_secs_f64() * 1e6
+        };
+        println!("paired: {rounds} rounds, one request at a time, railyard without audit log");
+        println!("| call | upstream directly, median | through railyard, median | added median | failed | median vs plain | added vs plain |");
+        println!("|---|---|---|---|---|---|---|");
+        let mut plain = (0.0, 0.0);
+        for (k, (name, _)) in calls.iter().enumerate() {
+            let (d, g) = (median(&mut direct[k]), median(&mut guarded[k]));
+            if k == 0 {
+                plain = (g, g - d);
+            }
+            println!(
+                "| {name} | {d:.0} µs | {g:.0} µs | {:.0} µs | {} | {:.2}x | {:.2}x |",
+                g - d,
+                failed[k],
+                g / plain.0.max(1e-9),
+                (g - d) / plain.1.max(1e-9)
+            );
+        }
+    });
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -267,6 +349,13 @@ fn main() {
         .unwrap_or(10);
     let up = upstream();
     let no_audit = railyard(up, None);
+    if let Some(rounds) = std::env::var("OVERHEAD_PAIRED")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        paired(up, no_audit.0, rounds);
+        return;
+    }
     let targets = [
         ("upstream directly", (up, None), PROMPT, false),
         (
