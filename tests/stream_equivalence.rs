@@ -453,3 +453,72 @@ fn tool_call_arguments_and_refusals_split_at_every_character_boundary() {
         }
     }
 }
+
+/// Shapes other upstreams send: the deprecated `function_call`, a tool
+/// call whose id comes first and whose name and arguments come later (and
+/// arguments before the name), and a whole call in one delta. Each
+/// assembles to the call, its card redacted.
+#[test]
+fn legacy_function_calls_late_names_and_whole_calls_assemble() {
+    use serde_json::json;
+    let pipeline = &cases()[0].pipeline;
+    let card = "4111 1111 1111 1111";
+    let args = json!({"card": card}).to_string();
+    let redacted = json!({"card": "<CREDIT_CARD>"}).to_string();
+    let finish = |reason: &str| {
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
+    };
+    let (mid, _) = args.split_at(10);
+    let rest = &args[10..];
+
+    let legacy = [
+        delta(
+            json!({"role": "assistant", "content": null, "function_call": {"name": "pay", "arguments": ""}}),
+        ),
+        delta(json!({"function_call": {"arguments": mid}})),
+        delta(json!({"function_call": {"arguments": rest}})),
+        finish("function_call"),
+    ];
+    let (body, m) = relay_run(pipeline, &legacy);
+    let m: serde_json::Value = serde_json::from_str(&m.unwrap()).unwrap();
+    assert_eq!(m["function_call"]["name"], "pay", "{body}");
+    assert_eq!(m["function_call"]["arguments"], redacted.as_str(), "{body}");
+
+    let late = [
+        delta(
+            json!({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_9", "type": "function"}]}),
+        ),
+        delta(json!({"tool_calls": [{"index": 0, "function": {"arguments": mid}}]})),
+        delta(json!({"tool_calls": [{"index": 0, "function": {"name": "pay"}}]})),
+        delta(json!({"tool_calls": [{"index": 0, "function": {"arguments": rest}}]})),
+        finish("tool_calls"),
+    ];
+    let (body, m) = relay_run(pipeline, &late);
+    let m: serde_json::Value = serde_json::from_str(&m.unwrap()).unwrap();
+    let call = &m["tool_calls"][0];
+    assert_eq!(
+        (call["id"].as_str(), call["type"].as_str()),
+        (Some("call_9"), Some("function")),
+        "{body}"
+    );
+    assert_eq!(call["function"]["name"], "pay", "{body}");
+    assert_eq!(call["function"]["arguments"], redacted.as_str(), "{body}");
+
+    let whole = [
+        delta(json!({"role": "assistant", "tool_calls": [
+            {"index": 0, "id": "call_1", "type": "function", "function": {"name": "pay", "arguments": args}},
+            {"index": 1, "id": "call_2", "type": "function", "function": {"name": "log", "arguments": "{}"}}]})),
+        finish("tool_calls"),
+    ];
+    let (body, m) = relay_run(pipeline, &whole);
+    assert!(!body.contains("1111"), "{body}");
+    let m: serde_json::Value = serde_json::from_str(&m.unwrap()).unwrap();
+    assert_eq!(
+        m["tool_calls"][0]["function"]["arguments"],
+        redacted.as_str(),
+        "{body}"
+    );
+    assert_eq!(m["tool_calls"][1]["id"], "call_2", "{body}");
+    assert_eq!(m["tool_calls"][1]["function"]["arguments"], "{}", "{body}");
+}
