@@ -12,11 +12,24 @@
 //!   send), then closed-loop with 32 connections for the maximum sustained
 //!   rate.
 //!
+//! - Three calls, each against the upstream directly and through railyard
+//!   (no audit log, to show the guard's own cost): a plain answer; a
+//!   tool-calling answer (two tool calls, with tool definitions in the
+//!   request), whose every text (arguments, names, descriptions) the rails
+//!   see; and the same tool call streamed (15 events), which the stream
+//!   guard relays lane by lane.
+//!
 //! Everything shares this machine's cores; the figures are what one box
 //! running model client, railyard and upstream together sees.
 //!
 //! Run: `cargo bench -p railyard --bench serve_overhead` (env
 //! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10).
+//!
+//! `OVERHEAD_PAIRED=N` instead sends N rounds of the three calls, each
+//! directly and through railyard (no audit), one request at a time and
+//! interleaved, so every kind of call sees the same machine load: on a
+//! shared machine whose load drifts, the ratios between the calls are then
+//! fair even when the absolute figures are not.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +44,45 @@ use railyard::serve::{ServeConfig, State};
 const ANSWER: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"The capital of France is Paris. It has been the capital for centuries and is known for its museums, cafes and the Seine."},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":28,"total_tokens":58}}"#;
 
 const PROMPT: &str = r#"{"model":"m","messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly and accurately."},{"role":"user","content":"What is the capital of France, and what is it known for? Please keep the answer to two sentences."}]}"#;
+
+const TOOL_ANSWER: &str = r#"{"id":"chatcmpl-2","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\", \"unit\": \"celsius\", \"days\": 3}"}},{"id":"call_2","type":"function","function":{"name":"find_museums","arguments":"{\"city\": \"Paris\", \"open_on\": \"Sunday\", \"max_results\": 5}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":80,"completion_tokens":40,"total_tokens":120}}"#;
+
+const TOOL_PROMPT: &str = r#"{"model":"m","x_answer":"tools","messages":[{"role":"system","content":"You are a helpful assistant. Use the tools when they help."},{"role":"user","content":"What will the weather be in Paris this weekend, and which museums are open on Sunday?"}],"tools":[{"type":"function","function":{"name":"get_weather","description":"Weather forecast for a city","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}},{"type":"function","function":{"name":"find_museums","description":"Museums in a city, with opening days","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"open_on":{"type":"string","description":"Day of the week"},"max_results":{"type":"integer"}},"required":["city"]}}}]}"#;
+
+const STREAM_TOOL_PROMPT: &str = r#"{"model":"m","x_answer":"tools","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant. Use the tools when they help."},{"role":"user","content":"What will the weather be in Paris this weekend, and which museums are open on Sunday?"}],"tools":[{"type":"function","function":{"name":"get_weather","description":"Weather forecast for a city","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}},{"type":"function","function":{"name":"find_museums","description":"Museums in a city, with opening days","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"open_on":{"type":"string","description":"Day of the week"},"max_results":{"type":"integer"}},"required":["city"]}}}]}"#;
+
+/// The streamed tool call: the OpenAI shape (a first delta with both
+/// calls' ids and names, then argument pieces of about 8 bytes, then the
+/// finish reason and `[DONE]`).
+fn tool_stream() -> Bytes {
+    let chunk = |delta: &str, finish: &str| {
+        format!(
+            "data: {{\"id\":\"chatcmpl-3\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"m\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":{finish}}}]}}\n\n"
+        )
+    };
+    let mut out = chunk(
+        r#"{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}},{"index":1,"id":"call_2","type":"function","function":{"name":"find_museums","arguments":""}}]}"#,
+        "null",
+    );
+    let args = [
+        r#"{"city": "Paris", "unit": "celsius", "days": 3}"#,
+        r#"{"city": "Paris", "open_on": "Sunday", "max_results": 5}"#,
+    ];
+    for (k, a) in args.iter().enumerate() {
+        for piece in a.as_bytes().chunks(8) {
+            let piece = serde_json::to_string(std::str::from_utf8(piece).unwrap()).unwrap();
+            out.push_str(&chunk(
+                &format!(
+                    r#"{{"tool_calls":[{{"index":{k},"function":{{"arguments":{piece}}}}}]}}"#
+                ),
+                "null",
+            ));
+        }
+    }
+    out.push_str(&chunk("{}", "\"tool_calls\""));
+    out.push_str("data: [DONE]\n\n");
+    Bytes::from(out)
+}
 
 fn upstream() -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -48,11 +100,24 @@ fn upstream() -> SocketAddr {
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(
                         |req: Request<hyper::body::Incoming>| async move {
-                            let _ = req.into_body().collect().await;
-                            let mut r =
-                                Response::new(Full::new(Bytes::from_static(ANSWER.as_bytes())));
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let has = |s: &[u8]| body.windows(s.len()).any(|w| w == s);
+                            let (answer, kind) = match (has(b"x_answer"), has(b"\"stream\":true")) {
+                                (true, true) => (tool_stream(), "text/event-stream"),
+                                (true, false) => (
+                                    Bytes::from_static(TOOL_ANSWER.as_bytes()),
+                                    "application/json",
+                                ),
+                                _ => (Bytes::from_static(ANSWER.as_bytes()), "application/json"),
+                            };
+                            let mut r = Response::new(Full::new(answer));
                             r.headers_mut()
-                                .insert("content-type", "application/json".parse().unwrap());
+                                .insert("content-type", kind.parse().unwrap());
                             Ok::<_, std::convert::Infallible>(r)
                         },
                     );
@@ -112,6 +177,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn open_loop(
     client: &reqwest::Client,
     url: &str,
+    body: &'static str,
     rate: u64,
     secs: u64,
 ) -> (Vec<Duration>, usize) {
@@ -130,7 +196,7 @@ async fn open_loop(
             let r = client
                 .post(&url)
                 .header("content-type", "application/json")
-                .body(PROMPT)
+                .body(body)
                 .send()
                 .await;
             let ok = match r {
@@ -155,7 +221,13 @@ async fn open_loop(
 }
 
 /// Closed loop: `conns` workers for `secs`; requests per second.
-async fn closed_loop(client: &reqwest::Client, url: &str, conns: usize, secs: u64) -> f64 {
+async fn closed_loop(
+    client: &reqwest::Client,
+    url: &str,
+    body: &'static str,
+    conns: usize,
+    secs: u64,
+) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for _ in 0..conns {
@@ -166,7 +238,7 @@ async fn closed_loop(client: &reqwest::Client, url: &str, conns: usize, secs: u6
                 let r = client
                     .post(&url)
                     .header("content-type", "application/json")
-                    .body(PROMPT)
+                    .body(body)
                     .send()
                     .await;
                 if let Ok(r) = r
@@ -187,6 +259,82 @@ async fn closed_loop(client: &reqwest::Client, url: &str, conns: usize, secs: u6
     total as f64 / started.elapsed().as_secs_f64().max(secs as f64)
 }
 
+/// `OVERHEAD_PAIRED`: the three calls interleaved, one at a time.
+fn paired(up: SocketAddr, railyard: SocketAddr, rounds: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let calls = [
+            ("plain answer", PROMPT),
+            ("tool-calling answer", TOOL_PROMPT),
+            ("streamed tool call", STREAM_TOOL_PROMPT),
+        ];
+        let time = |addr: SocketAddr, body: &'static str| {
+            let client = client.clone();
+            async move {
+                let sent = Instant::now();
+                let r = client
+                    .post(format!("http://{addr}/v1/chat/completions"))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                let ok = match r {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                (sent.elapsed(), ok)
+            }
+        };
+        // Warm both sides.
+        for (_, body) in calls {
+            for _ in 0..20 {
+                let _ = time(up, body).await;
+                let _ = time(railyard, body).await;
+            }
+        }
+        let mut direct: Vec<Vec<Duration>> = vec![Vec::new(); calls.len()];
+        let mut guarded: Vec<Vec<Duration>> = vec![Vec::new(); calls.len()];
+        let mut failed = vec![0usize; calls.len()];
+        for _ in 0..rounds {
+            for (k, (_, body)) in calls.iter().enumerate() {
+                let (d, _) = time(up, body).await;
+                direct[k].push(d);
+                let (g, ok) = time(railyard, body).await;
+                if ok {
+                    guarded[k].push(g);
+                } else {
+                    failed[k] += 1;
+                }
+            }
+        }
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            percentile(v, 0.5).as_secs_f64() * 1e6
+        };
+        println!("paired: {rounds} rounds, one request at a time, railyard without audit log");
+        println!("| call | upstream directly, median | through railyard, median | added median | failed | median vs plain | added vs plain |");
+        println!("|---|---|---|---|---|---|---|");
+        let mut plain = (0.0, 0.0);
+        for (k, (name, _)) in calls.iter().enumerate() {
+            let (d, g) = (median(&mut direct[k]), median(&mut guarded[k]));
+            if k == 0 {
+                plain = (g, g - d);
+            }
+            println!(
+                "| {name} | {d:.0} µs | {g:.0} µs | {:.0} µs | {} | {:.2}x | {:.2}x |",
+                g - d,
+                failed[k],
+                g / plain.0.max(1e-9),
+                (g - d) / plain.1.max(1e-9)
+            );
+        }
+    });
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -200,17 +348,53 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
     let up = upstream();
+    let no_audit = railyard(up, None);
+    if let Some(rounds) = std::env::var("OVERHEAD_PAIRED")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        paired(up, no_audit.0, rounds);
+        return;
+    }
     let targets = [
-        ("upstream directly", (up, None)),
+        ("upstream directly", (up, None), PROMPT, false),
         (
             "railyard, audit fsync (default)",
             railyard(up, Some(Durability::Fsync)),
+            PROMPT,
+            false,
         ),
         (
             "railyard, audit async",
             railyard(up, Some(Durability::Async)),
+            PROMPT,
+            false,
         ),
-        ("railyard, no audit", railyard(up, None)),
+        ("railyard, no audit", (no_audit.0, None), PROMPT, false),
+        (
+            "tool-calling answer: upstream directly",
+            (up, None),
+            TOOL_PROMPT,
+            false,
+        ),
+        (
+            "tool-calling answer: railyard, no audit",
+            (no_audit.0, None),
+            TOOL_PROMPT,
+            true,
+        ),
+        (
+            "streamed tool call: upstream directly",
+            (up, None),
+            STREAM_TOOL_PROMPT,
+            false,
+        ),
+        (
+            "streamed tool call: railyard, no audit",
+            (no_audit.0, None),
+            STREAM_TOOL_PROMPT,
+            true,
+        ),
     ];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -224,16 +408,27 @@ fn main() {
         println!(
             "open loop: {rate} requests/s for {secs} s each; closed loop: 32 connections, {secs} s"
         );
-        println!("| target | median | p99 | added median | added p99 | failed | max req/s |");
-        println!("|---|---|---|---|---|---|---|");
-        let mut base: Option<(Duration, Duration)> = None;
-        for (name, (addr, _dir)) in &targets {
+        println!(
+            "| target | median | p99 | added median | added p99 | failed | max req/s | median vs plain railyard |"
+        );
+        println!("|---|---|---|---|---|---|---|---|");
+        let mut seen: Vec<(Duration, Duration)> = Vec::new();
+        for (i, (name, (addr, _dir), body, tool_row)) in targets.iter().enumerate() {
             let url = format!("http://{addr}/v1/chat/completions");
             // Warm: connections, compile cache, instance pool.
-            let _ = open_loop(&client, &url, 200, 1).await;
-            let (lat, failed) = open_loop(&client, &url, rate, secs).await;
+            let _ = open_loop(&client, &url, body, 200, 1).await;
+            let (lat, failed) = open_loop(&client, &url, body, rate, secs).await;
             let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
-            let max = closed_loop(&client, &url, 32, secs).await;
+            let max = closed_loop(&client, &url, body, 32, secs).await;
+            // Added: against the upstream called directly with the same
+            // request (the row before a railyard tool row; the first row
+            // for the plain answer).
+            let base = match (i, tool_row) {
+                (0, _) => None,
+                (_, true) => Some(seen[i - 1]),
+                (_, false) if body.contains("x_answer") => None,
+                _ => Some(seen[0]),
+            };
             let added = |d: Duration, b: Duration| {
                 format!("{:.0} µs", d.as_secs_f64() * 1e6 - b.as_secs_f64() * 1e6)
             };
@@ -241,14 +436,25 @@ fn main() {
                 None => ("—".to_string(), "—".to_string()),
                 Some((b50, b99)) => (added(p50, b50), added(p99, b99)),
             };
+            // This call's median against the plain answer's through the
+            // same server (row 4), and its added median against the plain
+            // answer's added median.
+            let ratio = match (tool_row, base) {
+                (true, Some((b50, _))) => format!(
+                    "{:.2}x median, {:.2}x added",
+                    p50.as_secs_f64() / seen[3].0.as_secs_f64().max(1e-9),
+                    (p50.as_secs_f64() - b50.as_secs_f64())
+                        / (seen[3].0.as_secs_f64() - seen[0].0.as_secs_f64()).max(1e-9)
+                ),
+                _ => String::new(),
+            };
             println!(
-                "| {name} | {:.0} µs | {:.0} µs | {a50} | {a99} | {failed} | {max:.0} |",
+                "| {name} | {:.0} µs | {:.0} µs | {a50} | {a99} | {failed} | {max:.0} | {ratio} |",
                 p50.as_secs_f64() * 1e6,
                 p99.as_secs_f64() * 1e6
             );
-            if base.is_none() {
-                base = Some((p50, p99));
-            }
+            seen.push((p50, p99));
         }
     });
+    drop(no_audit);
 }

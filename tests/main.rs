@@ -30,5 +30,7 @@ mod policy_errors;
 mod serve;
 mod serve_access;
 mod serve_openai;
+mod serve_payload_coverage;
+mod serve_stream_fields;
 mod stream_equivalence;
 mod wal_stress;

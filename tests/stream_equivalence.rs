@@ -26,14 +26,32 @@ struct Case {
     batch: usize,
 }
 
+/// Per-call deadline of the pipelines under test: generous, because the
+/// equivalence is about the text, and a plugin call that overruns a tight
+/// deadline on a busy machine is a (fail-closed) block that the other side
+/// of the comparison did not see.
+const TIMEOUT: &str = "[defaults]\ntimeout-ms = 20000\n";
+
 fn response_policy(name: &str, pii: &str, secrets: &str) -> Arc<Pipeline> {
     Arc::new(common::pipeline(&format!(
-        "name = \"{name}\"\n[plugins.pii]\nbuiltin = \"pii\"\n{pii}\n[plugins.secrets]\nbuiltin = \"secrets\"\n{secrets}\n[stages]\nresponse = [\"pii\", \"secrets\"]\n"
+        "name = \"{name}\"\n{TIMEOUT}[plugins.pii]\nbuiltin = \"pii\"\n{pii}\n[plugins.secrets]\nbuiltin = \"secrets\"\n{secrets}\n[stages]\nresponse = [\"pii\", \"secrets\"]\n"
     )))
 }
 
+/// The embedded default policy, with [`TIMEOUT`].
+fn default_policy() -> Policy {
+    let text =
+        railyard::policy::DEFAULT_POLICY_TOML.replace("timeout-ms = 50 ", "timeout-ms = 20000 ");
+    assert_ne!(
+        text,
+        railyard::policy::DEFAULT_POLICY_TOML,
+        "the default policy's timeout moved"
+    );
+    Policy::from_toml(&text, None).unwrap()
+}
+
 fn cases() -> Vec<Case> {
-    let default = Arc::new(Pipeline::load(common::loader(), Policy::embedded_default()).unwrap());
+    let default = Arc::new(Pipeline::load(common::loader(), default_policy()).unwrap());
     vec![
         Case {
             name: "default (scanners)",
@@ -185,7 +203,7 @@ fn runs(text: &str, size: usize) -> Vec<&str> {
 
 #[test]
 fn first_party_detectors_scan_streams_and_the_injection_guardrail_does_not() {
-    let default = Pipeline::load(common::loader(), Policy::embedded_default()).unwrap();
+    let default = Pipeline::load(common::loader(), default_policy()).unwrap();
     let scans: Vec<(&str, bool)> = default
         .plugins()
         .map(|(name, p)| (name, p.scans_streams()))
@@ -311,4 +329,196 @@ fn a_scanner_that_breaks_the_contract_holds_the_stream_under_fail_closed() {
         format!("{}{}", run.released, run.tail.unwrap()),
         pieces.concat()
     );
+}
+
+/// A streamed chat answer with a tool call and a refusal, through the
+/// server's relay (the lanes of the stream guard behind the SSE deltas),
+/// assembled the way the `openai` client assembles it.
+fn relay_run(pipeline: &Arc<Pipeline>, events: &[serde_json::Value]) -> (String, Option<String>) {
+    use railyard::pipeline::lanes::StreamLanes;
+    use railyard::serve::stream::Relay;
+    use railyard::serve::wire::chunk::Chunk;
+    let lanes = StreamLanes::new(pipeline.clone(), Payload::text(Stage::Response, ""), 64);
+    let mut relay = Relay::new(lanes, true);
+    let mut body = String::new();
+    for e in events {
+        let chunk: Chunk = serde_json::from_value(e.clone()).unwrap();
+        if let Some(out) = relay.chunk(chunk) {
+            body.push_str(&format!("data: {out}\n\n"));
+        }
+    }
+    let (end, closing) = relay.finish(true);
+    let Some(closing) = closing else {
+        assert_eq!(end.evaluation.action, Action::Block);
+        return (body, None);
+    };
+    for c in closing {
+        body.push_str(&format!("data: {c}\n\n"));
+    }
+    let assembled = common::script::assemble(&body);
+    (body, Some(assembled.messages[&0].to_string()))
+}
+
+fn delta(d: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                       "choices": [{"index": 0, "delta": d, "finish_reason": null}]})
+}
+
+/// Tool-call arguments and a refusal, each split at every character
+/// boundary (the two splits interleaved): what the client assembles equals
+/// the unstreamed redaction of each value, and no event carries a value
+/// the unstreamed verdict redacts.
+#[test]
+fn tool_call_arguments_and_refusals_split_at_every_character_boundary() {
+    use serde_json::json;
+    let cases = cases();
+    for case in [&cases[0], &cases[2], &cases[3]] {
+        for text in [TEXTS[1], TEXTS[2], TEXTS[3], TEXTS[5]] {
+            let args = json!({"note": text, "n": 1}).to_string();
+            let refusal = format!("I cannot do that: {text}");
+            let redacted = |t: &str| {
+                let e = case.pipeline.evaluate(&Payload::text(Stage::Response, t));
+                let out = e
+                    .redacted
+                    .as_ref()
+                    .map(|m| m[0].content.clone())
+                    .unwrap_or_else(|| t.to_string());
+                (e, out)
+            };
+            let (args_eval, args_out) = redacted(&args);
+            let (refusal_eval, refusal_out) = redacted(&refusal);
+            let blocked = args_eval.action == Action::Block || refusal_eval.action == Action::Block;
+            let secrets: Vec<String> = [(&args_eval, &args), (&refusal_eval, &refusal)]
+                .iter()
+                .flat_map(|(e, t)| {
+                    e.redacting_findings()
+                        .map(|f| {
+                            let s = f.span.unwrap();
+                            t[s.start as usize..s.end as usize].to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            for i in (0..=args.len()).filter(|&i| args.is_char_boundary(i)) {
+                let j = (i * refusal.len() / args.len().max(1)).min(refusal.len());
+                let j = (j..=refusal.len())
+                    .find(|&j| refusal.is_char_boundary(j))
+                    .unwrap();
+                let events = [
+                    delta(
+                        json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": ""}}]}),
+                    ),
+                    delta(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": &args[..i]}}]}),
+                    ),
+                    delta(json!({"refusal": &refusal[..j]})),
+                    delta(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": &args[i..]}}]}),
+                    ),
+                    delta(json!({"refusal": &refusal[j..]})),
+                    json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                           "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+                ];
+                let (body, message) = relay_run(&case.pipeline, &events);
+                for s in &secrets {
+                    // JSON-escaped in the events, as it would be on the wire.
+                    let wire = serde_json::to_string(s).unwrap();
+                    assert!(
+                        !body.contains(wire.trim_matches('"')),
+                        "{}: `{s}` left in {body}",
+                        case.name
+                    );
+                }
+                match message {
+                    None => assert!(blocked, "{}: blocked at split {i}", case.name),
+                    Some(m) => {
+                        assert!(!blocked, "{}: not blocked at split {i}: {m}", case.name);
+                        let m: serde_json::Value = serde_json::from_str(&m).unwrap();
+                        assert_eq!(
+                            m["tool_calls"][0]["function"]["arguments"], args_out,
+                            "{}: split {i}",
+                            case.name
+                        );
+                        assert_eq!(m["tool_calls"][0]["function"]["name"], "lookup");
+                        assert_eq!(m["tool_calls"][0]["id"], "call_1");
+                        assert_eq!(
+                            m["refusal"],
+                            refusal_out.as_str(),
+                            "{}: split {j}",
+                            case.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Shapes other upstreams send: the deprecated `function_call`, a tool
+/// call whose id comes first and whose name and arguments come later (and
+/// arguments before the name), and a whole call in one delta. Each
+/// assembles to the call, its card redacted.
+#[test]
+fn legacy_function_calls_late_names_and_whole_calls_assemble() {
+    use serde_json::json;
+    let pipeline = &cases()[0].pipeline;
+    let card = "4111 1111 1111 1111";
+    let args = json!({"card": card}).to_string();
+    let redacted = json!({"card": "<CREDIT_CARD>"}).to_string();
+    let finish = |reason: &str| {
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
+    };
+    let (mid, _) = args.split_at(10);
+    let rest = &args[10..];
+
+    let legacy = [
+        delta(
+            json!({"role": "assistant", "content": null, "function_call": {"name": "pay", "arguments": ""}}),
+        ),
+        delta(json!({"function_call": {"arguments": mid}})),
+        delta(json!({"function_call": {"arguments": rest}})),
+        finish("function_call"),
+    ];
+    let (body, m) = relay_run(pipeline, &legacy);
+    let m: serde_json::Value = serde_json::from_str(&m.unwrap()).unwrap();
+    assert_eq!(m["function_call"]["name"], "pay", "{body}");
+    assert_eq!(m["function_call"]["arguments"], redacted.as_str(), "{body}");
+
+    let late = [
+        delta(
+            json!({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_9", "type": "function"}]}),
+        ),
+        delta(json!({"tool_calls": [{"index": 0, "function": {"arguments": mid}}]})),
+        delta(json!({"tool_calls": [{"index": 0, "function": {"name": "pay"}}]})),
+        delta(json!({"tool_calls": [{"index": 0, "function": {"arguments": rest}}]})),
+        finish("tool_calls"),
+    ];
+    let (body, m) = relay_run(pipeline, &late);
+    let m: serde_json::Value = serde_json::from_str(&m.unwrap()).unwrap();
+    let call = &m["tool_calls"][0];
+    assert_eq!(
+        (call["id"].as_str(), call["type"].as_str()),
+        (Some("call_9"), Some("function")),
+        "{body}"
+    );
+    assert_eq!(call["function"]["name"], "pay", "{body}");
+    assert_eq!(call["function"]["arguments"], redacted.as_str(), "{body}");
+
+    let whole = [
+        delta(json!({"role": "assistant", "tool_calls": [
+            {"index": 0, "id": "call_1", "type": "function", "function": {"name": "pay", "arguments": args}},
+            {"index": 1, "id": "call_2", "type": "function", "function": {"name": "log", "arguments": "{}"}}]})),
+        finish("tool_calls"),
+    ];
+    let (body, m) = relay_run(pipeline, &whole);
+    assert!(!body.contains("1111"), "{body}");
+    let m: serde_json::Value = serde_json::from_str(&m.unwrap()).unwrap();
+    assert_eq!(
+        m["tool_calls"][0]["function"]["arguments"],
+        redacted.as_str(),
+        "{body}"
+    );
+    assert_eq!(m["tool_calls"][1]["id"], "call_2", "{body}");
+    assert_eq!(m["tool_calls"][1]["function"]["arguments"], "{}", "{body}");
 }

@@ -48,6 +48,13 @@ pub struct Message {
     pub role: String,
     /// The text.
     pub content: String,
+    /// Where the text sits in the body it came from, as a JSON path
+    /// (`messages[2].tool_calls[0].function.arguments`,
+    /// `choices[0].message.refusal`), when it came from a wire format. The
+    /// audit record keeps it next to the text, so a finding's message index
+    /// names the field it was found in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl Message {
@@ -56,7 +63,14 @@ impl Message {
         Message {
             role: role.into(),
             content: content.into(),
+            field: None,
         }
+    }
+
+    /// This message, noting the field of the body it came from.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Upstream {
     pub addr: SocketAddr,
     /// Every request body received on the completion endpoints.
     pub received: Arc<Mutex<Vec<Value>>>,
+    scripts: super::script::Scripts,
+    streams: super::script::StreamLogs,
     stop: Arc<AtomicBool>,
 }
 
@@ -42,7 +44,10 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let scripts = super::script::Scripts::default();
+        let streams = super::script::StreamLogs::default();
         let (r, s) = (received.clone(), stop.clone());
+        let (sc, sl) = (scripts.clone(), streams.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
@@ -50,16 +55,32 @@ impl Upstream {
                 }
                 let Ok(conn) = conn else { continue };
                 let r = r.clone();
+                let (sc, sl) = (sc.clone(), sl.clone());
                 std::thread::spawn(move || {
-                    let _ = serve_one(conn, &r);
+                    let _ = serve_one(conn, &r, &sc, &sl);
                 });
             }
         });
         Upstream {
             addr,
             received,
+            scripts,
+            streams,
             stop,
         }
+    }
+
+    /// Registers an answer the prompt `SCRIPT: <name>` gets.
+    pub fn script(&self, name: &str, script: super::script::Script) {
+        self.scripts
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), script);
+    }
+
+    /// What the upstream saw of each scripted stream that ended so far.
+    pub fn stream_logs(&self) -> Vec<super::script::StreamLog> {
+        self.streams.lock().unwrap().clone()
     }
 
     /// Base URL as railyard's `--upstream` takes it.
@@ -90,7 +111,12 @@ fn last_user(body: &Value) -> String {
         .to_string()
 }
 
-fn serve_one(mut conn: TcpStream, received: &Mutex<Vec<Value>>) -> std::io::Result<()> {
+fn serve_one(
+    mut conn: TcpStream,
+    received: &Mutex<Vec<Value>>,
+    scripts: &super::script::Scripts,
+    streams: &super::script::StreamLogs,
+) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     loop {
@@ -131,6 +157,35 @@ fn serve_one(mut conn: TcpStream, received: &Mutex<Vec<Value>>) -> std::io::Resu
         let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         received.lock().unwrap().push(req.clone());
         let prompt = last_user(&req);
+        if let Some(name) = prompt.strip_prefix("SCRIPT: ") {
+            let script = scripts.lock().unwrap().get(name.trim()).cloned();
+            let Some(script) = script else {
+                panic!("no script named {name}");
+            };
+            if let Some((status, body)) = &script.error {
+                let b = body.to_string();
+                write!(
+                    conn,
+                    "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{b}",
+                    b.len()
+                )?;
+                continue;
+            }
+            let chat = path.ends_with("/chat/completions");
+            if req["stream"] == true && !script.ignore_stream {
+                let size = req["x_chunk"].as_u64().map_or(CHUNK, |c| c as usize);
+                let log = super::script::stream(&mut conn, &req, &script, size, chat);
+                streams.lock().unwrap().push(log);
+                return Ok(());
+            }
+            let b = super::script::unstreamed(&req, &script, chat).to_string();
+            write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{b}",
+                b.len()
+            )?;
+            continue;
+        }
         let answer = if let Some(t) = prompt.strip_prefix("SAY: ") {
             t.to_string()
         } else if let Some(ms) = prompt.strip_prefix("SLEEP: ") {

@@ -125,3 +125,20 @@ pub fn lang_plugin(dir: &str) -> PathBuf {
 
 pub mod http;
 pub mod judge;
+pub mod script;
+
+/// The embedded default policy with a generous per-call deadline, written
+/// to `dir`: tests of what the rails see must not turn into timeouts (a
+/// fail-closed block) when the machine is busy.
+pub fn patient_default_policy(dir: &Path) -> PathBuf {
+    let text =
+        railyard::policy::DEFAULT_POLICY_TOML.replace("timeout-ms = 50 ", "timeout-ms = 20000 ");
+    assert_ne!(
+        text,
+        railyard::policy::DEFAULT_POLICY_TOML,
+        "the default policy's timeout moved"
+    );
+    let path = dir.join("default-patient.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -8,6 +8,7 @@
 //! [`PluginDecision`], including the ones that failed or were disabled:
 //! nothing is decided off the record.
 
+pub mod lanes;
 pub mod live;
 mod redact;
 pub mod stream;

@@ -53,8 +53,8 @@ pub fn redact<'a>(
                 spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
                 let regions = merge(&spans);
                 Message {
-                    role: message.role.clone(),
                     content: rewrite(&message.content, &regions, policy),
+                    ..message.clone()
                 }
             })
             .collect(),

@@ -187,6 +187,13 @@ impl StreamGuard {
         self.held
     }
 
+    /// Releases nothing more from now on (another text of the same answer
+    /// blocked). Text still goes in, for the verdict on the whole answer,
+    /// and what was not released is the tail if that verdict lets it go.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
     /// Adds a piece of the answer; returns the text that may be sent now
     /// (possibly empty).
     pub fn push(&mut self, piece: &str) -> String {

@@ -46,12 +46,21 @@ struct RawPolicy {
     registry: Option<RawRegistry>,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    payload: RawPayload,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawAudit {
     capture: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPayload {
+    unknown_fields: Option<String>,
+    non_text: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +219,28 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
             })?,
         },
     };
+    let payload = super::PayloadPolicy {
+        unknown_fields: match raw.payload.unknown_fields.as_deref() {
+            None => super::UnknownFields::default(),
+            Some(u) => super::UnknownFields::parse(u).ok_or_else(|| {
+                v.invalid(
+                    "payload.unknown-fields",
+                    format!("unknown value {u:?}"),
+                    "`walk` (the default: every string of a field railyard does not know is scanned) or `refuse` (400 naming the field)",
+                )
+            })?,
+        },
+        non_text: match raw.payload.non_text.as_deref() {
+            None => super::NonText::default(),
+            Some(n) => super::NonText::parse(n).ok_or_else(|| {
+                v.invalid(
+                    "payload.non-text",
+                    format!("unknown value {n:?}"),
+                    "`allow` (the default), `flag` or `block`",
+                )
+            })?,
+        },
+    };
     let registry = match &raw.registry {
         Some(r) => Some(v.registry(r)?),
         None => None,
@@ -231,6 +262,7 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
         default_failure_mode: default_failure,
         registry,
         audit,
+        payload,
     })
 }
 

@@ -10,6 +10,7 @@
 //! ```
 
 mod file;
+pub mod payload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use crate::plugin::PluginKind;
 use crate::verdict::Action;
 
 pub use file::DEFAULT_POLICY_TOML;
+pub use payload::{NonText, PayloadPolicy, UnknownFields};
 
 /// A validated policy.
 #[derive(Debug, Clone)]
@@ -48,6 +50,8 @@ pub struct Policy {
     pub registry: Option<crate::plugin::registry::RegistrySettings>,
     /// What the audit log may keep of payload text (`[audit]`).
     pub audit: AuditPolicy,
+    /// Unknown request fields and non-text parts (`[payload]`).
+    pub payload: PayloadPolicy,
 }
 
 /// The policy's `[audit]` table.

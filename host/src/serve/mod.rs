@@ -20,6 +20,12 @@ pub mod config;
 pub mod metrics;
 mod proxy;
 pub mod quota;
+mod request_texts;
+mod sse;
+pub mod stream;
+mod texts;
+mod upstream_error;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

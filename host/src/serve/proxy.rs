@@ -5,20 +5,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
-use hyper::header::{self, HeaderValue};
+use hyper::header;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::request_texts;
+use super::stream::{self, StreamCall};
+use super::texts;
+use super::upstream_error;
+use super::wire::unstreamed;
 use super::access::CallerId;
-use super::{ApiError, Body, State, json_bytes, json_response};
+use super::{ApiError, Body, State, json_bytes, json_response, sse};
 use crate::audit::{CallInfo, TokenCounts};
-use crate::payload::{Message, Payload, Stage};
-use crate::pipeline::stream::{StreamEnd, StreamGuard};
-use crate::pipeline::{Evaluation, Pipeline};
+use crate::payload::{Payload, Stage};
+use crate::pipeline::Evaluation;
+use crate::policy::NonText;
 use crate::verdict::Action;
 
 /// Which OpenAI endpoint.
@@ -35,95 +37,6 @@ impl Kind {
         match self {
             Kind::Chat => "/chat/completions",
             Kind::Completions => "/completions",
-        }
-    }
-}
-
-/// Where a guarded text sits in the request JSON.
-#[derive(Debug, Clone, Copy)]
-enum Loc {
-    /// `messages[i].content` (a string).
-    Content(usize),
-    /// `messages[i].content[j].text`.
-    Part(usize, usize),
-    /// `prompt` (a string).
-    Prompt,
-    /// `prompt[j]`.
-    PromptItem(usize),
-}
-
-/// The texts of a request, with where each came from.
-fn request_texts(kind: Kind, body: &Value) -> Result<Vec<(Loc, Message)>, ApiError> {
-    let mut out = Vec::new();
-    match kind {
-        Kind::Chat => {
-            let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-                return Err(ApiError::bad_request(
-                    "invalid_request",
-                    "`messages` must be an array of {\"role\", \"content\"}",
-                ));
-            };
-            for (i, m) in messages.iter().enumerate() {
-                let role = m.get("role").and_then(Value::as_str).unwrap_or("user");
-                match m.get("content") {
-                    Some(Value::String(s)) => {
-                        out.push((Loc::Content(i), Message::new(role, s.clone())))
-                    }
-                    Some(Value::Array(parts)) => {
-                        for (j, p) in parts.iter().enumerate() {
-                            if let Some(t) = p.get("text").and_then(Value::as_str) {
-                                out.push((Loc::Part(i, j), Message::new(role, t)));
-                            }
-                        }
-                    }
-                    None | Some(Value::Null) => {}
-                    Some(_) => {
-                        return Err(ApiError::bad_request(
-                            "invalid_request",
-                            format!(
-                                "`messages[{i}].content` must be a string or an array of parts"
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-        Kind::Completions => match body.get("prompt") {
-            Some(Value::String(s)) => out.push((Loc::Prompt, Message::new("user", s.clone()))),
-            Some(Value::Array(items)) => {
-                for (j, item) in items.iter().enumerate() {
-                    match item.as_str() {
-                        Some(s) => out.push((Loc::PromptItem(j), Message::new("user", s))),
-                        None => {
-                            return Err(ApiError::bad_request(
-                                "invalid_request",
-                                "`prompt` must be a string or an array of strings (token arrays cannot be guarded)",
-                            ));
-                        }
-                    }
-                }
-            }
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_request",
-                    "`prompt` must be a string or an array of strings",
-                ));
-            }
-        },
-    }
-    Ok(out)
-}
-
-fn write_back(body: &mut Value, locs: &[(Loc, Message)], redacted: &[Message]) {
-    for ((loc, _), m) in locs.iter().zip(redacted) {
-        let slot = match *loc {
-            Loc::Content(i) => body.pointer_mut(&format!("/messages/{i}/content")),
-            Loc::Part(i, j) => body.pointer_mut(&format!("/messages/{i}/content/{j}/text")),
-            Loc::Prompt => body.pointer_mut("/prompt"),
-            Loc::PromptItem(j) => body.pointer_mut(&format!("/prompt/{j}")),
-        };
-        if let Some(v) = slot {
-            *v = Value::String(m.content.clone());
         }
     }
 }
@@ -186,12 +99,6 @@ pub async fn call(
         ));
     };
     let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
-    if streaming && body.get("n").and_then(Value::as_u64).is_some_and(|n| n > 1) {
-        return Err(ApiError::bad_request(
-            "unsupported",
-            "railyard guards streamed answers with n = 1 only",
-        ));
-    }
     if state.config.upstreams.is_empty() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -216,21 +123,47 @@ pub async fn call(
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
 
-    // Request rails.
-    let locs = request_texts(kind, &body)?;
+    // Request rails, over every text of the body.
+    let payload_policy = pipeline.policy().payload;
+    let texts = request_texts::collect(kind, &body, payload_policy.unknown_fields)?;
+    if payload_policy.non_text == NonText::Block
+        && let Some((field, what)) = texts.media().first()
+    {
+        return Err(ApiError::bad_request(
+            "request_blocked",
+            format!(
+                "railyard blocked the request: `{field}` is a non-text part ({what}) and this policy blocks them (payload.non-text = \"block\") (request id {request_id})"
+            ),
+        ));
+    }
+    let endpoint = ("endpoint".to_string(), format!("/v1{}", kind.path()));
+    let mut attributes = vec![endpoint.clone()];
+    attributes.extend(texts.attributes());
     let payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Request,
         route: model.clone(),
         caller: caller.name.clone(),
-        messages: locs.iter().map(|(_, m)| m.clone()).collect(),
-        attributes: vec![("endpoint".into(), format!("/v1{}", kind.path()))],
+        messages: texts.messages(),
+        attributes,
     };
     let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
     // Blocking judges decide before anything goes upstream.
     let judged = state
         .judge(&mut request_eval, &payload, capture, true)
         .await;
+    if payload_policy.non_text == NonText::Flag && !texts.media().is_empty() {
+        // Not a plugin's decision: the call's recorded action and reason
+        // say it (the inferences row), the decisions rows stay the plugins'.
+        let fields: Vec<&str> = texts.media().iter().map(|(f, _)| f.as_str()).collect();
+        if request_eval.action < Action::Flag {
+            request_eval.action = Action::Flag;
+            request_eval.reason = format!(
+                "payload.non-text = flag: non-text parts at {}",
+                fields.join(", ")
+            );
+        }
+    }
     state.metrics.evaluation(&request_eval);
     if request_eval.action == Action::Block {
         let err = blocked(Stage::Request, &request_eval);
@@ -247,9 +180,7 @@ pub async fn call(
         state.settle(judged, &ids)?;
         return Err(err);
     }
-    if let Some(redacted) = &request_eval.redacted {
-        write_back(&mut body, &locs, redacted);
-    }
+    texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
     // The request's decisions are durable before anything goes upstream.
     let ids = state.record(&request_eval, &payload, capture, None)?;
     state.settle(judged, &ids)?;
@@ -297,21 +228,44 @@ pub async fn call(
     };
     let status = resp.status();
     if !status.is_success() {
-        // An upstream error is passed on as it is (it carries no answer).
+        // An upstream error is passed on with its status, its texts
+        // guarded like an answer's.
         let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
         let bytes = resp.bytes().await.unwrap_or_default();
-        record_failure(status)?;
-        return Ok(json_bytes(status, bytes));
-    }
-    if streaming {
-        return Ok(stream_answer(
-            state.clone(),
-            pipeline,
-            resp,
-            request_eval,
-            payload,
+        let guarded = tokio::task::block_in_place(|| {
+            upstream_error::guard(&pipeline, &payload, &endpoint, bytes)
+        });
+        state.metrics.evaluation(&guarded.evaluation);
+        state.record_call(
+            &request_eval,
+            &payload,
+            Some((&guarded.evaluation, &guarded.payload)),
+            capture,
+            status,
             started,
-            permits,
+            TokenCounts::default(),
+        )?;
+        return Ok(json_bytes(status, guarded.body));
+    }
+    let is_event_stream = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let stream_call = |request_eval, payload| StreamCall {
+        endpoint: endpoint.clone(),
+        state: state.clone(),
+        pipeline: pipeline.clone(),
+        request_eval,
+        payload,
+        started,
+        permits,
+        chat: kind == Kind::Chat,
+    };
+    if streaming && is_event_stream {
+        return Ok(stream::answer(
+            stream_call(request_eval, payload),
+            resp.bytes_stream(),
         ));
     }
     let bytes = match resp.bytes().await {
@@ -341,35 +295,42 @@ pub async fn call(
             ));
         }
     };
-    // Response rails over every choice's text.
-    let pointers: Vec<String> = answer
-        .get("choices")
-        .and_then(Value::as_array)
-        .map(|choices| {
-            (0..choices.len())
-                .map(|i| match kind {
-                    Kind::Chat => format!("/choices/{i}/message/content"),
-                    Kind::Completions => format!("/choices/{i}/text"),
-                })
-                .filter(|p| answer.pointer(p).is_some_and(Value::is_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    if streaming {
+        // The upstream ignored `stream: true` and answered whole: the
+        // answer is turned into the chunks it would have streamed as and
+        // guarded as a stream, so the client gets the stream it asked for.
+        let Some(chunks) = unstreamed::as_chunks(&answer, kind == Kind::Chat) else {
+            record_failure(StatusCode::BAD_GATEWAY)?;
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                "upstream_not_streamed",
+                format!(
+                    "upstream `{}` answered a streamed request with JSON that is not a completion",
+                    upstream.name
+                ),
+            ));
+        };
+        let mut events = Vec::new();
+        for c in &chunks {
+            events.extend_from_slice(&sse::event(&c.to_string()));
+        }
+        events.extend_from_slice(&sse::event("[DONE]"));
+        let body =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(events))]);
+        return Ok(stream::answer(stream_call(request_eval, payload), body));
+    }
+    // Response rails over every text of the answer.
+    let texts = texts::answer_texts(&answer);
     let response_payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Response,
         route: model.clone(),
         caller: caller.name.clone(),
-        messages: pointers
-            .iter()
-            .map(|p| {
-                Message::new(
-                    "assistant",
-                    answer.pointer(p).and_then(Value::as_str).unwrap_or(""),
-                )
-            })
+        messages: texts.iter().map(texts::Text::message).collect(),
+        attributes: std::iter::once(endpoint.clone())
+            .chain(texts::attributes(&texts, "assistant"))
             .collect(),
-        attributes: payload.attributes.clone(),
     };
     let mut response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
     let judged = state
@@ -392,11 +353,8 @@ pub async fn call(
         return Err(err);
     }
     if let Some(redacted) = &response_eval.redacted {
-        for (p, m) in pointers.iter().zip(redacted) {
-            if let Some(v) = answer.pointer_mut(p) {
-                *v = Value::String(m.content.clone());
-            }
-        }
+        texts::write_back(&mut answer, &texts, redacted);
+        texts::drop_logprobs(&mut answer, &texts, redacted);
     }
     let ids = state.record_call(
         &request_eval,
@@ -426,7 +384,7 @@ impl State {
     /// Records a whole proxied call (see [`crate::audit::AuditLog::record_call`]);
     /// returns the response stage's decision ids.
     #[allow(clippy::too_many_arguments)]
-    fn record_call(
+    pub(super) fn record_call(
         &self,
         request: &Evaluation,
         request_payload: &Payload,
@@ -484,305 +442,4 @@ pub async fn models(state: &State) -> Result<Response<Body>, ApiError> {
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let bytes = resp.bytes().await.unwrap_or_default();
     Ok(json_bytes(status, bytes))
-}
-
-/// Largest streamed answer buffered for the rails.
-const MAX_STREAM_BYTES: usize = 16 << 20;
-
-fn sse(data: &str) -> Bytes {
-    Bytes::from(format!("data: {data}\n\n"))
-}
-
-/// Answers with an event stream fed by a task that reads the upstream's
-/// events, runs them through the stream guard and re-emits what may go.
-fn stream_answer(
-    state: Arc<State>,
-    pipeline: Arc<Pipeline>,
-    resp: reqwest::Response,
-    request_eval: Evaluation,
-    payload: Payload,
-    started: Instant,
-    permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
-) -> Response<Body> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(32);
-    let holdback = state.config.holdback_bytes;
-    tokio::spawn(async move {
-        let _permits = permits;
-        let mut template = payload.clone();
-        template.stage = Stage::Response;
-        let guard = StreamGuard::new(pipeline.clone(), template, holdback);
-        let outcome = pump(resp, guard, &tx).await;
-        let (end, status, tokens) = outcome;
-        let capture = pipeline.policy().audit.capture;
-        let mut evaluation = end.evaluation;
-        state.metrics.evaluation(&evaluation);
-        // The answer is out: blocking judges cannot hold it any more, so
-        // every judgement of a stream runs after it (rows say `streamed`).
-        let judged = state
-            .judge(&mut evaluation, &end.payload, capture, false)
-            .await;
-        let ids = state
-            .record_call(
-                &request_eval,
-                &payload,
-                Some((&evaluation, &end.payload)),
-                capture,
-                status,
-                started,
-                tokens,
-            )
-            .unwrap_or_else(|e| {
-                tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
-                Vec::new()
-            });
-        // Judgements are recorded (or logged as unrecorded) either way.
-        if let Err(e) = state.settle(judged, &ids) {
-            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's judgements could not be recorded");
-        }
-    });
-    let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
-    }));
-    let mut r = Response::new(BodyExt::boxed(body));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
-}
-
-/// Reads upstream events until the answer ends; returns the guard's end,
-/// the status to record and the token counts seen.
-async fn pump(
-    resp: reqwest::Response,
-    mut guard: StreamGuard,
-    tx: &tokio::sync::mpsc::Sender<Bytes>,
-) -> (StreamEnd, StatusCode, TokenCounts) {
-    let mut upstream = resp.bytes_stream();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut total = 0usize;
-    let mut last_chunk: Option<Value> = None;
-    let mut tokens = TokenCounts::default();
-    let mut client_gone = false;
-    let send = |b: Bytes, gone: &mut bool| {
-        let tx = tx.clone();
-        let already = *gone;
-        async move {
-            if already {
-                return false;
-            }
-            tx.send(b).await.is_ok()
-        }
-    };
-    let error_event = |code: &str, message: String| {
-        json!({"error": {"message": message, "type": "railyard_guardrail", "param": null, "code": code}})
-            .to_string()
-    };
-    'read: loop {
-        let next = upstream.next().await;
-        let Some(chunk) = next else { break };
-        let Ok(chunk) = chunk else {
-            let end = tokio::task::block_in_place(|| guard.finish());
-            let _ = send(
-                sse(&error_event(
-                    "upstream_stream_broken",
-                    "the upstream stream broke off".into(),
-                )),
-                &mut client_gone,
-            )
-            .await;
-            return (end, StatusCode::BAD_GATEWAY, tokens);
-        };
-        total += chunk.len();
-        buf.extend_from_slice(&chunk);
-        while let Some((event, rest)) = split_event(&buf) {
-            let data = event_data(&event);
-            buf = rest;
-            let Some(data) = data else { continue };
-            if data.trim() == "[DONE]" {
-                break 'read;
-            }
-            let Ok(mut v) = serde_json::from_str::<Value>(&data) else {
-                let end = tokio::task::block_in_place(|| guard.finish());
-                let _ = send(
-                    sse(&error_event(
-                        "upstream_invalid",
-                        "the upstream sent an event that is not JSON; the stream is ended so no unchecked text passes".into(),
-                    )),
-                    &mut client_gone,
-                )
-                .await;
-                return (end, StatusCode::BAD_GATEWAY, tokens);
-            };
-            if let Some(t) = v.pointer("/usage/prompt_tokens").and_then(Value::as_u64) {
-                tokens.prompt = Some(t);
-            }
-            if let Some(t) = v
-                .pointer("/usage/completion_tokens")
-                .and_then(Value::as_u64)
-            {
-                tokens.completion = Some(t);
-            }
-            let has_choice = v.pointer("/choices/0").is_some();
-            if !has_choice {
-                if !send(sse(&data), &mut client_gone).await {
-                    client_gone = true;
-                }
-                continue;
-            }
-            let content = v
-                .pointer("/choices/0/delta/content")
-                .or_else(|| v.pointer("/choices/0/text"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let finish_reason = v
-                .pointer("/choices/0/finish_reason")
-                .filter(|f| !f.is_null())
-                .cloned();
-            let released = if content.is_empty() {
-                String::new()
-            } else {
-                tokio::task::block_in_place(|| guard.push(&content))
-            };
-            let has_role = v.pointer("/choices/0/delta/role").is_some();
-            if !released.is_empty() || has_role {
-                let mut out = v.clone();
-                set_content(&mut out, &released);
-                if let Some(f) = out.pointer_mut("/choices/0/finish_reason") {
-                    *f = Value::Null;
-                }
-                if !send(sse(&out.to_string()), &mut client_gone).await {
-                    client_gone = true;
-                }
-            }
-            if finish_reason.is_some() {
-                set_content(&mut v, "");
-                if let Some(d) = v.pointer_mut("/choices/0/delta")
-                    && let Some(o) = d.as_object_mut()
-                {
-                    o.remove("role");
-                }
-                last_chunk = Some(v);
-                break 'read;
-            }
-            last_chunk.get_or_insert_with(|| {
-                let mut t = v.clone();
-                if let Some(d) = t.pointer_mut("/choices/0/delta")
-                    && let Some(o) = d.as_object_mut()
-                {
-                    o.remove("role");
-                }
-                t
-            });
-            if total > MAX_STREAM_BYTES {
-                let end = tokio::task::block_in_place(|| guard.finish());
-                let _ = send(
-                    sse(&error_event(
-                        "response_too_large",
-                        format!("the streamed answer exceeded {MAX_STREAM_BYTES} bytes"),
-                    )),
-                    &mut client_gone,
-                )
-                .await;
-                return (end, StatusCode::BAD_GATEWAY, tokens);
-            }
-        }
-    }
-    // The answer is complete: the verdict on the whole text decides.
-    let end = tokio::task::block_in_place(|| guard.finish());
-    let status = match &end.tail {
-        None => {
-            let reason = &end.evaluation.reason;
-            let _ = send(
-                sse(&error_event(
-                    "response_blocked",
-                    format!(
-                        "railyard blocked the model's answer: {} (request id {})",
-                        if reason.is_empty() { "policy" } else { reason },
-                        end.evaluation.request_id
-                    ),
-                )),
-                &mut client_gone,
-            )
-            .await;
-            let _ = send(sse("[DONE]"), &mut client_gone).await;
-            StatusCode::BAD_REQUEST
-        }
-        Some(tail) => {
-            let mut template = last_chunk.clone().unwrap_or_else(|| {
-                json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": null}]})
-            });
-            if !tail.is_empty() {
-                let mut t = template.clone();
-                set_content(&mut t, tail);
-                if let Some(f) = t.pointer_mut("/choices/0/finish_reason") {
-                    *f = Value::Null;
-                }
-                let _ = send(sse(&t.to_string()), &mut client_gone).await;
-            }
-            if last_chunk.as_ref().is_some_and(|c| {
-                c.pointer("/choices/0/finish_reason")
-                    .is_some_and(|f| !f.is_null())
-            }) {
-                set_content(&mut template, "");
-                let _ = send(sse(&template.to_string()), &mut client_gone).await;
-            }
-            let _ = send(sse("[DONE]"), &mut client_gone).await;
-            if client_gone {
-                StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)
-            } else {
-                StatusCode::OK
-            }
-        }
-    };
-    (end, status, tokens)
-}
-
-fn set_content(v: &mut Value, text: &str) {
-    if let Some(d) = v.pointer_mut("/choices/0/delta")
-        && let Some(o) = d.as_object_mut()
-    {
-        o.insert("content".into(), Value::String(text.to_string()));
-        return;
-    }
-    if let Some(t) = v.pointer_mut("/choices/0/text") {
-        *t = Value::String(text.to_string());
-    }
-}
-
-/// Splits the first complete event (ended by a blank line) off `buf`.
-fn split_event(buf: &[u8]) -> Option<(String, Vec<u8>)> {
-    let mut i = 0;
-    while i + 1 < buf.len() {
-        if buf[i] == b'\n' && buf[i + 1] == b'\n' {
-            return Some((
-                String::from_utf8_lossy(&buf[..i]).into_owned(),
-                buf[i + 2..].to_vec(),
-            ));
-        }
-        if i + 3 < buf.len() && &buf[i..i + 4] == b"\r\n\r\n" {
-            return Some((
-                String::from_utf8_lossy(&buf[..i]).into_owned(),
-                buf[i + 4..].to_vec(),
-            ));
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The `data:` lines of an event, joined; `None` for comments and events
-/// without data.
-fn event_data(event: &str) -> Option<String> {
-    let lines: Vec<&str> = event
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .map(|l| l.strip_prefix(' ').unwrap_or(l))
-        .collect();
-    (!lines.is_empty()).then(|| lines.join("\n"))
 }

@@ -1,8 +1,14 @@
 //! The `guardrail` component: adapts the core to the WIT world.
 //!
 //! System messages are written by the application, not the caller, so they
-//! are not assessed: an injection arrives in user, tool or retrieved
-//! content, and a system prompt full of "### SYSTEM:" headers is not one.
+//! are not assessed (unless `scan-system` is set): an injection arrives in
+//! user, tool or retrieved content, and a system prompt full of "###
+//! SYSTEM:" headers is not one.
+//!
+//! Tool results and retrieved content are untrusted: a message whose role
+//! is `tool` or `function`, or whose attribute `message.<i>.origin` (set by
+//! the host for every text it takes from a request body, or by an
+//! application through `/v1/guard`) is `tool` or `retrieved`.
 
 wit_bindgen::generate!({ path: "../../wit", world: "guardrail" });
 
@@ -22,18 +28,38 @@ impl Guest for PromptInjection {
 
     fn check(payload: Payload) -> Result<Verdict, String> {
         let settings = crate::Settings::from_config(&crate::Config::new(config()))?;
+        let origin = |i: usize| {
+            let key = format!("message.{i}.origin");
+            payload
+                .attributes
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+        };
         let assessed: Vec<usize> = payload
             .messages
             .iter()
             .enumerate()
-            .filter(|(_, m)| m.role != "system")
+            .filter(|(i, m)| {
+                settings.scan_system || (m.role != "system" && origin(*i) != Some("system"))
+            })
             .map(|(i, _)| i)
             .collect();
-        let texts: Vec<&str> = assessed
+        let texts: Vec<(&str, crate::Trust)> = assessed
             .iter()
-            .map(|&i| payload.messages[i].content.as_str())
+            .map(|&i| {
+                let m = &payload.messages[i];
+                let untrusted = matches!(m.role.as_str(), "tool" | "function")
+                    || matches!(origin(i), Some("tool" | "retrieved"));
+                let trust = if untrusted {
+                    crate::Trust::Untrusted
+                } else {
+                    crate::Trust::Trusted
+                };
+                (m.content.as_str(), trust)
+            })
             .collect();
-        let assessment = crate::assess(&texts, &settings);
+        let assessment = crate::assess_with_trust(&texts, &settings);
         let action = match assessment.decision(&settings) {
             crate::Decision::Allow => Action::Allow,
             crate::Decision::Flag => Action::Flag,

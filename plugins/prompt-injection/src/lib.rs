@@ -26,7 +26,15 @@
 //! `flag-threshold` and `threshold` the guardrail flags it. Findings are
 //! reported only for texts that reach `flag-threshold`.
 //!
+//! Untrusted text (tool results, retrieved documents: indirect injection,
+//! instructions addressed to the assistant inside content it reads) is
+//! held to `untrusted-threshold`: what would only be flagged in a user's
+//! message blocks there, because nobody asked for instructions to be in a
+//! tool's output. System messages are written by the application and are
+//! not assessed unless `scan-system` is set.
+//!
 //! Config keys: `threshold` (default 0.5), `flag-threshold` (default 0.35),
+//! `untrusted-threshold` (default 0.35), `scan-system` (default false),
 //! `invisible-unicode` (default true), `extra-phrases` (repeatable).
 #![deny(missing_docs)]
 
@@ -69,6 +77,11 @@ pub struct Settings {
     pub threshold: f32,
     /// At or above, but below `threshold`: flag.
     pub flag_threshold: f32,
+    /// At or above, in untrusted text (tool results, retrieved content):
+    /// injection (block).
+    pub untrusted_threshold: f32,
+    /// Assess system messages too.
+    pub scan_system: bool,
     /// Report invisible Unicode. Invisible characters are stripped for the
     /// phrase rules either way.
     pub invisible_unicode: bool,
@@ -81,6 +94,8 @@ impl Default for Settings {
         Settings {
             threshold: 0.5,
             flag_threshold: 0.35,
+            untrusted_threshold: 0.35,
+            scan_system: false,
             invisible_unicode: true,
             extra_phrases: Vec::new(),
         }
@@ -99,6 +114,17 @@ impl Settings {
                 "config key `flag-threshold`: expected at most `threshold` ({threshold}), got {flag_threshold}"
             ));
         }
+        let untrusted_threshold = unit(
+            cfg,
+            "untrusted-threshold",
+            d.untrusted_threshold.min(threshold),
+        )?;
+        if untrusted_threshold > threshold {
+            return Err(format!(
+                "config key `untrusted-threshold`: expected at most `threshold` ({threshold}), got {untrusted_threshold}"
+            ));
+        }
+        let scan_system = cfg.get_bool("scan-system", d.scan_system)?;
         let invisible_unicode = cfg.get_bool("invisible-unicode", d.invisible_unicode)?;
         let mut extra_phrases = Vec::new();
         for p in cfg.get_all("extra-phrases") {
@@ -113,6 +139,8 @@ impl Settings {
         Ok(Settings {
             threshold,
             flag_threshold,
+            untrusted_threshold,
+            scan_system,
             invisible_unicode,
             extra_phrases,
         })
@@ -147,16 +175,33 @@ pub struct Assessment {
     /// Confidence that the payload is an injection, in 0..=1: the highest
     /// score of any of its messages.
     pub score: f32,
+    /// The highest score of an untrusted message (0 without one).
+    pub untrusted_score: f32,
     /// Evidence, with the index of the message it was found in. Only
     /// messages that reached `flag-threshold` contribute.
     pub detections: Vec<(usize, Detection)>,
 }
 
 impl Assessment {
-    /// Allow, flag or block, by the settings' thresholds.
+    /// Allow, flag or block, by the settings' thresholds (an untrusted
+    /// message at `untrusted-threshold` blocks).
     pub fn decision(&self, settings: &Settings) -> Decision {
+        if self.untrusted_score >= settings.untrusted_threshold {
+            return Decision::Block;
+        }
         decide(self.score, settings)
     }
+}
+
+/// Whether a text comes from someone the application trusts to give
+/// instructions (a user, the application) or is content the model reads
+/// (a tool's output, a retrieved document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// A user's or the application's own message.
+    Trusted,
+    /// A tool result or retrieved content: held to `untrusted-threshold`.
+    Untrusted,
 }
 
 fn decide(score: f32, s: &Settings) -> Decision {
@@ -183,17 +228,30 @@ pub fn score(text: &str, settings: &Settings) -> f32 {
     analyze(text, settings, &mut Vec::new())
 }
 
-/// Assesses every message of a payload.
+/// Assesses every message of a payload, all trusted.
 pub fn assess(texts: &[&str], settings: &Settings) -> Assessment {
+    let texts: Vec<(&str, Trust)> = texts.iter().map(|t| (*t, Trust::Trusted)).collect();
+    assess_with_trust(&texts, settings)
+}
+
+/// Assesses every message of a payload, each with its trust.
+pub fn assess_with_trust(texts: &[(&str, Trust)], settings: &Settings) -> Assessment {
     let mut a = Assessment::default();
     let mut buf = Vec::new();
-    for (i, text) in texts.iter().enumerate() {
+    for (i, (text, trust)) in texts.iter().enumerate() {
         buf.clear();
         let s = analyze(text, settings, &mut buf);
-        if s >= settings.flag_threshold {
+        let reported = match trust {
+            Trust::Trusted => settings.flag_threshold,
+            Trust::Untrusted => settings.flag_threshold.min(settings.untrusted_threshold),
+        };
+        if s >= reported {
             a.detections.extend(buf.drain(..).map(|d| (i, d)));
         }
         a.score = a.score.max(s);
+        if *trust == Trust::Untrusted {
+            a.untrusted_score = a.untrusted_score.max(s);
+        }
     }
     a
 }

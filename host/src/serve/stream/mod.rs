@@ -1,0 +1,296 @@
+//! Streamed answers: the upstream's events go through the stream guard
+//! (one lane per text of each choice, see [`relay`]) and what may go is
+//! re-emitted to the client as it is released.
+//!
+//! How a stream ends, and what the client sees:
+//!
+//! | ending | client sees | recorded status |
+//! |---|---|---|
+//! | `[DONE]`, or every choice finished and the upstream closed | the rest of each text, finish reasons, usage, `[DONE]` | 200 |
+//! | the final verdict blocks | an error event `response_blocked`, `[DONE]` | 400 |
+//! | the upstream closed early (no `[DONE]`, a choice unfinished) | an error event `upstream_truncated`, no `[DONE]` | 502 |
+//! | the upstream connection broke | an error event `upstream_stream_broken` | 502 |
+//! | an event that is not JSON | an error event `upstream_invalid` | 502 |
+//! | an error event from the upstream | an error event `upstream_error` with its code (its message is not passed on: unscanned upstream text) | 502 |
+//! | more than 16 MiB | an error event `response_too_large` | 502 |
+//! | the client went away | nothing (the upstream request is dropped at once) | 499 |
+//!
+//! In every ending the answer as far as it was seen is evaluated and
+//! recorded, and the concurrency slots are freed before the record is
+//! written. Text held back when a stream ends abnormally is not sent: the
+//! answer is incomplete, and the error event says so.
+
+mod relay;
+
+pub use relay::Relay;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use hyper::header::{self, HeaderValue};
+use hyper::{Response, StatusCode};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::mpsc::Sender;
+
+use super::sse::{EventReader, error_event, event};
+use super::wire::chunk::Chunk;
+use super::{Body, State};
+use crate::audit::TokenCounts;
+use crate::payload::{Payload, Stage};
+use crate::pipeline::lanes::{LanesEnd, StreamLanes};
+use crate::pipeline::{Evaluation, Pipeline};
+
+/// Largest streamed answer read from the upstream.
+const MAX_STREAM_BYTES: usize = 16 << 20;
+
+/// Everything a streamed answer needs from the call that asked for it.
+pub(super) struct StreamCall {
+    pub state: Arc<State>,
+    pub pipeline: Arc<Pipeline>,
+    pub request_eval: Evaluation,
+    pub payload: Payload,
+    pub started: Instant,
+    pub permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
+    /// Chat (else completions).
+    pub chat: bool,
+    /// The `endpoint` attribute.
+    pub endpoint: (String, String),
+}
+
+/// How the upstream's stream ended.
+enum Ending {
+    Complete,
+    Truncated,
+    Broken,
+    Invalid,
+    TooLarge,
+    UpstreamError,
+    ClientGone,
+}
+
+/// Answers with an event stream fed by a task that reads `upstream`, runs
+/// it through the stream guard and re-emits what may go.
+pub(super) fn answer<S, E>(call: StreamCall, upstream: S) -> Response<Body>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(32);
+    tokio::spawn(relay_task(call, upstream, tx));
+    let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
+    }));
+    let mut r = Response::new(BodyExt::boxed(body));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+async fn relay_task<S, E>(call: StreamCall, upstream: S, tx: Sender<Bytes>)
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let StreamCall {
+        state,
+        pipeline,
+        request_eval,
+        payload,
+        started,
+        permits,
+        chat,
+        endpoint,
+    } = call;
+    let mut template = payload.clone();
+    template.stage = Stage::Response;
+    template.attributes = vec![endpoint];
+    let lanes = StreamLanes::new(pipeline.clone(), template, state.config.holdback_bytes);
+    let relay = relay::Relay::new(lanes, chat);
+    let (end, status, tokens) = pump(upstream, relay, &tx, &payload.request_id).await;
+    // The upstream request is over (dropped with the stream when the
+    // client left): the slots go back before the record is written.
+    drop(permits);
+    let capture = pipeline.policy().audit.capture;
+    let mut evaluation = end.evaluation;
+    state.metrics.evaluation(&evaluation);
+    // The answer is out: blocking judges cannot hold it any more, so
+    // every judgement of a stream runs after it (rows say `streamed`).
+    let judged = state
+        .judge(&mut evaluation, &end.payload, capture, false)
+        .await;
+    let ids = state
+        .record_call(
+            &request_eval,
+            &payload,
+            Some((&evaluation, &end.payload)),
+            capture,
+            status,
+            started,
+            tokens,
+        )
+        .unwrap_or_else(|e| {
+            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
+            Vec::new()
+        });
+    // Judgements are recorded (or logged as unrecorded) either way.
+    if let Err(e) = state.settle(judged, &ids) {
+        tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's judgements could not be recorded");
+    }
+}
+
+/// Reads upstream events until the answer ends or the client leaves;
+/// returns the lanes' end, the status to record and the token counts.
+async fn pump<S, E>(
+    mut upstream: S,
+    mut relay: relay::Relay,
+    tx: &Sender<Bytes>,
+    request_id: &str,
+) -> (LanesEnd, StatusCode, TokenCounts)
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut reader = EventReader::default();
+    let mut total = 0usize;
+    let mut tokens = TokenCounts::default();
+    let mut broken = String::new();
+    let ending = 'read: loop {
+        // A client that leaves ends the upstream request now, not when
+        // the upstream is done talking.
+        let next = tokio::select! {
+            biased;
+            _ = tx.closed() => break 'read Ending::ClientGone,
+            next = upstream.next() => next,
+        };
+        let chunk = match next {
+            None => break 'read Ending::Truncated,
+            Some(Err(e)) => {
+                broken = e.to_string();
+                break 'read Ending::Broken;
+            }
+            Some(Ok(c)) => c,
+        };
+        total += chunk.len();
+        if total > MAX_STREAM_BYTES {
+            break 'read Ending::TooLarge;
+        }
+        reader.push(&chunk);
+        while let Some(data) = reader.next_data() {
+            if data.trim() == "[DONE]" {
+                break 'read Ending::Complete;
+            }
+            let Ok(chunk) = serde_json::from_str::<Chunk>(&data) else {
+                break 'read Ending::Invalid;
+            };
+            if let Some(e) = chunk.rest.get("error") {
+                // Its message is upstream text the rails have not seen:
+                // only its code is passed on.
+                broken = e
+                    .get("code")
+                    .or_else(|| e.get("type"))
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("unknown")
+                    .to_string();
+                break 'read Ending::UpstreamError;
+            }
+            if let Some(u) = &chunk.usage {
+                tokens.prompt = u.get("prompt_tokens").and_then(|t| t.as_u64());
+                tokens.completion = u.get("completion_tokens").and_then(|t| t.as_u64());
+            }
+            let out = tokio::task::block_in_place(|| relay.chunk(chunk));
+            if let Some(out) = out
+                && tx.send(event(&out.to_string())).await.is_err()
+            {
+                break 'read Ending::ClientGone;
+            }
+        }
+    };
+    // Some upstreams close without `[DONE]` once every choice finished.
+    let ending = match ending {
+        Ending::Truncated if relay.all_finished() && reader.pending() == 0 => Ending::Complete,
+        e => e,
+    };
+    if !relay.dropped().is_empty() {
+        tracing::warn!(request_id, fields = ?relay.dropped(), "streamed delta fields railyard does not guard were dropped");
+    }
+    drop(upstream);
+    let complete = matches!(ending, Ending::Complete);
+    let (end, closing) = tokio::task::block_in_place(|| relay.finish(complete));
+    let mut out: Vec<Bytes> = Vec::new();
+    let status = match (&ending, closing) {
+        (Ending::ClientGone, _) => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+        (Ending::Complete, None) => {
+            let reason = &end.evaluation.reason;
+            out.push(error_event(
+                "response_blocked",
+                &format!(
+                    "railyard blocked the model's answer: {} (request id {})",
+                    if reason.is_empty() { "policy" } else { reason },
+                    end.evaluation.request_id
+                ),
+            ));
+            out.push(event("[DONE]"));
+            StatusCode::BAD_REQUEST
+        }
+        (Ending::Complete, Some(chunks)) => {
+            out.extend(chunks.iter().map(|c| event(&c.to_string())));
+            out.push(event("[DONE]"));
+            StatusCode::OK
+        }
+        (Ending::Truncated, _) => {
+            out.push(error_event(
+                "upstream_truncated",
+                "the upstream stream ended before the answer was complete (no finish reason and no [DONE]); the answer is incomplete",
+            ));
+            StatusCode::BAD_GATEWAY
+        }
+        (Ending::Broken, _) => {
+            out.push(error_event(
+                "upstream_stream_broken",
+                &format!("the upstream stream broke off: {broken}"),
+            ));
+            StatusCode::BAD_GATEWAY
+        }
+        (Ending::Invalid, _) => {
+            out.push(error_event(
+                "upstream_invalid",
+                "the upstream sent an event that is not a completion chunk; the stream is ended so no unchecked text passes",
+            ));
+            StatusCode::BAD_GATEWAY
+        }
+        (Ending::UpstreamError, _) => {
+            out.push(error_event(
+                "upstream_error",
+                &format!("the upstream reported an error mid-stream (code `{broken}`)"),
+            ));
+            StatusCode::BAD_GATEWAY
+        }
+        (Ending::TooLarge, _) => {
+            out.push(error_event(
+                "response_too_large",
+                &format!("the streamed answer exceeded {MAX_STREAM_BYTES} bytes"),
+            ));
+            StatusCode::BAD_GATEWAY
+        }
+    };
+    for b in out {
+        if tx.send(b).await.is_err() {
+            return (
+                end,
+                StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+                tokens,
+            );
+        }
+    }
+    (end, status, tokens)
+}
