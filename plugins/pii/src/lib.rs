@@ -24,13 +24,14 @@ mod component;
 
 mod card;
 mod email;
-mod fold;
 mod iban;
 mod ip;
 mod phone;
 mod scan;
 mod ssn;
 
+#[cfg(test)]
+mod evasion_tests;
 #[cfg(test)]
 mod tests;
 
@@ -325,20 +326,15 @@ fn tier(category: &str) -> u8 {
 }
 
 /// Appends detections for `text` to `out`, sorted by start, non-overlapping
-/// across categories where possible. Full-width characters, Unicode spaces
-/// and dashes, zero-width characters and other scripts' digits are folded
-/// first (see `fold`); spans always refer to `text` as given.
+/// across categories where possible. The text is normalised first (see
+/// `railyard_plugin_sdk::normalize`: look-alike and full-width characters,
+/// Unicode spaces and dashes, invisible characters, digit groups joined by
+/// dots or underscores, base64, hex and percent-encoded runs); spans always
+/// refer to `text` as given.
 pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
-    match fold::fold_text(text) {
-        None => detect_ascii_forms(text, settings, out),
-        Some(folded) => {
-            let first = out.len();
-            detect_ascii_forms(&folded.text, settings, out);
-            for d in &mut out[first..] {
-                (d.start, d.end) = folded.original(d.start, d.end);
-            }
-        }
-    }
+    railyard_plugin_sdk::normalize::detect(text, out, |t, out| {
+        detect_ascii_forms(t, settings, out)
+    });
 }
 
 /// [`detect`] on text whose separators and digits are already ASCII.
