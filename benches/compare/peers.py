@@ -10,8 +10,9 @@ whole corpus, each call timed on its own, until --min-secs of calls.
                     [--pii FILE]... [--injection FILE]...
 
 Presidio: `presidio-analyzer` with its rule-based recognizers for the
-shared entity types only (e-mail, phone via `phonenumbers`, credit card,
-US SSN, IBAN, IP). No spaCy model can be downloaded here, so the NLP
+shared entity types (e-mail, phone via `phonenumbers`, credit card, US
+SSN, IBAN, IP) and for the types of railyard's recognizer set (URL,
+crypto, date, national identifiers: PRESIDIO_RECOGNIZERS). No spaCy model can be downloaded here, so the NLP
 engine is a blank English spaCy pipeline (tokenizer, plus the rule-based
 lookup lemmatizer from `spacy-lookups-data` when installed, so Presidio's
 context words still work); no NER runs. `tldextract` (the e-mail
@@ -32,6 +33,33 @@ import sys
 import time
 
 PRESIDIO_ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS"]
+# Presidio's predefined pattern types that railyard's recognizer set
+# covers (issue 21), with the recognizer class of each.
+PRESIDIO_RECOGNIZERS = {
+    "URL": "UrlRecognizer",
+    "CRYPTO": "CryptoRecognizer",
+    "DATE_TIME": "DateRecognizer",
+    "US_BANK_NUMBER": "UsBankRecognizer",
+    "US_DRIVER_LICENSE": "UsLicenseRecognizer",
+    "US_ITIN": "UsItinRecognizer",
+    "US_PASSPORT": "UsPassportRecognizer",
+    "MEDICAL_LICENSE": "MedicalLicenseRecognizer",
+    "UK_NHS": "NhsRecognizer",
+    "UK_NINO": "UkNinoRecognizer",
+    "ES_NIF": "EsNifRecognizer",
+    "ES_NIE": "EsNieRecognizer",
+    "IT_FISCAL_CODE": "ItFiscalCodeRecognizer",
+    "IN_PAN": "InPanRecognizer",
+    "IN_AADHAAR": "InAadhaarRecognizer",
+    "SG_NRIC_FIN": "SgFinRecognizer",
+    "AU_ABN": "AuAbnRecognizer",
+    "AU_ACN": "AuAcnRecognizer",
+    "AU_TFN": "AuTfnRecognizer",
+    "AU_MEDICARE": "AuMedicareRecognizer",
+    "PL_PESEL": "PlPeselRecognizer",
+    "FI_PERSONAL_IDENTITY_CODE": "FiPersonalIdentityCodeRecognizer",
+    "KR_RRN": "KrRrnRecognizer",
+}
 
 # detect-secrets secret types (LLM Guard's plugin set) -> shared entity names.
 LLM_GUARD_SECRET_TYPES = {
@@ -145,10 +173,16 @@ def presidio():
         IpRecognizer(),
     ]:
         registry.add_recognizer(r)
+    # The recognizer set's types: country recognizers default to their
+    # country's language; here every one runs on the same English pipeline.
+    import presidio_analyzer.predefined_recognizers as predefined
+
+    for cls in PRESIDIO_RECOGNIZERS.values():
+        registry.add_recognizer(getattr(predefined, cls)(supported_language="en"))
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
 
     def call(text):
-        return analyzer.analyze(text=text, language="en", entities=PRESIDIO_ENTITIES)
+        return analyzer.analyze(text=text, language="en", entities=PRESIDIO_ENTITIES + list(PRESIDIO_RECOGNIZERS))
 
     def predict(text):
         out = []
