@@ -37,9 +37,12 @@ pub use railyard_plugin_sdk::{Config, Detection};
 mod component;
 
 mod decoded;
+mod extraction;
+mod indirect;
 mod lexicon;
 mod rules;
 mod scan;
+mod words;
 
 use rules::Signal;
 use scan::{Ctx, K_BIDI, K_JOINER, K_MARK, K_OVERRIDE, K_TAG, K_VS, K_ZW};
@@ -222,6 +225,9 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
 fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Signal>) {
     let scan = scan::scan(text);
     rules::run(&scan, &settings.extra_phrases, signals);
+    let words = words::words(text, &scan);
+    indirect::run(text, &words, signals);
+    extraction::run(&words, signals);
     for m in &scan.markup {
         signals.push(Signal {
             rule: "prompt-injection.chat-markup",
