@@ -40,6 +40,7 @@ mod decoded;
 mod extraction;
 mod indirect;
 mod lexicon;
+mod quoted;
 mod rules;
 mod scan;
 mod words;
@@ -224,10 +225,12 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
 /// same in its encoded runs (see `decoded`).
 fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Signal>) {
     let scan = scan::scan(text);
+    let mark = signals.len();
     rules::run(&scan, &settings.extra_phrases, signals);
     let words = words::words(text, &scan);
     indirect::run(text, &words, signals);
     extraction::run(&words, signals);
+    quoted::discount(text, &words, &mut signals[mark..]);
     for m in &scan.markup {
         signals.push(Signal {
             rule: "prompt-injection.chat-markup",

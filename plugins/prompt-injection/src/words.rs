@@ -23,6 +23,8 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
 }
 
 fn normal(s: &str) -> String {
+    // Elision: "l'assistant", "dell'assistente", "qu'il" keep the word.
+    let s = s.rsplit(['\'', '\u{2019}']).next().unwrap_or(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         let c = match c {
