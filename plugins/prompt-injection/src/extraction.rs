@@ -151,42 +151,43 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
 }
 
 fn sentence(s: &[Word]) -> Option<f32> {
-    let has = |list: &[&str]| s.iter().any(|x| is(&x.norm, list));
+    let has = |list: &[&str]| s.iter().any(|x| is(x.norm(), list));
     let verb = has(SHOW);
     if !verb && !has(QUESTION) || has(NEGATION) {
         return None;
     }
     // A possessive within three words before an instruction noun.
     let own = s.iter().enumerate().any(|(k, x)| {
-        is(&x.norm, INSTRUCTIONS) && (1..=3).any(|d| k >= d && is(&s[k - d].norm, POSSESSIVE))
+        is(x.norm(), INSTRUCTIONS) && (1..=3).any(|d| k >= d && is(s[k - d].norm(), POSSESSIVE))
     });
     // "system prompt" without a generic article or "how to".
     let generic = s.iter().any(|x| {
         matches!(
-            x.norm.as_str(),
+            x.norm(),
             "a" | "an" | "un" | "une" | "ein" | "eine" | "uno" | "um" | "good" | "how" | "write"
         )
     });
     let system = s.windows(2).any(|p| {
-        is(&p[0].norm, &["system", "systeme", "sistema"]) && is(&p[1].norm, &["prompt*", "message"])
-            || is(&p[0].norm, &["prompt"]) && is(&p[1].norm, &["systeme", "system"])
+        is(p[0].norm(), &["system", "systeme", "sistema"])
+            && is(p[1].norm(), &["prompt*", "message"])
+            || is(p[0].norm(), &["prompt"]) && is(p[1].norm(), &["systeme", "system"])
     }) || s
         .iter()
-        .any(|x| x.norm.starts_with("system-prompt") || x.norm.starts_with("systemprompt"));
+        .any(|x| x.norm().starts_with("system-prompt") || x.norm().starts_with("systemprompt"));
     // The second person with a participle after it ("you were given"), or
     // a verb before it ("gave you"), or a verb that carries it.
     let you_given = s.iter().enumerate().any(|(k, x)| {
-        is(&x.norm, YOU) && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(&y.norm, GIVEN)))
-            || is(&x.norm, GAVE)
-                && (1..=2).any(|d| s.get(k + d).is_some_and(|y| y.norm == "you"))
+        is(x.norm(), YOU) && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), GIVEN)))
+            || is(x.norm(), GAVE)
+                && (1..=2).any(|d| s.get(k + d).is_some_and(|y| y.norm() == "you"))
                 // "what did I tell you before?" is the user's own words.
-                && !(1..=2).any(|d| k >= d && matches!(s[k - d].norm.as_str(), "i" | "we"))
+                && !(1..=2).any(|d| k >= d && matches!(s[k - d].norm(), "i" | "we"))
     }) || has(GIVEN_YOU);
     let given = you_given && (has(INSTRUCTIONS) || has(START));
     let above = has(ABOVE)
         && s.iter().any(|x| {
             is(
-                &x.norm,
+                x.norm(),
                 &[
                     "repeat",
                     "everything",

@@ -271,7 +271,7 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
         let (mut auth, mut act) = (false, false);
         let mut end = w[i].tok.end as usize;
         for x in window {
-            let n = x.norm.as_str();
+            let n = x.norm();
             auth |= is(n, AUTHORITY);
             act |= is(n, ACTION) || is(n, YOU);
             end = x.tok.end as usize;
@@ -307,7 +307,7 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
 /// (flagged, not blocked) for a cue or a reading participle, `Some(0.3)`
 /// for a bare vocative.
 fn address(w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<f32> {
-    let n = w[i].norm.as_str();
+    let n = w[i].norm();
     let ai = is(n, AI);
     let role = is(n, ROLE);
     if !ai && !role {
@@ -315,19 +315,19 @@ fn address(w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<f32> {
     }
     let sent = w[i].tok.sent;
     let near = |k: usize| w.get(k).filter(|x| x.tok.sent == sent);
-    let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(&x.norm, AI)));
-    let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(&x.norm, AI)));
+    let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), AI)));
+    let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), AI)));
     // A role noun needs an AI word beside it ("AI assistant", "assistente
     // IA", "language model" counts through "language").
     let qualified = ai
         || prev_ai
         || next_ai
-        || (i >= 1 && near(i - 1).is_some_and(|x| x.norm == "language" || x.norm == "coding"));
-    let cue = (1..=4).any(|d| i >= d && near(i - d).is_some_and(|x| is(&x.norm, CUE)));
+        || (i >= 1 && near(i - 1).is_some_and(|x| x.norm() == "language" || x.norm() == "coding"));
+    let cue = (1..=4).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), CUE)));
     // "…reading this", "…processing this page", "…que lea este documento".
-    let reading = (1..=3).any(|d| near(i + d).is_some_and(|x| is(&x.norm, READING)))
-        && (1..=6).any(|d| near(i + d).is_some_and(|x| is(&x.norm, THIS)));
-    let headed = near(i + 1).is_some_and(|x| is(&x.norm, HEADED));
+    let reading = (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), READING)))
+        && (1..=6).any(|d| near(i + d).is_some_and(|x| is(x.norm(), THIS)));
+    let headed = near(i + 1).is_some_and(|x| is(x.norm(), HEADED));
     // "@assistant …", not the domain of "bob@example.com".
     let mention = w[i].tok.flags & F_AT_BEFORE != 0 && (i == 0 || near(i - 1).is_none());
     // "Assistant: …", "Hey model, …": the noun opens its sentence (after
@@ -335,7 +335,7 @@ fn address(w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<f32> {
     let opens = (0..=2).any(|d| {
         i >= d
             && (i == d || w[i - d - 1].tok.sent != sent)
-            && (0..d).all(|k| is(&w[i - k - 1].norm, CUE) || is(&w[i - k - 1].norm, AI))
+            && (0..d).all(|k| is(w[i - k - 1].norm(), CUE) || is(w[i - k - 1].norm(), AI))
     });
     let vocative = opens
         && (w[i].tok.flags & F_TRAIL_COLON != 0
@@ -358,6 +358,10 @@ fn address(w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<f32> {
 /// elements styled `display:none`, zero-size or white.
 fn hidden_regions(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
+    // Every form below is markup: no `<`, nothing hidden.
+    if !text.contains('<') {
+        return out;
+    }
     let mut from = 0;
     while let Some(s) = text[from..].find("<!--") {
         let s = from + s;

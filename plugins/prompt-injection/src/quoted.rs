@@ -47,7 +47,7 @@ const QUOTED_WEIGHT: f32 = 0.4;
 /// Lowers the score of `signals` that lie inside a quotation of `text`,
 /// when the text frames its quotations as examples.
 pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
-    if signals.is_empty() || !w.iter().any(|x| is(&x.norm, FRAMING)) {
+    if signals.is_empty() || !w.iter().any(|x| is(x.norm(), FRAMING)) {
         return;
     }
     let quotes = quotations(text);

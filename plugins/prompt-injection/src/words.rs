@@ -2,32 +2,61 @@
 //! `indirect` and `extraction`, which match word stems in six languages
 //! (a stem such as `autori` covers authorised, authorized, autorizado,
 //! autorisé, autorizzato) rather than whole-word hashes.
+//!
+//! Normal forms live inline (no allocation per word): every payload's
+//! every token passes through here, and the conformance harness's fuel
+//! budget is per input byte.
 
 use crate::scan::{Scan, Tok};
 
+/// Longest normal form kept; longer words are cut (no keyword is that
+/// long, and a stem still matches the cut form's prefix).
+const NORM_MAX: usize = 24;
+
 /// One word: its normal form (lower-case ASCII, accents folded) and token.
 pub(crate) struct Word {
-    pub(crate) norm: String,
+    buf: [u8; NORM_MAX],
+    len: u8,
     pub(crate) tok: Tok,
+}
+
+impl Word {
+    /// The normal form.
+    pub(crate) fn norm(&self) -> &str {
+        // Only ASCII bytes are stored.
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+    }
 }
 
 /// The words of `text`, from its scan.
 pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
     scan.toks
         .iter()
-        .map(|t| Word {
-            norm: normal(text.get(t.start as usize..t.end as usize).unwrap_or("")),
-            tok: *t,
+        .map(|t| {
+            let mut w = Word {
+                buf: [0; NORM_MAX],
+                len: 0,
+                tok: *t,
+            };
+            normal(
+                text.get(t.start as usize..t.end as usize).unwrap_or(""),
+                &mut w,
+            );
+            w
         })
         .collect()
 }
 
-fn normal(s: &str) -> String {
+fn normal(s: &str, w: &mut Word) {
     // Elision: "l'assistant", "dell'assistente", "qu'il" keep the word.
     let s = s.rsplit(['\'', '\u{2019}']).next().unwrap_or(s);
-    let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        if w.len as usize == NORM_MAX {
+            return;
+        }
         let c = match c {
+            c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
+            '-' => '-',
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' => 'a',
             'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' => 'e',
             'ì' | 'í' | 'î' | 'ï' | 'Í' => 'i',
@@ -36,19 +65,25 @@ fn normal(s: &str) -> String {
             'ç' | 'Ç' => 'c',
             'ñ' | 'Ñ' => 'n',
             'ß' => 's',
-            c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
-            '-' => '-',
             _ => continue,
         };
-        out.push(c);
+        w.buf[w.len as usize] = c as u8;
+        w.len += 1;
     }
-    out
 }
 
 /// Whether `w` is one of `list`, where an entry ending in `*` is a stem.
 pub(crate) fn is(w: &str, list: &[&str]) -> bool {
-    list.iter().any(|e| match e.strip_suffix('*') {
-        Some(stem) => w.starts_with(stem),
-        None => w == *e,
+    let Some(&first) = w.as_bytes().first() else {
+        return false;
+    };
+    list.iter().any(|e| {
+        let e = e.as_bytes();
+        // Most entries differ in the first byte: one compare rejects them.
+        e.first() == Some(&first)
+            && match e.split_last() {
+                Some((b'*', stem)) => w.as_bytes().starts_with(stem),
+                _ => w.as_bytes() == e,
+            }
     })
 }
