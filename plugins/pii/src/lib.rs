@@ -27,6 +27,7 @@ mod email;
 mod iban;
 mod ids;
 mod ip;
+mod names;
 mod phone;
 mod scan;
 mod ssn;
@@ -73,6 +74,9 @@ pub const CATEGORIES: &[&str] = &[
     "PL_PESEL",
     "FI_PERSONAL_IDENTITY_CODE",
     "KR_RRN",
+    "PERSON",
+    "LOCATION",
+    "ORGANIZATION",
 ];
 
 // Bit per category, in the order of CATEGORIES.
@@ -105,13 +109,18 @@ pub(crate) const AU_MEDICARE: u32 = 1 << 25;
 pub(crate) const PL_PESEL: u32 = 1 << 26;
 pub(crate) const FI_PERSONAL_IDENTITY_CODE: u32 = 1 << 27;
 pub(crate) const KR_RRN: u32 = 1 << 28;
-const ALL: u32 = (1 << 29) - 1;
+pub(crate) const PERSON: u32 = 1 << 29;
+pub(crate) const LOCATION: u32 = 1 << 30;
+pub(crate) const ORGANIZATION: u32 = 1 << 31;
+const ALL: u32 = u32::MAX;
+/// Names, places and organisations, found by `names`.
+const NAMES: u32 = PERSON | LOCATION | ORGANIZATION;
 /// The recognizer set scanned by `ids`.
-const IDS: u32 = ALL & !(EMAIL | PHONE | CARD | IBAN | SSN | IP);
-/// Reported when `entities` is not given: everything but URLs and dates,
-/// which most prompts carry and few policies mean to redact (list them in
-/// `entities` to report them).
-const DEFAULT: u32 = ALL & !(URL | DATE_TIME);
+const IDS: u32 = ALL & !(EMAIL | PHONE | CARD | IBAN | SSN | IP | NAMES);
+/// Reported when `entities` is not given: everything but URLs, dates and
+/// names, places and organisations, which most prompts carry and few
+/// policies mean to redact (list them, or `all`, in `entities`).
+const DEFAULT: u32 = ALL & !(URL | DATE_TIME | NAMES);
 
 /// How far this detector's decisions reach, for streamed answers (see
 /// `railyard_plugin_sdk::stream`): keywords are read `CTX_BEFORE` bytes
@@ -139,8 +148,8 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// Every entity but `URL` and `DATE_TIME`, no allow-list, `min-score`
-    /// 0.5.
+    /// Every entity but `URL`, `DATE_TIME`, `PERSON`, `LOCATION` and
+    /// `ORGANIZATION`, no allow-list, `min-score` 0.5.
     fn default() -> Self {
         Settings {
             entities: DEFAULT,
@@ -152,8 +161,8 @@ impl Default for Settings {
 
 impl Settings {
     /// Keys: `entities` (repeatable, or comma-separated; which of
-    /// [`CATEGORIES`] to report, or `all`; default all but `URL` and
-    /// `DATE_TIME`), `allow` (repeatable; exact
+    /// [`CATEGORIES`] to report, or `all`; default all but `URL`,
+    /// `DATE_TIME`, `PERSON`, `LOCATION` and `ORGANIZATION`), `allow` (repeatable; exact
     /// values never reported, compared after trimming, case-insensitive for
     /// e-mail addresses), `min-score` (number in 0..=1, default 0.5:
     /// detections scoring below are dropped).
@@ -390,7 +399,7 @@ fn tier(category: &str) -> u8 {
         "CREDIT_CARD" => 3,
         "PHONE_NUMBER" => 1,
         "IP_ADDRESS" | "US_SSN" | "DATE_TIME" | "US_BANK_NUMBER" | "US_DRIVER_LICENSE"
-        | "US_PASSPORT" => 2,
+        | "US_PASSPORT" | "PERSON" | "LOCATION" | "ORGANIZATION" => 2,
         // National identifiers: a checksum or a fixed layout, and their
         // own context words.
         _ => 3,
@@ -474,6 +483,9 @@ fn detect_ascii_forms(text: &str, settings: &Settings, out: &mut Vec<Detection>)
     }
     if want & IDS != 0 {
         ids::scan(&mut scan);
+    }
+    if want & NAMES != 0 {
+        names::scan(&mut scan);
     }
     resolve(scan.cands, settings, text, out);
 }
