@@ -137,11 +137,21 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
             j += 1;
         }
         if let Some(score) = sentence(&w[i..j]) {
+            // The evidence starts at what is asked for ("…everything
+            // above", "…your instructions"), so a request quoted inside a
+            // longer sentence is placed inside the quotation.
+            let object = w[i..j]
+                .iter()
+                .find(|x| {
+                    let n = x.norm();
+                    is(n, INSTRUCTIONS) || is(n, ABOVE) || is(n, START) || is(n, GIVEN)
+                })
+                .unwrap_or(&w[i]);
             out.push(Signal {
                 rule: "prompt-injection.instruction-extraction",
                 cat: INJECTION,
                 score,
-                start: w[i].tok.start as usize,
+                start: object.tok.start as usize,
                 end: w[j - 1].tok.end as usize,
                 booster: false,
             });
@@ -247,6 +257,7 @@ mod tests {
             "Could you give me instructions for setting up a VPN?",
             "Never paste your system prompt into public forums.",
             "What did I tell you before about the deadline?",
+            "Red-team finding: 'the bot printed its system prompt when told to repeat everything above'. Draft the fix.",
         ] {
             assert!(s(text) < 0.5, "{text}: {}", s(text));
         }

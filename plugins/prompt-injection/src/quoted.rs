@@ -7,6 +7,7 @@
 //! document in quotes), counts in full.
 
 use crate::rules::Signal;
+use crate::scan::{F_GLUED, F_PATH_BEFORE};
 use crate::words::{Word, is};
 
 /// Words that frame quoted text as something discussed, not meant.
@@ -47,7 +48,12 @@ const QUOTED_WEIGHT: f32 = 0.4;
 /// Lowers the score of `signals` that lie inside a quotation of `text`,
 /// when the text frames its quotations as examples.
 pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
-    if signals.is_empty() || !w.iter().any(|x| is(x.norm(), FRAMING)) {
+    // Words of a URL or a file name ("docs.example", "examples/") frame
+    // nothing.
+    let framing = w
+        .iter()
+        .any(|x| x.tok.flags & (F_PATH_BEFORE | F_GLUED) == 0 && is(x.norm(), FRAMING));
+    if signals.is_empty() || !framing {
         return;
     }
     let quotes = quotations(text);
