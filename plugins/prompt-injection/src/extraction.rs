@@ -17,115 +17,115 @@ use crate::rules::Signal;
 use crate::words::{Word, is};
 
 const SHOW: &[&str] = &[
-    "repeat",
-    "print",
-    "show",
+    "affich*",
+    "copy",
+    "dame",
+    "diga",
+    "dime",
+    "dimmi",
+    "dis-moi",
+    "display",
+    "donne*",
+    "dump",
+    "gib",
+    "give",
+    "imprim*",
+    "list",
+    "montr*",
+    "mostr*",
+    "mostre",
+    "muestr*",
+    "nenn*",
     "output",
     "paste",
+    "print",
     "quote",
-    "reveal",
-    "display",
-    "tell",
-    "list",
-    "give",
-    "translate",
-    "summarise",
-    "summarize",
-    "dump",
     "recite",
-    "share",
-    "spell",
-    "write",
-    "type",
-    "copy",
+    "repeat",
     "repet*",
     "repit*",
-    "muestr*",
-    "mostr*",
-    "imprim*",
-    "dime",
-    "dame",
-    "affich*",
-    "montr*",
-    "donne*",
-    "dis-moi",
-    "wiederhol*",
-    "wiedergeb*",
-    "zeig*",
-    "gib",
-    "nenn*",
+    "reveal",
     "ripet*",
-    "dimmi",
+    "share",
+    "show",
+    "spell",
     "stampa",
-    "mostre",
-    "diga",
+    "summarise",
+    "summarize",
+    "tell",
+    "translate",
+    "type",
+    "wiedergeb*",
+    "wiederhol*",
+    "write",
+    "zeig*",
 ];
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
 const QUESTION: &[&str] = &[
-    "what", "which", "que", "cuales", "quel*", "was", "welche*", "cosa", "quali", "quais",
+    "cosa", "cuales", "quais", "quali", "que", "quel*", "was", "welche*", "what", "which",
 ];
 /// Negations: "never reveal your system prompt" is a rule, not a request.
 const NEGATION: &[&str] = &[
-    "never", "not", "dont", "don't", "nunca", "jamais", "ne", "nie", "niemals", "nicht", "mai",
-    "non", "nao",
+    "don't", "dont", "jamais", "mai", "nao", "ne", "never", "nicht", "nie", "niemals", "non",
+    "not", "nunca",
 ];
 const POSSESSIVE: &[&str] = &[
-    "your", "tu", "tus", "ton", "tes", "ta", "vos", "votre", "dein", "deine", "deinen", "deiner",
-    "deines", "tuo", "tua", "tue", "tuoi", "seu", "sua", "seus", "suas",
+    "dein", "deine", "deinen", "deiner", "deines", "seu", "seus", "sua", "suas", "ta", "tes",
+    "ton", "tu", "tua", "tue", "tuo", "tuoi", "tus", "vos", "votre", "your",
 ];
 const INSTRUCTIONS: &[&str] = &[
-    "prompt*",
+    "anweisung*",
+    "config",
+    "configuration",
+    "consigne*",
+    "directives",
+    "guidelines",
+    "instruc*",
+    "instrucc*",
     "instruction*",
+    "istruzion*",
+    "prompt*",
+    "regeln",
+    "reglas",
+    "regles",
+    "regole",
+    "regras",
     "rules",
     "system*",
-    "configuration",
-    "config",
-    "guidelines",
-    "directives",
-    "instrucc*",
-    "reglas",
-    "consigne*",
-    "regles",
-    "anweisung*",
     "systemanweisung*",
     "systemprompt*",
-    "regeln",
-    "istruzion*",
-    "regole",
-    "instruc*",
-    "regras",
 ];
 /// "…you were given", "…you received", "…tu as reçues": participles that
 /// follow the second person.
 const GIVEN: &[&str] = &[
-    "given", "told", "received", "running", "provided", "erhalten", "bekommen", "date", "dato",
-    "ricevut*", "recebe*", "recebid*", "recu*", "dadas", "dado",
+    "bekommen", "dadas", "dado", "date", "dato", "erhalten", "given", "provided", "recebe*",
+    "recebid*", "received", "recu*", "ricevut*", "running", "told",
 ];
 /// Verbs that carry the second person themselves ("recibiste").
-const GIVEN_YOU: &[&str] = &["recibiste", "te dieron", "dieron", "recebeu", "hai"];
+const GIVEN_YOU: &[&str] = &["dieron", "hai", "recebeu", "recibiste", "te dieron"];
 /// "…gave you", "…give you": verbs that precede it.
-const GAVE: &[&str] = &["gave", "give", "given", "tell", "told", "said", "say"];
+const GAVE: &[&str] = &["gave", "give", "given", "said", "say", "tell", "told"];
 /// "before this conversation", "at the start of this chat".
 const START: &[&str] = &[
-    "before",
-    "start*",
-    "beginning",
-    "top",
-    "initial*",
-    "first",
-    "antes",
-    "inicio",
-    "avant",
-    "debut",
-    "vor",
     "anfang",
-    "prima",
+    "antes",
+    "avant",
+    "before",
+    "beginning",
+    "debut",
+    "first",
+    "inicio",
+    "initial*",
     "inizio",
+    "prima",
+    "start*",
+    "top",
+    "vor",
 ];
-const YOU: &[&str] = &["you", "te", "tu", "du", "ti", "voce", "vous", "hast", "lhe"];
+const YOU: &[&str] = &["du", "hast", "lhe", "te", "ti", "tu", "voce", "vous", "you"];
 /// "everything above", "all the text above".
-const ABOVE: &[&str] = &["above", "arriba", "dessus", "oben", "sopra", "acima"];
+const ABOVE: &[&str] = &["above", "acima", "arriba", "dessus", "oben", "sopra"];
 
 /// Appends evidence of requests to show the model's own instructions.
 pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
@@ -163,7 +163,14 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
 fn sentence(s: &[Word]) -> Option<f32> {
     let has = |list: &[&str]| s.iter().any(|x| is(x.norm(), list));
     let verb = has(SHOW);
-    if !verb && !has(QUESTION) || has(NEGATION) {
+    if !verb && !has(QUESTION) {
+        return None;
+    }
+    // Every request below names instructions, a start or "above": most
+    // sentences stop here, before the costlier tests.
+    let instr = has(INSTRUCTIONS);
+    let start = has(START);
+    if !instr && !start && !has(ABOVE) || has(NEGATION) {
         return None;
     }
     // A possessive within three words before an instruction noun.
@@ -178,9 +185,9 @@ fn sentence(s: &[Word]) -> Option<f32> {
         )
     });
     let system = s.windows(2).any(|p| {
-        is(p[0].norm(), &["system", "systeme", "sistema"])
-            && is(p[1].norm(), &["prompt*", "message"])
-            || is(p[0].norm(), &["prompt"]) && is(p[1].norm(), &["systeme", "system"])
+        is(p[0].norm(), &["sistema", "system", "systeme"])
+            && is(p[1].norm(), &["message", "prompt*"])
+            || is(p[0].norm(), &["prompt"]) && is(p[1].norm(), &["system", "systeme"])
     }) || s
         .iter()
         .any(|x| x.norm().starts_with("system-prompt") || x.norm().starts_with("systemprompt"));
@@ -193,20 +200,20 @@ fn sentence(s: &[Word]) -> Option<f32> {
                 // "what did I tell you before?" is the user's own words.
                 && !(1..=2).any(|d| k >= d && matches!(s[k - d].norm(), "i" | "we"))
     }) || has(GIVEN_YOU);
-    let given = you_given && (has(INSTRUCTIONS) || has(START));
+    let given = you_given && (instr || start);
     let above = has(ABOVE)
         && s.iter().any(|x| {
             is(
                 x.norm(),
                 &[
-                    "repeat",
-                    "everything",
                     "all",
+                    "alles",
+                    "everything",
+                    "repeat",
                     "todo",
                     "tout",
-                    "alles",
-                    "tutto",
                     "tudo",
+                    "tutto",
                 ],
             )
         });
@@ -220,6 +227,24 @@ fn sentence(s: &[Word]) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use crate::{Settings, score};
+
+    #[test]
+    fn word_lists_are_sorted() {
+        use super::*;
+        assert!(crate::words::sorted(&[
+            SHOW,
+            QUESTION,
+            NEGATION,
+            POSSESSIVE,
+            INSTRUCTIONS,
+            GIVEN,
+            GIVEN_YOU,
+            GAVE,
+            START,
+            YOU,
+            ABOVE
+        ]));
+    }
 
     fn s(text: &str) -> f32 {
         score(text, &Settings::default())

@@ -12,34 +12,34 @@ use crate::words::{Word, is};
 
 /// Words that frame quoted text as something discussed, not meant.
 const FRAMING: &[&str] = &[
-    "example*",
-    "eg",
-    "such",
-    "training",
-    "awareness",
     "attacker*",
-    "red-team",
-    "redteam",
+    "awareness",
+    "beispiel*",
+    "course",
+    "eg",
+    "ejemplo*",
+    "esempi",
+    "esempio",
+    "example*",
+    "exemple*",
+    "exemplo*",
+    "explain*",
+    "finding*",
+    "formation",
+    "lesson",
+    "mitigat*",
+    "module",
     "owasp",
     "phishing",
-    "finding*",
-    "mitigat*",
+    "policy",
+    "poster",
     "quiz",
-    "explain*",
-    "lesson",
-    "module",
-    "course",
-    "ejemplo*",
-    "exemple*",
-    "beispiel*",
-    "esempio",
-    "esempi",
-    "exemplo*",
-    "formation",
+    "red-team",
+    "redteam",
     "schulung",
     "slogan",
-    "poster",
-    "policy",
+    "such",
+    "training",
 ];
 
 /// How much quoted evidence keeps of its score in a framing text.
@@ -48,6 +48,10 @@ const QUOTED_WEIGHT: f32 = 0.4;
 /// Lowers the score of `signals` that lie inside a quotation of `text`,
 /// when the text frames its quotations as examples.
 pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
+    // Only evidence that could flag is worth discounting.
+    if !signals.iter().any(|s| s.score >= 0.3) {
+        return;
+    }
     // Words of a URL or a file name ("docs.example", "examples/") frame
     // nothing.
     let framing = w
@@ -100,6 +104,12 @@ fn quotations(text: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use crate::{Settings, score};
+
+    #[test]
+    fn word_lists_are_sorted() {
+        use super::*;
+        assert!(crate::words::sorted(&[FRAMING]));
+    }
 
     #[test]
     fn quoted_examples_in_training_material_are_discounted_but_plain_ones_are_not() {

@@ -73,17 +73,26 @@ fn normal(s: &str, w: &mut Word) {
 }
 
 /// Whether `w` is one of `list`, where an entry ending in `*` is a stem.
+/// `list` is sorted (the modules' tests check it): a binary search finds
+/// the entries with `w`'s first byte, and only those are compared.
 pub(crate) fn is(w: &str, list: &[&str]) -> bool {
     let Some(&first) = w.as_bytes().first() else {
         return false;
     };
-    list.iter().any(|e| {
-        let e = e.as_bytes();
-        // Most entries differ in the first byte: one compare rejects them.
-        e.first() == Some(&first)
-            && match e.split_last() {
-                Some((b'*', stem)) => w.as_bytes().starts_with(stem),
-                _ => w.as_bytes() == e,
-            }
-    })
+    let from = list.partition_point(|e| e.as_bytes().first().is_some_and(|&c| c < first));
+    list[from..]
+        .iter()
+        .take_while(|e| e.as_bytes().first() == Some(&first))
+        .any(|e| match e.as_bytes().split_last() {
+            Some((b'*', stem)) => w.as_bytes().starts_with(stem),
+            _ => w.as_bytes() == e.as_bytes(),
+        })
+}
+
+/// Whether every list is sorted, as [`is`] needs.
+#[cfg(test)]
+pub(crate) fn sorted(lists: &[&[&str]]) -> bool {
+    lists
+        .iter()
+        .all(|l| l.windows(2).all(|p| p[0].as_bytes() <= p[1].as_bytes()))
 }

@@ -87,7 +87,49 @@ fn ends_url(c: u8) -> bool {
 pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
     let b = text.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
+    // Every run is inside a whitespace-free token. One that can decode is
+    // at least 16 bytes long, so it covers an aligned eight-byte block
+    // without whitespace, or it holds a `%`: only the tokens around such
+    // blocks are read byte by byte.
+    let mut k = 0;
+    while k + 8 <= b.len() && out.len() < limit {
+        let x = super::swar::word(b, k);
+        if super::swar::has_less(x, 0x21) && !super::swar::has_byte(x, b'%') {
+            k += 8;
+            continue;
+        }
+        let mut s = k;
+        while s > 0 && !b[s - 1].is_ascii_whitespace() {
+            s -= 1;
+        }
+        let mut e = k;
+        while e < b.len() && !b[e].is_ascii_whitespace() {
+            e += 1;
+        }
+        token_runs(text, s, e, limit, &mut out);
+        k = e.next_multiple_of(8).max(k + 8);
+    }
+    // The tail after the last whole block.
+    if out.len() < limit && k < b.len() {
+        let mut s = k;
+        while s > 0 && !b[s - 1].is_ascii_whitespace() {
+            s -= 1;
+        }
+        // Tokens reaching back into checked blocks were read already
+        // unless they were skipped: re-read the last token whole.
+        if !out.last().is_some_and(|r: &Decoded| r.end > s) {
+            token_runs(text, s, b.len(), limit, &mut out);
+        }
+    }
+    out
+}
+
+/// The runs of the whitespace-free token `text[from..to]` (whole tokens:
+/// `from` and `to` are at whitespace or the text's ends).
+fn token_runs(text: &str, from: usize, to: usize, limit: usize, out: &mut Vec<Decoded>) {
+    let b = &text.as_bytes()[..to];
+    let text = &text[..to];
+    let mut i = from;
     while i < b.len() && out.len() < limit {
         let c = b[i];
         if c == b'%' || is_b64(c) {
@@ -149,7 +191,6 @@ pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
             i += 1;
         }
     }
-    out
 }
 
 #[inline]

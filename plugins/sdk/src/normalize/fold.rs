@@ -234,6 +234,21 @@ fn group_separator(b: u8) -> bool {
     b == b'.' || b == b'_'
 }
 
+/// The first `.` or `_` at or after `i`, skipping eight bytes at a time.
+fn next_separator(b: &[u8], mut i: usize) -> Option<usize> {
+    while i + 8 <= b.len() {
+        let x = super::swar::word(b, i);
+        if super::swar::has_byte(x, b'.') || super::swar::has_byte(x, b'_') {
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&x| group_separator(x))
+        .map(|k| i + k)
+}
+
 /// The runs of digit groups whose dots or underscores become spaces, as
 /// `(start, end, separator)`: at least three groups of 2 to 6 digits, 13
 /// to 19 digits in all (an IPv4 address with three-digit octets has 12),
@@ -248,10 +263,9 @@ fn digit_group_runs(b: &[u8]) -> Vec<(usize, usize, u8)> {
     let mut i = 0;
     while i < n {
         // Cheap skip to the next separator between two digits.
-        let Some(k) = b[i..].iter().position(|&x| group_separator(x)) else {
+        let Some(at) = next_separator(b, i) else {
             break;
         };
-        let at = i + k;
         i = at + 1;
         if at == 0 || !b[at - 1].is_ascii_digit() || !b.get(at + 1).is_some_and(u8::is_ascii_digit)
         {

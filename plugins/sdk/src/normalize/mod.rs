@@ -20,6 +20,7 @@
 
 pub mod decode;
 pub mod fold;
+mod swar;
 
 use crate::Detection;
 
