@@ -117,7 +117,7 @@ pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
         }
         // Tokens reaching back into checked blocks were read already
         // unless they were skipped: re-read the last token whole.
-        if !out.last().is_some_and(|r: &Decoded| r.end > s) {
+        if out.last().is_none_or(|r: &Decoded| r.end <= s) {
             token_runs(text, s, b.len(), limit, &mut out);
         }
     }
@@ -175,7 +175,7 @@ fn token_runs(text: &str, from: usize, to: usize, limit: usize, out: &mut Vec<De
             }
             let len = i - s;
             if len <= MAX_RUN
-                && let Some(d) = (len >= MIN_HEX && len % 2 == 0)
+                && let Some(d) = (len >= MIN_HEX && len.is_multiple_of(2))
                     .then(|| hex(&text[s..i], s))
                     .flatten()
                     .or_else(|| {
