@@ -273,6 +273,9 @@ impl Scan<'_> {
     /// `cl` is the class of its first byte. Cheap shape checks on the word
     /// and the byte after it decide which scanners can possibly match.
     fn word(&mut self, i: usize, j: usize, cl: u8) {
+        if self.run & IDS != 0 {
+            ids::word_at(self, i);
+        }
         let text = self.text;
         let b = text.as_bytes();
         let prev = if i > 0 { b[i - 1] } else { 0 };
@@ -482,7 +485,7 @@ fn detect_ascii_forms(text: &str, settings: &Settings, out: &mut Vec<Detection>)
         i += 1;
     }
     if want & IDS != 0 {
-        ids::scan(&mut scan);
+        ids::scan_lower(&mut scan);
     }
     if want & NAMES != 0 {
         names::scan(&mut scan);

@@ -12,9 +12,11 @@
 //! fiscale, a NIF letter, a Finnish or Korean code with its birth date)
 //! need none.
 //!
-//! One pass over the words of the text (maximal runs of ASCII letters and
-//! digits); each word start is dispatched on its first byte and length, so
-//! prose costs a byte test per word.
+//! Words that start with a digit or an upper-case letter come from the
+//! byte scanners' main loop (which skips eight bytes of lower-case prose
+//! at a time); a second pass over lower-case words runs only for URLs and
+//! `bc1…` addresses. Each word start is dispatched on its first byte and
+//! length.
 
 mod checks;
 mod crypto;
@@ -26,12 +28,18 @@ mod web;
 use crate::scan::{Keywords, at, next_is_word, positive, prev_is_word};
 use crate::{CRYPTO, DATE_TIME, Scan, URL};
 
-/// Runs the recognizers `s.run` asks for over `s.text`, adding candidates.
-pub(crate) fn scan(s: &mut Scan) {
+/// The words that start with a digit or an upper-case letter reach the
+/// recognizers through the byte scanners' main loop, which already stops
+/// at exactly those word starts (`word_at`); only URLs (`https`, `www`,
+/// bare host names) and SegWit addresses (`bc1…`) start in lower case,
+/// and this pass looks for those alone, when they are asked for.
+pub(crate) fn scan_lower(s: &mut Scan) {
     let text = s.text;
     let b = text.as_bytes();
-    let run = s.run;
-    let lower_words = run & (URL | DATE_TIME | CRYPTO) != 0;
+    let url = s.run & URL != 0;
+    if !url && !(s.run & CRYPTO != 0 && text.contains("bc1")) {
+        return;
+    }
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -44,11 +52,30 @@ pub(crate) fn scan(s: &mut Scan) {
             j += 1;
         }
         let glued = prev_is_word(text, i) || at(b, i.wrapping_sub(1)) == b'_';
-        if !glued && (lower_words || !c.is_ascii_lowercase()) {
-            word(s, i, j);
+        if !glued && c.is_ascii_lowercase() {
+            if url {
+                web::word(s, i, j);
+            }
+            if s.run & CRYPTO != 0 && b[i..j].starts_with(b"bc1") {
+                crypto::word(s, i, j);
+            }
         }
         i = j;
     }
+}
+
+/// A word starting with a digit or an upper-case letter at `i`, not glued
+/// to the word before it (the main loop checked).
+pub(crate) fn word_at(s: &mut Scan, i: usize) {
+    let b = s.text.as_bytes();
+    if at(b, i.wrapping_sub(1)) == b'_' {
+        return;
+    }
+    let mut j = i + 1;
+    while j < b.len() && b[j].is_ascii_alphanumeric() {
+        j += 1;
+    }
+    word(s, i, j);
 }
 
 /// A word `i..j` not glued to the one before it.
