@@ -37,7 +37,8 @@ pub(crate) fn scan_lower(s: &mut Scan) {
     let text = s.text;
     let b = text.as_bytes();
     let url = s.run & URL != 0;
-    if !url && !(s.run & CRYPTO != 0 && text.contains("bc1")) {
+    let segwit = s.run & CRYPTO != 0 && text.contains("bc1");
+    if !url && !segwit {
         return;
     }
     let mut i = 0;
