@@ -163,9 +163,14 @@ fn spans_of(e: &railyard::Evaluation) -> Value {
 }
 
 fn native_pii(text: &str, out: &mut Vec<railyard_plugin_pii::Detection>) {
-    // As the components do per call: settings from the (empty) config.
-    let pii = railyard_plugin_pii::Settings::from_config(&railyard_plugin_pii::Config::default())
-        .expect("default pii settings");
+    // As the components do per call: settings from the config (the pii
+    // plugin reports every type it has, as Presidio does, see `pipeline`).
+    let pii =
+        railyard_plugin_pii::Settings::from_config(&railyard_plugin_pii::Config::new(vec![(
+            "entities".into(),
+            "all".into(),
+        )]))
+        .expect("pii settings");
     let secrets =
         railyard_plugin_secrets::Settings::from_config(&railyard_plugin_secrets::Config::default())
             .expect("default secrets settings");
@@ -259,6 +264,11 @@ fn pipeline(loader: &PluginLoader, task: Task, reuse: bool) -> Result<Pipeline> 
         toml.push_str(&format!(
             "[plugins.{p}]\nbuiltin = \"{p}\"\nreuse = {reuse}\n"
         ));
+        // Every type the pii plugin has, URLs and dates included (its
+        // default leaves those two out), as Presidio reports them.
+        if *p == "pii" {
+            toml.push_str("[plugins.pii.config]\nentities = \"all\"\n");
+        }
     }
     toml.push_str(&format!(
         "[stages]\nrequest = [{}]\n",

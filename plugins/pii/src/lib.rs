@@ -24,13 +24,16 @@ mod component;
 
 mod card;
 mod email;
-mod fold;
 mod iban;
+mod ids;
 mod ip;
+mod names;
 mod phone;
 mod scan;
 mod ssn;
 
+#[cfg(test)]
+mod evasion_tests;
 #[cfg(test)]
 mod tests;
 
@@ -38,7 +41,9 @@ pub use railyard_plugin_sdk::{Config, Detection};
 
 use scan::{CLASS, DIGIT, HEX, INTERESTING, WORD, at, numeric_start_ok, prev_is_word};
 
-/// All category names this detector can report.
+/// All category names this detector can report: the six of the byte
+/// scanners, then the recognizer set of `ids` (Presidio's predefined
+/// pattern types).
 pub const CATEGORIES: &[&str] = &[
     "EMAIL_ADDRESS",
     "PHONE_NUMBER",
@@ -46,16 +51,76 @@ pub const CATEGORIES: &[&str] = &[
     "IBAN_CODE",
     "US_SSN",
     "IP_ADDRESS",
+    "URL",
+    "DATE_TIME",
+    "CRYPTO",
+    "US_BANK_NUMBER",
+    "US_DRIVER_LICENSE",
+    "US_ITIN",
+    "US_PASSPORT",
+    "MEDICAL_LICENSE",
+    "UK_NHS",
+    "UK_NINO",
+    "ES_NIF",
+    "ES_NIE",
+    "IT_FISCAL_CODE",
+    "IN_PAN",
+    "IN_AADHAAR",
+    "SG_NRIC_FIN",
+    "AU_ABN",
+    "AU_ACN",
+    "AU_TFN",
+    "AU_MEDICARE",
+    "PL_PESEL",
+    "FI_PERSONAL_IDENTITY_CODE",
+    "KR_RRN",
+    "PERSON",
+    "LOCATION",
+    "ORGANIZATION",
 ];
 
 // Bit per category, in the order of CATEGORIES.
-const EMAIL: u8 = 1 << 0;
-const PHONE: u8 = 1 << 1;
-const CARD: u8 = 1 << 2;
-const IBAN: u8 = 1 << 3;
-const SSN: u8 = 1 << 4;
-const IP: u8 = 1 << 5;
-const ALL: u8 = (1 << 6) - 1;
+const EMAIL: u32 = 1 << 0;
+const PHONE: u32 = 1 << 1;
+const CARD: u32 = 1 << 2;
+const IBAN: u32 = 1 << 3;
+const SSN: u32 = 1 << 4;
+const IP: u32 = 1 << 5;
+pub(crate) const URL: u32 = 1 << 6;
+pub(crate) const DATE_TIME: u32 = 1 << 7;
+pub(crate) const CRYPTO: u32 = 1 << 8;
+pub(crate) const US_BANK_NUMBER: u32 = 1 << 9;
+pub(crate) const US_DRIVER_LICENSE: u32 = 1 << 10;
+pub(crate) const US_ITIN: u32 = 1 << 11;
+pub(crate) const US_PASSPORT: u32 = 1 << 12;
+pub(crate) const MEDICAL_LICENSE: u32 = 1 << 13;
+pub(crate) const UK_NHS: u32 = 1 << 14;
+pub(crate) const UK_NINO: u32 = 1 << 15;
+pub(crate) const ES_NIF: u32 = 1 << 16;
+pub(crate) const ES_NIE: u32 = 1 << 17;
+pub(crate) const IT_FISCAL_CODE: u32 = 1 << 18;
+pub(crate) const IN_PAN: u32 = 1 << 19;
+pub(crate) const IN_AADHAAR: u32 = 1 << 20;
+pub(crate) const SG_NRIC_FIN: u32 = 1 << 21;
+pub(crate) const AU_ABN: u32 = 1 << 22;
+pub(crate) const AU_ACN: u32 = 1 << 23;
+pub(crate) const AU_TFN: u32 = 1 << 24;
+pub(crate) const AU_MEDICARE: u32 = 1 << 25;
+pub(crate) const PL_PESEL: u32 = 1 << 26;
+pub(crate) const FI_PERSONAL_IDENTITY_CODE: u32 = 1 << 27;
+pub(crate) const KR_RRN: u32 = 1 << 28;
+pub(crate) const PERSON: u32 = 1 << 29;
+pub(crate) const LOCATION: u32 = 1 << 30;
+pub(crate) const ORGANIZATION: u32 = 1 << 31;
+const ALL: u32 = u32::MAX;
+/// Names, places and organisations, found by `names`.
+const NAMES: u32 = PERSON | LOCATION | ORGANIZATION;
+/// The recognizer set scanned by `ids`.
+const IDS: u32 = ALL & !(EMAIL | PHONE | CARD | IBAN | SSN | IP | NAMES);
+/// Reported when `entities` is not given: everything but URLs, dates and
+/// names, places and organisations, which most prompts carry and few
+/// policies mean to redact (list them, or `all`, in `entities`).
+const DEFAULT: u32 = ALL & !(URL | DATE_TIME | NAMES);
 
 /// How far this detector's decisions reach, for streamed answers (see
 /// `railyard_plugin_sdk::stream`): keywords are read `CTX_BEFORE` bytes
@@ -75,7 +140,7 @@ const DEFAULT_MIN_SCORE: f32 = 0.5;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Bit set of reported categories (see [`CATEGORIES`]).
-    entities: u8,
+    entities: u32,
     /// Values never reported, trimmed.
     allow: Vec<String>,
     /// Detections scoring below are dropped.
@@ -83,10 +148,11 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// All entities, no allow-list, `min-score` 0.5.
+    /// Every entity but `URL`, `DATE_TIME`, `PERSON`, `LOCATION` and
+    /// `ORGANIZATION`, no allow-list, `min-score` 0.5.
     fn default() -> Self {
         Settings {
-            entities: ALL,
+            entities: DEFAULT,
             allow: Vec::new(),
             min_score: DEFAULT_MIN_SCORE,
         }
@@ -95,7 +161,8 @@ impl Default for Settings {
 
 impl Settings {
     /// Keys: `entities` (repeatable, or comma-separated; which of
-    /// [`CATEGORIES`] to report; default all), `allow` (repeatable; exact
+    /// [`CATEGORIES`] to report, or `all`; default all but `URL`,
+    /// `DATE_TIME`, `PERSON`, `LOCATION` and `ORGANIZATION`), `allow` (repeatable; exact
     /// values never reported, compared after trimming, case-insensitive for
     /// e-mail addresses), `min-score` (number in 0..=1, default 0.5:
     /// detections scoring below are dropped).
@@ -103,11 +170,15 @@ impl Settings {
     /// Unknown entity names or bad numbers are an error naming the key and
     /// what is expected.
     pub fn from_config(cfg: &Config) -> Result<Settings, String> {
-        let mut entities = 0u8;
+        let mut entities = 0u32;
         let mut given = false;
         for value in cfg.get_all("entities") {
             given = true;
             for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                if name.eq_ignore_ascii_case("all") {
+                    entities = ALL;
+                    continue;
+                }
                 let Some(i) = CATEGORIES.iter().position(|c| c.eq_ignore_ascii_case(name)) else {
                     return Err(format!(
                         "config key `entities`: unknown entity {name:?}, expected one of {}",
@@ -118,7 +189,7 @@ impl Settings {
             }
         }
         if !given {
-            entities = ALL;
+            entities = DEFAULT;
         } else if entities == 0 {
             return Err(format!(
                 "config key `entities`: expected at least one of {}",
@@ -171,15 +242,22 @@ impl Settings {
 }
 
 /// Per-call state: which scanners run, and the candidates found so far.
-struct Scan<'a> {
-    text: &'a str,
-    run: u8,
+pub(crate) struct Scan<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) run: u32,
     min_score: f32,
     cands: Vec<Detection>,
 }
 
 impl Scan<'_> {
-    fn push(&mut self, cat: u8, rule_id: &'static str, start: usize, end: usize, score: f32) {
+    pub(crate) fn push(
+        &mut self,
+        cat: u32,
+        rule_id: &'static str,
+        start: usize,
+        end: usize,
+        score: f32,
+    ) {
         if score >= self.min_score {
             self.cands.push(Detection {
                 rule_id,
@@ -195,6 +273,9 @@ impl Scan<'_> {
     /// `cl` is the class of its first byte. Cheap shape checks on the word
     /// and the byte after it decide which scanners can possibly match.
     fn word(&mut self, i: usize, j: usize, cl: u8) {
+        if self.run & IDS != 0 {
+            ids::word_at(self, i);
+        }
         let text = self.text;
         let b = text.as_bytes();
         let prev = if i > 0 { b[i - 1] } else { 0 };
@@ -317,28 +398,27 @@ impl Scan<'_> {
 /// unambiguous formats before phone numbers.
 fn tier(category: &str) -> u8 {
     match category {
-        "EMAIL_ADDRESS" | "IBAN_CODE" => 4,
+        "EMAIL_ADDRESS" | "IBAN_CODE" | "URL" | "CRYPTO" => 4,
         "CREDIT_CARD" => 3,
-        "IP_ADDRESS" | "US_SSN" => 2,
-        _ => 1,
+        "PHONE_NUMBER" => 1,
+        "IP_ADDRESS" | "US_SSN" | "DATE_TIME" | "US_BANK_NUMBER" | "US_DRIVER_LICENSE"
+        | "US_PASSPORT" | "PERSON" | "LOCATION" | "ORGANIZATION" => 2,
+        // National identifiers: a checksum or a fixed layout, and their
+        // own context words.
+        _ => 3,
     }
 }
 
 /// Appends detections for `text` to `out`, sorted by start, non-overlapping
-/// across categories where possible. Full-width characters, Unicode spaces
-/// and dashes, zero-width characters and other scripts' digits are folded
-/// first (see `fold`); spans always refer to `text` as given.
+/// across categories where possible. The text is normalised first (see
+/// `railyard_plugin_sdk::normalize`: look-alike and full-width characters,
+/// Unicode spaces and dashes, invisible characters, digit groups joined by
+/// dots or underscores, base64, hex and percent-encoded runs); spans always
+/// refer to `text` as given.
 pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
-    match fold::fold_text(text) {
-        None => detect_ascii_forms(text, settings, out),
-        Some(folded) => {
-            let first = out.len();
-            detect_ascii_forms(&folded.text, settings, out);
-            for d in &mut out[first..] {
-                (d.start, d.end) = folded.original(d.start, d.end);
-            }
-        }
-    }
+    railyard_plugin_sdk::normalize::detect(text, out, |t, out| {
+        detect_ascii_forms(t, settings, out)
+    });
 }
 
 /// [`detect`] on text whose separators and digits are already ASCII.
@@ -403,6 +483,12 @@ fn detect_ascii_forms(text: &str, settings: &Settings, out: &mut Vec<Detection>)
         }
         scan.trigger(i, c);
         i += 1;
+    }
+    if want & IDS != 0 {
+        ids::scan_lower(&mut scan);
+    }
+    if want & NAMES != 0 {
+        names::scan(&mut scan);
     }
     resolve(scan.cands, settings, text, out);
 }

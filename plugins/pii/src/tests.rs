@@ -669,8 +669,14 @@ fn default_settings() {
     let s = Settings::from_config(&Config::default()).unwrap();
     assert_eq!(s, Settings::default());
     assert_eq!(s.min_score(), 0.5);
-    assert!(CATEGORIES.iter().all(|c| s.reports(c)));
+    assert!(CATEGORIES.iter().all(|c| s.reports(c)
+        == !matches!(
+            *c,
+            "URL" | "DATE_TIME" | "PERSON" | "LOCATION" | "ORGANIZATION"
+        )));
     assert!(!s.reports("AWS_ACCESS_KEY"));
+    let all = Settings::from_config(&cfg(&[("entities", "all")])).unwrap();
+    assert!(CATEGORIES.iter().all(|c| all.reports(c)));
 }
 
 #[test]

@@ -44,9 +44,14 @@ pub use railyard_plugin_sdk::{Config, Detection};
 #[allow(missing_docs, clippy::too_many_arguments)] // generated bindings
 mod component;
 
+mod decoded;
+mod extraction;
+mod indirect;
 mod lexicon;
+mod quoted;
 mod rules;
 mod scan;
+mod words;
 
 use rules::Signal;
 use scan::{Ctx, K_BIDI, K_JOINER, K_MARK, K_OVERRIDE, K_TAG, K_VS, K_ZW};
@@ -259,9 +264,31 @@ pub fn assess_with_trust(texts: &[(&str, Trust)], settings: &Settings) -> Assess
 /// Scans one text, appends every piece of evidence to `out` and returns the
 /// text's combined score.
 fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
-    let scan = scan::scan(text);
     let mut signals: Vec<Signal> = Vec::new();
-    rules::run(&scan, &settings.extra_phrases, &mut signals);
+    collect(text, settings, 0, &mut signals);
+    signals.sort_by_key(|s| (s.start, s.end));
+    let total = combine(&signals);
+    out.extend(signals.iter().map(|s| Detection {
+        rule_id: s.rule,
+        category: s.cat,
+        score: s.score,
+        start: s.start,
+        end: s.end,
+    }));
+    total
+}
+
+/// Appends the evidence in `text` (`depth` levels of decoding deep) to
+/// `signals`, unsorted: rules, chat markup, invisible characters, and the
+/// same in its encoded runs (see `decoded`).
+fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Signal>) {
+    let scan = scan::scan(text);
+    let mark = signals.len();
+    rules::run(&scan, &settings.extra_phrases, signals);
+    let words = words::words(text, &scan);
+    indirect::run(text, &words, signals);
+    extraction::run(&words, signals);
+    quoted::discount(text, &words, &mut signals[mark..]);
     for m in &scan.markup {
         signals.push(Signal {
             rule: "prompt-injection.chat-markup",
@@ -273,18 +300,9 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
         });
     }
     if settings.invisible_unicode {
-        invisible(text, &scan, &mut signals);
+        invisible(text, &scan, signals);
     }
-    signals.sort_by_key(|s| (s.start, s.end));
-    let total = combine(&signals);
-    out.extend(signals.iter().map(|s| Detection {
-        rule_id: s.rule,
-        category: s.cat,
-        score: s.score,
-        start: s.start,
-        end: s.end,
-    }));
-    total
+    decoded::signals(text, settings, depth, signals);
 }
 
 /// Evidence this far apart (in bytes) is about different things: a long

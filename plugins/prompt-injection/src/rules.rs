@@ -1735,7 +1735,14 @@ impl Rules<'_> {
                 let addressed = (lo..i - 1).any(|k| {
                     self.same(i, k) && self.c(k) & (YOU | AI) != 0 && self.h(k) != w::MODE
                 });
-                let score = if strong || addressed { 0.75 } else { 0.2 };
+                // "How do I enable God mode in Windows?": the user is the
+                // subject, asking about a product's mode, not the model's.
+                let users_own = (lo..i - 1).any(|k| self.same(i, k) && self.c(k) & SUBJ_OTHER != 0);
+                let score = if addressed || (strong && !users_own) {
+                    0.75
+                } else {
+                    0.2
+                };
                 self.push(
                     i - 1,
                     i,

@@ -312,34 +312,12 @@ fn classify(cp: u32) -> Uni {
     }
 }
 
-/// Cyrillic and Greek letters that render like Latin ones.
+/// Cyrillic and Greek letters that render like Latin ones: the SDK's
+/// table, shared with the PII and secrets detectors, lower-cased.
 fn confusable(cp: u32) -> Option<u8> {
-    Some(match cp {
-        0x430 | 0x410 | 0x3B1 | 0x391 => b'a',
-        0x412 | 0x392 | 0x432 => b'b',
-        0x441 | 0x421 | 0x3F2 => b'c',
-        0x501 => b'd',
-        0x435 | 0x415 | 0x395 | 0x3B5 => b'e',
-        0x4BB | 0x41D | 0x397 => b'h',
-        0x456 | 0x406 | 0x3B9 | 0x399 | 0x4CF => b'i',
-        0x458 | 0x408 => b'j',
-        0x41A | 0x39A | 0x3BA | 0x43A => b'k',
-        0x41C | 0x39C | 0x43C => b'm',
-        0x3B7 | 0x39D => b'n',
-        0x43E | 0x41E | 0x3BF | 0x39F | 0x3C3 => b'o',
-        0x440 | 0x420 | 0x3C1 | 0x3A1 => b'p',
-        0x51B => b'q',
-        0x433 => b'r',
-        0x455 | 0x405 => b's',
-        0x422 | 0x3A4 | 0x3C4 | 0x442 => b't',
-        0x3C5 | 0x3C2 => b'u',
-        0x3BD | 0x475 => b'v',
-        0x51D | 0x3C9 => b'w',
-        0x445 | 0x425 | 0x3A7 | 0x3C7 => b'x',
-        0x443 | 0x423 | 0x3A5 | 0x3B3 => b'y',
-        0x396 => b'z',
-        _ => return None,
-    })
+    char::from_u32(cp)
+        .and_then(railyard_plugin_sdk::normalize::fold::confusable)
+        .map(|b| b.to_ascii_lowercase())
 }
 
 struct Builder<'a> {

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod component;
+pub mod normalize;
 pub mod stream;
 
 /// One thing a detector found in one text, by byte range.

@@ -166,8 +166,16 @@ pub fn unterminated_key(text: &str) -> Option<usize> {
     (!text[begin..].contains("-----END ")).then_some(begin)
 }
 
-/// Appends every secret found in `text` to `out`, in text order.
+/// Appends every secret found in `text` to `out`, in text order. The text
+/// is normalised first (see `railyard_plugin_sdk::normalize`: look-alike
+/// letters, invisible characters such as a zero-width space inside a key,
+/// base64, hex and percent-encoded runs); spans refer to `text` as given.
 pub fn detect(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
+    railyard_plugin_sdk::normalize::detect(text, out, |t, out| detect_plain(t, settings, out));
+}
+
+/// [`detect`] on text as it is.
+fn detect_plain(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
     let b = text.as_bytes();
     let mut i = 0;
     // End of the last match: a match found looking back may not start
@@ -746,5 +754,7 @@ fn b64url_decode(s: &[u8], out: &mut [u8]) -> usize {
     n
 }
 
+#[cfg(test)]
+mod evasion_tests;
 #[cfg(test)]
 mod tests;
