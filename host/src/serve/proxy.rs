@@ -10,12 +10,12 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::access::CallerId;
 use super::request_texts;
 use super::stream::{self, StreamCall};
 use super::texts;
 use super::upstream_error;
 use super::wire::unstreamed;
-use super::access::CallerId;
 use super::{ApiError, Body, State, json_bytes, json_response, sse};
 use crate::audit::{CallInfo, TokenCounts};
 use crate::payload::{Payload, Stage};
