@@ -9,6 +9,7 @@ mod common;
 
 mod audit_cli;
 mod audit_crash;
+mod audit_create_race;
 mod audit_external;
 mod audit_log;
 mod cli;
