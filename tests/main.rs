@@ -11,6 +11,7 @@ mod audit_cli;
 mod audit_crash;
 mod audit_create_race;
 mod audit_external;
+mod audit_interrupted;
 mod audit_log;
 mod cli;
 mod compile_cache;

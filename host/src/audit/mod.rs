@@ -22,6 +22,7 @@
 
 mod committer;
 pub mod maintenance;
+mod open_calls;
 pub mod record;
 pub mod schema;
 mod settings;
@@ -38,6 +39,7 @@ use url::Url;
 
 use crate::pipeline::Evaluation;
 
+pub use open_calls::INTERRUPTED_STAGE;
 pub use record::hex_into;
 pub(crate) use record::now_us;
 pub use record::{
@@ -240,6 +242,24 @@ impl AuditLog {
             settings.segment_age,
             floor,
         )?;
+        // Calls a previous run left between their request and their end
+        // get their `inferences` row now, before any new traffic (see
+        // `open_calls` for why this is exactly once).
+        let interrupted = open_calls::recover(&wal_dir)?.interrupted_rows();
+        if !interrupted.is_empty() {
+            let mut buf = Vec::with_capacity(interrupted.len() * 512);
+            for row in &interrupted {
+                wal::encode_row(b'i', row, &mut buf);
+            }
+            let (lsn, _) = wal.append(&buf)?;
+            wal.sync(lsn)?;
+            tracing::warn!(
+                calls = interrupted.len(),
+                "audit log: calls cut by the previous stop (request recorded, end never) are recorded as interrupted"
+            );
+        }
+        let open_calls = open_calls::OpenCalls::load(&wal_dir)
+            .map_err(|e| AuditError::Settings(e.to_string()))?;
         let backlog: u64 = wal::list_segments(&wal_dir)?
             .iter()
             .filter_map(|(_, p)| std::fs::metadata(p).ok())
@@ -268,7 +288,7 @@ impl AuditLog {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("railyard-audit-commit".into())
-                .spawn(move || committer::run(shared))
+                .spawn(move || committer::run(shared, open_calls))
                 .map_err(|e| AuditError::Settings(format!("starting the committer thread: {e}")))?
         };
         // With async durability, appended records are fsynced by this
