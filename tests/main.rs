@@ -13,6 +13,7 @@ mod audit_create_race;
 mod audit_external;
 mod audit_interrupted;
 mod audit_log;
+mod audit_maintenance;
 mod cli;
 mod compile_cache;
 mod conformance_broken;

@@ -344,7 +344,7 @@ fn sync_local<'a>(url: &Url, relative: impl IntoIterator<Item = &'a str>) {
 }
 
 /// Delta `add.path`s are URL-encoded (`date=2026-11-22/part-….parquet`).
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
