@@ -200,6 +200,20 @@ fn run(
     }
 }
 
+/// One round over every table, without vacuum, as the background thread
+/// runs it (for benchmarks and embedders that schedule it themselves).
+pub async fn maintain_round(
+    root: &Url,
+    options: &HashMap<String, String>,
+    settings: &MaintenanceSettings,
+) -> Result<(), TableError> {
+    let counters = MaintenanceCounters::default();
+    for kind in TableKind::ALL {
+        maintain(root, options, kind, settings, false, &counters).await?;
+    }
+    Ok(())
+}
+
 /// One round on one table.
 async fn maintain(
     root: &Url,

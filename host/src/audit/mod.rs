@@ -40,7 +40,7 @@ use url::Url;
 
 use crate::pipeline::Evaluation;
 
-pub use auto_maintenance::MaintenanceSettings;
+pub use auto_maintenance::{MaintenanceSettings, maintain_round};
 pub use open_calls::INTERRUPTED_STAGE;
 pub use record::hex_into;
 pub(crate) use record::now_us;
