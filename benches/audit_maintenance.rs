@@ -37,6 +37,8 @@ const MAINTENANCE_EVERY: u64 = 300;
 
 fn row(second: u64, i: usize) -> DecisionRow {
     let n = second * ROWS_PER_SECOND as u64 + i as u64;
+    // One decision in five finds an e-mail address.
+    let redacted = n.is_multiple_of(5);
     DecisionRow {
         decision_id: format!("01a241d3-{n:04x}-7d3a-a8a7-{n:012x}"),
         request_id: format!("01a241d3-{:04x}-7fd1-bd12-{:012x}", n / 3, n / 3),
@@ -53,13 +55,13 @@ fn row(second: u64, i: usize) -> DecisionRow {
         plugin_version: "0.1.0".into(),
         plugin_digest: format!("sha256:{:064x}", i % 3),
         plugin_kind: "guardrail".into(),
-        action: if n % 5 == 0 { "redact" } else { "allow" }.into(),
-        reason: if n % 5 == 0 {
+        action: if redacted { "redact" } else { "allow" }.into(),
+        reason: if redacted {
             "EMAIL_ADDRESS found".into()
         } else {
             String::new()
         },
-        findings: if n % 5 == 0 {
+        findings: if redacted {
             vec![FindingRow {
                 rule_id: "email".into(),
                 category: "EMAIL_ADDRESS".into(),
