@@ -10,7 +10,12 @@
 //! minutes (the default interval: 300 commits). Simulated time is commits,
 //! not wall time, so a 30-minute day runs in about a minute.
 //!
-//! Measured (`audit_maintenance/full_scan/{without,auto}/{N}min`): a new
+//! Arms: `without` maintenance; `auto` measured right after a round (N is
+//! a multiple of 5 minutes: the best case); `auto-late`, four minutes of
+//! traffic later (N + 4 minutes, the round before the next: the worst case
+//! between rounds).
+//!
+//! Measured (`audit_maintenance/full_scan/{arm}/{N}min`): a new
 //! reader opening the table from its log (checkpoint + commits) and
 //! reading every row of every live file, as `railyard log query` does.
 //! The file counts (live files in the table version, and Parquet files on
@@ -151,8 +156,12 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let mut group = c.benchmark_group("audit_maintenance/full_scan");
     group.sample_size(10);
-    for minutes in [10u64, 30] {
-        for (arm, auto) in [("without", false), ("auto", true)] {
+    for base in [10u64, 30] {
+        for (arm, auto, minutes) in [
+            ("without", false, base),
+            ("auto", true, base),
+            ("auto-late", true, base + 4),
+        ] {
             let tmp = tempfile::tempdir().unwrap();
             let root = Url::from_directory_path(tmp.path()).unwrap();
             rt.block_on(simulate(&root, minutes, auto));
