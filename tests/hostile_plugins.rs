@@ -66,13 +66,10 @@ fn plugin_that_loops_forever_times_out_and_blocks_when_fail_closed() {
     let e = run("loop", "fail-closed", "hello");
     assert_contained(&e, "timed-out", FailureMode::FailClosed);
     assert_eq!(e.action, Action::Block);
+    // The loop never ends by itself: that the call returned at all, as
+    // timed out, is the deadline's doing (no wall-clock bound is asserted;
+    // a loaded machine may be slow to deliver the interrupt).
     assert!(e.decisions[0].error.as_deref().unwrap().contains("25 ms"));
-    // Deadline is wall-clock: well under a second even on a loaded machine.
-    assert!(
-        e.decisions[0].latency_us < 1_000_000,
-        "{}",
-        e.decisions[0].latency_us
-    );
 }
 
 #[test]
@@ -150,13 +147,19 @@ request = ["hostile"]
 "#,
         hostile_path()
     );
-    let e = pipeline(&policy).evaluate(&request(&"x".repeat(4096)));
+    let p = pipeline(&policy);
+    let e = p.evaluate(&request(&"x".repeat(4096)));
     assert_eq!(e.decisions[0].outcome.as_str(), "input-too-large");
     assert_eq!(e.action, Action::Block);
+    let (_, plugin) = p.plugins().find(|(n, _)| *n == "hostile").unwrap();
     assert_eq!(
-        e.decisions[0].latency_us, 0,
+        plugin.stores_created(),
+        0,
         "the plugin was never instantiated"
     );
+    // The same plugin on a small input is instantiated: the counter counts.
+    p.evaluate(&request("small"));
+    assert_eq!(plugin.stores_created(), 1);
 }
 
 #[test]

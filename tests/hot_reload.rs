@@ -133,6 +133,23 @@ fn plugin_dropped_in_the_folder_goes_live_without_a_restart() {
 }
 
 #[test]
+fn plugin_landed_between_the_load_and_the_watcher_start_is_picked_up() {
+    // The race that once made this suite flaky, made deterministic: the
+    // plugin lands after the reloader read the folder and before the
+    // watcher exists. The watcher compares against what the load read,
+    // not against its own first look, so it still sees the change.
+    let (_root, policy, plugins) = setup(20);
+    let reloader = Arc::new(Reloader::from_file(loader().clone(), &policy).unwrap());
+    let v1 = land(&plugins, "v1", &hostile_version("v1"), "");
+    let _watcher = reloader.watch().unwrap();
+    eventually(
+        &reloader,
+        "the plugin landed before watch() to serve",
+        |e| hostile_digest(e) == Some(v1),
+    );
+}
+
+#[test]
 fn sighup_triggers_a_reload() {
     // A poll interval of an hour: only the signal can make this reload.
     let (_root, policy, plugins) = setup(3_600_000);

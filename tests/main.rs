@@ -31,5 +31,7 @@ mod plugin_python;
 mod plugins_through_host;
 mod policy_errors;
 mod serve;
+mod serve_access;
 mod serve_openai;
 mod stream_equivalence;
+mod wal_stress;

@@ -524,12 +524,15 @@ fn callers_need_keys_admin_needs_its_own_and_overload_is_refused() {
                 addr,
                 "/v1/chat/completions",
                 &[("authorization", key)],
-                &chat("SLEEP: 1500"),
+                &chat("SLEEP: 4000"),
             )
         })
     };
+    // Each slow call holds its slots from before it reaches the upstream
+    // until the upstream answers, 4 s after it got the call.
+    let reached = upstream.received.lock().unwrap().len();
     let first = slow("Bearer key-a");
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_upstream(&upstream, reached + 1);
     let a = post(
         addr,
         "/v1/chat/completions",
@@ -538,7 +541,7 @@ fn callers_need_keys_admin_needs_its_own_and_overload_is_refused() {
     );
     assert_eq!((a.status, a.code().as_str()), (429, "too_many_requests"));
     let second = slow("Bearer key-b");
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_upstream(&upstream, reached + 2);
     let a = post(
         addr,
         "/v1/chat/completions",
@@ -585,7 +588,8 @@ fn shutdown_drains_requests_in_flight_and_flushes_the_audit_log() {
     let addr = server.addr;
     let inflight =
         std::thread::spawn(move || post(addr, "/v1/chat/completions", &[], &chat("SLEEP: 1000")));
-    std::thread::sleep(Duration::from_millis(300));
+    // In flight once the upstream has it (it then sleeps 1 s before answering).
+    wait_for_upstream(&upstream, 1);
     assert!(server.stop(), "{}", server.stderr.lock().unwrap());
     let a = inflight.join().unwrap();
     assert_eq!(
@@ -599,7 +603,20 @@ fn shutdown_drains_requests_in_flight_and_flushes_the_audit_log() {
     assert_eq!(rows[0]["status_code"], 200);
 }
 
-/// Polls `/v1/guard` until `done` holds for its answer, for up to 20 s.
+/// Waits (up to 60 s) until the upstream has received `n` calls.
+fn wait_for_upstream(upstream: &Upstream, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while upstream.received.lock().unwrap().len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upstream never got call {n}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Polls `/v1/guard` until `done` holds for its answer, for up to 120 s
+/// (a reload compiles a component; a loaded machine is slow at it).
 fn eventually(addr: std::net::SocketAddr, body: &str, what: &str, done: impl Fn(&Value) -> bool) {
     let started = std::time::Instant::now();
     loop {
@@ -608,8 +625,8 @@ fn eventually(addr: std::net::SocketAddr, body: &str, what: &str, done: impl Fn(
             return;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "waited 20 s for {what}; last answer: {v:#}"
+            started.elapsed() < Duration::from_secs(120),
+            "waited 120 s for {what}; last answer: {v:#}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -683,12 +700,21 @@ fn a_plugin_dropped_in_the_folder_and_a_policy_edit_go_live_without_a_restart() 
         "name = \"broken\"\n[stages]\nrequest = [\"no-such-plugin\"]\n",
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let m = get(addr, "/metrics", &[]).text();
+        if m.contains("railyard_policy_reload_refused_total 1") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the broken policy was never refused: {m}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let v = post(addr, "/v1/guard", &[], &body).json();
     assert_eq!(
         v["action"], "block",
         "the last good policy still serves: {v}"
     );
-    let m = get(addr, "/metrics", &[]).text();
-    assert!(m.contains("railyard_policy_reload_refused_total 1"), "{m}");
 }

@@ -72,7 +72,16 @@ async fn commit_sealed(
 ) -> Result<(), AuditError> {
     // Makes appended records durable (async durability) and seals a
     // segment that has reached its age.
-    let sealed_below = shared.wal.flush(false)?;
+    // A failed WAL (see wal's "lost" state) still has sealed segments to
+    // commit, the failed one among them; its failure is on `/readyz` and
+    // this flush is also what retries it.
+    let sealed_below = match shared.wal.flush(false) {
+        Ok(below) => below,
+        Err(e) => {
+            tracing::debug!(error = %e, "audit WAL flush failed; committing what is sealed");
+            shared.wal.sealed_below()
+        }
+    };
     let segments: Vec<_> = wal::list_segments(shared.wal.dir())?
         .into_iter()
         .filter(|(seq, _)| *seq < sealed_below)

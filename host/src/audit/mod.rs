@@ -463,8 +463,19 @@ impl AuditLog {
         self.shared
             .backlog_bytes
             .fetch_add(buf.len() as u64, Ordering::Relaxed);
-        if self.durability == Durability::Fsync {
-            self.shared.wal.sync(lsn)?;
+        if self.durability == Durability::Fsync
+            && let Err(e) = self.shared.wal.sync(lsn)
+        {
+            // Dropped unacknowledged: no segment will carry these bytes
+            // (at most a torn copy in the segment that failed).
+            let len = buf.len() as u64;
+            let _ =
+                self.shared
+                    .backlog_bytes
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                        Some(b.saturating_sub(len))
+                    });
+            return Err(e.into());
         }
         Ok(position)
     }

@@ -57,6 +57,19 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
             .with_default_upstream(&u, Some(args.upstream_key_env.clone()))
             .map_err(|e| anyhow::anyhow!("--upstream: {e}"))?;
     }
+    // Before anything is opened or bound: serving the model endpoints to a
+    // network without authenticating callers must be asked for.
+    crate::serve::access::check_listen(&config, config.listen).map_err(anyhow::Error::msg)?;
+    if config.callers.is_empty() {
+        eprintln!(
+            "railyard: no [[callers]] configured: every request is accepted as caller `anonymous`{}",
+            if config.listen.ip().is_loopback() {
+                " (loopback only)"
+            } else {
+                " (allow-unauthenticated = true)"
+            }
+        );
+    }
     let audit = if args.no_audit {
         None
     } else {

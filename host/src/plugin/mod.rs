@@ -225,6 +225,10 @@ pub struct LoadedPlugin {
     /// The `scanning` export, when the plugin scans streams.
     scanner: Option<scan::ScannerPre>,
     engine: RailyardEngine,
+    /// Stores created for this plugin: one per fresh instance (a call, a
+    /// pool miss, a stream's scanner). A call refused before it could run
+    /// (input too large, disabled) creates none.
+    stores: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for LoadedPlugin {
@@ -432,16 +436,25 @@ impl PluginLoader {
             pre,
             scanner,
             engine: self.engine.clone(),
+            stores: Default::default(),
         })
     }
 }
 
 impl LoadedPlugin {
+    /// How many stores (each the home of one fresh instance) this plugin
+    /// has been given so far.
+    pub fn stores_created(&self) -> u64 {
+        self.stores.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub(crate) fn new_store(
         &self,
         config: Arc<[(String, String)]>,
         memory_bytes: u64,
     ) -> Store<PluginState> {
+        self.stores
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let state = PluginState::new(Arc::from(self.info.name.as_str()), config, memory_bytes)
             .with_read_only_dir(self.grants.read_only_dir.clone());
         let mut store = Store::new(self.engine.wasmtime(), state);

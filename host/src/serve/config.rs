@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::access::config::{self as access, RawAdmin, RawIdentity};
+pub use super::access::config::{Admin, Caller};
 use crate::judge::{BlockingPolicy, JudgeConfig};
 
 /// A configuration error: file, key and what was expected.
@@ -40,7 +42,10 @@ struct RawConfig {
     #[serde(default)]
     admin: RawAdmin,
     #[serde(default)]
-    callers: Vec<RawCaller>,
+    admins: Vec<RawIdentity>,
+    #[serde(default)]
+    callers: Vec<RawIdentity>,
+    allow_unauthenticated: Option<bool>,
     #[serde(default)]
     upstreams: BTreeMap<String, RawUpstream>,
     #[serde(default)]
@@ -59,26 +64,14 @@ struct RawLimits {
     body_timeout_ms: Option<u64>,
     max_concurrency: Option<usize>,
     shutdown_grace_ms: Option<u64>,
+    requests_per_minute: Option<u64>,
+    tokens_per_minute: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawStream {
     holdback_bytes: Option<usize>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawAdmin {
-    key_sha256: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawCaller {
-    name: String,
-    key_sha256: String,
-    max_concurrency: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,17 +105,9 @@ pub struct Limits {
     pub max_concurrency: usize,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
-}
-
-/// A caller allowed in with an API key.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The name recorded with every decision.
-    pub name: String,
-    /// SHA-256 of the key, lower-case hex.
-    pub key_sha256: String,
-    /// Requests of this caller at once; more get 429.
-    pub max_concurrency: Option<usize>,
+    /// Requests and tokens per minute for the whole host, every caller
+    /// together.
+    pub quota: super::quota::Allowance,
 }
 
 /// A model endpoint.
@@ -154,10 +139,7 @@ pub struct Route {
 impl Route {
     /// Whether this route serves `model`.
     pub fn matches(&self, model: &str) -> bool {
-        match self.model.strip_suffix('*') {
-            Some(prefix) => model.starts_with(prefix),
-            None => self.model == model,
-        }
+        super::access::pattern_matches(&self.model, model)
     }
 }
 
@@ -174,10 +156,13 @@ pub struct ServeConfig {
     /// Bytes of a streamed answer held back until the guardrails have seen
     /// what follows them.
     pub holdback_bytes: usize,
-    /// SHA-256 of the admin key; admin endpoints are off without it.
-    pub admin_key_sha256: Option<String>,
+    /// Admin identities; admin endpoints are off without one.
+    pub admins: Vec<Admin>,
     /// Callers; empty means no key is asked for (caller `anonymous`).
     pub callers: Vec<Caller>,
+    /// Serve without callers on a non-loopback address (something in
+    /// front authenticates). Off by default.
+    pub allow_unauthenticated: bool,
     /// Model endpoints by name.
     pub upstreams: BTreeMap<String, Upstream>,
     /// Routes, first match wins.
@@ -202,20 +187,18 @@ impl Default for ServeConfig {
                 body_timeout: Duration::from_secs(30),
                 max_concurrency: 512,
                 shutdown_grace: Duration::from_secs(30),
+                quota: Default::default(),
             },
             holdback_bytes: 64,
-            admin_key_sha256: None,
+            admins: Vec::new(),
             callers: Vec::new(),
+            allow_unauthenticated: false,
             upstreams: BTreeMap::new(),
             routes: Vec::new(),
             judges: BTreeMap::new(),
             judging: BlockingPolicy::default(),
         }
     }
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl ServeConfig {
@@ -285,43 +268,17 @@ impl ServeConfig {
             512,
         )? as usize;
         c.limits.shutdown_grace = Duration::from_millis(l.shutdown_grace_ms.unwrap_or(30_000));
+        c.limits.quota = super::quota::Allowance {
+            requests: access::positive("limits.requests-per-minute", l.requests_per_minute, err)?,
+            tokens: access::positive("limits.tokens-per-minute", l.tokens_per_minute, err)?,
+        };
         if let Some(h) = raw.stream.holdback_bytes {
             c.holdback_bytes = h;
         }
-        if let Some(k) = raw.admin.key_sha256 {
-            if !is_sha256_hex(&k) {
-                return Err(err(
-                    "admin.key-sha256",
-                    "expected 64 hex digits: the SHA-256 of the admin key (`printf %s KEY | sha256sum`)".into(),
-                ));
-            }
-            c.admin_key_sha256 = Some(k.to_ascii_lowercase());
-        }
-        for (i, caller) in raw.callers.into_iter().enumerate() {
-            if !is_sha256_hex(&caller.key_sha256) {
-                return Err(err(
-                    &format!("callers[{i}].key-sha256"),
-                    "expected 64 hex digits: the SHA-256 of the caller's key (`printf %s KEY | sha256sum`)".into(),
-                ));
-            }
-            if caller.name.trim().is_empty() {
-                return Err(err(
-                    &format!("callers[{i}].name"),
-                    "must not be empty".into(),
-                ));
-            }
-            if caller.max_concurrency == Some(0) {
-                return Err(err(
-                    &format!("callers[{i}].max-concurrency"),
-                    "must be greater than 0".into(),
-                ));
-            }
-            c.callers.push(Caller {
-                name: caller.name,
-                key_sha256: caller.key_sha256.to_ascii_lowercase(),
-                max_concurrency: caller.max_concurrency,
-            });
-        }
+        c.admins = access::admins(raw.admin, raw.admins, err)?;
+        c.callers = access::callers(raw.callers, &c.policies, err)?;
+        access::distinct_keys(&c.callers, &c.admins, err)?;
+        c.allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);
         for (name, u) in raw.upstreams {
             let key = format!("upstreams.{name}.base-url");
             check_base_url(&u.base_url).map_err(|m| err(&key, m))?;

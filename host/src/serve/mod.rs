@@ -15,9 +15,11 @@
 //! `x-railyard-request-id`, the id every decision of the request is
 //! recorded under.
 
+pub mod access;
 pub mod config;
 pub mod metrics;
 mod proxy;
+pub mod quota;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -33,7 +35,6 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::audit::{AuditLog, CallInfo, RecordContext};
@@ -43,6 +44,7 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::live::{MetricsSnapshot, Reloader, Watcher};
 use crate::plugin::PluginLoader;
 use crate::policy::Policy;
+use access::CallerId;
 
 pub use config::ServeConfig;
 
@@ -60,6 +62,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// What happened, for a human.
     pub message: String,
+    /// Headers to send with it (a quota's `Retry-After` and
+    /// `x-ratelimit-*`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -74,6 +79,7 @@ impl ApiError {
             kind,
             code,
             message: message.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -98,7 +104,16 @@ impl ApiError {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
+        add_headers(&mut r, &self.headers);
         r
+    }
+}
+
+fn add_headers(r: &mut Response<Body>, headers: &[(&'static str, String)]) {
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            r.headers_mut().insert(*name, v);
+        }
     }
 }
 
@@ -148,6 +163,7 @@ pub struct State {
     metrics: metrics::Metrics,
     concurrency: Arc<Semaphore>,
     per_caller: HashMap<String, Arc<Semaphore>>,
+    quotas: quota::Quotas,
     client: reqwest::Client,
     started: Instant,
 }
@@ -189,6 +205,14 @@ impl State {
                     .map(|n| (c.name.clone(), Arc::new(Semaphore::new(n))))
             })
             .collect();
+        let quotas = quota::Quotas::new(
+            config.limits.quota,
+            config
+                .callers
+                .iter()
+                .map(|c| (c.name.clone(), c.quota))
+                .collect(),
+        );
         let client = reqwest::Client::builder()
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .build()?;
@@ -200,6 +224,7 @@ impl State {
             judges,
             metrics: metrics::Metrics::default(),
             per_caller,
+            quotas,
             client,
             started: Instant::now(),
         })
@@ -312,94 +337,6 @@ fn audit_error(e: crate::audit::AuditError) -> ApiError {
             "the decision could not be recorded in the audit log, so the request is refused: {e}"
         ),
     )
-}
-
-/// Who is calling.
-#[derive(Debug, Clone)]
-pub struct CallerId {
-    /// The name recorded with every decision.
-    pub name: String,
-}
-
-fn bearer(req: &Request<Incoming>) -> Option<&str> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))
-        .map(str::trim)
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// Equal in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn authenticate(state: &State, req: &Request<Incoming>) -> Result<CallerId, ApiError> {
-    if state.config.callers.is_empty() {
-        return Ok(CallerId {
-            name: "anonymous".into(),
-        });
-    }
-    let Some(key) = bearer(req) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "missing_api_key",
-            "this server needs an API key: send `Authorization: Bearer <key>`",
-        ));
-    };
-    let hash = sha256_hex(key);
-    let mut found = None;
-    for c in &state.config.callers {
-        if same(&c.key_sha256, &hash) {
-            found = Some(c.name.clone());
-        }
-    }
-    found.map(|name| CallerId { name }).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "invalid_api_key",
-            "the API key is not valid for this server",
-        )
-    })
-}
-
-fn authenticate_admin(state: &State, req: &Request<Incoming>) -> Result<(), ApiError> {
-    let Some(expected) = &state.config.admin_key_sha256 else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "permission_error",
-            "admin_disabled",
-            "admin endpoints are off: set [admin] key-sha256 in the serve configuration",
-        ));
-    };
-    let key = req
-        .headers()
-        .get("x-admin-key")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| bearer(req));
-    match key {
-        Some(k) if same(&sha256_hex(k.trim()), expected) => Ok(()),
-        _ => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "invalid_admin_key",
-            "admin endpoints need the admin key in `x-admin-key` (or `Authorization: Bearer`)",
-        )),
-    }
 }
 
 /// Reads a JSON request body within the size and time limits.
@@ -598,14 +535,17 @@ async fn dispatch(
         _ => {}
     }
     if endpoint.starts_with("/admin/") {
-        authenticate_admin(state, &req)?;
+        let admin = access::authenticate_admin(&state.config, req.headers())
+            .inspect_err(|e| tracing::warn!(endpoint, code = e.code, "admin call refused"))?;
         return match endpoint {
             "/admin/plugins" => {
                 expect(Method::GET)?;
+                tracing::info!(%admin, endpoint, "admin call");
                 Ok(json_response(StatusCode::OK, &plugins_json(state)))
             }
             _ => {
                 expect(Method::POST)?;
+                tracing::warn!(%admin, endpoint, "admin call: reloading plugins and policies");
                 Ok(reload(state))
             }
         };
@@ -619,7 +559,10 @@ async fn dispatch(
         ));
     }
     // Model-facing endpoints: auth, then the concurrency limits.
-    let caller = authenticate(state, &req).inspect_err(|_| state.metrics.refused("auth"))?;
+    let caller = access::authenticate(&state.config, req.headers()).inspect_err(|e| {
+        state.metrics.refused("auth");
+        tracing::warn!(endpoint, code = e.code, "caller refused");
+    })?;
     let _permit = state.concurrency.clone().try_acquire_owned().map_err(|_| {
         state.metrics.refused("overloaded");
         ApiError::new(
@@ -648,7 +591,11 @@ async fn dispatch(
         "/v1/guard" => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
-            guard(state, body, request_id, &caller, started).await
+            // A guard call asks no model for tokens: it counts as a request.
+            let standing = admit(state, &caller, quota::Cost { tokens: 0 })?;
+            let mut r = guard(state, body, request_id, &caller, started).await?;
+            add_headers(&mut r, &standing.headers());
+            Ok(r)
         }
         "/v1/models" => {
             expect(Method::GET)?;
@@ -657,6 +604,7 @@ async fn dispatch(
         _ => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
+            let standing = admit(state, &caller, quota::estimate(&body))?;
             let kind = if endpoint == "/v1/chat/completions" {
                 proxy::Kind::Chat
             } else {
@@ -673,8 +621,70 @@ async fn dispatch(
                 (_permit, _caller_permit),
             )
             .await
+            .map(|mut r| {
+                add_headers(&mut r, &standing.headers());
+                r
+            })
+            .map_err(|mut e| {
+                e.headers.extend(standing.headers());
+                e
+            })
         }
     }
+}
+
+/// The call's quotas (see `quota`): admitted with its standing, or 429
+/// with `Retry-After` and the `x-ratelimit-*` headers.
+fn admit(state: &State, caller: &CallerId, cost: quota::Cost) -> Result<quota::Standing, ApiError> {
+    if !state.quotas.applies(&caller.name) {
+        return Ok(quota::Standing::default());
+    }
+    state
+        .quotas
+        .admit(&caller.name, cost, Instant::now())
+        .map_err(|r| {
+            state.metrics.refused(if r.what == "tokens" {
+                "tokens_per_minute"
+            } else {
+                "requests_per_minute"
+            });
+            let whose = match r.scope {
+                "caller" => format!("caller `{}`", caller.name),
+                _ => "this server".to_string(),
+            };
+            let (message, retry) = match r.retry_after {
+                Some(wait) => (
+                    format!(
+                        "{whose} is over its quota of {} {} per minute; retry in {:.1} s",
+                        r.limit,
+                        r.what,
+                        wait.as_secs_f64()
+                    ),
+                    wait.as_secs_f64().ceil().max(1.0) as u64,
+                ),
+                None => (
+                    format!(
+                        "this call needs more {} than {whose}'s whole per-minute quota of {} (lower max_tokens or split the prompt)",
+                        r.what, r.limit
+                    ),
+                    60,
+                ),
+            };
+            tracing::warn!(caller = %caller.name, scope = r.scope, what = r.what, limit = r.limit, "quota refused a call");
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                if r.what == "tokens" {
+                    "tokens_per_minute_exceeded"
+                } else {
+                    "requests_per_minute_exceeded"
+                },
+                message,
+            );
+            e.headers = r.standing.headers();
+            e.headers.push(("retry-after", retry.to_string()));
+            e
+        })
 }
 
 fn readiness(state: &State) -> Response<Body> {
@@ -811,7 +821,9 @@ async fn guard(
             ));
         }
     };
-    let slot = state.policy(g.policy.as_deref().unwrap_or("default"))?;
+    let policy = g.policy.as_deref().unwrap_or(caller.own_policy());
+    caller.check_policy(policy)?;
+    let slot = state.policy(policy)?;
     let pipeline = slot.pipeline();
     let payload = Payload {
         request_id: request_id.to_string(),

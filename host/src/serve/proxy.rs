@@ -13,7 +13,8 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::{ApiError, Body, CallerId, State, json_bytes, json_response};
+use super::access::CallerId;
+use super::{ApiError, Body, State, json_bytes, json_response};
 use crate::audit::{CallInfo, TokenCounts};
 use crate::payload::{Message, Payload, Stage};
 use crate::pipeline::stream::{StreamEnd, StreamGuard};
@@ -207,6 +208,9 @@ pub async fn call(
             format!("no route serves model `{model}`"),
         ));
     };
+    // The caller's grants, before any plugin or upstream sees the call.
+    caller.check_model(&model)?;
+    caller.check_policy(&route.policy)?;
     let upstream = state.config.upstreams[&route.upstream].clone();
     let slot = state.policy(&route.policy)?;
     let pipeline = slot.pipeline();

@@ -23,6 +23,25 @@
 //!    skipped (see `audit::table`).
 //! 5. *deleted*: the segment file is removed, only after 4 is durable.
 //!
+//! Sealing is decided in the same critical section that takes the pending
+//! records to write: a segment is closed only with every record ever
+//! appended to it on disk, and a record appended after that lands in the
+//! next segment. (Deciding the seal after writing, under a second lock,
+//! let a record slip into a segment already handed to the committer: its
+//! write then failed with "File exists", or, had the committer deleted
+//! the segment, re-created it below the committed `txn` version, where the
+//! committer would have skipped it.)
+//!
+//! A write or fsync that fails is a sixth state, *lost*: every record
+//! appended and not yet durable is dropped unacknowledged (its caller gets
+//! the error; the server refuses that call), the segment that failed is
+//! sealed where it stands (its valid records are committed; a torn tail is
+//! skipped), and appends are refused while [`Wal::failure`] says why
+//! (`/readyz`). [`Wal::flush`], which the committer calls at least once a
+//! second, then tries a fresh segment with backoff; once one is created
+//! and synced, appends resume there. Nothing acknowledged is ever lost,
+//! and no sequence number is written twice.
+//!
 //! Reading a segment checks every record's checksum. A torn tail (a record
 //! cut short by a crash mid-write) and a damaged record (a flipped byte)
 //! are reported and skipped; the reader re-synchronises on the next record
@@ -37,6 +56,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::record::AuditRecord;
+
+mod read;
+
+pub use read::{Damage, SegmentContents, read_segment};
 
 const SEGMENT_MAGIC: &[u8; 8] = b"RYWAL001";
 /// Bytes before the first record of a segment.
@@ -94,15 +117,40 @@ struct Appender {
     pending: Vec<Chunk>,
     /// Total bytes appended by this process (a log sequence number).
     lsn: u64,
-    /// Set after a write or fsync failed: nothing more is acknowledged.
-    failed: Option<String>,
+    /// Set after a write or fsync failed, until a fresh segment is open.
+    failed: Option<Failure>,
 }
+
+/// Why the log refuses appends, and when to try a fresh segment.
+struct Failure {
+    reason: String,
+    retry_at: Instant,
+    attempts: u32,
+}
+
+/// First wait before a fresh segment is tried after a failure; doubled per
+/// failed attempt up to [`MAX_RECOVERY_WAIT`]. Short, because every call is
+/// refused meanwhile; bounded, so a full or read-only disk is not hammered.
+const FIRST_RECOVERY_WAIT: Duration = Duration::from_millis(50);
+const MAX_RECOVERY_WAIT: Duration = Duration::from_secs(5);
+
+/// Failures whose unacknowledged range is remembered (see `Writer::lost`).
+/// A caller checks its range right after its append, so only the last few
+/// failures can still have callers waiting.
+const LOST_RANGES: usize = 64;
 
 /// The writing side: held while writing and fsyncing.
 struct Writer {
     file: Option<(u64, File)>,
+    /// Every appended byte up to here is durable, or lost in a failure.
     durable_lsn: u64,
+    /// LSN ranges `(after, up_to]` dropped by failures: a caller waiting
+    /// for an LSN in one is told it failed, never acknowledged.
+    lost: std::collections::VecDeque<(u64, u64)>,
 }
+
+#[cfg(test)]
+type Hook = Box<dyn Fn(&Wal) + Send + Sync>;
 
 /// An open write-ahead log folder, owned by one process (a lock file keeps
 /// a second process out).
@@ -116,6 +164,10 @@ pub struct Wal {
     /// Every segment below this sequence is complete on disk.
     sealed_below: AtomicU64,
     _lock: File,
+    /// Called by [`Wal::flush`] after it wrote its batch and before it
+    /// closes a segment: where a concurrent append used to slip in.
+    #[cfg(test)]
+    flush_hook: Mutex<Option<Hook>>,
 }
 
 /// A WAL failure.
@@ -245,9 +297,12 @@ impl Wal {
             writer: Mutex::new(Writer {
                 file: None,
                 durable_lsn: 0,
+                lost: Default::default(),
             }),
             sealed_below: AtomicU64::new(next),
             _lock: lock,
+            #[cfg(test)]
+            flush_hook: Mutex::new(None),
         })
     }
 
@@ -274,9 +329,20 @@ impl Wal {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Why the log refuses appends, if an earlier write or fsync failed.
+    /// Why the log refuses appends, if a write or fsync failed and no fresh
+    /// segment could be opened since.
     pub fn failure(&self) -> Option<String> {
-        self.lock_appender().failed.clone()
+        self.lock_appender()
+            .failed
+            .as_ref()
+            .map(|f| f.reason.clone())
+    }
+
+    fn refused(&self, failure: &Failure) -> WalError {
+        WalError::Failed {
+            path: self.dir.display().to_string(),
+            reason: failure.reason.clone(),
+        }
     }
 
     /// Appends encoded records (each from [`encode`]) as one unit: they land
@@ -284,11 +350,8 @@ impl Wal {
     /// where the first record starts.
     pub fn append(&self, encoded: &[u8]) -> Result<(u64, Position), WalError> {
         let mut a = self.lock_appender();
-        if let Some(reason) = &a.failed {
-            return Err(WalError::Failed {
-                path: self.dir.display().to_string(),
-                reason: reason.clone(),
-            });
+        if let Some(failure) = &a.failed {
+            return Err(self.refused(failure));
         }
         let len = encoded.len() as u64;
         if a.segment_len > HEADER_LEN
@@ -318,55 +381,156 @@ impl Wal {
 
     /// Makes everything appended up to `lsn` durable. Concurrent callers
     /// share one fsync: whoever holds the writer writes and syncs every
-    /// pending chunk; the others find their bytes already durable.
+    /// pending chunk; the others find their bytes already durable. An `Err`
+    /// means the bytes up to `lsn` are not acknowledged.
     pub fn sync(&self, lsn: u64) -> Result<(), WalError> {
         let mut w = self.lock_writer();
+        if let Some(e) = self.lost_error(&w, lsn) {
+            return Err(e);
+        }
         if w.durable_lsn >= lsn {
             return Ok(());
         }
-        self.write_pending(&mut w)
+        self.write_pending(&mut w, |_| {})?;
+        Ok(())
     }
 
-    fn write_pending(&self, w: &mut Writer) -> Result<(), WalError> {
-        let (chunks, end) = {
+    /// The error for a caller whose `lsn` fell in a failure's lost range.
+    fn lost_error(&self, w: &Writer, lsn: u64) -> Option<WalError> {
+        let (after, up_to) = *w
+            .lost
+            .iter()
+            .find(|(after, up_to)| lsn > *after && lsn <= *up_to)?;
+        Some(WalError::Failed {
+            path: self.dir.display().to_string(),
+            reason: format!(
+                "a write failed before bytes {after}..{up_to} of this run were durable; they were not recorded"
+            ),
+        })
+    }
+
+    /// Takes every pending chunk (after `decide` ran on the appender in the
+    /// same critical section), writes and syncs it. Returns the segment
+    /// that was open for appends when the chunks were taken: every byte of
+    /// every segment below it is on disk once this returns `Ok`.
+    fn write_pending(
+        &self,
+        w: &mut Writer,
+        decide: impl FnOnce(&mut Appender),
+    ) -> Result<u64, WalError> {
+        let (chunks, end, open) = {
             let mut a = self.lock_appender();
-            if let Some(reason) = &a.failed {
-                return Err(WalError::Failed {
-                    path: self.dir.display().to_string(),
-                    reason: reason.clone(),
-                });
+            if let Some(failure) = &a.failed {
+                return Err(self.refused(failure));
             }
-            (std::mem::take(&mut a.pending), a.lsn)
+            decide(&mut a);
+            (std::mem::take(&mut a.pending), a.lsn, a.segment)
         };
-        let result = self.write_chunks(w, chunks);
-        match result {
+        match self.write_chunks(w, chunks) {
             Ok(()) => {
                 w.durable_lsn = end;
-                Ok(())
+                Ok(open)
             }
             Err(e) => {
-                self.lock_appender().failed = Some(e.to_string());
+                self.fail(w, e.to_string());
                 Err(e)
             }
         }
+    }
+
+    /// A write or fsync failed: see "lost" in the module docs.
+    fn fail(&self, w: &mut Writer, reason: String) {
+        let mut a = self.lock_appender();
+        a.pending.clear();
+        if w.lost.len() == LOST_RANGES {
+            w.lost.pop_front();
+        }
+        w.lost.push_back((w.durable_lsn, a.lsn));
+        w.durable_lsn = a.lsn;
+        if let Some((seq, _)) = w.file.take() {
+            self.sealed_below.fetch_max(seq + 1, Ordering::AcqRel);
+        }
+        // Past every sequence a chunk or a file could carry: the failed
+        // segment is never written again.
+        a.segment += 1;
+        a.segment_len = HEADER_LEN;
+        a.opened = Instant::now();
+        self.sealed_below.fetch_max(a.segment, Ordering::AcqRel);
+        tracing::error!(
+            wal = %self.dir.display(),
+            error = %reason,
+            "audit WAL: a write failed; records not yet durable were dropped unacknowledged, and appends are refused until a fresh segment opens"
+        );
+        a.failed = Some(Failure {
+            reason,
+            retry_at: Instant::now() + FIRST_RECOVERY_WAIT,
+            attempts: 0,
+        });
+    }
+
+    /// After a failure, once its wait is over: opens the next segment
+    /// (header written and synced, folder synced) and lets appends resume
+    /// there. A failed attempt waits twice as long before the next.
+    fn recover(&self, w: &mut Writer) {
+        let mut a = self.lock_appender();
+        let Some(failure) = &a.failed else { return };
+        if Instant::now() < failure.retry_at {
+            return;
+        }
+        let attempts = failure.attempts + 1;
+        let seq = a.segment;
+        match self.create_segment(seq) {
+            Ok(file) => {
+                tracing::warn!(
+                    wal = %self.dir.display(),
+                    segment = seq,
+                    attempts,
+                    "audit WAL recovered: appends resume on a fresh segment"
+                );
+                w.file = Some((seq, file));
+                a.segment_len = HEADER_LEN;
+                a.opened = Instant::now();
+                a.failed = None;
+            }
+            Err(e) => {
+                // The attempt may have left a file behind: never reuse it.
+                a.segment += 1;
+                self.sealed_below.fetch_max(a.segment, Ordering::AcqRel);
+                let wait = FIRST_RECOVERY_WAIT
+                    .saturating_mul(1 << attempts.min(16))
+                    .min(MAX_RECOVERY_WAIT);
+                a.failed = Some(Failure {
+                    reason: e.to_string(),
+                    retry_at: Instant::now() + wait,
+                    attempts,
+                });
+            }
+        }
+    }
+
+    /// Creates segment `seq` with its header, synced with its folder.
+    fn create_segment(&self, seq: u64) -> Result<File, WalError> {
+        let path = self.dir.join(segment_name(seq));
+        let mut file = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path, "creating a segment"))?;
+        let mut header = [0u8; HEADER_LEN as usize];
+        header[..8].copy_from_slice(SEGMENT_MAGIC);
+        header[8..].copy_from_slice(&seq.to_le_bytes());
+        file.write_all(&header)
+            .and_then(|()| file.sync_data())
+            .map_err(io_err(&path, "writing a segment header"))?;
+        sync_dir(&self.dir).map_err(io_err(&self.dir, "syncing the folder"))?;
+        Ok(file)
     }
 
     fn write_chunks(&self, w: &mut Writer, chunks: Vec<Chunk>) -> Result<(), WalError> {
         for chunk in chunks {
             if w.file.as_ref().map(|(s, _)| *s) != Some(chunk.segment) {
                 self.close_current(w)?;
-                let path = self.dir.join(segment_name(chunk.segment));
-                let mut file = OpenOptions::new()
-                    .create_new(true)
-                    .write(true)
-                    .open(&path)
-                    .map_err(io_err(&path, "creating a segment"))?;
-                let mut header = [0u8; HEADER_LEN as usize];
-                header[..8].copy_from_slice(SEGMENT_MAGIC);
-                header[8..].copy_from_slice(&chunk.segment.to_le_bytes());
-                file.write_all(&header)
-                    .map_err(io_err(&path, "writing a segment header"))?;
-                sync_dir(&self.dir).map_err(io_err(&self.dir, "syncing the folder"))?;
+                let file = self.create_segment(chunk.segment)?;
                 w.file = Some((chunk.segment, file));
             }
             let (seq, file) = w.file.as_mut().expect("opened above");
@@ -393,32 +557,42 @@ impl Wal {
 
     /// Writes and syncs everything appended so far (the async-durability
     /// flush), and seals the open segment if it is older than the segment
-    /// age or `force` is set. Returns the sequence below which every
+    /// age or `force_seal` is set. After a failure, tries a fresh segment
+    /// first (see the module docs). Returns the sequence below which every
     /// segment is now sealed.
     pub fn flush(&self, force_seal: bool) -> Result<u64, WalError> {
         let mut w = self.lock_writer();
-        self.write_pending(&mut w)?;
-        let seal = {
-            let mut a = self.lock_appender();
+        self.recover(&mut w);
+        // The seal is decided with the pending records taken, in one
+        // critical section: whatever is appended after it goes to the next
+        // segment, so the segment closed below holds all its records.
+        let open = self.write_pending(&mut w, |a| {
             let due = force_seal || a.opened.elapsed() >= self.max_segment_age;
             if due && a.segment_len > HEADER_LEN {
                 a.segment += 1;
                 a.segment_len = HEADER_LEN;
                 a.opened = Instant::now();
-                true
-            } else {
-                if a.segment_len == HEADER_LEN {
-                    // Nothing in the open segment: whatever is on disk
-                    // below it is complete.
-                    self.sealed_below.fetch_max(a.segment, Ordering::AcqRel);
-                }
-                false
             }
-        };
-        if seal {
-            self.close_current(&mut w)?;
+        })?;
+        #[cfg(test)]
+        if let Some(hook) = &*self.flush_hook.lock().unwrap_or_else(|p| p.into_inner()) {
+            hook(self);
         }
+        if w.file.as_ref().is_some_and(|(seq, _)| *seq < open)
+            && let Err(e) = self.close_current(&mut w)
+        {
+            self.fail(&mut w, e.to_string());
+            return Err(e);
+        }
+        self.sealed_below.fetch_max(open, Ordering::AcqRel);
         Ok(self.sealed_below())
+    }
+
+    /// Runs `hook` inside every later [`Wal::flush`], after its batch is
+    /// written and before a segment is closed.
+    #[cfg(test)]
+    fn set_flush_hook(&self, hook: impl Fn(&Wal) + Send + Sync + 'static) {
+        *self.flush_hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(hook));
     }
 }
 
@@ -449,156 +623,5 @@ pub fn encode_row<T: serde::Serialize>(tag: u8, row: &T, out: &mut Vec<u8>) {
     out[start + 8..start + 12].copy_from_slice(&h.finalize().to_le_bytes());
 }
 
-/// Damage found while reading a segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Damage {
-    /// The segment header is not a railyard WAL header.
-    BadHeader,
-    /// Bytes that do not form a valid record, followed by valid records.
-    Corrupt {
-        /// Where the bad bytes start.
-        offset: u64,
-        /// How many bytes were skipped.
-        bytes: u64,
-    },
-    /// Bytes at the end that do not form a complete valid record: a write
-    /// cut short by a crash (or damage at the very end).
-    TornTail {
-        /// Where the bad bytes start.
-        offset: u64,
-        /// How many bytes were skipped.
-        bytes: u64,
-    },
-    /// A record whose checksum holds but whose payload does not decode.
-    Undecodable {
-        /// The record's offset.
-        offset: u64,
-        /// The decoder's message.
-        error: String,
-    },
-}
-
-impl std::fmt::Display for Damage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Damage::BadHeader => f.write_str("bad segment header"),
-            Damage::Corrupt { offset, bytes } => {
-                write!(f, "{bytes} damaged bytes at offset {offset} skipped")
-            }
-            Damage::TornTail { offset, bytes } => {
-                write!(f, "torn tail: {bytes} bytes at offset {offset} skipped")
-            }
-            Damage::Undecodable { offset, error } => {
-                write!(f, "record at offset {offset} does not decode: {error}")
-            }
-        }
-    }
-}
-
-/// What reading one segment gave.
-#[derive(Debug)]
-pub struct SegmentContents {
-    /// The segment's sequence.
-    pub segment: u64,
-    /// Every valid record with its offset (and position stamped in).
-    pub records: Vec<(u64, AuditRecord)>,
-    /// Every damaged region.
-    pub damage: Vec<Damage>,
-}
-
-/// Whether a valid record starts at `pos`; returns its end.
-fn valid_at(data: &[u8], pos: usize) -> Option<usize> {
-    let rest = data.get(pos..)?;
-    if rest.len() < RECORD_HEADER_LEN {
-        return None;
-    }
-    let word = |i: usize| u32::from_le_bytes(rest[i..i + 4].try_into().expect("4 bytes"));
-    if word(0) != RECORD_MAGIC {
-        return None;
-    }
-    let len = word(4);
-    if len > MAX_RECORD || rest.len() < RECORD_HEADER_LEN + len as usize {
-        return None;
-    }
-    let payload = &rest[RECORD_HEADER_LEN..RECORD_HEADER_LEN + len as usize];
-    let mut h = crc32fast::Hasher::new();
-    h.update(&len.to_le_bytes());
-    h.update(payload);
-    (h.finalize() == word(8)).then_some(pos + RECORD_HEADER_LEN + len as usize)
-}
-
-/// A record's payload (see [`encode`]).
-fn decode(payload: &[u8]) -> Result<AuditRecord, String> {
-    let (tag, json) = payload.split_first().ok_or("an empty record")?;
-    let e = |e: serde_json::Error| e.to_string();
-    match tag {
-        b'd' => serde_json::from_slice(json)
-            .map(AuditRecord::Decision)
-            .map_err(e),
-        b'i' => serde_json::from_slice(json)
-            .map(AuditRecord::Inference)
-            .map_err(e),
-        b'j' => serde_json::from_slice(json)
-            .map(AuditRecord::Judgement)
-            .map_err(e),
-        other => Err(format!("unknown record type byte {other:#04x}")),
-    }
-}
-
-/// Reads a segment file, keeping every record whose checksum holds.
-pub fn read_segment(path: &Path, segment: u64) -> Result<SegmentContents, WalError> {
-    let data = fs::read(path).map_err(io_err(path, "reading a segment"))?;
-    let mut damage = Vec::new();
-    let header_ok = data.len() >= HEADER_LEN as usize
-        && &data[..8] == SEGMENT_MAGIC
-        && data[8..16] == segment.to_le_bytes();
-    if !header_ok {
-        damage.push(Damage::BadHeader);
-    }
-    let mut records = Vec::new();
-    let mut pos = (HEADER_LEN as usize).min(data.len());
-    while pos < data.len() {
-        match valid_at(&data, pos) {
-            Some(end) => {
-                let payload = &data[pos + RECORD_HEADER_LEN..end];
-                match decode(payload) {
-                    Ok(mut r) => {
-                        r.set_position(segment, pos as u64);
-                        records.push((pos as u64, r));
-                    }
-                    Err(e) => damage.push(Damage::Undecodable {
-                        offset: pos as u64,
-                        error: e,
-                    }),
-                }
-                pos = end;
-            }
-            None => {
-                // Re-synchronise: the next offset where a whole valid
-                // record starts.
-                let next = (pos + 1..data.len()).find(|&p| valid_at(&data, p).is_some());
-                match next {
-                    Some(n) => {
-                        damage.push(Damage::Corrupt {
-                            offset: pos as u64,
-                            bytes: (n - pos) as u64,
-                        });
-                        pos = n;
-                    }
-                    None => {
-                        damage.push(Damage::TornTail {
-                            offset: pos as u64,
-                            bytes: (data.len() - pos) as u64,
-                        });
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    Ok(SegmentContents {
-        segment,
-        records,
-        damage,
-    })
-}
+#[cfg(test)]
+mod tests;

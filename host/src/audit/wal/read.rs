@@ -1,0 +1,164 @@
+//! Reading a segment back: every record whose checksum holds, and every
+//! damaged region named (see the module above for the framing).
+
+use std::fs;
+use std::path::Path;
+
+use super::{
+    HEADER_LEN, MAX_RECORD, RECORD_HEADER_LEN, RECORD_MAGIC, SEGMENT_MAGIC, WalError, io_err,
+};
+use crate::audit::record::AuditRecord;
+
+/// Damage found while reading a segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    /// The segment header is not a railyard WAL header.
+    BadHeader,
+    /// Bytes that do not form a valid record, followed by valid records.
+    Corrupt {
+        /// Where the bad bytes start.
+        offset: u64,
+        /// How many bytes were skipped.
+        bytes: u64,
+    },
+    /// Bytes at the end that do not form a complete valid record: a write
+    /// cut short by a crash (or damage at the very end).
+    TornTail {
+        /// Where the bad bytes start.
+        offset: u64,
+        /// How many bytes were skipped.
+        bytes: u64,
+    },
+    /// A record whose checksum holds but whose payload does not decode.
+    Undecodable {
+        /// The record's offset.
+        offset: u64,
+        /// The decoder's message.
+        error: String,
+    },
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::BadHeader => f.write_str("bad segment header"),
+            Damage::Corrupt { offset, bytes } => {
+                write!(f, "{bytes} damaged bytes at offset {offset} skipped")
+            }
+            Damage::TornTail { offset, bytes } => {
+                write!(f, "torn tail: {bytes} bytes at offset {offset} skipped")
+            }
+            Damage::Undecodable { offset, error } => {
+                write!(f, "record at offset {offset} does not decode: {error}")
+            }
+        }
+    }
+}
+
+/// What reading one segment gave.
+#[derive(Debug)]
+pub struct SegmentContents {
+    /// The segment's sequence.
+    pub segment: u64,
+    /// Every valid record with its offset (and position stamped in).
+    pub records: Vec<(u64, AuditRecord)>,
+    /// Every damaged region.
+    pub damage: Vec<Damage>,
+}
+
+/// Whether a valid record starts at `pos`; returns its end.
+fn valid_at(data: &[u8], pos: usize) -> Option<usize> {
+    let rest = data.get(pos..)?;
+    if rest.len() < RECORD_HEADER_LEN {
+        return None;
+    }
+    let word = |i: usize| u32::from_le_bytes(rest[i..i + 4].try_into().expect("4 bytes"));
+    if word(0) != RECORD_MAGIC {
+        return None;
+    }
+    let len = word(4);
+    if len > MAX_RECORD || rest.len() < RECORD_HEADER_LEN + len as usize {
+        return None;
+    }
+    let payload = &rest[RECORD_HEADER_LEN..RECORD_HEADER_LEN + len as usize];
+    let mut h = crc32fast::Hasher::new();
+    h.update(&len.to_le_bytes());
+    h.update(payload);
+    (h.finalize() == word(8)).then_some(pos + RECORD_HEADER_LEN + len as usize)
+}
+
+/// A record's payload (see [`encode`]).
+fn decode(payload: &[u8]) -> Result<AuditRecord, String> {
+    let (tag, json) = payload.split_first().ok_or("an empty record")?;
+    let e = |e: serde_json::Error| e.to_string();
+    match tag {
+        b'd' => serde_json::from_slice(json)
+            .map(AuditRecord::Decision)
+            .map_err(e),
+        b'i' => serde_json::from_slice(json)
+            .map(AuditRecord::Inference)
+            .map_err(e),
+        b'j' => serde_json::from_slice(json)
+            .map(AuditRecord::Judgement)
+            .map_err(e),
+        other => Err(format!("unknown record type byte {other:#04x}")),
+    }
+}
+
+/// Reads a segment file, keeping every record whose checksum holds.
+pub fn read_segment(path: &Path, segment: u64) -> Result<SegmentContents, WalError> {
+    let data = fs::read(path).map_err(io_err(path, "reading a segment"))?;
+    let mut damage = Vec::new();
+    let header_ok = data.len() >= HEADER_LEN as usize
+        && &data[..8] == SEGMENT_MAGIC
+        && data[8..16] == segment.to_le_bytes();
+    if !header_ok {
+        damage.push(Damage::BadHeader);
+    }
+    let mut records = Vec::new();
+    let mut pos = (HEADER_LEN as usize).min(data.len());
+    while pos < data.len() {
+        match valid_at(&data, pos) {
+            Some(end) => {
+                let payload = &data[pos + RECORD_HEADER_LEN..end];
+                match decode(payload) {
+                    Ok(mut r) => {
+                        r.set_position(segment, pos as u64);
+                        records.push((pos as u64, r));
+                    }
+                    Err(e) => damage.push(Damage::Undecodable {
+                        offset: pos as u64,
+                        error: e,
+                    }),
+                }
+                pos = end;
+            }
+            None => {
+                // Re-synchronise: the next offset where a whole valid
+                // record starts.
+                let next = (pos + 1..data.len()).find(|&p| valid_at(&data, p).is_some());
+                match next {
+                    Some(n) => {
+                        damage.push(Damage::Corrupt {
+                            offset: pos as u64,
+                            bytes: (n - pos) as u64,
+                        });
+                        pos = n;
+                    }
+                    None => {
+                        damage.push(Damage::TornTail {
+                            offset: pos as u64,
+                            bytes: (data.len() - pos) as u64,
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(SegmentContents {
+        segment,
+        records,
+        damage,
+    })
+}
