@@ -66,6 +66,10 @@ struct OpenCall {
 pub(crate) struct OpenCalls {
     calls: BTreeMap<String, OpenCall>,
     changed: bool,
+    /// What `open-calls` holds now (as loaded or last saved): a batch
+    /// whose calls all opened and closed within it (every guard call, most
+    /// proxied ones) leaves it as it was and costs no write.
+    on_disk: Vec<u8>,
 }
 
 /// Why `open-calls` could not be read or written.
@@ -106,10 +110,13 @@ impl OpenCalls {
                 }
             }
         }
-        Ok(OpenCalls {
+        let mut loaded = OpenCalls {
             calls,
             changed: false,
-        })
+            on_disk: Vec::new(),
+        };
+        loaded.on_disk = loaded.serialise();
+        Ok(loaded)
     }
 
     /// Applies one segment's records, in order: a decision row opens its
@@ -163,10 +170,10 @@ impl OpenCalls {
             let path = path.clone();
             move |source| OpenCallsError { path, what, source }
         };
-        let mut text = Vec::with_capacity(self.calls.len() * 512);
-        for call in self.calls.values() {
-            serde_json::to_writer(&mut text, call).expect("an open call serialises");
-            text.push(b'\n');
+        let text = self.serialise();
+        if text == self.on_disk {
+            self.changed = false;
+            return Ok(());
         }
         let mut f = std::fs::File::create(&tmp).map_err(io("writing the open calls"))?;
         f.write_all(&text)
@@ -174,7 +181,17 @@ impl OpenCalls {
             .map_err(io("writing the open calls"))?;
         std::fs::rename(&tmp, &path).map_err(io("replacing the open calls"))?;
         self.changed = false;
+        self.on_disk = text;
         Ok(())
+    }
+
+    fn serialise(&self) -> Vec<u8> {
+        let mut text = Vec::with_capacity(self.calls.len() * 512);
+        for call in self.calls.values() {
+            serde_json::to_writer(&mut text, call).expect("an open call serialises");
+            text.push(b'\n');
+        }
+        text
     }
 }
 
@@ -291,6 +308,15 @@ mod tests {
             }
             assert_eq!(replayed.interrupted_rows(), once.interrupted_rows());
         }
+    }
+
+    #[test]
+    fn calls_opened_and_closed_in_one_batch_cost_no_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut calls = OpenCalls::load(dir.path()).unwrap();
+        calls.apply(&[decision("a", "1", "allow"), inference("a")]);
+        calls.save(dir.path()).unwrap();
+        assert!(!dir.path().join(FILE).exists());
     }
 
     #[test]
