@@ -9,8 +9,11 @@ mod common;
 
 mod audit_cli;
 mod audit_crash;
+mod audit_create_race;
 mod audit_external;
+mod audit_interrupted;
 mod audit_log;
+mod audit_maintenance;
 mod cli;
 mod compile_cache;
 mod conformance_broken;

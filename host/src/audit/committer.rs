@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use deltalake::DeltaTable;
 
+use super::open_calls::OpenCalls;
 use super::record::AuditRecord;
 use super::schema::{self, TableKind};
 use super::table::{self, CommitOutcome};
@@ -23,7 +24,7 @@ use super::{AuditError, Shared};
 /// Longest wait between retries while storage is failing.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 
-pub(super) fn run(shared: Arc<Shared>) {
+pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -42,7 +43,7 @@ pub(super) fn run(shared: Arc<Shared>) {
         } else {
             Duration::from_millis(100u64 << failures.min(7)).min(MAX_RETRY_WAIT)
         });
-        let result = runtime.block_on(commit_sealed(&shared, &mut tables));
+        let result = runtime.block_on(commit_sealed(&shared, &mut tables, &mut open_calls));
         match result {
             Ok(()) => {
                 failures = 0;
@@ -67,6 +68,7 @@ pub(super) fn run(shared: Arc<Shared>) {
 async fn commit_sealed(
     shared: &Shared,
     tables: &mut Option<HashMap<TableKind, DeltaTable>>,
+    open_calls: &mut OpenCalls,
 ) -> Result<(), AuditError> {
     // Makes appended records durable (async durability) and seals a
     // segment that has reached its age.
@@ -129,6 +131,7 @@ async fn commit_sealed(
         let mut retire = Vec::with_capacity(batch.len());
         for (contents, path) in batch.into_iter().zip(paths) {
             let seq = contents.segment;
+            open_calls.apply(contents.records.iter().map(|(_, r)| r));
             for (_, r) in contents.records {
                 match r {
                     AuditRecord::Decision(d) => decisions.push((seq, d)),
@@ -182,6 +185,11 @@ async fn commit_sealed(
                 );
             }
         }
+        // The calls still open after these segments are on disk before
+        // any of them is recorded as committed and deleted.
+        open_calls
+            .save(shared.wal.dir())
+            .map_err(|e| AuditError::Settings(e.to_string()))?;
         for (seq, path, damaged) in retire {
             retire_segment(shared, &path, seq, damaged)?;
         }

@@ -1,5 +1,6 @@
-//! Table maintenance, run from `railyard log`: checkpoints and expired-log
-//! cleanup, vacuum, and compaction.
+//! Table maintenance: checkpoints and expired-log cleanup, vacuum, and
+//! compaction, run from `railyard log` and by `railyard serve` on its own
+//! ([`super::auto_maintenance`]).
 //!
 //! The committer turns expired-log cleanup off (it lists `_delta_log` on
 //! every commit); [`checkpoint`] runs it. Compaction is done without a SQL
@@ -8,7 +9,7 @@
 //! committed as `add`s plus `remove`s with `dataChange = false`, which an
 //! append-only table allows and readers of the change feed ignore.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
@@ -20,7 +21,7 @@ use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, ObjectStore};
 
 use super::schema::{self, Columns, TableKind};
-use super::table::TableError;
+use super::table::{TableError, percent_decode};
 
 fn err(table: &DeltaTable, what: &str) -> impl FnOnce(deltalake::DeltaTableError) -> TableError {
     let url = table.table_url().to_string();
@@ -78,6 +79,88 @@ pub struct Compaction {
     pub files_added: usize,
     /// The new table version, if anything was committed.
     pub version: Option<u64>,
+    /// Another writer removed some of the planned files first (another
+    /// host compacted them): nothing was committed and the files written
+    /// were deleted.
+    pub superseded: bool,
+}
+
+/// Files to compact, read from one table version.
+#[derive(Debug, Default)]
+pub struct CompactionPlan {
+    /// Per `date` partition, the small files to rewrite.
+    partitions: BTreeMap<String, Vec<(deltalake::Path, deltalake::kernel::Remove)>>,
+}
+
+impl CompactionPlan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.partitions.is_empty()
+    }
+
+    /// Small files planned for rewriting.
+    pub fn files(&self) -> usize {
+        self.partitions.values().map(Vec::len).sum()
+    }
+}
+
+/// Picks, in the table's current state, every partition with at least
+/// `min_files` (and at least 2) files smaller than `target_bytes`, and in
+/// each its smallest files up to `target_bytes` of input in all: the
+/// rewritten file is about the target size, a round's memory is bounded,
+/// and a file already near the target is not rewritten again and again.
+pub fn plan_compaction(
+    table: &DeltaTable,
+    target_bytes: u64,
+    min_files: usize,
+) -> Result<CompactionPlan, TableError> {
+    let mut partitions: BTreeMap<String, Vec<(u64, deltalake::Path, deltalake::kernel::Remove)>> =
+        BTreeMap::new();
+    let snapshot = table
+        .snapshot()
+        .map_err(err(table, "reading the table state"))?;
+    for f in snapshot.log_data().into_iter() {
+        if (f.size() as u64) < target_bytes {
+            let date = f
+                .partition_values_map()
+                .get(schema::PARTITION_COLUMN)
+                .cloned()
+                .flatten()
+                .unwrap_or_default();
+            partitions.entry(date).or_default().push((
+                f.size() as u64,
+                f.object_store_path(),
+                f.remove_action(false),
+            ));
+        }
+    }
+    let partitions = partitions
+        .into_iter()
+        .filter(|(_, files)| files.len() >= min_files.max(2))
+        .map(|(date, mut files)| {
+            files.sort_by_key(|(size, _, _)| *size);
+            let mut total = 0u64;
+            let picked: Vec<_> = files
+                .into_iter()
+                .take_while(|(size, _, _)| {
+                    total += size;
+                    total <= target_bytes
+                })
+                .map(|(_, path, remove)| (path, remove))
+                .collect();
+            (date, picked)
+        })
+        .filter(|(_, files)| files.len() >= 2)
+        .collect();
+    Ok(CompactionPlan { partitions })
+}
+
+/// Rewritten files, written but not yet committed.
+pub struct CompactedFiles {
+    actions: Vec<Action>,
+    written: Vec<deltalake::Path>,
+    result: Compaction,
+    target_bytes: u64,
 }
 
 /// Rewrites every partition that has more than one file smaller than
@@ -87,37 +170,30 @@ pub async fn compact(
     table: &mut DeltaTable,
     kind: TableKind,
     target_bytes: u64,
-    mut progress: impl FnMut(&str, usize),
+    progress: impl FnMut(&str, usize),
 ) -> Result<Compaction, TableError> {
-    let mut by_partition: BTreeMap<String, Vec<(deltalake::Path, deltalake::kernel::Remove)>> =
-        BTreeMap::new();
-    {
-        let snapshot = table
-            .snapshot()
-            .map_err(err(table, "reading the table state"))?;
-        for f in snapshot.log_data().into_iter() {
-            if (f.size() as u64) < target_bytes {
-                let date = f
-                    .partition_values_map()
-                    .get(schema::PARTITION_COLUMN)
-                    .cloned()
-                    .flatten()
-                    .unwrap_or_default();
-                by_partition
-                    .entry(date)
-                    .or_default()
-                    .push((f.object_store_path(), f.remove_action(false)));
-            }
-        }
+    let plan = plan_compaction(table, target_bytes, 2)?;
+    if plan.is_empty() {
+        return Ok(Compaction::default());
     }
-    by_partition.retain(|_, files| files.len() > 1);
+    let files = write_compaction(table, kind, plan, target_bytes, progress).await?;
+    commit_compaction(table, files).await
+}
+
+/// Reads the planned files and writes their rows as one file per
+/// partition (nothing is committed yet).
+pub async fn write_compaction(
+    table: &DeltaTable,
+    kind: TableKind,
+    plan: CompactionPlan,
+    target_bytes: u64,
+    mut progress: impl FnMut(&str, usize),
+) -> Result<CompactedFiles, TableError> {
     let mut result = Compaction::default();
-    if by_partition.is_empty() {
-        return Ok(result);
-    }
     let store = table.object_store();
     let mut actions = Vec::new();
-    for (date, files) in by_partition {
+    let mut written = Vec::new();
+    for (date, files) in plan.partitions {
         progress(&date, files.len());
         let mut writer = RecordBatchWriter::for_table(table)
             .map_err(err(table, "preparing the Parquet writer"))?
@@ -174,32 +250,129 @@ pub async fn compact(
             .await
             .map_err(err(table, "writing the compacted file"))?;
         result.files_added += adds.len();
-        actions.extend(adds.into_iter().map(|mut a| {
+        for mut a in adds {
+            written.push(deltalake::Path::from(percent_decode(&a.path)));
             a.data_change = false;
-            Action::Add(a)
-        }));
+            actions.push(Action::Add(a));
+        }
         result.partitions += 1;
     }
-    let snapshot = table
-        .snapshot()
-        .map_err(err(table, "reading the table state"))?;
-    let done =
-        CommitBuilder::from(CommitProperties::default().with_cleanup_expired_logs(Some(false)))
-            .with_actions(actions)
-            .build(
-                Some(snapshot),
-                table.log_store(),
-                DeltaOperation::Optimize {
-                    predicate: None,
-                    target_size: target_bytes as i64,
-                },
-            )
-            .await
-            .map_err(err(table, "committing the compaction"))?;
-    result.version = Some(done.version());
-    table
-        .update_state()
-        .await
-        .map_err(err(table, "reloading"))?;
-    Ok(result)
+    Ok(CompactedFiles {
+        actions,
+        written,
+        result,
+        target_bytes,
+    })
+}
+
+/// How many times a compaction commit is tried before giving up (its files
+/// are then deleted and the next run plans again). Appenders commit about
+/// once a second per host, so a compaction often loses the race for the
+/// next version; each try re-reads the log and re-checks its files, which
+/// takes milliseconds on a local disk, so 20 tries cover dozens of
+/// concurrent appenders.
+const COMPACTION_COMMIT_ATTEMPTS: u32 = 20;
+
+/// Commits rewritten files, only if every file they replace is still in
+/// the table.
+///
+/// Why not delta-rs's own conflict check: it treats `remove`s with
+/// `dataChange = false` (what a compaction writes) as never conflicting
+/// (deltalake-core 1.1 `conflict_checker.rs`, both delete checks filter on
+/// `data_change`), so two hosts compacting the same files would both
+/// commit and every row would be in the table twice. Instead each try
+/// reads the latest version, checks that the planned files are all still
+/// live, and commits at exactly the next version with no retries (a
+/// put-if-absent of that log entry): if any writer committed in between,
+/// the try fails and the check runs again on the newer version. Appenders
+/// are never refused because of a compaction: their commits are blind
+/// appends, and a `dataChange = false` remove conflicts with none.
+pub async fn commit_compaction(
+    table: &mut DeltaTable,
+    files: CompactedFiles,
+) -> Result<Compaction, TableError> {
+    let CompactedFiles {
+        actions,
+        written,
+        mut result,
+        target_bytes,
+    } = files;
+    let planned: Vec<String> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Remove(r) => Some(r.path.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut last_error = None;
+    for attempt in 0..COMPACTION_COMMIT_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(
+                10 * u64::from(attempt.min(20)),
+            ))
+            .await;
+        }
+        if let Err(e) = table.update_state().await {
+            last_error = Some(err(table, "reloading before the compaction commit")(e));
+            continue;
+        }
+        let snapshot = table
+            .snapshot()
+            .map_err(err(table, "reading the table state"))?;
+        let live: HashSet<String> = snapshot
+            .log_data()
+            .into_iter()
+            .map(|f| f.path().into_owned())
+            .collect();
+        if !planned.iter().all(|p| live.contains(p)) {
+            delete_written(table, &written).await;
+            return Ok(Compaction {
+                superseded: true,
+                version: None,
+                ..Compaction::default()
+            });
+        }
+        let done = CommitBuilder::from(
+            CommitProperties::default()
+                .with_cleanup_expired_logs(Some(false))
+                .with_max_retries(0),
+        )
+        .with_actions(actions.clone())
+        .build(
+            Some(snapshot),
+            table.log_store(),
+            DeltaOperation::Optimize {
+                predicate: None,
+                target_size: target_bytes as i64,
+            },
+        )
+        .await;
+        match done {
+            Ok(done) => {
+                result.version = Some(done.version());
+                table
+                    .update_state()
+                    .await
+                    .map_err(err(table, "reloading"))?;
+                return Ok(result);
+            }
+            Err(e) => last_error = Some(err(table, "committing the compaction")(e)),
+        }
+    }
+    delete_written(table, &written).await;
+    Err(last_error.expect("at least one attempt failed"))
+}
+
+/// Deletes files a compaction wrote but never committed: no table version
+/// references them, so no reader can need them.
+async fn delete_written(table: &DeltaTable, written: &[deltalake::Path]) {
+    use futures_util::StreamExt;
+    let store = table.object_store();
+    let paths: Vec<_> = written.iter().cloned().map(Ok).collect();
+    let mut deleted = store.delete_stream(futures_util::stream::iter(paths).boxed());
+    while let Some(done) = deleted.next().await {
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "audit maintenance: could not delete an uncommitted compacted file (a full vacuum removes it later)");
+        }
+    }
 }

@@ -20,8 +20,10 @@
 //! judge dispatcher). Schema: `docs/audit-schema.md`. Maintenance
 //! (checkpoint, vacuum, compaction): [`maintenance`].
 
+mod auto_maintenance;
 mod committer;
 pub mod maintenance;
+mod open_calls;
 pub mod record;
 pub mod schema;
 mod settings;
@@ -38,6 +40,8 @@ use url::Url;
 
 use crate::pipeline::Evaluation;
 
+pub use auto_maintenance::{MaintenanceSettings, maintain_round};
+pub use open_calls::INTERRUPTED_STAGE;
 pub use record::hex_into;
 pub(crate) use record::now_us;
 pub use record::{
@@ -114,6 +118,14 @@ pub struct AuditStats {
     pub corrupt_regions: u64,
     /// Every segment below this sequence is committed.
     pub committed_below: u64,
+    /// Maintenance rounds finished (each covers every table).
+    pub maintenance_rounds: u64,
+    /// Compactions this host committed.
+    pub compactions: u64,
+    /// Compactions dropped because another host compacted the files first.
+    pub compactions_superseded: u64,
+    /// Maintenance steps that failed (retried next round).
+    pub maintenance_failures: u64,
 }
 
 struct CommitState {
@@ -185,6 +197,9 @@ pub struct AuditLog {
     on_full: OnFull,
     committer: Option<JoinHandle<()>>,
     ticker: Option<JoinHandle<()>>,
+    maintenance: MaintenanceSettings,
+    maintainer: Option<auto_maintenance::Maintainer>,
+    maintenance_counters: Arc<auto_maintenance::MaintenanceCounters>,
 }
 
 impl AuditLog {
@@ -240,6 +255,24 @@ impl AuditLog {
             settings.segment_age,
             floor,
         )?;
+        // Calls a previous run left between their request and their end
+        // get their `inferences` row now, before any new traffic (see
+        // `open_calls` for why this is exactly once).
+        let interrupted = open_calls::recover(&wal_dir)?.interrupted_rows();
+        if !interrupted.is_empty() {
+            let mut buf = Vec::with_capacity(interrupted.len() * 512);
+            for row in &interrupted {
+                wal::encode_row(b'i', row, &mut buf);
+            }
+            let (lsn, _) = wal.append(&buf)?;
+            wal.sync(lsn)?;
+            tracing::warn!(
+                calls = interrupted.len(),
+                "audit log: calls cut by the previous stop (request recorded, end never) are recorded as interrupted"
+            );
+        }
+        let open_calls = open_calls::OpenCalls::load(&wal_dir)
+            .map_err(|e| AuditError::Settings(e.to_string()))?;
         let backlog: u64 = wal::list_segments(&wal_dir)?
             .iter()
             .filter_map(|(_, p)| std::fs::metadata(p).ok())
@@ -268,7 +301,7 @@ impl AuditLog {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("railyard-audit-commit".into())
-                .spawn(move || committer::run(shared))
+                .spawn(move || committer::run(shared, open_calls))
                 .map_err(|e| AuditError::Settings(format!("starting the committer thread: {e}")))?
         };
         // With async durability, appended records are fsynced by this
@@ -304,7 +337,27 @@ impl AuditLog {
             on_full: settings.on_full,
             committer: Some(committer),
             ticker,
+            maintenance: settings.maintenance.clone(),
+            maintainer: None,
+            maintenance_counters: Arc::default(),
         })
+    }
+
+    /// Starts table maintenance in the background (what `railyard serve`
+    /// does), unless the settings turn it off. Returns whether it runs.
+    pub fn start_maintenance(&mut self) -> Result<bool, AuditError> {
+        if !self.maintenance.enabled || self.maintainer.is_some() {
+            return Ok(self.maintainer.is_some());
+        }
+        let m = auto_maintenance::Maintainer::start(
+            self.shared.root.clone(),
+            self.shared.storage_options.clone(),
+            self.maintenance.clone(),
+            self.maintenance_counters.clone(),
+        )
+        .map_err(|e| AuditError::Settings(format!("starting the maintenance thread: {e}")))?;
+        self.maintainer = Some(m);
+        Ok(true)
     }
 
     /// The host id stamped on rows.
@@ -472,6 +525,10 @@ impl AuditLog {
             over_limit_records: self.shared.over_limit.load(Ordering::Relaxed),
             corrupt_regions: self.shared.corrupt_regions.load(Ordering::Relaxed),
             committed_below: self.shared.lock().committed_below,
+            maintenance_rounds: load(&self.maintenance_counters.rounds),
+            compactions: load(&self.maintenance_counters.compactions),
+            compactions_superseded: load(&self.maintenance_counters.superseded),
+            maintenance_failures: load(&self.maintenance_counters.failures),
         }
     }
 
@@ -531,6 +588,9 @@ impl AuditLog {
     }
 
     fn stop(&mut self) {
+        if let Some(mut m) = self.maintainer.take() {
+            m.stop();
+        }
         {
             let mut s = self.shared.lock();
             s.stop = true;
@@ -548,6 +608,10 @@ impl AuditLog {
             tracing::error!(error = %e, "audit WAL: final fsync failed");
         }
     }
+}
+
+fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
 }
 
 impl Drop for AuditLog {

@@ -69,7 +69,7 @@ pub struct FindingRow {
 }
 
 /// One row of the `decisions` table: one plugin's evaluation of one payload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DecisionRow {
     /// UUIDv7 of this decision.
     pub decision_id: String,
@@ -123,7 +123,7 @@ pub struct DecisionRow {
 }
 
 /// One row of the `inferences` table: one evaluated or proxied call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InferenceRow {
     /// The payload's request id.
     pub request_id: String,

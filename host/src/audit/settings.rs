@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::AuditError;
+use super::auto_maintenance::MaintenanceSettings;
 use super::wal::Durability;
 
 /// What to do when the WAL backlog (rows not yet in Delta) passes its bound.
@@ -66,6 +67,9 @@ pub struct AuditSettings {
     /// Extra object-store options (credentials, endpoint). The usual
     /// `AWS_*`, `AZURE_*`, `GOOGLE_*` environment variables are read too.
     pub storage_options: HashMap<String, String>,
+    /// Table maintenance while serving (see `auto_maintenance` for each
+    /// default and why).
+    pub maintenance: MaintenanceSettings,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -158,6 +162,7 @@ impl AuditSettings {
             host_id: env("RAILYARD_HOST_ID"),
             hash_key: env("RAILYARD_AUDIT_KEY").map(String::into_bytes),
             storage_options: HashMap::new(),
+            maintenance: maintenance_from_env()?,
         })
     }
 
@@ -175,8 +180,57 @@ impl AuditSettings {
             host_id: None,
             hash_key: None,
             storage_options: HashMap::new(),
+            maintenance: MaintenanceSettings::default(),
         }
     }
+}
+
+/// `RAILYARD_AUDIT_MAINTENANCE*` and friends over the defaults.
+fn maintenance_from_env() -> Result<MaintenanceSettings, AuditError> {
+    let d = MaintenanceSettings::default();
+    let whole = |s: &str| s.parse::<u64>().ok().filter(|v| *v >= 1);
+    Ok(MaintenanceSettings {
+        enabled: parse_env(
+            "RAILYARD_AUDIT_MAINTENANCE",
+            |s| match s {
+                "on" => Some(true),
+                "off" => Some(false),
+                _ => None,
+            },
+            "`on` or `off`",
+        )?
+        .unwrap_or(d.enabled),
+        interval: parse_env(
+            "RAILYARD_AUDIT_MAINTENANCE_SECS",
+            |s| whole(s).map(Duration::from_secs),
+            "a whole number of seconds, at least 1",
+        )?
+        .unwrap_or(d.interval),
+        compact_min_files: parse_env(
+            "RAILYARD_AUDIT_COMPACT_MIN_FILES",
+            |s| whole(s).filter(|v| *v >= 2).map(|v| v as usize),
+            "a whole number of files, at least 2",
+        )?
+        .unwrap_or(d.compact_min_files),
+        target_file_bytes: parse_env(
+            "RAILYARD_AUDIT_TARGET_FILE_MIB",
+            |s| whole(s).map(|v| v << 20),
+            "a whole number of MiB, at least 1",
+        )?
+        .unwrap_or(d.target_file_bytes),
+        vacuum_interval: parse_env(
+            "RAILYARD_AUDIT_VACUUM_HOURS",
+            |s| whole(s).map(|h| Duration::from_secs(h * 3600)),
+            "a whole number of hours, at least 1",
+        )?
+        .unwrap_or(d.vacuum_interval),
+        retention: parse_env(
+            "RAILYARD_AUDIT_RETENTION_HOURS",
+            |s| whole(s).map(|h| Duration::from_secs(h * 3600)),
+            "a whole number of hours, at least 1",
+        )?
+        .unwrap_or(d.retention),
+    })
 }
 
 /// Parses a table root: a URL with a scheme, or a local path (created).

@@ -62,8 +62,17 @@ pub fn table_url(root: &Url, kind: TableKind) -> Url {
 }
 
 /// Opens a table, creating it (schema, `date` partitions, append-only) if
-/// there is none. Creation races between hosts are settled by Delta: the
-/// loser sees the winner's table on the next load.
+/// there is none.
+///
+/// Creation is one put-if-absent of `_delta_log/00000000000000000000.json`
+/// and nothing else. delta-rs's `SaveMode::Ignore` is not enough on its
+/// own: it checks "is there a table?" and then commits, and when another
+/// host writes version 0 in between, its commit loop treats the lost race
+/// as an ordinary conflict and retries the CREATE at version 1 (a second
+/// `metaData` with a second table id; deltalake-core 1.1
+/// `kernel/transaction/mod.rs`, the `VersionAlreadyExists(0)` branch). With
+/// no retries allowed the CREATE can only land as version 0; the host that
+/// loses reads the winner's table and goes on.
 pub async fn open_or_create(
     root: &Url,
     kind: TableKind,
@@ -97,11 +106,16 @@ pub async fn open_or_create(
             .with_partition_columns([PARTITION_COLUMN])
             .with_configuration_property(TableProperty::AppendOnly, Some("true"))
             .with_save_mode(SaveMode::Ignore)
+            .with_commit_properties(CommitProperties::default().with_max_retries(0))
             .await;
         match created {
             Ok(t) => return Ok(t),
-            // Another host created it between our load and our create.
-            Err(_) if attempt < 2 => continue,
+            // Another host wrote version 0 between our load and our
+            // create: the next load reads its table.
+            Err(e) if attempt < 2 => {
+                tracing::debug!(table = %url, error = %e, "another host created the audit table first");
+                continue;
+            }
             Err(e) => return Err(err(&url, "creating the table")(e)),
         }
     }
@@ -330,7 +344,7 @@ fn sync_local<'a>(url: &Url, relative: impl IntoIterator<Item = &'a str>) {
 }
 
 /// Delta `add.path`s are URL-encoded (`date=2026-11-22/part-….parquet`).
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

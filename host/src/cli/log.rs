@@ -148,6 +148,10 @@ enum LogCommand {
         /// Skip the final flush (leave the backlog in the WAL).
         #[arg(long)]
         no_flush: bool,
+        /// Wait until this Unix time (milliseconds) before recording, so
+        /// writers started one after another reach the tables together.
+        #[arg(long)]
+        start_at_ms: Option<u64>,
     },
 }
 
@@ -254,7 +258,8 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             count,
             caller,
             no_flush,
-        } => soak(settings, count, &caller, no_flush),
+            start_at_ms,
+        } => soak(settings, count, &caller, no_flush, start_at_ms),
     }
 }
 
@@ -560,8 +565,20 @@ async fn stats(
 /// A writer process for crash tests: every decision id is printed only
 /// after its record is acknowledged, so whatever the parent saw printed
 /// must be in the table exactly once after recovery.
-fn soak(settings: AuditSettings, count: u64, caller: &str, no_flush: bool) -> anyhow::Result<u8> {
+fn soak(
+    settings: AuditSettings,
+    count: u64,
+    caller: &str,
+    no_flush: bool,
+    start_at_ms: Option<u64>,
+) -> anyhow::Result<u8> {
     let pipeline = super::load(None)?;
+    if let Some(at) = start_at_ms {
+        let at = std::time::UNIX_EPOCH + Duration::from_millis(at);
+        if let Ok(wait) = at.duration_since(std::time::SystemTime::now()) {
+            std::thread::sleep(wait);
+        }
+    }
     let log = audit::AuditLog::open(settings)?;
     let capture = pipeline.policy().audit.capture;
     let out = std::io::stdout();

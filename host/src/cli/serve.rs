@@ -73,10 +73,13 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
     let audit = if args.no_audit {
         None
     } else {
-        Some(
-            AuditLog::open(args.audit.settings()?)
-                .context("opening the audit log (--no-audit skips it)")?,
-        )
+        let mut log = AuditLog::open(args.audit.settings()?)
+            .context("opening the audit log (--no-audit skips it)")?;
+        // A serving host keeps its tables readable (compaction,
+        // checkpoints, vacuum) unless RAILYARD_AUDIT_MAINTENANCE=off.
+        log.start_maintenance()
+            .context("starting audit table maintenance")?;
+        Some(log)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
