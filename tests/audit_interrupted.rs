@@ -92,20 +92,7 @@ fn strip_ansi(s: &str) -> String {
 }
 
 fn rows(tmp: &Path, table: &str) -> Vec<Value> {
-    let out = log_cmd(tmp, &["query", "--json", "--table", table])
-        .env("RAILYARD_STATE_DIR", tmp.join("reader"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::audit_rows(&tmp.join("audit"), &tmp.join("reader"), table, &[])
 }
 
 #[test]

@@ -144,22 +144,7 @@ fn guard(addr: std::net::SocketAddr, i: usize) -> Result<String, String> {
 }
 
 fn table_rows(tmp: &Path, table: &str) -> Vec<Value> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
-        .args(["log", "query", "--json", "--table", table])
-        .env("RAILYARD_AUDIT_URL", tmp.join("audit"))
-        .env("RAILYARD_STATE_DIR", tmp.join("reader"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::audit_rows(&tmp.join("audit"), &tmp.join("reader"), table, &[])
 }
 
 /// Commit files of a table's log with the operation and removes of each.

@@ -47,22 +47,7 @@ impl Env {
         Server::start(&args, &envs)
     }
     fn rows(&self, table: &str) -> Vec<Value> {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
-            .args(["log", "query", "--json", "--table", table])
-            .env("RAILYARD_AUDIT_URL", self.path("audit"))
-            .env("RAILYARD_STATE_DIR", self.path("reader"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        common::audit_rows(&self.path("audit"), &self.path("reader"), table, &[])
     }
 }
 

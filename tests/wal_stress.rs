@@ -7,13 +7,12 @@
 use crate::common;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::http::{Server, Upstream, post};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const CALLERS: usize = 24;
 /// Calls per caller at most, and the wall-clock bound of the run: the run
@@ -90,7 +89,7 @@ fn ten_ms_segments_under_concurrent_calls_serve_everything_and_record_each_call_
 
     let served = served.lock().unwrap().clone();
     assert!(served.len() >= CALLERS, "only {} calls ran", served.len());
-    let rows = query(&audit, &tmp.path().join("reader"), "inferences");
+    let rows = common::audit_rows(&audit, &tmp.path().join("reader"), "inferences", &[]);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for r in &rows {
         *seen
@@ -110,7 +109,7 @@ fn ten_ms_segments_under_concurrent_calls_serve_everything_and_record_each_call_
         served.len(),
         "no row without an acknowledged call"
     );
-    let decisions = query(&audit, &tmp.path().join("reader"), "decisions");
+    let decisions = common::audit_rows(&audit, &tmp.path().join("reader"), "decisions", &[]);
     let mut ids: Vec<&str> = decisions
         .iter()
         .map(|d| d["decision_id"].as_str().unwrap_or(""))
@@ -119,24 +118,4 @@ fn ten_ms_segments_under_concurrent_calls_serve_everything_and_record_each_call_
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), total, "a decision recorded twice");
-}
-
-/// `railyard log query --json` rows of a table.
-fn query(audit: &std::path::Path, reader_state: &std::path::Path, table: &str) -> Vec<Value> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
-        .args(["log", "query", "--json", "--table", table])
-        .env("RAILYARD_AUDIT_URL", audit)
-        .env("RAILYARD_STATE_DIR", PathBuf::from(reader_state))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }

@@ -142,3 +142,32 @@ pub fn patient_default_policy(dir: &Path) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// The rows of one audit table as `railyard log query --json` prints them
+/// (read back through the Delta log by a separate process), with `filters`
+/// (`--caller X`, …). `reader_state` is the reading process's own state
+/// folder, apart from any writer's.
+pub fn audit_rows(
+    audit: &Path,
+    reader_state: &Path,
+    table: &str,
+    filters: &[&str],
+) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
+        .args(["log", "query", "--json", "--table", table])
+        .args(filters)
+        .env("RAILYARD_AUDIT_URL", audit)
+        .env("RAILYARD_STATE_DIR", reader_state)
+        .output()
+        .expect("run railyard log query");
+    assert!(
+        out.status.success(),
+        "railyard log query --table {table}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("query output is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON row a line"))
+        .collect()
+}
