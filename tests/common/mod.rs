@@ -125,6 +125,8 @@ pub fn lang_plugin(dir: &str) -> PathBuf {
 
 pub mod http;
 pub mod judge;
+pub mod openai_calls;
+pub mod redis;
 pub mod script;
 
 /// The embedded default policy with a generous per-call deadline, written

@@ -48,6 +48,9 @@ struct RawConfig {
     allow_unauthenticated: Option<bool>,
     #[serde(default)]
     metrics: RawMetrics,
+    jwt: Option<super::access::jwt::RawJwt>,
+    #[serde(default)]
+    quotas: Option<super::quota::shared::RawQuotas>,
     #[serde(default)]
     upstreams: BTreeMap<String, RawUpstream>,
     #[serde(default)]
@@ -173,6 +176,11 @@ pub struct ServeConfig {
     pub allow_unauthenticated: bool,
     /// `[metrics] key-sha256`: `/metrics` needs this key when set.
     pub metrics_key: Option<super::access::Key>,
+    /// `[quotas]`: a backend shared by a fleet (Redis); in memory when
+    /// `None`.
+    pub shared_quotas: Option<super::quota::shared::SharedConfig>,
+    /// `[jwt]`: bearer JWTs verified against a JWKS, naming callers.
+    pub jwt: Option<std::sync::Arc<super::access::jwt::JwtVerifier>>,
     /// Model endpoints by name.
     pub upstreams: BTreeMap<String, Upstream>,
     /// Routes, first match wins.
@@ -204,6 +212,8 @@ impl Default for ServeConfig {
             callers: Vec::new(),
             allow_unauthenticated: false,
             metrics_key: None,
+            jwt: None,
+            shared_quotas: None,
             upstreams: BTreeMap::new(),
             routes: Vec::new(),
             judges: BTreeMap::new(),
@@ -287,7 +297,22 @@ impl ServeConfig {
             c.holdback_bytes = h;
         }
         c.admins = access::admins(raw.admin, raw.admins, err)?;
-        c.callers = access::callers(raw.callers, &c.policies, err)?;
+        if let Some(q) = raw.quotas {
+            c.shared_quotas =
+                super::quota::shared::SharedConfig::from_raw(q).map_err(|(k, m)| err(&k, m))?;
+        }
+        if let Some(j) = raw.jwt {
+            if raw.callers.is_empty() {
+                return Err(err(
+                    "jwt",
+                    "[jwt] needs [[callers]]: a token's caller claim must name one of them".into(),
+                ));
+            }
+            c.jwt = Some(std::sync::Arc::new(
+                super::access::jwt::JwtVerifier::from_raw(j, base, err)?,
+            ));
+        }
+        c.callers = access::callers(raw.callers, &c.policies, c.jwt.is_some(), err)?;
         c.metrics_key = access::metrics_key(raw.metrics.key_sha256, err)?;
         access::distinct_keys(&c.callers, &c.admins, err)?;
         c.allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);

@@ -219,6 +219,10 @@ impl State {
                 .map(|c| (c.name.clone(), c.quota))
                 .collect(),
         );
+        let quotas = match &config.shared_quotas {
+            Some(shared) => quotas.shared(shared)?,
+            None => quotas,
+        };
         let client = reqwest::Client::builder()
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .build()?;
@@ -522,6 +526,7 @@ async fn dispatch(
             state.metrics.render(&mut out);
             out.push_str(&state.reload_metrics().prometheus());
             state.judges.render_metrics(&mut out);
+            state.quotas.render_metrics(&mut out);
             if let Some(a) = &state.audit {
                 let s = a.stats();
                 out.push_str(&format!(
@@ -566,10 +571,12 @@ async fn dispatch(
         ));
     }
     // Model-facing endpoints: auth, then the concurrency limits.
-    let caller = access::authenticate(&state.config, req.headers()).inspect_err(|e| {
-        state.metrics.refused("auth");
-        tracing::warn!(endpoint, code = e.code, "caller refused");
-    })?;
+    let caller = access::authenticate(&state.config, &state.client, req.headers())
+        .await
+        .inspect_err(|e| {
+            state.metrics.refused("auth");
+            tracing::warn!(endpoint, code = e.code, "caller refused");
+        })?;
     let _permit = state.concurrency.clone().try_acquire_owned().map_err(|_| {
         state.metrics.refused("overloaded");
         ApiError::new(
@@ -599,7 +606,7 @@ async fn dispatch(
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
             // A guard call asks no model for tokens: it counts as a request.
-            let standing = admit(state, &caller, quota::Cost { tokens: 0 })?;
+            let standing = admit(state, &caller, quota::Cost { tokens: 0 }).await?;
             let mut r = guard(state, body, request_id, &caller, started).await?;
             add_headers(&mut r, &standing.headers());
             Ok(r)
@@ -611,7 +618,7 @@ async fn dispatch(
         _ => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
-            let standing = admit(state, &caller, quota::estimate(&body))?;
+            let standing = admit(state, &caller, quota::estimate(&body)).await?;
             let kind = if endpoint == "/v1/chat/completions" {
                 proxy::Kind::Chat
             } else {
@@ -642,16 +649,34 @@ async fn dispatch(
 
 /// The call's quotas (see `quota`): admitted with its standing, or 429
 /// with `Retry-After` and the `x-ratelimit-*` headers.
-fn admit(state: &State, caller: &CallerId, cost: quota::Cost) -> Result<quota::Standing, ApiError> {
+async fn admit(
+    state: &State,
+    caller: &CallerId,
+    cost: quota::Cost,
+) -> Result<quota::Standing, ApiError> {
     if !state.quotas.applies(&caller.name) {
         state.metrics.admitted(&caller.name, cost.tokens);
         return Ok(quota::Standing::default());
     }
     state
         .quotas
-        .admit(&caller.name, cost, Instant::now())
+        .check(&caller.name, cost)
+        .await
         .inspect(|_| state.metrics.admitted(&caller.name, cost.tokens))
-        .map_err(|r| {
+        .map_err(|d| {
+            let r = match d {
+                quota::Denial::Over(r) => r,
+                quota::Denial::Unavailable(why) => {
+                    state.metrics.refused("quota_backend_unavailable");
+                    tracing::warn!(caller = %caller.name, error = %why, "quota backend unreachable; refusing the call (on-unreachable = \"closed\")");
+                    return ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "server_error",
+                        "quota_backend_unavailable",
+                        format!("the quota backend cannot be reached ({why}); retry shortly"),
+                    );
+                }
+            };
             state.metrics.refused(if r.what == "tokens" {
                 "tokens_per_minute"
             } else {

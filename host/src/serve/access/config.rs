@@ -102,11 +102,13 @@ fn is_sha256_hex(s: &str) -> bool {
 const HOW: &str = "expected 64 hex digits: the SHA-256 of the key (`printf %s KEY | sha256sum`)";
 
 /// The keys of one identity at `at` (`callers[0]`): `key-sha256` and every
-/// `keys` entry; at least one.
+/// `keys` entry; at least one unless `keyless` (a caller that comes only
+/// with JWTs).
 fn keys(
     at: &str,
     single: Option<String>,
     many: Vec<RawKey>,
+    keyless: bool,
     err: Err,
 ) -> Result<Vec<Key>, ConfigError> {
     let mut out = Vec::new();
@@ -141,10 +143,10 @@ fn keys(
             expires,
         });
     }
-    if out.is_empty() {
+    if out.is_empty() && !keyless {
         return Err(err(
             &format!("{at}.keys"),
-            "give `key-sha256` or at least one entry in `keys`".into(),
+            "give `key-sha256` or at least one entry in `keys` (or configure [jwt] for callers that come with tokens)".into(),
         ));
     }
     Ok(out)
@@ -161,10 +163,12 @@ pub(crate) fn positive(key: &str, v: Option<u64>, err: Err) -> Result<Option<u64
     }
 }
 
-/// Validates `[[callers]]` against the server's policies.
+/// Validates `[[callers]]` against the server's policies. With `jwt`,
+/// a caller may have no key (it comes with tokens only).
 pub(crate) fn callers(
     raw: Vec<RawIdentity>,
     policies: &BTreeMap<String, Option<PathBuf>>,
+    jwt: bool,
     err: Err,
 ) -> Result<Vec<Caller>, ConfigError> {
     let mut out: Vec<Caller> = Vec::new();
@@ -185,7 +189,7 @@ pub(crate) fn callers(
                 "must be greater than 0".into(),
             ));
         }
-        let keys = keys(&at, c.key_sha256, c.keys, err)?;
+        let keys = keys(&at, c.key_sha256, c.keys, jwt, err)?;
         let granted = c.policies.unwrap_or_else(|| vec!["default".into()]);
         if granted.is_empty() {
             return Err(err(
@@ -273,7 +277,7 @@ pub(crate) fn admins(
                 "admins take only `name`, `key-sha256` and `keys`".into(),
             ));
         }
-        let keys = keys(&at, a.key_sha256, a.keys, err)?;
+        let keys = keys(&at, a.key_sha256, a.keys, false, err)?;
         out.push(Admin { name: a.name, keys });
     }
     Ok(out)

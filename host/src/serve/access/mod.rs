@@ -10,6 +10,7 @@
 //! ([`check_listen`]).
 
 pub mod config;
+pub mod jwt;
 
 use std::net::SocketAddr;
 
@@ -186,8 +187,13 @@ fn refuse_expired(key: &Key) -> Result<(), ApiError> {
     }
 }
 
-/// The caller a model-facing request comes from.
-pub fn authenticate(config: &ServeConfig, headers: &HeaderMap) -> Result<CallerId, ApiError> {
+/// The caller a model-facing request comes from: by API key, or by a JWT
+/// when `[jwt]` is configured (see [`jwt`]).
+pub async fn authenticate(
+    config: &ServeConfig,
+    client: &reqwest::Client,
+    headers: &HeaderMap,
+) -> Result<CallerId, ApiError> {
     if config.callers.is_empty() {
         return Ok(CallerId::anonymous());
     }
@@ -199,15 +205,39 @@ pub fn authenticate(config: &ServeConfig, headers: &HeaderMap) -> Result<CallerI
             "this server needs an API key: send `Authorization: Bearer <key>`",
         ));
     };
-    let (caller, key) = find(&config.callers, |c| &c.keys, &sha256_hex(key)).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "invalid_api_key",
-            "the API key is not valid for this server",
-        )
-    })?;
-    refuse_expired(key)?;
+    let caller = match &config.jwt {
+        Some(verifier) if jwt::JwtVerifier::looks_like_jwt(key) => {
+            let name = verifier.verify(client, key).await?;
+            config
+                .callers
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "authentication_error",
+                        "unknown_caller",
+                        format!(
+                            "the token's `{}` claim names `{name}`, which is not a caller of this server",
+                            verifier.caller_claim
+                        ),
+                    )
+                })?
+        }
+        _ => {
+            let (caller, key) =
+                find(&config.callers, |c| &c.keys, &sha256_hex(key)).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "authentication_error",
+                        "invalid_api_key",
+                        "the API key is not valid for this server",
+                    )
+                })?;
+            refuse_expired(key)?;
+            caller
+        }
+    };
     Ok(CallerId {
         name: caller.name.clone(),
         grant: Some(Grant {

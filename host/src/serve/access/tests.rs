@@ -21,6 +21,15 @@ fn config(text: &str) -> Result<ServeConfig, crate::serve::config::ConfigError> 
     ServeConfig::from_file(&p)
 }
 
+/// [`authenticate`] outside a server (keys only: nothing to fetch).
+fn auth(c: &ServeConfig, h: &HeaderMap) -> Result<CallerId, ApiError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(authenticate(c, &reqwest::Client::new(), h))
+}
+
 fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();
     for (k, v) in pairs {
@@ -46,7 +55,7 @@ fn two_callers() -> ServeConfig {
 #[test]
 fn a_caller_gets_only_its_policies_and_models() {
     let c = two_callers();
-    let a = authenticate(&c, &headers(&[("authorization", "Bearer key-a")])).unwrap();
+    let a = auth(&c, &headers(&[("authorization", "Bearer key-a")])).unwrap();
     assert_eq!(a.name, "a");
     assert_eq!(a.own_policy(), "strict");
     assert!(a.check_policy("strict").is_ok());
@@ -56,7 +65,7 @@ fn a_caller_gets_only_its_policies_and_models() {
     let e = a.check_model("small").unwrap_err();
     assert_eq!((e.status.as_u16(), e.code), (403, "model_not_allowed"));
     // Without a grant list: the default policy only, every model.
-    let b = authenticate(&c, &headers(&[("x-api-key", "key-b")])).unwrap();
+    let b = auth(&c, &headers(&[("x-api-key", "key-b")])).unwrap();
     assert_eq!(b.own_policy(), "default");
     assert!(b.check_policy("strict").is_err());
     assert!(b.check_model("anything").is_ok());
@@ -65,7 +74,7 @@ fn a_caller_gets_only_its_policies_and_models() {
 #[test]
 fn wrong_missing_expired_and_conflicting_keys_are_refused() {
     let c = two_callers();
-    let code = |h: &[(&'static str, &str)]| authenticate(&c, &headers(h)).unwrap_err().code;
+    let code = |h: &[(&'static str, &str)]| auth(&c, &headers(h)).unwrap_err().code;
     assert_eq!(code(&[]), "missing_api_key");
     assert_eq!(code(&[("authorization", "Bearer nope")]), "invalid_api_key");
     assert_eq!(
@@ -82,7 +91,7 @@ fn wrong_missing_expired_and_conflicting_keys_are_refused() {
         "conflicting_api_keys"
     );
     assert!(
-        authenticate(
+        auth(
             &c,
             &headers(&[("authorization", "Bearer key-a"), ("x-api-key", "key-a")])
         )
@@ -108,7 +117,7 @@ fn wrong_missing_expired_and_conflicting_keys_are_refused() {
 #[test]
 fn without_callers_everyone_is_anonymous_on_loopback_only() {
     let c = config("").unwrap();
-    let anon = authenticate(&c, &HeaderMap::new()).unwrap();
+    let anon = auth(&c, &HeaderMap::new()).unwrap();
     assert_eq!(anon.name, "anonymous");
     assert!(anon.check_policy("anything").is_ok());
     assert!(check_listen(&c, "127.0.0.1:0".parse().unwrap()).is_ok());

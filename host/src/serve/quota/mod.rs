@@ -16,6 +16,8 @@
 //! *draining* as calls are admitted; *refusing* while a call's cost is above
 //! what is left, with `Retry-After` the time until it would fit.
 
+pub mod shared;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -151,22 +153,100 @@ pub struct Refusal {
     pub standing: Standing,
 }
 
-/// Every quota of one host.
+/// One bucket a call must fit in.
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    /// `""` for the host (or, with a shared backend, the fleet), else the
+    /// caller's name.
+    pub key: String,
+    /// `caller` or `host`.
+    pub scope: &'static str,
+    /// `requests` or `tokens`.
+    pub what: &'static str,
+    /// Per-minute allowance.
+    pub limit: u64,
+    /// What this call takes from it.
+    pub amount: u64,
+}
+
+/// The standing of `checks` whose buckets hold `levels`, and the refusal
+/// (the check at `refused` with its `wait`) if any.
+fn conclude(
+    checks: &[Check],
+    levels: impl Iterator<Item = (u64, Duration)>,
+    refused: Option<(usize, Option<Duration>)>,
+) -> Result<Standing, Refusal> {
+    let mut standing = Standing::default();
+    for (c, (left, reset)) in checks.iter().zip(levels) {
+        let row = (c.limit, left, reset);
+        let slot = if c.what == "requests" {
+            &mut standing.requests
+        } else {
+            &mut standing.tokens
+        };
+        // Report the tightest bucket of each kind.
+        if slot.is_none_or(|(_, l, _)| row.1 < l) {
+            *slot = Some(row);
+        }
+    }
+    match refused {
+        Some((i, wait)) => Err(Refusal {
+            what: checks[i].what,
+            scope: checks[i].scope,
+            limit: checks[i].limit,
+            retry_after: wait,
+            standing,
+        }),
+        None => Ok(standing),
+    }
+}
+
+/// The longer of two waits, `None` (never) longest; used to pick which
+/// refusal to report: a call fits only once every bucket has room.
+fn longer(current: Option<Option<Duration>>, wait: Option<Duration>) -> bool {
+    match (current, wait) {
+        (None, _) => true,
+        (Some(r), Some(w)) => r.is_some_and(|rw| w > rw),
+        (Some(_), None) => true,
+    }
+}
+
+/// Why a call could not be admitted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Denial {
+    /// Over a quota (429).
+    Over(Refusal),
+    /// The shared backend could not be asked and `on-unreachable =
+    /// "closed"` (503).
+    Unavailable(String),
+}
+
+/// Every quota of one host: in memory, or shared with a fleet through
+/// Redis (see [`shared`]).
 pub struct Quotas {
     host: Allowance,
     callers: HashMap<String, Allowance>,
     /// (scope key, what) → bucket; scope key `""` is the host.
     buckets: Mutex<HashMap<(String, &'static str), Bucket>>,
+    shared: Option<shared::Shared>,
 }
 
 impl Quotas {
-    /// Quotas with the host's allowance and each caller's.
+    /// Quotas with the host's allowance and each caller's, kept in memory.
     pub fn new(host: Allowance, callers: HashMap<String, Allowance>) -> Quotas {
         Quotas {
             host,
             callers,
             buckets: Mutex::default(),
+            shared: None,
         }
+    }
+
+    /// The same quotas kept in a shared backend, so they hold across every
+    /// host that uses it; [`Quotas::admit`] stays the in-memory fallback.
+    pub fn shared(mut self, backend: &shared::SharedConfig) -> anyhow::Result<Quotas> {
+        self.shared = Some(shared::Shared::new(backend)?);
+        Ok(self)
     }
 
     /// Whether any quota applies to `caller`.
@@ -174,77 +254,102 @@ impl Quotas {
         self.host.is_limited() || self.callers.get(caller).is_some_and(Allowance::is_limited)
     }
 
-    /// Admits a call of `caller` costing `cost` at `now`, charging every
-    /// bucket that applies, or refuses it charging none.
-    pub fn admit(&self, caller: &str, cost: Cost, now: Instant) -> Result<Standing, Refusal> {
+    pub(crate) fn checks(&self, caller: &str, cost: Cost) -> Vec<Check> {
         let caller_allowance = self.callers.get(caller).copied().unwrap_or_default();
-        let mut checks: Vec<(String, &'static str, &'static str, u64, u64)> = Vec::new();
+        let mut checks = Vec::new();
         for (scope, key, allowance) in [
             ("caller", caller.to_string(), caller_allowance),
             ("host", String::new(), self.host),
         ] {
             if let Some(limit) = allowance.requests {
-                checks.push((key.clone(), scope, "requests", limit, 1));
+                checks.push(Check {
+                    key: key.clone(),
+                    scope,
+                    what: "requests",
+                    limit,
+                    amount: 1,
+                });
             }
             if let Some(limit) = allowance.tokens {
-                checks.push((key, scope, "tokens", limit, cost.tokens));
+                checks.push(Check {
+                    key,
+                    scope,
+                    what: "tokens",
+                    limit,
+                    amount: cost.tokens,
+                });
             }
         }
+        checks
+    }
+
+    /// Admits a call of `caller` costing `cost`: through the shared
+    /// backend when one is configured (falling back as its
+    /// `on-unreachable` says), else in memory.
+    pub async fn check(&self, caller: &str, cost: Cost) -> Result<Standing, Denial> {
+        let Some(shared) = &self.shared else {
+            return self
+                .admit(caller, cost, Instant::now())
+                .map_err(Denial::Over);
+        };
+        let checks = self.checks(caller, cost);
+        match shared.admit(&checks).await {
+            Ok(verdict) => verdict.map_err(Denial::Over),
+            Err(e) => match shared.unreachable(&e) {
+                shared::OnUnreachable::Closed => Err(Denial::Unavailable(e)),
+                shared::OnUnreachable::Open => Ok(Standing::default()),
+                shared::OnUnreachable::Local => self
+                    .admit(caller, cost, Instant::now())
+                    .map_err(Denial::Over),
+            },
+        }
+    }
+
+    /// `railyard_quota_backend_unreachable_total`, with a shared backend.
+    pub fn render_metrics(&self, out: &mut String) {
+        if let Some(shared) = &self.shared {
+            out.push_str("# HELP railyard_quota_backend_unreachable_total Calls whose quota the shared backend could not check (then `on-unreachable` decided).\n# TYPE railyard_quota_backend_unreachable_total counter\n");
+            out.push_str(&format!(
+                "railyard_quota_backend_unreachable_total {}\n",
+                shared.unreachable_count()
+            ));
+        }
+    }
+
+    /// Admits a call of `caller` costing `cost` at `now` in this host's
+    /// memory, charging every bucket that applies, or refuses it charging
+    /// none.
+    pub fn admit(&self, caller: &str, cost: Cost, now: Instant) -> Result<Standing, Refusal> {
+        let checks = self.checks(caller, cost);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let mut refusal: Option<Refusal> = None;
-        for (key, scope, what, limit, amount) in &checks {
+        let mut refused: Option<(usize, Option<Duration>)> = None;
+        for (i, c) in checks.iter().enumerate() {
             let b = buckets
-                .entry((key.clone(), *what))
-                .or_insert_with(|| Bucket::new(*limit, now));
+                .entry((c.key.clone(), c.what))
+                .or_insert_with(|| Bucket::new(c.limit, now));
             b.refill(now);
-            match b.wait_for(*amount) {
+            match b.wait_for(c.amount) {
                 Some(w) if w.is_zero() => {}
                 wait => {
-                    // The longest wait wins: the call fits only once every
-                    // bucket has room.
-                    let longer = match (&refusal, wait) {
-                        (None, _) => true,
-                        (Some(r), Some(w)) => r.retry_after.is_some_and(|rw| w > rw),
-                        (Some(_), None) => true,
-                    };
-                    if longer {
-                        refusal = Some(Refusal {
-                            what,
-                            scope,
-                            limit: *limit,
-                            retry_after: wait,
-                            standing: Standing::default(),
-                        });
+                    if longer(refused.map(|r| r.1), wait) {
+                        refused = Some((i, wait));
                     }
                 }
             }
         }
-        let mut standing = Standing::default();
-        for (key, _, what, limit, amount) in &checks {
-            let b = buckets
-                .get_mut(&(key.clone(), *what))
-                .expect("created above");
-            if refusal.is_none() {
-                b.level -= *amount as f64;
-            }
-            let row = (*limit, b.level.max(0.0) as u64, b.reset_in());
-            let slot = if *what == "requests" {
-                &mut standing.requests
-            } else {
-                &mut standing.tokens
-            };
-            // Report the tightest bucket of each kind.
-            if slot.is_none_or(|(_, left, _)| row.1 < left) {
-                *slot = Some(row);
-            }
-        }
-        match refusal {
-            Some(mut r) => {
-                r.standing = standing;
-                Err(r)
-            }
-            None => Ok(standing),
-        }
+        let levels: Vec<(u64, Duration)> = checks
+            .iter()
+            .map(|c| {
+                let b = buckets
+                    .get_mut(&(c.key.clone(), c.what))
+                    .expect("created above");
+                if refused.is_none() {
+                    b.level -= c.amount as f64;
+                }
+                (b.level.max(0.0) as u64, b.reset_in())
+            })
+            .collect();
+        conclude(&checks, levels.into_iter(), refused)
     }
 }
 
