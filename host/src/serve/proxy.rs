@@ -41,7 +41,7 @@ impl Kind {
     }
 }
 
-fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
+pub(super) fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
     let (code, what) = match stage {
         Stage::Request => ("request_blocked", "the request"),
         _ => ("response_blocked", "the model's answer"),
@@ -62,8 +62,29 @@ fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
     )
 }
 
+/// The route serving `model` in `api`'s format; 404 `model_not_found`
+/// or `api_not_served` otherwise.
+pub(super) fn route_for(
+    state: &State,
+    model: &str,
+    api: super::config::Api,
+) -> Result<super::config::Route, ApiError> {
+    state
+        .config
+        .route_for(model, api)
+        .cloned()
+        .map_err(|(code, message)| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                code,
+                message,
+            )
+        })
+}
+
 /// The API key sent to `upstream`, from the variable its config names.
-fn upstream_key(upstream: &super::config::Upstream) -> Option<String> {
+pub(super) fn upstream_key(upstream: &super::config::Upstream) -> Option<String> {
     upstream
         .api_key_env
         .as_deref()
@@ -107,14 +128,7 @@ pub async fn call(
             "this server has no upstream model endpoint: start it with --upstream URL (or RAILYARD_UPSTREAM_URL), or configure [upstreams] and [[routes]]",
         ));
     }
-    let Some(route) = state.config.route(&model).cloned() else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "model_not_found",
-            format!("no route serves model `{model}`"),
-        ));
-    };
+    let route = route_for(&state, &model, super::config::Api::OpenAi)?;
     // The caller's grants, before any plugin or upstream sees the call.
     caller.check_model(&model)?;
     caller.check_policy(&route.policy)?;
