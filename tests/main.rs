@@ -7,6 +7,7 @@
 
 mod common;
 
+mod anthropic_upstream;
 mod audit_cli;
 mod audit_crash;
 mod audit_create_race;
@@ -32,6 +33,7 @@ mod plugins_through_host;
 mod policy_errors;
 mod serve;
 mod serve_access;
+mod serve_anthropic;
 mod serve_openai;
 mod serve_payload_coverage;
 mod serve_stream_fields;

@@ -445,15 +445,16 @@ mod tests {
                 {"type": "redacted_thinking", "data": "enc"},
                 {"type": "tool_use", "id": "tu_1", "name": "refund", "input": {"card": "4111", "n": 2}}],
             "stop_reason": "tool_use", "usage": {"input_tokens": 1, "output_tokens": 2}});
-        let fields: Vec<String> = answer_texts(&a).into_iter().map(|t| t.field).collect();
+        let mut fields: Vec<String> = answer_texts(&a).into_iter().map(|t| t.field).collect();
+        fields.sort();
         assert_eq!(
             fields,
             [
-                "content[0].text",
                 "content[0].citations[0].cited_text",
+                "content[0].text",
                 "content[1].thinking",
-                "content[3].name",
-                "content[3].input.card"
+                "content[3].input.card",
+                "content[3].name"
             ]
         );
     }
