@@ -245,9 +245,15 @@ fn a_card_or_an_injection_in_any_field_of_a_messages_request_never_reaches_the_u
             "{what}: the card reached the upstream: {sent}"
         );
         assert!(sent.contains("<CREDIT_CARD>"), "{what}: {sent}");
-        // An injection: the request is blocked, Anthropic-shaped.
+        // An injection: the request is blocked, Anthropic-shaped. System
+        // prompts are the operator's and not assessed by default (as for
+        // chat: `prompt-injection` `scan-system`).
         let body = template.replace("{X}", INJECTION);
         let a = post(server.addr, "/v1/messages", &[], &body);
+        if what.starts_with("system") {
+            assert_eq!(a.status, 200, "{what}: {}", a.text());
+            continue;
+        }
         assert_eq!(a.status, 400, "{what}: {}", a.text());
         assert_eq!(a.json()["type"], "error", "{what}");
         assert_eq!(a.json()["error"]["code"], "request_blocked", "{what}");
