@@ -7,6 +7,7 @@
 
 mod common;
 
+mod anthropic_stream_equivalence;
 mod anthropic_upstream;
 mod audit_cli;
 mod audit_crash;

@@ -14,7 +14,7 @@
 //! - Texts: [`request`] for the request, [`answer_texts`] for an answer,
 //!   [`relay`] for a stream.
 
-mod relay;
+pub mod relay;
 pub mod request;
 mod stream;
 pub mod wire;
