@@ -147,6 +147,33 @@ fn the_anthropic_client_gets_guarded_messages_streams_and_its_own_errors() {
     );
     // Nothing for /v1/messages went to the OpenAI upstream.
     assert!(openai.received.lock().unwrap().is_empty());
+    // A chat call through the same server, to the OpenAI upstream.
+    let chat = post(
+        server.addr,
+        "/v1/chat/completions",
+        &[],
+        r#"{"model": "gpt-only", "messages": [{"role": "user", "content": "hi"}]}"#,
+    );
+    assert_eq!(chat.status, 200, "{}", chat.text());
+    let chat_id = chat.header("x-railyard-request-id").unwrap().to_string();
+    // Each call's `inferences` row says which API it used.
+    let mut server = server;
+    assert!(server.stop(), "{}", server.stderr.lock().unwrap());
+    let rows = common::audit_rows(
+        &tmp.path().join("audit"),
+        &tmp.path().join("reader"),
+        "inferences",
+        &[],
+    );
+    assert!(rows.len() > 5, "{rows:?}");
+    for r in &rows {
+        let want = if r["request_id"] == chat_id.as_str() {
+            "openai"
+        } else {
+            "anthropic"
+        };
+        assert_eq!(r["api"], want, "{r}");
+    }
 }
 
 /// Every text-bearing field of a Messages request, with `{X}` where the

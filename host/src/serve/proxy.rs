@@ -188,6 +188,7 @@ pub async fn call(
             Some(CallInfo {
                 status_code: Some(err.status.as_u16()),
                 total_latency_us: Some(started.elapsed().as_micros() as u64),
+                api: Some(super::config::Api::OpenAi.as_str()),
                 ..CallInfo::default()
             }),
         )?;
@@ -416,12 +417,29 @@ impl State {
             status_code: Some(status.as_u16()),
             tokens,
             total_latency_us: Some(started.elapsed().as_micros() as u64),
+            api: api_of(request_payload),
         };
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)
         })
         .map(|ack| ack.decision_ids)
         .map_err(super::audit_error)
+    }
+}
+
+/// The wire format of a proxied call, from the `endpoint` attribute the
+/// proxy set on its request payload.
+fn api_of(payload: &Payload) -> Option<&'static str> {
+    use super::config::Api;
+    let endpoint = payload
+        .attributes
+        .iter()
+        .find(|(k, _)| k == "endpoint")
+        .map(|(_, v)| v.as_str())?;
+    match endpoint {
+        "/v1/messages" => Some(Api::Anthropic.as_str()),
+        "/v1/chat/completions" | "/v1/completions" => Some(Api::OpenAi.as_str()),
+        _ => None,
     }
 }
 

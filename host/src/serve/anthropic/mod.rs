@@ -226,6 +226,7 @@ pub async fn call(
             Some(CallInfo {
                 status_code: Some(err.status.as_u16()),
                 total_latency_us: Some(started.elapsed().as_micros() as u64),
+                api: Some(Api::Anthropic.as_str()),
                 ..CallInfo::default()
             }),
         )?;
