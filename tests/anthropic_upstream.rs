@@ -7,6 +7,10 @@
 //!
 //! Streamed answers split every value across events (4 characters a
 //! delta) and write the bytes in 7-byte pieces.
+//!
+//! On `/v1/responses` it answers as the OpenAI Responses API instead
+//! (unstreamed): `TOOL` → a message and a `function_call` whose arguments
+//! carry a card; anything else → `echo: <input>`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -172,6 +176,10 @@ fn serve_one(mut conn: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::R
     let mut headers = Vec::new();
     let mut line = String::new();
     r.read_line(&mut line)?;
+    let responses = line
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|p| p.ends_with("/responses"));
     loop {
         line.clear();
         r.read_line(&mut line)?;
@@ -191,6 +199,19 @@ fn serve_one(mut conn: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::R
     let mut body = vec![0; len];
     r.read_exact(&mut body)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if responses {
+        received.lock().unwrap().push(Received {
+            headers,
+            body: body.clone(),
+        });
+        let s = response(&body).to_string();
+        write!(
+            conn,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{s}",
+            s.len()
+        )?;
+        return Ok(());
+    }
     let prompt = last_user(&body);
     let streaming = body["stream"] == true;
     received.lock().unwrap().push(Received {
@@ -227,4 +248,26 @@ fn serve_one(mut conn: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::R
         conn.flush()?;
     }
     Ok(())
+}
+
+/// A Responses API answer to `body`.
+pub fn response(body: &Value) -> Value {
+    let input = match &body["input"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut output = vec![
+        json!({"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+        "content": [{"type": "output_text", "text": if input.contains("TOOL") { "Refunding now.".to_string() } else { format!("echo: {input}") }, "annotations": []}]}),
+    ];
+    if input.contains("TOOL") {
+        output.push(
+            json!({"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "refund",
+            "arguments": json!({"card": CARD, "amount": 12.5}).to_string(), "status": "completed"}),
+        );
+    }
+    json!({"id": "resp_1", "object": "response", "created_at": 0, "status": "completed", "model": body["model"],
+        "output": output, "parallel_tool_calls": true, "tool_choice": "auto", "tools": body.get("tools").cloned().unwrap_or(json!([])),
+        "usage": {"input_tokens": 7, "output_tokens": 5, "total_tokens": 12,
+                  "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}})
 }

@@ -38,6 +38,7 @@ mod serve_access;
 mod serve_anthropic;
 mod serve_openai;
 mod serve_payload_coverage;
+mod serve_responses;
 mod serve_stream_fields;
 mod stream_equivalence;
 mod wal_stress;

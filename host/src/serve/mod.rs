@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `POST /v1/guard` | evaluate a payload; verdict, per-plugin decisions, redacted messages |
 //! | `POST /v1/chat/completions`, `POST /v1/completions` | request rails, upstream call, response rails (streamed or not) |
+//! | `POST /v1/responses` | the same for the OpenAI Responses API, unstreamed (see `responses`) |
 //! | `POST /v1/messages` | the same for the Anthropic Messages API, to an `api = "anthropic"` upstream (see `anthropic`) |
 //! | `GET /v1/models` | the upstream's model list |
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | liveness, readiness (plugins loaded, audit log writable), Prometheus text |
@@ -23,6 +24,7 @@ pub mod metrics;
 mod proxy;
 pub mod quota;
 mod request_texts;
+pub mod responses;
 mod sse;
 pub mod stream;
 mod texts;
@@ -480,6 +482,7 @@ fn endpoint_name(method: &Method, path: &str) -> &'static str {
         (_, "/v1/chat/completions") => "/v1/chat/completions",
         (_, "/v1/completions") => "/v1/completions",
         (_, "/v1/messages") => "/v1/messages",
+        (_, "/v1/responses") => "/v1/responses",
         (_, "/v1/models") => "/v1/models",
         (_, "/healthz") => "/healthz",
         (_, "/readyz") => "/readyz",
@@ -643,10 +646,10 @@ async fn dispatch(
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
             let standing = admit(state, &caller, quota::estimate(&body))?;
-            let kind = if endpoint == "/v1/chat/completions" {
-                proxy::Kind::Chat
-            } else {
-                proxy::Kind::Completions
+            let kind = match endpoint {
+                "/v1/chat/completions" => proxy::Kind::Chat,
+                "/v1/responses" => proxy::Kind::Responses,
+                _ => proxy::Kind::Completions,
             };
             // The permits are held until the answer (or the stream) ends.
             proxy::call(

@@ -30,6 +30,8 @@ pub enum Kind {
     Chat,
     /// `/v1/completions`
     Completions,
+    /// `/v1/responses` (unstreamed; see `serve::responses`)
+    Responses,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
         match self {
             Kind::Chat => "/chat/completions",
             Kind::Completions => "/completions",
+            Kind::Responses => "/responses",
         }
     }
 }
@@ -120,6 +123,12 @@ pub async fn call(
         ));
     };
     let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
+    if streaming && kind == Kind::Responses {
+        return Err(ApiError::bad_request(
+            "stream_unsupported",
+            "railyard does not guard streamed Responses calls yet: call /v1/responses without `stream`, or use /v1/chat/completions to stream",
+        ));
+    }
     if state.config.upstreams.is_empty() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -152,6 +161,11 @@ pub async fn call(
     }
     let endpoint = ("endpoint".to_string(), format!("/v1{}", kind.path()));
     let mut attributes = vec![endpoint.clone()];
+    if let Some(id) = super::responses::previous_response_id(&body) {
+        // Earlier turns the upstream keeps for this id are not in the
+        // request: the plugins (and the record) see that it continues one.
+        attributes.push(("previous_response_id".into(), id.to_string()));
+    }
     attributes.extend(texts.attributes());
     let payload = Payload {
         request_id: request_id.clone(),
@@ -336,7 +350,10 @@ pub async fn call(
         return Ok(stream::answer(stream_call(request_eval, payload), body));
     }
     // Response rails over every text of the answer.
-    let texts = texts::answer_texts(&answer);
+    let texts = match kind {
+        Kind::Responses => super::responses::answer_texts(&answer),
+        _ => texts::answer_texts(&answer),
+    };
     let response_payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Response,
@@ -388,9 +405,11 @@ fn tokens(answer: &Value) -> TokenCounts {
     TokenCounts {
         prompt: answer
             .pointer("/usage/prompt_tokens")
+            .or_else(|| answer.pointer("/usage/input_tokens"))
             .and_then(Value::as_u64),
         completion: answer
             .pointer("/usage/completion_tokens")
+            .or_else(|| answer.pointer("/usage/output_tokens"))
             .and_then(Value::as_u64),
     }
 }
@@ -438,7 +457,7 @@ fn api_of(payload: &Payload) -> Option<&'static str> {
         .map(|(_, v)| v.as_str())?;
     match endpoint {
         "/v1/messages" => Some(Api::Anthropic.as_str()),
-        "/v1/chat/completions" | "/v1/completions" => Some(Api::OpenAi.as_str()),
+        "/v1/chat/completions" | "/v1/completions" | "/v1/responses" => Some(Api::OpenAi.as_str()),
         _ => None,
     }
 }

@@ -337,6 +337,7 @@ pub fn collect(kind: Kind, body: &Value, unknown: UnknownFields) -> Result<Reque
         return Err(bad("the body must be a JSON object".into()));
     };
     match kind {
+        Kind::Responses => return super::responses::collect(body, unknown),
         Kind::Chat => {
             let Some(messages) = top.get("messages").and_then(Value::as_array) else {
                 return Err(bad(
