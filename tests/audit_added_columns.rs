@@ -1,6 +1,6 @@
-//! An `inferences` table written before the `api` column existed still
-//! opens: the column is added in place, older rows read it as null, and
-//! new rows record it.
+//! An `inferences` table written before the `api` and
+//! `previous_response_id` columns existed still opens: the columns are
+//! added in place, older rows read them as null, and new rows record them.
 
 use railyard::audit::{self, InferenceRow, TableKind, table};
 use railyard::cli::log::read_inferences;
@@ -37,7 +37,7 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
         let old_fields: Vec<_> = TableKind::Inferences
             .delta_schema()
             .fields()
-            .filter(|f| f.name() != "api")
+            .filter(|f| f.name() != "api" && f.name() != "previous_response_id")
             .cloned()
             .collect();
         let mut old = deltalake::DeltaTableBuilder::from_url(url.clone())
@@ -51,8 +51,8 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
             .await
             .unwrap();
         let batch = audit::schema::inferences_batch(&[row("old", None)]).unwrap();
-        let keep: Vec<usize> = (0..batch.num_columns() - 1).collect();
-        assert_eq!(batch.schema().field(batch.num_columns() - 1).name(), "api");
+        let keep: Vec<usize> = (0..batch.num_columns() - 2).collect();
+        assert_eq!(batch.schema().field(batch.num_columns() - 2).name(), "api");
         let old_batch = batch.project(&keep).unwrap();
         table::commit_segment(&mut old, "old-host", 1, old_batch, None)
             .await
@@ -69,7 +69,11 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
             .fields()
             .map(|f| f.name().to_string())
             .collect();
-        assert_eq!(names.last().map(String::as_str), Some("api"), "{names:?}");
+        assert_eq!(
+            names[names.len() - 2..],
+            ["api".to_string(), "previous_response_id".to_string()],
+            "{names:?}"
+        );
         let batch = audit::schema::inferences_batch(&[row("new", Some("anthropic"))]).unwrap();
         table::commit_segment(&mut t, "new-host", 1, batch, None)
             .await

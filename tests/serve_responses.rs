@@ -105,4 +105,15 @@ fn the_openai_client_gets_guarded_responses() {
     );
     assert_eq!(rows.len(), 4, "{rows:?}");
     assert!(rows.iter().all(|r| r["api"] == "openai"), "{rows:?}");
+    let continued: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["previous_response_id"] == "resp_0")
+        .collect();
+    assert_eq!(continued.len(), 1, "{rows:?}");
+    assert!(
+        rows.iter()
+            .filter(|r| r["previous_response_id"] != "resp_0")
+            .all(|r| r["previous_response_id"].is_null()),
+        "{rows:?}"
+    );
 }

@@ -236,6 +236,7 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         wal_segment: 0,
         wal_offset: 0,
         api: None,
+        previous_response_id: None,
     }
 }
 

@@ -38,6 +38,9 @@ pub struct CallInfo<'a> {
     /// The wire format of a proxied call (`openai`, `anthropic`); `None`
     /// for guard calls.
     pub api: Option<&'a str>,
+    /// A Responses call's `previous_response_id`: the stored turns it
+    /// continues, which the call's payload does not hold.
+    pub previous_response_id: Option<&'a str>,
 }
 
 /// What [`crate::audit::AuditLog::record`] needs besides the evaluation.
@@ -176,6 +179,10 @@ pub struct InferenceRow {
     /// for guard calls and in rows written before the column existed.
     #[serde(default)]
     pub api: Option<String>,
+    /// A Responses call's `previous_response_id` (null otherwise, and in
+    /// rows written before the column existed).
+    #[serde(default)]
+    pub previous_response_id: Option<String>,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -479,6 +486,7 @@ fn inference_row(
         wal_segment: 0,
         wal_offset: 0,
         api: call.api.map(str::to_string),
+        previous_response_id: call.previous_response_id.map(str::to_string),
     })
 }
 
@@ -552,6 +560,7 @@ pub(crate) fn encode_call(
         wal_segment: 0,
         wal_offset: 0,
         api: call.api.map(str::to_string),
+        previous_response_id: call.previous_response_id.map(str::to_string),
     };
     super::wal::encode_row(b'i', &row, out);
 }

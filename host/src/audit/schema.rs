@@ -57,7 +57,7 @@ impl TableKind {
     /// when it is opened for writing, and read with them as null.
     pub fn added_columns(self) -> &'static [&'static str] {
         match self {
-            TableKind::Inferences => &["api"],
+            TableKind::Inferences => &["api", "previous_response_id"],
             _ => &[],
         }
     }
@@ -143,6 +143,7 @@ impl TableKind {
                 // Added later: last, so older tables gain it in place
                 // (see `ADDED_COLUMNS`).
                 f.push(so("api"));
+                f.push(so("previous_response_id"));
                 f
             }
             TableKind::Judgements => {
@@ -329,6 +330,7 @@ pub fn inferences_batch(
         longs(r.iter().map(|x| x.wal_segment)),
         longs(r.iter().map(|x| x.wal_offset)),
         opt_strings(r.iter().map(|x| x.api.as_deref())),
+        opt_strings(r.iter().map(|x| x.previous_response_id.as_deref())),
     ];
     RecordBatch::try_new(schema, columns)
 }
@@ -643,10 +645,11 @@ impl<'a> Columns<'a> {
             self.req_longs("wal_offset")?,
         );
         // Absent from tables written before it was added.
-        let api = match self.batch.column_by_name("api") {
-            Some(_) => self.strings("api")?,
-            None => vec![None; n],
+        let added = |c: &str| match self.batch.column_by_name(c) {
+            Some(_) => self.strings(c),
+            None => Ok(vec![None; n]),
         };
+        let (api, previous) = (added("api")?, added("previous_response_id")?);
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -672,6 +675,7 @@ impl<'a> Columns<'a> {
                 wal_segment: seg[i],
                 wal_offset: off[i],
                 api: api[i].clone(),
+                previous_response_id: previous[i].clone(),
             })
             .collect())
     }

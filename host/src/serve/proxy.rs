@@ -203,6 +203,7 @@ pub async fn call(
                 status_code: Some(err.status.as_u16()),
                 total_latency_us: Some(started.elapsed().as_micros() as u64),
                 api: Some(super::config::Api::OpenAi.as_str()),
+                previous_response_id: super::responses::previous_response_id(&body),
                 ..CallInfo::default()
             }),
         )?;
@@ -437,6 +438,11 @@ impl State {
             tokens,
             total_latency_us: Some(started.elapsed().as_micros() as u64),
             api: api_of(request_payload),
+            previous_response_id: request_payload
+                .attributes
+                .iter()
+                .find(|(k, _)| k == "previous_response_id")
+                .map(|(_, v)| v.as_str()),
         };
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)

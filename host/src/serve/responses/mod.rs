@@ -21,10 +21,10 @@
 //! the request's, already guarded.
 //!
 //! `previous_response_id` is passed on, shown to the plugins as the
-//! attribute `previous_response_id`, and recorded in the request's
-//! decisions as that attribute's presence in the payload; the earlier
-//! turns the upstream keeps for it are not in the request, so railyard
-//! sees (and guarded) them only when they went through railyard.
+//! attribute `previous_response_id` and recorded in the call's
+//! `inferences` row; the earlier turns the upstream keeps for it are not
+//! in the request, so railyard saw (and guarded) them only if they went
+//! through railyard.
 
 use serde_json::Value;
 
