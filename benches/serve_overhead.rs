@@ -26,8 +26,9 @@
 //! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10).
 //!
 //! `OVERHEAD_PAIRED=N` instead sends N rounds of the calls (the three
-//! chat calls, then an Anthropic Messages tool-calling answer and the same
-//! streamed, on `/v1/messages` to an `api = "anthropic"` upstream), each
+//! chat calls, then a Responses API tool-calling answer on `/v1/responses`,
+//! an Anthropic Messages tool-calling answer and the same streamed, on
+//! `/v1/messages` to an `api = "anthropic"` upstream), each
 //! directly and through railyard (no audit), one request at a time and
 //! interleaved, so every kind of call sees the same machine load: on a
 //! shared machine whose load drifts, the ratios between the calls are then
@@ -87,6 +88,11 @@ fn tool_stream() -> Bytes {
     Bytes::from(out)
 }
 
+/// The Responses API answer: a message and a function call.
+const RESPONSES_ANSWER: &str = r#"{"id":"resp_1","object":"response","created_at":0,"status":"completed","model":"m","output":[{"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"Let me check the forecast.","annotations":[]}]},{"type":"function_call","id":"fc_1","call_id":"call_1","name":"get_weather","arguments":"{\"city\": \"Paris\", \"unit\": \"celsius\", \"days\": 3}","status":"completed"}],"usage":{"input_tokens":80,"output_tokens":40,"total_tokens":120}}"#;
+
+const RESPONSES_PROMPT: &str = r#"{"model":"m","instructions":"You are a helpful assistant. Use the tools when they help.","input":[{"role":"user","content":"What will the weather be in Paris this weekend?"}],"tools":[{"type":"function","name":"get_weather","description":"Weather forecast for a city","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}]}"#;
+
 /// The Anthropic Messages answer: a text block and a tool call.
 const ANTHROPIC_ANSWER: &str = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-m","content":[{"type":"text","text":"Let me check the forecast."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris","unit":"celsius","days":3}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":80,"output_tokens":40}}"#;
 
@@ -145,6 +151,7 @@ fn upstream() -> SocketAddr {
                     let svc = hyper::service::service_fn(
                         |req: Request<hyper::body::Incoming>| async move {
                             let messages = req.uri().path().ends_with("/messages");
+                            let responses = req.uri().path().ends_with("/responses");
                             let body = req
                                 .into_body()
                                 .collect()
@@ -154,6 +161,10 @@ fn upstream() -> SocketAddr {
                             let has = |s: &[u8]| body.windows(s.len()).any(|w| w == s);
                             let streamed = has(b"\"stream\":true");
                             let (answer, kind) = match (has(b"x_answer"), streamed) {
+                                _ if responses => (
+                                    Bytes::from_static(RESPONSES_ANSWER.as_bytes()),
+                                    "application/json",
+                                ),
                                 _ if messages && streamed => {
                                     (anthropic_stream(), "text/event-stream")
                                 }
@@ -346,6 +357,7 @@ fn paired(up: SocketAddr, railyard: SocketAddr, rounds: usize) {
             ("plain answer", chat, PROMPT),
             ("tool-calling answer", chat, TOOL_PROMPT),
             ("streamed tool call", chat, STREAM_TOOL_PROMPT),
+            ("responses: tool-calling answer", "/v1/responses", RESPONSES_PROMPT),
             ("anthropic: tool-calling message", "/v1/messages", ANTHROPIC_PROMPT),
             ("anthropic: streamed tool call", "/v1/messages", ANTHROPIC_STREAM_PROMPT),
         ];
