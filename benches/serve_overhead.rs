@@ -25,7 +25,10 @@
 //! Run: `cargo bench -p railyard --bench serve_overhead` (env
 //! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10).
 //!
-//! `OVERHEAD_PAIRED=N` instead sends N rounds of the three calls, each
+//! `OVERHEAD_PAIRED=N` instead sends N rounds of the calls (the three
+//! chat calls, then a Responses API tool-calling answer on `/v1/responses`,
+//! an Anthropic Messages tool-calling answer and the same streamed, on
+//! `/v1/messages` to an `api = "anthropic"` upstream), each
 //! directly and through railyard (no audit), one request at a time and
 //! interleaved, so every kind of call sees the same machine load: on a
 //! shared machine whose load drifts, the ratios between the calls are then
@@ -39,6 +42,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use railyard::audit::{AuditLog, AuditSettings, Durability};
+use railyard::serve::config::{Api, Route, Upstream};
 use railyard::serve::{ServeConfig, State};
 
 const ANSWER: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"The capital of France is Paris. It has been the capital for centuries and is known for its museums, cafes and the Seine."},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":28,"total_tokens":58}}"#;
@@ -84,6 +88,52 @@ fn tool_stream() -> Bytes {
     Bytes::from(out)
 }
 
+/// The Responses API answer: a message and a function call.
+const RESPONSES_ANSWER: &str = r#"{"id":"resp_1","object":"response","created_at":0,"status":"completed","model":"m","output":[{"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"Let me check the forecast.","annotations":[]}]},{"type":"function_call","id":"fc_1","call_id":"call_1","name":"get_weather","arguments":"{\"city\": \"Paris\", \"unit\": \"celsius\", \"days\": 3}","status":"completed"}],"usage":{"input_tokens":80,"output_tokens":40,"total_tokens":120}}"#;
+
+const RESPONSES_PROMPT: &str = r#"{"model":"m","instructions":"You are a helpful assistant. Use the tools when they help.","input":[{"role":"user","content":"What will the weather be in Paris this weekend?"}],"tools":[{"type":"function","name":"get_weather","description":"Weather forecast for a city","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}]}"#;
+
+/// The Anthropic Messages answer: a text block and a tool call.
+const ANTHROPIC_ANSWER: &str = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-m","content":[{"type":"text","text":"Let me check the forecast."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris","unit":"celsius","days":3}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":80,"output_tokens":40}}"#;
+
+const ANTHROPIC_PROMPT: &str = r#"{"model":"claude-m","max_tokens":200,"system":"You are a helpful assistant. Use the tools when they help.","messages":[{"role":"user","content":"What will the weather be in Paris this weekend?"}],"tools":[{"name":"get_weather","description":"Weather forecast for a city","input_schema":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}]}"#;
+
+const ANTHROPIC_STREAM_PROMPT: &str = r#"{"model":"claude-m","max_tokens":200,"stream":true,"system":"You are a helpful assistant. Use the tools when they help.","messages":[{"role":"user","content":"What will the weather be in Paris this weekend?"}],"tools":[{"name":"get_weather","description":"Weather forecast for a city","input_schema":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}]}"#;
+
+/// The same answer streamed as Anthropic streams it: text in pieces of
+/// about 8 bytes, the tool input in `input_json_delta`s of 8 bytes.
+fn anthropic_stream() -> Bytes {
+    let ev = |v: String| {
+        let name = serde_json::from_str::<serde_json::Value>(&v).unwrap()["type"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        format!("event: {name}\ndata: {v}\n\n")
+    };
+    let mut out = ev(r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":80,"output_tokens":1}}}"#.into());
+    out.push_str(&ev(
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+            .into(),
+    ));
+    for piece in "Let me check the forecast.".as_bytes().chunks(8) {
+        let piece = serde_json::to_string(std::str::from_utf8(piece).unwrap()).unwrap();
+        out.push_str(&ev(format!(r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{piece}}}}}"#)));
+    }
+    out.push_str(&ev(r#"{"type":"content_block_stop","index":0}"#.into()));
+    out.push_str(&ev(r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}}"#.into()));
+    for piece in r#"{"city": "Paris", "unit": "celsius", "days": 3}"#
+        .as_bytes()
+        .chunks(8)
+    {
+        let piece = serde_json::to_string(std::str::from_utf8(piece).unwrap()).unwrap();
+        out.push_str(&ev(format!(r#"{{"type":"content_block_delta","index":1,"delta":{{"type":"input_json_delta","partial_json":{piece}}}}}"#)));
+    }
+    out.push_str(&ev(r#"{"type":"content_block_stop","index":1}"#.into()));
+    out.push_str(&ev(r#"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":40}}"#.into()));
+    out.push_str(&ev(r#"{"type":"message_stop"}"#.into()));
+    Bytes::from(out)
+}
+
 fn upstream() -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -100,6 +150,8 @@ fn upstream() -> SocketAddr {
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(
                         |req: Request<hyper::body::Incoming>| async move {
+                            let messages = req.uri().path().ends_with("/messages");
+                            let responses = req.uri().path().ends_with("/responses");
                             let body = req
                                 .into_body()
                                 .collect()
@@ -107,7 +159,19 @@ fn upstream() -> SocketAddr {
                                 .map(|b| b.to_bytes())
                                 .unwrap_or_default();
                             let has = |s: &[u8]| body.windows(s.len()).any(|w| w == s);
-                            let (answer, kind) = match (has(b"x_answer"), has(b"\"stream\":true")) {
+                            let streamed = has(b"\"stream\":true");
+                            let (answer, kind) = match (has(b"x_answer"), streamed) {
+                                _ if responses => (
+                                    Bytes::from_static(RESPONSES_ANSWER.as_bytes()),
+                                    "application/json",
+                                ),
+                                _ if messages && streamed => {
+                                    (anthropic_stream(), "text/event-stream")
+                                }
+                                _ if messages => (
+                                    Bytes::from_static(ANTHROPIC_ANSWER.as_bytes()),
+                                    "application/json",
+                                ),
                                 (true, true) => (tool_stream(), "text/event-stream"),
                                 (true, false) => (
                                     Bytes::from_static(TOOL_ANSWER.as_bytes()),
@@ -144,9 +208,30 @@ fn railyard(
         s.durability = d;
         AuditLog::open(s).unwrap()
     });
-    let config = ServeConfig::default()
+    let mut config = ServeConfig::default()
         .with_default_upstream(&format!("http://{upstream}/v1"), None)
         .unwrap();
+    // The same upstream, spoken to as an Anthropic one for `claude-*`.
+    config.upstreams.insert(
+        "claude".into(),
+        Upstream {
+            name: "claude".into(),
+            api: Api::Anthropic,
+            base_url: format!("http://{upstream}/v1"),
+            api_key_env: None,
+            timeout: Duration::from_secs(120),
+        },
+    );
+    let judging = config.judging;
+    config.routes.insert(
+        0,
+        Route {
+            model: "claude-*".into(),
+            upstream: "claude".into(),
+            policy: "default".into(),
+            judging,
+        },
+    );
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -267,17 +352,21 @@ fn paired(up: SocketAddr, railyard: SocketAddr, rounds: usize) {
         .unwrap();
     rt.block_on(async {
         let client = reqwest::Client::new();
+        let chat = "/v1/chat/completions";
         let calls = [
-            ("plain answer", PROMPT),
-            ("tool-calling answer", TOOL_PROMPT),
-            ("streamed tool call", STREAM_TOOL_PROMPT),
+            ("plain answer", chat, PROMPT),
+            ("tool-calling answer", chat, TOOL_PROMPT),
+            ("streamed tool call", chat, STREAM_TOOL_PROMPT),
+            ("responses: tool-calling answer", "/v1/responses", RESPONSES_PROMPT),
+            ("anthropic: tool-calling message", "/v1/messages", ANTHROPIC_PROMPT),
+            ("anthropic: streamed tool call", "/v1/messages", ANTHROPIC_STREAM_PROMPT),
         ];
-        let time = |addr: SocketAddr, body: &'static str| {
+        let time = |addr: SocketAddr, path: &'static str, body: &'static str| {
             let client = client.clone();
             async move {
                 let sent = Instant::now();
                 let r = client
-                    .post(format!("http://{addr}/v1/chat/completions"))
+                    .post(format!("http://{addr}{path}"))
                     .header("content-type", "application/json")
                     .body(body)
                     .send()
@@ -290,20 +379,21 @@ fn paired(up: SocketAddr, railyard: SocketAddr, rounds: usize) {
             }
         };
         // Warm both sides.
-        for (_, body) in calls {
+        for (_, path, body) in calls {
             for _ in 0..20 {
-                let _ = time(up, body).await;
-                let _ = time(railyard, body).await;
+                let _ = time(up, path, body).await;
+                let (_, ok) = time(railyard, path, body).await;
+                assert!(ok, "{path} through railyard failed while warming up");
             }
         }
         let mut direct: Vec<Vec<Duration>> = vec![Vec::new(); calls.len()];
         let mut guarded: Vec<Vec<Duration>> = vec![Vec::new(); calls.len()];
         let mut failed = vec![0usize; calls.len()];
         for _ in 0..rounds {
-            for (k, (_, body)) in calls.iter().enumerate() {
-                let (d, _) = time(up, body).await;
+            for (k, (_, path, body)) in calls.iter().enumerate() {
+                let (d, _) = time(up, path, body).await;
                 direct[k].push(d);
-                let (g, ok) = time(railyard, body).await;
+                let (g, ok) = time(railyard, path, body).await;
                 if ok {
                     guarded[k].push(g);
                 } else {
@@ -319,7 +409,7 @@ fn paired(up: SocketAddr, railyard: SocketAddr, rounds: usize) {
         println!("| call | upstream directly, median | through railyard, median | added median | failed | median vs plain | added vs plain |");
         println!("|---|---|---|---|---|---|---|");
         let mut plain = (0.0, 0.0);
-        for (k, (name, _)) in calls.iter().enumerate() {
+        for (k, (name, _, _)) in calls.iter().enumerate() {
             let (d, g) = (median(&mut direct[k]), median(&mut guarded[k]));
             if k == 0 {
                 plain = (g, g - d);

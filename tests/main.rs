@@ -7,6 +7,9 @@
 
 mod common;
 
+mod anthropic_stream_equivalence;
+mod anthropic_upstream;
+mod audit_added_columns;
 mod audit_cli;
 mod audit_crash;
 mod audit_create_race;
@@ -32,10 +35,12 @@ mod plugins_through_host;
 mod policy_errors;
 mod serve;
 mod serve_access;
+mod serve_anthropic;
 mod serve_jwt;
 mod serve_openai;
 mod serve_payload_coverage;
 mod serve_quota_shared;
+mod serve_responses;
 mod serve_stream_fields;
 mod stream_equivalence;
 mod wal_stress;

@@ -18,9 +18,9 @@ use railyard::verdict::Action;
 use railyard::{Payload, Pipeline, Policy, Stage};
 
 /// A pipeline under test, and which of its plugins scan streams.
-struct Case {
-    name: &'static str,
-    pipeline: Arc<Pipeline>,
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) pipeline: Arc<Pipeline>,
     scanning: &'static [&'static str],
     /// Bytes per push to the scanners.
     batch: usize,
@@ -50,7 +50,7 @@ fn default_policy() -> Policy {
     Policy::from_toml(&text, None).unwrap()
 }
 
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     let default = Arc::new(Pipeline::load(common::loader(), default_policy()).unwrap());
     vec![
         Case {
@@ -88,7 +88,7 @@ fn cases() -> Vec<Case> {
 
 const PEM: &str = "Here is the key you asked for:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\nStore it somewhere safe.";
 
-const TEXTS: &[&str] = &[
+pub(crate) const TEXTS: &[&str] = &[
     "Nothing sensitive here, just a plain answer about the weather.",
     "Write to maria.gonzalez@example.com or call +1 415 555 0132.",
     "Card 4111 1111 1111 1111, exp 12/27.",

@@ -235,6 +235,8 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         decision_count: 0,
         wal_segment: 0,
         wal_offset: 0,
+        api: None,
+        previous_response_id: None,
     }
 }
 

@@ -35,6 +35,12 @@ pub struct CallInfo<'a> {
     pub tokens: TokenCounts,
     /// Wall time of the whole call (guard + model), when known.
     pub total_latency_us: Option<u64>,
+    /// The wire format of a proxied call (`openai`, `anthropic`); `None`
+    /// for guard calls.
+    pub api: Option<&'a str>,
+    /// A Responses call's `previous_response_id`: the stored turns it
+    /// continues, which the call's payload does not hold.
+    pub previous_response_id: Option<&'a str>,
 }
 
 /// What [`crate::audit::AuditLog::record`] needs besides the evaluation.
@@ -169,6 +175,14 @@ pub struct InferenceRow {
     pub wal_segment: i64,
     /// Byte offset of the row's record in that segment.
     pub wal_offset: i64,
+    /// The wire format of a proxied call (`openai`, `anthropic`); null
+    /// for guard calls and in rows written before the column existed.
+    #[serde(default)]
+    pub api: Option<String>,
+    /// A Responses call's `previous_response_id` (null otherwise, and in
+    /// rows written before the column existed).
+    #[serde(default)]
+    pub previous_response_id: Option<String>,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -471,6 +485,8 @@ fn inference_row(
         decision_count: evaluation.decisions.len() as i32,
         wal_segment: 0,
         wal_offset: 0,
+        api: call.api.map(str::to_string),
+        previous_response_id: call.previous_response_id.map(str::to_string),
     })
 }
 
@@ -543,6 +559,8 @@ pub(crate) fn encode_call(
             as i32,
         wal_segment: 0,
         wal_offset: 0,
+        api: call.api.map(str::to_string),
+        previous_response_id: call.previous_response_id.map(str::to_string),
     };
     super::wal::encode_row(b'i', &row, out);
 }

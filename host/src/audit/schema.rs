@@ -52,6 +52,16 @@ impl TableKind {
         }
     }
 
+    /// Nullable columns added to the schema after tables were first
+    /// written, at its end: a table without them is brought up to date
+    /// when it is opened for writing, and read with them as null.
+    pub fn added_columns(self) -> &'static [&'static str] {
+        match self {
+            TableKind::Inferences => &["api", "previous_response_id"],
+            _ => &[],
+        }
+    }
+
     /// The Delta schema.
     pub fn delta_schema(self) -> StructType {
         let s = |n: &str| StructField::new(n, DataType::STRING, false);
@@ -130,6 +140,10 @@ impl TableKind {
                     StructField::new("decision_count", DataType::INTEGER, false),
                 ]);
                 f.extend(tail());
+                // Added later: last, so older tables gain it in place
+                // (see `ADDED_COLUMNS`).
+                f.push(so("api"));
+                f.push(so("previous_response_id"));
                 f
             }
             TableKind::Judgements => {
@@ -315,6 +329,8 @@ pub fn inferences_batch(
         )),
         longs(r.iter().map(|x| x.wal_segment)),
         longs(r.iter().map(|x| x.wal_offset)),
+        opt_strings(r.iter().map(|x| x.api.as_deref())),
+        opt_strings(r.iter().map(|x| x.previous_response_id.as_deref())),
     ];
     RecordBatch::try_new(schema, columns)
 }
@@ -628,6 +644,12 @@ impl<'a> Columns<'a> {
             self.req_longs("wal_segment")?,
             self.req_longs("wal_offset")?,
         );
+        // Absent from tables written before it was added.
+        let added = |c: &str| match self.batch.column_by_name(c) {
+            Some(_) => self.strings(c),
+            None => Ok(vec![None; n]),
+        };
+        let (api, previous) = (added("api")?, added("previous_response_id")?);
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -652,6 +674,8 @@ impl<'a> Columns<'a> {
                 decision_count: dc[i].unwrap_or_default(),
                 wal_segment: seg[i],
                 wal_offset: off[i],
+                api: api[i].clone(),
+                previous_response_id: previous[i].clone(),
             })
             .collect())
     }

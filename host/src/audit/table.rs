@@ -92,8 +92,26 @@ pub async fn open_or_create(
         let mut table = unloaded(&url, options)?;
         match table.load().await {
             Ok(()) => {
-                check_schema(&table, kind, &url)?;
-                return Ok(table);
+                let missing = check_schema(&table, kind, &url)?;
+                if missing.is_empty() {
+                    return Ok(table);
+                }
+                // A table written before columns were added: they are
+                // added (nullable: older rows read them as null).
+                let names: Vec<String> = missing.iter().map(|f| f.name().to_string()).collect();
+                match table.add_columns().with_fields(missing).await {
+                    Ok(t) => {
+                        tracing::info!(table = %url, columns = ?names, "added columns to an audit table written by an older railyard");
+                        return Ok(t);
+                    }
+                    // Another host added them first: the next load reads
+                    // its table.
+                    Err(e) if attempt < 2 => {
+                        tracing::debug!(table = %url, error = %e, "adding columns raced another host");
+                        continue;
+                    }
+                    Err(e) => return Err(err(&url, "adding columns")(e)),
+                }
             }
             Err(DeltaTableError::NotATable(_)) => {}
             Err(e) => return Err(err(&url, "loading")(e)),
@@ -164,29 +182,51 @@ pub async fn open_existing(
     }
 }
 
-fn check_schema(table: &DeltaTable, kind: TableKind, url: &Url) -> Result<(), TableError> {
+/// Checks a table's schema against `kind`'s. Returns the columns added to
+/// the schema since the table was written ([`TableKind::added_columns`],
+/// at its end) that it lacks: empty when it is up to date.
+fn check_schema(
+    table: &DeltaTable,
+    kind: TableKind,
+    url: &Url,
+) -> Result<Vec<deltalake::kernel::StructField>, TableError> {
     let snapshot = table.snapshot().map_err(err(url, "reading the schema"))?;
     let found = snapshot.schema();
-    let expected = kind.delta_schema();
+    let schema = kind.delta_schema();
     let names = |s: &deltalake::kernel::StructType| {
         s.fields()
             .map(|f| format!("{} {}", f.name(), f.data_type()))
             .collect::<Vec<_>>()
     };
-    let (found, expected) = (names(found.as_ref()), names(&expected));
-    if found != expected {
-        let missing: Vec<_> = expected.iter().filter(|f| !found.contains(f)).collect();
-        let extra: Vec<_> = found.iter().filter(|f| !expected.contains(f)).collect();
-        return Err(TableError {
-            url: url.to_string(),
-            what: "checking the schema".into(),
-            source: Box::new(DeltaTableError::generic(format!(
-                "the table is not a railyard {} table (missing columns: {missing:?}; unexpected: {extra:?}); point RAILYARD_AUDIT_URL at a new folder",
-                kind.name()
-            ))),
-        });
+    let found = names(found.as_ref());
+    let lacking: Vec<deltalake::kernel::StructField> = schema
+        .fields()
+        .filter(|f| kind.added_columns().contains(&f.name().as_str()))
+        .filter(|f| !found.contains(&format!("{} {}", f.name(), f.data_type())))
+        .cloned()
+        .collect();
+    let expected: Vec<String> = names(&schema)
+        .into_iter()
+        .filter(|n| {
+            !lacking
+                .iter()
+                .any(|f| *n == format!("{} {}", f.name(), f.data_type()))
+        })
+        .collect();
+    if found == expected {
+        return Ok(lacking);
     }
-    Ok(())
+    let expected = names(&schema);
+    let missing: Vec<_> = expected.iter().filter(|f| !found.contains(f)).collect();
+    let extra: Vec<_> = found.iter().filter(|f| !expected.contains(f)).collect();
+    Err(TableError {
+        url: url.to_string(),
+        what: "checking the schema".into(),
+        source: Box::new(DeltaTableError::generic(format!(
+            "the table is not a railyard {} table (missing columns: {missing:?}; unexpected: {extra:?}); point RAILYARD_AUDIT_URL at a new folder",
+            kind.name()
+        ))),
+    })
 }
 
 /// What committing a segment's rows did.

@@ -37,6 +37,8 @@ pub struct Origin {
 enum Lane {
     Open(StreamGuard),
     Done(StreamEnd),
+    /// Only while [`StreamLanes::close`] ends it.
+    Closing,
 }
 
 /// Every lane of one streamed answer.
@@ -134,6 +136,38 @@ impl StreamLanes {
         out
     }
 
+    /// Ends lane `lane` now (its value is complete, e.g. an Anthropic
+    /// content block stopped): returns the rest of its text, to send now,
+    /// unless the lane blocked or the lanes are held (then it stays for
+    /// [`StreamLanes::finish`], which releases it only if the whole answer
+    /// may go). Every byte of the value has been judged when this
+    /// returns, so nothing is released through a finding.
+    pub fn close(&mut self, lane: usize) -> String {
+        let Some((_, slot)) = self.lanes.get_mut(lane) else {
+            return String::new();
+        };
+        let guard = match std::mem::replace(slot, Lane::Closing) {
+            Lane::Open(guard) => guard,
+            other => {
+                *slot = other;
+                return String::new();
+            }
+        };
+        let mut end = guard.finish();
+        let blocked = end.evaluation.action == Action::Block;
+        let out = if blocked || self.held {
+            String::new()
+        } else {
+            // Sent now: what `finish` releases later is only what is left.
+            end.tail.replace(String::new()).unwrap_or_default()
+        };
+        *slot = Lane::Done(end);
+        if blocked && !self.held {
+            self.hold_all();
+        }
+        out
+    }
+
     /// Holds every open lane: one text of the answer blocked (or a
     /// fail-closed plugin failed on it), so nothing more of any text goes
     /// out before the verdict on the whole answer.
@@ -185,6 +219,7 @@ impl StreamLanes {
             .map(|(origin, lane)| match lane {
                 Lane::Open(guard) => (origin, guard.finish()),
                 Lane::Done(end) => (origin, end),
+                Lane::Closing => unreachable!("a lane is `Closing` only inside `close`"),
             })
             .collect();
         let late_findings = ends.iter().map(|(_, e)| e.late_findings).sum();

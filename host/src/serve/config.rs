@@ -89,6 +89,7 @@ struct RawStream {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawUpstream {
     base_url: String,
+    api: Option<String>,
     api_key_env: Option<String>,
     timeout_ms: Option<u64>,
 }
@@ -121,11 +122,33 @@ pub struct Limits {
     pub quota: super::quota::Allowance,
 }
 
+/// The wire format an upstream speaks (`api` in `[upstreams.NAME]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Api {
+    /// OpenAI: `/chat/completions`, `/completions`, `/responses`.
+    #[default]
+    OpenAi,
+    /// Anthropic: `/messages`.
+    Anthropic,
+}
+
+impl Api {
+    /// The name in `serve.toml` and in the audit record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Api::OpenAi => "openai",
+            Api::Anthropic => "anthropic",
+        }
+    }
+}
+
 /// A model endpoint.
 #[derive(Debug, Clone)]
 pub struct Upstream {
     /// The name routes use.
     pub name: String,
+    /// The wire format it speaks.
+    pub api: Api,
     /// Base URL, e.g. `https://api.openai.com/v1` (paths are appended).
     pub base_url: String,
     /// Environment variable holding the API key sent upstream.
@@ -319,10 +342,23 @@ impl ServeConfig {
         for (name, u) in raw.upstreams {
             let key = format!("upstreams.{name}.base-url");
             check_base_url(&u.base_url).map_err(|m| err(&key, m))?;
+            let api = match u.api.as_deref() {
+                None | Some("openai") => Api::OpenAi,
+                Some("anthropic") => Api::Anthropic,
+                Some(other) => {
+                    return Err(err(
+                        &format!("upstreams.{name}.api"),
+                        format!(
+                            "`{other}` is not an API railyard speaks: \"openai\" or \"anthropic\""
+                        ),
+                    ));
+                }
+            };
             c.upstreams.insert(
                 name.clone(),
                 Upstream {
                     name,
+                    api,
                     base_url: u.base_url.trim_end_matches('/').to_string(),
                     api_key_env: u.api_key_env,
                     timeout: Duration::from_millis(u.timeout_ms.unwrap_or(120_000)),
@@ -393,6 +429,7 @@ impl ServeConfig {
             "default".into(),
             Upstream {
                 name: "default".into(),
+                api: Api::OpenAi,
                 base_url: base_url.trim_end_matches('/').to_string(),
                 api_key_env,
                 timeout: Duration::from_secs(120),
@@ -410,6 +447,40 @@ impl ServeConfig {
     /// The route serving `model`, if any.
     pub fn route(&self, model: &str) -> Option<&Route> {
         self.routes.iter().find(|r| r.matches(model))
+    }
+
+    /// The route serving `model` in wire format `api`: the first route
+    /// matching the model whose upstream speaks `api`. The error says why
+    /// none does, with its code: `model_not_found` (no route for the
+    /// model) or `api_not_served` (only routes to upstreams of another API).
+    pub fn route_for(&self, model: &str, api: Api) -> Result<&Route, (&'static str, String)> {
+        let mut others = Vec::new();
+        for r in self.routes.iter().filter(|r| r.matches(model)) {
+            let speaks = self.upstreams.get(&r.upstream).map(|u| u.api);
+            if speaks == Some(api) {
+                return Ok(r);
+            }
+            others.push(format!(
+                "upstream `{}` speaks {}",
+                r.upstream,
+                speaks.unwrap_or_default().as_str()
+            ));
+        }
+        if others.is_empty() {
+            return Err((
+                "model_not_found",
+                format!("no route serves model `{model}`"),
+            ));
+        }
+        Err((
+            "api_not_served",
+            format!(
+                "model `{model}` is not served in the {} format here: its routes go to upstreams of another API ({}); translating between formats is not supported, so use that API's endpoint or add a route to an upstream with api = \"{}\"",
+                api.as_str(),
+                others.join(", "),
+                api.as_str()
+            ),
+        ))
     }
 
     /// How blocking judgements hold a call for `route` (a guard request's

@@ -6,6 +6,8 @@
 //! |---|---|
 //! | `POST /v1/guard` | evaluate a payload; verdict, per-plugin decisions, redacted messages |
 //! | `POST /v1/chat/completions`, `POST /v1/completions` | request rails, upstream call, response rails (streamed or not) |
+//! | `POST /v1/responses` | the same for the OpenAI Responses API, unstreamed (see `responses`) |
+//! | `POST /v1/messages` | the same for the Anthropic Messages API, to an `api = "anthropic"` upstream (see `anthropic`) |
 //! | `GET /v1/models` | the upstream's model list |
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | liveness, readiness (plugins loaded, audit log writable), Prometheus text |
 //! | `GET /admin/plugins`, `POST /admin/reload` | loaded plugins with version and digest; reload plugins and policies (admin key) |
@@ -16,11 +18,13 @@
 //! recorded under.
 
 pub mod access;
+pub mod anthropic;
 pub mod config;
 pub mod metrics;
 mod proxy;
 pub mod quota;
 mod request_texts;
+pub mod responses;
 mod sse;
 pub mod stream;
 mod texts;
@@ -458,7 +462,11 @@ pub async fn handle(
             if e.status.is_client_error() || e.status.is_server_error() {
                 tracing::info!(request_id = %request_id, endpoint, status = e.status.as_u16(), code = e.code, "{}", e.message);
             }
-            e.response()
+            if endpoint == "/v1/messages" {
+                anthropic::error_response(&e)
+            } else {
+                e.response()
+            }
         }
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -477,6 +485,8 @@ fn endpoint_name(method: &Method, path: &str) -> &'static str {
         (_, "/v1/guard") => "/v1/guard",
         (_, "/v1/chat/completions") => "/v1/chat/completions",
         (_, "/v1/completions") => "/v1/completions",
+        (_, "/v1/messages") => "/v1/messages",
+        (_, "/v1/responses") => "/v1/responses",
         (_, "/v1/models") => "/v1/models",
         (_, "/healthz") => "/healthz",
         (_, "/readyz") => "/readyz",
@@ -615,14 +625,38 @@ async fn dispatch(
             expect(Method::GET)?;
             proxy::models(state).await
         }
+        "/v1/messages" => {
+            expect(Method::POST)?;
+            let headers = anthropic::Headers::of(req.headers());
+            let body = read_json(state, req).await?;
+            let standing = admit(state, &caller, quota::estimate(&body)).await?;
+            anthropic::call(
+                state.clone(),
+                body,
+                headers,
+                request_id.to_string(),
+                caller,
+                started,
+                (_permit, _caller_permit),
+            )
+            .await
+            .map(|mut r| {
+                add_headers(&mut r, &standing.headers());
+                r
+            })
+            .map_err(|mut e| {
+                e.headers.extend(standing.headers());
+                e
+            })
+        }
         _ => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
             let standing = admit(state, &caller, quota::estimate(&body)).await?;
-            let kind = if endpoint == "/v1/chat/completions" {
-                proxy::Kind::Chat
-            } else {
-                proxy::Kind::Completions
+            let kind = match endpoint {
+                "/v1/chat/completions" => proxy::Kind::Chat,
+                "/v1/responses" => proxy::Kind::Responses,
+                _ => proxy::Kind::Completions,
             };
             // The permits are held until the answer (or the stream) ends.
             proxy::call(

@@ -30,6 +30,8 @@ pub enum Kind {
     Chat,
     /// `/v1/completions`
     Completions,
+    /// `/v1/responses` (unstreamed; see `serve::responses`)
+    Responses,
 }
 
 impl Kind {
@@ -37,11 +39,12 @@ impl Kind {
         match self {
             Kind::Chat => "/chat/completions",
             Kind::Completions => "/completions",
+            Kind::Responses => "/responses",
         }
     }
 }
 
-fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
+pub(super) fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
     let (code, what) = match stage {
         Stage::Request => ("request_blocked", "the request"),
         _ => ("response_blocked", "the model's answer"),
@@ -62,8 +65,29 @@ fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
     )
 }
 
+/// The route serving `model` in `api`'s format; 404 `model_not_found`
+/// or `api_not_served` otherwise.
+pub(super) fn route_for(
+    state: &State,
+    model: &str,
+    api: super::config::Api,
+) -> Result<super::config::Route, ApiError> {
+    state
+        .config
+        .route_for(model, api)
+        .cloned()
+        .map_err(|(code, message)| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                code,
+                message,
+            )
+        })
+}
+
 /// The API key sent to `upstream`, from the variable its config names.
-fn upstream_key(upstream: &super::config::Upstream) -> Option<String> {
+pub(super) fn upstream_key(upstream: &super::config::Upstream) -> Option<String> {
     upstream
         .api_key_env
         .as_deref()
@@ -99,6 +123,12 @@ pub async fn call(
         ));
     };
     let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
+    if streaming && kind == Kind::Responses {
+        return Err(ApiError::bad_request(
+            "stream_unsupported",
+            "railyard does not guard streamed Responses calls yet: call /v1/responses without `stream`, or use /v1/chat/completions to stream",
+        ));
+    }
     if state.config.upstreams.is_empty() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -107,14 +137,7 @@ pub async fn call(
             "this server has no upstream model endpoint: start it with --upstream URL (or RAILYARD_UPSTREAM_URL), or configure [upstreams] and [[routes]]",
         ));
     }
-    let Some(route) = state.config.route(&model).cloned() else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "model_not_found",
-            format!("no route serves model `{model}`"),
-        ));
-    };
+    let route = route_for(&state, &model, super::config::Api::OpenAi)?;
     // The caller's grants, before any plugin or upstream sees the call.
     caller.check_model(&model)?;
     caller.check_policy(&route.policy)?;
@@ -138,6 +161,11 @@ pub async fn call(
     }
     let endpoint = ("endpoint".to_string(), format!("/v1{}", kind.path()));
     let mut attributes = vec![endpoint.clone()];
+    if let Some(id) = super::responses::previous_response_id(&body) {
+        // Earlier turns the upstream keeps for this id are not in the
+        // request: the plugins (and the record) see that it continues one.
+        attributes.push(("previous_response_id".into(), id.to_string()));
+    }
     attributes.extend(texts.attributes());
     let payload = Payload {
         request_id: request_id.clone(),
@@ -174,6 +202,8 @@ pub async fn call(
             Some(CallInfo {
                 status_code: Some(err.status.as_u16()),
                 total_latency_us: Some(started.elapsed().as_micros() as u64),
+                api: Some(super::config::Api::OpenAi.as_str()),
+                previous_response_id: super::responses::previous_response_id(&body),
                 ..CallInfo::default()
             }),
         )?;
@@ -321,7 +351,10 @@ pub async fn call(
         return Ok(stream::answer(stream_call(request_eval, payload), body));
     }
     // Response rails over every text of the answer.
-    let texts = texts::answer_texts(&answer);
+    let texts = match kind {
+        Kind::Responses => super::responses::answer_texts(&answer),
+        _ => texts::answer_texts(&answer),
+    };
     let response_payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Response,
@@ -373,9 +406,11 @@ fn tokens(answer: &Value) -> TokenCounts {
     TokenCounts {
         prompt: answer
             .pointer("/usage/prompt_tokens")
+            .or_else(|| answer.pointer("/usage/input_tokens"))
             .and_then(Value::as_u64),
         completion: answer
             .pointer("/usage/completion_tokens")
+            .or_else(|| answer.pointer("/usage/output_tokens"))
             .and_then(Value::as_u64),
     }
 }
@@ -402,12 +437,34 @@ impl State {
             status_code: Some(status.as_u16()),
             tokens,
             total_latency_us: Some(started.elapsed().as_micros() as u64),
+            api: api_of(request_payload),
+            previous_response_id: request_payload
+                .attributes
+                .iter()
+                .find(|(k, _)| k == "previous_response_id")
+                .map(|(_, v)| v.as_str()),
         };
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)
         })
         .map(|ack| ack.decision_ids)
         .map_err(super::audit_error)
+    }
+}
+
+/// The wire format of a proxied call, from the `endpoint` attribute the
+/// proxy set on its request payload.
+fn api_of(payload: &Payload) -> Option<&'static str> {
+    use super::config::Api;
+    let endpoint = payload
+        .attributes
+        .iter()
+        .find(|(k, _)| k == "endpoint")
+        .map(|(_, v)| v.as_str())?;
+    match endpoint {
+        "/v1/messages" => Some(Api::Anthropic.as_str()),
+        "/v1/chat/completions" | "/v1/completions" | "/v1/responses" => Some(Api::OpenAi.as_str()),
+        _ => None,
     }
 }
 

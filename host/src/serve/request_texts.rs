@@ -178,6 +178,84 @@ impl RequestTexts {
     }
 }
 
+/// Building the texts of a request in another wire format (the
+/// Anthropic Messages and OpenAI Responses mappings): the same groups,
+/// origins and write-back as a chat request's.
+impl RequestTexts {
+    /// No texts yet.
+    pub(super) fn empty() -> RequestTexts {
+        RequestTexts {
+            groups: Vec::new(),
+            media: Vec::new(),
+        }
+    }
+
+    /// One text at `pointer` (JSON pointer) / `field` (readable path).
+    pub(super) fn push_text(
+        &mut self,
+        pointer: &str,
+        field: &str,
+        role: &str,
+        origin: &'static str,
+        text: &str,
+    ) {
+        self.groups.push(Group {
+            message: Message::new(role, text).with_field(field),
+            origin,
+            parts: vec![(pointer.to_string(), 0, text.len())],
+        });
+    }
+
+    /// Every string under `v`, one text each, except under keys `skip`
+    /// says are not text.
+    pub(super) fn push_walked(
+        &mut self,
+        v: &Value,
+        pointer: &str,
+        field: &str,
+        role: &str,
+        origin: &'static str,
+        skip: &dyn Fn(&str) -> bool,
+    ) {
+        let mut found = Vec::new();
+        walk(v, pointer, field, role, skip, &mut found);
+        push_texts(self, found, origin);
+    }
+
+    /// Texts shown to the plugins joined (with a space) as one message at
+    /// `field`; redactions go back into each part (see the module docs).
+    pub(super) fn push_joined(
+        &mut self,
+        parts: &[(String, &str)],
+        field: &str,
+        role: &str,
+        origin: &'static str,
+    ) {
+        let mut joined = String::new();
+        let mut spans = Vec::new();
+        for (pointer, text) in parts {
+            if !spans.is_empty() {
+                joined.push(' ');
+            }
+            let start = joined.len();
+            joined.push_str(text);
+            spans.push((pointer.clone(), start, joined.len()));
+        }
+        if !spans.is_empty() {
+            self.groups.push(Group {
+                message: Message::new(role, joined).with_field(field),
+                origin,
+                parts: spans,
+            });
+        }
+    }
+
+    /// A non-text part (image, document, audio) at `field`.
+    pub(super) fn push_media(&mut self, field: String, kind: &str, part: &Value) {
+        self.media.push((field, describe(kind, part)));
+    }
+}
+
 /// Part `[start, end)` of a joined text, with the findings over the joined
 /// text applied: a finding's replacement goes where it starts; the rest of
 /// it, in later parts, is cut.
@@ -238,7 +316,7 @@ fn origin_of(role: &str) -> &'static str {
     }
 }
 
-fn unknown_field(field: &str) -> ApiError {
+pub(super) fn unknown_field(field: &str) -> ApiError {
     ApiError::bad_request(
         "unknown_field",
         format!(
@@ -259,6 +337,7 @@ pub fn collect(kind: Kind, body: &Value, unknown: UnknownFields) -> Result<Reque
         return Err(bad("the body must be a JSON object".into()));
     };
     match kind {
+        Kind::Responses => return super::responses::collect(body, unknown),
         Kind::Chat => {
             let Some(messages) = top.get("messages").and_then(Value::as_array) else {
                 return Err(bad(
@@ -458,7 +537,7 @@ fn describe(kind: &str, part: &Value) -> String {
     format!("type={kind} bytes={} sha256={hex}", bytes.len())
 }
 
-fn kind_of(v: &Value) -> &'static str {
+pub(super) fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

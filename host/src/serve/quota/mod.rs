@@ -364,11 +364,19 @@ pub fn estimate(body: &serde_json::Value) -> Cost {
             _ => 0,
         }
     }
-    let prompt_bytes = ["messages", "prompt", "tools", "text"]
-        .iter()
-        .filter_map(|k| body.get(*k))
-        .map(text_bytes)
-        .sum::<usize>();
+    let prompt_bytes = [
+        "messages",
+        "prompt",
+        "tools",
+        "text",
+        "system",
+        "input",
+        "instructions",
+    ]
+    .iter()
+    .filter_map(|k| body.get(*k))
+    .map(text_bytes)
+    .sum::<usize>();
     let completion = ["max_completion_tokens", "max_tokens"]
         .iter()
         .find_map(|k| body.get(*k).and_then(serde_json::Value::as_u64))

@@ -1,0 +1,470 @@
+//! `POST /v1/messages`: the Anthropic Messages API, guarded like a chat
+//! completion (the same payload mapping, policies, stream guard and audit
+//! rows) and proxied to an upstream with `api = "anthropic"`.
+//!
+//! - Callers authenticate to railyard as on every endpoint (`x-api-key`,
+//!   which the `anthropic` clients send, or a bearer key); railyard
+//!   authenticates upstream with its own key (`x-api-key`, from the
+//!   upstream's `api-key-env`). The caller's `anthropic-version` (default
+//!   `2023-06-01`) and `anthropic-beta` headers are passed on.
+//! - Every error is Anthropic-shaped
+//!   (`{"type": "error", "error": {"type", "message"}}`) with railyard's
+//!   code in `error.code`, so the clients raise their usual exceptions
+//!   (`BadRequestError`, `AuthenticationError`, `NotFoundError`, …).
+//! - Texts: [`request`] for the request, [`answer_texts`] for an answer,
+//!   [`relay`] for a stream.
+
+pub mod relay;
+pub mod request;
+mod stream;
+pub mod wire;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use hyper::header::{self, HeaderMap};
+use hyper::{Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::access::CallerId;
+use super::config::Api;
+use super::proxy::{blocked, route_for, upstream_key};
+use super::stream::StreamCall;
+use super::texts::{self, Text};
+use super::{ApiError, Body, State, json_bytes, json_response, upstream_error};
+use crate::audit::{CallInfo, TokenCounts};
+use crate::payload::{Payload, Stage};
+use crate::policy::NonText;
+use crate::verdict::Action;
+
+/// The version sent upstream when the caller sends none.
+const DEFAULT_VERSION: &str = "2023-06-01";
+
+/// The Anthropic headers a caller sent, passed on upstream.
+#[derive(Debug, Clone, Default)]
+pub struct Headers {
+    version: Option<String>,
+    beta: Option<String>,
+}
+
+impl Headers {
+    /// `anthropic-version` and `anthropic-beta` of a request.
+    pub fn of(h: &HeaderMap) -> Headers {
+        let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+        Headers {
+            version: get("anthropic-version"),
+            beta: get("anthropic-beta"),
+        }
+    }
+}
+
+/// The Anthropic error type for a status.
+fn error_type(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        503 | 529 => "overloaded_error",
+        504 => "timeout_error",
+        400..=499 => "invalid_request_error",
+        _ => "api_error",
+    }
+}
+
+/// An error as the Anthropic API shapes it (status, `Retry-After` and
+/// quota headers as on the OpenAI endpoints).
+pub fn error_response(e: &ApiError) -> Response<Body> {
+    let mut r = e.response();
+    let body = json!({"type": "error", "error": {
+        "type": error_type(e.status), "message": e.message, "code": e.code}});
+    *r.body_mut() = super::full(body.to_string());
+    r
+}
+
+/// The texts of an unstreamed Messages answer: every string of each
+/// content block (text, citations, thinking, a tool call's name and every
+/// string of its input, server tool results) and of any field this
+/// version does not know. Not text: ids, types, signatures, encrypted
+/// thinking, the stop reason and usage.
+pub fn answer_texts(answer: &Value) -> Vec<Text> {
+    let mut out = Vec::new();
+    let not_text = |k: &str| {
+        matches!(
+            k,
+            "id" | "type" | "signature" | "data" | "tool_use_id" | "media_type"
+        )
+    };
+    if let Some(map) = answer.as_object() {
+        for (k, v) in map {
+            if matches!(
+                k.as_str(),
+                "id" | "type"
+                    | "role"
+                    | "model"
+                    | "stop_reason"
+                    | "stop_sequence"
+                    | "usage"
+                    | "container"
+            ) {
+                continue;
+            }
+            texts::walk(v, &format!("/{k}"), k, "assistant", &not_text, &mut out);
+        }
+    }
+    out
+}
+
+fn tokens(answer: &Value) -> TokenCounts {
+    TokenCounts {
+        prompt: answer
+            .pointer("/usage/input_tokens")
+            .and_then(Value::as_u64),
+        completion: answer
+            .pointer("/usage/output_tokens")
+            .and_then(Value::as_u64),
+    }
+}
+
+fn gateway(code: &'static str, message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_GATEWAY, "server_error", code, message)
+}
+
+/// Proxies one Messages call.
+#[allow(clippy::too_many_arguments)]
+pub async fn call(
+    state: Arc<State>,
+    mut body: Value,
+    headers: Headers,
+    request_id: String,
+    caller: CallerId,
+    started: Instant,
+    permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
+) -> Result<Response<Body>, ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "the body must be a JSON object",
+        ));
+    }
+    let Some(model) = body
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "`model` (a string) is required",
+        ));
+    };
+    if !body.get("max_tokens").is_some_and(Value::is_u64) {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "`max_tokens` (a positive integer) is required",
+        ));
+    }
+    let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
+    let route = route_for(&state, &model, Api::Anthropic)?;
+    caller.check_model(&model)?;
+    caller.check_policy(&route.policy)?;
+    let upstream = state.config.upstreams[&route.upstream].clone();
+    let slot = state.policy(&route.policy)?;
+    let pipeline = slot.pipeline();
+    let capture = pipeline.policy().audit.capture;
+
+    let payload_policy = pipeline.policy().payload;
+    let texts = request::collect(&body, payload_policy.unknown_fields)?;
+    if payload_policy.non_text == NonText::Block
+        && let Some((field, what)) = texts.media().first()
+    {
+        return Err(ApiError::bad_request(
+            "request_blocked",
+            format!(
+                "railyard blocked the request: `{field}` is a non-text part ({what}) and this policy blocks them (payload.non-text = \"block\") (request id {request_id})"
+            ),
+        ));
+    }
+    let endpoint = ("endpoint".to_string(), "/v1/messages".to_string());
+    let mut attributes = vec![
+        endpoint.clone(),
+        ("api".into(), Api::Anthropic.as_str().into()),
+    ];
+    attributes.extend(texts.attributes());
+    let payload = Payload {
+        request_id: request_id.clone(),
+        stage: Stage::Request,
+        route: model.clone(),
+        caller: caller.name.clone(),
+        messages: texts.messages(),
+        attributes,
+    };
+    let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
+    let judged = state
+        .judge(&mut request_eval, &payload, capture, true)
+        .await;
+    if payload_policy.non_text == NonText::Flag
+        && !texts.media().is_empty()
+        && request_eval.action < Action::Flag
+    {
+        let fields: Vec<&str> = texts.media().iter().map(|(f, _)| f.as_str()).collect();
+        request_eval.action = Action::Flag;
+        request_eval.reason = format!(
+            "payload.non-text = flag: non-text parts at {}",
+            fields.join(", ")
+        );
+    }
+    state.metrics.evaluation(&request_eval);
+    if request_eval.action == Action::Block {
+        let err = blocked(Stage::Request, &request_eval);
+        let ids = state.record(
+            &request_eval,
+            &payload,
+            capture,
+            Some(CallInfo {
+                status_code: Some(err.status.as_u16()),
+                total_latency_us: Some(started.elapsed().as_micros() as u64),
+                api: Some(Api::Anthropic.as_str()),
+                ..CallInfo::default()
+            }),
+        )?;
+        state.settle(judged, &ids)?;
+        return Err(err);
+    }
+    texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
+    let ids = state.record(&request_eval, &payload, capture, None)?;
+    state.settle(judged, &ids)?;
+
+    let url = format!("{}/messages", upstream.base_url);
+    let mut req = state
+        .client
+        .post(&url)
+        .timeout(upstream.timeout)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            "anthropic-version",
+            headers.version.as_deref().unwrap_or(DEFAULT_VERSION),
+        )
+        .body(body.to_string());
+    if let Some(beta) = &headers.beta {
+        req = req.header("anthropic-beta", beta);
+    }
+    if let Some(key) = upstream_key(&upstream) {
+        req = req.header("x-api-key", key);
+    }
+    let sent = req.send().await;
+    let record_failure = |status: StatusCode| {
+        state
+            .record_call(
+                &request_eval,
+                &payload,
+                None,
+                capture,
+                status,
+                started,
+                TokenCounts::default(),
+            )
+            .map(|_| ())
+    };
+    let resp = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            let (status, code) = if e.is_timeout() {
+                (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout")
+            } else {
+                (StatusCode::BAD_GATEWAY, "upstream_unreachable")
+            };
+            record_failure(status)?;
+            return Err(ApiError::new(
+                status,
+                "server_error",
+                code,
+                format!("upstream `{}` ({url}): {e}", upstream.name),
+            ));
+        }
+    };
+    let status = resp.status();
+    if !status.is_success() {
+        let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let bytes = resp.bytes().await.unwrap_or_default();
+        let guarded = tokio::task::block_in_place(|| {
+            upstream_error::guard(&pipeline, &payload, &endpoint, bytes)
+        });
+        state.metrics.evaluation(&guarded.evaluation);
+        state.record_call(
+            &request_eval,
+            &payload,
+            Some((&guarded.evaluation, &guarded.payload)),
+            capture,
+            status,
+            started,
+            TokenCounts::default(),
+        )?;
+        if guarded.evaluation.action == Action::Block {
+            // railyard's own error replaces the upstream's: in this API's
+            // shape.
+            let e = ApiError::new(
+                status,
+                "upstream_error",
+                "upstream_error_withheld",
+                format!(
+                    "railyard withheld the upstream's error message: {} (request id {})",
+                    guarded.evaluation.reason, request_id
+                ),
+            );
+            return Ok(error_response(&e));
+        }
+        return Ok(json_bytes(status, guarded.body));
+    }
+    let is_event_stream = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let stream_call = |request_eval, payload| StreamCall {
+        endpoint: endpoint.clone(),
+        state: state.clone(),
+        pipeline: pipeline.clone(),
+        request_eval,
+        payload,
+        started,
+        permits,
+        chat: false,
+    };
+    if streaming && is_event_stream {
+        return Ok(stream::answer(
+            stream_call(request_eval, payload),
+            resp.bytes_stream(),
+        ));
+    }
+    let bytes = match resp.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            record_failure(StatusCode::BAD_GATEWAY)?;
+            return Err(gateway(
+                "upstream_unreadable",
+                format!("reading the answer of upstream `{}`: {e}", upstream.name),
+            ));
+        }
+    };
+    let mut answer: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            record_failure(StatusCode::BAD_GATEWAY)?;
+            return Err(gateway(
+                "upstream_invalid",
+                format!(
+                    "upstream `{}` answered something that is not JSON: {e}",
+                    upstream.name
+                ),
+            ));
+        }
+    };
+    if streaming {
+        // The upstream answered a streamed request whole: guarded as the
+        // stream it would have been.
+        let Some(events) = wire::as_events(&answer) else {
+            record_failure(StatusCode::BAD_GATEWAY)?;
+            return Err(gateway(
+                "upstream_not_streamed",
+                format!(
+                    "upstream `{}` answered a streamed request with JSON that is not a message",
+                    upstream.name
+                ),
+            ));
+        };
+        let mut out = Vec::new();
+        for e in &events {
+            out.extend_from_slice(&wire::sse(e));
+        }
+        let body =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(out))]);
+        return Ok(stream::answer(stream_call(request_eval, payload), body));
+    }
+    let texts = answer_texts(&answer);
+    let response_payload = Payload {
+        request_id: request_id.clone(),
+        stage: Stage::Response,
+        route: model.clone(),
+        caller: caller.name.clone(),
+        messages: texts.iter().map(Text::message).collect(),
+        attributes: [
+            endpoint.clone(),
+            ("api".into(), Api::Anthropic.as_str().into()),
+        ]
+        .into_iter()
+        .chain(texts::attributes(&texts, "assistant"))
+        .collect(),
+    };
+    let mut response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
+    let judged = state
+        .judge(&mut response_eval, &response_payload, capture, true)
+        .await;
+    state.metrics.evaluation(&response_eval);
+    let tokens = tokens(&answer);
+    if response_eval.action == Action::Block {
+        let err = blocked(Stage::Response, &response_eval);
+        let ids = state.record_call(
+            &request_eval,
+            &payload,
+            Some((&response_eval, &response_payload)),
+            capture,
+            err.status,
+            started,
+            tokens,
+        )?;
+        state.settle(judged, &ids)?;
+        return Err(err);
+    }
+    if let Some(redacted) = &response_eval.redacted {
+        texts::write_back(&mut answer, &texts, redacted);
+    }
+    let ids = state.record_call(
+        &request_eval,
+        &payload,
+        Some((&response_eval, &response_payload)),
+        capture,
+        StatusCode::OK,
+        started,
+        tokens,
+    )?;
+    state.settle(judged, &ids)?;
+    Ok(json_response(StatusCode::OK, &answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_of_an_answer_is_found_and_metadata_is_not() {
+        let a = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [{"type": "text", "text": "hi", "citations": [{"type": "char_location", "cited_text": "quote"}]},
+                {"type": "thinking", "thinking": "hmm", "signature": "sig"},
+                {"type": "redacted_thinking", "data": "enc"},
+                {"type": "tool_use", "id": "tu_1", "name": "refund", "input": {"card": "4111", "n": 2}}],
+            "stop_reason": "tool_use", "usage": {"input_tokens": 1, "output_tokens": 2}});
+        let mut fields: Vec<String> = answer_texts(&a).into_iter().map(|t| t.field).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "content[0].citations[0].cited_text",
+                "content[0].text",
+                "content[1].thinking",
+                "content[3].input.card",
+                "content[3].name"
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_take_the_anthropic_type_for_their_status() {
+        assert_eq!(error_type(StatusCode::UNAUTHORIZED), "authentication_error");
+        assert_eq!(error_type(StatusCode::BAD_REQUEST), "invalid_request_error");
+        assert_eq!(error_type(StatusCode::NOT_FOUND), "not_found_error");
+        assert_eq!(error_type(StatusCode::BAD_GATEWAY), "api_error");
+    }
+}
