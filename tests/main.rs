@@ -7,6 +7,7 @@
 
 mod common;
 
+mod audit_chain;
 mod audit_cli;
 mod audit_crash;
 mod audit_create_race;
