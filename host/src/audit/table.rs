@@ -381,7 +381,7 @@ fn sync_local<'a>(url: &Url, relative: impl IntoIterator<Item = &'a str>) {
 }
 
 /// Delta `add.path`s are URL-encoded (`date=2026-11-22/part-….parquet`).
-pub(crate) fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -438,4 +438,14 @@ pub fn is_local(url: &Url) -> Option<std::path::PathBuf> {
         .then(|| url.to_file_path().ok())
         .flatten()
         .filter(|p: &std::path::PathBuf| FsPath::new(p).is_absolute())
+}
+
+/// The object store rooted at a table, without reading its log (so a
+/// damaged log, such as one with a commit missing, can still be examined).
+pub fn table_store(
+    root: &Url,
+    kind: TableKind,
+    options: &HashMap<String, String>,
+) -> Result<std::sync::Arc<dyn ObjectStore>, TableError> {
+    Ok(unloaded(&table_url(root, kind), options)?.object_store())
 }

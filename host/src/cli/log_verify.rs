@@ -39,14 +39,13 @@ pub(super) async fn run_verify(
         ..verify::Report::default()
     };
     for kind in TableKind::ALL {
-        let Some(t) = table::open_existing(root, kind, options).await? else {
-            continue;
-        };
-        let store = t.object_store();
+        let store = table::table_store(root, kind, options)?;
         let r = verify::verify_table(kind.name(), store.as_ref(), &options_v)
             .await
             .with_context(|| format!("verifying {}", kind.name()))?;
-        report.tables.push(r);
+        if r.latest_version.is_some() {
+            report.tables.push(r);
+        }
     }
     report.finish(started);
     if json {
