@@ -134,9 +134,10 @@ struct Head {
 
 /// Chain heads by (table URL, chain id). `None`: the chain is known to
 /// have no entry yet.
-static HEADS: Mutex<Option<HashMap<(String, String), Option<Head>>>> = Mutex::new(None);
+type Heads = Option<HashMap<(String, String), Option<Head>>>;
+static HEADS: Mutex<Heads> = Mutex::new(None);
 
-fn heads() -> std::sync::MutexGuard<'static, Option<HashMap<(String, String), Option<Head>>>> {
+fn heads() -> std::sync::MutexGuard<'static, Heads> {
     HEADS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -276,7 +277,7 @@ async fn find_head(table: &DeltaTable, chain: &str) -> Result<Option<Head>, Delt
     };
     let mut version = latest;
     loop {
-        match verify::read_commit(store.as_ref(), version as u64).await? {
+        match verify::read_commit(store.as_ref(), version).await? {
             Some(commit) => {
                 if let Some(entry) = commit.entry
                     && entry.body.chain == chain

@@ -504,28 +504,28 @@ pub async fn verify_table(
         })
         .collect();
     report.files_skipped = (files.len() - wanted.len()) as u64;
-    let hashed: Vec<(usize, Result<(String, u64, u64), String>)> =
-        futures_util::stream::iter(wanted.iter().enumerate())
-            .map(|(i, (path, _))| async move {
-                let p = Path::from(percent_decode(path));
-                let got = match store.get_opts(&p, Default::default()).await {
-                    Ok(r) => r.bytes().await.map_err(|e| e.to_string()),
-                    Err(deltalake::ObjectStoreError::NotFound { .. }) => Err("missing".to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-                (
-                    i,
-                    got.map(|bytes| {
-                        let rows = SerializedFileReader::new(bytes.clone())
-                            .map(|r| r.metadata().file_metadata().num_rows() as u64)
-                            .unwrap_or(0);
-                        (sha256_hex(&bytes), bytes.len() as u64, rows)
-                    }),
-                )
-            })
-            .buffered(PARALLEL_READS)
-            .collect()
-            .await;
+    type Hashed = (usize, Result<(String, u64, u64), String>);
+    let hashed: Vec<Hashed> = futures_util::stream::iter(wanted.iter().enumerate())
+        .map(|(i, (path, _))| async move {
+            let p = Path::from(percent_decode(path));
+            let got = match store.get_opts(&p, Default::default()).await {
+                Ok(r) => r.bytes().await.map_err(|e| e.to_string()),
+                Err(deltalake::ObjectStoreError::NotFound { .. }) => Err("missing".to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            (
+                i,
+                got.map(|bytes| {
+                    let rows = SerializedFileReader::new(bytes.clone())
+                        .map(|r| r.metadata().file_metadata().num_rows() as u64)
+                        .unwrap_or(0);
+                    (sha256_hex(&bytes), bytes.len() as u64, rows)
+                }),
+            )
+        })
+        .buffered(PARALLEL_READS)
+        .collect()
+        .await;
     for (i, result) in hashed {
         let (path, l) = wanted[i];
         let shown = percent_decode(path);
