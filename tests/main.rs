@@ -10,6 +10,7 @@ mod common;
 mod anthropic_stream_equivalence;
 mod anthropic_upstream;
 mod audit_added_columns;
+mod audit_chain;
 mod audit_cli;
 mod audit_crash;
 mod audit_create_race;

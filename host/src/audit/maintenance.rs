@@ -20,6 +20,7 @@ use deltalake::protocol::DeltaOperation;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, ObjectStore};
 
+use super::chain::{self, FileHash};
 use super::schema::{self, Columns, TableKind};
 use super::table::{TableError, percent_decode};
 
@@ -158,6 +159,9 @@ pub fn plan_compaction(
 /// Rewritten files, written but not yet committed.
 pub struct CompactedFiles {
     actions: Vec<Action>,
+    /// SHA-256 of each file added and removed, for the chain entry.
+    added: Vec<FileHash>,
+    removed: Vec<FileHash>,
     written: Vec<deltalake::Path>,
     result: Compaction,
     target_bytes: u64,
@@ -193,6 +197,8 @@ pub async fn write_compaction(
     let store = table.object_store();
     let mut actions = Vec::new();
     let mut written = Vec::new();
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
     for (date, files) in plan.partitions {
         progress(&date, files.len());
         let mut writer = RecordBatchWriter::for_table(table)
@@ -210,6 +216,13 @@ pub async fn write_compaction(
                 .bytes()
                 .await
                 .map_err(|e| err(table, "reading a file to compact")(e.into()))?;
+            // The chain records what was removed as it was when removed:
+            // a file changed in the meantime shows up in `verify`.
+            removed.push(FileHash {
+                path: remove.path.clone(),
+                sha256: chain::sha256_hex(&bytes),
+                size: bytes.len() as u64,
+            });
             let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
                 .and_then(|b| b.build())
                 .map_err(|e| err(table, "decoding a file to compact")(e.into()))?;
@@ -253,12 +266,19 @@ pub async fn write_compaction(
         for mut a in adds {
             written.push(deltalake::Path::from(percent_decode(&a.path)));
             a.data_change = false;
+            added.push(
+                chain::hash_file(table, &a.path)
+                    .await
+                    .map_err(err(table, "hashing the compacted file"))?,
+            );
             actions.push(Action::Add(a));
         }
         result.partitions += 1;
     }
     Ok(CompactedFiles {
         actions,
+        added,
+        removed,
         written,
         result,
         target_bytes,
@@ -293,10 +313,13 @@ pub async fn commit_compaction(
 ) -> Result<Compaction, TableError> {
     let CompactedFiles {
         actions,
+        added,
+        removed,
         written,
         mut result,
         target_bytes,
     } = files;
+    let chain_id = chain::process_chain("maintenance");
     let planned: Vec<String> = actions
         .iter()
         .filter_map(|a| match a {
@@ -332,8 +355,26 @@ pub async fn commit_compaction(
                 ..Compaction::default()
             });
         }
+        let entry = match chain::next_entry(
+            table,
+            &chain_id,
+            true,
+            "optimize",
+            added.clone(),
+            removed.clone(),
+            serde_json::json!({ "targetSize": target_bytes }),
+        )
+        .await
+        {
+            Ok(e) => e,
+            Err(e) => {
+                delete_written(table, &written).await;
+                return Err(err(table, "building the chain entry")(e));
+            }
+        };
         let done = CommitBuilder::from(
             CommitProperties::default()
+                .with_metadata(chain::metadata(&entry))
                 .with_cleanup_expired_logs(Some(false))
                 .with_max_retries(0),
         )
@@ -349,6 +390,7 @@ pub async fn commit_compaction(
         .await;
         match done {
             Ok(done) => {
+                chain::committed(table, &entry);
                 result.version = Some(done.version());
                 table
                     .update_state()

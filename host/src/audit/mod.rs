@@ -21,6 +21,7 @@
 //! (checkpoint, vacuum, compaction): [`maintenance`].
 
 mod auto_maintenance;
+pub mod chain;
 mod committer;
 pub mod maintenance;
 mod open_calls;
@@ -618,4 +619,10 @@ impl Drop for AuditLog {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// 32 random bytes (a new signing key's seed).
+pub fn random_seed() -> Result<[u8; 32], AuditError> {
+    let b = settings::random_bytes(32)?;
+    Ok(b.try_into().expect("32 bytes asked for"))
 }

@@ -269,6 +269,7 @@ pub async fn commit_segment(
         return Ok(CommitOutcome::Empty);
     }
     let mut adds: Option<Vec<Add>> = None;
+    let mut entry: Option<super::chain::ChainEntry> = None;
     let mut last_error = None;
     for attempt in 0..COMMIT_ATTEMPTS {
         if attempt > 0 {
@@ -282,7 +283,14 @@ pub async fn commit_segment(
             _ => recorded_version(table, app_id).await,
         };
         match recorded {
-            Ok(Some(v)) if v >= segment as i64 => return Ok(CommitOutcome::AlreadyCommitted),
+            Ok(Some(v)) if v >= segment as i64 => {
+                // A try that "failed" landed after all: its chain entry
+                // is the chain's head now.
+                if let Some(e) = &entry {
+                    super::chain::committed(table, e);
+                }
+                return Ok(CommitOutcome::AlreadyCommitted);
+            }
             Ok(_) => {}
             Err(e) => {
                 last_error = Some(err(&url, "reading the recorded txn version")(e));
@@ -305,6 +313,33 @@ pub async fn commit_segment(
             sync_local(&url, written.iter().map(|a| a.path.as_str()));
             adds = Some(written);
         }
+        if entry.is_none() {
+            // The chain records each file as stored: read back and hashed.
+            let mut hashes = Vec::new();
+            for a in adds.as_ref().expect("written above") {
+                hashes.push(
+                    super::chain::hash_file(table, &a.path)
+                        .await
+                        .map_err(err(&url, "hashing a written file"))?,
+                );
+            }
+            // A writer the table has never recorded has no chain yet.
+            let known_new = matches!(just_read, Some(None)) && attempt == 0;
+            entry = Some(
+                super::chain::next_entry(
+                    table,
+                    app_id,
+                    known_new,
+                    "append",
+                    hashes,
+                    Vec::new(),
+                    serde_json::Value::Null,
+                )
+                .await
+                .map_err(err(&url, "building the chain entry"))?,
+            );
+        }
+        let chain_entry = entry.as_ref().expect("built above");
         let actions: Vec<Action> = adds
             .as_ref()
             .expect("written above")
@@ -314,6 +349,7 @@ pub async fn commit_segment(
             .collect();
         let properties = CommitProperties::default()
             .with_application_transaction(Transaction::new(app_id, segment as i64))
+            .with_metadata(super::chain::metadata(chain_entry))
             // Expired-log cleanup lists _delta_log on every commit; it runs
             // from `railyard log checkpoint` instead.
             .with_cleanup_expired_logs(Some(false));
@@ -339,6 +375,7 @@ pub async fn commit_segment(
         match result {
             Ok(done) => {
                 let version = done.version();
+                super::chain::committed(table, chain_entry);
                 sync_local(&url, [format!("_delta_log/{version:020}.json").as_str()]);
                 return Ok(CommitOutcome::Committed(version));
             }
@@ -384,7 +421,7 @@ fn sync_local<'a>(url: &Url, relative: impl IntoIterator<Item = &'a str>) {
 }
 
 /// Delta `add.path`s are URL-encoded (`date=2026-11-22/part-….parquet`).
-pub(crate) fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -441,4 +478,14 @@ pub fn is_local(url: &Url) -> Option<std::path::PathBuf> {
         .then(|| url.to_file_path().ok())
         .flatten()
         .filter(|p: &std::path::PathBuf| FsPath::new(p).is_absolute())
+}
+
+/// The object store rooted at a table, without reading its log (so a
+/// damaged log, such as one with a commit missing, can still be examined).
+pub fn table_store(
+    root: &Url,
+    kind: TableKind,
+    options: &HashMap<String, String>,
+) -> Result<std::sync::Arc<dyn ObjectStore>, TableError> {
+    Ok(unloaded(&table_url(root, kind), options)?.object_store())
 }

@@ -135,6 +135,29 @@ enum LogCommand {
         #[arg(long, default_value_t = 128)]
         target_mib: u64,
     },
+    /// Check the tables' hash chains, signatures and data files; report
+    /// the first break. Exit 0 when nothing is broken, 1 otherwise.
+    Verify {
+        /// Only hash data files added since (RFC 3339 or an age like 7d);
+        /// the chains are always checked whole.
+        #[arg(long)]
+        since: Option<String>,
+        /// A trusted ed25519 public key (64 hex digits, or a file holding
+        /// them); repeatable. Also RAILYARD_AUDIT_VERIFY_KEYS
+        /// (comma-separated) and the public half of
+        /// RAILYARD_AUDIT_SIGNING_KEY[_FILE].
+        #[arg(long = "public-key")]
+        public_keys: Vec<String>,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an ed25519 key for signing chain heads.
+    Keygen {
+        /// Where to write the signing key (hex seed, mode 0600).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Testing aid: evaluate and record COUNT payloads with the embedded
     /// default policy, printing each acknowledged decision id.
     #[command(hide = true)]
@@ -254,6 +277,21 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             }
             Ok(EXIT_ALLOWED)
         }),
+        LogCommand::Verify {
+            since,
+            public_keys,
+            json,
+        } => {
+            let since_us = since.as_deref().map(parse_time).transpose()?;
+            rt.block_on(super::log_verify::run_verify(
+                &root,
+                &options,
+                since_us,
+                &public_keys,
+                json,
+            ))
+        }
+        LogCommand::Keygen { out } => super::log_verify::keygen(&out),
         LogCommand::Soak {
             count,
             caller,

@@ -10,6 +10,7 @@
 mod check;
 mod conformance;
 pub mod log;
+mod log_verify;
 mod plugin_new;
 mod serve;
 
