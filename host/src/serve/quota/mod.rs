@@ -377,7 +377,7 @@ pub fn estimate(body: &serde_json::Value) -> Cost {
     .filter_map(|k| body.get(*k))
     .map(text_bytes)
     .sum::<usize>();
-    let completion = ["max_completion_tokens", "max_tokens"]
+    let completion = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
         .iter()
         .find_map(|k| body.get(*k).and_then(serde_json::Value::as_u64))
         .unwrap_or(DEFAULT_COMPLETION_TOKENS);
