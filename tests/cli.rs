@@ -136,7 +136,7 @@ fn jsonl_ignores_dataset_fields_it_does_not_know() {
 fn one_plugin_is_one_plugin() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("one.toml");
-    std::fs::write(&policy, "[stages]\nrequest = [\"secrets\"]\n").unwrap();
+    std::fs::write(&policy, "[defaults]\ntimeout-ms = 20000\n[plugins.secrets]\nbuiltin = \"secrets\"\n[stages]\nrequest = [\"secrets\"]\n").unwrap();
     let o = railyard(
         &["check", "--no-audit", "--policy", policy.to_str().unwrap(), "hello"],
         None,
