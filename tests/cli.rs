@@ -119,7 +119,8 @@ fn jsonl_scans_a_dataset_line_by_line_and_reports_bad_lines_without_stopping() {
 
 #[test]
 fn jsonl_ignores_dataset_fields_it_does_not_know() {
-    let input = "{\"text\": \"card 4111 1111 1111 1111\", \"label\": \"pii\", \"type\": \"train\"}\n";
+    let input =
+        "{\"text\": \"card 4111 1111 1111 1111\", \"label\": \"pii\", \"type\": \"train\"}\n";
     let o = railyard(&["check", "--no-audit", "--jsonl", "-"], Some(input));
     assert_eq!(
         o.status.code(),
@@ -138,11 +139,21 @@ fn one_plugin_is_one_plugin() {
     let policy = dir.path().join("one.toml");
     std::fs::write(&policy, "[defaults]\ntimeout-ms = 20000\n[plugins.secrets]\nbuiltin = \"secrets\"\n[stages]\nrequest = [\"secrets\"]\n").unwrap();
     let o = railyard(
-        &["check", "--no-audit", "--policy", policy.to_str().unwrap(), "hello"],
+        &[
+            "check",
+            "--no-audit",
+            "--policy",
+            policy.to_str().unwrap(),
+            "hello",
+        ],
         None,
     );
     let out = stdout(&o);
-    assert!(out.contains("1 plugin,"), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("1 plugin,"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]

@@ -92,13 +92,15 @@ fn conformance_uses_the_manifests_vectors_and_fits_the_built_in_goldens() {
         for id in ["id-in-prose", "id-among-multibyte-text"] {
             let case = format!("employee-ids-vectors.json#{id}@{stage}");
             assert!(ran("golden", &case), "no passing golden {case}: {report:#}");
-            assert!(ran("redaction", &case), "no redaction check {case}: {report:#}");
+            assert!(
+                ran("redaction", &case),
+                "no redaction check {case}: {report:#}"
+            );
         }
     }
     assert!(
-        !checks
-            .iter()
-            .any(|c| c["check"] == "golden" && c["case"].as_str().unwrap().starts_with("pii-detector.json")),
+        !checks.iter().any(|c| c["check"] == "golden"
+            && c["case"].as_str().unwrap().starts_with("pii-detector.json")),
         "a built-in e-mail golden was kept for a plugin that finds only EMPLOYEE_ID: {report:#}"
     );
     assert!(
@@ -166,15 +168,26 @@ fn a_custom_detector_with_its_own_vectors_is_hot_deployed() {
         &std::fs::read(project.join("employee-ids.wasm")).unwrap(),
     );
     write_atomic(&plugins.join("employee-ids.toml"), as_built.as_bytes());
-    wait_for("the undeclared detector to be refused", &reloader, refused(1));
+    wait_for(
+        "the undeclared detector to be refused",
+        &reloader,
+        refused(1),
+    );
 
     // 2. Declared, with vectors it cannot meet: its own vectors refuse it.
-    write_atomic(&plugins.join("employee-ids-vectors.json"), UNMET_VECTORS.as_bytes());
+    write_atomic(
+        &plugins.join("employee-ids-vectors.json"),
+        UNMET_VECTORS.as_bytes(),
+    );
     write_atomic(
         &plugins.join("employee-ids.toml"),
         format!("{as_built}{DECLARATION}").as_bytes(),
     );
-    wait_for("the version failing its own vectors to be refused", &reloader, refused(2));
+    wait_for(
+        "the version failing its own vectors to be refused",
+        &reloader,
+        refused(2),
+    );
 
     // 3. Declared, with its real vectors: it goes live and finds ids.
     write_atomic(
@@ -189,7 +202,9 @@ fn a_custom_detector_with_its_own_vectors_is_hot_deployed() {
     );
     let started = Instant::now();
     let e = loop {
-        let e = reloader.live().evaluate(&request("badge EMP-004217, please"));
+        let e = reloader
+            .live()
+            .evaluate(&request("badge EMP-004217, please"));
         if e.decisions.iter().any(|d| d.plugin == "employee-ids") {
             break e;
         }
@@ -200,7 +215,11 @@ fn a_custom_detector_with_its_own_vectors_is_hot_deployed() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let d = e.decisions.iter().find(|d| d.plugin == "employee-ids").unwrap();
+    let d = e
+        .decisions
+        .iter()
+        .find(|d| d.plugin == "employee-ids")
+        .unwrap();
     assert!(
         d.findings.iter().any(|f| f.category == "EMPLOYEE_ID"),
         "{e:#?}"

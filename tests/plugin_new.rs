@@ -41,7 +41,13 @@ pub(crate) fn railyard(cwd: &Path, args: &[&str]) -> Output {
 }
 
 /// `railyard plugin new --lang LANG --kind KIND [--dir DIR] -- NAME` in `cwd`.
-pub(crate) fn plugin_new(cwd: &Path, lang: &str, kind: &str, dir: Option<&str>, name: &str) -> Output {
+pub(crate) fn plugin_new(
+    cwd: &Path,
+    lang: &str,
+    kind: &str,
+    dir: Option<&str>,
+    name: &str,
+) -> Output {
     let mut args = vec!["plugin", "new", "--lang", lang, "--kind", kind];
     if let Some(dir) = dir {
         args.extend(["--dir", dir]);

@@ -48,8 +48,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::payload::{Message, Payload, Stage};
-use crate::plugin::manifest::Manifest;
 use crate::plugin::PluginKind;
+use crate::plugin::manifest::Manifest;
 use crate::verdict::{Action, Finding};
 
 /// The vectors shipped with railyard (`tests/conformance/`).
@@ -275,9 +275,8 @@ pub fn for_manifest(manifest: Option<&Manifest>) -> Result<Vec<Vector>, String> 
         fit_to_finds(&mut out, finds);
     }
     if let Some(path) = &m.vectors {
-        let own = from_path(path).map_err(|e| {
-            format!("{e} (the `vectors` of the manifest {})", m.path.display())
-        })?;
+        let own = from_path(path)
+            .map_err(|e| format!("{e} (the `vectors` of the manifest {})", m.path.display()))?;
         if let Some(v) = own.iter().find(|v| !v.applies_to(m.kind)) {
             return Err(format!(
                 "vector {} in {} is not for a {} (its file's `kind` must be \"{}\" or \"any\")",
@@ -362,7 +361,10 @@ mod tests {
     #[test]
     fn fitting_to_declared_categories_drops_the_others() {
         let mut v = embedded().unwrap();
-        let before = v.iter().filter(|v| !v.expect.finds_one_of.is_empty()).count();
+        let before = v
+            .iter()
+            .filter(|v| !v.expect.finds_one_of.is_empty())
+            .count();
         assert!(before > 0);
         fit_to_finds(&mut v, &["EMPLOYEE_ID".to_string()]);
         assert!(v.iter().all(|v| v.expect.finds_one_of.is_empty()));

@@ -50,8 +50,8 @@ use std::time::{Duration, SystemTime};
 
 use super::{Evaluation, Pipeline, PipelineError};
 use crate::conformance;
-use crate::pipeline::watch_events::{Events, SETTLE, Woke};
 use crate::payload::Payload;
+use crate::pipeline::watch_events::{Events, SETTLE, Woke};
 use crate::plugin::manifest::Manifest;
 use crate::plugin::registry::{self, RegistryError, Verified};
 use crate::plugin::{LoadedPlugin, PluginDigest, PluginLoader, builtin};
@@ -760,13 +760,11 @@ fn accept(
         &spec.limits,
         &v.manifest.stages,
     )
-    .map_err(
-        |failures| RegistryError::SmokeTest {
-            manifest: v.manifest.path.display().to_string(),
-            component: v.manifest.component.display().to_string(),
-            failures,
-        },
-    )?;
+    .map_err(|failures| RegistryError::SmokeTest {
+        manifest: v.manifest.path.display().to_string(),
+        component: v.manifest.component.display().to_string(),
+        failures,
+    })?;
     Ok(plugin)
 }
 
