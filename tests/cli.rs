@@ -118,6 +118,45 @@ fn jsonl_scans_a_dataset_line_by_line_and_reports_bad_lines_without_stopping() {
 }
 
 #[test]
+fn jsonl_ignores_dataset_fields_it_does_not_know() {
+    let input =
+        "{\"text\": \"card 4111 1111 1111 1111\", \"label\": \"pii\", \"type\": \"train\"}\n";
+    let o = railyard(&["check", "--no-audit", "--jsonl", "-"], Some(input));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(line["action"], "redact", "{line}");
+}
+
+#[test]
+fn one_plugin_is_one_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("one.toml");
+    std::fs::write(&policy, "[defaults]\ntimeout-ms = 20000\n[plugins.secrets]\nbuiltin = \"secrets\"\n[stages]\nrequest = [\"secrets\"]\n").unwrap();
+    let o = railyard(
+        &[
+            "check",
+            "--no-audit",
+            "--policy",
+            policy.to_str().unwrap(),
+            "hello",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("1 plugin,"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
 fn jsonl_with_a_blocked_line_exits_one() {
     let o = railyard(
         &["check", "--jsonl"],

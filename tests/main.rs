@@ -22,6 +22,7 @@ mod cli;
 mod compile_cache;
 mod conformance_broken;
 mod conformance_first_party;
+mod custom_detector;
 mod detection_quality;
 mod hostile_plugins;
 mod hot_reload;

@@ -29,7 +29,7 @@ fn repo() -> PathBuf {
 
 /// Runs the `railyard` binary in `cwd`, with its cache, audit log and state
 /// kept in `cwd` (out of `$HOME`).
-fn railyard(cwd: &Path, args: &[&str]) -> Output {
+pub(crate) fn railyard(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_railyard"))
         .args(args)
         .current_dir(cwd)
@@ -41,7 +41,13 @@ fn railyard(cwd: &Path, args: &[&str]) -> Output {
 }
 
 /// `railyard plugin new --lang LANG --kind KIND [--dir DIR] -- NAME` in `cwd`.
-fn plugin_new(cwd: &Path, lang: &str, kind: &str, dir: Option<&str>, name: &str) -> Output {
+pub(crate) fn plugin_new(
+    cwd: &Path,
+    lang: &str,
+    kind: &str,
+    dir: Option<&str>,
+    name: &str,
+) -> Output {
     let mut args = vec!["plugin", "new", "--lang", lang, "--kind", kind];
     if let Some(dir) = dir {
         args.extend(["--dir", dir]);
@@ -50,12 +56,12 @@ fn plugin_new(cwd: &Path, lang: &str, kind: &str, dir: Option<&str>, name: &str)
     railyard(cwd, &args)
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// What a failed command printed, for assertion messages.
-fn printed(o: &Output) -> String {
+pub(crate) fn printed(o: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}--- stderr\n{}",
         o.status.code(),
@@ -67,7 +73,7 @@ fn printed(o: &Output) -> String {
 /// Runs a scaffold's `./build.sh` as a plugin author would, with the
 /// repository's toolchains first on PATH and none of the outer cargo's
 /// settings (they describe the test build, not the plugin's).
-fn build(project: &Path) -> Output {
+pub(crate) fn build(project: &Path) -> Output {
     let mut cmd = Command::new(project.join("build.sh"));
     cmd.current_dir(project);
     for (key, _) in std::env::vars_os() {

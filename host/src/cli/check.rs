@@ -168,7 +168,6 @@ fn exit_code(action: Action) -> u8 {
 
 /// A dataset line that is a JSON object.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct LinePayload {
     #[serde(default)]
     id: Option<serde_json::Value>,
@@ -319,10 +318,11 @@ fn parse_line(
 
 fn print_text(e: &Evaluation, payload: &Payload) {
     println!(
-        "action: {}   (policy {}, {} plugins, {} µs)",
+        "action: {}   (policy {}, {} plugin{}, {} µs)",
         e.action,
         e.policy,
         e.decisions.len(),
+        if e.decisions.len() == 1 { "" } else { "s" },
         e.latency_us
     );
     if !e.reason.is_empty() {

@@ -10,7 +10,7 @@ use super::{EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR};
 use crate::conformance::{self, Format, Options};
 use crate::engine::{EngineSettings, RailyardEngine};
 use crate::plugin::manifest::{TrustedKey, render, sign_digest};
-use crate::plugin::{PluginKind, PluginLoader};
+use crate::plugin::{Grants, LoadError, PluginKind, PluginLoader, capability};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum KindArg {
@@ -44,7 +44,8 @@ pub(super) struct ConformanceArgs {
     /// The world it must implement (default: the one it exports).
     #[arg(long, value_enum)]
     kind: Option<KindArg>,
-    /// A folder of JSON vector files to use instead of the built-in ones.
+    /// A JSON vector file, or a folder of them, to use instead of the
+    /// built-in vectors and the ones the plugin's manifest names.
     #[arg(long)]
     vectors: Option<PathBuf>,
     /// Report format.
@@ -113,6 +114,10 @@ pub(super) struct ManifestArgs {
     /// environment variable; prints the public key to standard error.
     #[arg(long, value_name = "VAR")]
     sign_key_env: Option<String>,
+    /// The folder a plugin that imports wasi:filesystem reads, relative to
+    /// the plugins folder (default: `data`); seen at /data inside it.
+    #[arg(long, value_name = "DIR")]
+    read_only_dir: Option<PathBuf>,
 }
 
 pub(super) fn manifest(args: ManifestArgs) -> anyhow::Result<u8> {
@@ -168,8 +173,37 @@ pub(super) fn manifest(args: ManifestArgs) -> anyhow::Result<u8> {
         .plugin
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
+    // The capabilities its imports need: what loading it with none refuses.
+    let label = args.plugin.display().to_string();
+    let needs = match loader.load_granted(&label, &wasm, &Grants::none()) {
+        Err(LoadError::ForbiddenImport { imports, .. }) => {
+            capability::capabilities_for(imports.iter().map(String::as_str))
+        }
+        _ => Vec::new(),
+    };
+    let mut capabilities = String::new();
+    for cap in &needs {
+        capabilities.push_str(&match *cap {
+            "read-only-dir" => {
+                let dir = args
+                    .read_only_dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("data"));
+                if args.read_only_dir.is_none() {
+                    eprintln!(
+                        "note: {label} imports wasi:filesystem; the manifest grants it the folder `data` beside it (--read-only-dir chooses another), which the policy's [registry] read-only-dirs must allow"
+                    );
+                }
+                format!("read-only-dir = {:?}\n", dir.display().to_string())
+            }
+            cap => format!("{cap} = true\n"),
+        });
+    }
+    if !capabilities.is_empty() {
+        capabilities.insert_str(0, "\n[capabilities]\n");
+    }
     print!(
-        "{}",
+        "{}{capabilities}",
         render(
             &plugin.info.name,
             &plugin.info.version,

@@ -25,6 +25,11 @@
 //!
 //! The hot-reload path runs [`smoke_test`]: the `smoke` vectors for the
 //! plugin's kind, on the serving engine, before a new version goes live.
+//!
+//! Which vectors: `--vectors PATH` (a file or folder) replaces them all;
+//! otherwise the built-in ones, fitted to the categories the plugin's
+//! manifest says it `finds`, plus the manifest's own `vectors`
+//! ([`vectors::for_manifest`]).
 
 mod report;
 mod stream;
@@ -177,9 +182,13 @@ pub fn run_bytes(
     manifest: Option<&Path>,
     opts: &Options,
 ) -> Result<Report, String> {
+    // A manifest's capabilities are what the plugin will be granted in a
+    // plugins folder; without one, what a policy-named plugin gets. Its
+    // `finds` and `vectors` choose the vectors.
+    let parsed_manifest = manifest.map(Manifest::from_file);
     let vectors = match &opts.vectors {
-        Some(dir) => vectors::from_dir(dir)?,
-        None => vectors::embedded()?,
+        Some(dir) => vectors::from_path(dir)?,
+        None => vectors::for_manifest(parsed_manifest.as_ref().and_then(|m| m.as_ref().ok()))?,
     };
     let memory_budget = opts.memory_mib.clamp(1, 4096) << 20;
     let mut report = Report {
@@ -201,9 +210,6 @@ pub fn run_bytes(
     let loader =
         PluginLoader::new(engine).map_err(|e| format!("cannot build the linker: {e:#}"))?;
 
-    // A manifest's capabilities are what the plugin will be granted in a
-    // plugins folder; without one, what a policy-named plugin gets.
-    let parsed_manifest = manifest.map(Manifest::from_file);
     let grants = match &parsed_manifest {
         Some(Ok(m)) => Grants::from_capabilities(&m.capabilities),
         _ => Grants::policy_plugin(),
@@ -682,16 +688,19 @@ fn clip(s: &str) -> &str {
     &s[..cut]
 }
 
-/// The hot-reload smoke test: the `smoke` vectors for `plugin`'s kind, at
-/// `stages`, on the serving engine, with the plugin's memory and input caps
-/// and a generous deadline. `Err` lists what failed.
+/// The hot-reload smoke test: the `smoke` vectors for `plugin`'s kind
+/// (the built-in ones fitted to what its manifest says it finds, and the
+/// manifest's own: [`vectors::for_manifest`]), at `stages`, on the serving
+/// engine, with the plugin's memory and input caps and a generous
+/// deadline. `Err` lists what failed.
 pub fn smoke_test(
     plugin: &LoadedPlugin,
+    manifest: Option<&Manifest>,
     config: &Arc<[(String, String)]>,
     limits: &PluginLimits,
     stages: &[Stage],
 ) -> Result<usize, String> {
-    let vectors = vectors::embedded()?;
+    let vectors = vectors::for_manifest(manifest)?;
     let limits = PluginLimits {
         timeout: limits.timeout.max(SMOKE_TIMEOUT),
         ..*limits

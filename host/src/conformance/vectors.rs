@@ -35,6 +35,13 @@
 //! the plugin declares. Beyond `expect`, every answer must be a valid
 //! answer (no trap, timeout, error or broken span), the same on a second
 //! run, and within the fuel and memory budgets.
+//!
+//! A plugin's manifest can bring its own vectors (`vectors = "file.json"`
+//! or a folder) and declare the categories it reports (`finds = […]`):
+//! [`for_manifest`] then keeps, of the built-in `finds_one_of`
+//! expectations, only those whose category it declares (an expectation
+//! with no category only applies to a plugin that declares nothing), and
+//! adds its own vectors, which must be for its kind or `any`.
 
 use std::path::Path;
 
@@ -42,6 +49,7 @@ use serde::Deserialize;
 
 use crate::payload::{Message, Payload, Stage};
 use crate::plugin::PluginKind;
+use crate::plugin::manifest::Manifest;
 use crate::verdict::{Action, Finding};
 
 /// The vectors shipped with railyard (`tests/conformance/`).
@@ -232,6 +240,60 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Vector>, String> {
     Ok(out)
 }
 
+/// The vectors in `path`: one JSON vector file, or a folder of them.
+pub fn from_path(path: &Path) -> Result<Vec<Vector>, String> {
+    if path.is_dir() {
+        return from_dir(path);
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read vector file {}: {e}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parse(&name, &text)
+}
+
+/// Keeps, of each vector's `finds_one_of`, the expected findings a plugin
+/// that reports only `finds` can meet: those whose category is one of them.
+/// A vector left with none expects nothing found (its other properties
+/// still hold).
+pub fn fit_to_finds(vectors: &mut [Vector], finds: &[String]) {
+    for v in vectors {
+        v.expect
+            .finds_one_of
+            .retain(|e| e.category.as_ref().is_some_and(|c| finds.contains(c)));
+    }
+}
+
+/// The vectors for a plugin with `manifest` (or none): the built-in ones,
+/// fitted to what it declares it finds, then its own.
+pub fn for_manifest(manifest: Option<&Manifest>) -> Result<Vec<Vector>, String> {
+    let mut out = embedded()?;
+    let Some(m) = manifest else { return Ok(out) };
+    if let Some(finds) = &m.finds {
+        fit_to_finds(&mut out, finds);
+    }
+    if let Some(path) = &m.vectors {
+        let own = from_path(path)
+            .map_err(|e| format!("{e} (the `vectors` of the manifest {})", m.path.display()))?;
+        if let Some(v) = own.iter().find(|v| !v.applies_to(m.kind)) {
+            return Err(format!(
+                "vector {} in {} is not for a {} (its file's `kind` must be \"{}\" or \"any\")",
+                v.id,
+                path.display(),
+                m.kind,
+                m.kind
+            ));
+        }
+        if own.is_empty() {
+            return Err(format!("{} holds no vectors", path.display()));
+        }
+        out.extend(own);
+    }
+    Ok(out)
+}
+
 /// Parses one vector file.
 pub fn parse(name: &str, text: &str) -> Result<Vec<Vector>, String> {
     let mut de = serde_json::Deserializer::from_str(text);
@@ -289,5 +351,30 @@ impl Vector {
             Applies::Any => true,
             Applies::Kind(k) => k == kind,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitting_to_declared_categories_drops_the_others() {
+        let mut v = embedded().unwrap();
+        let before = v
+            .iter()
+            .filter(|v| !v.expect.finds_one_of.is_empty())
+            .count();
+        assert!(before > 0);
+        fit_to_finds(&mut v, &["EMPLOYEE_ID".to_string()]);
+        assert!(v.iter().all(|v| v.expect.finds_one_of.is_empty()));
+        let mut v = embedded().unwrap();
+        fit_to_finds(&mut v, &["EMAIL_ADDRESS".to_string()]);
+        let kept: Vec<_> = v.iter().flat_map(|v| &v.expect.finds_one_of).collect();
+        assert!(!kept.is_empty());
+        assert!(
+            kept.iter()
+                .all(|e| e.category.as_deref() == Some("EMAIL_ADDRESS"))
+        );
     }
 }

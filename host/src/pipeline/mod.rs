@@ -12,6 +12,7 @@ pub mod lanes;
 pub mod live;
 mod redact;
 pub mod stream;
+pub mod watch_events;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -184,6 +184,50 @@ impl Grants {
     }
 }
 
+/// The capability that would grant `import` (`clocks`, `random`,
+/// `read-only-dir`), if one would.
+pub fn capability_for(import: &str) -> Option<&'static str> {
+    match Grants::none().check(import) {
+        Err(Denial::NotGranted(cap)) => Some(cap),
+        _ => None,
+    }
+}
+
+/// The distinct capabilities that would grant `imports`, most specific
+/// first: a plugin that reads a file imports `wasi:filesystem` and, through
+/// it, `wasi:clocks`; `read-only-dir` is what it is really asking for.
+pub fn capabilities_for<'a>(imports: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    let mut caps: Vec<&'static str> = imports.into_iter().filter_map(capability_for).collect();
+    caps.sort_by_key(|c| rank(c));
+    caps.dedup();
+    caps
+}
+
+/// `"; in all it needs the capabilities a, b"` when the refused imports
+/// need more than one capability, else nothing.
+pub(crate) fn needs_note(imports: &[String]) -> String {
+    let caps = capabilities_for(imports.iter().map(String::as_str));
+    if caps.len() > 1 {
+        format!(
+            "; in all it needs the capabilities {} (`railyard manifest` writes them into a manifest)",
+            caps.join(", ")
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// Order in which denials are explained: the capability that explains the
+/// others first.
+pub(crate) fn rank(capability: &str) -> u8 {
+    match capability {
+        "read-only-dir" => 0,
+        "random" => 1,
+        "clocks" => 2,
+        _ => 3,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +264,18 @@ mod tests {
         ] {
             assert_eq!(g.check(name), Err(Denial::Never), "{name}");
         }
+    }
+
+    #[test]
+    fn a_file_reading_plugin_is_asked_for_read_only_dir_first() {
+        let caps = capabilities_for([
+            "wasi:clocks/wall-clock@0.2.6",
+            "wasi:filesystem/types@0.2.6",
+            "wasi:filesystem/preopens@0.2.6",
+            "wasi:cli/stderr@0.2.6",
+            "wasi:sockets/tcp@0.2.0",
+        ]);
+        assert_eq!(caps, vec!["read-only-dir", "clocks"]);
     }
 
     #[test]

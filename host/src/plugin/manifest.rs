@@ -11,6 +11,10 @@
 //! digest = "sha256:9f2c…"          # SHA-256 of the .wasm file
 //! signature = "ed25519:4a1b…"      # optional: ed25519 over the 32 digest bytes
 //! component = "no-shouting.wasm"   # optional; default: this file's name with .wasm
+//! finds = ["EMPLOYEE_ID"]          # optional: the finding categories it reports; the
+//!                                  # built-in golden vectors then expect only those
+//! vectors = "no-shouting-vectors"  # optional: its own conformance vectors (a JSON file,
+//!                                  # or a folder of them), relative to this file
 //!
 //! [capabilities]                   # none by default
 //! clocks = true
@@ -72,6 +76,11 @@ pub struct Manifest {
     pub limits: ManifestLimits,
     /// Its config, as the host's `config()` returns it.
     pub config: Vec<(String, String)>,
+    /// The finding categories it declares it reports (`finds`); `None`:
+    /// not declared, every built-in golden vector applies.
+    pub finds: Option<Vec<String>>,
+    /// Its own conformance vectors: a JSON vector file or a folder of them.
+    pub vectors: Option<PathBuf>,
 }
 
 /// A manifest's default limits; unset values come from the policy.
@@ -206,6 +215,8 @@ struct RawManifest {
     digest: String,
     signature: Option<String>,
     component: Option<PathBuf>,
+    finds: Option<Vec<String>>,
+    vectors: Option<PathBuf>,
     #[serde(default)]
     capabilities: RawCapabilities,
     #[serde(default)]
@@ -350,6 +361,28 @@ impl Manifest {
             Some(c) => base.join(c),
             None => path.with_extension("wasm"),
         };
+        if let Some(finds) = &raw.finds
+            && let Some((i, bad)) = finds.iter().enumerate().find(|(_, c)| {
+                c.is_empty()
+                    || c.len() > 64
+                    || !c
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            })
+        {
+            return Err(invalid(
+                &format!("finds[{i}]"),
+                format!("{bad:?} is not a finding category"),
+                "the category the plugin reports, e.g. \"EMPLOYEE_ID\" (letters, digits, `_`, `-`, `.`)",
+            ));
+        }
+        let vectors = raw.vectors.as_ref().map(|v| {
+            if v.is_absolute() {
+                v.clone()
+            } else {
+                base.join(v)
+            }
+        });
         let mut capabilities = Vec::new();
         if raw.capabilities.clocks {
             capabilities.push(Capability::Clocks);
@@ -432,6 +465,8 @@ impl Manifest {
             capabilities,
             limits,
             config,
+            finds: raw.finds,
+            vectors,
         })
     }
 
@@ -587,6 +622,16 @@ mod tests {
         );
         assert_eq!(m.limits.timeout, Some(Duration::from_millis(20)));
         assert_eq!(m.limits.memory_bytes, Some(8 << 20));
+    }
+
+    #[test]
+    fn finds_and_vectors_are_read() {
+        let m = manifest("finds = [\"EMPLOYEE_ID\"]\nvectors = \"emp.json\"\n").unwrap();
+        assert_eq!(m.finds, Some(vec!["EMPLOYEE_ID".to_string()]));
+        assert_eq!(m.vectors, Some(PathBuf::from("/plugins/emp.json")));
+        assert_eq!(manifest("").unwrap().finds, None);
+        let e = manifest("finds = [\"an id\"]\n").unwrap_err().to_string();
+        assert!(e.contains("`finds[0]`"), "{e}");
     }
 
     #[test]

@@ -166,9 +166,10 @@ pub enum LoadError {
     },
     /// It imports something it was not granted.
     #[error(
-        "{plugin}: imports `{}`, which is not granted: {reason}{}",
+        "{plugin}: imports `{}`, which is not granted: {reason}{}{}",
         imports[0],
-        if imports.len() > 1 { format!(" (also not granted: {})", imports[1..].join(", ")) } else { String::new() }
+        if imports.len() > 1 { format!(" (also not granted: {})", imports[1..].join(", ")) } else { String::new() },
+        capability::needs_note(imports)
     )]
     ForbiddenImport {
         /// The plugin.
@@ -375,7 +376,13 @@ impl PluginLoader {
             .imports(engine)
             .filter_map(|(import, _)| grants.check(import).err().map(|d| (import.to_string(), d)))
             .collect();
-        denied.sort_by_key(|(_, d)| !matches!(d, capability::Denial::Never));
+        // Among the grantable, the capability that explains the others
+        // leads: a plugin reading a file imports wasi:filesystem, which
+        // pulls in wasi:clocks; "needs clocks" would mislead.
+        denied.sort_by_key(|(_, d)| match d {
+            capability::Denial::Never => 0,
+            capability::Denial::NotGranted(cap) => 1 + capability::rank(cap),
+        });
         if !denied.is_empty() {
             let reason = denied[0].1.clone();
             return Err(LoadError::ForbiddenImport {

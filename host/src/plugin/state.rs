@@ -79,8 +79,32 @@ impl PluginState {
     pub(crate) fn stderr(&self) -> Option<String> {
         let (_, _, pipe) = self.wasi.as_ref()?;
         let bytes = pipe.contents();
-        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        let text = without_backtrace_hint(&String::from_utf8_lossy(&bytes));
         (!text.is_empty()).then_some(text)
+    }
+}
+
+/// `text` without the Rust standard library's "run with `RUST_BACKTRACE=1`"
+/// note: a plugin never sees the host's environment, so the advice cannot
+/// be followed and only misleads.
+fn without_backtrace_hint(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.contains("RUST_BACKTRACE"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod stderr_tests {
+    #[test]
+    fn the_backtrace_hint_is_dropped_from_a_panic_message() {
+        let panic = "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(
+            super::without_backtrace_hint(panic),
+            "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom"
+        );
     }
 }
 
