@@ -96,18 +96,6 @@ fn without_backtrace_hint(text: &str) -> String {
         .to_string()
 }
 
-#[cfg(test)]
-mod stderr_tests {
-    #[test]
-    fn the_backtrace_hint_is_dropped_from_a_panic_message() {
-        let panic = "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
-        assert_eq!(
-            super::without_backtrace_hint(panic),
-            "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom"
-        );
-    }
-}
-
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         let (plugin, dir) = (&self.plugin, &self.read_only_dir);
@@ -243,4 +231,16 @@ fn link_random(l: &mut Linker<PluginState>) -> wasmtime::Result<()> {
         s.random.get_or_insert_with(Default::default)
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod stderr_tests {
+    #[test]
+    fn the_backtrace_hint_is_dropped_from_a_panic_message() {
+        let panic = "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(
+            super::without_backtrace_hint(panic),
+            "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom"
+        );
+    }
 }
