@@ -273,3 +273,79 @@ fn quotas_refuse_with_retry_after_and_the_rate_limit_headers() {
         "{m}"
     );
 }
+
+#[test]
+fn metrics_on_their_own_address_and_logs_as_json_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[metrics]\nlisten = \"127.0.0.1:0\"\n[[callers]]\nname = \"apps\"\nkey-sha256 = \"{}\"\n",
+            sha256("key-apps")
+        ),
+    )
+    .unwrap();
+    let cache = common::cache_dir();
+    let state = tmp.path().join("state");
+    let server = Server::start(
+        &["--config", cfg.to_str().unwrap(), "--no-audit"],
+        &[
+            ("RAILYARD_CACHE_DIR", cache.as_path()),
+            ("RAILYARD_STATE_DIR", state.as_path()),
+            ("RAILYARD_LOG_FORMAT", std::path::Path::new("json")),
+        ],
+    );
+    let metrics: std::net::SocketAddr = server
+        .stdout_head
+        .lines()
+        .find_map(|l| l.strip_prefix("railyard: metrics on http://"))
+        .and_then(|l| l.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics line in {:?}", server.stdout_head))
+        .parse()
+        .unwrap();
+    // Not on the model-facing address...
+    let a = common::http::get(server.addr, "/metrics", &[]);
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (404, "not_found"),
+        "{}",
+        a.text()
+    );
+    // ...and nothing but /metrics on its own.
+    assert_eq!(common::http::get(metrics, "/v1/models", &[]).status, 404);
+    // A refused caller: a security event, logged at warn as one JSON object.
+    let a = post(
+        server.addr,
+        "/v1/guard",
+        &[("authorization", "Bearer key-wrong")],
+        &json!({"text": "hi"}).to_string(),
+    );
+    assert_eq!(a.status, 401);
+    let m = common::http::get(metrics, "/metrics", &[]);
+    assert_eq!(m.status, 200);
+    assert!(
+        m.text()
+            .contains("railyard_requests_refused_total{reason=\"auth\"} 1"),
+        "{}",
+        m.text()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let line = loop {
+        let log = server.stderr.lock().unwrap().clone();
+        let found = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["message"] == "caller refused");
+        if let Some(v) = found {
+            break v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no JSON log line: {log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(line["level"], "WARN", "{line}");
+    assert_eq!(line["code"], "invalid_api_key", "{line}");
+}

@@ -403,6 +403,8 @@ pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
     pub stderr: Arc<Mutex<String>>,
+    /// What it printed to stdout before its listening line.
+    pub stdout_head: String,
 }
 
 impl Server {
@@ -432,7 +434,9 @@ impl Server {
         });
         let mut r = BufReader::new(stdout);
         let mut line = String::new();
+        let mut stdout_head = String::new();
         let addr = loop {
+            stdout_head.push_str(&line);
             line.clear();
             if r.read_line(&mut line).unwrap_or(0) == 0 {
                 let _ = child.wait();
@@ -455,6 +459,7 @@ impl Server {
             child,
             addr,
             stderr: log,
+            stdout_head,
         }
     }
 

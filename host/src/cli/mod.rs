@@ -104,10 +104,25 @@ fn init_tracing() {
     // unless RAILYARD_LOG asks for them.
     let filter = EnvFilter::try_from_env("RAILYARD_LOG")
         .unwrap_or_else(|_| EnvFilter::new("warn,buoyant_kernel=off"));
-    let _ = tracing_subscriber::fmt()
+    // RAILYARD_LOG_FORMAT=json: one JSON object a line, for log shippers.
+    let format = std::env::var("RAILYARD_LOG_FORMAT").unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    match format.as_str() {
+        "json" => {
+            let _ = builder.json().flatten_event(true).try_init();
+        }
+        "" | "text" => {
+            let _ = builder.try_init();
+        }
+        other => {
+            let _ = builder.try_init();
+            tracing::warn!(
+                "RAILYARD_LOG_FORMAT=`{other}` is not `text` or `json`; logging as text"
+            );
+        }
+    }
 }
 
 /// Reads the policy (or the embedded default) and loads its plugins.

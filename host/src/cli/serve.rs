@@ -89,7 +89,16 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
         let listener = crate::serve::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let has_upstream = !config.upstreams.is_empty();
+        let metrics_listener = match config.metrics_listen {
+            Some(m) => Some(crate::serve::bind(m).await?),
+            None => None,
+        };
         let state = Arc::new(tokio::task::block_in_place(|| State::new(config, audit))?);
+        if let Some(l) = metrics_listener {
+            // Printed before the listening line, which says the server is up.
+            println!("railyard: metrics on http://{}/metrics", l.local_addr()?);
+            tokio::spawn(crate::serve::metrics_endpoint::serve(state.clone(), l));
+        }
         println!("railyard: listening on http://{addr}");
         if !has_upstream {
             println!(

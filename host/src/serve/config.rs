@@ -77,6 +77,7 @@ struct RawLimits {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawMetrics {
     key_sha256: Option<String>,
+    listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -199,6 +200,9 @@ pub struct ServeConfig {
     pub allow_unauthenticated: bool,
     /// `[metrics] key-sha256`: `/metrics` needs this key when set.
     pub metrics_key: Option<super::access::Key>,
+    /// `[metrics] listen`: `/metrics` is served there only (not on the
+    /// model-facing address).
+    pub metrics_listen: Option<SocketAddr>,
     /// `[quotas]`: a backend shared by a fleet (Redis); in memory when
     /// `None`.
     pub shared_quotas: Option<super::quota::shared::SharedConfig>,
@@ -235,6 +239,7 @@ impl Default for ServeConfig {
             callers: Vec::new(),
             allow_unauthenticated: false,
             metrics_key: None,
+            metrics_listen: None,
             jwt: None,
             shared_quotas: None,
             upstreams: BTreeMap::new(),
@@ -337,6 +342,14 @@ impl ServeConfig {
         }
         c.callers = access::callers(raw.callers, &c.policies, c.jwt.is_some(), err)?;
         c.metrics_key = access::metrics_key(raw.metrics.key_sha256, err)?;
+        if let Some(l) = raw.metrics.listen {
+            c.metrics_listen = Some(l.parse().map_err(|e| {
+                err(
+                    "metrics.listen",
+                    format!("`{l}` is not an address like 127.0.0.1:9090: {e}"),
+                )
+            })?);
+        }
         access::distinct_keys(&c.callers, &c.admins, err)?;
         c.allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);
         for (name, u) in raw.upstreams {

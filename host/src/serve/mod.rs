@@ -21,6 +21,7 @@ pub mod access;
 pub mod anthropic;
 pub mod config;
 pub mod metrics;
+pub mod metrics_endpoint;
 mod proxy;
 pub mod quota;
 mod request_texts;
@@ -531,28 +532,15 @@ async fn dispatch(
         }
         "/metrics" => {
             expect(Method::GET)?;
-            access::authenticate_metrics(&state.config, req.headers())?;
-            let mut out = String::new();
-            state.metrics.render(&mut out);
-            out.push_str(&state.reload_metrics().prometheus());
-            state.judges.render_metrics(&mut out);
-            state.quotas.render_metrics(&mut out);
-            if let Some(a) = &state.audit {
-                let s = a.stats();
-                out.push_str(&format!(
-                    "# HELP railyard_audit_backlog_bytes WAL bytes not yet committed to the audit tables.\n# TYPE railyard_audit_backlog_bytes gauge\nrailyard_audit_backlog_bytes {}\n# HELP railyard_audit_over_limit_records_total Records accepted past the backlog bound (on-full = alarm).\n# TYPE railyard_audit_over_limit_records_total counter\nrailyard_audit_over_limit_records_total {}\n# HELP railyard_audit_corrupt_regions_total Damaged WAL regions found during recovery.\n# TYPE railyard_audit_corrupt_regions_total counter\nrailyard_audit_corrupt_regions_total {}\n# HELP railyard_audit_commit_failing 1 while the last commit to the audit tables failed.\n# TYPE railyard_audit_commit_failing gauge\nrailyard_audit_commit_failing {}\n",
-                    s.backlog_bytes,
-                    s.over_limit_records,
-                    s.corrupt_regions,
-                    u8::from(a.last_error().is_some())
+            if let Some(addr) = state.config.metrics_listen {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "invalid_request_error",
+                    "not_found",
+                    format!("/metrics is served on its own address, {addr}"),
                 ));
             }
-            let mut r = Response::new(full(out));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            return Ok(r);
+            return metrics_endpoint::answer(state, req.headers());
         }
         _ => {}
     }

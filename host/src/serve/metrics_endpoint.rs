@@ -1,0 +1,85 @@
+//! `GET /metrics`: on the model-facing address by default, or only on its
+//! own (`[metrics] listen`), so scrapes can stay on an internal network
+//! while callers reach the proxy.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+
+use super::{ApiError, Body, State, access, full};
+
+/// The Prometheus text of every counter, or 401 without the metrics key.
+pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    access::authenticate_metrics(&state.config, headers)?;
+    let mut out = String::new();
+    state.metrics.render(&mut out);
+    out.push_str(&state.reload_metrics().prometheus());
+    state.judges.render_metrics(&mut out);
+    state.quotas.render_metrics(&mut out);
+    if let Some(a) = &state.audit {
+        let s = a.stats();
+        out.push_str(&format!(
+            "# HELP railyard_audit_backlog_bytes WAL bytes not yet committed to the audit tables.\n# TYPE railyard_audit_backlog_bytes gauge\nrailyard_audit_backlog_bytes {}\n# HELP railyard_audit_over_limit_records_total Records accepted past the backlog bound (on-full = alarm).\n# TYPE railyard_audit_over_limit_records_total counter\nrailyard_audit_over_limit_records_total {}\n# HELP railyard_audit_corrupt_regions_total Damaged WAL regions found during recovery.\n# TYPE railyard_audit_corrupt_regions_total counter\nrailyard_audit_corrupt_regions_total {}\n# HELP railyard_audit_commit_failing 1 while the last commit to the audit tables failed.\n# TYPE railyard_audit_commit_failing gauge\nrailyard_audit_commit_failing {}\n",
+            s.backlog_bytes,
+            s.over_limit_records,
+            s.corrupt_regions,
+            u8::from(a.last_error().is_some())
+        ));
+    }
+    let mut r = Response::new(full(out));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    Ok(r)
+}
+
+/// The metrics-only listener: `GET /metrics` and nothing else.
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let answered = if req.uri().path() != "/metrics" {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "not_found",
+            "this address serves only GET /metrics",
+        ))
+    } else if req.method() != Method::GET {
+        Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            "method_not_allowed",
+            "GET /metrics",
+        ))
+    } else {
+        answer(&state, req.headers())
+    };
+    Ok(answered.unwrap_or_else(|e| e.response()))
+}
+
+/// Serves `/metrics` on `listener` until the process ends.
+pub async fn serve(state: Arc<State>, listener: tokio::net::TcpListener) {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics listener: accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let state = state.clone();
+        let header_timeout = state.config.limits.header_timeout;
+        let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+        tokio::spawn(
+            http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service),
+        );
+    }
+}
