@@ -6,8 +6,8 @@ use crate::common;
 
 use std::process::Command;
 
-use common::http::{Server, Upstream, post};
-use common::openai_calls::{openai_calls, sha256};
+use common::http::{Upstream, post};
+use common::openai_calls::{openai_calls, serve_config, sha256, write_lenient_policy};
 use common::python;
 use serde_json::{Value, json};
 
@@ -17,44 +17,23 @@ const CARD: &str = "4111 1111 1111 1111";
 fn callers_use_only_their_policies_and_models_and_expired_keys_are_refused() {
     let Some(py) = python() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    // `lenient` only flags what `default` redacts or blocks: the weaker
-    // policy a caller must not be able to pick.
-    std::fs::write(
-        tmp.path().join("lenient.toml"),
-        "name = \"lenient\"\n[plugins.pii]\nbuiltin = \"pii\"\naction = \"flag\"\n[stages]\nrequest = [\"pii\"]\n",
-    )
-    .unwrap();
+    write_lenient_policy(tmp.path());
     let upstream = Upstream::start();
-    let cfg = tmp.path().join("serve.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[policies]\nlenient = \"lenient.toml\"\n\
-             [upstreams.up]\nbase-url = \"{base}\"\n\
-             [[routes]]\nmodel = \"lenient-*\"\nupstream = \"up\"\npolicy = \"lenient\"\n\
-             [[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
-             [[callers]]\nname = \"apps\"\nkey-sha256 = \"{a}\"\n\
-             [[callers]]\nname = \"research\"\nkeys = [{{ sha256 = \"{r}\" }}, {{ sha256 = \"{old}\", expires = \"2020-01-01T00:00:00Z\" }}]\npolicies = [\"default\", \"lenient\"]\n\
-             [[callers]]\nname = \"small-only\"\nkey-sha256 = \"{s}\"\nmodels = [\"small\"]\n",
-            base = upstream.base_url(),
-            a = sha256("key-apps"),
-            r = sha256("key-research"),
-            old = sha256("key-research-old"),
-            s = sha256("key-small"),
-        ),
-    )
-    .unwrap();
-    let cache = common::cache_dir();
-    let state = tmp.path().join("state");
-    let audit = tmp.path().join("audit");
-    let server = Server::start(
-        &["--config", cfg.to_str().unwrap()],
-        &[
-            ("RAILYARD_CACHE_DIR", cache.as_path()),
-            ("RAILYARD_STATE_DIR", state.as_path()),
-            ("RAILYARD_AUDIT_URL", audit.as_path()),
-        ],
+    let config = format!(
+        "[policies]\nlenient = \"lenient.toml\"\n\
+         [upstreams.up]\nbase-url = \"{base}\"\n\
+         [[routes]]\nmodel = \"lenient-*\"\nupstream = \"up\"\npolicy = \"lenient\"\n\
+         [[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+         [[callers]]\nname = \"apps\"\nkey-sha256 = \"{a}\"\n\
+         [[callers]]\nname = \"research\"\nkeys = [{{ sha256 = \"{r}\" }}, {{ sha256 = \"{old}\", expires = \"2020-01-01T00:00:00Z\" }}]\npolicies = [\"default\", \"lenient\"]\n\
+         [[callers]]\nname = \"small-only\"\nkey-sha256 = \"{s}\"\nmodels = [\"small\"]\n",
+        base = upstream.base_url(),
+        a = sha256("key-apps"),
+        r = sha256("key-research"),
+        old = sha256("key-research-old"),
+        s = sha256("key-small"),
     );
+    let server = serve_config(tmp.path(), "serve", &config, true, &[]);
     let base = format!("http://{}/v1", server.addr);
     let with_card = format!("pay with {CARD}");
     let calls = json!([
@@ -166,35 +145,20 @@ fn quotas_refuse_with_retry_after_and_the_rate_limit_headers() {
     let Some(py) = python() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let upstream = Upstream::start();
-    let cfg = tmp.path().join("serve.toml");
     // One request a minute for `slow`: its second call within the minute
     // is refused whatever the machine's speed. `budget` has 1,000 tokens a
     // minute: a call that may ask for 2,000 never fits.
-    std::fs::write(
-        &cfg,
-        format!(
-            "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
-             [[callers]]\nname = \"slow\"\nkey-sha256 = \"{}\"\nrequests-per-minute = 1\n\
-             [[callers]]\nname = \"budget\"\nkey-sha256 = \"{}\"\ntokens-per-minute = 1000\n\
-             [metrics]\nkey-sha256 = \"{}\"\n",
-            upstream.base_url(),
-            sha256("key-slow"),
-            sha256("key-budget"),
-            sha256("key-metrics"),
-        ),
-    )
-    .unwrap();
-    let cache = common::cache_dir();
-    let state = tmp.path().join("state");
-    let audit = tmp.path().join("audit");
-    let server = Server::start(
-        &["--config", cfg.to_str().unwrap()],
-        &[
-            ("RAILYARD_CACHE_DIR", cache.as_path()),
-            ("RAILYARD_STATE_DIR", state.as_path()),
-            ("RAILYARD_AUDIT_URL", audit.as_path()),
-        ],
+    let config = format!(
+        "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+         [[callers]]\nname = \"slow\"\nkey-sha256 = \"{}\"\nrequests-per-minute = 1\n\
+         [[callers]]\nname = \"budget\"\nkey-sha256 = \"{}\"\ntokens-per-minute = 1000\n\
+         [metrics]\nkey-sha256 = \"{}\"\n",
+        upstream.base_url(),
+        sha256("key-slow"),
+        sha256("key-budget"),
+        sha256("key-metrics"),
     );
+    let server = serve_config(tmp.path(), "serve", &config, true, &[]);
     // The raw answer first: the headers OpenAI clients read.
     let body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).to_string();
     let a = post(
@@ -277,24 +241,16 @@ fn quotas_refuse_with_retry_after_and_the_rate_limit_headers() {
 #[test]
 fn metrics_on_their_own_address_and_logs_as_json_lines() {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("serve.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[metrics]\nlisten = \"127.0.0.1:0\"\n[[callers]]\nname = \"apps\"\nkey-sha256 = \"{}\"\n",
-            sha256("key-apps")
-        ),
-    )
-    .unwrap();
-    let cache = common::cache_dir();
-    let state = tmp.path().join("state");
-    let server = Server::start(
-        &["--config", cfg.to_str().unwrap(), "--no-audit"],
-        &[
-            ("RAILYARD_CACHE_DIR", cache.as_path()),
-            ("RAILYARD_STATE_DIR", state.as_path()),
-            ("RAILYARD_LOG_FORMAT", std::path::Path::new("json")),
-        ],
+    let config = format!(
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[[callers]]\nname = \"apps\"\nkey-sha256 = \"{}\"\n",
+        sha256("key-apps")
+    );
+    let server = serve_config(
+        tmp.path(),
+        "serve",
+        &config,
+        false,
+        &[("RAILYARD_LOG_FORMAT", std::path::Path::new("json"))],
     );
     let metrics: std::net::SocketAddr = server
         .stdout_head

@@ -17,8 +17,8 @@ use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use common::http::{Server, Upstream};
-use common::openai_calls::{openai_calls, sha256};
+use common::http::Upstream;
+use common::openai_calls::{openai_calls, serve_config, sha256, write_lenient_policy};
 use common::python;
 
 const CARD: &str = "4111 1111 1111 1111";
@@ -89,41 +89,24 @@ fn now() -> u64 {
 fn jwt_callers_get_their_grants_and_bad_tokens_their_own_codes() {
     let Some(py) = python() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("lenient.toml"),
-        "name = \"lenient\"\n[plugins.pii]\nbuiltin = \"pii\"\naction = \"flag\"\n[stages]\nrequest = [\"pii\"]\n",
-    )
-    .unwrap();
+    write_lenient_policy(tmp.path());
     let idp = TestKey::new("k1", 7);
     let stranger = TestKey::new("k1", 9); // same kid, another key
     let (jwks_addr, fetches) = serve_jwks(json!({ "keys": [idp.jwk] }));
     let upstream = Upstream::start();
-    let cfg = tmp.path().join("serve.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[policies]\nlenient = \"lenient.toml\"\n\
-             [upstreams.up]\nbase-url = \"{base}\"\n\
-             [[routes]]\nmodel = \"lenient-*\"\nupstream = \"up\"\npolicy = \"lenient\"\n\
-             [[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
-             [jwt]\njwks-url = \"http://{jwks_addr}/jwks.json\"\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\n\
-             [[callers]]\nname = \"apps\"\n\
-             [[callers]]\nname = \"research\"\npolicies = [\"default\", \"lenient\"]\n\
-             [[callers]]\nname = \"keyed\"\nkey-sha256 = \"{k}\"\n",
-            base = upstream.base_url(),
-            k = sha256("key-keyed"),
-        ),
-    )
-    .unwrap();
-    let cache = common::cache_dir();
-    let state = tmp.path().join("state");
-    let server = Server::start(
-        &["--config", cfg.to_str().unwrap(), "--no-audit"],
-        &[
-            ("RAILYARD_CACHE_DIR", cache.as_path()),
-            ("RAILYARD_STATE_DIR", state.as_path()),
-        ],
+    let config = format!(
+        "[policies]\nlenient = \"lenient.toml\"\n\
+         [upstreams.up]\nbase-url = \"{base}\"\n\
+         [[routes]]\nmodel = \"lenient-*\"\nupstream = \"up\"\npolicy = \"lenient\"\n\
+         [[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+         [jwt]\njwks-url = \"http://{jwks_addr}/jwks.json\"\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\n\
+         [[callers]]\nname = \"apps\"\n\
+         [[callers]]\nname = \"research\"\npolicies = [\"default\", \"lenient\"]\n\
+         [[callers]]\nname = \"keyed\"\nkey-sha256 = \"{k}\"\n",
+        base = upstream.base_url(),
+        k = sha256("key-keyed"),
     );
+    let server = serve_config(tmp.path(), "serve", &config, false, &[]);
     let base = format!("http://{}/v1", server.addr);
     let claims = |sub: &str, iss: &str, aud: &str, exp: u64| json!({"sub": sub, "iss": iss, "aud": aud, "exp": exp, "iat": now()});
     let valid = |sub: &str| idp.sign(&claims(sub, ISSUER, AUDIENCE, now() + 600));

@@ -7,35 +7,22 @@ use crate::common;
 use serde_json::json;
 
 use common::http::{Server, Upstream, get};
-use common::openai_calls::{openai_calls, sha256};
+use common::openai_calls::{openai_calls, serve_config, sha256};
 use common::python;
 use common::redis::Redis;
 
 fn host(tmp: &std::path::Path, name: &str, upstream: &Upstream, redis: &Redis, on: &str) -> Server {
-    let cfg = tmp.join(format!("{name}.toml"));
-    std::fs::write(
-        &cfg,
-        format!(
-            "[upstreams.up]\nbase-url = \"{base}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
-             [quotas]\nbackend = \"redis\"\nredis-url = \"{url}\"\non-unreachable = \"{on}\"\ntimeout-ms = 2000\n\
-             [[callers]]\nname = \"apps\"\nkey-sha256 = \"{k}\"\nrequests-per-minute = 3\n\
-             [[callers]]\nname = \"other\"\nkey-sha256 = \"{o}\"\nrequests-per-minute = 3\n",
-            base = upstream.base_url(),
-            url = redis.url(),
-            k = sha256("key-apps"),
-            o = sha256("key-other"),
-        ),
-    )
-    .unwrap();
-    let cache = common::cache_dir();
-    let state = tmp.join(format!("state-{name}"));
-    Server::start(
-        &["--config", cfg.to_str().unwrap(), "--no-audit"],
-        &[
-            ("RAILYARD_CACHE_DIR", cache.as_path()),
-            ("RAILYARD_STATE_DIR", state.as_path()),
-        ],
-    )
+    let config = format!(
+        "[upstreams.up]\nbase-url = \"{base}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+         [quotas]\nbackend = \"redis\"\nredis-url = \"{url}\"\non-unreachable = \"{on}\"\ntimeout-ms = 10000\n\
+         [[callers]]\nname = \"apps\"\nkey-sha256 = \"{k}\"\nrequests-per-minute = 3\n\
+         [[callers]]\nname = \"other\"\nkey-sha256 = \"{o}\"\nrequests-per-minute = 3\n",
+        base = upstream.base_url(),
+        url = redis.url(),
+        k = sha256("key-apps"),
+        o = sha256("key-other"),
+    );
+    serve_config(tmp, name, &config, false, &[])
 }
 
 #[test]
