@@ -91,24 +91,21 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
         .block_on(read_inferences(&root, &Default::default()))
         .unwrap();
     rows.sort_by(|a, b| a.request_id.cmp(&b.request_id));
-    let got: Vec<(&str, Option<&str>, Option<Vec<String>>)> = rows
+    let got: Vec<_> = rows
         .iter()
         .map(|r| {
             (
                 r.request_id.as_str(),
                 r.api.as_deref(),
-                r.scanned_fields.clone(),
+                r.scanned_fields.as_deref(),
             )
         })
         .collect();
+    let scanned = ["messages[0].content".to_string()];
     assert_eq!(
         got,
         [
-            (
-                "new",
-                Some("anthropic"),
-                Some(vec!["messages[0].content".to_string()])
-            ),
+            ("new", Some("anthropic"), Some(&scanned[..])),
             ("old", None, None)
         ]
     );

@@ -243,3 +243,35 @@ fn a_server_killed_with_sigkill_is_an_unclean_stop_at_the_next_start() {
         "{events:#?}"
     );
 }
+
+#[test]
+fn railyard_check_records_the_policy_its_decisions_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("house.toml"), POLICY_FLAG).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
+        .args(["check", "--policy"])
+        .arg(dir.join("house.toml"))
+        .arg("mail frank@example.com")
+        .env("RAILYARD_CACHE_DIR", common::cache_dir())
+        .env("RAILYARD_AUDIT_URL", dir.join("audit-check"))
+        .env("RAILYARD_STATE_DIR", dir.join("state"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c != 2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let decisions = rows(dir, "check", "decisions");
+    let policies = rows(dir, "check", "policies");
+    assert!(!decisions.is_empty());
+    for d in &decisions {
+        let p: Vec<&Value> = policies
+            .iter()
+            .filter(|p| p["policy_digest"] == d["policy_digest"])
+            .collect();
+        assert_eq!(p.len(), 1, "{policies:#?}");
+        assert_eq!(p[0]["text"], POLICY_FLAG);
+    }
+}

@@ -325,24 +325,8 @@ impl Events {
     /// recorded this text with this plugin inventory.
     pub fn policy_loaded(&self, pipeline: &Pipeline) {
         let Some(audit) = &self.audit else { return };
-        let policy = pipeline.policy();
-        let plugins: Vec<serde_json::Value> = pipeline
-            .plugins()
-            .map(|(n, p)| {
-                serde_json::json!({
-                    "plugin": n,
-                    "name": p.info.name,
-                    "version": p.info.version,
-                    "kind": p.kind.as_str(),
-                    "stages": p.info.stages.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-                    "digest": p.digest.to_string(),
-                })
-            })
-            .collect();
-        let plugins = serde_json::Value::Array(plugins).to_string();
-        let mut hex = String::from("sha256:");
-        super::hex_into(&Sha256::digest(plugins.as_bytes()), &mut hex);
-        let key = (policy.digest.clone(), hex.clone());
+        let row = policy_row(pipeline, &self.host_id);
+        let key = (row.policy_digest.clone(), row.inventory_digest.clone());
         if !self
             .policies_seen
             .lock()
@@ -351,18 +335,6 @@ impl Events {
         {
             return;
         }
-        let row = PolicyRow {
-            policy_digest: policy.digest.clone(),
-            timestamp_us: now_us(),
-            host_id: self.host_id.clone(),
-            policy_name: policy.name.clone(),
-            origin: policy.origin.clone(),
-            text: policy.text.to_string(),
-            plugins,
-            inventory_digest: hex,
-            wal_segment: 0,
-            wal_offset: 0,
-        };
         self.append(audit, AuditRecord::Policy(row), "policy");
     }
 
@@ -450,6 +422,40 @@ impl Events {
         {
             tracing::error!(error = %e, "cannot remove the run marker; the next start will report an unclean stop");
         }
+    }
+}
+
+/// The `policies` row of the policy `pipeline` runs: its text and the
+/// plugins it loaded (also what `railyard check` records).
+pub fn policy_row(pipeline: &Pipeline, host_id: &str) -> PolicyRow {
+    let policy = pipeline.policy();
+    let plugins: Vec<serde_json::Value> = pipeline
+        .plugins()
+        .map(|(n, p)| {
+            serde_json::json!({
+                "plugin": n,
+                "name": p.info.name,
+                "version": p.info.version,
+                "kind": p.kind.as_str(),
+                "stages": p.info.stages.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "digest": p.digest.to_string(),
+            })
+        })
+        .collect();
+    let plugins = serde_json::Value::Array(plugins).to_string();
+    let mut hex = String::from("sha256:");
+    super::hex_into(&Sha256::digest(plugins.as_bytes()), &mut hex);
+    PolicyRow {
+        policy_digest: policy.digest.clone(),
+        timestamp_us: now_us(),
+        host_id: host_id.to_string(),
+        policy_name: policy.name.clone(),
+        origin: policy.origin.clone(),
+        text: policy.text.to_string(),
+        plugins,
+        inventory_digest: hex,
+        wal_segment: 0,
+        wal_offset: 0,
     }
 }
 
