@@ -103,8 +103,13 @@ fn refusals_admin_calls_and_reloads_are_events_and_every_policy_digest_resolves(
         );
     }
     // Security events are logged at `warn`, which the default filter shows.
-    let stderr = log(&server);
-    assert!(stderr.contains("auth_failure"), "{stderr}");
+    // (The log is read by a thread: waited for, not assumed.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let warned = |l: &str| l.contains("WARN") && l.contains("auth_failure");
+    while !log(&server).lines().any(warned) {
+        assert!(std::time::Instant::now() < deadline, "{}", log(&server));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(server.stop(), "{}", log(&server));
 
     let events = rows(dir, "ev", "events");
@@ -173,6 +178,15 @@ fn refusals_admin_calls_and_reloads_are_events_and_every_policy_digest_resolves(
     // Every digest a decision carries resolves to the text that hashes to
     // it, with the plugins that ran.
     let policies = rows(dir, "ev", "policies");
+    let reload: Value = serde_json::from_str(reloads[0]["detail"].as_str().unwrap()).unwrap();
+    for side in ["inventory_before", "inventory_after"] {
+        assert!(
+            policies
+                .iter()
+                .any(|p| p["inventory_digest"] == reload[side]),
+            "{side} {reload} not in {policies:#?}"
+        );
+    }
     let decisions = rows(dir, "ev", "decisions");
     let mut used: Vec<&str> = decisions
         .iter()

@@ -350,6 +350,12 @@ impl Events {
         let (b, a) = (&before.policy().digest, &after.policy().digest);
         if report.swapped {
             self.policy_loaded(after);
+            // Which plugin inventory ran before and runs now: each resolves
+            // in `policies` (a plugins-only reload keeps the policy digest).
+            let inventories = (
+                policy_row(before, &self.host_id).inventory_digest,
+                policy_row(after, &self.host_id).inventory_digest,
+            );
             let what = if report.policy_replaced {
                 "policy replaced"
             } else {
@@ -363,6 +369,8 @@ impl Events {
                 .policy(slot, Some(b), Some(a))
                 .detail(serde_json::json!({
                     "policy_replaced": report.policy_replaced,
+                    "inventory_before": inventories.0,
+                    "inventory_after": inventories.1,
                     "went_live": report.went_live.iter().map(|(n, d)| serde_json::json!({"plugin": n, "digest": d.to_string()})).collect::<Vec<_>>(),
                     "removed": report.removed,
                 })),
