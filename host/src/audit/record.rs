@@ -625,3 +625,53 @@ pub(crate) fn encode_call(
     };
     super::wal::encode_row(b'i', &row, out);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Stage;
+    use crate::verdict::{Finding, Span};
+
+    fn finding(span: Option<(u32, u32, u32)>) -> Finding {
+        Finding {
+            rule_id: "r".into(),
+            category: "CREDIT_CARD".into(),
+            score: 1.0,
+            span: span.map(|(message, start, end)| Span {
+                message,
+                start,
+                end,
+            }),
+            replacement: None,
+        }
+    }
+
+    #[test]
+    fn a_finding_names_the_field_of_the_message_its_span_points_into() {
+        let mut p = Payload::text(Stage::Request, "a");
+        p.messages = vec![
+            Message::new("user", "a").with_field("messages[0].content"),
+            Message::new("assistant", "b"),
+            Message::new("tool", "c"),
+        ];
+        // A message built without a field: the serve layer's attribute.
+        p.attributes = vec![("message.1.field".into(), "messages[1].refusal".into())];
+        let f = |p: &Payload, s| finding_field(p, &finding(s)).map(str::to_string);
+        let named = |s: &str| Some(s.to_string());
+        assert_eq!(f(&p, Some((0, 0, 1))), named("messages[0].content"));
+        assert_eq!(f(&p, Some((1, 0, 1))), named("messages[1].refusal"));
+        assert_eq!(f(&p, Some((2, 0, 1))), None, "no field known");
+        assert_eq!(f(&p, Some((9, 0, 1))), None, "no such message");
+        assert_eq!(f(&p, None), None, "no span, several messages: no guess");
+        p.messages.truncate(1);
+        assert_eq!(
+            f(&p, None),
+            named("messages[0].content"),
+            "one text: no doubt"
+        );
+        assert_eq!(
+            scanned_fields(&p).collect::<Vec<_>>(),
+            ["messages[0].content"]
+        );
+    }
+}
