@@ -1,6 +1,9 @@
-//! `POST /v1/responses` (the OpenAI Responses API), unstreamed: the same
-//! payload mapping, policies and audit rows as a chat completion, proxied
-//! to an `api = "openai"` upstream's `/responses` (see `proxy`).
+//! `POST /v1/responses` (the OpenAI Responses API), streamed and not: the
+//! same payload mapping, policies, stream guard and audit rows as a chat
+//! completion, proxied to an `api = "openai"` upstream's `/responses` (see
+//! `proxy`). A streamed answer goes through [`relay`] (one lane per
+//! output item's text) and [`stream`] (how it ends); [`wire`] types the
+//! events.
 //!
 //! | where (request) | role / origin |
 //! |---|---|
@@ -25,6 +28,10 @@
 //! `inferences` row; the earlier turns the upstream keeps for it are not
 //! in the request, so railyard saw (and guarded) them only if they went
 //! through railyard.
+
+pub mod relay;
+pub(super) mod stream;
+pub mod wire;
 
 use serde_json::Value;
 
