@@ -13,7 +13,9 @@
 //! On `/v1/responses` it answers as the OpenAI Responses API instead,
 //! streamed or not (see `responses_upstream`): `TOOL` → a message and a
 //! `function_call` whose arguments carry a card; `EVERYTHING` → a canary
-//! in every text an answer carries; anything else → `echo: <input>`.
+//! in every text an answer carries; `SLOW` → 400 words streamed one event
+//! each 50 ms; `JSON_STREAM` → JSON even to `stream: true`; anything else
+//! → `echo: <input>`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -43,6 +45,9 @@ impl Received {
 pub struct Upstream {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
+    /// Per `SLOW` Responses stream that ended: (events written, events in
+    /// it); fewer written means the reader went away.
+    pub slow_streams: Arc<Mutex<Vec<(usize, usize)>>>,
 }
 
 impl Upstream {
@@ -50,17 +55,24 @@ impl Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let slow_streams = Arc::new(Mutex::new(Vec::new()));
         let r = received.clone();
+        let s = slow_streams.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
                 let r = r.clone();
+                let s = s.clone();
                 std::thread::spawn(move || {
-                    let _ = serve_one(conn, &r);
+                    let _ = serve_one(conn, &r, &s);
                 });
             }
         });
-        Upstream { addr, received }
+        Upstream {
+            addr,
+            received,
+            slow_streams,
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -186,7 +198,11 @@ pub fn stream_of(m: &Value) -> String {
         .collect()
 }
 
-fn serve_one(mut conn: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::Result<()> {
+fn serve_one(
+    mut conn: TcpStream,
+    received: &Mutex<Vec<Received>>,
+    slow: &Mutex<Vec<(usize, usize)>>,
+) -> std::io::Result<()> {
     let mut r = BufReader::new(conn.try_clone()?);
     let mut headers = Vec::new();
     let mut line = String::new();
@@ -220,7 +236,11 @@ fn serve_one(mut conn: TcpStream, received: &Mutex<Vec<Received>>) -> std::io::R
             body: body.clone(),
         });
         let r = response(&body);
-        if body["stream"] == true {
+        let input = body["input"].to_string();
+        if input.contains("SLOW") {
+            return slow_stream(&mut conn, &r, slow);
+        }
+        if body["stream"] == true && !input.contains("JSON_STREAM") {
             return stream_response(&mut conn, &body, &r);
         }
         let s = r.to_string();
@@ -299,6 +319,33 @@ fn stream_response(conn: &mut TcpStream, body: &Value, r: &Value) -> std::io::Re
     Ok(())
 }
 
+/// `r` streamed one event each 50 ms (`SLOW`), for a client that leaves:
+/// how many events went out is logged when the writing stops.
+fn slow_stream(
+    conn: &mut TcpStream,
+    r: &Value,
+    log: &Mutex<Vec<(usize, usize)>>,
+) -> std::io::Result<()> {
+    let events = crate::responses_upstream::events_of(r, 4);
+    write!(
+        conn,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+    )?;
+    let mut written = 0;
+    for e in &events {
+        let sent = conn
+            .write_all(crate::responses_upstream::sse_of(std::slice::from_ref(e)).as_bytes())
+            .and_then(|_| conn.flush());
+        if sent.is_err() {
+            break;
+        }
+        written += 1;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    log.lock().unwrap().push((written, events.len()));
+    Ok(())
+}
+
 /// `ONLY=<digit>` in a prompt: the one field to put a canary in.
 fn only(prompt: &str) -> Option<usize> {
     let at = prompt.find("ONLY=")? + 5;
@@ -326,7 +373,7 @@ pub fn response(body: &Value) -> Value {
     }
     let mut output = vec![
         json!({"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
-        "content": [{"type": "output_text", "text": if input.contains("TOOL") { "Refunding now.".to_string() } else { format!("echo: {input}") }, "annotations": []}]}),
+        "content": [{"type": "output_text", "text": if input.contains("TOOL") { "Refunding now.".to_string() } else if input.contains("SLOW") { "word ".repeat(400) } else { format!("echo: {input}") }, "annotations": []}]}),
     ];
     if input.contains("TOOL") {
         output.push(

@@ -35,6 +35,7 @@ mod plugin_new;
 mod plugin_python;
 mod plugins_through_host;
 mod policy_errors;
+mod responses_relay;
 mod responses_stream_equivalence;
 mod responses_upstream;
 mod serve;

@@ -65,6 +65,10 @@ with client.responses.stream(model="gpt-fake", input="EVERYTHING card", tools=TO
     final = s.get_final_response()
 out["everything_streamed"] = {"final": final.model_dump(), "raw": raw}
 out["everything"] = client.responses.create(model="gpt-fake", input="EVERYTHING card").model_dump()
+# An upstream that answers JSON to `stream: true`: streamed as it would have been.
+events = list(client.responses.create(model="gpt-fake", input="TOOL JSON_STREAM", tools=TOOLS, stream=True))
+out["json_stream"] = {"raw": [e.model_dump() for e in events],
+                      "arguments": "".join(e.delta for e in events if e.type == "response.function_call_arguments.delta")}
 out["truncated"] = raised(lambda: list(client.responses.create(model="gpt-fake", input="TRUNCATE", stream=True)))
 out["failed"] = raised(lambda: list(client.responses.create(model="gpt-fake", input="FAILED", stream=True)))
 out["blocked"] = raised(lambda: client.responses.create(

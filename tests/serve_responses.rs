@@ -85,7 +85,7 @@ fn the_openai_client_gets_guarded_responses() {
     let received = upstream.received.lock().unwrap().clone();
     assert_eq!(
         received.len(),
-        9,
+        10,
         "blocked and refused calls never reach it"
     );
     for r in &received {
@@ -111,7 +111,7 @@ fn the_openai_client_gets_guarded_responses() {
         "inferences",
         &[],
     );
-    assert_eq!(rows.len(), 11, "{rows:?}");
+    assert_eq!(rows.len(), 12, "{rows:?}");
     assert!(rows.iter().all(|r| r["api"] == "openai"), "{rows:?}");
     // The truncated and the failed stream.
     let gateway: Vec<&Value> = rows.iter().filter(|r| r["status_code"] == 502).collect();
@@ -205,4 +205,97 @@ fn streamed_answers_are_guarded(v: &Value) {
         assert_eq!(v[case]["raised"], "APIError", "{case}: {v}");
         assert_eq!(v[case]["body"]["code"], code, "{case}: {v}");
     }
+}
+
+/// A client that leaves a streamed Responses call mid-answer: the upstream
+/// sees its connection dropped long before its stream ends, the single
+/// concurrency slot is free again, and the call is recorded with status
+/// 499.
+#[test]
+fn a_client_that_leaves_a_responses_stream_cancels_the_upstream() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = Upstream::start();
+    let cfg = tmp.path().join("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[limits]\nmax-concurrency = 1\n[upstreams.oai]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"oai\"\n",
+            upstream.base_url()
+        ),
+    )
+    .unwrap();
+    let cache = common::cache_dir();
+    let mut server = Server::start(
+        &["--config", cfg.to_str().unwrap()],
+        &[
+            ("RAILYARD_CACHE_DIR", cache.as_path()),
+            ("RAILYARD_STATE_DIR", tmp.path().join("state").as_path()),
+            ("RAILYARD_AUDIT_URL", tmp.path().join("audit").as_path()),
+        ],
+    );
+    let body = json!({"model": "m", "stream": true, "input": "SLOW please"}).to_string();
+    let started = Instant::now();
+    let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "POST /v1/responses HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    // Wait for the first released text, then leave.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("response.output_text.delta") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended early");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let request_id = String::from_utf8_lossy(&seen)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("x-railyard-request-id: ")
+                .map(str::to_string)
+        })
+        .expect("a request id header");
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (written, total) = loop {
+        if let Some(l) = upstream.slow_streams.lock().unwrap().first().cloned() {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the upstream never saw the client leave"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(written < total, "{written} of {total} events written");
+    // The slot is free: a new call gets through (not `overloaded`).
+    let a = common::http::post(
+        server.addr,
+        "/v1/responses",
+        &[],
+        r#"{"model": "m", "input": "hello again"}"#,
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(
+        started.elapsed() < Duration::from_millis(50 * total as u64),
+        "the upstream's whole stream would have taken {} ms",
+        50 * total
+    );
+    assert!(server.stop(), "{}", server.stderr.lock().unwrap());
+    let rows = common::audit_rows(
+        &tmp.path().join("audit"),
+        &tmp.path().join("reader"),
+        "inferences",
+        &["--request-id", &request_id],
+    );
+    assert_eq!(rows[0]["status_code"], 499, "{rows:?}");
+    assert!(
+        rows[0]["response"].as_str().unwrap().contains("word"),
+        "{rows:?}"
+    );
 }

@@ -1,39 +1,18 @@
-//! From upstream Responses stream events to guarded events: each text of
-//! each output item (a message's `output_text` and `refusal` parts, a
-//! function call's `arguments`, a reasoning item's summary parts and
-//! reasoning text) goes through a lane of the stream guard, a function's
-//! name is judged whole when its item is added, and what a lane releases
-//! is re-emitted as a delta of the same item and part.
-//!
-//! A value's `.done` event (`response.output_text.done`, …) ends its lane:
-//! the rest of its text goes out as a delta, then the `.done` event with
-//! the value as it was released (redacted), then `content_part.done` and
-//! `output_item.done` with the same. `response.completed` (or
-//! `response.incomplete`) is held to the end and goes out with its
-//! `output` rebuilt from what was released, so `get_final_response()`
-//! equals what the deltas assembled. Output items of a type railyard does
-//! not stream (hosted tool calls, …) go out whole when they are done, every
-//! string of them judged. Every event out carries railyard's own
-//! `sequence_number` (consecutive from 0); `output_index`, `content_index`
-//! and `summary_index` are the positions the client will hold them at.
-//!
-//! Once any lane blocks (or is held for a failed fail-closed plugin),
-//! nothing more goes out: the state of every item is kept, and if the
-//! verdict on the whole answer lets it go, [`Relay::finish`] sends the
-//! rest of every item (and the final response); if it blocks, nothing.
-
-use std::collections::BTreeMap;
+//! An output item's state in the relay: its parts (one lane each), what
+//! of them went out, and the events that carry them (`added`, deltas,
+//! `.done`, `part.done`, `item.done`), each sent only while the lanes
+//! are not held (see the parent module).
 
 use serde_json::{Map, Value, json};
 
-use super::wire::{Event, Piece, Whole};
-use crate::pipeline::lanes::{LanesEnd, Origin, StreamLanes};
+use super::Relay;
+use crate::pipeline::lanes::Origin;
+use crate::serve::responses::wire::{Piece, Whole};
 use crate::serve::texts;
-use crate::verdict::Action;
 
 /// What an output item is, for the relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ItemKind {
+pub(super) enum ItemKind {
     Message,
     FunctionCall,
     Reasoning,
@@ -43,7 +22,7 @@ enum ItemKind {
 
 /// What a lane of an item carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PartKind {
+pub(super) enum PartKind {
     OutputText,
     Refusal,
     ReasoningText,
@@ -53,7 +32,7 @@ enum PartKind {
 
 impl PartKind {
     /// Parts of one family share one numbering within their item.
-    fn family(self) -> u8 {
+    pub(super) fn family(self) -> u8 {
         match self {
             PartKind::OutputText | PartKind::Refusal | PartKind::ReasoningText => 0,
             PartKind::Summary => 1,
@@ -61,7 +40,7 @@ impl PartKind {
         }
     }
 
-    fn of_part(part: &Value) -> Option<PartKind> {
+    pub(super) fn of_part(part: &Value) -> Option<PartKind> {
         match part.get("type").and_then(Value::as_str)? {
             "output_text" => Some(PartKind::OutputText),
             "refusal" => Some(PartKind::Refusal),
@@ -72,7 +51,7 @@ impl PartKind {
     }
 
     /// The key of its text in its part (and its `.done` event).
-    fn key(self) -> &'static str {
+    pub(super) fn key(self) -> &'static str {
         match self {
             PartKind::Refusal => "refusal",
             PartKind::Arguments => "arguments",
@@ -81,7 +60,7 @@ impl PartKind {
     }
 
     /// The event name's stem.
-    fn stem(self) -> &'static str {
+    pub(super) fn stem(self) -> &'static str {
         match self {
             PartKind::OutputText => "response.output_text",
             PartKind::Refusal => "response.refusal",
@@ -92,7 +71,7 @@ impl PartKind {
     }
 
     /// The part as it is at `text`.
-    fn part(self, text: &str, annotations: Option<&Value>) -> Value {
+    pub(super) fn part(self, text: &str, annotations: Option<&Value>) -> Value {
         match self {
             PartKind::OutputText => json!({"type": "output_text", "text": text,
                 "annotations": annotations.cloned().unwrap_or_else(|| json!([]))}),
@@ -104,307 +83,50 @@ impl PartKind {
     }
 }
 
-struct Part {
-    kind: PartKind,
+pub(super) struct Part {
+    pub(super) kind: PartKind,
     /// Its index in the upstream's item.
-    upstream: u32,
+    pub(super) upstream: u32,
     /// Its index in the client's item (`content_index`, `summary_index`).
-    index: u32,
-    lane: usize,
+    pub(super) index: u32,
+    pub(super) lane: usize,
     /// Bytes pushed into the lane.
-    pushed: usize,
+    pub(super) pushed: usize,
     /// Everything the lane let go (sent or still to send).
-    released: String,
+    pub(super) released: String,
     /// Bytes of `released` sent.
-    sent: usize,
+    pub(super) sent: usize,
     /// The upstream said the value is whole (its lane is closed).
-    closed: bool,
-    added_sent: bool,
-    text_done_sent: bool,
-    part_done_sent: bool,
+    pub(super) closed: bool,
+    pub(super) added_sent: bool,
+    pub(super) text_done_sent: bool,
+    pub(super) part_done_sent: bool,
     /// An `output_text` part's annotations, judged.
-    annotations: Option<Value>,
+    pub(super) annotations: Option<Value>,
 }
 
-struct Item {
-    kind: ItemKind,
+pub(super) struct Item {
+    pub(super) kind: ItemKind,
     /// Its `output_index` in what the client receives.
-    out: u32,
-    id: String,
+    pub(super) out: u32,
+    pub(super) id: String,
     /// The item as added, its texts emptied (a function call's name
     /// judged).
-    base: Map<String, Value>,
+    pub(super) base: Map<String, Value>,
     /// The upstream's item when it was done (a whole item: judged).
-    last: Option<Map<String, Value>>,
-    parts: Vec<Part>,
-    added_sent: bool,
-    done_sent: bool,
-}
-
-/// What the relay does with one upstream event.
-pub enum Step {
-    /// Events to send now (maybe none).
-    Send(Vec<Value>),
-    /// `response.completed` or `response.incomplete`: the answer is
-    /// complete (see [`Relay::finish`]).
-    Complete,
-    /// `response.failed` or `error` from the upstream, with its code.
-    UpstreamError(String),
-    /// An event that is not a Responses stream event, or out of order.
-    Invalid(String),
-}
-
-/// The relay of one streamed response.
-pub struct Relay {
-    lanes: Option<StreamLanes>,
-    items: Vec<Item>,
-    /// Item by the upstream's `output_index`.
-    by_upstream: BTreeMap<u32, usize>,
-    seq: u64,
-    /// The response as created (for the end, should the upstream's final
-    /// response lack anything).
-    created: Option<Map<String, Value>>,
-    /// `response.completed` / `response.incomplete` and its response.
-    terminal: Option<(String, Map<String, Value>)>,
-    /// Events being produced for the upstream event at hand.
-    out: Vec<Value>,
-    any_lane: bool,
-    dropped: Vec<String>,
-}
-
-/// Keys of an output item that are not text.
-fn not_text(k: &str) -> bool {
-    super::not_text(k)
+    pub(super) last: Option<Map<String, Value>>,
+    pub(super) parts: Vec<Part>,
+    pub(super) added_sent: bool,
+    pub(super) done_sent: bool,
 }
 
 impl Relay {
-    /// A relay over `lanes`.
-    pub fn new(lanes: StreamLanes) -> Relay {
-        Relay {
-            lanes: Some(lanes),
-            items: Vec::new(),
-            by_upstream: BTreeMap::new(),
-            seq: 0,
-            created: None,
-            terminal: None,
-            out: Vec::new(),
-            any_lane: false,
-            dropped: Vec::new(),
-        }
-    }
-
-    /// Whether the response started (a `response.created` came).
-    pub fn started(&self) -> bool {
-        self.created.is_some()
-    }
-
-    /// Events dropped because no lane carries them.
-    pub fn dropped(&self) -> &[String] {
-        &self.dropped
-    }
-
-    /// The `sequence_number` of the next event out.
-    pub fn next_sequence_number(&self) -> u64 {
-        self.seq
-    }
-
-    fn lanes(&mut self) -> &mut StreamLanes {
-        self.lanes.as_mut().expect("lanes live until finish")
-    }
-
-    fn held(&self) -> bool {
-        self.lanes.as_ref().is_some_and(StreamLanes::held)
-    }
-
-    /// Queues `event` to go out, with the next sequence number, unless the
-    /// lanes are held; whether it goes.
-    fn emit(&mut self, mut event: Value) -> bool {
-        if self.held() {
-            return false;
-        }
-        event["sequence_number"] = json!(self.seq);
-        self.seq += 1;
-        self.out.push(event);
-        true
-    }
-
-    fn drop_note(&mut self, what: String) {
-        if !self.dropped.contains(&what) {
-            self.dropped.push(what);
-        }
-    }
-
-    /// Takes one upstream event (its JSON).
-    pub fn event(&mut self, value: Value) -> Step {
-        // The type names the event in logs and errors: only when it looks
-        // like one (it is upstream text).
-        let name = match value.get("type").and_then(Value::as_str) {
-            Some(t)
-                if t.len() <= 64
-                    && t.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b"._".contains(&b)) =>
-            {
-                t.to_string()
-            }
-            _ => "an event of no known type".to_string(),
-        };
-        // Serde's message may quote the value: not passed on.
-        let Ok(event) = serde_json::from_value::<Event>(value) else {
-            return Step::Invalid(format!(
-                "`{name}` is not shaped as the Responses API shapes it"
-            ));
-        };
-        let starts = matches!(
-            event,
-            Event::Created { .. } | Event::InProgress { .. } | Event::Error { .. }
-        );
-        if !starts && self.created.is_none() && !matches!(event, Event::Failed { .. }) {
-            return Step::Invalid(format!("`{name}` before `response.created`"));
-        }
-        match event {
-            Event::Created { response } | Event::InProgress { response } => {
-                let first = self.created.is_none();
-                let kind = if first {
-                    "response.created"
-                } else {
-                    "response.in_progress"
-                };
-                let mut r = response;
-                r.insert("output".into(), json!([]));
-                r.remove("output_text");
-                if first {
-                    self.created = Some(r.clone());
-                }
-                self.emit(json!({"type": kind, "response": r}));
-            }
-            Event::ItemAdded { output_index, item } => self.item_added(output_index, item),
-            Event::ItemDone { output_index, item } => self.item_done(output_index, item),
-            Event::PartAdded {
-                output_index,
-                content_index,
-                part,
-            }
-            | Event::SummaryPartAdded {
-                output_index,
-                summary_index: content_index,
-                part,
-            } => {
-                let kind = PartKind::of_part(&part);
-                match (self.item_of(output_index), kind) {
-                    (Some(i), Some(kind)) => {
-                        if let Some(p) = self.part(i, kind, content_index) {
-                            let text = part.get(kind.key()).and_then(Value::as_str).unwrap_or("");
-                            self.push(i, p, text);
-                        }
-                    }
-                    _ => self.drop_note(format!("{name} of output {output_index}")),
-                }
-            }
-            Event::PartDone {
-                output_index,
-                content_index,
-                part,
-            }
-            | Event::SummaryPartDone {
-                output_index,
-                summary_index: content_index,
-                part,
-            } => {
-                let kind = PartKind::of_part(&part);
-                if let (Some(i), Some(kind)) = (self.item_of(output_index), kind)
-                    && let Some(p) = self.part(i, kind, content_index)
-                {
-                    let text = part.get(kind.key()).and_then(Value::as_str).unwrap_or("");
-                    if let Some(a) = part.get("annotations") {
-                        self.annotations(i, p, a);
-                    }
-                    self.close(i, p, text);
-                    self.part_done(i, p);
-                } else {
-                    self.drop_note(format!("{name} of output {output_index}"));
-                }
-            }
-            Event::OutputTextDelta(p) => self.delta(PartKind::OutputText, p),
-            Event::RefusalDelta(p) => self.delta(PartKind::Refusal, p),
-            Event::ReasoningTextDelta(p) => self.delta(PartKind::ReasoningText, p),
-            Event::OutputTextDone(w) => self.done(PartKind::OutputText, w),
-            Event::RefusalDone(w) => self.done(PartKind::Refusal, w),
-            Event::ReasoningTextDone(w) => self.done(PartKind::ReasoningText, w),
-            Event::SummaryDelta {
-                output_index,
-                summary_index,
-                delta,
-            } => self.delta(
-                PartKind::Summary,
-                Piece {
-                    output_index,
-                    content_index: summary_index,
-                    delta,
-                },
-            ),
-            Event::SummaryDone {
-                output_index,
-                summary_index,
-                text,
-            } => self.done(
-                PartKind::Summary,
-                Whole {
-                    output_index,
-                    content_index: summary_index,
-                    text,
-                },
-            ),
-            Event::ArgumentsDelta {
-                output_index,
-                delta,
-            } => self.delta(
-                PartKind::Arguments,
-                Piece {
-                    output_index,
-                    content_index: 0,
-                    delta,
-                },
-            ),
-            Event::ArgumentsDone {
-                output_index,
-                arguments,
-            } => self.done(
-                PartKind::Arguments,
-                Whole {
-                    output_index,
-                    content_index: 0,
-                    text: arguments,
-                },
-            ),
-            Event::Completed { response } | Event::Incomplete { response } => {
-                // Items of the final response that never streamed: whole.
-                if let Some(output) = response.get("output").and_then(Value::as_array) {
-                    for (i, item) in output.iter().enumerate() {
-                        if !self.by_upstream.contains_key(&(i as u32))
-                            && let Some(item) = item.as_object()
-                        {
-                            self.item_done(i as u32, item.clone());
-                        }
-                    }
-                }
-                self.terminal = Some((name, response));
-                return Step::Complete;
-            }
-            Event::Failed { response } => {
-                return Step::UpstreamError(code_of(response.pointer("/error/code")));
-            }
-            Event::Error { code } => return Step::UpstreamError(code_of(Some(&code))),
-            Event::Other => self.drop_note(name),
-        }
-        Step::Send(std::mem::take(&mut self.out))
-    }
-
-    fn item_of(&mut self, upstream: u32) -> Option<usize> {
+    pub(super) fn item_of(&mut self, upstream: u32) -> Option<usize> {
         let i = *self.by_upstream.get(&upstream)?;
         (self.items[i].kind != ItemKind::Whole).then_some(i)
     }
 
-    fn origin(&self, item: usize, kind: PartKind, index: u32) -> Origin {
+    pub(super) fn origin(&self, item: usize, kind: PartKind, index: u32) -> Origin {
         let out = self.items[item].out;
         let field = match kind {
             PartKind::OutputText | PartKind::ReasoningText => {
@@ -422,7 +144,7 @@ impl Relay {
 
     /// Judges a value that arrived whole; `""` when blocked (and then
     /// nothing more goes out).
-    fn whole(&mut self, field: String, text: &str) -> String {
+    pub(super) fn whole(&mut self, field: String, text: &str) -> String {
         self.any_lane = true;
         let origin = Origin {
             role: "assistant".into(),
@@ -431,7 +153,7 @@ impl Relay {
         self.lanes().whole(origin, text).unwrap_or_default()
     }
 
-    fn item_added(&mut self, upstream: u32, item: Map<String, Value>) {
+    pub(super) fn item_added(&mut self, upstream: u32, item: Map<String, Value>) {
         if self.by_upstream.contains_key(&upstream) {
             self.drop_note(format!("a second output_item.added at {upstream}"));
             return;
@@ -507,7 +229,7 @@ impl Relay {
 
     /// Part `upstream` of `kind`'s family in item `item`, opened (its lane,
     /// its `added` event) on first sight.
-    fn part(&mut self, item: usize, kind: PartKind, upstream: u32) -> Option<usize> {
+    pub(super) fn part(&mut self, item: usize, kind: PartKind, upstream: u32) -> Option<usize> {
         let it = &self.items[item];
         if let Some(p) = it
             .parts
@@ -554,7 +276,7 @@ impl Relay {
         Some(p)
     }
 
-    fn part_added(&mut self, item: usize, p: usize) {
+    pub(super) fn part_added(&mut self, item: usize, p: usize) {
         let it = &self.items[item];
         let part = &it.parts[p];
         if part.added_sent {
@@ -576,7 +298,7 @@ impl Relay {
         self.items[item].parts[p].added_sent = sent;
     }
 
-    fn push(&mut self, item: usize, p: usize, piece: &str) {
+    pub(super) fn push(&mut self, item: usize, p: usize, piece: &str) {
         if piece.is_empty() {
             return;
         }
@@ -593,7 +315,7 @@ impl Relay {
     }
 
     /// Sends what part `p` released and has not sent, as a delta.
-    fn flush(&mut self, item: usize, p: usize) {
+    pub(super) fn flush(&mut self, item: usize, p: usize) {
         let it = &self.items[item];
         let part = &it.parts[p];
         if part.sent >= part.released.len() || self.held() {
@@ -621,7 +343,7 @@ impl Relay {
         }
     }
 
-    fn delta(&mut self, kind: PartKind, piece: Piece) {
+    pub(super) fn delta(&mut self, kind: PartKind, piece: Piece) {
         let Some(i) = self.item_of(piece.output_index) else {
             self.drop_note(format!("{} of output {}", kind.stem(), piece.output_index));
             return;
@@ -631,7 +353,7 @@ impl Relay {
         }
     }
 
-    fn done(&mut self, kind: PartKind, whole: Whole) {
+    pub(super) fn done(&mut self, kind: PartKind, whole: Whole) {
         let Some(i) = self.item_of(whole.output_index) else {
             self.drop_note(format!("{} of output {}", kind.stem(), whole.output_index));
             return;
@@ -644,7 +366,7 @@ impl Relay {
 
     /// Ends part `p`'s lane (its value is whole; `whole` is the value, used
     /// when no delta carried it) and sends the rest of it.
-    fn close(&mut self, item: usize, p: usize, whole: &str) {
+    pub(super) fn close(&mut self, item: usize, p: usize, whole: &str) {
         if self.items[item].parts[p].closed {
             return;
         }
@@ -659,7 +381,7 @@ impl Relay {
         self.flush(item, p);
     }
 
-    fn text_done(&mut self, item: usize, p: usize) {
+    pub(super) fn text_done(&mut self, item: usize, p: usize) {
         let it = &self.items[item];
         let part = &it.parts[p];
         if part.text_done_sent || !part.closed || part.sent < part.released.len() {
@@ -686,7 +408,7 @@ impl Relay {
         }
     }
 
-    fn part_done(&mut self, item: usize, p: usize) {
+    pub(super) fn part_done(&mut self, item: usize, p: usize) {
         self.close(item, p, "");
         self.text_done(item, p);
         let it = &self.items[item];
@@ -712,7 +434,7 @@ impl Relay {
 
     /// Judges an `output_text` part's annotations (titles, URLs, file
     /// names) whole, once.
-    fn annotations(&mut self, item: usize, p: usize, annotations: &Value) {
+    pub(super) fn annotations(&mut self, item: usize, p: usize, annotations: &Value) {
         if self.items[item].parts[p].annotations.is_some() {
             return;
         }
@@ -725,9 +447,9 @@ impl Relay {
     }
 
     /// `v` with every string in it judged whole (field names from `field`).
-    fn judge_all(&mut self, mut v: Value, field: &str) -> Value {
+    pub(super) fn judge_all(&mut self, mut v: Value, field: &str) -> Value {
         let mut found = Vec::new();
-        texts::walk(&v, "", field, "assistant", &not_text, &mut found);
+        texts::walk(&v, "", field, "assistant", &super::not_text, &mut found);
         for t in found {
             let judged = self.whole(t.field, &t.content);
             if let Some(slot) = v.pointer_mut(&t.pointer) {
@@ -737,7 +459,7 @@ impl Relay {
         v
     }
 
-    fn item_done(&mut self, upstream: u32, item: Map<String, Value>) {
+    pub(super) fn item_done(&mut self, upstream: u32, item: Map<String, Value>) {
         if !self.by_upstream.contains_key(&upstream) {
             self.item_added(upstream, item.clone());
         }
@@ -802,7 +524,7 @@ impl Relay {
     }
 
     /// Sends what of item `i` has not gone out yet and its `done`.
-    fn send_item(&mut self, i: usize) {
+    pub(super) fn send_item(&mut self, i: usize) {
         if !self.items[i].added_sent {
             let item = match self.items[i].kind {
                 ItemKind::Whole => match &self.items[i].last {
@@ -840,7 +562,7 @@ impl Relay {
 
     /// Item `i` as released: the upstream's final item (or the added one)
     /// with every text as its lane let it go.
-    fn final_item(&self, i: usize) -> Option<Value> {
+    pub(super) fn final_item(&self, i: usize) -> Option<Value> {
         let it = &self.items[i];
         if it.kind == ItemKind::Whole {
             return it.last.clone().map(Value::Object);
@@ -880,70 +602,5 @@ impl Relay {
             ItemKind::Whole => {}
         }
         Some(Value::Object(item))
-    }
-
-    /// Ends the answer. Returns the lanes' end; unless the answer is
-    /// blocked, the events that close it when `complete` (the rest of
-    /// every item: what waited while the lanes were held, the tails,
-    /// every `done`, then the final response with its `output` as
-    /// released; none when not complete: an incomplete answer's held text
-    /// is not sent); and the `sequence_number` for an event after them.
-    pub fn finish(mut self, complete: bool) -> (LanesEnd, Option<Vec<Value>>, u64) {
-        let mut lanes = self.lanes.take().expect("lanes live until finish");
-        if !self.any_lane {
-            lanes.open(Origin {
-                role: "assistant".into(),
-                field: "output".into(),
-            });
-        }
-        let end = lanes.finish();
-        // Events made for the last upstream event and not sent yet.
-        let pending = std::mem::take(&mut self.out);
-        let unsent = self.seq - pending.len() as u64;
-        if end.evaluation.action == Action::Block {
-            return (end, None, unsent);
-        }
-        if !complete {
-            return (end, Some(Vec::new()), unsent);
-        }
-        for item in &mut self.items {
-            for p in &mut item.parts {
-                if let Some(Some(tail)) = end.tails.get(p.lane) {
-                    p.released.push_str(tail);
-                }
-                p.closed = true;
-            }
-        }
-        for i in 0..self.items.len() {
-            self.send_item(i);
-        }
-        let (kind, mut response) = self.terminal.take().unwrap_or_else(|| {
-            (
-                "response.completed".into(),
-                self.created.clone().unwrap_or_default(),
-            )
-        });
-        let output: Vec<Value> = (0..self.items.len())
-            .filter_map(|i| self.final_item(i))
-            .collect();
-        response.insert("output".into(), Value::Array(output));
-        response.remove("output_text");
-        if kind == "response.completed" {
-            response.insert("error".into(), Value::Null);
-        }
-        self.emit(json!({"type": kind, "response": response}));
-        let mut out = pending;
-        out.append(&mut self.out);
-        (end, Some(out), self.seq)
-    }
-}
-
-/// An upstream error code, if it looks like one (a code, not text).
-fn code_of(code: Option<&Value>) -> String {
-    match code.and_then(Value::as_str) {
-        Some(c) if c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
-            c.to_string()
-        }
-        _ => "unknown".into(),
     }
 }
