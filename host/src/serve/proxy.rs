@@ -408,6 +408,7 @@ pub async fn call(
     if let Some(redacted) = &response_eval.redacted {
         texts::write_back(&mut answer, &texts, redacted);
         texts::drop_logprobs(&mut answer, &texts, redacted);
+        super::responses::drop_logprobs(&mut answer, &texts, redacted);
     }
     let ids = state.record_call(
         &request_eval,

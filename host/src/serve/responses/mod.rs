@@ -75,6 +75,13 @@ fn not_text(k: &str) -> bool {
     )
 }
 
+/// Keys of an answer that hold no text: `logprobs` repeat a part's text as
+/// tokens, so they are not walked (a stream never passes them on) and
+/// are dropped where the text was redacted (see [`drop_logprobs`]).
+fn not_answer_text(k: &str) -> bool {
+    not_text(k) || k == "logprobs"
+}
+
 fn bad(message: String) -> ApiError {
     ApiError::bad_request("invalid_request", message)
 }
@@ -251,10 +258,32 @@ pub fn answer_texts(answer: &Value) -> Vec<Text> {
     let mut out = Vec::new();
     for k in ["output", "error", "incomplete_details"] {
         if let Some(v) = answer.get(k) {
-            texts::walk(v, &format!("/{k}"), k, "assistant", &not_text, &mut out);
+            texts::walk(
+                v,
+                &format!("/{k}"),
+                k,
+                "assistant",
+                &not_answer_text,
+                &mut out,
+            );
         }
     }
     out
+}
+
+/// Removes `logprobs` from every output part whose text was redacted: the
+/// tokens would spell out what was redacted.
+pub fn drop_logprobs(answer: &mut Value, texts: &[Text], redacted: &[crate::payload::Message]) {
+    for (t, m) in texts.iter().zip(redacted) {
+        if t.content == m.content || !t.pointer.starts_with("/output/") {
+            continue;
+        }
+        if let Some(part) = t.pointer.strip_suffix("/text")
+            && let Some(Value::Object(part)) = answer.pointer_mut(part)
+        {
+            part.remove("logprobs");
+        }
+    }
 }
 
 /// `previous_response_id`, when the request continues a stored response.
@@ -311,6 +340,25 @@ mod tests {
                 "output[1].name"
             ]
         );
+    }
+
+    #[test]
+    fn logprobs_are_not_text_and_go_where_their_part_was_redacted() {
+        let mut a = json!({"output": [{"type": "message", "id": "m1", "role": "assistant", "content": [
+            {"type": "output_text", "text": "card 4111", "annotations": [], "logprobs": [{"token": "4111", "logprob": 0.0}]},
+            {"type": "output_text", "text": "fine", "annotations": [], "logprobs": [{"token": "fine", "logprob": 0.0}]}]}]});
+        let texts = answer_texts(&a);
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        let redacted: Vec<crate::payload::Message> = texts
+            .iter()
+            .map(|t| crate::payload::Message::new("assistant", t.content.replace("4111", "<CARD>")))
+            .collect();
+        texts::write_back(&mut a, &texts, &redacted);
+        drop_logprobs(&mut a, &texts, &redacted);
+        let parts = &a["output"][0]["content"];
+        assert_eq!(parts[0]["text"], "card <CARD>");
+        assert!(parts[0].get("logprobs").is_none(), "{parts}");
+        assert!(parts[1].get("logprobs").is_some(), "{parts}");
     }
 
     #[test]

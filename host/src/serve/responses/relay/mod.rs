@@ -66,7 +66,7 @@ pub struct Relay {
 
 /// Keys of an output item that are not text.
 fn not_text(k: &str) -> bool {
-    super::not_text(k)
+    super::not_answer_text(k)
 }
 
 impl Relay {
