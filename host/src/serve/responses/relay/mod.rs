@@ -13,7 +13,10 @@
 //! `output` rebuilt from what was released, so `get_final_response()`
 //! equals what the deltas assembled. Output items of a type railyard does
 //! not stream (hosted tool calls, …) go out whole when they are done, every
-//! string of them judged. Every event out carries railyard's own
+//! string of them judged; an `output_text` part's annotations are judged
+//! whole and go out in its `done` (not as `annotation.added` events), and
+//! log probabilities are not passed on (their tokens would spell out what
+//! a lane redacts). Every event out carries railyard's own
 //! `sequence_number` (consecutive from 0); `output_index`, `content_index`
 //! and `summary_index` are the positions the client will hold them at.
 //!
