@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `POST /v1/guard` | evaluate a payload; verdict, per-plugin decisions, redacted messages |
 //! | `POST /v1/chat/completions`, `POST /v1/completions` | request rails, upstream call, response rails (streamed or not) |
-//! | `POST /v1/responses` | the same for the OpenAI Responses API, unstreamed (see `responses`) |
+//! | `POST /v1/responses` | the same for the OpenAI Responses API, streamed and not (see `responses`) |
 //! | `POST /v1/messages` | the same for the Anthropic Messages API, to an `api = "anthropic"` upstream (see `anthropic`) |
 //! | `GET /v1/models` | the upstream's model list |
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | liveness, readiness (plugins loaded, audit log writable), Prometheus text |
