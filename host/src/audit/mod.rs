@@ -23,9 +23,13 @@
 mod auto_maintenance;
 pub mod chain;
 mod committer;
+pub mod erase;
 pub mod maintenance;
 mod open_calls;
+pub mod provenance;
 pub mod record;
+pub mod retention;
+pub mod rewrite;
 pub mod schema;
 mod settings;
 pub mod table;
@@ -43,6 +47,7 @@ use crate::pipeline::Evaluation;
 
 pub use auto_maintenance::{MaintenanceSettings, maintain_round};
 pub use open_calls::INTERRUPTED_STAGE;
+pub use provenance::Provenance;
 pub use record::hex_into;
 pub(crate) use record::now_us;
 pub use record::{

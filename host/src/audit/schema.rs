@@ -11,14 +11,15 @@ use std::sync::Arc;
 
 use deltalake::arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Float32Array, Float64Array, Int32Array, Int64Array,
-    ListArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
+    ListArray, MapArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use deltalake::arrow::buffer::{NullBuffer, OffsetBuffer};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, SchemaRef};
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
-use deltalake::kernel::{ArrayType, DataType, StructField, StructType};
+use deltalake::kernel::{ArrayType, DataType, MapType, StructField, StructType};
 
+use super::provenance::Provenance;
 use super::record::{DecisionRow, FindingRow, InferenceRow, JudgementRow};
 
 /// The partition column of every table.
@@ -57,7 +58,19 @@ impl TableKind {
     /// when it is opened for writing, and read with them as null.
     pub fn added_columns(self) -> &'static [&'static str] {
         match self {
-            TableKind::Inferences => &["api", "previous_response_id"],
+            TableKind::Inferences => &[
+                "api",
+                "previous_response_id",
+                // Provenance (issue 23), one block: see `provenance_fields`.
+                "upstream",
+                "upstream_model",
+                "system_fingerprint",
+                "parameters",
+                "end_user",
+                "attributes",
+                "request_body",
+                "response_body",
+            ],
             _ => &[],
         }
     }
@@ -144,6 +157,7 @@ impl TableKind {
                 // (see `ADDED_COLUMNS`).
                 f.push(so("api"));
                 f.push(so("previous_response_id"));
+                f.extend(provenance_fields());
                 f
             }
             TableKind::Judgements => {
@@ -190,6 +204,72 @@ impl TableKind {
             .expect("audit schema converts to Arrow");
         Arc::new(schema)
     }
+}
+
+/// The provenance columns of `inferences` (`audit::provenance`), added
+/// after tables were first written: all nullable, at the end.
+fn provenance_fields() -> Vec<StructField> {
+    let so = |n: &str| StructField::new(n, DataType::STRING, true);
+    vec![
+        so("upstream"),
+        so("upstream_model"),
+        so("system_fingerprint"),
+        so("parameters"),
+        so("end_user"),
+        StructField::new(
+            "attributes",
+            MapType::new(DataType::STRING, DataType::STRING, false),
+            true,
+        ),
+        so("request_body"),
+        so("response_body"),
+    ]
+}
+
+/// The provenance columns of an `inferences` batch, in
+/// [`provenance_fields`] order.
+fn provenance_columns(
+    schema: &ArrowSchema,
+    r: &[InferenceRow],
+) -> Result<Vec<ArrayRef>, deltalake::arrow::error::ArrowError> {
+    let p = |f: fn(&Provenance) -> Option<&str>| opt_strings(r.iter().map(|x| f(&x.provenance)));
+    let attributes = {
+        let field = match schema.field_with_name("attributes")?.data_type() {
+            ArrowType::Map(f, _) => f.clone(),
+            other => unreachable!("attributes is a map in the schema, not {other}"),
+        };
+        let entry_fields = match field.data_type() {
+            ArrowType::Struct(fields) => fields.clone(),
+            other => unreachable!("map entries are structs, not {other}"),
+        };
+        // Collected first: a flat map has no exact size, which the
+        // string builder needs.
+        let (keys, values): (Vec<&str>, Vec<&str>) = r
+            .iter()
+            .flat_map(|x| x.provenance.attributes.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .unzip();
+        let entries = StructArray::try_new(
+            entry_fields,
+            vec![
+                Arc::new(StringArray::from(keys)) as ArrayRef,
+                Arc::new(StringArray::from(values)),
+            ],
+            None,
+        )?;
+        let offsets = OffsetBuffer::from_lengths(r.iter().map(|x| x.provenance.attributes.len()));
+        Arc::new(MapArray::try_new(field, offsets, entries, None, false)?) as ArrayRef
+    };
+    Ok(vec![
+        p(|x| x.upstream.as_deref()),
+        p(|x| x.upstream_model.as_deref()),
+        p(|x| x.system_fingerprint.as_deref()),
+        p(|x| x.parameters.as_deref()),
+        p(|x| x.end_user.as_deref()),
+        attributes,
+        p(|x| x.request_body.as_deref()),
+        p(|x| x.response_body.as_deref()),
+    ])
 }
 
 /// Days since the Unix epoch of a microsecond timestamp (UTC).
@@ -303,7 +383,7 @@ pub fn inferences_batch(
 ) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
     let schema = TableKind::Inferences.arrow_schema();
     let r = rows;
-    let columns: Vec<ArrayRef> = vec![
+    let mut columns: Vec<ArrayRef> = vec![
         strings(r.iter().map(|x| x.request_id.as_str())),
         timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
         dates(r.iter().map(|x| x.timestamp_us)),
@@ -332,6 +412,7 @@ pub fn inferences_batch(
         opt_strings(r.iter().map(|x| x.api.as_deref())),
         opt_strings(r.iter().map(|x| x.previous_response_id.as_deref())),
     ];
+    columns.extend(provenance_columns(&schema, r)?);
     RecordBatch::try_new(schema, columns)
 }
 
@@ -650,6 +731,7 @@ impl<'a> Columns<'a> {
             None => Ok(vec![None; n]),
         };
         let (api, previous) = (added("api")?, added("previous_response_id")?);
+        let provenance = self.provenance(n)?;
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -676,6 +758,65 @@ impl<'a> Columns<'a> {
                 wal_offset: off[i],
                 api: api[i].clone(),
                 previous_response_id: previous[i].clone(),
+                provenance: provenance[i].clone(),
+            })
+            .collect())
+    }
+
+    /// The provenance columns of an `inferences` batch (absent, so null,
+    /// in files written before they were added).
+    fn provenance(&self, n: usize) -> Result<Vec<Provenance>, ReadError> {
+        let added = |c: &str| match self.batch.column_by_name(c) {
+            Some(_) => self.strings(c),
+            None => Ok(vec![None; n]),
+        };
+        let (upstream, model, fingerprint, parameters, end_user, req_body, resp_body) = (
+            added("upstream")?,
+            added("upstream_model")?,
+            added("system_fingerprint")?,
+            added("parameters")?,
+            added("end_user")?,
+            added("request_body")?,
+            added("response_body")?,
+        );
+        let attributes = self.string_maps("attributes", n)?;
+        Ok((0..n)
+            .map(|i| Provenance {
+                upstream: upstream[i].clone(),
+                upstream_model: model[i].clone(),
+                system_fingerprint: fingerprint[i].clone(),
+                parameters: parameters[i].clone(),
+                end_user: end_user[i].clone(),
+                attributes: attributes[i].clone(),
+                request_body: req_body[i].clone(),
+                response_body: resp_body[i].clone(),
+            })
+            .collect())
+    }
+
+    fn string_maps(
+        &self,
+        name: &str,
+        n: usize,
+    ) -> Result<Vec<std::collections::BTreeMap<String, String>>, ReadError> {
+        let bad = |p: &str| ReadError {
+            column: name.into(),
+            problem: p.into(),
+        };
+        let Some(col) = self.batch.column_by_name(name) else {
+            return Ok(vec![Default::default(); n]);
+        };
+        let map = col.as_map_opt().ok_or_else(|| bad("not a map"))?;
+        let keys = cast(map.keys(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let values = cast(map.values(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let (keys, values) = (keys.as_string::<i32>(), values.as_string::<i32>());
+        let offsets = map.value_offsets();
+        Ok((0..map.len())
+            .map(|i| {
+                (offsets[i] as usize..offsets[i + 1] as usize)
+                    .filter(|&j| values.is_valid(j))
+                    .map(|j| (keys.value(j).to_string(), values.value(j).to_string()))
+                    .collect()
             })
             .collect())
     }

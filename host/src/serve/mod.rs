@@ -19,6 +19,7 @@
 
 pub mod access;
 pub mod anthropic;
+pub mod audit_config;
 pub mod config;
 pub mod metrics;
 pub mod metrics_endpoint;
@@ -599,13 +600,15 @@ async fn dispatch(
         })?),
         None => None,
     };
+    // What the record takes from the headers (end user, attributes).
+    let tags = state.config.audit.tags(req.headers());
     match endpoint {
         "/v1/guard" => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
             // A guard call asks no model for tokens: it counts as a request.
             let standing = admit(state, &caller, quota::Cost { tokens: 0 }).await?;
-            let mut r = guard(state, body, request_id, &caller, started).await?;
+            let mut r = guard(state, body, request_id, &caller, started, &tags).await?;
             add_headers(&mut r, &standing.headers());
             Ok(r)
         }
@@ -622,6 +625,7 @@ async fn dispatch(
                 state.clone(),
                 body,
                 headers,
+                tags,
                 request_id.to_string(),
                 caller,
                 started,
@@ -651,6 +655,7 @@ async fn dispatch(
                 state.clone(),
                 kind,
                 body,
+                tags,
                 request_id.to_string(),
                 caller,
                 started,
@@ -841,6 +846,7 @@ async fn guard(
     request_id: &str,
     caller: &CallerId,
     started: Instant,
+    tags: &audit_config::RequestTags,
 ) -> Result<Response<Body>, ApiError> {
     let g: GuardRequest = serde_json::from_value(body).map_err(|e| {
         ApiError::bad_request(
@@ -893,6 +899,7 @@ async fn guard(
     let capture = pipeline.policy().audit.capture;
     let judged = state.judge(&mut evaluation, &payload, capture, true).await;
     state.metrics.evaluation(&evaluation);
+    let provenance = tags.guard_provenance(&payload.attributes);
     let ids = state.record(
         &evaluation,
         &payload,
@@ -900,6 +907,7 @@ async fn guard(
         Some(CallInfo {
             status_code: Some(200),
             total_latency_us: Some(started.elapsed().as_micros() as u64),
+            provenance: Some(&provenance),
             ..CallInfo::default()
         }),
     )?;

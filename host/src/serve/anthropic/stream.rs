@@ -83,13 +83,21 @@ where
         started,
         permits,
         endpoint,
+        mut provenance,
         ..
     } = call;
     let mut template = payload.clone();
     template.stage = Stage::Response;
     template.attributes = vec![endpoint];
     let lanes = StreamLanes::new(pipeline.clone(), template, state.config.holdback_bytes);
-    let (end, status, tokens) = pump(upstream, Relay::new(lanes), &tx, &payload.request_id).await;
+    let (end, status, tokens) = pump(
+        upstream,
+        Relay::new(lanes),
+        &tx,
+        &payload.request_id,
+        &mut provenance,
+    )
+    .await;
     drop(permits);
     record(
         &state,
@@ -98,7 +106,7 @@ where
         payload,
         end,
         status,
-        tokens,
+        (tokens, &provenance),
         started,
     )
     .await;
@@ -112,7 +120,7 @@ async fn record(
     payload: crate::payload::Payload,
     end: LanesEnd,
     status: StatusCode,
-    tokens: TokenCounts,
+    (tokens, provenance): (TokenCounts, &crate::audit::Provenance),
     started: std::time::Instant,
 ) {
     let capture = pipeline.policy().audit.capture;
@@ -130,6 +138,7 @@ async fn record(
             status,
             started,
             tokens,
+            provenance,
         )
         .unwrap_or_else(|e| {
             tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
@@ -145,6 +154,7 @@ async fn pump<S, E>(
     mut relay: Relay,
     tx: &Sender<Bytes>,
     request_id: &str,
+    provenance: &mut crate::audit::Provenance,
 ) -> (LanesEnd, StatusCode, TokenCounts)
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -173,6 +183,9 @@ where
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&data) else {
                 break 'read Ending::Invalid;
             };
+            if value.get("type").and_then(|t| t.as_str()) == Some("message_start") {
+                provenance.answered_chunk(&value);
+            }
             if let Some(t) = value.pointer("/message/usage/input_tokens") {
                 tokens.prompt = t.as_u64();
             }
