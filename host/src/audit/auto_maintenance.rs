@@ -219,6 +219,21 @@ pub async fn maintain_round(
     Ok(())
 }
 
+/// One round over every table including the vacuum (what the background
+/// thread does once a vacuum interval has passed), for tests and
+/// embedders; `settings.lifecycle.worm` skips the vacuum as in `serve`.
+pub async fn maintain_round_with_vacuum(
+    root: &Url,
+    options: &HashMap<String, String>,
+    settings: &MaintenanceSettings,
+) -> Result<(), TableError> {
+    let counters = MaintenanceCounters::default();
+    for kind in TableKind::ALL {
+        maintain(root, options, kind, settings, true, &counters).await?;
+    }
+    Ok(())
+}
+
 /// One round on one table.
 async fn maintain(
     root: &Url,

@@ -45,7 +45,7 @@ use url::Url;
 
 use crate::pipeline::Evaluation;
 
-pub use auto_maintenance::{MaintenanceSettings, maintain_round};
+pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
 pub use open_calls::INTERRUPTED_STAGE;
 pub use provenance::Provenance;
 pub use record::hex_into;
