@@ -351,3 +351,52 @@ fn retention_in_serve_drops_old_days_but_never_a_held_one_and_verifies() {
         assert_eq!(append_only(tmp, kind), Some(true));
     }
 }
+
+#[test]
+fn erasing_an_end_user_removes_their_calls_from_every_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let (cache, state, audit_dir) = (common::cache_dir(), tmp.join("serve"), tmp.join("audit"));
+    let key = PathBuf::from(SEED);
+    let mut server = common::http::Server::start(
+        &[],
+        &[
+            ("RAILYARD_CACHE_DIR", cache.as_path()),
+            ("RAILYARD_STATE_DIR", state.as_path()),
+            ("RAILYARD_AUDIT_URL", audit_dir.as_path()),
+            ("RAILYARD_AUDIT_SIGNING_KEY", key.as_path()),
+        ],
+    );
+    let call = |user: &str| {
+        let a = common::http::post(
+            server.addr,
+            "/v1/guard",
+            &[],
+            &serde_json::json!({"text": format!("hello from {user}"), "attributes": {"end_user": user}})
+                .to_string(),
+        );
+        assert_eq!(a.status, 200, "{}", a.text());
+        a.header("x-railyard-request-id").unwrap().to_string()
+    };
+    let eve: BTreeSet<String> = [call("eve"), call("eve")].into();
+    let frank = call("frank");
+    assert!(server.stop());
+
+    ok(railyard(
+        tmp,
+        "eraser",
+        &["log", "erase", "--end-user", "eve", "--by", "dpo"],
+    ));
+    let (d, i) = rows(tmp);
+    let requests = |ids: Vec<&str>| ids.into_iter().map(String::from).collect::<BTreeSet<_>>();
+    assert_eq!(
+        requests(i.iter().map(|r| r.request_id.as_str()).collect()),
+        BTreeSet::from([frank.clone()])
+    );
+    let left = requests(d.iter().map(|r| r.request_id.as_str()).collect());
+    assert_eq!(left, BTreeSet::from([frank]));
+    assert!(eve.iter().all(|e| !left.contains(e)));
+    let report = verify(tmp, true);
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert_eq!(ops(&report, "erase"), 2);
+}
