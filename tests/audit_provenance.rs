@@ -16,13 +16,19 @@ use serde_json::{Value, json};
 
 const COLUMNS: &str = "request_id,upstream,upstream_model,system_fingerprint,parameters,end_user,attributes,request_body,response_body";
 
-fn config(upstream: &Upstream) -> String {
+fn config(upstream: &Upstream, claude: &crate::anthropic_upstream::Upstream) -> String {
     format!(
         r#"
 [policies]
 default = "verbatim.toml"
 [upstreams.primary]
 base-url = "{}"
+[upstreams.claude]
+base-url = "{}"
+api = "anthropic"
+[[routes]]
+model = "claude-*"
+upstream = "claude"
 [[routes]]
 model = "*"
 upstream = "primary"
@@ -32,7 +38,8 @@ end-user-header = "X-End-User"
 "x-team" = "team"
 "x-cost-center" = "cost_center"
 "#,
-        upstream.base_url()
+        upstream.base_url(),
+        claude.base_url()
     )
 }
 
@@ -69,7 +76,8 @@ fn every_inference_row_says_which_model_answered_whom_with_what() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("verbatim.toml"), POLICY).unwrap();
     let upstream = Upstream::start();
-    let mut server = serve_config(tmp.path(), "prov", &config(&upstream), true, &[]);
+    let claude = crate::anthropic_upstream::Upstream::start();
+    let mut server = serve_config(tmp.path(), "prov", &config(&upstream, &claude), true, &[]);
 
     // 1. Headers name the end user and the team; the body's `user` loses
     //    to the operator's header.
@@ -124,6 +132,21 @@ fn every_inference_row_says_which_model_answered_whom_with_what() {
     );
     assert_eq!(d.status, 200, "{}", d.text());
     let fourth = id_of(&d);
+
+    // 5. An Anthropic stream: the end user from `metadata.user_id`, the
+    //    model from `message_start`, the events as the caller got them.
+    let e = post(
+        server.addr,
+        "/v1/messages",
+        &[("anthropic-version", "2023-06-01")],
+        &json!({"model": "claude-test", "max_tokens": 20, "stream": true, "temperature": 0.5,
+                "metadata": {"user_id": "dana"},
+                "messages": [{"role": "user", "content": "hello claude"}]})
+        .to_string(),
+    );
+    assert_eq!(e.status, 200, "{}", e.text());
+    let fifth = id_of(&e);
+    let claude_stream = e.text();
     assert!(server.stop(), "{}", server.stderr.lock().unwrap());
 
     let sent = upstream.received.lock().unwrap().clone();
@@ -193,6 +216,17 @@ fn every_inference_row_says_which_model_answered_whom_with_what() {
         ]
     );
     assert!(r4.request_body.is_none() && r4.response_body.is_none());
+
+    let r5 = row(&fifth).provenance;
+    assert_eq!(r5.upstream.as_deref(), Some("claude"));
+    assert_eq!(r5.upstream_model.as_deref(), Some("claude-fake"));
+    assert_eq!(r5.end_user.as_deref(), Some("dana"));
+    assert_eq!(
+        serde_json::from_str::<Value>(r5.parameters.as_deref().unwrap()).unwrap(),
+        json!({"temperature": 0.5, "max_tokens": 20, "stream": true})
+    );
+    assert_eq!(r5.response_body.as_deref(), Some(claude_stream.as_str()));
+    assert!(r5.request_body.as_deref().unwrap().contains("hello claude"));
 
     // The same through readers that share no code with railyard.
     let Some(py) = common::python() else { return };

@@ -90,14 +90,21 @@ where
     template.stage = Stage::Response;
     template.attributes = vec![endpoint];
     let lanes = StreamLanes::new(pipeline.clone(), template, state.config.holdback_bytes);
+    let verbatim = pipeline.policy().audit.capture == crate::policy::Capture::Verbatim;
+    let mut seen = crate::serve::stream::Seen {
+        provenance: &mut provenance,
+        sent: verbatim.then(String::new),
+    };
     let (end, status, tokens) = pump(
         upstream,
         Relay::new(lanes),
         &tx,
         &payload.request_id,
-        &mut provenance,
+        &mut seen,
     )
     .await;
+    let sent = seen.sent.take();
+    provenance.response_body = sent;
     drop(permits);
     record(
         &state,
@@ -154,7 +161,7 @@ async fn pump<S, E>(
     mut relay: Relay,
     tx: &Sender<Bytes>,
     request_id: &str,
-    provenance: &mut crate::audit::Provenance,
+    seen: &mut crate::serve::stream::Seen<'_>,
 ) -> (LanesEnd, StatusCode, TokenCounts)
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -184,7 +191,7 @@ where
                 break 'read Ending::Invalid;
             };
             if value.get("type").and_then(|t| t.as_str()) == Some("message_start") {
-                provenance.answered_chunk(&value);
+                seen.provenance.answered_chunk(&value);
             }
             if let Some(t) = value.pointer("/message/usage/input_tokens") {
                 tokens.prompt = t.as_u64();
@@ -209,7 +216,9 @@ where
                 }
                 Step::Send(events) => {
                     for e in events {
-                        if tx.send(sse(&e)).await.is_err() {
+                        let b = sse(&e);
+                        seen.sent(&b);
+                        if tx.send(b).await.is_err() {
                             break 'read Ending::ClientGone;
                         }
                     }
@@ -280,6 +289,7 @@ where
         }
     };
     for b in out {
+        seen.sent(&b);
         if tx.send(b).await.is_err() {
             return (
                 end,

@@ -162,13 +162,14 @@ where
 /// What a stream tells the record besides its texts: the model that
 /// answered and, under `capture = "verbatim"`, every byte sent to the
 /// client.
-struct Seen<'a> {
-    provenance: &'a mut crate::audit::Provenance,
-    sent: Option<String>,
+pub(in crate::serve) struct Seen<'a> {
+    pub(in crate::serve) provenance: &'a mut crate::audit::Provenance,
+    pub(in crate::serve) sent: Option<String>,
 }
 
 impl Seen<'_> {
-    fn sent(&mut self, b: &Bytes) {
+    /// Keeps `b` when the stream's bytes are kept (`capture = "verbatim"`).
+    pub(in crate::serve) fn sent(&mut self, b: &Bytes) {
         if let Some(s) = &mut self.sent {
             s.push_str(&String::from_utf8_lossy(b));
         }
