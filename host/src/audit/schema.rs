@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use deltalake::arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Float32Array, Float64Array, Int32Array, Int64Array,
-    ListArray, MapArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
+    ListArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use deltalake::arrow::buffer::{NullBuffer, OffsetBuffer};
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, SchemaRef};
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
-use deltalake::kernel::{ArrayType, DataType, MapType, StructField, StructType};
+use deltalake::kernel::{ArrayType, DataType, StructField, StructType};
 
 use super::provenance::Provenance;
 use super::record::{DecisionRow, FindingRow, InferenceRow, JudgementRow};
@@ -61,7 +61,7 @@ impl TableKind {
             TableKind::Inferences => &[
                 "api",
                 "previous_response_id",
-                // Provenance (issue 23), one block: see `provenance_fields`.
+                // Provenance (issue 23), one block: see `provenance::fields`.
                 "upstream",
                 "upstream_model",
                 "system_fingerprint",
@@ -157,7 +157,7 @@ impl TableKind {
                 // (see `ADDED_COLUMNS`).
                 f.push(so("api"));
                 f.push(so("previous_response_id"));
-                f.extend(provenance_fields());
+                f.extend(super::provenance::fields());
                 f
             }
             TableKind::Judgements => {
@@ -204,72 +204,6 @@ impl TableKind {
             .expect("audit schema converts to Arrow");
         Arc::new(schema)
     }
-}
-
-/// The provenance columns of `inferences` (`audit::provenance`), added
-/// after tables were first written: all nullable, at the end.
-fn provenance_fields() -> Vec<StructField> {
-    let so = |n: &str| StructField::new(n, DataType::STRING, true);
-    vec![
-        so("upstream"),
-        so("upstream_model"),
-        so("system_fingerprint"),
-        so("parameters"),
-        so("end_user"),
-        StructField::new(
-            "attributes",
-            MapType::new(DataType::STRING, DataType::STRING, false),
-            true,
-        ),
-        so("request_body"),
-        so("response_body"),
-    ]
-}
-
-/// The provenance columns of an `inferences` batch, in
-/// [`provenance_fields`] order.
-fn provenance_columns(
-    schema: &ArrowSchema,
-    r: &[InferenceRow],
-) -> Result<Vec<ArrayRef>, deltalake::arrow::error::ArrowError> {
-    let p = |f: fn(&Provenance) -> Option<&str>| opt_strings(r.iter().map(|x| f(&x.provenance)));
-    let attributes = {
-        let field = match schema.field_with_name("attributes")?.data_type() {
-            ArrowType::Map(f, _) => f.clone(),
-            other => unreachable!("attributes is a map in the schema, not {other}"),
-        };
-        let entry_fields = match field.data_type() {
-            ArrowType::Struct(fields) => fields.clone(),
-            other => unreachable!("map entries are structs, not {other}"),
-        };
-        // Collected first: a flat map has no exact size, which the
-        // string builder needs.
-        let (keys, values): (Vec<&str>, Vec<&str>) = r
-            .iter()
-            .flat_map(|x| x.provenance.attributes.iter())
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .unzip();
-        let entries = StructArray::try_new(
-            entry_fields,
-            vec![
-                Arc::new(StringArray::from(keys)) as ArrayRef,
-                Arc::new(StringArray::from(values)),
-            ],
-            None,
-        )?;
-        let offsets = OffsetBuffer::from_lengths(r.iter().map(|x| x.provenance.attributes.len()));
-        Arc::new(MapArray::try_new(field, offsets, entries, None, false)?) as ArrayRef
-    };
-    Ok(vec![
-        p(|x| x.upstream.as_deref()),
-        p(|x| x.upstream_model.as_deref()),
-        p(|x| x.system_fingerprint.as_deref()),
-        p(|x| x.parameters.as_deref()),
-        p(|x| x.end_user.as_deref()),
-        attributes,
-        p(|x| x.request_body.as_deref()),
-        p(|x| x.response_body.as_deref()),
-    ])
 }
 
 /// Days since the Unix epoch of a microsecond timestamp (UTC).
@@ -412,7 +346,7 @@ pub fn inferences_batch(
         opt_strings(r.iter().map(|x| x.api.as_deref())),
         opt_strings(r.iter().map(|x| x.previous_response_id.as_deref())),
     ];
-    columns.extend(provenance_columns(&schema, r)?);
+    columns.extend(super::provenance::columns(&schema, r)?);
     RecordBatch::try_new(schema, columns)
 }
 
