@@ -24,10 +24,14 @@
 mod auto_maintenance;
 pub mod chain;
 mod committer;
+pub mod erase;
 pub mod events;
 pub mod maintenance;
 mod open_calls;
+pub mod provenance;
 pub mod record;
+pub mod retention;
+pub mod rewrite;
 pub mod schema;
 mod settings;
 pub mod table;
@@ -43,8 +47,9 @@ use url::Url;
 
 use crate::pipeline::Evaluation;
 
-pub use auto_maintenance::{MaintenanceSettings, maintain_round};
+pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
 pub use open_calls::INTERRUPTED_STAGE;
+pub use provenance::Provenance;
 pub use record::hex_into;
 pub(crate) use record::now_us;
 pub use record::{

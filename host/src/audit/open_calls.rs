@@ -238,6 +238,7 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         api: None,
         previous_response_id: None,
         scanned_fields: None,
+        provenance: Default::default(),
     }
 }
 

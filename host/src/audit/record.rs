@@ -11,6 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use super::provenance::Provenance;
 use crate::payload::{Message, Payload};
 use crate::pipeline::Evaluation;
 pub use crate::policy::Capture;
@@ -41,6 +42,8 @@ pub struct CallInfo<'a> {
     /// A Responses call's `previous_response_id`: the stored turns it
     /// continues, which the call's payload does not hold.
     pub previous_response_id: Option<&'a str>,
+    /// Where the call went and on whose behalf (the provenance columns).
+    pub provenance: Option<&'a Provenance>,
 }
 
 /// What [`crate::audit::AuditLog::record`] needs besides the evaluation.
@@ -196,6 +199,11 @@ pub struct InferenceRow {
     /// null in rows written before the column existed.
     #[serde(default)]
     pub scanned_fields: Option<Vec<String>>,
+    /// Upstream, answering model, parameters, end user, business
+    /// attributes and (under `capture = "verbatim"`) the raw bodies: one
+    /// column per field, all nullable.
+    #[serde(flatten)]
+    pub provenance: Provenance,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -500,7 +508,9 @@ fn inference_row(
     let call = ctx.call.as_ref()?;
     let evaluated: &[Message] = match ctx.capture {
         Capture::Full => &payload.messages,
-        Capture::Redacted => evaluation.redacted.as_deref().unwrap_or(&payload.messages),
+        Capture::Redacted | Capture::Verbatim => {
+            evaluation.redacted.as_deref().unwrap_or(&payload.messages)
+        }
         Capture::None => &[],
     };
     let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
@@ -543,7 +553,19 @@ fn inference_row(
         api: call.api.map(str::to_string),
         previous_response_id: call.previous_response_id.map(str::to_string),
         scanned_fields: Some(scanned_fields(payload).collect()),
+        provenance: kept_provenance(call, ctx.capture),
     })
+}
+
+/// The call's provenance as the row keeps it: the raw bodies only under
+/// `capture = "verbatim"`, whatever the caller handed in.
+fn kept_provenance(call: &CallInfo<'_>, capture: Capture) -> Provenance {
+    let mut p = call.provenance.cloned().unwrap_or_default();
+    if capture != Capture::Verbatim {
+        p.request_body = None;
+        p.response_body = None;
+    }
+    p
 }
 
 /// Encodes one proxied call's records into `out`: the response stage's
@@ -573,7 +595,9 @@ pub(crate) fn encode_call(
     let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
     let kept = |eval: &Evaluation, payload: &Payload| match capture {
         Capture::Full => Some(text(&payload.messages)),
-        Capture::Redacted => Some(text(eval.redacted.as_deref().unwrap_or(&payload.messages))),
+        Capture::Redacted | Capture::Verbatim => {
+            Some(text(eval.redacted.as_deref().unwrap_or(&payload.messages)))
+        }
         Capture::None => None,
     };
     let (action, reason, stage) = match response {
@@ -622,6 +646,7 @@ pub(crate) fn encode_call(
                 .chain(response.into_iter().flat_map(|(_, p)| scanned_fields(p)))
                 .collect(),
         ),
+        provenance: kept_provenance(call, capture),
     };
     super::wal::encode_row(b'i', &row, out);
 }

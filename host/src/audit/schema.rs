@@ -19,6 +19,7 @@ use deltalake::arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, 
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use deltalake::kernel::{ArrayType, DataType, StructField, StructType};
 
+use super::provenance::Provenance;
 use super::record::{DecisionRow, FindingRow, InferenceRow, JudgementRow};
 
 /// The partition column of every table.
@@ -68,7 +69,20 @@ impl TableKind {
     pub fn added_columns(self) -> &'static [&'static str] {
         match self {
             TableKind::Decisions => &["finding_fields"],
-            TableKind::Inferences => &["api", "previous_response_id", "scanned_fields"],
+            TableKind::Inferences => &[
+                "api",
+                "previous_response_id",
+                "scanned_fields",
+                // Provenance (issue 23), one block: see `provenance::fields`.
+                "upstream",
+                "upstream_model",
+                "system_fingerprint",
+                "parameters",
+                "end_user",
+                "attributes",
+                "request_body",
+                "response_body",
+            ],
             _ => &[],
         }
     }
@@ -169,6 +183,7 @@ impl TableKind {
                     ArrayType::new(DataType::STRING, false),
                     true,
                 ));
+                f.extend(super::provenance::fields());
                 f
             }
             TableKind::Judgements => {
@@ -369,7 +384,7 @@ pub fn inferences_batch(
 ) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
     let schema = TableKind::Inferences.arrow_schema();
     let r = rows;
-    let columns: Vec<ArrayRef> = vec![
+    let mut columns: Vec<ArrayRef> = vec![
         strings(r.iter().map(|x| x.request_id.as_str())),
         timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
         dates(r.iter().map(|x| x.timestamp_us)),
@@ -407,6 +422,7 @@ pub fn inferences_batch(
             }),
         )?,
     ];
+    columns.extend(super::provenance::columns(&schema, r)?);
     RecordBatch::try_new(schema, columns)
 }
 
@@ -480,8 +496,8 @@ pub struct Columns<'a> {
 #[derive(Debug, thiserror::Error)]
 #[error("audit table file: column `{column}`: {problem}")]
 pub struct ReadError {
-    column: String,
-    problem: String,
+    pub(crate) column: String,
+    pub(crate) problem: String,
 }
 
 impl<'a> Columns<'a> {
@@ -740,6 +756,7 @@ impl<'a> Columns<'a> {
             Some(_) => self.optional_string_lists("scanned_fields")?,
             None => vec![None; n],
         };
+        let provenance = self.provenance(n)?;
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -769,6 +786,65 @@ impl<'a> Columns<'a> {
                 scanned_fields: scanned[i]
                     .clone()
                     .map(|v| v.into_iter().flatten().collect()),
+                provenance: provenance[i].clone(),
+            })
+            .collect())
+    }
+
+    /// The provenance columns of an `inferences` batch (absent, so null,
+    /// in files written before they were added).
+    fn provenance(&self, n: usize) -> Result<Vec<Provenance>, ReadError> {
+        let added = |c: &str| match self.batch.column_by_name(c) {
+            Some(_) => self.strings(c),
+            None => Ok(vec![None; n]),
+        };
+        let (upstream, model, fingerprint, parameters, end_user, req_body, resp_body) = (
+            added("upstream")?,
+            added("upstream_model")?,
+            added("system_fingerprint")?,
+            added("parameters")?,
+            added("end_user")?,
+            added("request_body")?,
+            added("response_body")?,
+        );
+        let attributes = self.string_maps("attributes", n)?;
+        Ok((0..n)
+            .map(|i| Provenance {
+                upstream: upstream[i].clone(),
+                upstream_model: model[i].clone(),
+                system_fingerprint: fingerprint[i].clone(),
+                parameters: parameters[i].clone(),
+                end_user: end_user[i].clone(),
+                attributes: attributes[i].clone(),
+                request_body: req_body[i].clone(),
+                response_body: resp_body[i].clone(),
+            })
+            .collect())
+    }
+
+    fn string_maps(
+        &self,
+        name: &str,
+        n: usize,
+    ) -> Result<Vec<std::collections::BTreeMap<String, String>>, ReadError> {
+        let bad = |p: &str| ReadError {
+            column: name.into(),
+            problem: p.into(),
+        };
+        let Some(col) = self.batch.column_by_name(name) else {
+            return Ok(vec![Default::default(); n]);
+        };
+        let map = col.as_map_opt().ok_or_else(|| bad("not a map"))?;
+        let keys = cast(map.keys(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let values = cast(map.values(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let (keys, values) = (keys.as_string::<i32>(), values.as_string::<i32>());
+        let offsets = map.value_offsets();
+        Ok((0..map.len())
+            .map(|i| {
+                (offsets[i] as usize..offsets[i + 1] as usize)
+                    .filter(|&j| values.is_valid(j))
+                    .map(|j| (keys.value(j).to_string(), values.value(j).to_string()))
+                    .collect()
             })
             .collect())
     }

@@ -157,6 +157,13 @@ enum LogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Erase one request's, caller's or end user's rows from every table
+    /// (files rewritten without them; recorded in the hash chain).
+    Erase(super::log_erase::EraseArgs),
+    /// Write an evidence pack for a period: summary (JSON, Markdown),
+    /// policies and plugins seen, verify result, an HTML page with charts,
+    /// and a signed manifest of the files.
+    Evidence(super::evidence::EvidenceArgs),
     /// Create an ed25519 key for signing chain heads.
     Keygen {
         /// Where to write the signing key (hex seed, mode 0600).
@@ -297,6 +304,10 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             ))
         }
         LogCommand::Keygen { out } => super::log_verify::keygen(&out),
+        LogCommand::Erase(a) => rt.block_on(super::log_erase::run(&root, &options, a)),
+        LogCommand::Evidence(a) => {
+            rt.block_on(super::evidence::run(&root, &options, a, parse_time))
+        }
         LogCommand::Soak {
             count,
             caller,

@@ -9,7 +9,10 @@
 
 mod check;
 mod conformance;
+mod evidence;
+mod evidence_html;
 pub mod log;
+mod log_erase;
 pub mod log_events;
 mod log_verify;
 mod plugin_new;

@@ -78,6 +78,11 @@ pub enum Capture {
     Full,
     /// No text at all; only the keyed hash.
     None,
+    /// As `Redacted` for the message columns, and besides the raw request
+    /// and answer bodies of a proxied call as they went upstream and came
+    /// back to the caller (`request_body`, `response_body`), with the
+    /// policy's redactions written into them.
+    Verbatim,
 }
 
 impl Capture {
@@ -87,6 +92,7 @@ impl Capture {
             Capture::Redacted => "redacted",
             Capture::Full => "full",
             Capture::None => "none",
+            Capture::Verbatim => "verbatim",
         }
     }
 
@@ -96,6 +102,7 @@ impl Capture {
             "redacted" => Some(Capture::Redacted),
             "full" => Some(Capture::Full),
             "none" => Some(Capture::None),
+            "verbatim" => Some(Capture::Verbatim),
             _ => None,
         }
     }

@@ -19,6 +19,7 @@
 
 pub mod access;
 pub mod anthropic;
+pub mod audit_config;
 pub mod config;
 pub mod evidence;
 pub mod metrics;
@@ -642,6 +643,8 @@ async fn dispatch(
         ),
         None => None,
     };
+    // What the record takes from the headers (end user, attributes).
+    let tags = state.config.audit.tags(req.headers());
     match endpoint {
         "/v1/guard" => {
             expect(Method::POST)?;
@@ -650,7 +653,7 @@ async fn dispatch(
             let standing = admit(state, &caller, quota::Cost { tokens: 0 })
                 .await
                 .inspect_err(&refused)?;
-            let mut r = guard(state, body, request_id, &caller, started).await?;
+            let mut r = guard(state, body, request_id, &caller, started, &tags).await?;
             add_headers(&mut r, &standing.headers());
             Ok(r)
         }
@@ -669,6 +672,7 @@ async fn dispatch(
                 state.clone(),
                 body,
                 headers,
+                tags,
                 request_id.to_string(),
                 caller,
                 started,
@@ -700,6 +704,7 @@ async fn dispatch(
                 state.clone(),
                 kind,
                 body,
+                tags,
                 request_id.to_string(),
                 caller,
                 started,
@@ -885,6 +890,7 @@ async fn guard(
     request_id: &str,
     caller: &CallerId,
     started: Instant,
+    tags: &audit_config::RequestTags,
 ) -> Result<Response<Body>, ApiError> {
     let g: GuardRequest = serde_json::from_value(body).map_err(|e| {
         ApiError::bad_request(
@@ -937,6 +943,7 @@ async fn guard(
     let capture = pipeline.policy().audit.capture;
     let judged = state.judge(&mut evaluation, &payload, capture, true).await;
     state.metrics.evaluation(&evaluation);
+    let provenance = tags.guard_provenance(&payload.attributes);
     let ids = state.record(
         &evaluation,
         &payload,
@@ -944,6 +951,7 @@ async fn guard(
         Some(CallInfo {
             status_code: Some(200),
             total_latency_us: Some(started.elapsed().as_micros() as u64),
+            provenance: Some(&provenance),
             ..CallInfo::default()
         }),
     )?;

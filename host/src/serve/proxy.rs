@@ -45,6 +45,21 @@ impl Kind {
 }
 
 pub(super) fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
+    if crate::judge::outcome::blocked_for_saturation(e) {
+        // Nothing judged this request: the judge had no room for it.
+        // A capacity refusal, retryable, with its own code.
+        let mut err = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "judge_saturated",
+            format!(
+                "railyard refused the call: a blocking judge was over its budget and the route fails closed: {} (request id {})",
+                e.reason, e.request_id
+            ),
+        );
+        err.headers.push(("retry-after", "1".to_string()));
+        return err;
+    }
     let (code, what) = match stage {
         Stage::Request => ("request_blocked", "the request"),
         _ => ("response_blocked", "the model's answer"),
@@ -101,6 +116,7 @@ pub async fn call(
     state: Arc<State>,
     kind: Kind,
     mut body: Value,
+    tags: super::audit_config::RequestTags,
     request_id: String,
     caller: CallerId,
     started: Instant,
@@ -139,6 +155,8 @@ pub async fn call(
     let slot = state.policy(&route.policy)?;
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
+    let verbatim = capture == crate::policy::Capture::Verbatim;
+    let mut prov = tags.provenance(&upstream.name, &body);
 
     // Request rails, over every text of the body.
     let payload_policy = pipeline.policy().payload;
@@ -198,6 +216,7 @@ pub async fn call(
                 total_latency_us: Some(started.elapsed().as_micros() as u64),
                 api: Some(super::config::Api::OpenAi.as_str()),
                 previous_response_id: super::responses::previous_response_id(&body),
+                provenance: Some(&prov),
                 ..CallInfo::default()
             }),
         )?;
@@ -210,12 +229,16 @@ pub async fn call(
     state.settle(judged, &ids)?;
 
     let url = format!("{}{}", upstream.base_url, kind.path());
+    let sent_body = body.to_string();
+    if verbatim {
+        prov.request_body = Some(sent_body.clone());
+    }
     let mut req = state
         .client
         .post(&url)
         .timeout(upstream.timeout)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(body.to_string());
+        .body(sent_body);
     if let Some(key) = upstream_key(&upstream) {
         req = req.bearer_auth(key);
     }
@@ -230,6 +253,7 @@ pub async fn call(
                 status,
                 started,
                 TokenCounts::default(),
+                &prov,
             )
             .map(|_| ())
     };
@@ -260,6 +284,10 @@ pub async fn call(
             upstream_error::guard(&pipeline, &payload, &endpoint, bytes)
         });
         state.metrics.evaluation(&guarded.evaluation);
+        let mut prov = prov.clone();
+        if verbatim {
+            prov.response_body = Some(String::from_utf8_lossy(&guarded.body).into_owned());
+        }
         state.record_call(
             &request_eval,
             &payload,
@@ -268,6 +296,7 @@ pub async fn call(
             status,
             started,
             TokenCounts::default(),
+            &prov,
         )?;
         return Ok(json_bytes(status, guarded.body));
     }
@@ -276,7 +305,8 @@ pub async fn call(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let stream_call = |request_eval, payload| StreamCall {
+    let stream_call = |request_eval, payload, provenance| StreamCall {
+        provenance,
         endpoint: endpoint.clone(),
         state: state.clone(),
         pipeline: pipeline.clone(),
@@ -287,7 +317,7 @@ pub async fn call(
         chat: kind == Kind::Chat,
     };
     if streaming && is_event_stream {
-        let call = stream_call(request_eval, payload);
+        let call = stream_call(request_eval, payload, prov);
         return Ok(match kind {
             Kind::Responses => super::responses::stream::answer(call, resp.bytes_stream()),
             _ => stream::answer(call, resp.bytes_stream()),
@@ -341,7 +371,7 @@ pub async fn call(
         let body =
             futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(out))]);
         return Ok(super::responses::stream::answer(
-            stream_call(request_eval, payload),
+            stream_call(request_eval, payload, prov),
             body,
         ));
     }
@@ -368,7 +398,11 @@ pub async fn call(
         events.extend_from_slice(&sse::event("[DONE]"));
         let body =
             futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(events))]);
-        return Ok(stream::answer(stream_call(request_eval, payload), body));
+        prov.answered(&answer);
+        return Ok(stream::answer(
+            stream_call(request_eval, payload, prov),
+            body,
+        ));
     }
     // Response rails over every text of the answer.
     let texts = match kind {
@@ -391,6 +425,7 @@ pub async fn call(
         .await;
     state.metrics.evaluation(&response_eval);
     let tokens = tokens(&answer);
+    prov.answered(&answer);
     if response_eval.action == Action::Block {
         let err = blocked(Stage::Response, &response_eval);
         let ids = state.record_call(
@@ -401,6 +436,7 @@ pub async fn call(
             err.status,
             started,
             tokens,
+            &prov,
         )?;
         state.settle(judged, &ids)?;
         return Err(err);
@@ -410,6 +446,9 @@ pub async fn call(
         texts::drop_logprobs(&mut answer, &texts, redacted);
         super::responses::drop_logprobs(&mut answer, &texts, redacted);
     }
+    if verbatim {
+        prov.response_body = Some(answer.to_string());
+    }
     let ids = state.record_call(
         &request_eval,
         &payload,
@@ -418,6 +457,7 @@ pub async fn call(
         StatusCode::OK,
         started,
         tokens,
+        &prov,
     )?;
     state.settle(judged, &ids)?;
     Ok(json_response(StatusCode::OK, &answer))
@@ -449,6 +489,7 @@ impl State {
         status: StatusCode,
         started: Instant,
         tokens: TokenCounts,
+        provenance: &crate::audit::Provenance,
     ) -> Result<Vec<String>, ApiError> {
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
@@ -464,6 +505,7 @@ impl State {
                 .iter()
                 .find(|(k, _)| k == "previous_response_id")
                 .map(|(_, v)| v.as_str()),
+            provenance: Some(provenance),
         };
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)

@@ -37,7 +37,7 @@ use crate::payload::Stage;
 use crate::pipeline::lanes::{LanesEnd, StreamLanes};
 use crate::serve::Body;
 use crate::serve::sse::EventReader;
-use crate::serve::stream::StreamCall;
+use crate::serve::stream::{Seen, StreamCall};
 
 /// Largest streamed answer read from the upstream.
 const MAX_STREAM_BYTES: usize = 16 << 20;
@@ -89,13 +89,27 @@ where
         started,
         permits,
         endpoint,
+        mut provenance,
         ..
     } = call;
     let mut template = payload.clone();
     template.stage = Stage::Response;
     template.attributes = vec![endpoint];
     let lanes = StreamLanes::new(pipeline.clone(), template, state.config.holdback_bytes);
-    let (end, status, tokens) = pump(upstream, Relay::new(lanes), &tx, &payload.request_id).await;
+    let verbatim = pipeline.policy().audit.capture == crate::policy::Capture::Verbatim;
+    let mut seen = Seen {
+        provenance: &mut provenance,
+        sent: verbatim.then(String::new),
+    };
+    let (end, status, tokens) = pump(
+        upstream,
+        Relay::new(lanes),
+        &tx,
+        &payload.request_id,
+        &mut seen,
+    )
+    .await;
+    provenance.response_body = seen.sent.take();
     // The upstream request is over: the slots go back before the record.
     drop(permits);
     let capture = pipeline.policy().audit.capture;
@@ -114,6 +128,7 @@ where
             status,
             started,
             tokens,
+            &provenance,
         )
         .unwrap_or_else(|e| {
             tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
@@ -136,6 +151,7 @@ async fn pump<S, E>(
     mut relay: Relay,
     tx: &Sender<Bytes>,
     request_id: &str,
+    seen: &mut Seen<'_>,
 ) -> (LanesEnd, StatusCode, TokenCounts)
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -168,6 +184,10 @@ where
             let Ok(value) = serde_json::from_str::<Value>(&data) else {
                 break 'read Ending::Invalid("an event that is not JSON".into());
             };
+            if let Some(r) = value.get("response") {
+                let field = |k: &str| r.get(k).and_then(Value::as_str);
+                seen.provenance.first_seen(field("model"), None);
+            }
             if matches!(
                 value.get("type").and_then(Value::as_str),
                 Some("response.completed" | "response.incomplete")
@@ -180,7 +200,9 @@ where
                 Step::Invalid(why) => break 'read Ending::Invalid(why),
                 Step::Send(events) => {
                     for e in events {
-                        if tx.send(sse(&e)).await.is_err() {
+                        let b = sse(&e);
+                        seen.sent(&b);
+                        if tx.send(b).await.is_err() {
                             break 'read Ending::ClientGone;
                         }
                     }
@@ -252,6 +274,7 @@ where
         ),
     };
     for b in out {
+        seen.sent(&b);
         if tx.send(b).await.is_err() {
             return (
                 end,
