@@ -156,7 +156,6 @@ pub async fn call(
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
     let verbatim = capture == crate::policy::Capture::Verbatim;
-    let mut prov = tags.provenance(&upstream.name, &body);
 
     // Request rails, over every text of the body.
     let payload_policy = pipeline.policy().payload;
@@ -207,6 +206,12 @@ pub async fn call(
     state.metrics.evaluation(&request_eval);
     if request_eval.action == Action::Block {
         let err = blocked(Stage::Request, &request_eval);
+        // Provenance is read from the body as the rails left it: `user`,
+        // `metadata` and the parameters are texts the rails saw, so what
+        // they redacted is not kept verbatim in the row either.
+        let mut seen_body = body.clone();
+        texts.write_back(&mut seen_body, &request_eval, &pipeline.policy().redaction);
+        let prov = tags.provenance(&upstream.name, &seen_body);
         let ids = state.record(
             &request_eval,
             &payload,
@@ -224,6 +229,7 @@ pub async fn call(
         return Err(err);
     }
     texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
+    let mut prov = tags.provenance(&upstream.name, &body);
     // The request's decisions are durable before anything goes upstream.
     let ids = state.record(&request_eval, &payload, capture, None)?;
     state.settle(judged, &ids)?;
