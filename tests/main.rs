@@ -35,6 +35,8 @@ mod plugin_new;
 mod plugin_python;
 mod plugins_through_host;
 mod policy_errors;
+mod replay;
+mod replay_spark;
 mod serve;
 mod serve_access;
 mod serve_anthropic;
