@@ -174,6 +174,7 @@ def main():
         builder = builder.master(args.master)
     spark = (builder
              .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.session.timeZone", "UTC")
              # Delta readers expect microsecond timestamps, not INT96.
              .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
@@ -302,6 +303,19 @@ def main():
         "not_replayable", lambda w: F.regexp_replace(w, r" \(`.*$", ""))).alias("kinds"))
     for r in kinds.select(F.explode("kinds").alias("why")).groupBy("why").count().collect():
         reasons[r["why"]] = r["count"]
+    # Every count in one pass over the (cached) results.
+    totals = results.agg(
+        F.count(F.lit(1)).alias("calls"),
+        F.sum(F.when(F.size("not_replayable") == 0, 1).otherwise(0)).alias("replayed"),
+        F.sum(F.when((F.size("not_replayable") == 0)
+                     & F.exists("decisions", lambda d: d["changed"]), 1).otherwise(0))
+        .alias("changed_calls"),
+        F.sum(F.when(F.size("not_replayable") == 0,
+                     F.size(F.filter("decisions", lambda d: d["changed"]))).otherwise(0))
+        .alias("decisions_changed"),
+    ).collect()[0]
+    calls_n = totals["calls"]
+    replayed_n = totals["replayed"] or 0
     summary = {
         "replay_id": replay_id,
         "candidate_policy": policy_name,
@@ -309,11 +323,11 @@ def main():
         "inferences_version": inf_version,
         "decisions_version": dec_version,
         "files_read": len(inf_files) + len(dec_files),
-        "calls": results.count(),
-        "replayed": replayed.count(),
-        "not_replayable": unreplayable.count(),
-        "changed_calls": replayed.where(F.exists("decisions", lambda d: d["changed"])).count(),
-        "decisions_changed": pairs.where(F.col("d.changed")).count(),
+        "calls": calls_n,
+        "replayed": replayed_n,
+        "not_replayable": calls_n - replayed_n,
+        "changed_calls": totals["changed_calls"] or 0,
+        "decisions_changed": totals["decisions_changed"] or 0,
         "unreplayable_reasons": reasons,
         "matrices": matrices,
         "out_table": out,

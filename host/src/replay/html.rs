@@ -86,8 +86,9 @@ fn grid(m: &Matrix) -> String {
     );
     let _ = write!(
         s,
-        r#"<text x="{}" y="12" font-size="11" text-anchor="middle">candidate →</text><text x="10" y="{}" font-size="11" transform="rotate(-90 10 {})" text-anchor="middle">live →</text>"#,
+        r#"<text x="{}" y="{}" font-size="11" font-weight="bold" text-anchor="middle">candidate</text><text x="10" y="{}" font-size="11" font-weight="bold" transform="rotate(-90 10 {})" text-anchor="middle">live</text>"#,
         head + cell * used.len() as f64 / 2.0,
+        head - 26.0,
         head + cell * used.len() as f64 / 2.0,
         head + cell * used.len() as f64 / 2.0
     );
@@ -229,8 +230,9 @@ code{{font-size:12px}} .bad{{color:#b52b27;font-weight:bold}}</style></head><bod
     h.push_str("</table>");
     let _ = write!(
         h,
-        "<h2>Not replayable ({} calls)</h2><table><tr><th>reason</th><th>calls</th></tr>",
-        report.not_replayable
+        "<h2>Not replayable ({} call{})</h2><table><tr><th>reason</th><th>calls</th></tr>",
+        report.not_replayable,
+        if report.not_replayable == 1 { "" } else { "s" }
     );
     for (why, n) in &report.unreplayable_reasons {
         let _ = write!(h, r#"<tr><td>{}</td><td class="n">{n}</td></tr>"#, esc(why));

@@ -430,7 +430,12 @@ impl Report {
             }
         }
         if !self.unreplayable.is_empty() {
-            writeln!(out, "\nnot replayable ({} calls):", self.not_replayable)?;
+            writeln!(
+                out,
+                "\nnot replayable ({} call{}):",
+                self.not_replayable,
+                if self.not_replayable == 1 { "" } else { "s" }
+            )?;
             for (why, n) in &self.unreplayable_reasons {
                 writeln!(out, "  {n:>8}  {why}")?;
             }
