@@ -390,3 +390,88 @@ fn replay_lists_exactly_the_decisions_a_pii_blocking_candidate_changes() {
     rows.sort();
     assert_eq!(rows, expected, "rows of the --out-table");
 }
+
+#[test]
+fn replay_stdin_answers_each_line_in_order_and_fails_on_a_bad_one() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let candidate = write(dir, "candidate.toml", CANDIDATE_POLICY);
+    let call = |id: &str, text: &str, live: &str| {
+        json!({
+            "request_id": id, "capture": "full", "stage": "request",
+            "request": json!([{"role": "user", "content": text}]).to_string(),
+            "decision_count": 1,
+            "decisions": [{"stage": "request", "plugin": "pii", "action": live,
+                           "outcome": "ok", "unknown_column": 1}],
+            "a_column_of_the_engine": true,
+        })
+        .to_string()
+    };
+    let input = format!(
+        "{}\nnot a call\n{}\n",
+        call("with-pii", "write to zed@example.com", "flag"),
+        call("clean", "hello", "allow")
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_railyard"))
+        .args(["replay", "--stdin", "--policy", candidate.to_str().unwrap()])
+        .env("RAILYARD_CACHE_DIR", common::cache_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "a bad line fails the run");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["request_id"], "with-pii");
+    let pii = lines[0]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["plugin"] == "pii")
+        .unwrap();
+    assert_eq!(pii["changed"], true);
+    assert_eq!(pii["candidate"]["action"], "block");
+    assert_eq!(lines[1]["line"], 2);
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a logged call")
+    );
+    assert_eq!(lines[2]["request_id"], "clean");
+    assert_eq!(lines[2]["candidate_action"], "allow");
+    assert!(
+        lines[2]["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["changed"] == false)
+    );
+
+    // A substitution for a plugin the policy does not have is refused by name.
+    let out = railyard(
+        dir,
+        &[
+            "replay",
+            "--stdin",
+            "--policy",
+            candidate.to_str().unwrap(),
+            "--plugin",
+            "nope=x.wasm",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has no plugin `nope`"), "{err}");
+}
