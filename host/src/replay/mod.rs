@@ -493,6 +493,19 @@ mod tests {
     }
 
     #[test]
+    fn missing_decision_rows_make_a_call_not_replayable() {
+        let mut c = call("full", Some(TEXT), vec![decision("request", "flag", true)]);
+        c.decision_count = Some(3);
+        let why = payloads(&c).unwrap_err();
+        assert_eq!(
+            why,
+            ["the row counts 3 decisions but 1 are in the decisions table"]
+        );
+        c.decision_count = Some(1);
+        assert!(payloads(&c).is_ok());
+    }
+
+    #[test]
     fn an_absent_side_counts_as_allow() {
         let side = |a: &str| Side {
             action: a.into(),
