@@ -1,6 +1,6 @@
-//! An `inferences` table written before the `api` and
-//! `previous_response_id` columns existed still opens: the columns are
-//! added in place, older rows read them as null, and new rows record them.
+//! An `inferences` table written before the `api`, `previous_response_id`
+//! and `scanned_fields` columns existed still opens: the columns are added
+//! in place, older rows read them as null, and new rows record them.
 
 use railyard::audit::{self, InferenceRow, TableKind, table};
 use railyard::cli::log::read_inferences;
@@ -37,7 +37,9 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
         let old_fields: Vec<_> = TableKind::Inferences
             .delta_schema()
             .fields()
-            .filter(|f| f.name() != "api" && f.name() != "previous_response_id")
+            .filter(|f| {
+                !["api", "previous_response_id", "scanned_fields"].contains(&f.name().as_str())
+            })
             .cloned()
             .collect();
         let mut old = deltalake::DeltaTableBuilder::from_url(url.clone())
@@ -51,8 +53,8 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
             .await
             .unwrap();
         let batch = audit::schema::inferences_batch(&[row("old", None)]).unwrap();
-        let keep: Vec<usize> = (0..batch.num_columns() - 2).collect();
-        assert_eq!(batch.schema().field(batch.num_columns() - 2).name(), "api");
+        let keep: Vec<usize> = (0..batch.num_columns() - 3).collect();
+        assert_eq!(batch.schema().field(batch.num_columns() - 3).name(), "api");
         let old_batch = batch.project(&keep).unwrap();
         table::commit_segment(&mut old, "old-host", 1, old_batch, None)
             .await
@@ -70,11 +72,13 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
             .map(|f| f.name().to_string())
             .collect();
         assert_eq!(
-            names[names.len() - 2..],
-            ["api".to_string(), "previous_response_id".to_string()],
+            names[names.len() - 3..],
+            ["api", "previous_response_id", "scanned_fields"],
             "{names:?}"
         );
-        let batch = audit::schema::inferences_batch(&[row("new", Some("anthropic"))]).unwrap();
+        let mut new = row("new", Some("anthropic"));
+        new.scanned_fields = Some(vec!["messages[0].content".into()]);
+        let batch = audit::schema::inferences_batch(&[new]).unwrap();
         table::commit_segment(&mut t, "new-host", 1, batch, None)
             .await
             .unwrap();
@@ -87,9 +91,22 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
         .block_on(read_inferences(&root, &Default::default()))
         .unwrap();
     rows.sort_by(|a, b| a.request_id.cmp(&b.request_id));
-    let got: Vec<(&str, Option<&str>)> = rows
+    let got: Vec<_> = rows
         .iter()
-        .map(|r| (r.request_id.as_str(), r.api.as_deref()))
+        .map(|r| {
+            (
+                r.request_id.as_str(),
+                r.api.as_deref(),
+                r.scanned_fields.as_deref(),
+            )
+        })
         .collect();
-    assert_eq!(got, [("new", Some("anthropic")), ("old", None)]);
+    let scanned = ["messages[0].content".to_string()];
+    assert_eq!(
+        got,
+        [
+            ("new", Some("anthropic"), Some(&scanned[..])),
+            ("old", None, None)
+        ]
+    );
 }

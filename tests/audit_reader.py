@@ -8,8 +8,10 @@ Reads a Delta table without any railyard code, two ways:
 - `duckdb`: DuckDB's delta extension, loaded from the `duckdb-ext-delta`
   wheel's folder (no network).
 
-Usage: python audit_reader.py replay|duckdb TABLE_PATH
-Prints one JSON object: {"rows": N, "decision_ids": [...], "txn": {app: version}}.
+Usage: python audit_reader.py replay|duckdb TABLE_PATH [COLUMN]
+Prints one JSON object: {"rows": N, "decision_ids": [...], "txn": {app: version}},
+and with COLUMN, "values": {decision_id: that column's value} (null where a
+file was written before the column existed).
 """
 
 import json
@@ -17,7 +19,7 @@ import os
 import sys
 
 
-def replay(table):
+def replay(table, column=None):
     import pyarrow.parquet as pq
 
     log = os.path.join(table, "_delta_log")
@@ -54,16 +56,28 @@ def replay(table):
     from urllib.parse import unquote
 
     ids = []
+    values = {}
     for path in files:
         t = pq.read_table(os.path.join(table, unquote(path)))
         if "decision_id" in t.column_names:
-            ids.extend(t.column("decision_id").to_pylist())
+            these = t.column("decision_id").to_pylist()
+            ids.extend(these)
+            if column:
+                got = (
+                    t.column(column).to_pylist()
+                    if column in t.column_names
+                    else [None] * t.num_rows
+                )
+                values.update(zip(these, got))
         else:
             ids.extend([None] * t.num_rows)
-    return {"rows": len(ids), "decision_ids": ids, "txn": txn}
+    out = {"rows": len(ids), "decision_ids": ids, "txn": txn}
+    if column:
+        out["values"] = values
+    return out
 
 
-def duckdb_scan(table):
+def duckdb_scan(table, column=None):
     import importlib.util
 
     import duckdb
@@ -84,13 +98,18 @@ def duckdb_scan(table):
         raise SystemExit(f"no .duckdb_extension file under {ext_dir}")
     con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
     con.execute(f"LOAD '{ext[0]}'")
+    extra = f', "{column}"' if column else ""
     rows = con.execute(
-        "SELECT decision_id, date FROM delta_scan(?)", [table]
+        f"SELECT decision_id, date{extra} FROM delta_scan(?)", [table]
     ).fetchall()
-    return {"rows": len(rows), "decision_ids": [r[0] for r in rows], "txn": {}}
+    out = {"rows": len(rows), "decision_ids": [r[0] for r in rows], "txn": {}}
+    if column:
+        out["values"] = {r[0]: r[2] for r in rows}
+    return out
 
 
 if __name__ == "__main__":
     mode, table = sys.argv[1], sys.argv[2]
-    out = replay(table) if mode == "replay" else duckdb_scan(table)
+    column = sys.argv[3] if len(sys.argv) > 3 else None
+    out = replay(table, column) if mode == "replay" else duckdb_scan(table, column)
     print(json.dumps(out))

@@ -178,7 +178,7 @@ fn the_anthropic_client_gets_guarded_messages_streams_and_its_own_errors() {
 
 /// Every text-bearing field of a Messages request, with `{X}` where the
 /// canary goes.
-fn requests() -> Vec<(&'static str, String)> {
+pub(crate) fn requests() -> Vec<(&'static str, String)> {
     let base = |system: &str, messages: &str, tools: &str| {
         format!(
             r#"{{"model": "claude-fake", "max_tokens": 50, "system": {system}, "messages": {messages}, "tools": {tools}, "metadata": {{"user_id": "u"}}}}"#

@@ -248,6 +248,12 @@ pub async fn write_compaction(
                     TableKind::Judgements => {
                         schema::judgements_batch(&cols.judgements().map_err(bad)?)
                     }
+                    TableKind::Events => super::events::schema::events_batch(
+                        &super::events::schema::events(&cols).map_err(bad)?,
+                    ),
+                    TableKind::Policies => super::events::schema::policies_batch(
+                        &super::events::schema::policies(&cols).map_err(bad)?,
+                    ),
                 }
                 .map_err(|e| err(table, "rebuilding rows")(e.into()))?;
                 writer

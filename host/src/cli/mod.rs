@@ -10,6 +10,7 @@
 mod check;
 mod conformance;
 pub mod log;
+pub mod log_events;
 mod log_verify;
 mod plugin_new;
 mod replay;

@@ -255,6 +255,7 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
         name,
         origin: path_label,
         digest: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
+        text: text.into(),
         plugins,
         stages,
         redaction,

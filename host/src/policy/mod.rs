@@ -34,6 +34,9 @@ pub struct Policy {
     pub origin: String,
     /// `sha256:<hex>` of the file's bytes, recorded with every decision.
     pub digest: String,
+    /// The file's text, whose SHA-256 is `digest` (archived in the
+    /// `policies` audit table, so a digest resolves to what ran).
+    pub text: std::sync::Arc<str>,
     /// Every plugin the policy defines or names, by name.
     pub plugins: BTreeMap<String, PluginSpec>,
     /// The plugins of each stage, in the order they run.

@@ -30,7 +30,7 @@ pub enum Kind {
     Chat,
     /// `/v1/completions`
     Completions,
-    /// `/v1/responses` (unstreamed; see `serve::responses`)
+    /// `/v1/responses` (see `serve::responses`)
     Responses,
 }
 
@@ -123,12 +123,6 @@ pub async fn call(
         ));
     };
     let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
-    if streaming && kind == Kind::Responses {
-        return Err(ApiError::bad_request(
-            "stream_unsupported",
-            "railyard does not guard streamed Responses calls yet: call /v1/responses without `stream`, or use /v1/chat/completions to stream",
-        ));
-    }
     if state.config.upstreams.is_empty() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -293,10 +287,11 @@ pub async fn call(
         chat: kind == Kind::Chat,
     };
     if streaming && is_event_stream {
-        return Ok(stream::answer(
-            stream_call(request_eval, payload),
-            resp.bytes_stream(),
-        ));
+        let call = stream_call(request_eval, payload);
+        return Ok(match kind {
+            Kind::Responses => super::responses::stream::answer(call, resp.bytes_stream()),
+            _ => stream::answer(call, resp.bytes_stream()),
+        });
     }
     let bytes = match resp.bytes().await {
         Ok(b) => b,
@@ -325,6 +320,31 @@ pub async fn call(
             ));
         }
     };
+    if streaming && kind == Kind::Responses {
+        // Answered whole: guarded as the stream it would have been.
+        let Some(events) = super::responses::wire::as_events(&answer) else {
+            record_failure(StatusCode::BAD_GATEWAY)?;
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                "upstream_not_streamed",
+                format!(
+                    "upstream `{}` answered a streamed request with JSON that is not a response",
+                    upstream.name
+                ),
+            ));
+        };
+        let mut out = Vec::new();
+        for e in &events {
+            out.extend_from_slice(&super::responses::wire::sse(e));
+        }
+        let body =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(out))]);
+        return Ok(super::responses::stream::answer(
+            stream_call(request_eval, payload),
+            body,
+        ));
+    }
     if streaming {
         // The upstream ignored `stream: true` and answered whole: the
         // answer is turned into the chunks it would have streamed as and
@@ -388,6 +408,7 @@ pub async fn call(
     if let Some(redacted) = &response_eval.redacted {
         texts::write_back(&mut answer, &texts, redacted);
         texts::drop_logprobs(&mut answer, &texts, redacted);
+        super::responses::drop_logprobs(&mut answer, &texts, redacted);
     }
     let ids = state.record_call(
         &request_eval,
