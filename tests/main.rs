@@ -41,6 +41,8 @@ mod plugin_new;
 mod plugin_python;
 mod plugins_through_host;
 mod policy_errors;
+mod replay;
+mod replay_spark;
 mod responses_relay;
 mod responses_stream_equivalence;
 mod responses_upstream;

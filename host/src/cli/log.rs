@@ -318,7 +318,7 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
 }
 
 /// Parses RFC 3339 or an age like `15m` into microseconds since the epoch.
-fn parse_time(s: &str) -> anyhow::Result<i64> {
+pub(super) fn parse_time(s: &str) -> anyhow::Result<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp_micros());
     }
