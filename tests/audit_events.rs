@@ -222,6 +222,42 @@ fn refusals_admin_calls_and_reloads_are_events_and_every_policy_digest_resolves(
         texts.contains(&POLICY_FLAG) && texts.contains(&POLICY_REDACT),
         "{texts:?}"
     );
+
+    // An evidence pack over the same tables gives each policy its text
+    // and counts the refusals that never became calls.
+    let pack = dir.join("pack");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
+        .args(["log", "evidence", "--since", "1d", "--out"])
+        .arg(&pack)
+        .env("RAILYARD_AUDIT_URL", dir.join("audit-ev"))
+        .env("RAILYARD_STATE_DIR", dir.join("pack-state"))
+        .env_remove("RAILYARD_AUDIT_SIGNING_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = |f: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(pack.join(f)).unwrap()).unwrap()
+    };
+    let in_pack = read("policies.json");
+    let texts: Vec<&str> = in_pack["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["text"]
+                .as_str()
+                .expect("every policy resolved to its text")
+        })
+        .collect();
+    assert!(
+        texts.contains(&POLICY_FLAG) && texts.contains(&POLICY_REDACT),
+        "{in_pack:#}"
+    );
+    let summary = read("summary.json");
+    assert!(
+        summary["events_by_kind"]["auth_failure"].as_u64() >= Some(1),
+        "{summary:#}"
+    );
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! OUT/summary.json   calls, actions by plugin / caller / route, blocks,
 //!                    judge outcomes, refusals, per-bucket series
 //! OUT/summary.md     the same, for people
-//! OUT/policies.json  policies in force (name, digest, first and last seen)
+//! OUT/policies.json  policies in force (name, digest, first and last seen,
+//!                    and the exact text from the `policies` table)
 //! OUT/plugins.json   plugin inventory (name, version, digest, kind, seen)
 //! OUT/verify.json    `railyard log verify` over the whole tables
 //! OUT/index.html     self-contained page: charts of volume, block rate and
@@ -16,8 +17,12 @@
 //!
 //! Policies: the rows carry each policy's name and digest, so the pack
 //! lists every (name, digest) seen in the period and when it was first and
-//! last seen; a change of policy shows as a new digest. (The policy texts
-//! are not in the audit tables this build writes.)
+//! last seen; a change of policy shows as a new digest. Each digest is
+//! resolved to its text and plugin inventory through the `policies` table;
+//! one it cannot resolve (a table written before that table existed) is
+//! listed with `text: null`. Refusals that never became calls
+//! (authentication failures, quota and overload refusals, admin calls,
+//! reloads) are counted from the `events` table.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +32,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::EXIT_ALLOWED;
+use crate::audit::events::PolicyRow;
 use crate::audit::{DecisionRow, InferenceRow, JudgementRow, chain};
 
 /// `railyard log evidence` arguments.
@@ -90,6 +96,9 @@ pub struct Summary {
     /// Calls answered with an HTTP error, by status code (blocks are 400,
     /// refusals for capacity 503, upstream failures 502/504).
     pub refusals_by_status: Counts,
+    /// `events` rows in the period by kind (authentication failures,
+    /// quota and overload refusals, admin calls, reloads, starts and stops).
+    pub events_by_kind: Counts,
     /// Hosts that wrote rows in the period.
     pub hosts: Vec<String>,
     /// `hour` or `day`.
@@ -205,10 +214,12 @@ pub fn summarize(
     s
 }
 
-/// `(name, digest)` of the policies and plugins seen, with when.
+/// `(name, digest)` of the policies and plugins seen, with when; each
+/// policy with its text where the `policies` table has it.
 fn inventories(
     inferences: &[InferenceRow],
     decisions: &[DecisionRow],
+    texts: &[PolicyRow],
 ) -> (serde_json::Value, serde_json::Value) {
     type Seen = BTreeMap<(String, String), (i64, i64, u64)>;
     fn seen(map: &mut Seen, k: (String, String), t: i64) {
@@ -241,7 +252,10 @@ fn inventories(
     let policies: Vec<_> = policies
         .into_iter()
         .map(|((name, digest), (first, last, calls))| {
-            json!({"name": name, "digest": digest, "first_seen": rfc3339(first), "last_seen": rfc3339(last), "calls": calls})
+            let row = texts.iter().find(|p| p.policy_digest == digest);
+            let plugins = row.and_then(|p| serde_json::from_str::<serde_json::Value>(&p.plugins).ok());
+            json!({"name": name, "digest": digest, "first_seen": rfc3339(first), "last_seen": rfc3339(last), "calls": calls,
+                   "origin": row.map(|p| p.origin.clone()), "text": row.map(|p| p.text.clone()), "plugins": plugins})
         })
         .collect();
     let plugins: Vec<_> = plugins
@@ -253,7 +267,7 @@ fn inventories(
         })
         .collect();
     (
-        json!({"source": "rows (policy_name, policy_digest of inferences)", "policies": policies}),
+        json!({"source": "rows (policy_name, policy_digest of inferences), texts from the policies table", "policies": policies}),
         json!({"source": "rows (plugin, plugin_digest of decisions)", "plugins": plugins}),
     )
 }
@@ -322,6 +336,11 @@ fn markdown(s: &Summary, verify_ok: bool) -> String {
         &s.refusals_by_status,
     );
     list(&mut md, "Plugin faults (outcome)", &s.plugin_faults);
+    list(
+        &mut md,
+        "Events (refusals before a call, admin calls, reloads, starts and stops)",
+        &s.events_by_kind,
+    );
     md
 }
 
@@ -366,8 +385,14 @@ pub(super) async fn run(
         .into_iter()
         .filter(|r| within(r.timestamp_us))
         .collect();
-    let summary = summarize(since_us, until_us, &inferences, &decisions, &judgements);
-    let (policies, plugins) = inventories(&inferences, &decisions);
+    let mut summary = summarize(since_us, until_us, &inferences, &decisions, &judgements);
+    for e in super::log_events::read_events(root, options).await? {
+        if within(e.timestamp_us) {
+            *summary.events_by_kind.entry(e.kind).or_default() += 1;
+        }
+    }
+    let policy_rows = super::log_events::read_policies(root, options).await?;
+    let (policies, plugins) = inventories(&inferences, &decisions, &policy_rows);
     let report = super::log_verify::verify_report(root, options, None, &[]).await?;
     let html = super::evidence_html::page(&summary, report.ok);
     let files: Vec<(&str, Vec<u8>)> = vec![
