@@ -1,0 +1,114 @@
+//! The operator's endpoints: readiness, the loaded plugins, and reloading
+//! plugins and policies.
+
+use hyper::{HeaderMap, Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::{ApiError, Body, State, access, expect, json_response};
+
+/// `/admin/*`: the admin key first, then the endpoint. Every admin call is
+/// logged with the admin's name.
+pub(super) fn answer(
+    state: &State,
+    headers: &HeaderMap,
+    method: &Method,
+    endpoint: &'static str,
+) -> Result<Response<Body>, ApiError> {
+    let admin = access::authenticate_admin(&state.config, headers)
+        .inspect_err(|e| tracing::warn!(endpoint, code = e.code, "admin call refused"))?;
+    match endpoint {
+        "/admin/plugins" => {
+            expect(method, Method::GET, endpoint)?;
+            tracing::info!(%admin, endpoint, "admin call");
+            Ok(json_response(StatusCode::OK, &plugins_json(state)))
+        }
+        _ => {
+            expect(method, Method::POST, endpoint)?;
+            tracing::warn!(%admin, endpoint, "admin call: reloading plugins and policies");
+            Ok(reload(state))
+        }
+    }
+}
+
+/// `GET /healthz`: the process answers.
+pub(super) fn health(state: &State) -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        &json!({"status": "ok", "uptime_s": state.started.elapsed().as_secs()}),
+    )
+}
+
+pub(super) fn readiness(state: &State) -> Response<Body> {
+    let mut problems = Vec::new();
+    for slot in state.policies.values() {
+        if slot.pipeline().plugins().next().is_none() {
+            problems.push(format!("policy `{}` has no plugins loaded", slot.name));
+        }
+    }
+    if let Some(a) = &state.audit
+        && let Err(e) = a.ready()
+    {
+        problems.push(e);
+    }
+    if problems.is_empty() {
+        json_response(StatusCode::OK, &json!({"status": "ready"}))
+    } else {
+        json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": "not ready", "problems": problems}),
+        )
+    }
+}
+
+fn plugins_json(state: &State) -> Value {
+    let mut names: Vec<_> = state.policies.keys().collect();
+    names.sort();
+    let policies: Vec<Value> = names
+        .into_iter()
+        .map(|name| {
+            let pipeline = state.policies[name].pipeline();
+            let plugins: Vec<Value> = pipeline
+                .plugins()
+                .map(|(n, p)| {
+                    json!({
+                        "plugin": n,
+                        "name": p.info.name,
+                        "version": p.info.version,
+                        "kind": p.kind,
+                        "stages": p.info.stages,
+                        "digest": p.digest.to_string(),
+                    })
+                })
+                .collect();
+            json!({
+                "policy": name,
+                "policy_name": pipeline.policy().name,
+                "policy_digest": pipeline.policy().digest,
+                "plugins": plugins,
+            })
+        })
+        .collect();
+    json!({ "policies": policies })
+}
+
+fn reload(state: &State) -> Response<Body> {
+    let mut reports = Vec::new();
+    let mut refused = false;
+    for slot in state.policies.values() {
+        let r = tokio::task::block_in_place(|| slot.reloader.reload());
+        refused |= r.policy_refused.is_some() || !r.refused.is_empty();
+        reports.push(json!({
+            "policy": slot.name,
+            "swapped": r.swapped,
+            "policy_replaced": r.policy_replaced,
+            "policy_refused": r.policy_refused,
+            "went_live": r.went_live.iter().map(|(n, d)| json!({"plugin": n, "digest": d.to_string()})).collect::<Vec<_>>(),
+            "removed": r.removed,
+            "refused": r.refused.iter().map(|(m, step, e)| json!({"manifest": m.display().to_string(), "step": step, "error": e})).collect::<Vec<_>>(),
+        }));
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({"reloaded": reports, "anything_refused": refused}),
+    )
+}
