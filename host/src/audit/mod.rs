@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::pipeline::Evaluation;
+use crate::evaluation::Evaluation;
 
 pub use auto_maintenance::{MaintenanceSettings, maintain_round};
 pub use open_calls::INTERRUPTED_STAGE;

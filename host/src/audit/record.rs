@@ -11,8 +11,8 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::evaluation::Evaluation;
 use crate::payload::{Message, Payload};
-use crate::pipeline::Evaluation;
 pub use crate::policy::Capture;
 
 /// Token counts of a proxied call, where the model reported them.

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::access::config::{self as access, RawAdmin, RawIdentity};
 pub use super::access::config::{Admin, Caller};
+use crate::base_url::check_base_url;
 use crate::judge::{BlockingPolicy, JudgeConfig};
 
 /// A configuration error: file, key and what was expected.
@@ -500,16 +501,6 @@ impl ServeConfig {
     /// `route`): the matching route's setting, else `[judging]`.
     pub fn judging(&self, route: &str) -> BlockingPolicy {
         self.route(route).map_or(self.judging, |r| r.judging)
-    }
-}
-
-/// An http(s) URL with a host; the error says what is wrong (upstreams
-/// and judges alike).
-pub(crate) fn check_base_url(u: &str) -> Result<(), String> {
-    match url::Url::parse(u) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
-        Ok(_) => Err(format!("`{u}` is not an http(s) URL")),
-        Err(e) => Err(format!("`{u}` is not a URL: {e}")),
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use super::{ApiError, ServeConfig, audit_error, metrics, quota};
 use crate::audit::{AuditLog, CallInfo, RecordContext};
 use crate::engine::{EngineSettings, RailyardEngine};
-use crate::pipeline::live::{MetricsSnapshot, Reloader, Watcher};
+use crate::live::{MetricsSnapshot, Reloader, Watcher};
 use crate::payload::Payload;
 use crate::pipeline::Pipeline;
 use crate::plugin::PluginLoader;

@@ -137,7 +137,7 @@ impl JwtVerifier {
         let source = match (raw.jwks_file, raw.jwks_url) {
             (Some(f), None) => JwksSource::File(base.join(f)),
             (None, Some(u)) => {
-                super::super::config::check_base_url(&u).map_err(|m| err("jwt.jwks-url", m))?;
+                crate::base_url::check_base_url(&u).map_err(|m| err("jwt.jwks-url", m))?;
                 JwksSource::Url(u)
             }
             _ => {
