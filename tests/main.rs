@@ -38,6 +38,7 @@ mod policy_errors;
 mod serve;
 mod serve_access;
 mod serve_anthropic;
+mod serve_config_reload;
 mod serve_jwt;
 mod serve_openai;
 mod serve_payload_coverage;

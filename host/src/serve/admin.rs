@@ -4,11 +4,13 @@
 use hyper::{HeaderMap, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::server::{Server, Trigger};
 use super::{ApiError, Body, State, access, expect, json_response};
 
 /// `/admin/*`: the admin key first, then the endpoint. Every admin call is
 /// logged with the admin's name.
 pub(super) fn answer(
+    server: &Server,
     state: &State,
     headers: &HeaderMap,
     method: &Method,
@@ -21,6 +23,11 @@ pub(super) fn answer(
             expect(method, Method::GET, endpoint)?;
             tracing::info!(%admin, endpoint, "admin call");
             Ok(json_response(StatusCode::OK, &plugins_json(state)))
+        }
+        "/admin/reload-config" => {
+            expect(method, Method::POST, endpoint)?;
+            tracing::warn!(%admin, endpoint, "admin call: reloading serve.toml");
+            Ok(reload_config(server))
         }
         _ => {
             expect(method, Method::POST, endpoint)?;
@@ -110,5 +117,25 @@ fn reload(state: &State) -> Response<Body> {
     json_response(
         StatusCode::OK,
         &json!({"reloaded": reports, "anything_refused": refused}),
+    )
+}
+
+/// `POST /admin/reload-config`: 200 when the file was applied, 400 with
+/// the error when it was refused whole (the running configuration stays).
+fn reload_config(server: &Server) -> Response<Body> {
+    let r = tokio::task::block_in_place(|| server.reload_config(Trigger::Admin));
+    let (applied, refused) = server.current().config_reloads();
+    json_response(
+        if r.applied {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        &json!({
+            "applied": r.applied,
+            "error": r.error,
+            "needs_restart": r.needs_restart,
+            "config_reloads_total": {"applied": applied, "refused": refused},
+        }),
     )
 }

@@ -255,15 +255,25 @@ impl ServeConfig {
     /// Reads and validates a configuration file. Relative policy paths are
     /// relative to the file.
     pub fn from_file(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            key: "-".into(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_text(path, &text)
+    }
+
+    /// Validates `text`, the contents of the file at `path` (a reload
+    /// reads the bytes once, then validates them). Relative policy paths
+    /// are relative to the file.
+    pub fn from_text(path: &Path, text: &str) -> Result<ServeConfig, ConfigError> {
         let file = path.display().to_string();
         let err = |key: &str, message: String| ConfigError {
             file: file.clone(),
             key: key.to_string(),
             message,
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| err("-", format!("cannot read: {e}")))?;
-        let de = toml::Deserializer::parse(&text).map_err(|e| err("-", e.to_string()))?;
+        let de = toml::Deserializer::parse(text).map_err(|e| err("-", e.to_string()))?;
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
             err(

@@ -11,6 +11,7 @@
 //! | `GET /v1/models` | the upstream's model list |
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | liveness, readiness (plugins loaded, audit log writable), Prometheus text |
 //! | `GET /admin/plugins`, `POST /admin/reload` | loaded plugins with version and digest; reload plugins and policies (admin key) |
+//! | `POST /admin/reload-config` | reload `serve.toml` (also SIGHUP and a change of the file; see `server`) |
 //!
 //! Errors are OpenAI-shaped (`{"error": {"message", "type", "param", "code"}}`)
 //! with the status and code listed in the README. Every response carries
@@ -22,6 +23,7 @@ mod admission;
 mod body;
 mod error;
 mod guard;
+mod server;
 mod state;
 
 pub mod access;
@@ -54,6 +56,7 @@ use error::{add_headers, audit_error, full, json_bytes, json_response};
 
 pub use config::ServeConfig;
 pub use error::ApiError;
+pub use server::{ConfigReload, ConfigSource, ConfigWatcher, Overrides, Server, Trigger};
 pub use state::{PolicySlot, State};
 
 /// A response body: whole or streamed.
@@ -62,7 +65,7 @@ pub type Body = BoxBody<Bytes, std::io::Error>;
 /// Serves until SIGINT or SIGTERM, then drains requests in flight (up to
 /// the shutdown grace) and flushes the audit log.
 pub async fn serve(
-    state: Arc<State>,
+    server: Arc<Server>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -84,9 +87,9 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let header_timeout = state.config.limits.header_timeout;
-                let state = state.clone();
-                let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                let header_timeout = server.current().config.limits.header_timeout;
+                let server = server.clone();
+                let service = hyper::service::service_fn(move |req| handle(server.clone(), req));
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
@@ -102,6 +105,7 @@ pub async fn serve(
         }
     }
     drop(listener);
+    let state = server.current();
     let grace = state.config.limits.shutdown_grace;
     eprintln!(
         "railyard: shutting down: draining requests in flight (up to {} s)",
@@ -137,13 +141,16 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
 
 /// Handles one request: limits, auth, routing, metrics.
 pub async fn handle(
-    state: Arc<State>,
+    server: Arc<Server>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
+    // The configuration this call runs on, to its end (a reload swaps in
+    // the next one for the calls after it).
+    let state = server.current();
     let request_id = body::request_id(&req);
     let endpoint = endpoint_name(req.method(), req.uri().path());
-    let mut response = match dispatch(&state, req, &request_id, endpoint, started).await {
+    let mut response = match dispatch(&server, &state, req, &request_id, endpoint, started).await {
         Ok(r) => r,
         Err(e) => {
             if e.status.is_client_error() || e.status.is_server_error() {
@@ -180,6 +187,7 @@ fn endpoint_name(method: &Method, path: &str) -> &'static str {
         (_, "/metrics") => "/metrics",
         (_, "/admin/plugins") => "/admin/plugins",
         (_, "/admin/reload") => "/admin/reload",
+        (_, "/admin/reload-config") => "/admin/reload-config",
         _ => "other",
     }
 }
@@ -188,6 +196,7 @@ fn endpoint_name(method: &Method, path: &str) -> &'static str {
 /// the model-facing ones authenticate the caller, take its concurrency
 /// slots and pass its quotas, then run.
 async fn dispatch(
+    server: &Server,
     state: &Arc<State>,
     req: Request<Incoming>,
     request_id: &str,
@@ -216,8 +225,8 @@ async fn dispatch(
             }
             return metrics_endpoint::answer(state, req.headers());
         }
-        "/admin/plugins" | "/admin/reload" => {
-            return admin::answer(state, req.headers(), &method, endpoint);
+        "/admin/plugins" | "/admin/reload" | "/admin/reload-config" => {
+            return admin::answer(server, state, req.headers(), &method, endpoint);
         }
         "other" => {
             return Err(ApiError::new(

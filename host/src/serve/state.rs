@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::Semaphore;
 
+use super::server::ReloadCounters;
 use super::{ApiError, ServeConfig, audit_error, metrics, quota};
 use crate::audit::{AuditLog, CallInfo, RecordContext};
 use crate::engine::{EngineSettings, RailyardEngine};
@@ -36,15 +37,17 @@ impl PolicySlot {
 pub struct State {
     /// The configuration.
     pub config: ServeConfig,
-    pub(super) policies: HashMap<String, PolicySlot>,
+    pub(super) policies: Arc<HashMap<String, PolicySlot>>,
     pub(super) audit: Option<Arc<AuditLog>>,
     pub(super) judges: Arc<crate::judge::Dispatcher>,
-    pub(super) metrics: metrics::Metrics,
+    pub(super) metrics: Arc<metrics::Metrics>,
     pub(super) concurrency: Arc<Semaphore>,
     pub(super) per_caller: HashMap<String, Arc<Semaphore>>,
-    pub(super) quotas: quota::Quotas,
+    pub(super) quotas: Arc<quota::Quotas>,
     pub(super) client: reqwest::Client,
     pub(super) started: Instant,
+    /// serve.toml reloads, counted across every configuration.
+    pub(super) config_reloads: Arc<ReloadCounters>,
 }
 
 impl State {
@@ -76,41 +79,114 @@ impl State {
                 },
             );
         }
-        let per_caller = config
-            .callers
-            .iter()
-            .filter_map(|c| {
-                c.max_concurrency
-                    .map(|n| (c.name.clone(), Arc::new(Semaphore::new(n))))
-            })
-            .collect();
-        let quotas = quota::Quotas::new(
-            config.limits.quota,
-            config
-                .callers
-                .iter()
-                .map(|c| (c.name.clone(), c.quota))
-                .collect(),
-        );
-        let quotas = match &config.shared_quotas {
-            Some(shared) => quotas.shared(shared)?,
-            None => quotas,
-        };
+        let per_caller = per_caller(&config, None);
+        let quotas = quotas(&config)?;
         let client = reqwest::Client::builder()
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .build()?;
         Ok(State {
             concurrency: Arc::new(Semaphore::new(config.limits.max_concurrency)),
             config,
-            policies,
+            policies: Arc::new(policies),
             audit,
             judges,
-            metrics: metrics::Metrics::default(),
+            metrics: Arc::default(),
             per_caller,
-            quotas,
+            quotas: Arc::new(quotas),
             client,
             started: Instant::now(),
+            config_reloads: Arc::default(),
         })
+    }
+
+    /// The state `config` (a reloaded serve.toml) describes, over the parts
+    /// every configuration shares, and the settings that differ but need a
+    /// restart (their running values are kept). An error refuses `config`
+    /// whole. See `server` for what reloads and why.
+    pub(super) fn reconfigured(
+        &self,
+        mut config: ServeConfig,
+    ) -> Result<(State, Vec<&'static str>), String> {
+        let old = &self.config;
+        let mut needs_restart = Vec::new();
+        if config.listen != old.listen {
+            needs_restart.push("listen");
+            config.listen = old.listen;
+        }
+        if config.metrics_listen != old.metrics_listen {
+            needs_restart.push("metrics.listen");
+            config.metrics_listen = old.metrics_listen;
+        }
+        if config.policies != old.policies {
+            needs_restart.push("policies");
+            config.policies = old.policies.clone();
+        }
+        // Compared by their Debug text: these types have no PartialEq,
+        // and the text holds every field.
+        if format!("{:?}", config.judges) != format!("{:?}", old.judges) {
+            needs_restart.push("judges");
+            config.judges = old.judges.clone();
+        }
+        if format!("{:?}", config.shared_quotas) != format!("{:?}", old.shared_quotas) {
+            needs_restart.push("quotas");
+            config.shared_quotas = old.shared_quotas.clone();
+        }
+        let authenticated = |c: &ServeConfig| !c.callers.is_empty() || c.jwt.is_some();
+        if authenticated(old) && !authenticated(&config) {
+            return Err(
+                "the file has no [[callers]]: turning caller authentication off needs a restart, never a reload"
+                    .into(),
+            );
+        }
+        super::access::check_listen(&config, config.listen)?;
+        let running = |policy: &str| self.policies.contains_key(policy);
+        for (i, r) in config.routes.iter().enumerate() {
+            if !running(&r.policy) {
+                return Err(format!(
+                    "routes[{i}].policy: `{}` is not a running policy (a new policy needs a restart)",
+                    r.policy
+                ));
+            }
+        }
+        for c in &config.callers {
+            if let Some(p) = c.policies.iter().find(|p| !running(p)) {
+                return Err(format!(
+                    "callers `{}`: `{p}` is not a running policy (a new policy needs a restart)",
+                    c.name
+                ));
+            }
+        }
+        let concurrency = if config.limits.max_concurrency == old.limits.max_concurrency {
+            self.concurrency.clone()
+        } else {
+            Arc::new(Semaphore::new(config.limits.max_concurrency))
+        };
+        let quotas = if allowances(&config) == allowances(old) {
+            self.quotas.clone()
+        } else {
+            Arc::new(quotas(&config).map_err(|e| format!("quotas: {e:#}"))?)
+        };
+        Ok((
+            State {
+                per_caller: per_caller(&config, Some(self)),
+                concurrency,
+                config,
+                policies: self.policies.clone(),
+                audit: self.audit.clone(),
+                judges: self.judges.clone(),
+                metrics: self.metrics.clone(),
+                quotas,
+                client: self.client.clone(),
+                started: self.started,
+                config_reloads: self.config_reloads.clone(),
+            },
+            needs_restart,
+        ))
+    }
+
+    /// serve.toml reloads so far (applied, refused).
+    pub fn config_reloads(&self) -> (u64, u64) {
+        (self.config_reloads.applied(), self.config_reloads.refused())
     }
 
     pub(super) fn policy(&self, name: &str) -> Result<&PolicySlot, ApiError> {
@@ -207,5 +283,52 @@ impl State {
             }
         }
         total
+    }
+}
+
+/// Each caller's concurrency limit: the running one's semaphore when its
+/// limit did not change (so the calls it has in flight still count), a new
+/// one when it did.
+fn per_caller(config: &ServeConfig, running: Option<&State>) -> HashMap<String, Arc<Semaphore>> {
+    config
+        .callers
+        .iter()
+        .filter_map(|c| {
+            let n = c.max_concurrency?;
+            let same = running.and_then(|s| {
+                let was = s.config.callers.iter().find(|o| o.name == c.name)?;
+                (was.max_concurrency == Some(n)).then(|| s.per_caller.get(&c.name).cloned())?
+            });
+            Some((
+                c.name.clone(),
+                same.unwrap_or_else(|| Arc::new(Semaphore::new(n))),
+            ))
+        })
+        .collect()
+}
+
+/// The host's allowance and each caller's: what a quota's buckets depend on.
+fn allowances(config: &ServeConfig) -> (quota::Allowance, HashMap<&str, quota::Allowance>) {
+    let callers = config
+        .callers
+        .iter()
+        .map(|c| (c.name.as_str(), c.quota))
+        .collect();
+    (config.limits.quota, callers)
+}
+
+/// The quotas `config` sets, with its shared backend if any.
+fn quotas(config: &ServeConfig) -> anyhow::Result<quota::Quotas> {
+    let quotas = quota::Quotas::new(
+        config.limits.quota,
+        config
+            .callers
+            .iter()
+            .map(|c| (c.name.clone(), c.quota))
+            .collect(),
+    );
+    match &config.shared_quotas {
+        Some(shared) => quotas.shared(shared),
+        None => Ok(quotas),
     }
 }
