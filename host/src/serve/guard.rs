@@ -84,21 +84,20 @@ pub(super) async fn guard(
         messages,
         attributes: g.attributes.unwrap_or_default().into_iter().collect(),
     };
-    let mut evaluation = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
     let capture = pipeline.policy().audit.capture;
-    let judged = state.judge(&mut evaluation, &payload, capture, true).await;
-    state.metrics.evaluation(&evaluation);
-    let ids = state.record(
-        &evaluation,
-        &payload,
-        capture,
-        Some(CallInfo {
-            status_code: Some(200),
-            total_latency_us: Some(started.elapsed().as_micros() as u64),
-            ..CallInfo::default()
-        }),
-    )?;
-    state.settle(judged, &ids)?;
+    let decided = state.decide(&pipeline, &payload, true, |_| {}).await;
+    let evaluation = decided.record(state, |evaluation| {
+        state.record(
+            evaluation,
+            &payload,
+            capture,
+            Some(CallInfo {
+                status_code: Some(200),
+                total_latency_us: Some(started.elapsed().as_micros() as u64),
+                ..CallInfo::default()
+            }),
+        )
+    })?;
     let mut value = serde_json::to_value(&evaluation).expect("an evaluation serialises");
     if let Value::Object(map) = &mut value {
         let out = evaluation.redacted.as_ref().unwrap_or(&payload.messages);

@@ -21,6 +21,7 @@
 mod admin;
 mod admission;
 mod body;
+mod call;
 mod error;
 mod guard;
 mod server;
@@ -266,16 +267,14 @@ async fn dispatch(
             let headers = anthropic::Headers::of(req.headers());
             let body = body::read_json(state, req).await?;
             let standing = admission::admit(state, &caller, quota::estimate(&body)).await?;
-            let answer = anthropic::call(
-                state.clone(),
-                body,
-                headers,
-                request_id.to_string(),
+            let call = call::Call {
+                state: state.clone(),
+                request_id: request_id.to_string(),
                 caller,
                 started,
                 permits,
-            )
-            .await;
+            };
+            let answer = anthropic::call(call, body, headers).await;
             with_standing(answer, &standing)
         }
         _ => {
@@ -287,16 +286,14 @@ async fn dispatch(
                 "/v1/responses" => proxy::Kind::Responses,
                 _ => proxy::Kind::Completions,
             };
-            let answer = proxy::call(
-                state.clone(),
-                kind,
-                body,
-                request_id.to_string(),
+            let call = call::Call {
+                state: state.clone(),
+                request_id: request_id.to_string(),
                 caller,
                 started,
                 permits,
-            )
-            .await;
+            };
+            let answer = proxy::call(call, kind, body).await;
             with_standing(answer, &standing)
         }
     }

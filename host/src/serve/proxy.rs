@@ -1,16 +1,14 @@
 //! The OpenAI-compatible proxy: request rails, the upstream call, response
 //! rails (whole or streamed).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use hyper::header;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::OwnedSemaphorePermit;
 
-use super::access::CallerId;
+use super::call::Call;
 use super::request_texts;
 use super::stream::{self, StreamCall};
 use super::texts;
@@ -96,16 +94,18 @@ pub(super) fn upstream_key(upstream: &super::config::Upstream) -> Option<String>
 }
 
 /// Proxies one chat or completion call.
-#[allow(clippy::too_many_arguments)]
-pub async fn call(
-    state: Arc<State>,
+pub(super) async fn call(
+    call: Call,
     kind: Kind,
     mut body: Value,
-    request_id: String,
-    caller: CallerId,
-    started: Instant,
-    permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
 ) -> Result<Response<Body>, ApiError> {
+    let Call {
+        state,
+        request_id,
+        caller,
+        started,
+        permits,
+    } = call;
     if !body.is_object() {
         return Err(ApiError::bad_request(
             "invalid_request",
@@ -175,45 +175,33 @@ pub async fn call(
         messages: texts.messages(),
         attributes,
     };
-    let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
     // Blocking judges decide before anything goes upstream.
-    let judged = state
-        .judge(&mut request_eval, &payload, capture, true)
+    let decided = state
+        .decide(&pipeline, &payload, true, |e| {
+            flag_non_text(e, payload_policy.non_text, texts.media())
+        })
         .await;
-    if payload_policy.non_text == NonText::Flag && !texts.media().is_empty() {
-        // Not a plugin's decision: the call's recorded action and reason
-        // say it (the inferences row), the decisions rows stay the plugins'.
-        let fields: Vec<&str> = texts.media().iter().map(|(f, _)| f.as_str()).collect();
-        if request_eval.action < Action::Flag {
-            request_eval.action = Action::Flag;
-            request_eval.reason = format!(
-                "payload.non-text = flag: non-text parts at {}",
-                fields.join(", ")
-            );
-        }
-    }
-    state.metrics.evaluation(&request_eval);
-    if request_eval.action == Action::Block {
-        let err = blocked(Stage::Request, &request_eval);
-        let ids = state.record(
-            &request_eval,
-            &payload,
-            capture,
-            Some(CallInfo {
-                status_code: Some(err.status.as_u16()),
-                total_latency_us: Some(started.elapsed().as_micros() as u64),
-                api: Some(super::config::Api::OpenAi.as_str()),
-                previous_response_id: super::responses::previous_response_id(&body),
-                ..CallInfo::default()
-            }),
-        )?;
-        state.settle(judged, &ids)?;
+    if decided.evaluation.action == Action::Block {
+        let err = blocked(Stage::Request, &decided.evaluation);
+        decided.record(&state, |e| {
+            state.record(
+                e,
+                &payload,
+                capture,
+                Some(CallInfo {
+                    status_code: Some(err.status.as_u16()),
+                    total_latency_us: Some(started.elapsed().as_micros() as u64),
+                    api: Some(super::config::Api::OpenAi.as_str()),
+                    previous_response_id: super::responses::previous_response_id(&body),
+                    ..CallInfo::default()
+                }),
+            )
+        })?;
         return Err(err);
     }
-    texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
+    texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
     // The request's decisions are durable before anything goes upstream.
-    let ids = state.record(&request_eval, &payload, capture, None)?;
-    state.settle(judged, &ids)?;
+    let request_eval = decided.record(&state, |e| state.record(e, &payload, capture, None))?;
 
     let url = format!("{}{}", upstream.base_url, kind.path());
     let mut req = state
@@ -365,41 +353,50 @@ pub async fn call(
             .chain(texts::attributes(&texts, "assistant"))
             .collect(),
     };
-    let mut response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
-    let judged = state
-        .judge(&mut response_eval, &response_payload, capture, true)
+    let decided = state
+        .decide(&pipeline, &response_payload, true, |_| {})
         .await;
-    state.metrics.evaluation(&response_eval);
     let tokens = tokens(&answer);
-    if response_eval.action == Action::Block {
-        let err = blocked(Stage::Response, &response_eval);
-        let ids = state.record_call(
+    let record = |status: StatusCode, response_eval: &Evaluation| {
+        state.record_call(
             &request_eval,
             &payload,
-            Some((&response_eval, &response_payload)),
+            Some((response_eval, &response_payload)),
             capture,
-            err.status,
+            status,
             started,
             tokens,
-        )?;
-        state.settle(judged, &ids)?;
+        )
+    };
+    if decided.evaluation.action == Action::Block {
+        let err = blocked(Stage::Response, &decided.evaluation);
+        decided.record(&state, |e| record(err.status, e))?;
         return Err(err);
     }
-    if let Some(redacted) = &response_eval.redacted {
+    if let Some(redacted) = &decided.evaluation.redacted {
         texts::write_back(&mut answer, &texts, redacted);
         texts::drop_logprobs(&mut answer, &texts, redacted);
     }
-    let ids = state.record_call(
-        &request_eval,
-        &payload,
-        Some((&response_eval, &response_payload)),
-        capture,
-        StatusCode::OK,
-        started,
-        tokens,
-    )?;
-    state.settle(judged, &ids)?;
+    decided.record(&state, |e| record(StatusCode::OK, e))?;
     Ok(json_response(StatusCode::OK, &answer))
+}
+
+/// The policy's verdict on non-text parts when it flags them: not a
+/// plugin's decision, so the call's recorded action and reason say it (the
+/// inferences row) and the decisions rows stay the plugins'.
+pub(super) fn flag_non_text(
+    evaluation: &mut Evaluation,
+    non_text: NonText,
+    media: &[(String, String)],
+) {
+    if non_text == NonText::Flag && !media.is_empty() && evaluation.action < Action::Flag {
+        let fields: Vec<&str> = media.iter().map(|(f, _)| f.as_str()).collect();
+        evaluation.action = Action::Flag;
+        evaluation.reason = format!(
+            "payload.non-text = flag: non-text parts at {}",
+            fields.join(", ")
+        );
+    }
 }
 
 fn tokens(answer: &Value) -> TokenCounts {
