@@ -96,21 +96,18 @@ impl State {
     /// already out: nothing can be refused any more, so a failure to
     /// record is logged, and the judgements are settled (or logged as
     /// unrecorded) either way.
-    pub(super) async fn conclude_stream(&self, end: LanesEnd, call: StreamEnded<'_>) {
-        let request_id = &call.request.1.request_id;
+    pub(super) async fn conclude_stream(
+        &self,
+        request: (&Evaluation, &Payload),
+        end: LanesEnd,
+        ended: Ended,
+    ) {
+        let request_id = &request.1.request_id;
         let decided = self
-            .decided(end.evaluation, &end.payload, call.capture, false, |_| {})
+            .decided(end.evaluation, &end.payload, ended.capture, false, |_| {})
             .await;
         let ids = self
-            .record_call(
-                call.request.0,
-                call.request.1,
-                Some((&decided.evaluation, &end.payload)),
-                call.capture,
-                call.status,
-                call.started,
-                call.tokens,
-            )
+            .record_call(request, Some((&decided.evaluation, &end.payload)), ended)
             .unwrap_or_else(|e| {
                 tracing::error!(request_id = %request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
                 Vec::new()
@@ -121,13 +118,11 @@ impl State {
     }
 }
 
-/// How a streamed call ended, for [`State::conclude_stream`].
-pub(super) struct StreamEnded<'a> {
-    /// The request's evaluation and payload.
-    pub request: (&'a Evaluation, &'a Payload),
+/// How a call ended, as its `inferences` row records it.
+pub(super) struct Ended {
     /// What the policy records of texts.
     pub capture: Capture,
-    /// The status recorded for the call.
+    /// The status answered (or, for a stream, recorded).
     pub status: StatusCode,
     /// When the request arrived.
     pub started: Instant,

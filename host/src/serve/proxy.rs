@@ -1,14 +1,12 @@
 //! The OpenAI-compatible proxy: request rails, the upstream call, response
 //! rails (whole or streamed).
 
-use std::time::Instant;
-
 use bytes::Bytes;
 use hyper::header;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::call::Call;
+use super::call::{Call, Ended};
 use super::request_texts;
 use super::stream::{self, StreamCall};
 use super::texts;
@@ -217,13 +215,14 @@ pub(super) async fn call(
     let record_failure = |status: StatusCode| {
         state
             .record_call(
-                &request_eval,
-                &payload,
+                (&request_eval, &payload),
                 None,
-                capture,
-                status,
-                started,
-                TokenCounts::default(),
+                Ended {
+                    capture,
+                    status,
+                    started,
+                    tokens: TokenCounts::default(),
+                },
             )
             .map(|_| ())
     };
@@ -255,13 +254,14 @@ pub(super) async fn call(
         });
         state.metrics.evaluation(&guarded.evaluation);
         state.record_call(
-            &request_eval,
-            &payload,
+            (&request_eval, &payload),
             Some((&guarded.evaluation, &guarded.payload)),
-            capture,
-            status,
-            started,
-            TokenCounts::default(),
+            Ended {
+                capture,
+                status,
+                started,
+                tokens: TokenCounts::default(),
+            },
         )?;
         return Ok(json_bytes(status, guarded.body));
     }
@@ -359,13 +359,14 @@ pub(super) async fn call(
     let tokens = tokens(&answer);
     let record = |status: StatusCode, response_eval: &Evaluation| {
         state.record_call(
-            &request_eval,
-            &payload,
+            (&request_eval, &payload),
             Some((response_eval, &response_payload)),
-            capture,
-            status,
-            started,
-            tokens,
+            Ended {
+                capture,
+                status,
+                started,
+                tokens,
+            },
         )
     };
     if decided.evaluation.action == Action::Block {
@@ -415,20 +416,21 @@ fn tokens(answer: &Value) -> TokenCounts {
 impl State {
     /// Records a whole proxied call (see [`crate::audit::AuditLog::record_call`]);
     /// returns the response stage's decision ids.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn record_call(
         &self,
-        request: &Evaluation,
-        request_payload: &Payload,
+        (request, request_payload): (&Evaluation, &Payload),
         response: Option<(&Evaluation, &Payload)>,
-        capture: crate::policy::Capture,
-        status: StatusCode,
-        started: Instant,
-        tokens: TokenCounts,
+        ended: Ended,
     ) -> Result<Vec<String>, ApiError> {
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
         };
+        let Ended {
+            capture,
+            status,
+            started,
+            tokens,
+        } = ended;
         let call = CallInfo {
             response: None,
             status_code: Some(status.as_u16()),

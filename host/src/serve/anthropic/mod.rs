@@ -24,7 +24,7 @@ use hyper::header::{self, HeaderMap};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::call::Call;
+use super::call::{Call, Ended};
 use super::config::Api;
 use super::proxy::{blocked, flag_non_text, route_for, upstream_key};
 use super::stream::StreamCall;
@@ -246,13 +246,14 @@ pub(in crate::serve) async fn call(
     let record_failure = |status: StatusCode| {
         state
             .record_call(
-                &request_eval,
-                &payload,
+                (&request_eval, &payload),
                 None,
-                capture,
-                status,
-                started,
-                TokenCounts::default(),
+                Ended {
+                    capture,
+                    status,
+                    started,
+                    tokens: TokenCounts::default(),
+                },
             )
             .map(|_| ())
     };
@@ -282,13 +283,14 @@ pub(in crate::serve) async fn call(
         });
         state.metrics.evaluation(&guarded.evaluation);
         state.record_call(
-            &request_eval,
-            &payload,
+            (&request_eval, &payload),
             Some((&guarded.evaluation, &guarded.payload)),
-            capture,
-            status,
-            started,
-            TokenCounts::default(),
+            Ended {
+                capture,
+                status,
+                started,
+                tokens: TokenCounts::default(),
+            },
         )?;
         if guarded.evaluation.action == Action::Block {
             // railyard's own error replaces the upstream's: in this API's
@@ -392,13 +394,14 @@ pub(in crate::serve) async fn call(
     let tokens = tokens(&answer);
     let record = |status: StatusCode, response_eval: &Evaluation| {
         state.record_call(
-            &request_eval,
-            &payload,
+            (&request_eval, &payload),
             Some((response_eval, &response_payload)),
-            capture,
-            status,
-            started,
-            tokens,
+            Ended {
+                capture,
+                status,
+                started,
+                tokens,
+            },
         )
     };
     if decided.evaluation.action == Action::Block {

@@ -22,7 +22,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 use tokio::sync::mpsc::Sender;
 
-use super::super::call::StreamEnded;
+use super::super::call::Ended;
 use super::relay::{Relay, Step};
 use super::wire::{Event, error_event, sse};
 use crate::audit::TokenCounts;
@@ -92,9 +92,9 @@ where
     drop(permits);
     state
         .conclude_stream(
+            (&request_eval, &payload),
             end,
-            StreamEnded {
-                request: (&request_eval, &payload),
+            Ended {
                 capture: pipeline.policy().audit.capture,
                 status,
                 started,

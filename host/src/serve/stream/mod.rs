@@ -36,7 +36,7 @@ use hyper::{Response, StatusCode};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::Sender;
 
-use super::call::StreamEnded;
+use super::call::Ended;
 use super::sse::{EventReader, error_event, event};
 use super::wire::chunk::Chunk;
 use super::{Body, State};
@@ -125,9 +125,9 @@ where
     // every judgement of a stream runs after it (rows say `streamed`).
     state
         .conclude_stream(
+            (&request_eval, &payload),
             end,
-            StreamEnded {
-                request: (&request_eval, &payload),
+            Ended {
                 capture: pipeline.policy().audit.capture,
                 status,
                 started,
