@@ -131,6 +131,11 @@ impl State {
             needs_restart.push("quotas");
             config.shared_quotas = old.shared_quotas.clone();
         }
+        if let (Some(running), Some(next)) = (&old.jwt, &config.jwt)
+            && running.keeps(next)
+        {
+            config.jwt = Some(running.clone());
+        }
         let authenticated = |c: &ServeConfig| !c.callers.is_empty() || c.jwt.is_some();
         if authenticated(old) && !authenticated(&config) {
             return Err(

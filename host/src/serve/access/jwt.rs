@@ -128,6 +128,24 @@ fn parse_jwks(text: &str) -> Result<Vec<(Option<String>, Algorithm, DecodingKey)
 }
 
 impl JwtVerifier {
+    /// Whether a reloaded `[jwt]` (`next`) is this one unchanged, with its
+    /// keys at a URL: then the running verifier is kept with the keys it
+    /// holds, so a `serve.toml` reload never drops them while the JWKS
+    /// endpoint is down. A JWKS file is read again on every reload (that
+    /// is how its keys rotate).
+    pub(crate) fn keeps(&self, next: &JwtVerifier) -> bool {
+        let same_url = match (&self.source, &next.source) {
+            (JwksSource::Url(a), JwksSource::Url(b)) => a == b,
+            _ => false,
+        };
+        same_url
+            && self.issuer == next.issuer
+            && self.audience == next.audience
+            && self.caller_claim == next.caller_claim
+            && self.leeway == next.leeway
+            && self.refresh == next.refresh
+    }
+
     /// Validates `[jwt]`; a JWKS file is read now.
     pub(crate) fn from_raw(
         raw: RawJwt,
