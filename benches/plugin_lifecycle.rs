@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use railyard::engine::{EngineSettings, RailyardEngine};
-use railyard::pipeline::live::Reloader;
+use railyard::live::Reloader;
 use railyard::plugin::manifest::render;
 use railyard::plugin::{PluginDigest, PluginKind, PluginLoader, builtin};
 use railyard::{Payload, Stage};

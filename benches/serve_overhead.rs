@@ -35,7 +35,6 @@
 //! fair even when the absolute figures are not.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -281,8 +280,10 @@ fn railyard(
                 .await
                 .unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
-            let state =
-                Arc::new(tokio::task::block_in_place(|| State::new(config, audit)).unwrap());
+            let state = railyard::serve::Server::new(
+                tokio::task::block_in_place(|| State::new(config, audit)).unwrap(),
+                None,
+            );
             railyard::serve::serve(state, l, std::future::pending())
                 .await
                 .unwrap();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{loader, request};
 use crate::plugin_new::{build, plugin_new, printed, railyard, text};
-use railyard::pipeline::live::Reloader;
+use railyard::live::Reloader;
 
 const PATIENCE: Duration = Duration::from_secs(120);
 

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::{loader, request, wasm};
 use railyard::Action;
+use railyard::live::Reloader;
 use railyard::pipeline::Outcome;
-use railyard::pipeline::live::Reloader;
 use railyard::plugin::manifest::render;
 use railyard::plugin::{PluginDigest, PluginKind};
 use railyard::{Evaluation, Stage};

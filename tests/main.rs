@@ -49,6 +49,7 @@ mod responses_upstream;
 mod serve;
 mod serve_access;
 mod serve_anthropic;
+mod serve_config_reload;
 mod serve_format_errors;
 mod serve_formats_coverage;
 mod serve_jwt;

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use common::{loader, pipeline};
 use railyard::conformance::{self, Format, Options, Report};
-use railyard::pipeline::live::Reloader;
+use railyard::live::Reloader;
 use railyard::pipeline::{Evaluation, Outcome};
 use railyard::plugin::manifest::render;
 use railyard::plugin::{PluginDigest, PluginKind};

@@ -7,7 +7,7 @@ use crate::common;
 use std::path::Path;
 
 use common::{loader, request, wasm};
-use railyard::pipeline::live::{ReloadReport, Reloader};
+use railyard::live::{ReloadReport, Reloader};
 use railyard::plugin::capability::Denial;
 use railyard::plugin::manifest::{TrustedKey, render, sign_digest};
 use railyard::plugin::{Grants, LoadError, PluginDigest, PluginKind};

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use common::{loader, pipeline, request};
 use railyard::conformance::{self, Format, Options};
-use railyard::pipeline::live::Reloader;
+use railyard::live::Reloader;
 use railyard::pipeline::{Evaluation, Outcome};
 use railyard::plugin::manifest::render;
 use railyard::plugin::{PluginDigest, PluginKind};

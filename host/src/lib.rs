@@ -11,10 +11,15 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+mod base_url;
 pub mod cli;
 pub mod conformance;
 pub mod engine;
+pub mod evaluation;
 pub mod judge;
+pub mod live;
+#[cfg(test)]
+mod module_graph;
 pub mod payload;
 pub mod pipeline;
 pub mod plugin;
@@ -24,8 +29,9 @@ pub mod serve;
 pub mod verdict;
 
 pub use engine::{EngineSettings, RailyardEngine};
+pub use evaluation::Evaluation;
 pub use payload::{Message, Payload, Stage};
-pub use pipeline::{Evaluation, Pipeline};
+pub use pipeline::Pipeline;
 pub use plugin::PluginLoader;
 pub use policy::Policy;
 pub use verdict::{Action, Finding};

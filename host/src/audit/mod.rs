@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::pipeline::Evaluation;
+use crate::evaluation::Evaluation;
 
 pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
 pub use open_calls::INTERRUPTED_STAGE;

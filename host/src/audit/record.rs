@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use super::provenance::Provenance;
+use crate::evaluation::Evaluation;
 use crate::payload::{Message, Payload};
-use crate::pipeline::Evaluation;
 pub use crate::policy::Capture;
 
 /// Token counts of a proxied call, where the model reported them.

@@ -77,7 +77,7 @@ impl Recorder {
                 .context("opening the audit log (--no-audit skips it)")?;
             // The policy's text and plugins, so the decisions' digest
             // resolves in the `policies` table.
-            let row = crate::audit::events::policy_row(pipeline, log.host_id());
+            let row = crate::serve::evidence::policy_row(pipeline, log.host_id());
             log.record_rows(&[crate::audit::AuditRecord::Policy(row)])
                 .context("recording the policy in the audit log")?;
             Some(log)

@@ -1,13 +1,12 @@
 //! `railyard serve`: the guard API and OpenAI-compatible proxy.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
 
 use crate::audit::AuditLog;
-use crate::serve::{ServeConfig, State};
+use crate::serve::{ConfigSource, Overrides, ServeConfig, Server, State};
 
 #[derive(Args)]
 pub(super) struct ServeArgs {
@@ -37,26 +36,28 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
-    let mut config = match &args.config {
-        Some(path) => ServeConfig::from_file(path)?,
-        None => ServeConfig::default(),
-    };
-    if let Some(p) = &args.policy {
-        config.policies.insert("default".into(), Some(p.clone()));
-    }
-    if let Some(l) = args.listen {
-        config.listen = l;
-    }
     let upstream = args.upstream.clone().or_else(|| {
         std::env::var("RAILYARD_UPSTREAM_URL")
             .ok()
             .filter(|u| !u.is_empty())
     });
-    if let Some(u) = upstream {
-        config = config
-            .with_default_upstream(&u, Some(args.upstream_key_env.clone()))
-            .map_err(|e| anyhow::anyhow!("--upstream: {e}"))?;
-    }
+    // The flags are applied over the file at start and again on every
+    // reload of it.
+    let overrides = Overrides {
+        policy: args.policy.clone(),
+        listen: args.listen,
+        upstream: upstream.map(|u| (u, Some(args.upstream_key_env.clone()))),
+    };
+    let source = args.config.as_ref().map(|path| ConfigSource {
+        path: path.clone(),
+        overrides: overrides.clone(),
+    });
+    let config = match &source {
+        Some(s) => s.load().map_err(anyhow::Error::msg)?,
+        None => overrides
+            .apply(ServeConfig::default())
+            .map_err(anyhow::Error::msg)?,
+    };
     // Before anything is opened or bound: serving the model endpoints to a
     // network without authenticating callers must be asked for.
     crate::serve::access::check_listen(&config, config.listen).map_err(anyhow::Error::msg)?;
@@ -96,11 +97,15 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
             Some(m) => Some(crate::serve::bind(m).await?),
             None => None,
         };
-        let state = Arc::new(tokio::task::block_in_place(|| State::new(config, audit))?);
+        let state = tokio::task::block_in_place(|| State::new(config, audit))?;
+        let server = Server::new(state, source);
+        // SIGHUP and changes of the file reload it; started before the
+        // listening line, so a SIGHUP after it never finds no handler.
+        let _config_watcher = server.watch().context("watching the serve configuration")?;
         if let Some(l) = metrics_listener {
             // Printed before the listening line, which says the server is up.
             println!("railyard: metrics on http://{}/metrics", l.local_addr()?);
-            tokio::spawn(crate::serve::metrics_endpoint::serve(state.clone(), l));
+            tokio::spawn(crate::serve::metrics_endpoint::serve(server.clone(), l));
         }
         println!("railyard: listening on http://{addr}");
         if !has_upstream {
@@ -110,7 +115,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
         }
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        crate::serve::serve(state, listener, shutdown_signal()).await
+        crate::serve::serve(server, listener, shutdown_signal()).await
     })?;
     Ok(super::EXIT_ALLOWED)
 }

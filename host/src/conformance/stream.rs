@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use super::{Check, FUEL_BASE, FUEL_PER_BYTE, Vector, explain, summarize};
 use crate::payload::{Message, Payload, Stage};
+use crate::plugin::PluginLimits;
 use crate::plugin::{CallOutput, LoadedPlugin, StageInput};
-use crate::policy::PluginLimits;
 use crate::verdict::{Action, Finding};
 
 /// Longest message streamed (longer ones are cut at a character boundary).

@@ -144,7 +144,7 @@ pub fn blocking_policy(raw: RawJudging) -> Result<BlockingPolicy, (String, Strin
 /// Validates one `[judges.NAME]`; errors are `(dotted key, message)`.
 pub fn judge(name: &str, raw: RawJudge) -> Result<JudgeConfig, (String, String)> {
     let key = |k: &str| format!("judges.{name}.{k}");
-    crate::serve::config::check_base_url(&raw.base_url).map_err(|m| (key("base-url"), m))?;
+    crate::base_url::check_base_url(&raw.base_url).map_err(|m| (key("base-url"), m))?;
     if raw.model.trim().is_empty() {
         return Err((key("model"), "must not be empty".into()));
     }

@@ -39,8 +39,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::audit::{AuditError, AuditLog, AuditRecord, JudgementRow};
+use crate::evaluation::Evaluation;
 use crate::payload::{Message, Payload};
-use crate::pipeline::Evaluation;
 use crate::policy::{Capture, FailureMode};
 use crate::verdict::{Action, Finding, JudgeMode, JudgeRequest};
 

@@ -10,7 +10,7 @@
 //! says that a call passed (or was refused) without a verdict.
 
 use super::{Ran, Status};
-use crate::pipeline::{Evaluation, Outcome, PluginDecision};
+use crate::evaluation::{Evaluation, Outcome, PluginDecision};
 use crate::policy::FailureMode;
 use crate::verdict::Action;
 

@@ -9,25 +9,22 @@
 //! nothing is decided off the record.
 
 pub mod lanes;
-pub mod live;
 mod redact;
 pub mod stream;
-pub mod watch_events;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
-
-use crate::payload::{Message, Payload, Stage};
+use crate::payload::{Payload, Stage};
 use crate::plugin::{
-    CallFault, CallOutput, LoadError, LoadedPlugin, PluginDigest, PluginKind, PluginLoader,
-    StageInput, builtin,
+    CallFault, CallOutput, LoadError, LoadedPlugin, PluginKind, PluginLoader, StageInput, builtin,
 };
 use crate::policy::{FailureMode, PluginSource, PluginSpec, Policy};
 use crate::verdict::{Action, Finding, JudgeRequest};
 
+pub use crate::evaluation::{Evaluation, Outcome, PluginDecision, RoutedJudgeRequest};
+use crate::evaluation::{redacting_findings, redacts, redacts_as};
 pub use redact::redact;
 
 /// Why a policy's plugins could not be made ready.
@@ -333,28 +330,6 @@ fn check_entry(
     Ok(())
 }
 
-/// Whether a decision's spans are rewritten: every finding of a plugin
-/// that decided `redact`, and a detector's findings when it was set to
-/// `block` (the payload stops, but its PII must not reach the audit log).
-/// A guardrail's block findings (an injection phrase) are evidence, not
-/// secrets, and stay as they are.
-/// The findings a stage's redaction pass rewrites: those of plugins that
-/// ran and redact.
-fn redacting_findings(decisions: &[PluginDecision]) -> impl Iterator<Item = &Finding> {
-    decisions
-        .iter()
-        .filter(|d| d.outcome == Outcome::Ok && redacts(d))
-        .flat_map(|d| d.findings.iter())
-}
-
-fn redacts(d: &PluginDecision) -> bool {
-    redacts_as(d.action, d.kind)
-}
-
-fn redacts_as(action: Action, kind: PluginKind) -> bool {
-    action == Action::Redact || (action == Action::Block && kind == PluginKind::PiiDetector)
-}
-
 /// Turns a plugin's output into its action, reason and findings, applying
 /// the policy entry's `action` and `min-score`.
 fn interpret(
@@ -453,71 +428,6 @@ fn fail(sp: &StagePlugin, fault: CallFault, request_id: &str, latency_us: u64) -
     )
 }
 
-/// What happened when a plugin was evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// It ran and returned valid output.
-    Ok,
-    /// It failed; the failure mode decided the action.
-    Failed {
-        /// `trapped`, `timed-out`, `memory-limit`, `invalid-output`,
-        /// `plugin-error` or `input-too-large`.
-        fault: &'static str,
-        /// The failure mode that applied.
-        handled: FailureMode,
-    },
-    /// The policy disabled it; it did not run.
-    Disabled,
-}
-
-impl Outcome {
-    /// `ok`, the fault name, or `disabled`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Failed { fault, .. } => fault,
-            Outcome::Disabled => "disabled",
-        }
-    }
-}
-
-impl Serialize for Outcome {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-/// One plugin's evaluation of one payload.
-#[derive(Debug, Clone, Serialize)]
-pub struct PluginDecision {
-    /// The plugin's name in the policy.
-    pub plugin: String,
-    /// The name the plugin gives itself.
-    pub plugin_name: String,
-    /// The plugin's version.
-    pub plugin_version: String,
-    /// SHA-256 of the component that decided.
-    pub plugin_digest: PluginDigest,
-    /// Its world.
-    pub kind: PluginKind,
-    /// What happened.
-    pub outcome: Outcome,
-    /// The failure mode that applied, when it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_mode: Option<FailureMode>,
-    /// What it decided (after failure mode and policy overrides).
-    pub action: Action,
-    /// Why.
-    pub reason: String,
-    /// What it found.
-    pub findings: Vec<Finding>,
-    /// The fault, when it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Wall time of the call, including instantiation.
-    pub latency_us: u64,
-}
-
 impl PluginDecision {
     fn new(
         sp: &StagePlugin,
@@ -545,77 +455,5 @@ impl PluginDecision {
             error,
             latency_us,
         }
-    }
-}
-
-/// A judge request with the router that made it.
-#[derive(Debug, Clone, Serialize)]
-pub struct RoutedJudgeRequest {
-    /// The router's policy name.
-    pub router: String,
-    /// The router's digest.
-    pub router_digest: PluginDigest,
-    /// The request.
-    #[serde(flatten)]
-    pub request: JudgeRequest,
-}
-
-/// The result of running one payload through one stage.
-#[derive(Debug, Clone, Serialize)]
-pub struct Evaluation {
-    /// The payload's request id.
-    pub request_id: String,
-    /// The stage that ran.
-    pub stage: Stage,
-    /// The policy's name.
-    pub policy: String,
-    /// The policy's digest.
-    pub policy_digest: String,
-    /// The merged action.
-    pub action: Action,
-    /// Why, from the first plugin that decided the merged action.
-    pub reason: String,
-    /// Every plugin's decision, in the order they ran.
-    pub decisions: Vec<PluginDecision>,
-    /// The messages with redactions applied, when anything was redacted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redacted: Option<Vec<Message>>,
-    /// Judge requests made by routers.
-    pub judge_requests: Vec<RoutedJudgeRequest>,
-    /// Wall time of the whole stage.
-    pub latency_us: u64,
-}
-
-impl Evaluation {
-    /// Every finding of every plugin.
-    pub fn findings(&self) -> impl Iterator<Item = (&PluginDecision, &Finding)> {
-        self.decisions
-            .iter()
-            .flat_map(|d| d.findings.iter().map(move |f| (d, f)))
-    }
-
-    /// The findings the stage's redaction pass rewrites (those of plugins
-    /// that ran and redact).
-    pub fn redacting_findings(&self) -> impl Iterator<Item = &Finding> {
-        redacting_findings(&self.decisions)
-    }
-
-    /// Sets the merged action and reason from the decisions: the most
-    /// severe action (block beats redact beats flag beats allow), and the
-    /// reason of the first plugin that decided it. Run again after a
-    /// decision changes (a blocking judge's verdict).
-    pub fn merge(&mut self) {
-        self.action = self
-            .decisions
-            .iter()
-            .map(|d| d.action)
-            .max()
-            .unwrap_or(Action::Allow);
-        self.reason = self
-            .decisions
-            .iter()
-            .find(|d| d.action == self.action && self.action != Action::Allow)
-            .map(|d| format!("{}: {}", d.plugin, d.reason))
-            .unwrap_or_default();
     }
 }

@@ -13,11 +13,11 @@ use std::time::Duration;
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
+use super::PluginLimits;
 use super::bindings::{guardrail, judge_router, pii_detector, wit};
 use super::{LoadError, LoadedPlugin, PluginInfo, PluginKind, PluginState};
 use crate::engine::RailyardEngine;
 use crate::payload::{Payload, Stage};
-use crate::policy::PluginLimits;
 use crate::verdict::{Action, Finding, JudgeMode, JudgeRequest, Span, Verdict};
 
 /// Findings one call may return; more is a runaway plugin.

@@ -10,6 +10,7 @@ mod bindings;
 pub mod builtin;
 mod call;
 pub mod capability;
+mod limits;
 pub mod manifest;
 pub mod registry;
 mod scan;
@@ -29,6 +30,7 @@ use crate::payload::Stage;
 
 pub use call::{CallCost, CallFault, CallOutput, InstancePool, StageInput};
 pub use capability::{Capability, Grants};
+pub use limits::PluginLimits;
 pub use scan::{ScanProgress, ScanSession};
 pub(crate) use state::PluginState;
 
@@ -94,9 +96,7 @@ impl PluginDigest {
 
 impl fmt::Display for PluginDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut hex = String::with_capacity(64);
-        crate::audit::hex_into(&self.0, &mut hex);
-        write!(f, "sha256:{hex}")
+        write!(f, "sha256:{}", hex::encode(self.0))
     }
 }
 

@@ -15,7 +15,7 @@
 //! 6. `info`: name, version and stages agree with what `info()` reports.
 //!
 //! The smoke test against the conformance vectors, and the swap, are the
-//! reloader's (`pipeline::live`), which runs these steps off the hot path.
+//! reloader's (`live`), which runs these steps off the hot path.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -14,11 +14,11 @@ use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::{InstancePre, ResourceAny};
 
+use super::PluginLimits;
 use super::bindings::scanning;
 use super::call::{self, CallFault, CallOutput, StageInput};
 use super::{LoadedPlugin, PluginKind, PluginState};
 use crate::engine::RailyardEngine;
-use crate::policy::PluginLimits;
 use crate::verdict::{Action, Finding};
 
 /// The exported interface a streaming plugin provides.

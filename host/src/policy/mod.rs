@@ -14,12 +14,12 @@ pub mod payload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::payload::Stage;
 use crate::plugin::PluginKind;
+pub use crate::plugin::PluginLimits;
 use crate::verdict::Action;
 
 pub use file::DEFAULT_POLICY_TOML;
@@ -176,17 +176,6 @@ pub enum PluginSource {
     Builtin(String),
     /// A `.wasm` component file.
     File(PathBuf),
-}
-
-/// Bounds on every call of a plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PluginLimits {
-    /// Wall-clock deadline per call (epoch-based).
-    pub timeout: Duration,
-    /// Linear memory cap per instance, in bytes.
-    pub memory_bytes: u64,
-    /// Payloads larger than this are not shown to the plugin.
-    pub max_input_bytes: usize,
 }
 
 /// What happens when a plugin call fails.

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::access::config::{self as access, RawAdmin, RawIdentity};
 pub use super::access::config::{Admin, Caller};
+use crate::base_url::check_base_url;
 use crate::judge::{BlockingPolicy, JudgeConfig};
 
 /// A configuration error: file, key and what was expected.
@@ -259,15 +260,25 @@ impl ServeConfig {
     /// Reads and validates a configuration file. Relative policy paths are
     /// relative to the file.
     pub fn from_file(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            key: "-".into(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_text(path, &text)
+    }
+
+    /// Validates `text`, the contents of the file at `path` (a reload
+    /// reads the bytes once, then validates them). Relative policy paths
+    /// are relative to the file.
+    pub fn from_text(path: &Path, text: &str) -> Result<ServeConfig, ConfigError> {
         let file = path.display().to_string();
         let err = |key: &str, message: String| ConfigError {
             file: file.clone(),
             key: key.to_string(),
             message,
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| err("-", format!("cannot read: {e}")))?;
-        let de = toml::Deserializer::parse(&text).map_err(|e| err("-", e.to_string()))?;
+        let de = toml::Deserializer::parse(text).map_err(|e| err("-", e.to_string()))?;
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
             err(
@@ -506,16 +517,6 @@ impl ServeConfig {
     /// `route`): the matching route's setting, else `[judging]`.
     pub fn judging(&self, route: &str) -> BlockingPolicy {
         self.route(route).map_or(self.judging, |r| r.judging)
-    }
-}
-
-/// An http(s) URL with a host; the error says what is wrong (upstreams
-/// and judges alike).
-pub(crate) fn check_base_url(u: &str) -> Result<(), String> {
-    match url::Url::parse(u) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
-        Ok(_) => Err(format!("`{u}` is not an http(s) URL")),
-        Err(e) => Err(format!("`{u}` is not a URL: {e}")),
     }
 }
 

@@ -13,8 +13,9 @@ use hyper::HeaderMap;
 use hyper::header;
 
 use super::ApiError;
-use crate::audit::events::{Event, EventKind, Events};
-use crate::pipeline::live::Reloader;
+use crate::audit::events::{Event, EventKind, Events, PolicyRow};
+use crate::live::Reloader;
+use crate::pipeline::Pipeline;
 
 /// The peer of a connection, put into each request's extensions by the
 /// accept loop.
@@ -94,11 +95,98 @@ pub fn admin_call(
 /// Records the policy `slot` serves now (its text and plugins), and every
 /// later reload of it, whatever starts the reload.
 pub fn watch_policy(events: &Arc<Events>, slot: &str, reloader: &Reloader) {
-    events.policy_loaded(&reloader.live().current());
+    events.policy_loaded(policy_row(&reloader.live().current(), events.host_id()));
     let (events, slot) = (events.clone(), slot.to_string());
     reloader.on_reload(Box::new(move |report, before, after| {
-        events.reloaded(&slot, report, before, after)
+        reloaded(&events, &slot, report, before, after)
     }));
+}
+
+/// A reload of policy `slot` (its name in the serve configuration):
+/// records what changed, and the new policy version.
+fn reloaded(
+    events: &Events,
+    slot: &str,
+    report: &crate::live::ReloadReport,
+    before: &Pipeline,
+    after: &Pipeline,
+) {
+    let (b, a) = (&before.policy().digest, &after.policy().digest);
+    if report.swapped {
+        events.policy_loaded(policy_row(after, events.host_id()));
+        // Which plugin inventory ran before and runs now: each resolves
+        // in `policies` (a plugins-only reload keeps the policy digest).
+        let inventories = (
+            policy_row(before, events.host_id()).inventory_digest,
+            policy_row(after, events.host_id()).inventory_digest,
+        );
+        let what = if report.policy_replaced {
+            "policy replaced"
+        } else {
+            "plugins reloaded"
+        };
+        events.record(
+            Event::new(
+                EventKind::PolicyReload,
+                format!("policy `{slot}`: {what}"),
+            )
+            .policy(slot, Some(b), Some(a))
+            .detail(serde_json::json!({
+                "policy_replaced": report.policy_replaced,
+                "inventory_before": inventories.0,
+                "inventory_after": inventories.1,
+                "went_live": report.went_live.iter().map(|(n, d)| serde_json::json!({"plugin": n, "digest": d.to_string()})).collect::<Vec<_>>(),
+                "removed": report.removed,
+            })),
+        );
+    }
+    if report.policy_refused.is_some() || !report.refused.is_empty() {
+        events.record(
+            Event::new(
+                EventKind::ReloadRefused,
+                format!("policy `{slot}`: a reload was refused; the running version stays"),
+            )
+            .policy(slot, Some(b), Some(a))
+            .detail(serde_json::json!({
+                "policy_refused": report.policy_refused,
+                "refused": report.refused.iter().map(|(m, step, e)| serde_json::json!({"manifest": m.display().to_string(), "step": step, "error": e})).collect::<Vec<_>>(),
+            })),
+        );
+    }
+}
+
+/// The `policies` row of the policy `pipeline` runs: its text and the
+/// plugins it loaded (also what `railyard check` records).
+pub fn policy_row(pipeline: &Pipeline, host_id: &str) -> PolicyRow {
+    let policy = pipeline.policy();
+    let plugins: Vec<serde_json::Value> = pipeline
+        .plugins()
+        .map(|(n, p)| {
+            serde_json::json!({
+                "plugin": n,
+                "name": p.info.name,
+                "version": p.info.version,
+                "kind": p.kind.as_str(),
+                "stages": p.info.stages.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "digest": p.digest.to_string(),
+            })
+        })
+        .collect();
+    let plugins = serde_json::Value::Array(plugins).to_string();
+    let mut hex = String::from("sha256:");
+    hex.push_str(&crate::audit::chain::sha256_hex(plugins.as_bytes()));
+    PolicyRow {
+        policy_digest: policy.digest.clone(),
+        timestamp_us: crate::audit::now_us(),
+        host_id: host_id.to_string(),
+        policy_name: policy.name.clone(),
+        origin: policy.origin.clone(),
+        text: policy.text.to_string(),
+        plugins,
+        inventory_digest: hex,
+        wal_segment: 0,
+        wal_offset: 0,
+    }
 }
 
 /// What a start event says: where the server listens and the policies

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-use crate::pipeline::Evaluation;
+use crate::evaluation::Evaluation;
 
 /// Upper bounds of the latency histograms, in seconds.
 const BUCKETS: &[f64] = &[

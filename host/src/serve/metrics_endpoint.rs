@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
-use super::{ApiError, Body, State, access, full};
+use super::{ApiError, Body, Server, State, access, full};
 
 /// The Prometheus text of every counter, or 401 without the metrics key.
 pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
@@ -22,6 +22,7 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
     let mut out = String::new();
     state.metrics.render(&mut out);
     out.push_str(&state.reload_metrics().prometheus());
+    state.config_reloads.render(&mut out);
     state.judges.render_metrics(&mut out);
     state.quotas.render_metrics(&mut out);
     if let Some(a) = &state.audit {
@@ -43,7 +44,8 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
 }
 
 /// The metrics-only listener: `GET /metrics` and nothing else.
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let state = server.current();
     let answered = if req.uri().path() != "/metrics" {
         Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -65,7 +67,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
 }
 
 /// Serves `/metrics` on `listener` until the process ends.
-pub async fn serve(state: Arc<State>, listener: tokio::net::TcpListener) {
+pub async fn serve(server: Arc<Server>, listener: tokio::net::TcpListener) {
     use hyper::server::conn::http1;
     use hyper_util::rt::{TokioIo, TokioTimer};
     loop {
@@ -77,9 +79,9 @@ pub async fn serve(state: Arc<State>, listener: tokio::net::TcpListener) {
                 continue;
             }
         };
-        let state = state.clone();
-        let header_timeout = state.config.limits.header_timeout;
-        let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+        let server = server.clone();
+        let header_timeout = server.current().config.limits.header_timeout;
+        let service = hyper::service::service_fn(move |req| handle(server.clone(), req));
         tokio::spawn(
             http1::Builder::new()
                 .timer(TokioTimer::new())

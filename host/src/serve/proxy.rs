@@ -1,16 +1,12 @@
 //! The OpenAI-compatible proxy: request rails, the upstream call, response
 //! rails (whole or streamed).
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use bytes::Bytes;
 use hyper::header;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::OwnedSemaphorePermit;
 
-use super::access::CallerId;
+use super::call::{Call, Ended};
 use super::request_texts;
 use super::stream::{self, StreamCall};
 use super::texts;
@@ -18,8 +14,8 @@ use super::upstream_error;
 use super::wire::unstreamed;
 use super::{ApiError, Body, State, json_bytes, json_response, sse};
 use crate::audit::{CallInfo, TokenCounts};
+use crate::evaluation::Evaluation;
 use crate::payload::{Payload, Stage};
-use crate::pipeline::Evaluation;
 use crate::policy::NonText;
 use crate::verdict::Action;
 
@@ -111,17 +107,19 @@ pub(super) fn upstream_key(upstream: &super::config::Upstream) -> Option<String>
 }
 
 /// Proxies one chat or completion call.
-#[allow(clippy::too_many_arguments)]
-pub async fn call(
-    state: Arc<State>,
+pub(super) async fn call(
+    call: Call,
     kind: Kind,
     mut body: Value,
-    tags: super::audit_config::RequestTags,
-    request_id: String,
-    caller: CallerId,
-    started: Instant,
-    permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
 ) -> Result<Response<Body>, ApiError> {
+    let Call {
+        state,
+        request_id,
+        caller,
+        started,
+        permits,
+        tags,
+    } = call;
     if !body.is_object() {
         return Err(ApiError::bad_request(
             "invalid_request",
@@ -186,53 +184,45 @@ pub async fn call(
         messages: texts.messages(),
         attributes,
     };
-    let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
     // Blocking judges decide before anything goes upstream.
-    let judged = state
-        .judge(&mut request_eval, &payload, capture, true)
+    let decided = state
+        .decide(&pipeline, &payload, true, |e| {
+            flag_non_text(e, payload_policy.non_text, texts.media())
+        })
         .await;
-    if payload_policy.non_text == NonText::Flag && !texts.media().is_empty() {
-        // Not a plugin's decision: the call's recorded action and reason
-        // say it (the inferences row), the decisions rows stay the plugins'.
-        let fields: Vec<&str> = texts.media().iter().map(|(f, _)| f.as_str()).collect();
-        if request_eval.action < Action::Flag {
-            request_eval.action = Action::Flag;
-            request_eval.reason = format!(
-                "payload.non-text = flag: non-text parts at {}",
-                fields.join(", ")
-            );
-        }
-    }
-    state.metrics.evaluation(&request_eval);
-    if request_eval.action == Action::Block {
-        let err = blocked(Stage::Request, &request_eval);
+    if decided.evaluation.action == Action::Block {
+        let err = blocked(Stage::Request, &decided.evaluation);
         // Provenance is read from the body as the rails left it: `user`,
         // `metadata` and the parameters are texts the rails saw, so what
         // they redacted is not kept verbatim in the row either.
         let mut seen_body = body.clone();
-        texts.write_back(&mut seen_body, &request_eval, &pipeline.policy().redaction);
+        texts.write_back(
+            &mut seen_body,
+            &decided.evaluation,
+            &pipeline.policy().redaction,
+        );
         let prov = tags.provenance(&upstream.name, &seen_body);
-        let ids = state.record(
-            &request_eval,
-            &payload,
-            capture,
-            Some(CallInfo {
-                status_code: Some(err.status.as_u16()),
-                total_latency_us: Some(started.elapsed().as_micros() as u64),
-                api: Some(super::config::Api::OpenAi.as_str()),
-                previous_response_id: super::responses::previous_response_id(&body),
-                provenance: Some(&prov),
-                ..CallInfo::default()
-            }),
-        )?;
-        state.settle(judged, &ids)?;
+        decided.record(&state, |e| {
+            state.record(
+                e,
+                &payload,
+                capture,
+                Some(CallInfo {
+                    status_code: Some(err.status.as_u16()),
+                    total_latency_us: Some(started.elapsed().as_micros() as u64),
+                    api: Some(super::config::Api::OpenAi.as_str()),
+                    previous_response_id: super::responses::previous_response_id(&body),
+                    provenance: Some(&prov),
+                    ..CallInfo::default()
+                }),
+            )
+        })?;
         return Err(err);
     }
-    texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
+    texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
     let mut prov = tags.provenance(&upstream.name, &body);
     // The request's decisions are durable before anything goes upstream.
-    let ids = state.record(&request_eval, &payload, capture, None)?;
-    state.settle(judged, &ids)?;
+    let request_eval = decided.record(&state, |e| state.record(e, &payload, capture, None))?;
 
     let url = format!("{}{}", upstream.base_url, kind.path());
     let sent_body = body.to_string();
@@ -252,14 +242,15 @@ pub async fn call(
     let record_failure = |status: StatusCode| {
         state
             .record_call(
-                &request_eval,
-                &payload,
+                (&request_eval, &payload),
                 None,
-                capture,
-                status,
-                started,
-                TokenCounts::default(),
-                &prov,
+                Ended {
+                    capture,
+                    status,
+                    started,
+                    tokens: TokenCounts::default(),
+                    provenance: prov.clone(),
+                },
             )
             .map(|_| ())
     };
@@ -295,14 +286,15 @@ pub async fn call(
             prov.response_body = Some(String::from_utf8_lossy(&guarded.body).into_owned());
         }
         state.record_call(
-            &request_eval,
-            &payload,
+            (&request_eval, &payload),
             Some((&guarded.evaluation, &guarded.payload)),
-            capture,
-            status,
-            started,
-            TokenCounts::default(),
-            &prov,
+            Ended {
+                capture,
+                status,
+                started,
+                tokens: TokenCounts::default(),
+                provenance: prov,
+            },
         )?;
         return Ok(json_bytes(status, guarded.body));
     }
@@ -376,6 +368,7 @@ pub async fn call(
         }
         let body =
             futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(out))]);
+        prov.answered(&answer);
         return Ok(super::responses::stream::answer(
             stream_call(request_eval, payload, prov),
             body,
@@ -425,29 +418,30 @@ pub async fn call(
             .chain(texts::attributes(&texts, "assistant"))
             .collect(),
     };
-    let mut response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
-    let judged = state
-        .judge(&mut response_eval, &response_payload, capture, true)
+    let decided = state
+        .decide(&pipeline, &response_payload, true, |_| {})
         .await;
-    state.metrics.evaluation(&response_eval);
     let tokens = tokens(&answer);
     prov.answered(&answer);
-    if response_eval.action == Action::Block {
-        let err = blocked(Stage::Response, &response_eval);
-        let ids = state.record_call(
-            &request_eval,
-            &payload,
-            Some((&response_eval, &response_payload)),
-            capture,
-            err.status,
-            started,
-            tokens,
-            &prov,
-        )?;
-        state.settle(judged, &ids)?;
+    let record = |status: StatusCode, response_eval: &Evaluation, provenance| {
+        state.record_call(
+            (&request_eval, &payload),
+            Some((response_eval, &response_payload)),
+            Ended {
+                capture,
+                status,
+                started,
+                tokens,
+                provenance,
+            },
+        )
+    };
+    if decided.evaluation.action == Action::Block {
+        let err = blocked(Stage::Response, &decided.evaluation);
+        decided.record(&state, |e| record(err.status, e, prov))?;
         return Err(err);
     }
-    if let Some(redacted) = &response_eval.redacted {
+    if let Some(redacted) = &decided.evaluation.redacted {
         texts::write_back(&mut answer, &texts, redacted);
         texts::drop_logprobs(&mut answer, &texts, redacted);
         super::responses::drop_logprobs(&mut answer, &texts, redacted);
@@ -455,18 +449,26 @@ pub async fn call(
     if verbatim {
         prov.response_body = Some(answer.to_string());
     }
-    let ids = state.record_call(
-        &request_eval,
-        &payload,
-        Some((&response_eval, &response_payload)),
-        capture,
-        StatusCode::OK,
-        started,
-        tokens,
-        &prov,
-    )?;
-    state.settle(judged, &ids)?;
+    decided.record(&state, |e| record(StatusCode::OK, e, prov))?;
     Ok(json_response(StatusCode::OK, &answer))
+}
+
+/// The policy's verdict on non-text parts when it flags them: not a
+/// plugin's decision, so the call's recorded action and reason say it (the
+/// inferences row) and the decisions rows stay the plugins'.
+pub(super) fn flag_non_text(
+    evaluation: &mut Evaluation,
+    non_text: NonText,
+    media: &[(String, String)],
+) {
+    if non_text == NonText::Flag && !media.is_empty() && evaluation.action < Action::Flag {
+        let fields: Vec<&str> = media.iter().map(|(f, _)| f.as_str()).collect();
+        evaluation.action = Action::Flag;
+        evaluation.reason = format!(
+            "payload.non-text = flag: non-text parts at {}",
+            fields.join(", ")
+        );
+    }
 }
 
 fn tokens(answer: &Value) -> TokenCounts {
@@ -485,21 +487,22 @@ fn tokens(answer: &Value) -> TokenCounts {
 impl State {
     /// Records a whole proxied call (see [`crate::audit::AuditLog::record_call`]);
     /// returns the response stage's decision ids.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn record_call(
         &self,
-        request: &Evaluation,
-        request_payload: &Payload,
+        (request, request_payload): (&Evaluation, &Payload),
         response: Option<(&Evaluation, &Payload)>,
-        capture: crate::policy::Capture,
-        status: StatusCode,
-        started: Instant,
-        tokens: TokenCounts,
-        provenance: &crate::audit::Provenance,
+        ended: Ended,
     ) -> Result<Vec<String>, ApiError> {
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
         };
+        let Ended {
+            capture,
+            status,
+            started,
+            tokens,
+            provenance,
+        } = ended;
         let call = CallInfo {
             response: None,
             status_code: Some(status.as_u16()),
@@ -511,7 +514,7 @@ impl State {
                 .iter()
                 .find(|(k, _)| k == "previous_response_id")
                 .map(|(_, v)| v.as_str()),
-            provenance: Some(provenance),
+            provenance: Some(&provenance),
         };
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)

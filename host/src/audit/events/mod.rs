@@ -28,7 +28,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{AuditLog, AuditRecord, now_us};
-use crate::pipeline::Pipeline;
 
 pub use run::RunMarker;
 
@@ -321,11 +320,16 @@ impl Events {
         }
     }
 
-    /// Records the policy `pipeline` runs, unless this process already
+    /// The host id its rows carry.
+    pub fn host_id(&self) -> &str {
+        &self.host_id
+    }
+
+    /// Records a policy version (`serve::evidence::policy_row` builds the
+    /// row from the pipeline that runs it), unless this process already
     /// recorded this text with this plugin inventory.
-    pub fn policy_loaded(&self, pipeline: &Pipeline) {
+    pub fn policy_loaded(&self, row: PolicyRow) {
         let Some(audit) = &self.audit else { return };
-        let row = policy_row(pipeline, &self.host_id);
         let key = (row.policy_digest.clone(), row.inventory_digest.clone());
         if !self
             .policies_seen
@@ -336,59 +340,6 @@ impl Events {
             return;
         }
         self.append(audit, AuditRecord::Policy(row), "policy");
-    }
-
-    /// A reload of policy `slot` (its name in the serve configuration):
-    /// records what changed, and the new policy version.
-    pub fn reloaded(
-        &self,
-        slot: &str,
-        report: &crate::pipeline::live::ReloadReport,
-        before: &Pipeline,
-        after: &Pipeline,
-    ) {
-        let (b, a) = (&before.policy().digest, &after.policy().digest);
-        if report.swapped {
-            self.policy_loaded(after);
-            // Which plugin inventory ran before and runs now: each resolves
-            // in `policies` (a plugins-only reload keeps the policy digest).
-            let inventories = (
-                policy_row(before, &self.host_id).inventory_digest,
-                policy_row(after, &self.host_id).inventory_digest,
-            );
-            let what = if report.policy_replaced {
-                "policy replaced"
-            } else {
-                "plugins reloaded"
-            };
-            self.record(
-                Event::new(
-                    EventKind::PolicyReload,
-                    format!("policy `{slot}`: {what}"),
-                )
-                .policy(slot, Some(b), Some(a))
-                .detail(serde_json::json!({
-                    "policy_replaced": report.policy_replaced,
-                    "inventory_before": inventories.0,
-                    "inventory_after": inventories.1,
-                    "went_live": report.went_live.iter().map(|(n, d)| serde_json::json!({"plugin": n, "digest": d.to_string()})).collect::<Vec<_>>(),
-                    "removed": report.removed,
-                })),
-            );
-        }
-        if report.policy_refused.is_some() || !report.refused.is_empty() {
-            self.record(
-                Event::new(
-                    EventKind::ReloadRefused,
-                    format!("policy `{slot}`: a reload was refused; the running version stays"),
-                )
-                .policy(slot, Some(b), Some(a))
-                .detail(serde_json::json!({
-                    "policy_refused": report.policy_refused,
-                    "refused": report.refused.iter().map(|(m, step, e)| serde_json::json!({"manifest": m.display().to_string(), "step": step, "error": e})).collect::<Vec<_>>(),
-                })),
-            );
-        }
     }
 
     /// The server starts: a previous run that never recorded its stop is
@@ -430,40 +381,6 @@ impl Events {
         {
             tracing::error!(error = %e, "cannot remove the run marker; the next start will report an unclean stop");
         }
-    }
-}
-
-/// The `policies` row of the policy `pipeline` runs: its text and the
-/// plugins it loaded (also what `railyard check` records).
-pub fn policy_row(pipeline: &Pipeline, host_id: &str) -> PolicyRow {
-    let policy = pipeline.policy();
-    let plugins: Vec<serde_json::Value> = pipeline
-        .plugins()
-        .map(|(n, p)| {
-            serde_json::json!({
-                "plugin": n,
-                "name": p.info.name,
-                "version": p.info.version,
-                "kind": p.kind.as_str(),
-                "stages": p.info.stages.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-                "digest": p.digest.to_string(),
-            })
-        })
-        .collect();
-    let plugins = serde_json::Value::Array(plugins).to_string();
-    let mut hex = String::from("sha256:");
-    super::hex_into(&Sha256::digest(plugins.as_bytes()), &mut hex);
-    PolicyRow {
-        policy_digest: policy.digest.clone(),
-        timestamp_us: now_us(),
-        host_id: host_id.to_string(),
-        policy_name: policy.name.clone(),
-        origin: policy.origin.clone(),
-        text: policy.text.to_string(),
-        plugins,
-        inventory_digest: hex,
-        wal_segment: 0,
-        wal_offset: 0,
     }
 }
 

@@ -128,6 +128,24 @@ fn parse_jwks(text: &str) -> Result<Vec<(Option<String>, Algorithm, DecodingKey)
 }
 
 impl JwtVerifier {
+    /// Whether a reloaded `[jwt]` (`next`) is this one unchanged, with its
+    /// keys at a URL: then the running verifier is kept with the keys it
+    /// holds, so a `serve.toml` reload never drops them while the JWKS
+    /// endpoint is down. A JWKS file is read again on every reload (that
+    /// is how its keys rotate).
+    pub(crate) fn keeps(&self, next: &JwtVerifier) -> bool {
+        let same_url = match (&self.source, &next.source) {
+            (JwksSource::Url(a), JwksSource::Url(b)) => a == b,
+            _ => false,
+        };
+        same_url
+            && self.issuer == next.issuer
+            && self.audience == next.audience
+            && self.caller_claim == next.caller_claim
+            && self.leeway == next.leeway
+            && self.refresh == next.refresh
+    }
+
     /// Validates `[jwt]`; a JWKS file is read now.
     pub(crate) fn from_raw(
         raw: RawJwt,
@@ -137,7 +155,7 @@ impl JwtVerifier {
         let source = match (raw.jwks_file, raw.jwks_url) {
             (Some(f), None) => JwksSource::File(base.join(f)),
             (None, Some(u)) => {
-                super::super::config::check_base_url(&u).map_err(|m| err("jwt.jwks-url", m))?;
+                crate::base_url::check_base_url(&u).map_err(|m| err("jwt.jwks-url", m))?;
                 JwksSource::Url(u)
             }
             _ => {

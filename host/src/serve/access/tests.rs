@@ -174,3 +174,20 @@ fn grant_mistakes_name_the_key() {
         assert_eq!(e.key, key, "{text}: {e}");
     }
 }
+
+#[test]
+fn a_reloaded_jwt_section_keeps_the_running_verifier_only_when_unchanged_and_at_a_url() {
+    let with = |jwt: &str| {
+        config(&format!(
+            "[[callers]]\nname = \"a\"\nkey-sha256 = \"{}\"\n[jwt]\n{jwt}",
+            sha("k")
+        ))
+        .unwrap()
+        .jwt
+        .unwrap()
+    };
+    let url = "jwks-url = \"http://127.0.0.1:1/jwks\"\nissuer = \"i\"\naudience = \"a\"\n";
+    assert!(with(url).keeps(&with(url)));
+    assert!(!with(url).keeps(&with(&url.replace("audience = \"a\"", "audience = \"b\""))));
+    assert!(!with(url).keeps(&with(&url.replace(":1/", ":2/"))));
+}

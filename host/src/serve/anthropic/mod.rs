@@ -19,22 +19,19 @@ pub mod request;
 mod stream;
 pub mod wire;
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::OwnedSemaphorePermit;
 
-use super::access::CallerId;
+use super::call::{Call, Ended};
 use super::config::Api;
-use super::proxy::{blocked, route_for, upstream_key};
+use super::proxy::{blocked, flag_non_text, route_for, upstream_key};
 use super::stream::StreamCall;
 use super::texts::{self, Text};
-use super::{ApiError, Body, State, json_bytes, json_response, upstream_error};
+use super::{ApiError, Body, json_bytes, json_response, upstream_error};
 use crate::audit::{CallInfo, TokenCounts};
+use crate::evaluation::Evaluation;
 use crate::payload::{Payload, Stage};
 use crate::policy::NonText;
 use crate::verdict::Action;
@@ -134,17 +131,19 @@ fn gateway(code: &'static str, message: String) -> ApiError {
 }
 
 /// Proxies one Messages call.
-#[allow(clippy::too_many_arguments)]
-pub async fn call(
-    state: Arc<State>,
+pub(in crate::serve) async fn call(
+    call: Call,
     mut body: Value,
     headers: Headers,
-    tags: super::audit_config::RequestTags,
-    request_id: String,
-    caller: CallerId,
-    started: Instant,
-    permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
 ) -> Result<Response<Body>, ApiError> {
+    let Call {
+        state,
+        request_id,
+        caller,
+        started,
+        permits,
+        tags,
+    } = call;
     if !body.is_object() {
         return Err(ApiError::bad_request(
             "invalid_request",
@@ -203,49 +202,42 @@ pub async fn call(
         messages: texts.messages(),
         attributes,
     };
-    let mut request_eval = tokio::task::block_in_place(|| pipeline.evaluate(&payload));
-    let judged = state
-        .judge(&mut request_eval, &payload, capture, true)
+    let decided = state
+        .decide(&pipeline, &payload, true, |e| {
+            flag_non_text(e, payload_policy.non_text, texts.media())
+        })
         .await;
-    if payload_policy.non_text == NonText::Flag
-        && !texts.media().is_empty()
-        && request_eval.action < Action::Flag
-    {
-        let fields: Vec<&str> = texts.media().iter().map(|(f, _)| f.as_str()).collect();
-        request_eval.action = Action::Flag;
-        request_eval.reason = format!(
-            "payload.non-text = flag: non-text parts at {}",
-            fields.join(", ")
-        );
-    }
-    state.metrics.evaluation(&request_eval);
-    if request_eval.action == Action::Block {
-        let err = blocked(Stage::Request, &request_eval);
+    if decided.evaluation.action == Action::Block {
+        let err = blocked(Stage::Request, &decided.evaluation);
         // Provenance is read from the body as the rails left it: `user`,
         // `metadata` and the parameters are texts the rails saw, so what
         // they redacted is not kept verbatim in the row either.
         let mut seen_body = body.clone();
-        texts.write_back(&mut seen_body, &request_eval, &pipeline.policy().redaction);
+        texts.write_back(
+            &mut seen_body,
+            &decided.evaluation,
+            &pipeline.policy().redaction,
+        );
         let prov = tags.provenance(&upstream.name, &seen_body);
-        let ids = state.record(
-            &request_eval,
-            &payload,
-            capture,
-            Some(CallInfo {
-                status_code: Some(err.status.as_u16()),
-                total_latency_us: Some(started.elapsed().as_micros() as u64),
-                api: Some(Api::Anthropic.as_str()),
-                provenance: Some(&prov),
-                ..CallInfo::default()
-            }),
-        )?;
-        state.settle(judged, &ids)?;
+        decided.record(&state, |e| {
+            state.record(
+                e,
+                &payload,
+                capture,
+                Some(CallInfo {
+                    status_code: Some(err.status.as_u16()),
+                    total_latency_us: Some(started.elapsed().as_micros() as u64),
+                    api: Some(Api::Anthropic.as_str()),
+                    provenance: Some(&prov),
+                    ..CallInfo::default()
+                }),
+            )
+        })?;
         return Err(err);
     }
-    texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
+    texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
     let mut prov = tags.provenance(&upstream.name, &body);
-    let ids = state.record(&request_eval, &payload, capture, None)?;
-    state.settle(judged, &ids)?;
+    let request_eval = decided.record(&state, |e| state.record(e, &payload, capture, None))?;
 
     let url = format!("{}/messages", upstream.base_url);
     let sent_body = body.to_string();
@@ -272,14 +264,15 @@ pub async fn call(
     let record_failure = |status: StatusCode| {
         state
             .record_call(
-                &request_eval,
-                &payload,
+                (&request_eval, &payload),
                 None,
-                capture,
-                status,
-                started,
-                TokenCounts::default(),
-                &prov,
+                Ended {
+                    capture,
+                    status,
+                    started,
+                    tokens: TokenCounts::default(),
+                    provenance: prov.clone(),
+                },
             )
             .map(|_| ())
     };
@@ -313,14 +306,15 @@ pub async fn call(
             prov.response_body = Some(String::from_utf8_lossy(&guarded.body).into_owned());
         }
         state.record_call(
-            &request_eval,
-            &payload,
+            (&request_eval, &payload),
             Some((&guarded.evaluation, &guarded.payload)),
-            capture,
-            status,
-            started,
-            TokenCounts::default(),
-            &prov,
+            Ended {
+                capture,
+                status,
+                started,
+                tokens: TokenCounts::default(),
+                provenance: prov,
+            },
         )?;
         if guarded.evaluation.action == Action::Block {
             // railyard's own error replaces the upstream's: in this API's
@@ -423,45 +417,36 @@ pub async fn call(
         .chain(texts::attributes(&texts, "assistant"))
         .collect(),
     };
-    let mut response_eval = tokio::task::block_in_place(|| pipeline.evaluate(&response_payload));
-    let judged = state
-        .judge(&mut response_eval, &response_payload, capture, true)
+    let decided = state
+        .decide(&pipeline, &response_payload, true, |_| {})
         .await;
-    state.metrics.evaluation(&response_eval);
     let tokens = tokens(&answer);
     prov.answered(&answer);
-    if response_eval.action == Action::Block {
-        let err = blocked(Stage::Response, &response_eval);
-        let ids = state.record_call(
-            &request_eval,
-            &payload,
-            Some((&response_eval, &response_payload)),
-            capture,
-            err.status,
-            started,
-            tokens,
-            &prov,
-        )?;
-        state.settle(judged, &ids)?;
+    let record = |status: StatusCode, response_eval: &Evaluation, provenance| {
+        state.record_call(
+            (&request_eval, &payload),
+            Some((response_eval, &response_payload)),
+            Ended {
+                capture,
+                status,
+                started,
+                tokens,
+                provenance,
+            },
+        )
+    };
+    if decided.evaluation.action == Action::Block {
+        let err = blocked(Stage::Response, &decided.evaluation);
+        decided.record(&state, |e| record(err.status, e, prov))?;
         return Err(err);
     }
-    if let Some(redacted) = &response_eval.redacted {
+    if let Some(redacted) = &decided.evaluation.redacted {
         texts::write_back(&mut answer, &texts, redacted);
     }
     if verbatim {
         prov.response_body = Some(answer.to_string());
     }
-    let ids = state.record_call(
-        &request_eval,
-        &payload,
-        Some((&response_eval, &response_payload)),
-        capture,
-        StatusCode::OK,
-        started,
-        tokens,
-        &prov,
-    )?;
-    state.settle(judged, &ids)?;
+    decided.record(&state, |e| record(StatusCode::OK, e, prov))?;
     Ok(json_response(StatusCode::OK, &answer))
 }
 

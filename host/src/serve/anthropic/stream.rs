@@ -14,8 +14,6 @@
 //! | an `error` event from the upstream | an `error` event with its type (its message is not passed on: unscanned upstream text) | 502 |
 //! | the client went away | nothing (the upstream request is dropped at once) | 499 |
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use http_body_util::{BodyExt, StreamBody};
@@ -24,14 +22,15 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 use tokio::sync::mpsc::Sender;
 
+use super::super::call::Ended;
 use super::relay::{Relay, Step};
 use super::wire::{Event, error_event, sse};
 use crate::audit::TokenCounts;
 use crate::payload::Stage;
 use crate::pipeline::lanes::{LanesEnd, StreamLanes};
+use crate::serve::Body;
 use crate::serve::sse::EventReader;
 use crate::serve::stream::StreamCall;
-use crate::serve::{Body, State};
 
 /// Largest streamed answer read from the upstream.
 const MAX_STREAM_BYTES: usize = 16 << 20;
@@ -106,54 +105,19 @@ where
     let sent = seen.sent.take();
     provenance.response_body = sent;
     drop(permits);
-    record(
-        &state,
-        &pipeline,
-        request_eval,
-        payload,
-        end,
-        status,
-        (tokens, &provenance),
-        started,
-    )
-    .await;
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    state: &Arc<State>,
-    pipeline: &crate::pipeline::Pipeline,
-    request_eval: crate::pipeline::Evaluation,
-    payload: crate::payload::Payload,
-    end: LanesEnd,
-    status: StatusCode,
-    (tokens, provenance): (TokenCounts, &crate::audit::Provenance),
-    started: std::time::Instant,
-) {
-    let capture = pipeline.policy().audit.capture;
-    let mut evaluation = end.evaluation;
-    state.metrics.evaluation(&evaluation);
-    let judged = state
-        .judge(&mut evaluation, &end.payload, capture, false)
-        .await;
-    let ids = state
-        .record_call(
-            &request_eval,
-            &payload,
-            Some((&evaluation, &end.payload)),
-            capture,
-            status,
-            started,
-            tokens,
-            provenance,
+    state
+        .conclude_stream(
+            (&request_eval, &payload),
+            end,
+            Ended {
+                capture: pipeline.policy().audit.capture,
+                status,
+                started,
+                tokens,
+                provenance,
+            },
         )
-        .unwrap_or_else(|e| {
-            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
-            Vec::new()
-        });
-    if let Err(e) = state.settle(judged, &ids) {
-        tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's judgements could not be recorded");
-    }
+        .await;
 }
 
 async fn pump<S, E>(

@@ -36,6 +36,7 @@ use crate::audit::TokenCounts;
 use crate::payload::Stage;
 use crate::pipeline::lanes::{LanesEnd, StreamLanes};
 use crate::serve::Body;
+use crate::serve::call::Ended;
 use crate::serve::sse::EventReader;
 use crate::serve::stream::{Seen, StreamCall};
 
@@ -112,31 +113,20 @@ where
     provenance.response_body = seen.sent.take();
     // The upstream request is over: the slots go back before the record.
     drop(permits);
-    let capture = pipeline.policy().audit.capture;
-    let mut evaluation = end.evaluation;
-    state.metrics.evaluation(&evaluation);
     // The answer is out: every judgement of a stream runs after it.
-    let judged = state
-        .judge(&mut evaluation, &end.payload, capture, false)
-        .await;
-    let ids = state
-        .record_call(
-            &request_eval,
-            &payload,
-            Some((&evaluation, &end.payload)),
-            capture,
-            status,
-            started,
-            tokens,
-            &provenance,
+    state
+        .conclude_stream(
+            (&request_eval, &payload),
+            end,
+            Ended {
+                capture: pipeline.policy().audit.capture,
+                status,
+                started,
+                tokens,
+                provenance,
+            },
         )
-        .unwrap_or_else(|e| {
-            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
-            Vec::new()
-        });
-    if let Err(e) = state.settle(judged, &ids) {
-        tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's judgements could not be recorded");
-    }
+        .await;
 }
 
 fn usage(response: Option<&Value>, tokens: &mut TokenCounts) {

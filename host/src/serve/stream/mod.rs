@@ -36,6 +36,7 @@ use hyper::{Response, StatusCode};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc::Sender;
 
+use super::call::Ended;
 use super::sse::{EventReader, error_event, event};
 use super::wire::chunk::Chunk;
 use super::{Body, State};
@@ -130,33 +131,21 @@ where
     // The upstream request is over (dropped with the stream when the
     // client left): the slots go back before the record is written.
     drop(permits);
-    let capture = pipeline.policy().audit.capture;
-    let mut evaluation = end.evaluation;
-    state.metrics.evaluation(&evaluation);
     // The answer is out: blocking judges cannot hold it any more, so
     // every judgement of a stream runs after it (rows say `streamed`).
-    let judged = state
-        .judge(&mut evaluation, &end.payload, capture, false)
-        .await;
-    let ids = state
-        .record_call(
-            &request_eval,
-            &payload,
-            Some((&evaluation, &end.payload)),
-            capture,
-            status,
-            started,
-            tokens,
-            &provenance,
+    state
+        .conclude_stream(
+            (&request_eval, &payload),
+            end,
+            Ended {
+                capture: pipeline.policy().audit.capture,
+                status,
+                started,
+                tokens,
+                provenance,
+            },
         )
-        .unwrap_or_else(|e| {
-            tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
-            Vec::new()
-        });
-    // Judgements are recorded (or logged as unrecorded) either way.
-    if let Err(e) = state.settle(judged, &ids) {
-        tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's judgements could not be recorded");
-    }
+        .await;
 }
 
 /// What a stream tells the record besides its texts: the model that

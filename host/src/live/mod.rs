@@ -48,14 +48,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use super::{Evaluation, Pipeline, PipelineError};
+pub mod watch_events;
+
 use crate::conformance;
+use crate::evaluation::Evaluation;
 use crate::payload::Payload;
-use crate::pipeline::watch_events::{Events, SETTLE, Woke};
+use crate::pipeline::{Pipeline, PipelineError};
 use crate::plugin::manifest::Manifest;
 use crate::plugin::registry::{self, RegistryError, Verified};
 use crate::plugin::{LoadedPlugin, PluginDigest, PluginLoader, builtin};
 use crate::policy::{PluginLimits, PluginSource, PluginSpec, Policy, PolicyError};
+use watch_events::{Events, SETTLE, Woke};
 
 /// The pipeline that serves, replaceable while it serves.
 pub struct LivePipeline {

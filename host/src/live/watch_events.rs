@@ -1,6 +1,6 @@
 //! Filesystem events that wake the plugins-folder watcher early.
 //!
-//! The watcher ([`super::live`]) decides from the folder's state, never
+//! The watcher ([`super`]) decides from the folder's state, never
 //! from the events: a change is acted on once two looks at the folder (the
 //! name, size, modification time and inode of every file) agree. Events
 //! only choose *when* it looks. With events, the first look is taken as
