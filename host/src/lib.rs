@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod plugin;
 pub mod policy;
 pub mod serve;
+pub mod telemetry;
 pub mod verdict;
 
 pub use engine::{EngineSettings, RailyardEngine};

@@ -237,6 +237,7 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         wal_offset: 0,
         api: None,
         previous_response_id: None,
+        trace_id: None,
     }
 }
 

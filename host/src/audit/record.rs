@@ -41,6 +41,8 @@ pub struct CallInfo<'a> {
     /// A Responses call's `previous_response_id`: the stored turns it
     /// continues, which the call's payload does not hold.
     pub previous_response_id: Option<&'a str>,
+    /// The call's W3C trace id (32 hex digits), when it has one.
+    pub trace_id: Option<&'a str>,
 }
 
 /// What [`crate::audit::AuditLog::record`] needs besides the evaluation.
@@ -183,6 +185,10 @@ pub struct InferenceRow {
     /// rows written before the column existed).
     #[serde(default)]
     pub previous_response_id: Option<String>,
+    /// The call's W3C trace id (null in rows written before the column
+    /// existed).
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -487,6 +493,7 @@ fn inference_row(
         wal_offset: 0,
         api: call.api.map(str::to_string),
         previous_response_id: call.previous_response_id.map(str::to_string),
+        trace_id: call.trace_id.map(str::to_string),
     })
 }
 
@@ -561,6 +568,7 @@ pub(crate) fn encode_call(
         wal_offset: 0,
         api: call.api.map(str::to_string),
         previous_response_id: call.previous_response_id.map(str::to_string),
+        trace_id: call.trace_id.map(str::to_string),
     };
     super::wal::encode_row(b'i', &row, out);
 }

@@ -57,7 +57,7 @@ impl TableKind {
     /// when it is opened for writing, and read with them as null.
     pub fn added_columns(self) -> &'static [&'static str] {
         match self {
-            TableKind::Inferences => &["api", "previous_response_id"],
+            TableKind::Inferences => &["api", "previous_response_id", "trace_id"],
             _ => &[],
         }
     }
@@ -144,6 +144,7 @@ impl TableKind {
                 // (see `ADDED_COLUMNS`).
                 f.push(so("api"));
                 f.push(so("previous_response_id"));
+                f.push(so("trace_id"));
                 f
             }
             TableKind::Judgements => {
@@ -331,6 +332,7 @@ pub fn inferences_batch(
         longs(r.iter().map(|x| x.wal_offset)),
         opt_strings(r.iter().map(|x| x.api.as_deref())),
         opt_strings(r.iter().map(|x| x.previous_response_id.as_deref())),
+        opt_strings(r.iter().map(|x| x.trace_id.as_deref())),
     ];
     RecordBatch::try_new(schema, columns)
 }
@@ -649,7 +651,11 @@ impl<'a> Columns<'a> {
             Some(_) => self.strings(c),
             None => Ok(vec![None; n]),
         };
-        let (api, previous) = (added("api")?, added("previous_response_id")?);
+        let (api, previous, trace) = (
+            added("api")?,
+            added("previous_response_id")?,
+            added("trace_id")?,
+        );
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -676,6 +682,7 @@ impl<'a> Columns<'a> {
                 wal_offset: off[i],
                 api: api[i].clone(),
                 previous_response_id: previous[i].clone(),
+                trace_id: trace[i].clone(),
             })
             .collect())
     }

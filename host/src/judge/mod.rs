@@ -107,6 +107,9 @@ struct Job {
     capture: Capture,
     requested_at_us: i64,
     requested: Instant,
+    /// The call's span context: each judge call is a span under it, and
+    /// the judge is sent its `traceparent`.
+    trace: Option<opentelemetry::trace::SpanContext>,
 }
 
 /// What running one job gave.
@@ -428,6 +431,7 @@ impl Dispatcher {
             .collect();
         let now_us = crate::audit::now_us();
         let now = Instant::now();
+        let trace = crate::telemetry::current().map(|t| t.context().clone());
         evaluation
             .judge_requests
             .iter()
@@ -448,6 +452,7 @@ impl Dispatcher {
                 capture,
                 requested_at_us: now_us,
                 requested: now,
+                trace: trace.clone(),
             })
             .collect()
     }
@@ -536,7 +541,29 @@ impl Dispatcher {
         let call_deadline = deadline.map_or(own, |d| d.min(own));
         let call_started = Instant::now();
         let prompt = render(template, job);
-        match tokio::time::timeout_at(call_deadline, self.ask(&endpoint.config, prompt)).await {
+        let span = job.trace.as_ref().map(|cx| {
+            crate::telemetry::Child::start(
+                cx,
+                "railyard.judge",
+                opentelemetry::trace::SpanKind::Client,
+            )
+        });
+        let traceparent = span.as_ref().map(crate::telemetry::Child::traceparent);
+        let asked = self.ask(&endpoint.config, prompt, traceparent.as_deref());
+        let answered = tokio::time::timeout_at(call_deadline, asked).await;
+        if let Some(span) = span {
+            let error = match &answered {
+                Err(_) => Some("timed out".to_string()),
+                Ok(Err((e, _))) => Some(e.clone()),
+                Ok(Ok(_)) => None,
+            };
+            let attributes = vec![
+                opentelemetry::KeyValue::new("railyard.judge", job.request.judge.clone()),
+                opentelemetry::KeyValue::new("railyard.rubric", job.request.rubric.clone()),
+            ];
+            span.end(attributes, error);
+        }
+        match answered {
             Err(_) => Ran::failed(
                 Status::Timeout,
                 format!(
@@ -571,6 +598,7 @@ impl Dispatcher {
         &self,
         judge: &JudgeConfig,
         prompt: String,
+        traceparent: Option<&str>,
     ) -> Result<JudgeVerdict, (String, Option<String>)> {
         let url = format!("{}/chat/completions", judge.base_url);
         let body = json!({
@@ -586,6 +614,9 @@ impl Dispatcher {
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
+        if let Some(tp) = traceparent {
+            req = req.header("traceparent", tp);
+        }
         if let Some(key) = judge
             .api_key_env
             .as_deref()

@@ -59,6 +59,14 @@ struct RawConfig {
     judges: BTreeMap<String, crate::judge::config::RawJudge>,
     #[serde(default)]
     judging: crate::judge::config::RawJudging,
+    #[serde(default)]
+    telemetry: RawTelemetry,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTelemetry {
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -216,6 +224,9 @@ pub struct ServeConfig {
     pub judges: BTreeMap<String, JudgeConfig>,
     /// `[judging]`: how blocking judgements hold calls no route overrides.
     pub judging: BlockingPolicy,
+    /// `[telemetry] otlp-endpoint`: the OTLP/HTTP collector's base URL
+    /// spans are exported to (see [`crate::telemetry::init`]).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Default listen address: loopback only.
@@ -246,6 +257,7 @@ impl Default for ServeConfig {
             routes: Vec::new(),
             judges: BTreeMap::new(),
             judging: BlockingPolicy::default(),
+            otlp_endpoint: None,
         }
     }
 }
@@ -349,6 +361,10 @@ impl ServeConfig {
                     format!("`{l}` is not an address like 127.0.0.1:9090: {e}"),
                 )
             })?);
+        }
+        if let Some(e) = raw.telemetry.otlp_endpoint {
+            check_base_url(&e).map_err(|m| err("telemetry.otlp-endpoint", m))?;
+            c.otlp_endpoint = Some(e);
         }
         access::distinct_keys(&c.callers, &c.admins, err)?;
         c.allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);

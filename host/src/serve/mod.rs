@@ -19,6 +19,7 @@
 
 pub mod access;
 pub mod anthropic;
+mod call_scope;
 pub mod config;
 pub mod metrics;
 pub mod metrics_endpoint;
@@ -272,10 +273,14 @@ impl State {
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
         };
+        let trace_id = call_scope::trace_id();
         let ctx = RecordContext {
             payload,
             capture,
-            call,
+            call: call.map(|c| CallInfo {
+                trace_id: trace_id.as_deref(),
+                ..c
+            }),
         };
         tokio::task::block_in_place(|| audit.record(evaluation, &ctx))
             .map(|ack| ack.decision_ids)
@@ -293,6 +298,7 @@ impl State {
         capture: crate::policy::Capture,
         can_hold: bool,
     ) -> crate::judge::Judged {
+        crate::telemetry::stage(evaluation);
         let policy = self.config.judging(&payload.route);
         self.judges
             .judge(evaluation, payload, policy, capture, can_hold)
@@ -457,7 +463,9 @@ pub async fn handle(
     let started = Instant::now();
     let request_id = request_id(&req);
     let endpoint = endpoint_name(req.method(), req.uri().path());
-    let mut response = match dispatch(&state, req, &request_id, endpoint, started).await {
+    let scope = call_scope::CallScope::begin(req.headers(), endpoint, &request_id);
+    let work = dispatch(&state, req, &request_id, endpoint, started);
+    let mut response = match scope.run(work).await {
         Ok(r) => r,
         Err(e) => {
             if e.status.is_client_error() || e.status.is_server_error() {
@@ -473,6 +481,7 @@ pub async fn handle(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-railyard-request-id", v);
     }
+    scope.end(&state, &mut response).await;
     state.metrics.request(
         endpoint,
         response.status().as_u16(),
@@ -604,7 +613,7 @@ async fn dispatch(
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
             // A guard call asks no model for tokens: it counts as a request.
-            let standing = admit(state, &caller, quota::Cost { tokens: 0 }).await?;
+            let standing = admit(state, &caller, quota::Cost::default()).await?;
             let mut r = guard(state, body, request_id, &caller, started).await?;
             add_headers(&mut r, &standing.headers());
             Ok(r)

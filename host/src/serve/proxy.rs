@@ -225,7 +225,7 @@ pub async fn call(
     if let Some(key) = upstream_key(&upstream) {
         req = req.bearer_auth(key);
     }
-    let sent = req.send().await;
+    let sent = super::call_scope::send(req).await;
     let record_failure = |status: StatusCode| {
         state
             .record_call(
@@ -429,10 +429,13 @@ impl State {
         started: Instant,
         tokens: TokenCounts,
     ) -> Result<Vec<String>, ApiError> {
+        super::quota::settle::answered(&tokens, response.map(|(_, p)| p.messages.as_slice()));
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
         };
+        let trace_id = super::call_scope::trace_id();
         let call = CallInfo {
+            trace_id: trace_id.as_deref(),
             response: None,
             status_code: Some(status.as_u16()),
             tokens,
