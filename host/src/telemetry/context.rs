@@ -33,9 +33,22 @@ impl Extractor for One<'_> {
 /// `traceparent` (then the call starts a trace of its own, as the W3C
 /// recommendation says a receiver should).
 pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
-    let cx = TraceContextPropagator::new().extract(&One(value.trim()));
+    let value = value.trim();
+    if !field_lengths_hold(value) {
+        return None;
+    }
+    let cx = TraceContextPropagator::new().extract(&One(value));
     let sc = cx.span().span_context().clone();
     sc.is_valid().then_some(TraceParent(sc))
+}
+
+/// The W3C field widths (2-32-16-2 hex digits): the propagator reads
+/// ids as numbers and would take a short one.
+fn field_lengths_hold(value: &str) -> bool {
+    let mut fields = value.split('-');
+    [2, 32, 16, 2]
+        .iter()
+        .all(|&n| fields.next().is_some_and(|f| f.len() == n))
 }
 
 /// `00-<trace id>-<span id>-<flags>`.
