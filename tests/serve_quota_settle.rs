@@ -147,3 +147,64 @@ fn a_stream_without_usage_is_charged_its_counted_text() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_streams_final_usage_is_charged_even_past_the_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = Upstream::start();
+    upstream.script(
+        "big",
+        Script {
+            messages: vec![json!({"content": "a short text"})],
+            usage: Some(
+                json!({"prompt_tokens": 7, "completion_tokens": 9000, "total_tokens": 9007}),
+            ),
+            ..Script::default()
+        },
+    );
+    let config = format!(
+        "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+         [[callers]]\nname = \"s\"\nkey-sha256 = \"{}\"\ntokens-per-minute = 10000\n",
+        upstream.base_url(),
+        sha256("key-s"),
+    );
+    let server = serve_config(tmp.path(), "serve", &config, false, &[]);
+    let auth = [("authorization", "Bearer key-s")];
+    // Reserves 4 + 10; the stream's last event says 7 + 9000 were used.
+    let a = post(
+        server.addr,
+        "/v1/chat/completions",
+        &auth,
+        &json!({"model": "m", "stream": true, "max_tokens": 10,
+                "stream_options": {"include_usage": true},
+                "messages": [{"role": "user", "content": "SCRIPT: big"}]})
+        .to_string(),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(
+        a.text().contains("\"completion_tokens\":9000"),
+        "{}",
+        a.text()
+    );
+    // Settled, the bucket holds 10000 - 9007 plus what refilled (under
+    // 6000 for 30 s); unsettled, at least 10000 - 14.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let g = post(
+            server.addr,
+            "/v1/guard",
+            &auth,
+            &json!({"text": "hello"}).to_string(),
+        );
+        assert_eq!(g.status, 200, "{}", g.text());
+        let left = remaining_tokens(&g);
+        if left < 6000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stream's usage was never charged: {left} left"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
