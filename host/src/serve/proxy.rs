@@ -429,7 +429,7 @@ impl State {
         started: Instant,
         tokens: TokenCounts,
     ) -> Result<Vec<String>, ApiError> {
-        super::quota::settle::answered(&tokens, response.map(|(_, p)| p.messages.as_slice()));
+        super::quota::settle::answered(&tokens, response.map(|(_, p)| p));
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
         };

@@ -39,7 +39,7 @@ use hyper::header::HeaderValue;
 
 use super::{Check, Cost, Quotas, Standing};
 use crate::audit::TokenCounts;
-use crate::payload::Message;
+use crate::payload::{Message, Payload};
 
 /// Which backend charged a reservation (and so settles it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,9 +171,10 @@ pub(super) fn reserve(caller: &str, cost: Cost, backend: Backend, standing: &Sta
     }
 }
 
-/// The call's record is being written with `tokens` and the answer's
-/// texts as railyard saw them: what the call used.
-pub fn answered(tokens: &TokenCounts, answer: Option<&[Message]>) {
+/// The call's record is being written with `tokens` and the answer as
+/// railyard saw it: what the call used. An upstream's error answer is
+/// not a completion: its texts count nothing.
+pub fn answered(tokens: &TokenCounts, answer: Option<&Payload>) {
     let Some(t) = current() else { return };
     let mut phase = t.phase();
     let r = match std::mem::take(&mut *phase) {
@@ -183,9 +184,11 @@ pub fn answered(tokens: &TokenCounts, answer: Option<&[Message]>) {
             return;
         }
     };
-    let completion = tokens
-        .completion
-        .unwrap_or_else(|| counted(answer.unwrap_or_default()));
+    let completion = tokens.completion.unwrap_or_else(|| {
+        answer
+            .filter(|p| !is_upstream_error(p))
+            .map_or(0, |p| counted(&p.messages))
+    });
     *phase = Phase::Answered(
         r,
         Used {
@@ -193,6 +196,15 @@ pub fn answered(tokens: &TokenCounts, answer: Option<&[Message]>) {
             completion,
         },
     );
+}
+
+/// Whether `answer` holds an upstream's error body (see
+/// `serve::upstream_error`), whose texts carry that origin.
+fn is_upstream_error(answer: &Payload) -> bool {
+    answer
+        .attributes
+        .iter()
+        .any(|(k, v)| k.ends_with(".origin") && v == "upstream-error")
 }
 
 /// Tokens of an answer no upstream counted: its text at about 4 bytes a
@@ -341,8 +353,12 @@ mod tests {
             .scope(async {
                 q.check("a", cost).await.unwrap();
                 // No usage: 400 bytes of answer count 100 tokens.
-                let text = Message::new("assistant", "x".repeat(400));
-                answered(&TokenCounts::default(), Some(&[text]));
+                let mut answer = Payload::text(crate::payload::Stage::Response, "x".repeat(400));
+                answered(&TokenCounts::default(), Some(&answer));
+                // An upstream's error body is no completion.
+                answer.attributes =
+                    vec![("message.0.origin".to_string(), "upstream-error".to_string())];
+                assert!(is_upstream_error(&answer));
             })
             .await;
         let left = ticket.settle(&q).await.unwrap().tokens.unwrap().1;
