@@ -56,16 +56,13 @@ static EXPORT: OnceLock<(SdkTracerProvider, SdkTracer)> = OnceLock::new();
 /// `OTEL_BSP_*` variables (schedule delay, queue and batch sizes).
 pub fn init(configured: Option<&str>) -> anyhow::Result<Option<String>> {
     use opentelemetry_otlp::{Protocol, WithExportConfig};
-    let from_env = [
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-    ]
-    .iter()
-    .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
-    let endpoint = match (configured, from_env) {
-        (Some(base), _) => Some(format!("{}/v1/traces", base.trim_end_matches('/'))),
-        (None, Some(env)) => Some(env),
-        (None, None) => None,
+    let var = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
+    let traces_url = |base: &str| format!("{}/v1/traces", base.trim_end_matches('/'));
+    // The SDK reads the variables itself; this says what it will use.
+    let endpoint = match configured {
+        Some(base) => Some(traces_url(base)),
+        None => var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .or_else(|| var("OTEL_EXPORTER_OTLP_ENDPOINT").map(|b| traces_url(&b))),
     };
     let Some(endpoint) = endpoint else {
         return Ok(None);
