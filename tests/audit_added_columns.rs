@@ -1,6 +1,7 @@
-//! An `inferences` table written before the `api`, `previous_response_id`,
-//! `scanned_fields` and provenance columns existed still opens: the columns
-//! are added in place, older rows read them as null, and new rows record them.
+//! An `inferences` table written before the added columns (`api`,
+//! `previous_response_id`, `trace_id`, …) existed still opens: the columns
+//! are added in place, older rows read them as null, and new rows record
+//! them.
 
 use railyard::audit::{self, InferenceRow, TableKind, table};
 use railyard::cli::log::read_inferences;
@@ -28,6 +29,7 @@ fn row(id: &str, api: Option<&str>) -> InferenceRow {
         status_code: Some(200),
         decision_count: 1,
         api: api.map(str::to_string),
+        trace_id: api.map(|_| "4bf92f3577b34da6a3ce929d0e0e4736".to_string()),
         ..InferenceRow::default()
     }
 }
@@ -117,6 +119,10 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
             ("new", Some("anthropic"), Some(&scanned[..])),
             ("old", None, None)
         ]
+    );
+    assert_eq!(
+        (rows[0].trace_id.as_deref(), rows[1].trace_id.as_deref()),
+        (Some("4bf92f3577b34da6a3ce929d0e0e4736"), None)
     );
     // Provenance: the new row keeps it whole, the old one reads it empty.
     assert_eq!(rows[0].provenance, row("new", Some("anthropic")).provenance);

@@ -300,6 +300,32 @@ fn a_blocking_block_verdict_blocks_the_proxied_request_in_every_table() {
     let passed = chat(&server, "fake-model", "JUDGE:flag harmless");
     assert_eq!(passed.status, 200, "{}", passed.text());
     let passed_id = request_id(&passed);
+    // Each call is a trace; its judge call is a span of it, and the judge
+    // is sent that span's `traceparent`.
+    let trace_of = |a: &common::http::Answer| {
+        let tp = a.header("traceparent").expect("a traceparent header");
+        tp.split('-').nth(1).unwrap().to_string()
+    };
+    let (blocked_trace, passed_trace) = (trace_of(&blocked), trace_of(&passed));
+    assert_ne!(blocked_trace, passed_trace);
+    let asked = judge.asked();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    for (a, call) in asked.iter().zip([&blocked, &passed]) {
+        let tp = a
+            .traceparent
+            .as_deref()
+            .expect("the judge got a traceparent");
+        let parts: Vec<&str> = tp.split('-').collect();
+        assert_eq!(parts[1], trace_of(call), "{tp}");
+        // A span of its own, not the call's.
+        let call_span = call
+            .header("traceparent")
+            .unwrap()
+            .split('-')
+            .nth(2)
+            .unwrap();
+        assert_ne!(parts[2], call_span);
+    }
     stop(server);
     // The blocked prompt never reached the model; the flagged one did.
     assert_eq!(upstream.prompts(), ["JUDGE:flag harmless"]);
@@ -340,6 +366,7 @@ fn a_blocking_block_verdict_blocks_the_proxied_request_in_every_table() {
         (call.action.as_str(), call.status_code),
         ("block", Some(400))
     );
+    assert_eq!(call.trace_id.as_deref(), Some(blocked_trace.as_str()));
     let flagged = decisions
         .iter()
         .find(|d| d.decision_id == f.decision_id)

@@ -84,3 +84,44 @@ fn two_hosts_share_one_quota_and_redis_down_is_decided_by_the_config() {
         "the alarm is logged at warn"
     );
 }
+
+#[test]
+fn two_hosts_settle_tokens_in_the_shared_buckets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let redis = Redis::start();
+    let upstream = Upstream::start();
+    let config = |name: &str| {
+        let text = format!(
+            "[upstreams.up]\nbase-url = \"{base}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+             [quotas]\nbackend = \"redis\"\nredis-url = \"{url}\"\non-unreachable = \"closed\"\ntimeout-ms = 10000\n\
+             [[callers]]\nname = \"apps\"\nkey-sha256 = \"{k}\"\ntokens-per-minute = 1000\n",
+            base = upstream.base_url(),
+            url = redis.url(),
+            k = sha256("key-apps"),
+        );
+        serve_config(tmp.path(), name, &text, false, &[])
+    };
+    let (a, b) = (config("a"), config("b"));
+    // Each call reserves 2 + 400 of the fleet's 1000 tokens a minute and
+    // the upstream says it used 12: settled in Redis, the fourth call (on
+    // either host) still fits; unsettled, the third would not.
+    let body =
+        json!({"model": "m", "max_tokens": 400, "messages": [{"role": "user", "content": "hi"}]})
+            .to_string();
+    for (i, server) in [&a, &b, &a, &b].into_iter().enumerate() {
+        let r = common::http::post(
+            server.addr,
+            "/v1/chat/completions",
+            &[("authorization", "Bearer key-apps")],
+            &body,
+        );
+        assert_eq!(r.status, 200, "call {i}: {}", r.text());
+        let left: u64 = r
+            .header("x-ratelimit-remaining-tokens")
+            .unwrap()
+            .parse()
+            .unwrap();
+        // The settled fleet bucket (refills only add).
+        assert!(left >= 1000 - 12 * (i as u64 + 1), "call {i}: {left}");
+    }
+}

@@ -26,6 +26,7 @@ pub mod plugin;
 pub mod policy;
 pub mod replay;
 pub mod serve;
+pub mod telemetry;
 pub mod verdict;
 
 pub use engine::{EngineSettings, RailyardEngine};

@@ -24,6 +24,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("policy", &["plugin", "payload", "verdict"]),
     ("evaluation", &["plugin", "policy", "payload", "verdict"]),
     (
+        "telemetry",
+        &["evaluation", "plugin", "policy", "payload", "verdict"],
+    ),
+    (
         "pipeline",
         &["evaluation", "plugin", "policy", "payload", "verdict"],
     ),
@@ -56,6 +60,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "judge",
         &[
+            "telemetry",
             "audit",
             "evaluation",
             "policy",
@@ -67,6 +72,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "serve",
         &[
+            "telemetry",
             "judge",
             "audit",
             "live",
@@ -96,6 +102,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
+            "telemetry",
             "replay",
             "serve",
             "judge",

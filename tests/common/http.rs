@@ -24,10 +24,15 @@ pub struct Upstream {
     pub addr: SocketAddr,
     /// Every request body received on the completion endpoints.
     pub received: Arc<Mutex<Vec<Value>>>,
+    /// The headers (lowercase names) of each of those requests, in order.
+    pub headers: Arc<Mutex<Vec<Headers>>>,
     scripts: super::script::Scripts,
     streams: super::script::StreamLogs,
     stop: Arc<AtomicBool>,
 }
+
+/// One request's headers: (lowercase name, value).
+pub type Headers = Vec<(String, String)>;
 
 const CHUNK: usize = 5;
 
@@ -43,10 +48,11 @@ impl Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let headers = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let scripts = super::script::Scripts::default();
         let streams = super::script::StreamLogs::default();
-        let (r, s) = (received.clone(), stop.clone());
+        let (r, s, h) = (received.clone(), stop.clone(), headers.clone());
         let (sc, sl) = (scripts.clone(), streams.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -54,16 +60,17 @@ impl Upstream {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let r = r.clone();
+                let (r, h) = (r.clone(), h.clone());
                 let (sc, sl) = (sc.clone(), sl.clone());
                 std::thread::spawn(move || {
-                    let _ = serve_one(conn, &r, &sc, &sl);
+                    let _ = serve_one(conn, &r, &h, &sc, &sl);
                 });
             }
         });
         Upstream {
             addr,
             received,
+            headers,
             scripts,
             streams,
             stop,
@@ -114,6 +121,7 @@ fn last_user(body: &Value) -> String {
 fn serve_one(
     mut conn: TcpStream,
     received: &Mutex<Vec<Value>>,
+    headers: &Mutex<Vec<Headers>>,
     scripts: &super::script::Scripts,
     streams: &super::script::StreamLogs,
 ) -> std::io::Result<()> {
@@ -130,6 +138,7 @@ fn serve_one(
             parts.next().unwrap_or("").to_string(),
         );
         let mut length = 0usize;
+        let mut seen = Vec::new();
         loop {
             let mut h = String::new();
             reader.read_line(&mut h)?;
@@ -137,10 +146,11 @@ fn serve_one(
             if h.is_empty() {
                 break;
             }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().unwrap_or(0);
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                seen.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
             }
         }
         let mut body = vec![0u8; length];
@@ -156,6 +166,7 @@ fn serve_one(
         }
         let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         received.lock().unwrap().push(req.clone());
+        headers.lock().unwrap().push(seen);
         let prompt = last_user(&req);
         if let Some(name) = prompt.strip_prefix("SCRIPT: ") {
             let script = scripts.lock().unwrap().get(name.trim()).cloned();

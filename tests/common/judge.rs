@@ -27,6 +27,8 @@ use serde_json::{Value, json};
 pub struct Asked {
     pub body: Value,
     pub authorization: Option<String>,
+    /// The W3C `traceparent` header, when one was sent.
+    pub traceparent: Option<String>,
 }
 
 impl Asked {
@@ -164,6 +166,7 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> std::io::Result<()> {
         }
         let mut length = 0usize;
         let mut authorization = None;
+        let mut traceparent = None;
         loop {
             let mut h = String::new();
             reader.read_line(&mut h)?;
@@ -176,6 +179,8 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> std::io::Result<()> {
                     length = v.trim().parse().unwrap_or(0);
                 } else if k.eq_ignore_ascii_case("authorization") {
                     authorization = Some(v.trim().to_string());
+                } else if k.eq_ignore_ascii_case("traceparent") {
+                    traceparent = Some(v.trim().to_string());
                 }
             }
         }
@@ -184,6 +189,7 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> std::io::Result<()> {
         let asked = Asked {
             body: serde_json::from_slice(&body).unwrap_or(Value::Null),
             authorization,
+            traceparent,
         };
         let prompt = asked.prompt();
         shared.asked.lock().unwrap().push(asked);

@@ -30,6 +30,15 @@ pub struct Script {
     pub delay: Duration,
     /// Answer with this HTTP status and body instead (an upstream error).
     pub error: Option<(u16, Value)>,
+    /// The `usage` object to report (unstreamed, and streamed when the
+    /// request asks for it) instead of 7 prompt and 5 completion tokens.
+    pub usage: Option<Value>,
+}
+
+fn usage(s: &Script) -> Value {
+    s.usage
+        .clone()
+        .unwrap_or_else(|| json!({"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}))
 }
 
 /// What the upstream saw of a scripted stream.
@@ -65,7 +74,7 @@ pub fn unstreamed(req: &Value, s: &Script, chat: bool) -> Value {
             .map(|(i, m)| json!({"index": i, "text": m["content"], "logprobs": null, "finish_reason": "stop"}))
             .collect();
         return json!({"id": "cmpl-script", "object": "text_completion", "created": 1, "model": req["model"],
-                      "choices": choices, "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}});
+                      "choices": choices, "usage": usage(s)});
     }
     let choices: Vec<Value> = s
         .messages
@@ -82,7 +91,7 @@ pub fn unstreamed(req: &Value, s: &Script, chat: bool) -> Value {
         .collect();
     json!({"id": "chatcmpl-script", "object": "chat.completion", "created": 1, "model": req["model"],
            "choices": choices,
-           "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}})
+           "usage": usage(s)})
 }
 
 /// Pieces of `text`, `size` bytes each (widened to character boundaries).
@@ -170,7 +179,7 @@ pub fn stream(conn: &mut TcpStream, req: &Value, s: &Script, size: usize, chat: 
     }
     if req.pointer("/stream_options/include_usage") == Some(&json!(true)) {
         all.push(json!({"id": "chatcmpl-script", "object": "chat.completion.chunk", "created": 1, "model": req["model"], "choices": [],
-                        "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}}));
+                        "usage": usage(s)}));
     }
     let mut log = StreamLog {
         total: all.len(),

@@ -239,6 +239,7 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         previous_response_id: None,
         scanned_fields: None,
         provenance: Default::default(),
+        trace_id: None,
     }
 }
 

@@ -44,6 +44,8 @@ pub struct CallInfo<'a> {
     pub previous_response_id: Option<&'a str>,
     /// Where the call went and on whose behalf (the provenance columns).
     pub provenance: Option<&'a Provenance>,
+    /// The call's W3C trace id (32 hex digits), when it has one.
+    pub trace_id: Option<&'a str>,
 }
 
 /// What [`crate::audit::AuditLog::record`] needs besides the evaluation.
@@ -204,6 +206,10 @@ pub struct InferenceRow {
     /// column per field, all nullable.
     #[serde(flatten)]
     pub provenance: Provenance,
+    /// The call's W3C trace id (null in rows written before the column
+    /// existed).
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -554,6 +560,7 @@ fn inference_row(
         previous_response_id: call.previous_response_id.map(str::to_string),
         scanned_fields: Some(scanned_fields(payload).collect()),
         provenance: kept_provenance(call, ctx.capture),
+        trace_id: call.trace_id.map(str::to_string),
     })
 }
 
@@ -647,6 +654,7 @@ pub(crate) fn encode_call(
                 .collect(),
         ),
         provenance: kept_provenance(call, capture),
+        trace_id: call.trace_id.map(str::to_string),
     };
     super::wal::encode_row(b'i', &row, out);
 }

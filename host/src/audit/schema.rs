@@ -73,6 +73,7 @@ impl TableKind {
                 "api",
                 "previous_response_id",
                 "scanned_fields",
+                "trace_id",
                 // Provenance (issue 23), one block: see `provenance::fields`.
                 "upstream",
                 "upstream_model",
@@ -183,6 +184,7 @@ impl TableKind {
                     ArrayType::new(DataType::STRING, false),
                     true,
                 ));
+                f.push(so("trace_id"));
                 f.extend(super::provenance::fields());
                 f
             }
@@ -421,6 +423,7 @@ pub fn inferences_batch(
                     .map(|f| f.iter().map(|s| Some(s.as_str())))
             }),
         )?,
+        opt_strings(r.iter().map(|x| x.trace_id.as_deref())),
     ];
     columns.extend(super::provenance::columns(&schema, r)?);
     RecordBatch::try_new(schema, columns)
@@ -757,6 +760,7 @@ impl<'a> Columns<'a> {
             None => vec![None; n],
         };
         let provenance = self.provenance(n)?;
+        let trace = added("trace_id")?;
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -786,6 +790,7 @@ impl<'a> Columns<'a> {
                 scanned_fields: scanned[i]
                     .clone()
                     .map(|v| v.into_iter().flatten().collect()),
+                trace_id: trace[i].clone(),
                 provenance: provenance[i].clone(),
             })
             .collect())

@@ -85,6 +85,10 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
             .context("starting audit table maintenance")?;
         Some(log)
     };
+    // Spans go to an OTLP collector only when one is configured; the
+    // exporter runs on its own thread, off the request path.
+    let otlp = crate::telemetry::init(config.otlp_endpoint.as_deref())
+        .context("starting the OTLP trace exporter ([telemetry] otlp-endpoint)")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -107,6 +111,9 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
             println!("railyard: metrics on http://{}/metrics", l.local_addr()?);
             tokio::spawn(crate::serve::metrics_endpoint::serve(server.clone(), l));
         }
+        if let Some(endpoint) = &otlp {
+            println!("railyard: exporting traces to {endpoint}");
+        }
         println!("railyard: listening on http://{addr}");
         if !has_upstream {
             println!(
@@ -117,6 +124,10 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
         let _ = std::io::stdout().flush();
         crate::serve::serve(server, listener, shutdown_signal()).await
     })?;
+    // The spans of the last calls are batched: they go out before the exit.
+    if let Err(e) = crate::telemetry::shutdown(std::time::Duration::from_secs(10)) {
+        eprintln!("railyard: warning: {e}");
+    }
     Ok(super::EXIT_ALLOWED)
 }
 

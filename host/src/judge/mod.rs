@@ -111,6 +111,9 @@ struct Job {
     /// When the judge call itself started (set once by [`Dispatcher::run`]),
     /// so a judgement cut short at shutdown splits its time right.
     call_started: Arc<std::sync::OnceLock<Instant>>,
+    /// The call's span context: each judge call is a span under it, and
+    /// the judge is sent its `traceparent`.
+    trace: Option<opentelemetry::trace::SpanContext>,
 }
 
 /// What running one job gave.
@@ -469,6 +472,7 @@ impl Dispatcher {
             .collect();
         let now_us = crate::audit::now_us();
         let now = Instant::now();
+        let trace = crate::telemetry::current().map(|t| t.context().clone());
         evaluation
             .judge_requests
             .iter()
@@ -490,6 +494,7 @@ impl Dispatcher {
                 requested_at_us: now_us,
                 requested: now,
                 call_started: Arc::default(),
+                trace: trace.clone(),
             })
             .collect()
     }
@@ -587,7 +592,29 @@ impl Dispatcher {
         let own = tokio::time::Instant::now() + endpoint.config.timeout;
         let call_deadline = deadline.map_or(own, |d| d.min(own));
         let prompt = render(template, job);
-        match tokio::time::timeout_at(call_deadline, self.ask(&endpoint.config, prompt)).await {
+        let span = job.trace.as_ref().map(|cx| {
+            crate::telemetry::Child::start(
+                cx,
+                "railyard.judge",
+                opentelemetry::trace::SpanKind::Client,
+            )
+        });
+        let traceparent = span.as_ref().map(crate::telemetry::Child::traceparent);
+        let asked = self.ask(&endpoint.config, prompt, traceparent.as_deref());
+        let answered = tokio::time::timeout_at(call_deadline, asked).await;
+        if let Some(span) = span {
+            let error = match &answered {
+                Err(_) => Some("timed out".to_string()),
+                Ok(Err((e, _))) => Some(e.clone()),
+                Ok(Ok(_)) => None,
+            };
+            let attributes = vec![
+                opentelemetry::KeyValue::new("railyard.judge", job.request.judge.clone()),
+                opentelemetry::KeyValue::new("railyard.rubric", job.request.rubric.clone()),
+            ];
+            span.end(attributes, error);
+        }
+        match answered {
             Err(_) => Ran {
                 latency_us: latency_us(),
                 ..Ran::failed(
@@ -628,6 +655,7 @@ impl Dispatcher {
         &self,
         judge: &JudgeConfig,
         prompt: String,
+        traceparent: Option<&str>,
     ) -> Result<JudgeVerdict, (String, Option<String>)> {
         let url = format!("{}/chat/completions", judge.base_url);
         let body = json!({
@@ -643,6 +671,9 @@ impl Dispatcher {
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
+        if let Some(tp) = traceparent {
+            req = req.header("traceparent", tp);
+        }
         if let Some(key) = judge
             .api_key_env
             .as_deref()

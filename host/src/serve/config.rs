@@ -62,6 +62,14 @@ struct RawConfig {
     judging: crate::judge::config::RawJudging,
     #[serde(default)]
     audit: super::audit_config::RawAudit,
+    #[serde(default)]
+    telemetry: RawTelemetry,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTelemetry {
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -221,6 +229,9 @@ pub struct ServeConfig {
     pub judging: BlockingPolicy,
     /// `[audit]`: end-user and attribute headers, retention, holds, WORM.
     pub audit: super::audit_config::AuditConfig,
+    /// `[telemetry] otlp-endpoint`: the OTLP/HTTP collector's base URL
+    /// spans are exported to (see [`crate::telemetry::init`]).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Default listen address: loopback only.
@@ -252,6 +263,7 @@ impl Default for ServeConfig {
             judges: BTreeMap::new(),
             judging: BlockingPolicy::default(),
             audit: Default::default(),
+            otlp_endpoint: None,
         }
     }
 }
@@ -366,6 +378,10 @@ impl ServeConfig {
                     format!("`{l}` is not an address like 127.0.0.1:9090: {e}"),
                 )
             })?);
+        }
+        if let Some(e) = raw.telemetry.otlp_endpoint {
+            check_base_url(&e).map_err(|m| err("telemetry.otlp-endpoint", m))?;
+            c.otlp_endpoint = Some(e);
         }
         access::distinct_keys(&c.callers, &c.admins, err)?;
         c.allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);

@@ -22,6 +22,7 @@ mod admin;
 mod admission;
 mod body;
 mod call;
+mod call_scope;
 mod error;
 mod guard;
 mod server;
@@ -165,7 +166,9 @@ pub async fn handle(
     let state = server.current();
     let request_id = body::request_id(&req);
     let endpoint = endpoint_name(req.method(), req.uri().path());
-    let mut response = match dispatch(&server, &state, req, &request_id, endpoint, started).await {
+    let scope = call_scope::CallScope::begin(req.headers(), endpoint, &request_id);
+    let work = dispatch(&server, &state, req, &request_id, endpoint, started);
+    let mut response = match scope.run(work).await {
         Ok(r) => r,
         Err(e) => {
             if e.status.is_client_error() || e.status.is_server_error() {
@@ -181,6 +184,7 @@ pub async fn handle(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-railyard-request-id", v);
     }
+    scope.end(&state, &mut response).await;
     state.metrics.request(
         endpoint,
         response.status().as_u16(),
@@ -278,7 +282,7 @@ async fn dispatch(
             expect(&method, Method::POST, endpoint)?;
             let body = body::read_json(state, req).await?;
             // A guard call asks no model for tokens: it counts as a request.
-            let standing = admission::admit(state, &caller, quota::Cost { tokens: 0 })
+            let standing = admission::admit(state, &caller, quota::Cost::default())
                 .await
                 .inspect_err(&refused)?;
             let mut r = guard::guard(state, body, request_id, &caller, started, &tags).await?;

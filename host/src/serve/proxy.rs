@@ -238,7 +238,7 @@ pub(super) async fn call(
     if let Some(key) = upstream_key(&upstream) {
         req = req.bearer_auth(key);
     }
-    let sent = req.send().await;
+    let sent = super::call_scope::send(req).await;
     let record_failure = |status: StatusCode| {
         state
             .record_call(
@@ -493,9 +493,6 @@ impl State {
         response: Option<(&Evaluation, &Payload)>,
         ended: Ended,
     ) -> Result<Vec<String>, ApiError> {
-        let Some(audit) = &self.audit else {
-            return Ok(Vec::new());
-        };
         let Ended {
             capture,
             status,
@@ -503,6 +500,12 @@ impl State {
             tokens,
             provenance,
         } = ended;
+        // What the call used settles its token reservation, audited or not.
+        super::quota::settle::answered(&tokens, response.map(|(_, p)| p));
+        let Some(audit) = &self.audit else {
+            return Ok(Vec::new());
+        };
+        let trace_id = super::call_scope::trace_id();
         let call = CallInfo {
             response: None,
             status_code: Some(status.as_u16()),
@@ -515,6 +518,7 @@ impl State {
                 .find(|(k, _)| k == "previous_response_id")
                 .map(|(_, v)| v.as_str()),
             provenance: Some(&provenance),
+            trace_id: trace_id.as_deref(),
         };
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)

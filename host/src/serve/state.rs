@@ -227,10 +227,14 @@ impl State {
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
         };
+        let trace_id = super::call_scope::trace_id();
         let ctx = RecordContext {
             payload,
             capture,
-            call,
+            call: call.map(|c| CallInfo {
+                trace_id: trace_id.as_deref(),
+                ..c
+            }),
         };
         tokio::task::block_in_place(|| audit.record(evaluation, &ctx))
             .map(|ack| ack.decision_ids)
@@ -248,6 +252,7 @@ impl State {
         capture: crate::policy::Capture,
         can_hold: bool,
     ) -> crate::judge::Judged {
+        crate::telemetry::stage(evaluation);
         let policy = self.config.judging(&payload.route);
         self.judges
             .judge(evaluation, payload, policy, capture, can_hold)

@@ -260,7 +260,7 @@ pub(in crate::serve) async fn call(
     if let Some(key) = upstream_key(&upstream) {
         req = req.header("x-api-key", key);
     }
-    let sent = req.send().await;
+    let sent = super::call_scope::send(req).await;
     let record_failure = |status: StatusCode| {
         state
             .record_call(

@@ -9,13 +9,16 @@
 //! does: its prompt estimated from the body's text (about 4 bytes a token)
 //! plus the completion it may ask for (`max_completion_tokens` /
 //! `max_tokens`, else a default). Nothing is charged when any bucket
-//! refuses, so a refused call costs nothing.
+//! refuses, so a refused call costs nothing. Once the call is over, its
+//! reservation is settled to what it really used (see [`settle`]): the
+//! unused part goes back, an answer longer than its bound is charged.
 //!
 //! States of a bucket, and what a restart means: *full* at start (a
 //! restart forgives the current minute: quotas are per host, in memory);
 //! *draining* as calls are admitted; *refusing* while a call's cost is above
 //! what is left, with `Retry-After` the time until it would fit.
 
+pub mod settle;
 pub mod shared;
 
 use std::collections::HashMap;
@@ -89,10 +92,12 @@ impl Bucket {
 }
 
 /// What a call asks of the quotas.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cost {
     /// Estimated tokens (prompt + completion bound).
     pub tokens: u64,
+    /// The prompt's part of `tokens` (the rest is the completion bound).
+    pub prompt: u64,
 }
 
 /// The state of the quotas that applied to an admitted call, for the
@@ -287,19 +292,29 @@ impl Quotas {
     /// backend when one is configured (falling back as its
     /// `on-unreachable` says), else in memory.
     pub async fn check(&self, caller: &str, cost: Cost) -> Result<Standing, Denial> {
+        // An admitted call's tokens are settled when it ends (`settle`).
+        let reserved = |backend: settle::Backend, standing: Standing| {
+            settle::reserve(caller, cost, backend, &standing);
+            standing
+        };
         let Some(shared) = &self.shared else {
             return self
                 .admit(caller, cost, Instant::now())
+                .map(|s| reserved(settle::Backend::Local, s))
                 .map_err(Denial::Over);
         };
         let checks = self.checks(caller, cost);
         match shared.admit(&checks).await {
-            Ok(verdict) => verdict.map_err(Denial::Over),
+            Ok(verdict) => verdict
+                .map(|s| reserved(settle::Backend::Shared, s))
+                .map_err(Denial::Over),
             Err(e) => match shared.unreachable(&e) {
                 shared::OnUnreachable::Closed => Err(Denial::Unavailable(e)),
+                // Nothing was charged: nothing to settle.
                 shared::OnUnreachable::Open => Ok(Standing::default()),
                 shared::OnUnreachable::Local => self
                     .admit(caller, cost, Instant::now())
+                    .map(|s| reserved(settle::Backend::Local, s))
                     .map_err(Denial::Over),
             },
         }
@@ -386,8 +401,10 @@ pub fn estimate(body: &serde_json::Value) -> Cost {
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(1)
         .max(1);
+    let prompt = (prompt_bytes as u64).div_ceil(4);
     Cost {
-        tokens: (prompt_bytes as u64).div_ceil(4) + completion.saturating_mul(choices),
+        tokens: prompt + completion.saturating_mul(choices),
+        prompt,
     }
 }
 
@@ -410,23 +427,65 @@ mod tests {
         );
         let t0 = Instant::now();
         for left in [2, 1, 0] {
-            let s = q.admit("a", Cost { tokens: 1 }, t0).unwrap();
+            let s = q
+                .admit(
+                    "a",
+                    Cost {
+                        tokens: 1,
+                        prompt: 0,
+                    },
+                    t0,
+                )
+                .unwrap();
             assert_eq!(s.requests.unwrap().1, left);
         }
-        let r = q.admit("a", Cost { tokens: 1 }, t0).unwrap_err();
+        let r = q
+            .admit(
+                "a",
+                Cost {
+                    tokens: 1,
+                    prompt: 0,
+                },
+                t0,
+            )
+            .unwrap_err();
         assert_eq!((r.what, r.scope, r.limit), ("requests", "caller", 3));
         // 3 a minute: one more every 20 s.
         assert_eq!(r.retry_after, Some(Duration::from_secs(20)));
         assert!(
-            q.admit("a", Cost { tokens: 1 }, t0 + Duration::from_secs(19))
-                .is_err()
+            q.admit(
+                "a",
+                Cost {
+                    tokens: 1,
+                    prompt: 0
+                },
+                t0 + Duration::from_secs(19)
+            )
+            .is_err()
         );
         assert!(
-            q.admit("a", Cost { tokens: 1 }, t0 + Duration::from_secs(21))
-                .is_ok()
+            q.admit(
+                "a",
+                Cost {
+                    tokens: 1,
+                    prompt: 0
+                },
+                t0 + Duration::from_secs(21)
+            )
+            .is_ok()
         );
         // Other callers are not limited by a's quota.
-        assert!(q.admit("b", Cost { tokens: 1 }, t0).is_ok());
+        assert!(
+            q.admit(
+                "b",
+                Cost {
+                    tokens: 1,
+                    prompt: 0
+                },
+                t0
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -442,17 +501,50 @@ mod tests {
             },
         );
         let t0 = Instant::now();
-        q.admit("a", Cost { tokens: 500 }, t0).unwrap();
-        let r = q.admit("a", Cost { tokens: 200 }, t0).unwrap_err();
+        q.admit(
+            "a",
+            Cost {
+                tokens: 500,
+                prompt: 0,
+            },
+            t0,
+        )
+        .unwrap();
+        let r = q
+            .admit(
+                "a",
+                Cost {
+                    tokens: 200,
+                    prompt: 0,
+                },
+                t0,
+            )
+            .unwrap_err();
         assert_eq!((r.what, r.scope), ("tokens", "host"));
         // 100 missing at 10 a second.
         assert_eq!(r.retry_after, Some(Duration::from_secs(10)));
         // The refused call took no request from a's bucket.
-        let s = q.admit("a", Cost { tokens: 100 }, t0).unwrap();
+        let s = q
+            .admit(
+                "a",
+                Cost {
+                    tokens: 100,
+                    prompt: 0,
+                },
+                t0,
+            )
+            .unwrap();
         assert_eq!(s.requests.unwrap().1, 8);
         // A call over a whole minute's allowance never fits.
         let r = q
-            .admit("a", Cost { tokens: 601 }, t0 + Duration::from_secs(3600))
+            .admit(
+                "a",
+                Cost {
+                    tokens: 601,
+                    prompt: 0,
+                },
+                t0 + Duration::from_secs(3600),
+            )
             .unwrap_err();
         assert_eq!(r.retry_after, None);
     }

@@ -159,10 +159,37 @@ end
 return out
 "#;
 
+/// Settles a call's tokens (see `settle`): refills every bucket in KEYS,
+/// then takes ARGV[1] tokens from each (negative: gives them back, never
+/// above full). ARGV[1 + i]: the limit of KEYS[i]. Returns each bucket's
+/// level and time to full in ms. A bucket in debt lives until it is full
+/// again, so a large overshoot is not forgiven by the key expiring.
+const ADJUST: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local delta = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[i + 1])
+  local h = redis.call('HMGET', key, 'level', 'ts')
+  local level, ts = tonumber(h[1]), tonumber(h[2])
+  if level == nil or ts == nil then level, ts = limit, now end
+  level = math.min(limit, level + math.max(0, now - ts) * limit / 60000)
+  level = math.min(limit, level - delta)
+  local full = math.ceil(math.max(limit - level, 0) * 60000 / limit)
+  redis.call('HSET', key, 'level', tostring(level), 'ts', tostring(now))
+  redis.call('PEXPIRE', key, math.max(120000, full + 60000))
+  out[#out + 1] = math.floor(math.max(level, 0))
+  out[#out + 1] = full
+end
+return out
+"#;
+
 /// The shared backend of one host.
 pub struct Shared {
     connection: ConnectionManager,
     script: redis::Script,
+    adjust: redis::Script,
     prefix: String,
     timeout: Duration,
     on_unreachable: OnUnreachable,
@@ -206,6 +233,7 @@ impl Shared {
         Ok(Shared {
             connection,
             script: redis::Script::new(ADMIT),
+            adjust: redis::Script::new(ADJUST),
             prefix: config.key_prefix.clone(),
             timeout: config.timeout,
             on_unreachable: config.on_unreachable,
@@ -257,5 +285,43 @@ impl Shared {
             )
         });
         Ok(conclude(checks, levels, refused))
+    }
+
+    /// Takes `delta` tokens from every bucket of `checks` (see `ADJUST`);
+    /// each bucket's level and time to full after it.
+    pub(crate) async fn adjust(
+        &self,
+        checks: &[Check],
+        delta: i64,
+    ) -> Result<Vec<(u64, Duration)>, String> {
+        if checks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut invocation = self.adjust.prepare_invoke();
+        invocation.arg(delta);
+        for c in checks {
+            invocation.key(self.key(c)).arg(c.limit);
+        }
+        let mut connection = self.connection.clone();
+        let out: Vec<i64> =
+            tokio::time::timeout(self.timeout, invocation.invoke_async(&mut connection))
+                .await
+                .map_err(|_| format!("no answer from Redis within {:?}", self.timeout))?
+                .map_err(|e| format!("Redis: {e}"))?;
+        if out.len() != 2 * checks.len() {
+            return Err(format!(
+                "Redis answered {} values to the settle script",
+                out.len()
+            ));
+        }
+        Ok(out
+            .chunks(2)
+            .map(|p| {
+                (
+                    p[0].max(0) as u64,
+                    Duration::from_millis(p[1].max(0) as u64),
+                )
+            })
+            .collect())
     }
 }

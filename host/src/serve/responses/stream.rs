@@ -61,7 +61,11 @@ where
     E: std::fmt::Display + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(32);
-    tokio::spawn(task(call, upstream, tx));
+    let state = call.state.clone();
+    tokio::spawn(crate::serve::call_scope::carried(
+        state,
+        task(call, upstream, tx),
+    ));
     let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await

@@ -1,0 +1,118 @@
+//! What one call carries from its first byte to its last: its trace (see
+//! [`crate::telemetry`]) and its quota ticket (see [`super::quota::settle`]).
+//! The request handler opens the scope, a streamed answer's task carries
+//! it on ([`carried`]), and whichever ends the call closes it: the call
+//! span ends, the reservation is settled.
+
+use std::sync::Arc;
+
+use hyper::header::HeaderValue;
+use hyper::{HeaderMap, Response};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanKind;
+
+use super::quota::settle::{self, Ticket};
+use super::{Body, State};
+use crate::telemetry::{self, CallTrace, Child};
+
+/// One call's scope, held by its request handler.
+pub(super) struct CallScope {
+    trace: Arc<CallTrace>,
+    ticket: Arc<Ticket>,
+}
+
+impl CallScope {
+    /// Continues the caller's `traceparent` (a missing or invalid one
+    /// starts a new trace) for the call to `endpoint`.
+    pub(super) fn begin(headers: &HeaderMap, endpoint: &'static str, request_id: &str) -> Self {
+        let caller = headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(telemetry::parse_traceparent);
+        let trace = CallTrace::begin("railyard.call", caller, request_id);
+        trace.set_attribute(KeyValue::new("http.route", endpoint));
+        CallScope {
+            trace: Arc::new(trace),
+            ticket: Ticket::new(),
+        }
+    }
+
+    /// Runs the handler's work inside the scope.
+    pub(super) async fn run<F: Future>(&self, f: F) -> F::Output {
+        self.trace.clone().scope(self.ticket.clone().scope(f)).await
+    }
+
+    /// The answer is ready: it names the call's span in `traceparent`,
+    /// and (unless a streamed answer's task settles it later) the
+    /// reservation is settled and the `x-ratelimit-*` headers say so.
+    pub(super) async fn end(self, state: &State, response: &mut Response<Body>) {
+        self.trace.set_attribute(KeyValue::new(
+            "http.response.status_code",
+            i64::from(response.status().as_u16()),
+        ));
+        if let Ok(v) = HeaderValue::from_str(&self.trace.traceparent()) {
+            response.headers_mut().insert("traceparent", v);
+        }
+        if !self.ticket.carried()
+            && let Some(standing) = self.ticket.settle(&state.quotas).await
+        {
+            settle::amend(response.headers_mut(), &standing);
+        }
+    }
+}
+
+/// `f` (a streamed answer's task, which outlives the handler) with the
+/// current call's scope: it sees the call's trace, and settles the call's
+/// reservation when it ends.
+pub(super) fn carried<F>(state: Arc<State>, f: F) -> impl Future<Output = ()> + Send + 'static
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let trace = telemetry::current();
+    let ticket = settle::current();
+    if let Some(t) = &ticket {
+        t.carry();
+    }
+    async move {
+        let settling = ticket.clone();
+        let run = async move {
+            f.await;
+            if let Some(t) = settling {
+                t.settle(&state.quotas).await;
+            }
+        };
+        match (trace, ticket) {
+            (Some(tr), Some(tk)) => tr.scope(tk.scope(run)).await,
+            (Some(tr), None) => tr.scope(run).await,
+            (None, Some(tk)) => tk.scope(run).await,
+            (None, None) => run.await,
+        }
+    }
+}
+
+/// Sends an upstream request as a child span of the current call, with
+/// its `traceparent`; the span lasts until the upstream's response
+/// headers.
+pub(super) async fn send(req: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    let Some(call) = telemetry::current() else {
+        return req.send().await;
+    };
+    let child = Child::start(call.context(), "railyard.upstream", SpanKind::Client);
+    let sent = req.header("traceparent", child.traceparent()).send().await;
+    match &sent {
+        Ok(r) => child.end(
+            vec![KeyValue::new(
+                "http.response.status_code",
+                i64::from(r.status().as_u16()),
+            )],
+            (!r.status().is_success()).then(|| format!("upstream answered {}", r.status())),
+        ),
+        Err(e) => child.end(Vec::new(), Some(e.to_string())),
+    }
+    sent
+}
+
+/// The current call's trace id, for its rows.
+pub(super) fn trace_id() -> Option<String> {
+    telemetry::current().map(|t| t.trace_id())
+}
