@@ -6,9 +6,11 @@ use crate::common;
 use common::{hostile_path, pipeline, request, shared_data};
 use railyard::pipeline::Outcome;
 
+/// The default detectors, with a deadline no busy machine reaches: a
+/// timeout would be a fail-closed block on one side only.
 fn detectors(reuse: bool) -> railyard::Pipeline {
     pipeline(&format!(
-        "name = \"reuse-{reuse}\"\n[plugins.pii]\nbuiltin = \"pii\"\nreuse = {reuse}\n[plugins.secrets]\nbuiltin = \"secrets\"\nreuse = {reuse}\n[plugins.prompt-injection]\nbuiltin = \"prompt-injection\"\nreuse = {reuse}\n[stages]\nrequest = [\"pii\", \"secrets\", \"prompt-injection\"]\n"
+        "name = \"reuse-{reuse}\"\n[plugins.pii]\nbuiltin = \"pii\"\nreuse = {reuse}\n[plugins.secrets]\nbuiltin = \"secrets\"\nreuse = {reuse}\n[plugins.prompt-injection]\nbuiltin = \"prompt-injection\"\nreuse = {reuse}\n[stages]\nrequest = [\"pii\", \"secrets\", \"prompt-injection\"]\n[defaults]\ntimeout-ms = 20000\n"
     ))
 }
 

@@ -28,8 +28,16 @@ fn ten_ms_segments_under_concurrent_calls_serve_everything_and_record_each_call_
     let state = tmp.path().join("state");
     let cache = common::cache_dir();
     let upstream = Upstream::start();
+    // The default policy with a deadline no busy machine reaches: a plugin
+    // timeout would be a refusal this test does not count on.
+    let policy = common::patient_default_policy(tmp.path());
     let mut server = Server::start(
-        &["--upstream", &upstream.base_url()],
+        &[
+            "--upstream",
+            &upstream.base_url(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
         &[
             ("RAILYARD_CACHE_DIR", cache.as_path()),
             ("RAILYARD_AUDIT_URL", audit.as_path()),
