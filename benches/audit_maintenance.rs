@@ -74,6 +74,7 @@ fn row(second: u64, i: usize) -> DecisionRow {
                 message_index: Some(1),
                 span_start: Some(14),
                 span_end: Some(40),
+                field: Some("messages[1].content".into()),
             }]
         } else {
             Vec::new()

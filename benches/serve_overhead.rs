@@ -26,8 +26,8 @@
 //! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10).
 //!
 //! `OVERHEAD_PAIRED=N` instead sends N rounds of the calls (the three
-//! chat calls, then a Responses API tool-calling answer on `/v1/responses`,
-//! an Anthropic Messages tool-calling answer and the same streamed, on
+//! chat calls, then a Responses API tool-calling answer on `/v1/responses`
+//! and the same streamed, an Anthropic Messages tool-calling answer and the same streamed, on
 //! `/v1/messages` to an `api = "anthropic"` upstream), each
 //! directly and through railyard (no audit), one request at a time and
 //! interleaved, so every kind of call sees the same machine load: on a
@@ -92,6 +92,40 @@ fn tool_stream() -> Bytes {
 const RESPONSES_ANSWER: &str = r#"{"id":"resp_1","object":"response","created_at":0,"status":"completed","model":"m","output":[{"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"Let me check the forecast.","annotations":[]}]},{"type":"function_call","id":"fc_1","call_id":"call_1","name":"get_weather","arguments":"{\"city\": \"Paris\", \"unit\": \"celsius\", \"days\": 3}","status":"completed"}],"usage":{"input_tokens":80,"output_tokens":40,"total_tokens":120}}"#;
 
 const RESPONSES_PROMPT: &str = r#"{"model":"m","instructions":"You are a helpful assistant. Use the tools when they help.","input":[{"role":"user","content":"What will the weather be in Paris this weekend?"}],"tools":[{"type":"function","name":"get_weather","description":"Weather forecast for a city","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}]}"#;
+
+/// The same call streamed.
+const RESPONSES_STREAM_PROMPT: &str = r#"{"model":"m","stream":true,"instructions":"You are a helpful assistant. Use the tools when they help.","input":[{"role":"user","content":"What will the weather be in Paris this weekend?"}],"tools":[{"type":"function","name":"get_weather","description":"Weather forecast for a city","parameters":{"type":"object","properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["city"]}}]}"#;
+
+/// The Responses answer streamed as the API streams it (railyard's own
+/// `as_events`), the text and the arguments in deltas of 8 bytes.
+fn responses_stream() -> Bytes {
+    let answer: serde_json::Value = serde_json::from_str(RESPONSES_ANSWER).unwrap();
+    let mut out = String::new();
+    let mut seq = 0;
+    for e in railyard::serve::responses::wire::as_events(&answer).unwrap() {
+        let pieces: Vec<serde_json::Value> = match e["delta"].as_str() {
+            Some(d) => d
+                .as_bytes()
+                .chunks(8)
+                .map(|p| {
+                    let mut e = e.clone();
+                    e["delta"] = std::str::from_utf8(p).unwrap().into();
+                    e
+                })
+                .collect(),
+            None => vec![e],
+        };
+        for mut p in pieces {
+            p["sequence_number"] = seq.into();
+            seq += 1;
+            out.push_str(&format!(
+                "event: {}\ndata: {p}\n\n",
+                p["type"].as_str().unwrap()
+            ));
+        }
+    }
+    Bytes::from(out)
+}
 
 /// The Anthropic Messages answer: a text block and a tool call.
 const ANTHROPIC_ANSWER: &str = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-m","content":[{"type":"text","text":"Let me check the forecast."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris","unit":"celsius","days":3}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":80,"output_tokens":40}}"#;
@@ -161,6 +195,9 @@ fn upstream() -> SocketAddr {
                             let has = |s: &[u8]| body.windows(s.len()).any(|w| w == s);
                             let streamed = has(b"\"stream\":true");
                             let (answer, kind) = match (has(b"x_answer"), streamed) {
+                                _ if responses && streamed => {
+                                    (responses_stream(), "text/event-stream")
+                                }
                                 _ if responses => (
                                     Bytes::from_static(RESPONSES_ANSWER.as_bytes()),
                                     "application/json",
@@ -358,6 +395,7 @@ fn paired(up: SocketAddr, railyard: SocketAddr, rounds: usize) {
             ("tool-calling answer", chat, TOOL_PROMPT),
             ("streamed tool call", chat, STREAM_TOOL_PROMPT),
             ("responses: tool-calling answer", "/v1/responses", RESPONSES_PROMPT),
+            ("responses: streamed tool call", "/v1/responses", RESPONSES_STREAM_PROMPT),
             ("anthropic: tool-calling message", "/v1/messages", ANTHROPIC_PROMPT),
             ("anthropic: streamed tool call", "/v1/messages", ANTHROPIC_STREAM_PROMPT),
         ];

@@ -1,12 +1,19 @@
-//! An `inferences` table written before the `api` and
-//! `previous_response_id` columns existed still opens: the columns are
-//! added in place, older rows read them as null, and new rows record them.
+//! An `inferences` table written before the `api`, `previous_response_id`,
+//! `scanned_fields` and provenance columns existed still opens: the columns
+//! are added in place, older rows read them as null, and new rows record them.
 
 use railyard::audit::{self, InferenceRow, TableKind, table};
 use railyard::cli::log::read_inferences;
 
 fn row(id: &str, api: Option<&str>) -> InferenceRow {
+    let provenance = api.map(|_| audit::Provenance {
+        upstream: Some("primary".into()),
+        end_user: Some("alice".into()),
+        attributes: [("team".to_string(), "payments".to_string())].into(),
+        ..Default::default()
+    });
     InferenceRow {
+        provenance: provenance.unwrap_or_default(),
         request_id: id.into(),
         timestamp_us: 1_763_800_000_000_000,
         host_id: "h".into(),
@@ -31,13 +38,15 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
     let root = audit::root_url(&tmp.path().display().to_string()).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        // The table as an older railyard created it: every column but `api`.
+        // The table as an older railyard created it: none of the added
+        // columns.
+        let added = TableKind::Inferences.added_columns();
         let url = table::table_url(&root, TableKind::Inferences);
         std::fs::create_dir_all(url.to_file_path().unwrap()).unwrap();
         let old_fields: Vec<_> = TableKind::Inferences
             .delta_schema()
             .fields()
-            .filter(|f| f.name() != "api" && f.name() != "previous_response_id")
+            .filter(|f| !added.contains(&f.name().as_str()))
             .cloned()
             .collect();
         let mut old = deltalake::DeltaTableBuilder::from_url(url.clone())
@@ -51,8 +60,14 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
             .await
             .unwrap();
         let batch = audit::schema::inferences_batch(&[row("old", None)]).unwrap();
-        let keep: Vec<usize> = (0..batch.num_columns() - 2).collect();
-        assert_eq!(batch.schema().field(batch.num_columns() - 2).name(), "api");
+        let keep: Vec<usize> = (0..batch.num_columns() - added.len()).collect();
+        assert_eq!(
+            batch
+                .schema()
+                .field(batch.num_columns() - added.len())
+                .name(),
+            "api"
+        );
         let old_batch = batch.project(&keep).unwrap();
         table::commit_segment(&mut old, "old-host", 1, old_batch, None)
             .await
@@ -69,12 +84,10 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
             .fields()
             .map(|f| f.name().to_string())
             .collect();
-        assert_eq!(
-            names[names.len() - 2..],
-            ["api".to_string(), "previous_response_id".to_string()],
-            "{names:?}"
-        );
-        let batch = audit::schema::inferences_batch(&[row("new", Some("anthropic"))]).unwrap();
+        assert_eq!(names[names.len() - added.len()..], *added, "{names:?}");
+        let mut new = row("new", Some("anthropic"));
+        new.scanned_fields = Some(vec!["messages[0].content".into()]);
+        let batch = audit::schema::inferences_batch(&[new]).unwrap();
         table::commit_segment(&mut t, "new-host", 1, batch, None)
             .await
             .unwrap();
@@ -87,9 +100,25 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
         .block_on(read_inferences(&root, &Default::default()))
         .unwrap();
     rows.sort_by(|a, b| a.request_id.cmp(&b.request_id));
-    let got: Vec<(&str, Option<&str>)> = rows
+    let got: Vec<_> = rows
         .iter()
-        .map(|r| (r.request_id.as_str(), r.api.as_deref()))
+        .map(|r| {
+            (
+                r.request_id.as_str(),
+                r.api.as_deref(),
+                r.scanned_fields.as_deref(),
+            )
+        })
         .collect();
-    assert_eq!(got, [("new", Some("anthropic")), ("old", None)]);
+    let scanned = ["messages[0].content".to_string()];
+    assert_eq!(
+        got,
+        [
+            ("new", Some("anthropic"), Some(&scanned[..])),
+            ("old", None, None)
+        ]
+    );
+    // Provenance: the new row keeps it whole, the old one reads it empty.
+    assert_eq!(rows[0].provenance, row("new", Some("anthropic")).provenance);
+    assert_eq!(rows[1].provenance, audit::Provenance::default());
 }

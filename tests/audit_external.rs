@@ -96,9 +96,9 @@ fn an_independent_reader_finds_every_decision_exactly_once() {
 }
 
 /// moto's S3 server on a free loopback port; killed on drop.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Drop for Moto {
@@ -108,7 +108,7 @@ impl Drop for Moto {
     }
 }
 
-fn moto(py: &Path) -> Moto {
+pub(crate) fn moto(py: &Path) -> Moto {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -8,8 +8,12 @@ Reads a Delta table without any railyard code, two ways:
 - `duckdb`: DuckDB's delta extension, loaded from the `duckdb-ext-delta`
   wheel's folder (no network).
 
-Usage: python audit_reader.py replay|duckdb TABLE_PATH
-Prints one JSON object: {"rows": N, "decision_ids": [...], "txn": {app: version}}.
+Usage: python audit_reader.py replay|duckdb TABLE_PATH [COLUMN,COLUMN...]
+Prints one JSON object: {"rows": N, "decision_ids": [...], "txn": {app: version}},
+and with columns named, "records": one object per row with those columns
+(map columns as JSON objects) and, for a table with decision ids,
+"values": {decision_id: the first column's value} (null where a file was
+written before the column existed).
 """
 
 import json
@@ -17,7 +21,21 @@ import os
 import sys
 
 
-def replay(table):
+def as_dict(v):
+    """A map value as pyarrow (list of pairs) or DuckDB (dict, or
+    {"key": [...], "value": [...]}) hands it back, as a plain dict."""
+    if v is None:
+        return None
+    if isinstance(v, dict):
+        if set(v.keys()) == {"key", "value"} and isinstance(v["key"], list):
+            return dict(zip(v["key"], v["value"]))
+        return v
+    if isinstance(v, list):
+        return dict(v)
+    return v
+
+
+def replay(table, columns=()):
     import pyarrow.parquet as pq
 
     log = os.path.join(table, "_delta_log")
@@ -54,16 +72,33 @@ def replay(table):
     from urllib.parse import unquote
 
     ids = []
+    records = []
     for path in files:
         t = pq.read_table(os.path.join(table, unquote(path)))
         if "decision_id" in t.column_names:
             ids.extend(t.column("decision_id").to_pylist())
         else:
             ids.extend([None] * t.num_rows)
-    return {"rows": len(ids), "decision_ids": ids, "txn": txn}
+        if columns:
+            cols = {
+                c: (t.column(c).to_pylist() if c in t.column_names else [None] * t.num_rows)
+                for c in columns
+            }
+            for i in range(t.num_rows):
+                records.append({c: cols[c][i] for c in columns})
+    out = {"rows": len(ids), "decision_ids": ids, "txn": txn}
+    if columns:
+        out["records"] = [normalize(r) for r in records]
+        if any(i is not None for i in ids):
+            out["values"] = {i: r[columns[0]] for i, r in zip(ids, records)}
+    return out
 
 
-def duckdb_scan(table):
+def normalize(record):
+    return {k: (as_dict(v) if k == "attributes" else v) for k, v in record.items()}
+
+
+def duckdb_scan(table, columns=()):
     import importlib.util
 
     import duckdb
@@ -84,6 +119,23 @@ def duckdb_scan(table):
         raise SystemExit(f"no .duckdb_extension file under {ext_dir}")
     con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
     con.execute(f"LOAD '{ext[0]}'")
+    if columns:
+        picked = ", ".join(f'"{c}"' for c in columns)
+        try:
+            rows = con.execute(
+                f"SELECT decision_id, {picked} FROM delta_scan(?)", [table]
+            ).fetchall()
+            ids = [r[0] for r in rows]
+            rows = [r[1:] for r in rows]
+        except duckdb.Error:
+            # A table without decision ids (inferences, events).
+            rows = con.execute(f"SELECT {picked} FROM delta_scan(?)", [table]).fetchall()
+            ids = []
+        records = [normalize(dict(zip(columns, r))) for r in rows]
+        out = {"rows": len(rows), "decision_ids": ids, "txn": {}, "records": records}
+        if ids:
+            out["values"] = {i: r[0] for i, r in zip(ids, rows)}
+        return out
     rows = con.execute(
         "SELECT decision_id, date FROM delta_scan(?)", [table]
     ).fetchall()
@@ -92,5 +144,6 @@ def duckdb_scan(table):
 
 if __name__ == "__main__":
     mode, table = sys.argv[1], sys.argv[2]
-    out = replay(table) if mode == "replay" else duckdb_scan(table)
+    columns = tuple(c for c in (sys.argv[3] if len(sys.argv) > 3 else "").split(",") if c)
+    out = replay(table, columns) if mode == "replay" else duckdb_scan(table, columns)
     print(json.dumps(out))

@@ -562,6 +562,41 @@ fn callers_need_keys_admin_needs_its_own_and_overload_is_refused() {
         callers.iter().all(|c| c == "team-a" || c == "team-b"),
         "{callers:?}"
     );
+    // Each refusal and admin call is an `events` row.
+    let events = env.rows("events", &[]);
+    let of = |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["kind"] == kind).collect() };
+    let overloaded: Vec<(&Value, &Value, &Value)> = of("overloaded")
+        .into_iter()
+        .map(|e| (&e["caller"], &e["status_code"], &e["code"]))
+        .collect();
+    assert_eq!(
+        overloaded,
+        [
+            (&json!("team-a"), &json!(429), &json!("too_many_requests")),
+            (&json!("team-b"), &json!(503), &json!("overloaded"))
+        ],
+        "{events:#?}"
+    );
+    let auth: Vec<(&Value, &Value)> = of("auth_failure")
+        .into_iter()
+        .map(|e| (&e["code"], &e["key_prefix"]))
+        .collect();
+    assert_eq!(
+        auth,
+        [
+            (&json!("missing_api_key"), &Value::Null),
+            (&json!("invalid_api_key"), &json!(sha256("wrong")[..12]))
+        ]
+    );
+    assert_eq!(
+        of("admin_auth_failure")[0]["key_prefix"],
+        sha256("key-a")[..12]
+    );
+    let admin: Vec<&Value> = of("admin_call")
+        .into_iter()
+        .map(|e| &e["endpoint"])
+        .collect();
+    assert_eq!(admin, [&json!("/admin/plugins"), &json!("/admin/reload")]);
 }
 
 #[test]

@@ -292,7 +292,7 @@ fn metrics_on_their_own_address_and_logs_as_json_lines() {
         let found = log
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v["message"] == "caller refused");
+            .find(|v| v["event"] == "auth_failure");
         if let Some(v) = found {
             break v;
         }
@@ -304,4 +304,5 @@ fn metrics_on_their_own_address_and_logs_as_json_lines() {
     };
     assert_eq!(line["level"], "WARN", "{line}");
     assert_eq!(line["code"], "invalid_api_key", "{line}");
+    assert_eq!(line["key_prefix"], sha256("key-wrong")[..12], "{line}");
 }

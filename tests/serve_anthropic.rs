@@ -173,12 +173,20 @@ fn the_anthropic_client_gets_guarded_messages_streams_and_its_own_errors() {
             "anthropic"
         };
         assert_eq!(r["api"], want, "{r}");
+        // …and which upstream it went to.
+        let upstream = if want == "openai" { "oai" } else { "claude" };
+        assert_eq!(r["upstream"], upstream, "{r}");
     }
+    // The model the Anthropic upstream answered with is recorded.
+    assert!(
+        rows.iter().any(|r| r["upstream_model"] == "claude-fake"),
+        "{rows:?}"
+    );
 }
 
 /// Every text-bearing field of a Messages request, with `{X}` where the
 /// canary goes.
-fn requests() -> Vec<(&'static str, String)> {
+pub(crate) fn requests() -> Vec<(&'static str, String)> {
     let base = |system: &str, messages: &str, tools: &str| {
         format!(
             r#"{{"model": "claude-fake", "max_tokens": 50, "system": {system}, "messages": {messages}, "tools": {tools}, "metadata": {{"user_id": "u"}}}}"#

@@ -154,7 +154,7 @@ fn all_cases(x: &str) -> Vec<(&'static str, &'static str, Value)> {
 
 /// Which field of the recorded request each finding of `category` in the
 /// call `request_id` names.
-fn finding_fields(
+pub(crate) fn finding_fields(
     decisions: &[Value],
     calls: &[Value],
     request_id: &str,

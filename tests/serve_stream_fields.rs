@@ -172,6 +172,11 @@ fn streamed_tool_calls_reasoning_and_refusals_are_guarded_and_assemble() {
         .find(|d| d["stage"] == "response" && d["plugin"] == "pii")
         .expect("a pii decision on the answer");
     assert_eq!(pii["action"], "redact", "{pii}");
+    // The decision row names each finding's field itself, the same one.
+    for f in pii["findings"].as_array().unwrap() {
+        let i = f["message_index"].as_u64().unwrap() as usize;
+        assert_eq!(f["field"], response[i]["field"], "{f}");
+    }
     let found: Vec<(String, &str)> = pii["findings"]
         .as_array()
         .unwrap()

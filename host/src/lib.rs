@@ -19,6 +19,7 @@ pub mod payload;
 pub mod pipeline;
 pub mod plugin;
 pub mod policy;
+pub mod replay;
 pub mod serve;
 pub mod verdict;
 

@@ -195,6 +195,17 @@ fn serve_one(
             format!("echo: {prompt}")
         };
         let chat = path.ends_with("/chat/completions");
+        // Provenance tests: `x_model` is the model the answer names (as a
+        // provider answers with a dated snapshot), `x_fingerprint` its
+        // `system_fingerprint`.
+        let model = req.get("x_model").unwrap_or(&req["model"]).clone();
+        let stamp = |mut v: Value| {
+            v["model"] = model.clone();
+            if let Some(fp) = req.get("x_fingerprint") {
+                v["system_fingerprint"] = fp.clone();
+            }
+            v
+        };
         if req["stream"] == true {
             let chunk = req["x_chunk"].as_u64().map_or(CHUNK, |c| c as usize);
             write!(
@@ -202,11 +213,11 @@ fn serve_one(
                 "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
             )?;
             let event = |delta: Value, finish: Value| {
-                if chat {
+                stamp(if chat {
                     json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "model": req["model"], "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
                 } else {
                     json!({"id": "cmpl-test", "object": "text_completion", "model": req["model"], "choices": [{"index": 0, "text": delta.get("content").cloned().unwrap_or(json!("")), "finish_reason": finish}]})
-                }
+                })
             };
             if chat {
                 write!(
@@ -235,7 +246,7 @@ fn serve_one(
             conn.flush()?;
             return Ok(());
         }
-        let b = if chat {
+        let b = stamp(if chat {
             json!({"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": req["model"],
                    "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
                    "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}})
@@ -243,7 +254,7 @@ fn serve_one(
             json!({"id": "cmpl-test", "object": "text_completion", "created": 0, "model": req["model"],
                    "choices": [{"index": 0, "text": answer, "finish_reason": "stop"}],
                    "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}})
-        }
+        })
         .to_string();
         write!(
             conn,

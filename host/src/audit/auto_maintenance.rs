@@ -71,6 +71,9 @@ pub struct MaintenanceSettings {
     /// default `deletedFileRetentionDuration`, which Spark and Databricks
     /// enforce too; no reader holds a version that long.
     pub retention: Duration,
+    /// Row retention per table, legal holds and WORM storage (`[audit]`
+    /// in `serve.toml`; see `audit::retention`). Default: keep every row.
+    pub lifecycle: super::retention::Lifecycle,
 }
 
 impl Default for MaintenanceSettings {
@@ -82,6 +85,7 @@ impl Default for MaintenanceSettings {
             target_file_bytes: 128 << 20,
             vacuum_interval: Duration::from_secs(24 * 3600),
             retention: Duration::from_secs(7 * 24 * 3600),
+            lifecycle: Default::default(),
         }
     }
 }
@@ -93,6 +97,7 @@ pub(crate) struct MaintenanceCounters {
     pub(crate) compactions: AtomicU64,
     pub(crate) superseded: AtomicU64,
     pub(crate) failures: AtomicU64,
+    pub(crate) retention_drops: AtomicU64,
 }
 
 /// The running maintenance thread.
@@ -214,6 +219,21 @@ pub async fn maintain_round(
     Ok(())
 }
 
+/// One round over every table including the vacuum (what the background
+/// thread does once a vacuum interval has passed), for tests and
+/// embedders; `settings.lifecycle.worm` skips the vacuum as in `serve`.
+pub async fn maintain_round_with_vacuum(
+    root: &Url,
+    options: &HashMap<String, String>,
+    settings: &MaintenanceSettings,
+) -> Result<(), TableError> {
+    let counters = MaintenanceCounters::default();
+    for kind in TableKind::ALL {
+        maintain(root, options, kind, settings, true, &counters).await?;
+    }
+    Ok(())
+}
+
 /// One round on one table.
 async fn maintain(
     root: &Url,
@@ -250,7 +270,11 @@ async fn maintain(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "audit maintenance: compacted"
             );
-            let (_, removed_logs) = maintenance::checkpoint(&t).await?;
+            let (_, removed_logs) = if settings.lifecycle.worm {
+                (maintenance::checkpoint_only(&t).await?, 0)
+            } else {
+                maintenance::checkpoint(&t).await?
+            };
             tracing::debug!(
                 table = kind.name(),
                 version,
@@ -259,10 +283,28 @@ async fn maintain(
             );
         }
     }
-    if vacuum {
+    if let Some(dropped) = super::retention::round(&mut t, kind, &settings.lifecycle).await? {
+        counters.retention_drops.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            table = kind.name(),
+            days = ?dropped.days,
+            files = dropped.files,
+            rows = dropped.rows,
+            version = dropped.version,
+            "audit maintenance: dropped days past retention (recorded in the hash chain)"
+        );
+    }
+    if vacuum && settings.lifecycle.worm {
+        tracing::info!(
+            table = kind.name(),
+            "audit maintenance: worm = true: not vacuuming (objects under Object Lock are never deleted by railyard; replaced and dropped files stay in storage until a bucket lifecycle rule expires them)"
+        );
+    } else if vacuum {
         let retention = chrono::Duration::from_std(settings.retention)
             .unwrap_or_else(|_| chrono::Duration::days(7));
-        let deleted = maintenance::vacuum(t, retention, false).await?;
+        let deleted = maintenance::vacuum(t, retention, false)
+            .await
+            .map_err(super::retention::explain_refused_delete)?;
         tracing::info!(
             table = kind.name(),
             files_deleted = deleted.len(),

@@ -128,6 +128,8 @@ async fn commit_sealed(
         let mut decisions = Vec::new();
         let mut inferences = Vec::new();
         let mut judgements = Vec::new();
+        let mut events = Vec::new();
+        let mut policies = Vec::new();
         let mut retire = Vec::with_capacity(batch.len());
         for (contents, path) in batch.into_iter().zip(paths) {
             let seq = contents.segment;
@@ -137,12 +139,26 @@ async fn commit_sealed(
                     AuditRecord::Decision(d) => decisions.push((seq, d)),
                     AuditRecord::Inference(i) => inferences.push((seq, i)),
                     AuditRecord::Judgement(j) => judgements.push((seq, j)),
+                    AuditRecord::Event(e) => events.push((seq, e)),
+                    AuditRecord::Policy(p) => policies.push((seq, p)),
                 }
             }
             retire.push((seq, path, !contents.damage.is_empty()));
         }
         let mut rows = 0usize;
         for kind in TableKind::ALL {
+            let empty = match kind {
+                TableKind::Decisions => decisions.is_empty(),
+                TableKind::Inferences => inferences.is_empty(),
+                TableKind::Judgements => judgements.is_empty(),
+                TableKind::Events => events.is_empty(),
+                TableKind::Policies => policies.is_empty(),
+            };
+            if empty {
+                // Nothing for this table in these segments: no need to
+                // read its recorded version.
+                continue;
+            }
             let t = tables.get_mut(&kind).expect("every table is opened");
             // Rows of segments the table already records are left out: a
             // crash between a commit and the segment's deletion replays
@@ -167,6 +183,14 @@ async fn commit_sealed(
                 TableKind::Judgements => {
                     schema::judgements_batch(&fresh(std::mem::take(&mut judgements), recorded))
                 }
+                TableKind::Events => super::events::schema::events_batch(&fresh(
+                    std::mem::take(&mut events),
+                    recorded,
+                )),
+                TableKind::Policies => super::events::schema::policies_batch(&fresh(
+                    std::mem::take(&mut policies),
+                    recorded,
+                )),
             }
             .map_err(|e| {
                 AuditError::Settings(format!(

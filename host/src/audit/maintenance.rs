@@ -47,6 +47,15 @@ pub async fn checkpoint(table: &DeltaTable) -> Result<(u64, usize), TableError> 
     Ok((table.version().unwrap_or_default(), removed))
 }
 
+/// Writes a checkpoint of the current version and deletes nothing (for
+/// write-once storage, where expired log files stay). Returns the version.
+pub async fn checkpoint_only(table: &DeltaTable) -> Result<u64, TableError> {
+    deltalake::checkpoints::create_checkpoint(table, None)
+        .await
+        .map_err(err(table, "writing a checkpoint"))?;
+    Ok(table.version().unwrap_or_default())
+}
+
 /// Deletes data files no longer referenced and older than `retention`.
 /// Returns the files deleted (or that would be, when `dry_run`).
 pub async fn vacuum(
@@ -248,6 +257,12 @@ pub async fn write_compaction(
                     TableKind::Judgements => {
                         schema::judgements_batch(&cols.judgements().map_err(bad)?)
                     }
+                    TableKind::Events => super::events::schema::events_batch(
+                        &super::events::schema::events(&cols).map_err(bad)?,
+                    ),
+                    TableKind::Policies => super::events::schema::policies_batch(
+                        &super::events::schema::policies(&cols).map_err(bad)?,
+                    ),
                 }
                 .map_err(|e| err(table, "rebuilding rows")(e.into()))?;
                 writer

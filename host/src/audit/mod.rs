@@ -17,15 +17,21 @@
 //!
 //! Tables: `decisions` (one row per plugin decision), `inferences` (one row
 //! per evaluated or proxied call), `judgements` (filled by the
-//! judge dispatcher). Schema: `docs/audit-schema.md`. Maintenance
+//! judge dispatcher), `events` and `policies` (operational evidence,
+//! [`events`]). Schema: `docs/audit-schema.md`. Maintenance
 //! (checkpoint, vacuum, compaction): [`maintenance`].
 
 mod auto_maintenance;
 pub mod chain;
 mod committer;
+pub mod erase;
+pub mod events;
 pub mod maintenance;
 mod open_calls;
+pub mod provenance;
 pub mod record;
+pub mod retention;
+pub mod rewrite;
 pub mod schema;
 mod settings;
 pub mod table;
@@ -41,8 +47,9 @@ use url::Url;
 
 use crate::pipeline::Evaluation;
 
-pub use auto_maintenance::{MaintenanceSettings, maintain_round};
+pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
 pub use open_calls::INTERRUPTED_STAGE;
+pub use provenance::Provenance;
 pub use record::hex_into;
 pub(crate) use record::now_us;
 pub use record::{
@@ -201,6 +208,7 @@ pub struct AuditLog {
     maintenance: MaintenanceSettings,
     maintainer: Option<auto_maintenance::Maintainer>,
     maintenance_counters: Arc<auto_maintenance::MaintenanceCounters>,
+    interrupted_calls: usize,
 }
 
 impl AuditLog {
@@ -260,6 +268,7 @@ impl AuditLog {
         // get their `inferences` row now, before any new traffic (see
         // `open_calls` for why this is exactly once).
         let interrupted = open_calls::recover(&wal_dir)?.interrupted_rows();
+        let interrupted_calls = interrupted.len();
         if !interrupted.is_empty() {
             let mut buf = Vec::with_capacity(interrupted.len() * 512);
             for row in &interrupted {
@@ -341,7 +350,20 @@ impl AuditLog {
             maintenance: settings.maintenance.clone(),
             maintainer: None,
             maintenance_counters: Arc::default(),
+            interrupted_calls,
         })
+    }
+
+    /// The WAL folder this log owns (its lock file keeps other processes
+    /// out; `events` keeps its run marker there).
+    pub fn wal_dir(&self) -> &std::path::Path {
+        self.shared.wal.dir()
+    }
+
+    /// Calls the previous run left open, recorded as interrupted when this
+    /// log was opened.
+    pub fn interrupted_calls(&self) -> usize {
+        self.interrupted_calls
     }
 
     /// Starts table maintenance in the background (what `railyard serve`

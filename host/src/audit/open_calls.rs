@@ -130,7 +130,7 @@ impl OpenCalls {
                         self.changed = true;
                     }
                 }
-                AuditRecord::Judgement(_) => {}
+                AuditRecord::Judgement(_) | AuditRecord::Event(_) | AuditRecord::Policy(_) => {}
             }
         }
     }
@@ -237,6 +237,8 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         wal_offset: 0,
         api: None,
         previous_response_id: None,
+        scanned_fields: None,
+        provenance: Default::default(),
     }
 }
 

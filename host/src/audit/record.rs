@@ -11,6 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use super::provenance::Provenance;
 use crate::payload::{Message, Payload};
 use crate::pipeline::Evaluation;
 pub use crate::policy::Capture;
@@ -41,6 +42,8 @@ pub struct CallInfo<'a> {
     /// A Responses call's `previous_response_id`: the stored turns it
     /// continues, which the call's payload does not hold.
     pub previous_response_id: Option<&'a str>,
+    /// Where the call went and on whose behalf (the provenance columns).
+    pub provenance: Option<&'a Provenance>,
 }
 
 /// What [`crate::audit::AuditLog::record`] needs besides the evaluation.
@@ -72,6 +75,13 @@ pub struct FindingRow {
     pub span_start: Option<i32>,
     /// One past the last byte of the span.
     pub span_end: Option<i32>,
+    /// The field of the wire body the text came from (the message's
+    /// `field`, e.g. `messages[2].tool_calls[0].function.arguments`), when
+    /// the finding has a span in a message that names one. Stored in the
+    /// `finding_fields` column, parallel to `findings`; null in rows
+    /// written before it existed.
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 /// One row of the `decisions` table: one plugin's evaluation of one payload.
@@ -183,6 +193,17 @@ pub struct InferenceRow {
     /// rows written before the column existed).
     #[serde(default)]
     pub previous_response_id: Option<String>,
+    /// The fields of the wire body the rails were shown (request, then
+    /// answer), e.g. `messages[1].content`, `choices[0].message.tool_calls[0].function.arguments`;
+    /// empty for texts that name no field (guard calls, `railyard check`);
+    /// null in rows written before the column existed.
+    #[serde(default)]
+    pub scanned_fields: Option<Vec<String>>,
+    /// Upstream, answering model, parameters, end user, business
+    /// attributes and (under `capture = "verbatim"`) the raw bodies: one
+    /// column per field, all nullable.
+    #[serde(flatten)]
+    pub provenance: Provenance,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -266,6 +287,10 @@ pub enum AuditRecord {
     Inference(InferenceRow),
     /// A `judgements` row.
     Judgement(JudgementRow),
+    /// An `events` row.
+    Event(super::events::EventRow),
+    /// A `policies` row.
+    Policy(super::events::PolicyRow),
 }
 
 impl AuditRecord {
@@ -275,6 +300,8 @@ impl AuditRecord {
             AuditRecord::Decision(r) => (&mut r.wal_segment, &mut r.wal_offset),
             AuditRecord::Inference(r) => (&mut r.wal_segment, &mut r.wal_offset),
             AuditRecord::Judgement(r) => (&mut r.wal_segment, &mut r.wal_offset),
+            AuditRecord::Event(r) => (&mut r.wal_segment, &mut r.wal_offset),
+            AuditRecord::Policy(r) => (&mut r.wal_segment, &mut r.wal_offset),
         };
         *s = segment as i64;
         *o = offset as i64;
@@ -348,7 +375,9 @@ struct DecisionOut<'a> {
     wal_offset: i64,
 }
 
-struct FindingsOut<'a>(&'a [crate::verdict::Finding]);
+/// A decision's findings, with the payload they were found in (to name
+/// each finding's field).
+struct FindingsOut<'a>(&'a [crate::verdict::Finding], &'a Payload);
 
 #[derive(Serialize)]
 struct FindingOut<'a> {
@@ -358,10 +387,12 @@ struct FindingOut<'a> {
     message_index: Option<i32>,
     span_start: Option<i32>,
     span_end: Option<i32>,
+    field: Option<&'a str>,
 }
 
 impl Serialize for FindingsOut<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let payload = self.1;
         s.collect_seq(self.0.iter().map(|f| FindingOut {
             rule_id: &f.rule_id,
             category: &f.category,
@@ -369,8 +400,40 @@ impl Serialize for FindingsOut<'_> {
             message_index: f.span.map(|s| s.message as i32),
             span_start: f.span.map(|s| s.start as i32),
             span_end: f.span.map(|s| s.end as i32),
+            field: finding_field(payload, f),
         }))
     }
+}
+
+/// The wire field a finding's text came from: the `field` of the message
+/// its span points into (or, for a message built without one, the
+/// `message.<i>.field` attribute the serve layer sets beside it). A
+/// finding without a span names the field only when the payload has one
+/// message (a stream lane, a single text), since then there is no doubt.
+pub fn finding_field<'a>(
+    payload: &'a Payload,
+    finding: &crate::verdict::Finding,
+) -> Option<&'a str> {
+    let index = match finding.span {
+        Some(s) => s.message as usize,
+        None if payload.messages.len() == 1 => 0,
+        None => return None,
+    };
+    if let Some(f) = payload.messages.get(index)?.field.as_deref() {
+        return Some(f);
+    }
+    let key = format!("message.{index}.field");
+    payload
+        .attributes
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The fields of the body a payload's messages came from, in order (those
+/// that name one): what the `inferences` row's `scanned_fields` lists.
+pub fn scanned_fields(payload: &Payload) -> impl Iterator<Item = String> + '_ {
+    payload.messages.iter().filter_map(|m| m.field.clone())
 }
 
 /// Encodes one evaluation's rows (as [`rows`] builds them) into `out` as
@@ -411,7 +474,7 @@ pub(crate) fn encode_evaluation(
             plugin_kind: d.kind.as_str(),
             action: d.action.as_str(),
             reason: &d.reason,
-            findings: FindingsOut(&d.findings),
+            findings: FindingsOut(&d.findings, payload),
             outcome: d.outcome.as_str(),
             failure_mode: d.failure_mode.map(|m| m.as_str()),
             error: d.error.as_deref(),
@@ -445,7 +508,9 @@ fn inference_row(
     let call = ctx.call.as_ref()?;
     let evaluated: &[Message] = match ctx.capture {
         Capture::Full => &payload.messages,
-        Capture::Redacted => evaluation.redacted.as_deref().unwrap_or(&payload.messages),
+        Capture::Redacted | Capture::Verbatim => {
+            evaluation.redacted.as_deref().unwrap_or(&payload.messages)
+        }
         Capture::None => &[],
     };
     let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
@@ -487,7 +552,20 @@ fn inference_row(
         wal_offset: 0,
         api: call.api.map(str::to_string),
         previous_response_id: call.previous_response_id.map(str::to_string),
+        scanned_fields: Some(scanned_fields(payload).collect()),
+        provenance: kept_provenance(call, ctx.capture),
     })
+}
+
+/// The call's provenance as the row keeps it: the raw bodies only under
+/// `capture = "verbatim"`, whatever the caller handed in.
+fn kept_provenance(call: &CallInfo<'_>, capture: Capture) -> Provenance {
+    let mut p = call.provenance.cloned().unwrap_or_default();
+    if capture != Capture::Verbatim {
+        p.request_body = None;
+        p.response_body = None;
+    }
+    p
 }
 
 /// Encodes one proxied call's records into `out`: the response stage's
@@ -517,7 +595,9 @@ pub(crate) fn encode_call(
     let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
     let kept = |eval: &Evaluation, payload: &Payload| match capture {
         Capture::Full => Some(text(&payload.messages)),
-        Capture::Redacted => Some(text(eval.redacted.as_deref().unwrap_or(&payload.messages))),
+        Capture::Redacted | Capture::Verbatim => {
+            Some(text(eval.redacted.as_deref().unwrap_or(&payload.messages)))
+        }
         Capture::None => None,
     };
     let (action, reason, stage) = match response {
@@ -561,6 +641,62 @@ pub(crate) fn encode_call(
         wal_offset: 0,
         api: call.api.map(str::to_string),
         previous_response_id: call.previous_response_id.map(str::to_string),
+        scanned_fields: Some(
+            scanned_fields(req_payload)
+                .chain(response.into_iter().flat_map(|(_, p)| scanned_fields(p)))
+                .collect(),
+        ),
+        provenance: kept_provenance(call, capture),
     };
     super::wal::encode_row(b'i', &row, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Stage;
+    use crate::verdict::{Finding, Span};
+
+    fn finding(span: Option<(u32, u32, u32)>) -> Finding {
+        Finding {
+            rule_id: "r".into(),
+            category: "CREDIT_CARD".into(),
+            score: 1.0,
+            span: span.map(|(message, start, end)| Span {
+                message,
+                start,
+                end,
+            }),
+            replacement: None,
+        }
+    }
+
+    #[test]
+    fn a_finding_names_the_field_of_the_message_its_span_points_into() {
+        let mut p = Payload::text(Stage::Request, "a");
+        p.messages = vec![
+            Message::new("user", "a").with_field("messages[0].content"),
+            Message::new("assistant", "b"),
+            Message::new("tool", "c"),
+        ];
+        // A message built without a field: the serve layer's attribute.
+        p.attributes = vec![("message.1.field".into(), "messages[1].refusal".into())];
+        let f = |p: &Payload, s| finding_field(p, &finding(s)).map(str::to_string);
+        let named = |s: &str| Some(s.to_string());
+        assert_eq!(f(&p, Some((0, 0, 1))), named("messages[0].content"));
+        assert_eq!(f(&p, Some((1, 0, 1))), named("messages[1].refusal"));
+        assert_eq!(f(&p, Some((2, 0, 1))), None, "no field known");
+        assert_eq!(f(&p, Some((9, 0, 1))), None, "no such message");
+        assert_eq!(f(&p, None), None, "no span, several messages: no guess");
+        p.messages.truncate(1);
+        assert_eq!(
+            f(&p, None),
+            named("messages[0].content"),
+            "one text: no doubt"
+        );
+        assert_eq!(
+            scanned_fields(&p).collect::<Vec<_>>(),
+            ["messages[0].content"]
+        );
+    }
 }

@@ -19,6 +19,7 @@ use deltalake::arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, 
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use deltalake::kernel::{ArrayType, DataType, StructField, StructType};
 
+use super::provenance::Provenance;
 use super::record::{DecisionRow, FindingRow, InferenceRow, JudgementRow};
 
 /// The partition column of every table.
@@ -33,14 +34,22 @@ pub enum TableKind {
     Inferences,
     /// One row per judge verdict.
     Judgements,
+    /// One row per operational event (auth failures, refusals, admin
+    /// calls, reloads, starts and stops; see `audit::events`).
+    Events,
+    /// One row per policy version a host loaded: its text and plugin
+    /// inventory, by digest.
+    Policies,
 }
 
 impl TableKind {
     /// Every table, in the order they are committed.
-    pub const ALL: [TableKind; 3] = [
+    pub const ALL: [TableKind; 5] = [
         TableKind::Decisions,
         TableKind::Inferences,
         TableKind::Judgements,
+        TableKind::Events,
+        TableKind::Policies,
     ];
 
     /// The table's folder name under the audit root.
@@ -49,6 +58,8 @@ impl TableKind {
             TableKind::Decisions => "decisions",
             TableKind::Inferences => "inferences",
             TableKind::Judgements => "judgements",
+            TableKind::Events => "events",
+            TableKind::Policies => "policies",
         }
     }
 
@@ -57,7 +68,21 @@ impl TableKind {
     /// when it is opened for writing, and read with them as null.
     pub fn added_columns(self) -> &'static [&'static str] {
         match self {
-            TableKind::Inferences => &["api", "previous_response_id"],
+            TableKind::Decisions => &["finding_fields"],
+            TableKind::Inferences => &[
+                "api",
+                "previous_response_id",
+                "scanned_fields",
+                // Provenance (issue 23), one block: see `provenance::fields`.
+                "upstream",
+                "upstream_model",
+                "system_fingerprint",
+                "parameters",
+                "end_user",
+                "attributes",
+                "request_body",
+                "response_body",
+            ],
             _ => &[],
         }
     }
@@ -115,6 +140,15 @@ impl TableKind {
                     s("payload_hash"),
                 ]);
                 f.extend(tail());
+                // Added later (see `added_columns`): the wire field of each
+                // finding, parallel to `findings` (a top-level column, not
+                // a field inside the findings struct: docs/audit-schema.md
+                // says why).
+                f.push(StructField::new(
+                    "finding_fields",
+                    ArrayType::new(DataType::STRING, true),
+                    true,
+                ));
                 f
             }
             TableKind::Inferences => {
@@ -144,6 +178,12 @@ impl TableKind {
                 // (see `ADDED_COLUMNS`).
                 f.push(so("api"));
                 f.push(so("previous_response_id"));
+                f.push(StructField::new(
+                    "scanned_fields",
+                    ArrayType::new(DataType::STRING, false),
+                    true,
+                ));
+                f.extend(super::provenance::fields());
                 f
             }
             TableKind::Judgements => {
@@ -179,6 +219,7 @@ impl TableKind {
                 f.extend(tail());
                 f
             }
+            TableKind::Events | TableKind::Policies => super::events::schema::fields(self),
         };
         StructType::try_new(fields).expect("audit schema is valid")
     }
@@ -197,19 +238,19 @@ pub fn date_of(timestamp_us: i64) -> i32 {
     timestamp_us.div_euclid(86_400_000_000) as i32
 }
 
-fn strings<'a>(v: impl Iterator<Item = &'a str>) -> ArrayRef {
+pub(crate) fn strings<'a>(v: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(v))
 }
-fn opt_strings<'a>(v: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+pub(crate) fn opt_strings<'a>(v: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
     Arc::new(v.collect::<StringArray>())
 }
-fn longs(v: impl Iterator<Item = i64>) -> ArrayRef {
+pub(crate) fn longs(v: impl Iterator<Item = i64>) -> ArrayRef {
     Arc::new(Int64Array::from_iter_values(v))
 }
-fn opt_longs(v: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+pub(crate) fn opt_longs(v: impl Iterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(v.collect::<Int64Array>())
 }
-fn timestamps(schema: &ArrowSchema, v: impl Iterator<Item = i64>) -> ArrayRef {
+pub(crate) fn timestamps(schema: &ArrowSchema, v: impl Iterator<Item = i64>) -> ArrayRef {
     timestamps_named(schema, "timestamp", v)
 }
 fn timestamps_named(schema: &ArrowSchema, column: &str, v: impl Iterator<Item = i64>) -> ArrayRef {
@@ -219,7 +260,7 @@ fn timestamps_named(schema: &ArrowSchema, column: &str, v: impl Iterator<Item = 
     };
     Arc::new(TimestampMicrosecondArray::from_iter_values(v).with_timezone_opt(tz))
 }
-fn dates(v: impl Iterator<Item = i64>) -> ArrayRef {
+pub(crate) fn dates(v: impl Iterator<Item = i64>) -> ArrayRef {
     Arc::new(Date32Array::from_iter_values(v.map(date_of)))
 }
 
@@ -256,8 +297,48 @@ pub fn decisions_batch(
         strings(r.iter().map(|x| x.payload_hash.as_str())),
         longs(r.iter().map(|x| x.wal_segment)),
         longs(r.iter().map(|x| x.wal_offset)),
+        string_lists(
+            &schema,
+            "finding_fields",
+            r.iter()
+                .map(|x| Some(x.findings.iter().map(|f| f.field.as_deref()))),
+        )?,
     ];
     RecordBatch::try_new(schema, columns)
+}
+
+/// A `list<string>` column: a null row for `None`, null elements for
+/// `None` items.
+pub(crate) fn string_lists<'a, I>(
+    schema: &ArrowSchema,
+    column: &str,
+    rows: impl Iterator<Item = Option<I>>,
+) -> Result<ArrayRef, deltalake::arrow::error::ArrowError>
+where
+    I: Iterator<Item = Option<&'a str>>,
+{
+    let field = match schema.field_with_name(column)?.data_type() {
+        ArrowType::List(f) => f.clone(),
+        other => unreachable!("{column} is a list in the schema, not {other}"),
+    };
+    let mut values: Vec<Option<&str>> = Vec::new();
+    let mut lengths = Vec::new();
+    let mut valid = Vec::new();
+    for row in rows {
+        let before = values.len();
+        valid.push(row.is_some());
+        if let Some(items) = row {
+            values.extend(items);
+        }
+        lengths.push(values.len() - before);
+    }
+    let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        OffsetBuffer::from_lengths(lengths),
+        Arc::new(StringArray::from(values)),
+        nulls,
+    )?))
 }
 
 fn findings_array(
@@ -303,7 +384,7 @@ pub fn inferences_batch(
 ) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
     let schema = TableKind::Inferences.arrow_schema();
     let r = rows;
-    let columns: Vec<ArrayRef> = vec![
+    let mut columns: Vec<ArrayRef> = vec![
         strings(r.iter().map(|x| x.request_id.as_str())),
         timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
         dates(r.iter().map(|x| x.timestamp_us)),
@@ -331,7 +412,17 @@ pub fn inferences_batch(
         longs(r.iter().map(|x| x.wal_offset)),
         opt_strings(r.iter().map(|x| x.api.as_deref())),
         opt_strings(r.iter().map(|x| x.previous_response_id.as_deref())),
+        string_lists(
+            &schema,
+            "scanned_fields",
+            r.iter().map(|x| {
+                x.scanned_fields
+                    .as_ref()
+                    .map(|f| f.iter().map(|s| Some(s.as_str())))
+            }),
+        )?,
     ];
+    columns.extend(super::provenance::columns(&schema, r)?);
     RecordBatch::try_new(schema, columns)
 }
 
@@ -405,8 +496,8 @@ pub struct Columns<'a> {
 #[derive(Debug, thiserror::Error)]
 #[error("audit table file: column `{column}`: {problem}")]
 pub struct ReadError {
-    column: String,
-    problem: String,
+    pub(crate) column: String,
+    pub(crate) problem: String,
 }
 
 impl<'a> Columns<'a> {
@@ -415,7 +506,7 @@ impl<'a> Columns<'a> {
         Columns { batch }
     }
 
-    fn column(&self, name: &str, ty: &ArrowType) -> Result<ArrayRef, ReadError> {
+    pub(crate) fn column(&self, name: &str, ty: &ArrowType) -> Result<ArrayRef, ReadError> {
         let col = self.batch.column_by_name(name).ok_or_else(|| ReadError {
             column: name.into(),
             problem: "missing".into(),
@@ -429,7 +520,7 @@ impl<'a> Columns<'a> {
         })
     }
 
-    fn strings(&self, name: &str) -> Result<Vec<Option<String>>, ReadError> {
+    pub(crate) fn strings(&self, name: &str) -> Result<Vec<Option<String>>, ReadError> {
         let a = self.column(name, &ArrowType::Utf8)?;
         Ok(a.as_string::<i32>()
             .iter()
@@ -437,7 +528,7 @@ impl<'a> Columns<'a> {
             .collect())
     }
 
-    fn req_strings(&self, name: &str) -> Result<Vec<String>, ReadError> {
+    pub(crate) fn req_strings(&self, name: &str) -> Result<Vec<String>, ReadError> {
         self.strings(name)?
             .into_iter()
             .map(|v| {
@@ -449,13 +540,13 @@ impl<'a> Columns<'a> {
             .collect()
     }
 
-    fn longs(&self, name: &str) -> Result<Vec<Option<i64>>, ReadError> {
+    pub(crate) fn longs(&self, name: &str) -> Result<Vec<Option<i64>>, ReadError> {
         let a = self.column(name, &ArrowType::Int64)?;
         let a = a.as_primitive::<deltalake::arrow::datatypes::Int64Type>();
         Ok(a.iter().collect())
     }
 
-    fn req_longs(&self, name: &str) -> Result<Vec<i64>, ReadError> {
+    pub(crate) fn req_longs(&self, name: &str) -> Result<Vec<i64>, ReadError> {
         Ok(self
             .longs(name)?
             .into_iter()
@@ -463,18 +554,18 @@ impl<'a> Columns<'a> {
             .collect())
     }
 
-    fn ints(&self, name: &str) -> Result<Vec<Option<i32>>, ReadError> {
+    pub(crate) fn ints(&self, name: &str) -> Result<Vec<Option<i32>>, ReadError> {
         let a = self.column(name, &ArrowType::Int32)?;
         Ok(a.as_primitive::<deltalake::arrow::datatypes::Int32Type>()
             .iter()
             .collect())
     }
 
-    fn timestamps(&self) -> Result<Vec<i64>, ReadError> {
+    pub(crate) fn timestamps(&self) -> Result<Vec<i64>, ReadError> {
         self.timestamps_of("timestamp")
     }
 
-    fn timestamps_of(&self, name: &str) -> Result<Vec<i64>, ReadError> {
+    pub(crate) fn timestamps_of(&self, name: &str) -> Result<Vec<i64>, ReadError> {
         let col = self.batch.column_by_name(name).ok_or_else(|| ReadError {
             column: name.into(),
             problem: "missing".into(),
@@ -532,7 +623,17 @@ impl<'a> Columns<'a> {
             self.req_longs("wal_segment")?,
             self.req_longs("wal_offset")?,
         );
-        let findings = self.findings()?;
+        let mut findings = self.findings()?;
+        // Absent from tables written before it was added: the fields are
+        // then unknown.
+        if self.batch.column_by_name("finding_fields").is_some() {
+            let fields = self.optional_string_lists("finding_fields")?;
+            for (row, names) in findings.iter_mut().zip(fields) {
+                for (f, name) in row.iter_mut().zip(names.unwrap_or_default()) {
+                    f.field = name;
+                }
+            }
+        }
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             out.push(DecisionRow {
@@ -606,6 +707,7 @@ impl<'a> Columns<'a> {
                         message_index: msg[j],
                         span_start: start[j],
                         span_end: end[j],
+                        field: None,
                     })
                     .collect()
             })
@@ -650,6 +752,11 @@ impl<'a> Columns<'a> {
             None => Ok(vec![None; n]),
         };
         let (api, previous) = (added("api")?, added("previous_response_id")?);
+        let scanned = match self.batch.column_by_name("scanned_fields") {
+            Some(_) => self.optional_string_lists("scanned_fields")?,
+            None => vec![None; n],
+        };
+        let provenance = self.provenance(n)?;
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -676,6 +783,68 @@ impl<'a> Columns<'a> {
                 wal_offset: off[i],
                 api: api[i].clone(),
                 previous_response_id: previous[i].clone(),
+                scanned_fields: scanned[i]
+                    .clone()
+                    .map(|v| v.into_iter().flatten().collect()),
+                provenance: provenance[i].clone(),
+            })
+            .collect())
+    }
+
+    /// The provenance columns of an `inferences` batch (absent, so null,
+    /// in files written before they were added).
+    fn provenance(&self, n: usize) -> Result<Vec<Provenance>, ReadError> {
+        let added = |c: &str| match self.batch.column_by_name(c) {
+            Some(_) => self.strings(c),
+            None => Ok(vec![None; n]),
+        };
+        let (upstream, model, fingerprint, parameters, end_user, req_body, resp_body) = (
+            added("upstream")?,
+            added("upstream_model")?,
+            added("system_fingerprint")?,
+            added("parameters")?,
+            added("end_user")?,
+            added("request_body")?,
+            added("response_body")?,
+        );
+        let attributes = self.string_maps("attributes", n)?;
+        Ok((0..n)
+            .map(|i| Provenance {
+                upstream: upstream[i].clone(),
+                upstream_model: model[i].clone(),
+                system_fingerprint: fingerprint[i].clone(),
+                parameters: parameters[i].clone(),
+                end_user: end_user[i].clone(),
+                attributes: attributes[i].clone(),
+                request_body: req_body[i].clone(),
+                response_body: resp_body[i].clone(),
+            })
+            .collect())
+    }
+
+    fn string_maps(
+        &self,
+        name: &str,
+        n: usize,
+    ) -> Result<Vec<std::collections::BTreeMap<String, String>>, ReadError> {
+        let bad = |p: &str| ReadError {
+            column: name.into(),
+            problem: p.into(),
+        };
+        let Some(col) = self.batch.column_by_name(name) else {
+            return Ok(vec![Default::default(); n]);
+        };
+        let map = col.as_map_opt().ok_or_else(|| bad("not a map"))?;
+        let keys = cast(map.keys(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let values = cast(map.values(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let (keys, values) = (keys.as_string::<i32>(), values.as_string::<i32>());
+        let offsets = map.value_offsets();
+        Ok((0..map.len())
+            .map(|i| {
+                (offsets[i] as usize..offsets[i + 1] as usize)
+                    .filter(|&j| values.is_valid(j))
+                    .map(|j| (keys.value(j).to_string(), values.value(j).to_string()))
+                    .collect()
             })
             .collect())
     }
@@ -684,6 +853,34 @@ impl<'a> Columns<'a> {
         let a = self.column(name, &ArrowType::Float64)?;
         Ok(a.as_primitive::<deltalake::arrow::datatypes::Float64Type>()
             .iter()
+            .collect())
+    }
+
+    /// A nullable `list<string>` column with nullable elements.
+    pub(crate) fn optional_string_lists(
+        &self,
+        name: &str,
+    ) -> Result<Vec<Option<Vec<Option<String>>>>, ReadError> {
+        let bad = |p: &str| ReadError {
+            column: name.into(),
+            problem: p.into(),
+        };
+        let col = self
+            .batch
+            .column_by_name(name)
+            .ok_or_else(|| bad("missing"))?;
+        let list = col.as_list_opt::<i32>().ok_or_else(|| bad("not a list"))?;
+        let values = cast(list.values(), &ArrowType::Utf8).map_err(|e| bad(&e.to_string()))?;
+        let values = values.as_string::<i32>();
+        let offsets = list.value_offsets();
+        Ok((0..list.len())
+            .map(|i| {
+                list.is_valid(i).then(|| {
+                    (offsets[i] as usize..offsets[i + 1] as usize)
+                        .map(|j| values.is_valid(j).then(|| values.value(j).to_string()))
+                        .collect()
+                })
+            })
             .collect())
     }
 

@@ -230,6 +230,9 @@ fn maintenance_from_env() -> Result<MaintenanceSettings, AuditError> {
             "a whole number of hours, at least 1",
         )?
         .unwrap_or(d.retention),
+        // `[audit]` in serve.toml, not the environment (`railyard serve`
+        // sets it).
+        lifecycle: d.lifecycle,
     })
 }
 

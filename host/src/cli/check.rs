@@ -73,10 +73,14 @@ impl Recorder {
         let log = if args.no_audit {
             None
         } else {
-            Some(
-                AuditLog::open(args.audit.settings()?)
-                    .context("opening the audit log (--no-audit skips it)")?,
-            )
+            let log = AuditLog::open(args.audit.settings()?)
+                .context("opening the audit log (--no-audit skips it)")?;
+            // The policy's text and plugins, so the decisions' digest
+            // resolves in the `policies` table.
+            let row = crate::audit::events::policy_row(pipeline, log.host_id());
+            log.record_rows(&[crate::audit::AuditRecord::Policy(row)])
+                .context("recording the policy in the audit log")?;
+            Some(log)
         };
         Ok(Recorder {
             log,

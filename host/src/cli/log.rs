@@ -41,6 +41,8 @@ enum TableArg {
     Decisions,
     Inferences,
     Judgements,
+    Events,
+    Policies,
 }
 
 impl TableArg {
@@ -49,12 +51,14 @@ impl TableArg {
             TableArg::Decisions => TableKind::Decisions,
             TableArg::Inferences => TableKind::Inferences,
             TableArg::Judgements => TableKind::Judgements,
+            TableArg::Events => TableKind::Events,
+            TableArg::Policies => TableKind::Policies,
         }
     }
 }
 
 #[derive(Args, Clone, Default)]
-struct Filters {
+pub(super) struct Filters {
     /// Only rows at or after this time: RFC 3339 (2026-11-22T10:00:00Z) or
     /// an age (30s, 15m, 2h, 7d).
     #[arg(long)]
@@ -70,10 +74,10 @@ struct Filters {
     plugin: Option<String>,
     /// Only this caller.
     #[arg(long)]
-    caller: Option<String>,
+    pub(super) caller: Option<String>,
     /// Only this request id.
     #[arg(long = "request-id")]
-    request_id: Option<String>,
+    pub(super) request_id: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -94,7 +98,8 @@ enum LogCommand {
     Query {
         #[command(flatten)]
         filters: Filters,
-        /// Which table (inferences: --plugin does not apply).
+        /// Which table (--plugin applies to decisions only; events take
+        /// --caller and --request-id; policies only the time window).
         #[arg(long, value_enum, default_value = "decisions")]
         table: TableArg,
         /// At most this many rows (the newest).
@@ -152,6 +157,13 @@ enum LogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Erase one request's, caller's or end user's rows from every table
+    /// (files rewritten without them; recorded in the hash chain).
+    Erase(super::log_erase::EraseArgs),
+    /// Write an evidence pack for a period: summary (JSON, Markdown),
+    /// policies and plugins seen, verify result, an HTML page with charts,
+    /// and a signed manifest of the files.
+    Evidence(super::evidence::EvidenceArgs),
     /// Create an ed25519 key for signing chain heads.
     Keygen {
         /// Where to write the signing key (hex seed, mode 0600).
@@ -292,6 +304,10 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             ))
         }
         LogCommand::Keygen { out } => super::log_verify::keygen(&out),
+        LogCommand::Erase(a) => rt.block_on(super::log_erase::run(&root, &options, a)),
+        LogCommand::Evidence(a) => {
+            rt.block_on(super::evidence::run(&root, &options, a, parse_time))
+        }
         LogCommand::Soak {
             count,
             caller,
@@ -302,7 +318,7 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
 }
 
 /// Parses RFC 3339 or an age like `15m` into microseconds since the epoch.
-fn parse_time(s: &str) -> anyhow::Result<i64> {
+pub(super) fn parse_time(s: &str) -> anyhow::Result<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp_micros());
     }
@@ -320,13 +336,13 @@ fn parse_time(s: &str) -> anyhow::Result<i64> {
     Ok(chrono::Utc::now().timestamp_micros() - secs * 1_000_000)
 }
 
-struct Window {
-    since: Option<i64>,
-    until: Option<i64>,
+pub(super) struct Window {
+    pub(super) since: Option<i64>,
+    pub(super) until: Option<i64>,
 }
 
 impl Filters {
-    fn window(&self) -> anyhow::Result<Window> {
+    pub(super) fn window(&self) -> anyhow::Result<Window> {
         Ok(Window {
             since: self.since.as_deref().map(parse_time).transpose()?,
             until: self.until.as_deref().map(parse_time).transpose()?,
@@ -399,7 +415,7 @@ pub async fn read_judgements(
     Ok(rows)
 }
 
-fn time_str(us: i64) -> String {
+pub(super) fn time_str(us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_else(|| us.to_string())
@@ -483,6 +499,10 @@ async fn print_rows(
                     )?;
                 }
             }
+        }
+        kind @ (TableKind::Events | TableKind::Policies) => {
+            super::log_events::print(root, options, kind, filters, &w, limit, json, &mut out)
+                .await?;
         }
         TableKind::Judgements => {
             let mut rows: Vec<_> = read_judgements(root, options)

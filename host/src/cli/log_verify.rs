@@ -16,6 +16,26 @@ pub(super) async fn run_verify(
     public_keys: &[String],
     json: bool,
 ) -> anyhow::Result<u8> {
+    let report = verify_report(root, options, since_us, public_keys).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.ok {
+        EXIT_ALLOWED
+    } else {
+        EXIT_BLOCKED
+    })
+}
+
+/// Verifies every table (see [`run_verify`] for the keys trusted).
+pub(super) async fn verify_report(
+    root: &url::Url,
+    options: &std::collections::HashMap<String, String>,
+    since_us: Option<i64>,
+    public_keys: &[String],
+) -> anyhow::Result<verify::Report> {
     let started = Instant::now();
     let mut keys = VerifyingKeys::default();
     for k in public_keys {
@@ -48,16 +68,7 @@ pub(super) async fn run_verify(
         }
     }
     report.finish(started);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report);
-    }
-    Ok(if report.ok {
-        EXIT_ALLOWED
-    } else {
-        EXIT_BLOCKED
-    })
+    Ok(report)
 }
 
 fn print_report(r: &verify::Report) {

@@ -9,9 +9,14 @@
 
 mod check;
 mod conformance;
+mod evidence;
+mod evidence_html;
 pub mod log;
+mod log_erase;
+pub mod log_events;
 mod log_verify;
 mod plugin_new;
+mod replay;
 mod serve;
 
 use std::path::PathBuf;
@@ -72,6 +77,11 @@ enum Command {
     /// Read and maintain the audit tables (decisions, inferences,
     /// judgements): tail, query, stats, flush, checkpoint, vacuum, optimize.
     Log(log::LogArgs),
+    /// Re-evaluate logged calls through a candidate policy and report the
+    /// decisions that change.
+    ///
+    /// Exit code: 0 done, 1 more changed calls than --fail-on allows, 2 error.
+    Replay(replay::ReplayArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -81,6 +91,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Log(args) => log::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Manifest(args) => conformance::manifest(args),

@@ -73,8 +73,11 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
     let audit = if args.no_audit {
         None
     } else {
-        let mut log = AuditLog::open(args.audit.settings()?)
-            .context("opening the audit log (--no-audit skips it)")?;
+        let mut settings = args.audit.settings()?;
+        // `[audit]` in serve.toml: retention, legal holds, WORM storage.
+        settings.maintenance.lifecycle = config.audit.lifecycle.clone();
+        let mut log =
+            AuditLog::open(settings).context("opening the audit log (--no-audit skips it)")?;
         // A serving host keeps its tables readable (compaction,
         // checkpoints, vacuum) unless RAILYARD_AUDIT_MAINTENANCE=off.
         log.start_maintenance()

@@ -28,6 +28,7 @@
 
 pub mod config;
 pub mod gate;
+pub mod outcome;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -107,6 +108,9 @@ struct Job {
     capture: Capture,
     requested_at_us: i64,
     requested: Instant,
+    /// When the judge call itself started (set once by [`Dispatcher::run`]),
+    /// so a judgement cut short at shutdown splits its time right.
+    call_started: Arc<std::sync::OnceLock<Instant>>,
 }
 
 /// What running one job gave.
@@ -116,7 +120,15 @@ struct Ran {
     verdict: Option<JudgeVerdict>,
     raw_answer: Option<String>,
     error: Option<String>,
+    /// From the router's request to the start of the judge call (or to
+    /// the end, when the judge was never called): waiting behind the
+    /// stage's blocking judgements, for the judge's slots and pace.
     queued_us: i64,
+    /// The judge call itself (0 when it was never called).
+    latency_us: i64,
+    /// No verdict because the judge was saturated (queue full, or the
+    /// budget ran out waiting for a slot), not because it failed.
+    saturated: bool,
 }
 
 impl Ran {
@@ -127,6 +139,8 @@ impl Ran {
             raw_answer: None,
             error: Some(error),
             queued_us,
+            latency_us: 0,
+            saturated: false,
         }
     }
 }
@@ -251,6 +265,15 @@ impl Dispatcher {
                     "blocking judgement gave no verdict; {effect} applies"
                 );
             }
+            if ran.verdict.is_none()
+                && let Some(d) = job
+                    .router_index
+                    .and_then(|i| evaluation.decisions.get_mut(i))
+            {
+                // The router's row says the judgement failed and which
+                // failure mode applied, whichever it was.
+                outcome::judge_failed(d, &job.request.judge, &ran, policy.failure_mode);
+            }
             if action != Action::Allow
                 && let Some(d) = job
                     .router_index
@@ -277,6 +300,13 @@ impl Dispatcher {
                         ran.status.as_str(),
                         ran.error.as_deref().unwrap_or("")
                     ),
+                };
+                let said = match &ran.verdict {
+                    // Which rule and finding sent it there.
+                    Some(_) if !job.request.reason.is_empty() => {
+                        format!("{said} (routed: {})", job.request.reason)
+                    }
+                    _ => said,
                 };
                 d.action = d.action.max(action);
                 d.reason = if d.reason.is_empty() {
@@ -338,11 +368,22 @@ impl Dispatcher {
         tokio::spawn(async move {
             let ran = tokio::select! {
                 ran = me.run(&job, None) => ran,
-                _ = stop.wait_for(|s| *s) => Ran::failed(
-                    Status::Error,
-                    "the server shut down before the judge answered".into(),
-                    job.requested.elapsed().as_micros() as i64,
-                ),
+                _ = stop.wait_for(|s| *s) => {
+                    // Queued until the call started (or until now, if it
+                    // never did); the call's own time is latency.
+                    let (queued, latency) = match job.call_started.get() {
+                        Some(t) => (t.duration_since(job.requested), t.elapsed()),
+                        None => (job.requested.elapsed(), Duration::ZERO),
+                    };
+                    Ran {
+                        latency_us: latency.as_micros() as i64,
+                        ..Ran::failed(
+                            Status::Error,
+                            "the server shut down before the judge answered".into(),
+                            queued.as_micros() as i64,
+                        )
+                    }
+                }
             };
             me.count(&job, ran.status);
             let effect = if job.request.mode == JudgeMode::Blocking {
@@ -448,6 +489,7 @@ impl Dispatcher {
                 capture,
                 requested_at_us: now_us,
                 requested: now,
+                call_started: Arc::default(),
             })
             .collect()
     }
@@ -455,7 +497,9 @@ impl Dispatcher {
     /// Runs one job: budget, then the judge call. `deadline` bounds the
     /// whole (blocking); without one only the judge's own timeout applies.
     async fn run(&self, job: &Job, deadline: Option<tokio::time::Instant>) -> Ran {
-        let queued = |t: Instant| t.elapsed().as_micros() as i64;
+        // Queueing counts from the router's request: an async judgement
+        // started after the stage's blocking ones waited for them too.
+        let queued = || job.requested.elapsed().as_micros() as i64;
         let Some(endpoint) = self.judges.get(&job.request.judge) else {
             let known: Vec<&str> = self.judges.keys().map(String::as_str).collect();
             return Ran::failed(
@@ -505,54 +549,65 @@ impl Dispatcher {
         };
         let _permit = match waited {
             Err(_) => {
-                return Ran::failed(
-                    Status::Timeout,
-                    format!(
-                        "the budget ran out after {} ms waiting for a free slot of judge `{}`",
-                        wait_started.elapsed().as_millis(),
-                        job.request.judge
-                    ),
-                    queued(wait_started),
-                );
+                return Ran {
+                    saturated: true,
+                    ..Ran::failed(
+                        Status::Timeout,
+                        format!(
+                            "the budget ran out after {} ms waiting for a free slot of judge `{}`",
+                            wait_started.elapsed().as_millis(),
+                            job.request.judge
+                        ),
+                        queued(),
+                    )
+                };
             }
             Ok(Err(o)) => {
-                return Ran::failed(
-                    Status::Skipped,
-                    format!(
-                        "judge `{}` is over its budget: {} in flight (max-in-flight {}), {} waiting (queue {})",
-                        job.request.judge,
-                        o.in_flight,
-                        endpoint.config.max_in_flight,
-                        o.queued,
-                        endpoint.config.queue
-                    ),
-                    queued(wait_started),
-                );
+                return Ran {
+                    saturated: true,
+                    ..Ran::failed(
+                        Status::Skipped,
+                        format!(
+                            "judge `{}` is over its budget: {} in flight (max-in-flight {}), {} waiting (queue {})",
+                            job.request.judge,
+                            o.in_flight,
+                            endpoint.config.max_in_flight,
+                            o.queued,
+                            endpoint.config.queue
+                        ),
+                        queued(),
+                    )
+                };
             }
             Ok(Ok(p)) => p,
         };
-        let queued_us = queued(wait_started);
+        let queued_us = queued();
+        let call_started = *job.call_started.get_or_init(Instant::now);
+        let latency_us = || call_started.elapsed().as_micros() as i64;
         let own = tokio::time::Instant::now() + endpoint.config.timeout;
         let call_deadline = deadline.map_or(own, |d| d.min(own));
-        let call_started = Instant::now();
         let prompt = render(template, job);
         match tokio::time::timeout_at(call_deadline, self.ask(&endpoint.config, prompt)).await {
-            Err(_) => Ran::failed(
-                Status::Timeout,
-                format!(
-                    "judge `{}` gave no answer within {} ms{}",
-                    job.request.judge,
-                    call_started.elapsed().as_millis(),
-                    if call_deadline < own {
-                        " (the blocking budget)"
-                    } else {
-                        " (its timeout-ms)"
-                    }
-                ),
-                queued_us,
-            ),
+            Err(_) => Ran {
+                latency_us: latency_us(),
+                ..Ran::failed(
+                    Status::Timeout,
+                    format!(
+                        "judge `{}` gave no answer within {} ms{}",
+                        job.request.judge,
+                        call_started.elapsed().as_millis(),
+                        if call_deadline < own {
+                            " (the blocking budget)"
+                        } else {
+                            " (its timeout-ms)"
+                        }
+                    ),
+                    queued_us,
+                )
+            },
             Ok(Err((error, raw))) => Ran {
                 raw_answer: raw,
+                latency_us: latency_us(),
                 ..Ran::failed(Status::Error, error, queued_us)
             },
             Ok(Ok(v)) => Ran {
@@ -561,6 +616,8 @@ impl Dispatcher {
                 raw_answer: None,
                 error: None,
                 queued_us,
+                latency_us: latency_us(),
+                saturated: false,
             },
         }
     }
@@ -697,7 +754,7 @@ impl Dispatcher {
             effect: effect.to_string(),
             requested_at_us: job.requested_at_us,
             queued_us: ran.queued_us,
-            latency_us: job.requested.elapsed().as_micros() as i64,
+            latency_us: ran.latency_us,
             wal_segment: 0,
             wal_offset: 0,
         }

@@ -255,7 +255,14 @@ pub struct Reloader {
     /// load and the watcher's first poll (or during a reload) is still seen.
     read_at: Mutex<Fingerprint>,
     metrics: ReloadMetrics,
+    /// Told of every reload that swapped a pipeline in or refused
+    /// something, whatever started it (watcher, SIGHUP, admin call).
+    observer: std::sync::OnceLock<ReloadObserver>,
 }
+
+/// What [`Reloader::on_reload`] calls: the report, the pipeline before and
+/// the one serving after.
+pub type ReloadObserver = Box<dyn Fn(&ReloadReport, &Pipeline, &Pipeline) + Send + Sync>;
 
 /// Why the first pipeline could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -316,6 +323,7 @@ impl Reloader {
             state: Mutex::new(state),
             read_at: Mutex::new(read_at),
             metrics,
+            observer: std::sync::OnceLock::new(),
         })
     }
 
@@ -360,7 +368,23 @@ impl Reloader {
     /// and good. Blocks while compiling; call it off the hot path (the
     /// watcher's thread, an admin request's worker).
     pub fn reload(&self) -> ReloadReport {
-        let mut state = self.lock();
+        let state = self.lock();
+        let before = self.live.current();
+        let report = self.reload_locked(state);
+        if let Some(observe) = self.observer.get()
+            && (report.swapped || report.policy_refused.is_some() || !report.refused.is_empty())
+        {
+            observe(&report, &before, &self.live.current());
+        }
+        report
+    }
+
+    /// Sets the one observer of reloads (later calls are ignored).
+    pub fn on_reload(&self, observer: ReloadObserver) {
+        let _ = self.observer.set(observer);
+    }
+
+    fn reload_locked(&self, mut state: std::sync::MutexGuard<'_, State>) -> ReloadReport {
         self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
         let mut report = ReloadReport::default();
         // Taken before anything is read: a file that changes from here on

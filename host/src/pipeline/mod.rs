@@ -396,13 +396,25 @@ fn interpret(
             let reason = if requests.is_empty() {
                 String::new()
             } else {
+                // Each request with its rubric, mode and the router's own
+                // reason (which names the rule and the finding that fired).
                 format!(
                     "routed to {}",
                     requests
                         .iter()
-                        .map(|r| r.judge.as_str())
+                        .map(|r| if r.reason.is_empty() {
+                            format!("{} (rubric {}, {})", r.judge, r.rubric, r.mode.as_str())
+                        } else {
+                            format!(
+                                "{} (rubric {}, {}): {}",
+                                r.judge,
+                                r.rubric,
+                                r.mode.as_str(),
+                                r.reason
+                            )
+                        })
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join("; ")
                 )
             };
             (Action::Allow, reason, Vec::new(), requests)

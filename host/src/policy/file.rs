@@ -214,7 +214,7 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
                 v.invalid(
                     "audit.capture",
                     format!("unknown capture mode {c:?}"),
-                    "`redacted` (the default: text after redaction), `full` (the exact text) or `none` (no text, only its keyed hash)",
+                    "`redacted` (the default: text after redaction), `full` (the exact text), `none` (no text, only its keyed hash) or `verbatim` (redacted text, plus the raw request and answer bodies with redactions written in)",
                 )
             })?,
         },
@@ -255,6 +255,7 @@ pub(super) fn parse(text: &str, origin: Option<&Path>) -> Result<Policy, PolicyE
         name,
         origin: path_label,
         digest: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
+        text: text.into(),
         plugins,
         stages,
         redaction,

@@ -34,6 +34,9 @@ pub struct Policy {
     pub origin: String,
     /// `sha256:<hex>` of the file's bytes, recorded with every decision.
     pub digest: String,
+    /// The file's text, whose SHA-256 is `digest` (archived in the
+    /// `policies` audit table, so a digest resolves to what ran).
+    pub text: std::sync::Arc<str>,
     /// Every plugin the policy defines or names, by name.
     pub plugins: BTreeMap<String, PluginSpec>,
     /// The plugins of each stage, in the order they run.
@@ -75,6 +78,11 @@ pub enum Capture {
     Full,
     /// No text at all; only the keyed hash.
     None,
+    /// As `Redacted` for the message columns, and besides the raw request
+    /// and answer bodies of a proxied call as they went upstream and came
+    /// back to the caller (`request_body`, `response_body`), with the
+    /// policy's redactions written into them.
+    Verbatim,
 }
 
 impl Capture {
@@ -84,6 +92,7 @@ impl Capture {
             Capture::Redacted => "redacted",
             Capture::Full => "full",
             Capture::None => "none",
+            Capture::Verbatim => "verbatim",
         }
     }
 
@@ -93,6 +102,7 @@ impl Capture {
             "redacted" => Some(Capture::Redacted),
             "full" => Some(Capture::Full),
             "none" => Some(Capture::None),
+            "verbatim" => Some(Capture::Verbatim),
             _ => None,
         }
     }

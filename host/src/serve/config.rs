@@ -59,6 +59,8 @@ struct RawConfig {
     judges: BTreeMap<String, crate::judge::config::RawJudge>,
     #[serde(default)]
     judging: crate::judge::config::RawJudging,
+    #[serde(default)]
+    audit: super::audit_config::RawAudit,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -216,6 +218,8 @@ pub struct ServeConfig {
     pub judges: BTreeMap<String, JudgeConfig>,
     /// `[judging]`: how blocking judgements hold calls no route overrides.
     pub judging: BlockingPolicy,
+    /// `[audit]`: end-user and attribute headers, retention, holds, WORM.
+    pub audit: super::audit_config::AuditConfig,
 }
 
 /// Default listen address: loopback only.
@@ -246,6 +250,7 @@ impl Default for ServeConfig {
             routes: Vec::new(),
             judges: BTreeMap::new(),
             judging: BlockingPolicy::default(),
+            audit: Default::default(),
         }
     }
 }
@@ -325,6 +330,7 @@ impl ServeConfig {
             c.holdback_bytes = h;
         }
         c.admins = access::admins(raw.admin, raw.admins, err)?;
+        c.audit = raw.audit.validate().map_err(|(k, m)| err(&k, m))?;
         if let Some(q) = raw.quotas {
             c.shared_quotas =
                 super::quota::shared::SharedConfig::from_raw(q).map_err(|(k, m)| err(&k, m))?;

@@ -13,7 +13,12 @@ use super::{ApiError, Body, State, access, full};
 
 /// The Prometheus text of every counter, or 401 without the metrics key.
 pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
-    access::authenticate_metrics(&state.config, headers)?;
+    access::authenticate_metrics(&state.config, headers).inspect_err(|e| {
+        let event = super::evidence::refusal("/metrics", None, None, e);
+        state
+            .events
+            .record(event.credential(super::evidence::presented_key(headers)))
+    })?;
     let mut out = String::new();
     state.metrics.render(&mut out);
     out.push_str(&state.reload_metrics().prometheus());

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `POST /v1/guard` | evaluate a payload; verdict, per-plugin decisions, redacted messages |
 //! | `POST /v1/chat/completions`, `POST /v1/completions` | request rails, upstream call, response rails (streamed or not) |
-//! | `POST /v1/responses` | the same for the OpenAI Responses API, unstreamed (see `responses`) |
+//! | `POST /v1/responses` | the same for the OpenAI Responses API, streamed and not (see `responses`) |
 //! | `POST /v1/messages` | the same for the Anthropic Messages API, to an `api = "anthropic"` upstream (see `anthropic`) |
 //! | `GET /v1/models` | the upstream's model list |
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | liveness, readiness (plugins loaded, audit log writable), Prometheus text |
@@ -19,7 +19,9 @@
 
 pub mod access;
 pub mod anthropic;
+pub mod audit_config;
 pub mod config;
+pub mod evidence;
 pub mod metrics;
 pub mod metrics_endpoint;
 mod proxy;
@@ -170,6 +172,8 @@ pub struct State {
     pub config: ServeConfig,
     policies: HashMap<String, PolicySlot>,
     audit: Option<Arc<AuditLog>>,
+    /// Operational events and policy versions (`audit::events`).
+    pub events: Arc<crate::audit::events::Events>,
     judges: Arc<crate::judge::Dispatcher>,
     metrics: metrics::Metrics,
     concurrency: Arc<Semaphore>,
@@ -183,6 +187,7 @@ impl State {
     /// Loads every policy and its plugins, and opens the audit log.
     pub fn new(config: ServeConfig, audit: Option<AuditLog>) -> anyhow::Result<State> {
         let audit = audit.map(Arc::new);
+        let events = Arc::new(crate::audit::events::Events::new(audit.clone()));
         let judges = Arc::new(crate::judge::Dispatcher::new(
             &config.judges,
             audit.clone(),
@@ -196,6 +201,7 @@ impl State {
                 None => Reloader::from_policy(loader.clone(), Policy::embedded_default())?,
             };
             let reloader = Arc::new(reloader);
+            evidence::watch_policy(&events, name, &reloader);
             // Watches the policy file and its plugins folder, and reloads
             // on SIGHUP (which must never stop the server).
             let watcher = Some(reloader.watch()?);
@@ -236,6 +242,7 @@ impl State {
             config,
             policies,
             audit,
+            events,
             judges,
             metrics: metrics::Metrics::default(),
             per_caller,
@@ -506,6 +513,7 @@ async fn dispatch(
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let method = req.method().clone();
+    let peer = evidence::peer(&req);
     let expect = |m: Method| {
         if method == m {
             Ok(())
@@ -545,18 +553,36 @@ async fn dispatch(
         _ => {}
     }
     if endpoint.starts_with("/admin/") {
-        let admin = access::authenticate_admin(&state.config, req.headers())
-            .inspect_err(|e| tracing::warn!(endpoint, code = e.code, "admin call refused"))?;
+        let admin = access::authenticate_admin(&state.config, req.headers()).inspect_err(|e| {
+            state.events.record(
+                evidence::refusal(endpoint, peer, Some(request_id), e)
+                    .credential(evidence::presented_key(req.headers())),
+            )
+        })?;
         return match endpoint {
             "/admin/plugins" => {
                 expect(Method::GET)?;
-                tracing::info!(%admin, endpoint, "admin call");
+                let listed = json!({"request_id": request_id});
+                state.events.record(evidence::admin_call(
+                    &admin,
+                    endpoint,
+                    peer,
+                    "listed plugins",
+                    listed,
+                ));
                 Ok(json_response(StatusCode::OK, &plugins_json(state)))
             }
             _ => {
                 expect(Method::POST)?;
-                tracing::warn!(%admin, endpoint, "admin call: reloading plugins and policies");
-                Ok(reload(state))
+                let report = reload(state);
+                state.events.record(evidence::admin_call(
+                    &admin,
+                    endpoint,
+                    peer,
+                    "reloaded plugins and policies",
+                    report.clone(),
+                ));
+                Ok(json_response(StatusCode::OK, &report))
             }
         };
     }
@@ -573,39 +599,61 @@ async fn dispatch(
         .await
         .inspect_err(|e| {
             state.metrics.refused("auth");
-            tracing::warn!(endpoint, code = e.code, "caller refused");
+            let event = evidence::refusal(endpoint, peer, Some(request_id), e);
+            state
+                .events
+                .record(event.credential(evidence::presented_key(req.headers())));
         })?;
-    let _permit = state.concurrency.clone().try_acquire_owned().map_err(|_| {
-        state.metrics.refused("overloaded");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "overloaded",
-            format!(
-                "the server is handling its limit of {} requests; retry shortly",
-                state.config.limits.max_concurrency
-            ),
-        )
-    })?;
-    let _caller_permit = match state.per_caller.get(&caller.name) {
-        Some(s) => Some(s.clone().try_acquire_owned().map_err(|_| {
-            state.metrics.refused("caller_concurrency");
+    // Every refusal from here on is an `events` row naming the caller.
+    let refused = |e: &ApiError| {
+        let event = evidence::refusal(endpoint, peer, Some(request_id), e);
+        state.events.record(event.caller(&caller.name))
+    };
+    let _permit = state
+        .concurrency
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            state.metrics.refused("overloaded");
             ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                "too_many_requests",
-                format!("caller `{}` has too many requests in flight", caller.name),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "overloaded",
+                format!(
+                    "the server is handling its limit of {} requests; retry shortly",
+                    state.config.limits.max_concurrency
+                ),
             )
-        })?),
+        })
+        .inspect_err(&refused)?;
+    let _caller_permit = match state.per_caller.get(&caller.name) {
+        Some(s) => Some(
+            s.clone()
+                .try_acquire_owned()
+                .map_err(|_| {
+                    state.metrics.refused("caller_concurrency");
+                    ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limit_error",
+                        "too_many_requests",
+                        format!("caller `{}` has too many requests in flight", caller.name),
+                    )
+                })
+                .inspect_err(&refused)?,
+        ),
         None => None,
     };
+    // What the record takes from the headers (end user, attributes).
+    let tags = state.config.audit.tags(req.headers());
     match endpoint {
         "/v1/guard" => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
             // A guard call asks no model for tokens: it counts as a request.
-            let standing = admit(state, &caller, quota::Cost { tokens: 0 }).await?;
-            let mut r = guard(state, body, request_id, &caller, started).await?;
+            let standing = admit(state, &caller, quota::Cost { tokens: 0 })
+                .await
+                .inspect_err(&refused)?;
+            let mut r = guard(state, body, request_id, &caller, started, &tags).await?;
             add_headers(&mut r, &standing.headers());
             Ok(r)
         }
@@ -617,11 +665,14 @@ async fn dispatch(
             expect(Method::POST)?;
             let headers = anthropic::Headers::of(req.headers());
             let body = read_json(state, req).await?;
-            let standing = admit(state, &caller, quota::estimate(&body)).await?;
+            let standing = admit(state, &caller, quota::estimate(&body))
+                .await
+                .inspect_err(&refused)?;
             anthropic::call(
                 state.clone(),
                 body,
                 headers,
+                tags,
                 request_id.to_string(),
                 caller,
                 started,
@@ -640,7 +691,9 @@ async fn dispatch(
         _ => {
             expect(Method::POST)?;
             let body = read_json(state, req).await?;
-            let standing = admit(state, &caller, quota::estimate(&body)).await?;
+            let standing = admit(state, &caller, quota::estimate(&body))
+                .await
+                .inspect_err(&refused)?;
             let kind = match endpoint {
                 "/v1/chat/completions" => proxy::Kind::Chat,
                 "/v1/responses" => proxy::Kind::Responses,
@@ -651,6 +704,7 @@ async fn dispatch(
                 state.clone(),
                 kind,
                 body,
+                tags,
                 request_id.to_string(),
                 caller,
                 started,
@@ -690,7 +744,6 @@ async fn admit(
                 quota::Denial::Over(r) => r,
                 quota::Denial::Unavailable(why) => {
                     state.metrics.refused("quota_backend_unavailable");
-                    tracing::warn!(caller = %caller.name, error = %why, "quota backend unreachable; refusing the call (on-unreachable = \"closed\")");
                     return ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "server_error",
@@ -726,7 +779,6 @@ async fn admit(
                     60,
                 ),
             };
-            tracing::warn!(caller = %caller.name, scope = r.scope, what = r.what, limit = r.limit, "quota refused a call");
             let mut e = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_error",
@@ -796,7 +848,7 @@ fn plugins_json(state: &State) -> Value {
     json!({ "policies": policies })
 }
 
-fn reload(state: &State) -> Response<Body> {
+fn reload(state: &State) -> Value {
     let mut reports = Vec::new();
     let mut refused = false;
     for slot in state.policies.values() {
@@ -812,10 +864,7 @@ fn reload(state: &State) -> Response<Body> {
             "refused": r.refused.iter().map(|(m, step, e)| json!({"manifest": m.display().to_string(), "step": step, "error": e})).collect::<Vec<_>>(),
         }));
     }
-    json_response(
-        StatusCode::OK,
-        &json!({"reloaded": reports, "anything_refused": refused}),
-    )
+    json!({"reloaded": reports, "anything_refused": refused})
 }
 
 #[derive(Deserialize)]
@@ -841,6 +890,7 @@ async fn guard(
     request_id: &str,
     caller: &CallerId,
     started: Instant,
+    tags: &audit_config::RequestTags,
 ) -> Result<Response<Body>, ApiError> {
     let g: GuardRequest = serde_json::from_value(body).map_err(|e| {
         ApiError::bad_request(
@@ -893,6 +943,7 @@ async fn guard(
     let capture = pipeline.policy().audit.capture;
     let judged = state.judge(&mut evaluation, &payload, capture, true).await;
     state.metrics.evaluation(&evaluation);
+    let provenance = tags.guard_provenance(&payload.attributes);
     let ids = state.record(
         &evaluation,
         &payload,
@@ -900,6 +951,7 @@ async fn guard(
         Some(CallInfo {
             status_code: Some(200),
             total_latency_us: Some(started.elapsed().as_micros() as u64),
+            provenance: Some(&provenance),
             ..CallInfo::default()
         }),
     )?;
@@ -925,6 +977,9 @@ pub async fn serve(
     use hyper_util::server::graceful::GracefulShutdown;
 
     let graceful = GracefulShutdown::new();
+    state
+        .events
+        .started(evidence::start_detail(&state, listener.local_addr().ok()));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -940,7 +995,10 @@ pub async fn serve(
                 let _ = stream.set_nodelay(true);
                 let header_timeout = state.config.limits.header_timeout;
                 let state = state.clone();
-                let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(evidence::Peer(peer));
+                    handle(state.clone(), req)
+                });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
@@ -974,6 +1032,7 @@ pub async fn serve(
         );
     }
     state.drain_judges(grace).await;
+    state.events.stopped(json!({"pid": std::process::id()}));
     let flushed = tokio::task::block_in_place(|| state.flush_audit(grace));
     match flushed {
         Ok(()) => eprintln!("railyard: audit log flushed"),

@@ -30,7 +30,7 @@ pub enum Kind {
     Chat,
     /// `/v1/completions`
     Completions,
-    /// `/v1/responses` (unstreamed; see `serve::responses`)
+    /// `/v1/responses` (see `serve::responses`)
     Responses,
 }
 
@@ -45,6 +45,21 @@ impl Kind {
 }
 
 pub(super) fn blocked(stage: Stage, e: &Evaluation) -> ApiError {
+    if crate::judge::outcome::blocked_for_saturation(e) {
+        // Nothing judged this request: the judge had no room for it.
+        // A capacity refusal, retryable, with its own code.
+        let mut err = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "judge_saturated",
+            format!(
+                "railyard refused the call: a blocking judge was over its budget and the route fails closed: {} (request id {})",
+                e.reason, e.request_id
+            ),
+        );
+        err.headers.push(("retry-after", "1".to_string()));
+        return err;
+    }
     let (code, what) = match stage {
         Stage::Request => ("request_blocked", "the request"),
         _ => ("response_blocked", "the model's answer"),
@@ -101,6 +116,7 @@ pub async fn call(
     state: Arc<State>,
     kind: Kind,
     mut body: Value,
+    tags: super::audit_config::RequestTags,
     request_id: String,
     caller: CallerId,
     started: Instant,
@@ -123,12 +139,6 @@ pub async fn call(
         ));
     };
     let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
-    if streaming && kind == Kind::Responses {
-        return Err(ApiError::bad_request(
-            "stream_unsupported",
-            "railyard does not guard streamed Responses calls yet: call /v1/responses without `stream`, or use /v1/chat/completions to stream",
-        ));
-    }
     if state.config.upstreams.is_empty() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -145,6 +155,7 @@ pub async fn call(
     let slot = state.policy(&route.policy)?;
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
+    let verbatim = capture == crate::policy::Capture::Verbatim;
 
     // Request rails, over every text of the body.
     let payload_policy = pipeline.policy().payload;
@@ -195,6 +206,12 @@ pub async fn call(
     state.metrics.evaluation(&request_eval);
     if request_eval.action == Action::Block {
         let err = blocked(Stage::Request, &request_eval);
+        // Provenance is read from the body as the rails left it: `user`,
+        // `metadata` and the parameters are texts the rails saw, so what
+        // they redacted is not kept verbatim in the row either.
+        let mut seen_body = body.clone();
+        texts.write_back(&mut seen_body, &request_eval, &pipeline.policy().redaction);
+        let prov = tags.provenance(&upstream.name, &seen_body);
         let ids = state.record(
             &request_eval,
             &payload,
@@ -204,6 +221,7 @@ pub async fn call(
                 total_latency_us: Some(started.elapsed().as_micros() as u64),
                 api: Some(super::config::Api::OpenAi.as_str()),
                 previous_response_id: super::responses::previous_response_id(&body),
+                provenance: Some(&prov),
                 ..CallInfo::default()
             }),
         )?;
@@ -211,17 +229,22 @@ pub async fn call(
         return Err(err);
     }
     texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
+    let mut prov = tags.provenance(&upstream.name, &body);
     // The request's decisions are durable before anything goes upstream.
     let ids = state.record(&request_eval, &payload, capture, None)?;
     state.settle(judged, &ids)?;
 
     let url = format!("{}{}", upstream.base_url, kind.path());
+    let sent_body = body.to_string();
+    if verbatim {
+        prov.request_body = Some(sent_body.clone());
+    }
     let mut req = state
         .client
         .post(&url)
         .timeout(upstream.timeout)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(body.to_string());
+        .body(sent_body);
     if let Some(key) = upstream_key(&upstream) {
         req = req.bearer_auth(key);
     }
@@ -236,6 +259,7 @@ pub async fn call(
                 status,
                 started,
                 TokenCounts::default(),
+                &prov,
             )
             .map(|_| ())
     };
@@ -266,6 +290,10 @@ pub async fn call(
             upstream_error::guard(&pipeline, &payload, &endpoint, bytes)
         });
         state.metrics.evaluation(&guarded.evaluation);
+        let mut prov = prov.clone();
+        if verbatim {
+            prov.response_body = Some(String::from_utf8_lossy(&guarded.body).into_owned());
+        }
         state.record_call(
             &request_eval,
             &payload,
@@ -274,6 +302,7 @@ pub async fn call(
             status,
             started,
             TokenCounts::default(),
+            &prov,
         )?;
         return Ok(json_bytes(status, guarded.body));
     }
@@ -282,7 +311,8 @@ pub async fn call(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let stream_call = |request_eval, payload| StreamCall {
+    let stream_call = |request_eval, payload, provenance| StreamCall {
+        provenance,
         endpoint: endpoint.clone(),
         state: state.clone(),
         pipeline: pipeline.clone(),
@@ -293,10 +323,11 @@ pub async fn call(
         chat: kind == Kind::Chat,
     };
     if streaming && is_event_stream {
-        return Ok(stream::answer(
-            stream_call(request_eval, payload),
-            resp.bytes_stream(),
-        ));
+        let call = stream_call(request_eval, payload, prov);
+        return Ok(match kind {
+            Kind::Responses => super::responses::stream::answer(call, resp.bytes_stream()),
+            _ => stream::answer(call, resp.bytes_stream()),
+        });
     }
     let bytes = match resp.bytes().await {
         Ok(b) => b,
@@ -325,6 +356,31 @@ pub async fn call(
             ));
         }
     };
+    if streaming && kind == Kind::Responses {
+        // Answered whole: guarded as the stream it would have been.
+        let Some(events) = super::responses::wire::as_events(&answer) else {
+            record_failure(StatusCode::BAD_GATEWAY)?;
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                "upstream_not_streamed",
+                format!(
+                    "upstream `{}` answered a streamed request with JSON that is not a response",
+                    upstream.name
+                ),
+            ));
+        };
+        let mut out = Vec::new();
+        for e in &events {
+            out.extend_from_slice(&super::responses::wire::sse(e));
+        }
+        let body =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(out))]);
+        return Ok(super::responses::stream::answer(
+            stream_call(request_eval, payload, prov),
+            body,
+        ));
+    }
     if streaming {
         // The upstream ignored `stream: true` and answered whole: the
         // answer is turned into the chunks it would have streamed as and
@@ -348,7 +404,11 @@ pub async fn call(
         events.extend_from_slice(&sse::event("[DONE]"));
         let body =
             futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(events))]);
-        return Ok(stream::answer(stream_call(request_eval, payload), body));
+        prov.answered(&answer);
+        return Ok(stream::answer(
+            stream_call(request_eval, payload, prov),
+            body,
+        ));
     }
     // Response rails over every text of the answer.
     let texts = match kind {
@@ -371,6 +431,7 @@ pub async fn call(
         .await;
     state.metrics.evaluation(&response_eval);
     let tokens = tokens(&answer);
+    prov.answered(&answer);
     if response_eval.action == Action::Block {
         let err = blocked(Stage::Response, &response_eval);
         let ids = state.record_call(
@@ -381,6 +442,7 @@ pub async fn call(
             err.status,
             started,
             tokens,
+            &prov,
         )?;
         state.settle(judged, &ids)?;
         return Err(err);
@@ -388,6 +450,10 @@ pub async fn call(
     if let Some(redacted) = &response_eval.redacted {
         texts::write_back(&mut answer, &texts, redacted);
         texts::drop_logprobs(&mut answer, &texts, redacted);
+        super::responses::drop_logprobs(&mut answer, &texts, redacted);
+    }
+    if verbatim {
+        prov.response_body = Some(answer.to_string());
     }
     let ids = state.record_call(
         &request_eval,
@@ -397,6 +463,7 @@ pub async fn call(
         StatusCode::OK,
         started,
         tokens,
+        &prov,
     )?;
     state.settle(judged, &ids)?;
     Ok(json_response(StatusCode::OK, &answer))
@@ -428,6 +495,7 @@ impl State {
         status: StatusCode,
         started: Instant,
         tokens: TokenCounts,
+        provenance: &crate::audit::Provenance,
     ) -> Result<Vec<String>, ApiError> {
         let Some(audit) = &self.audit else {
             return Ok(Vec::new());
@@ -443,6 +511,7 @@ impl State {
                 .iter()
                 .find(|(k, _)| k == "previous_response_id")
                 .map(|(_, v)| v.as_str()),
+            provenance: Some(provenance),
         };
         tokio::task::block_in_place(|| {
             audit.record_call((request, request_payload), response, capture, call)

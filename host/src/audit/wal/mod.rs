@@ -597,7 +597,7 @@ impl Wal {
 }
 
 /// Appends one record's framing and payload to `out`. The payload is one
-/// byte naming the table (`d`, `i`, `j`) and the row as JSON: decoding
+/// byte naming the table (`d`, `i`, `j`, `e`, `p`) and the row as JSON: decoding
 /// picks the row type from the byte, which is several times faster than a
 /// tagged JSON object (serde buffers those whole before choosing).
 pub fn encode(record: &AuditRecord, out: &mut Vec<u8>) {
@@ -605,6 +605,8 @@ pub fn encode(record: &AuditRecord, out: &mut Vec<u8>) {
         AuditRecord::Decision(r) => encode_row(b'd', r, out),
         AuditRecord::Inference(r) => encode_row(b'i', r, out),
         AuditRecord::Judgement(r) => encode_row(b'j', r, out),
+        AuditRecord::Event(r) => encode_row(b'e', r, out),
+        AuditRecord::Policy(r) => encode_row(b'p', r, out),
     }
 }
 

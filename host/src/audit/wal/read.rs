@@ -101,6 +101,12 @@ fn decode(payload: &[u8]) -> Result<AuditRecord, String> {
         b'j' => serde_json::from_slice(json)
             .map(AuditRecord::Judgement)
             .map_err(e),
+        b'e' => serde_json::from_slice(json)
+            .map(AuditRecord::Event)
+            .map_err(e),
+        b'p' => serde_json::from_slice(json)
+            .map(AuditRecord::Policy)
+            .map_err(e),
         other => Err(format!("unknown record type byte {other:#04x}")),
     }
 }

@@ -139,6 +139,7 @@ pub async fn call(
     state: Arc<State>,
     mut body: Value,
     headers: Headers,
+    tags: super::audit_config::RequestTags,
     request_id: String,
     caller: CallerId,
     started: Instant,
@@ -174,6 +175,7 @@ pub async fn call(
     let slot = state.policy(&route.policy)?;
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
+    let verbatim = capture == crate::policy::Capture::Verbatim;
 
     let payload_policy = pipeline.policy().payload;
     let texts = request::collect(&body, payload_policy.unknown_fields)?;
@@ -219,6 +221,12 @@ pub async fn call(
     state.metrics.evaluation(&request_eval);
     if request_eval.action == Action::Block {
         let err = blocked(Stage::Request, &request_eval);
+        // Provenance is read from the body as the rails left it: `user`,
+        // `metadata` and the parameters are texts the rails saw, so what
+        // they redacted is not kept verbatim in the row either.
+        let mut seen_body = body.clone();
+        texts.write_back(&mut seen_body, &request_eval, &pipeline.policy().redaction);
+        let prov = tags.provenance(&upstream.name, &seen_body);
         let ids = state.record(
             &request_eval,
             &payload,
@@ -227,6 +235,7 @@ pub async fn call(
                 status_code: Some(err.status.as_u16()),
                 total_latency_us: Some(started.elapsed().as_micros() as u64),
                 api: Some(Api::Anthropic.as_str()),
+                provenance: Some(&prov),
                 ..CallInfo::default()
             }),
         )?;
@@ -234,10 +243,15 @@ pub async fn call(
         return Err(err);
     }
     texts.write_back(&mut body, &request_eval, &pipeline.policy().redaction);
+    let mut prov = tags.provenance(&upstream.name, &body);
     let ids = state.record(&request_eval, &payload, capture, None)?;
     state.settle(judged, &ids)?;
 
     let url = format!("{}/messages", upstream.base_url);
+    let sent_body = body.to_string();
+    if verbatim {
+        prov.request_body = Some(sent_body.clone());
+    }
     let mut req = state
         .client
         .post(&url)
@@ -247,7 +261,7 @@ pub async fn call(
             "anthropic-version",
             headers.version.as_deref().unwrap_or(DEFAULT_VERSION),
         )
-        .body(body.to_string());
+        .body(sent_body);
     if let Some(beta) = &headers.beta {
         req = req.header("anthropic-beta", beta);
     }
@@ -265,6 +279,7 @@ pub async fn call(
                 status,
                 started,
                 TokenCounts::default(),
+                &prov,
             )
             .map(|_| ())
     };
@@ -293,6 +308,10 @@ pub async fn call(
             upstream_error::guard(&pipeline, &payload, &endpoint, bytes)
         });
         state.metrics.evaluation(&guarded.evaluation);
+        let mut prov = prov.clone();
+        if verbatim && guarded.evaluation.action != Action::Block {
+            prov.response_body = Some(String::from_utf8_lossy(&guarded.body).into_owned());
+        }
         state.record_call(
             &request_eval,
             &payload,
@@ -301,6 +320,7 @@ pub async fn call(
             status,
             started,
             TokenCounts::default(),
+            &prov,
         )?;
         if guarded.evaluation.action == Action::Block {
             // railyard's own error replaces the upstream's: in this API's
@@ -323,7 +343,8 @@ pub async fn call(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let stream_call = |request_eval, payload| StreamCall {
+    let stream_call = |request_eval, payload, provenance| StreamCall {
+        provenance,
         endpoint: endpoint.clone(),
         state: state.clone(),
         pipeline: pipeline.clone(),
@@ -335,7 +356,7 @@ pub async fn call(
     };
     if streaming && is_event_stream {
         return Ok(stream::answer(
-            stream_call(request_eval, payload),
+            stream_call(request_eval, payload, prov),
             resp.bytes_stream(),
         ));
     }
@@ -381,7 +402,11 @@ pub async fn call(
         }
         let body =
             futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(out))]);
-        return Ok(stream::answer(stream_call(request_eval, payload), body));
+        prov.answered(&answer);
+        return Ok(stream::answer(
+            stream_call(request_eval, payload, prov),
+            body,
+        ));
     }
     let texts = answer_texts(&answer);
     let response_payload = Payload {
@@ -404,6 +429,7 @@ pub async fn call(
         .await;
     state.metrics.evaluation(&response_eval);
     let tokens = tokens(&answer);
+    prov.answered(&answer);
     if response_eval.action == Action::Block {
         let err = blocked(Stage::Response, &response_eval);
         let ids = state.record_call(
@@ -414,12 +440,16 @@ pub async fn call(
             err.status,
             started,
             tokens,
+            &prov,
         )?;
         state.settle(judged, &ids)?;
         return Err(err);
     }
     if let Some(redacted) = &response_eval.redacted {
         texts::write_back(&mut answer, &texts, redacted);
+    }
+    if verbatim {
+        prov.response_body = Some(answer.to_string());
     }
     let ids = state.record_call(
         &request_eval,
@@ -429,6 +459,7 @@ pub async fn call(
         StatusCode::OK,
         started,
         tokens,
+        &prov,
     )?;
     state.settle(judged, &ids)?;
     Ok(json_response(StatusCode::OK, &answer))

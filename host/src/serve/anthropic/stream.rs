@@ -83,13 +83,28 @@ where
         started,
         permits,
         endpoint,
+        mut provenance,
         ..
     } = call;
     let mut template = payload.clone();
     template.stage = Stage::Response;
     template.attributes = vec![endpoint];
     let lanes = StreamLanes::new(pipeline.clone(), template, state.config.holdback_bytes);
-    let (end, status, tokens) = pump(upstream, Relay::new(lanes), &tx, &payload.request_id).await;
+    let verbatim = pipeline.policy().audit.capture == crate::policy::Capture::Verbatim;
+    let mut seen = crate::serve::stream::Seen {
+        provenance: &mut provenance,
+        sent: verbatim.then(String::new),
+    };
+    let (end, status, tokens) = pump(
+        upstream,
+        Relay::new(lanes),
+        &tx,
+        &payload.request_id,
+        &mut seen,
+    )
+    .await;
+    let sent = seen.sent.take();
+    provenance.response_body = sent;
     drop(permits);
     record(
         &state,
@@ -98,7 +113,7 @@ where
         payload,
         end,
         status,
-        tokens,
+        (tokens, &provenance),
         started,
     )
     .await;
@@ -112,7 +127,7 @@ async fn record(
     payload: crate::payload::Payload,
     end: LanesEnd,
     status: StatusCode,
-    tokens: TokenCounts,
+    (tokens, provenance): (TokenCounts, &crate::audit::Provenance),
     started: std::time::Instant,
 ) {
     let capture = pipeline.policy().audit.capture;
@@ -130,6 +145,7 @@ async fn record(
             status,
             started,
             tokens,
+            provenance,
         )
         .unwrap_or_else(|e| {
             tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
@@ -145,6 +161,7 @@ async fn pump<S, E>(
     mut relay: Relay,
     tx: &Sender<Bytes>,
     request_id: &str,
+    seen: &mut crate::serve::stream::Seen<'_>,
 ) -> (LanesEnd, StatusCode, TokenCounts)
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -173,6 +190,9 @@ where
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&data) else {
                 break 'read Ending::Invalid;
             };
+            if value.get("type").and_then(|t| t.as_str()) == Some("message_start") {
+                seen.provenance.answered_chunk(&value);
+            }
             if let Some(t) = value.pointer("/message/usage/input_tokens") {
                 tokens.prompt = t.as_u64();
             }
@@ -196,7 +216,9 @@ where
                 }
                 Step::Send(events) => {
                     for e in events {
-                        if tx.send(sse(&e)).await.is_err() {
+                        let b = sse(&e);
+                        seen.sent(&b);
+                        if tx.send(b).await.is_err() {
                             break 'read Ending::ClientGone;
                         }
                     }
@@ -267,6 +289,7 @@ where
         }
     };
     for b in out {
+        seen.sent(&b);
         if tx.send(b).await.is_err() {
             return (
                 end,

@@ -1,6 +1,9 @@
-//! `POST /v1/responses` (the OpenAI Responses API), unstreamed: the same
-//! payload mapping, policies and audit rows as a chat completion, proxied
-//! to an `api = "openai"` upstream's `/responses` (see `proxy`).
+//! `POST /v1/responses` (the OpenAI Responses API), streamed and not: the
+//! same payload mapping, policies, stream guard and audit rows as a chat
+//! completion, proxied to an `api = "openai"` upstream's `/responses` (see
+//! `proxy`). A streamed answer goes through [`relay`] (one lane per
+//! output item's text) and [`stream`] (how it ends); [`wire`] types the
+//! events.
 //!
 //! | where (request) | role / origin |
 //! |---|---|
@@ -25,6 +28,10 @@
 //! `inferences` row; the earlier turns the upstream keeps for it are not
 //! in the request, so railyard saw (and guarded) them only if they went
 //! through railyard.
+
+pub mod relay;
+pub(super) mod stream;
+pub mod wire;
 
 use serde_json::Value;
 
@@ -66,6 +73,13 @@ fn not_text(k: &str) -> bool {
         k,
         "type" | "id" | "call_id" | "status" | "encrypted_content" | "role"
     )
+}
+
+/// Keys of an answer that hold no text: `logprobs` repeat a part's text as
+/// tokens, so they are not walked (a stream never passes them on) and
+/// are dropped where the text was redacted (see [`drop_logprobs`]).
+fn not_answer_text(k: &str) -> bool {
+    not_text(k) || k == "logprobs"
 }
 
 fn bad(message: String) -> ApiError {
@@ -244,10 +258,32 @@ pub fn answer_texts(answer: &Value) -> Vec<Text> {
     let mut out = Vec::new();
     for k in ["output", "error", "incomplete_details"] {
         if let Some(v) = answer.get(k) {
-            texts::walk(v, &format!("/{k}"), k, "assistant", &not_text, &mut out);
+            texts::walk(
+                v,
+                &format!("/{k}"),
+                k,
+                "assistant",
+                &not_answer_text,
+                &mut out,
+            );
         }
     }
     out
+}
+
+/// Removes `logprobs` from every output part whose text was redacted: the
+/// tokens would spell out what was redacted.
+pub fn drop_logprobs(answer: &mut Value, texts: &[Text], redacted: &[crate::payload::Message]) {
+    for (t, m) in texts.iter().zip(redacted) {
+        if t.content == m.content || !t.pointer.starts_with("/output/") {
+            continue;
+        }
+        if let Some(part) = t.pointer.strip_suffix("/text")
+            && let Some(Value::Object(part)) = answer.pointer_mut(part)
+        {
+            part.remove("logprobs");
+        }
+    }
 }
 
 /// `previous_response_id`, when the request continues a stored response.
@@ -304,6 +340,25 @@ mod tests {
                 "output[1].name"
             ]
         );
+    }
+
+    #[test]
+    fn logprobs_are_not_text_and_go_where_their_part_was_redacted() {
+        let mut a = json!({"output": [{"type": "message", "id": "m1", "role": "assistant", "content": [
+            {"type": "output_text", "text": "card 4111", "annotations": [], "logprobs": [{"token": "4111", "logprob": 0.0}]},
+            {"type": "output_text", "text": "fine", "annotations": [], "logprobs": [{"token": "fine", "logprob": 0.0}]}]}]});
+        let texts = answer_texts(&a);
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        let redacted: Vec<crate::payload::Message> = texts
+            .iter()
+            .map(|t| crate::payload::Message::new("assistant", t.content.replace("4111", "<CARD>")))
+            .collect();
+        texts::write_back(&mut a, &texts, &redacted);
+        drop_logprobs(&mut a, &texts, &redacted);
+        let parts = &a["output"][0]["content"];
+        assert_eq!(parts[0]["text"], "card <CARD>");
+        assert!(parts[0].get("logprobs").is_none(), "{parts}");
+        assert!(parts[1].get("logprobs").is_some(), "{parts}");
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub(super) struct StreamCall {
     pub chat: bool,
     /// The `endpoint` attribute.
     pub endpoint: (String, String),
+    /// The call's provenance so far (the stream adds the answering model).
+    pub provenance: crate::audit::Provenance,
 }
 
 /// How the upstream's stream ended.
@@ -110,13 +112,21 @@ where
         permits,
         chat,
         endpoint,
+        mut provenance,
     } = call;
     let mut template = payload.clone();
     template.stage = Stage::Response;
     template.attributes = vec![endpoint];
     let lanes = StreamLanes::new(pipeline.clone(), template, state.config.holdback_bytes);
     let relay = relay::Relay::new(lanes, chat);
-    let (end, status, tokens) = pump(upstream, relay, &tx, &payload.request_id).await;
+    let verbatim = pipeline.policy().audit.capture == crate::policy::Capture::Verbatim;
+    let mut seen = Seen {
+        provenance: &mut provenance,
+        sent: verbatim.then(String::new),
+    };
+    let (end, status, tokens) = pump(upstream, relay, &tx, &payload.request_id, &mut seen).await;
+    let sent = seen.sent.take();
+    provenance.response_body = sent;
     // The upstream request is over (dropped with the stream when the
     // client left): the slots go back before the record is written.
     drop(permits);
@@ -137,6 +147,7 @@ where
             status,
             started,
             tokens,
+            &provenance,
         )
         .unwrap_or_else(|e| {
             tracing::error!(request_id = %payload.request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
@@ -148,6 +159,23 @@ where
     }
 }
 
+/// What a stream tells the record besides its texts: the model that
+/// answered and, under `capture = "verbatim"`, every byte sent to the
+/// client.
+pub(in crate::serve) struct Seen<'a> {
+    pub(in crate::serve) provenance: &'a mut crate::audit::Provenance,
+    pub(in crate::serve) sent: Option<String>,
+}
+
+impl Seen<'_> {
+    /// Keeps `b` when the stream's bytes are kept (`capture = "verbatim"`).
+    pub(in crate::serve) fn sent(&mut self, b: &Bytes) {
+        if let Some(s) = &mut self.sent {
+            s.push_str(&String::from_utf8_lossy(b));
+        }
+    }
+}
+
 /// Reads upstream events until the answer ends or the client leaves;
 /// returns the lanes' end, the status to record and the token counts.
 async fn pump<S, E>(
@@ -155,6 +183,7 @@ async fn pump<S, E>(
     mut relay: relay::Relay,
     tx: &Sender<Bytes>,
     request_id: &str,
+    seen: &mut Seen<'_>,
 ) -> (LanesEnd, StatusCode, TokenCounts)
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -203,15 +232,20 @@ where
                     .to_string();
                 break 'read Ending::UpstreamError;
             }
+            let field = |k: &str| chunk.rest.get(k).and_then(|v| v.as_str());
+            seen.provenance
+                .first_seen(field("model"), field("system_fingerprint"));
             if let Some(u) = &chunk.usage {
                 tokens.prompt = u.get("prompt_tokens").and_then(|t| t.as_u64());
                 tokens.completion = u.get("completion_tokens").and_then(|t| t.as_u64());
             }
             let out = tokio::task::block_in_place(|| relay.chunk(chunk));
-            if let Some(out) = out
-                && tx.send(event(&out.to_string())).await.is_err()
-            {
-                break 'read Ending::ClientGone;
+            if let Some(out) = out {
+                let b = event(&out.to_string());
+                seen.sent(&b);
+                if tx.send(b).await.is_err() {
+                    break 'read Ending::ClientGone;
+                }
             }
         }
     };
@@ -284,6 +318,7 @@ where
         }
     };
     for b in out {
+        seen.sent(&b);
         if tx.send(b).await.is_err() {
             return (
                 end,
