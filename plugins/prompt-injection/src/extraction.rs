@@ -14,9 +14,9 @@
 
 use crate::INJECTION;
 use crate::rules::Signal;
-use crate::words::{Word, is};
+use crate::words::{Lex, Word, is};
 
-const SHOW: &[&str] = &[
+const SHOW: Lex = Lex::new(&[
     "affich*",
     "copy",
     "dame",
@@ -59,22 +59,22 @@ const SHOW: &[&str] = &[
     "wiederhol*",
     "write",
     "zeig*",
-];
+]);
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
-const QUESTION: &[&str] = &[
+const QUESTION: Lex = Lex::new(&[
     "cosa", "cuales", "quais", "quali", "que", "quel*", "was", "welche*", "what", "which",
-];
+]);
 /// Negations: "never reveal your system prompt" is a rule, not a request.
-const NEGATION: &[&str] = &[
+const NEGATION: Lex = Lex::new(&[
     "don't", "dont", "jamais", "mai", "nao", "ne", "never", "nicht", "nie", "niemals", "non",
     "not", "nunca",
-];
-const POSSESSIVE: &[&str] = &[
+]);
+const POSSESSIVE: Lex = Lex::new(&[
     "dein", "deine", "deinen", "deiner", "deines", "seu", "seus", "sua", "suas", "ta", "tes",
     "ton", "tu", "tua", "tue", "tuo", "tuoi", "tus", "vos", "votre", "your",
-];
-const INSTRUCTIONS: &[&str] = &[
+]);
+const INSTRUCTIONS: Lex = Lex::new(&[
     "anweisung*",
     "config",
     "configuration",
@@ -95,19 +95,19 @@ const INSTRUCTIONS: &[&str] = &[
     "system*",
     "systemanweisung*",
     "systemprompt*",
-];
+]);
 /// "…you were given", "…you received", "…tu as reçues": participles that
 /// follow the second person.
-const GIVEN: &[&str] = &[
+const GIVEN: Lex = Lex::new(&[
     "bekommen", "dadas", "dado", "date", "dato", "erhalten", "given", "provided", "recebe*",
     "recebid*", "received", "recu*", "ricevut*", "running", "told",
-];
+]);
 /// Verbs that carry the second person themselves ("recibiste").
-const GIVEN_YOU: &[&str] = &["dieron", "hai", "recebeu", "recibiste", "te dieron"];
+const GIVEN_YOU: Lex = Lex::new(&["dieron", "hai", "recebeu", "recibiste", "te dieron"]);
 /// "…gave you", "…give you": verbs that precede it.
-const GAVE: &[&str] = &["gave", "give", "given", "said", "say", "tell", "told"];
+const GAVE: Lex = Lex::new(&["gave", "give", "given", "said", "say", "tell", "told"]);
 /// "before this conversation", "at the start of this chat".
-const START: &[&str] = &[
+const START: Lex = Lex::new(&[
     "anfang",
     "antes",
     "avant",
@@ -122,10 +122,23 @@ const START: &[&str] = &[
     "start*",
     "top",
     "vor",
-];
-const YOU: &[&str] = &["du", "hast", "lhe", "te", "ti", "tu", "voce", "vous", "you"];
+]);
+const YOU: Lex = Lex::new(&["du", "hast", "lhe", "te", "ti", "tu", "voce", "vous", "you"]);
 /// "everything above", "all the text above".
-const ABOVE: &[&str] = &["above", "acima", "arriba", "dessus", "oben", "sopra"];
+/// Words that make "above" a request for everything before ("repeat
+/// everything above").
+const ALL: Lex = Lex::new(&[
+    "all",
+    "alles",
+    "everything",
+    "repeat",
+    "todo",
+    "tout",
+    "tudo",
+    "tutto",
+]);
+
+const ABOVE: Lex = Lex::new(&["above", "acima", "arriba", "dessus", "oben", "sopra"]);
 
 /// Appends evidence of requests to show the model's own instructions.
 pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
@@ -144,7 +157,7 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
                 .iter()
                 .find(|x| {
                     let n = x.norm();
-                    is(n, INSTRUCTIONS) || is(n, ABOVE) || is(n, START) || is(n, GIVEN)
+                    is(n, &INSTRUCTIONS) || is(n, &ABOVE) || is(n, &START) || is(n, &GIVEN)
                 })
                 .unwrap_or(&w[i]);
             out.push(Signal {
@@ -161,62 +174,59 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
 }
 
 fn sentence(s: &[Word]) -> Option<f32> {
-    let has = |list: &[&str]| s.iter().any(|x| is(x.norm(), list));
-    let verb = has(SHOW);
-    if !verb && !has(QUESTION) {
+    let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
+    let verb = has(&SHOW);
+    if !verb && !has(&QUESTION) {
         return None;
     }
     // Every request below names instructions, a start or "above": most
     // sentences stop here, before the costlier tests.
-    let instr = has(INSTRUCTIONS);
-    let start = has(START);
-    if !instr && !start && !has(ABOVE) || has(NEGATION) {
+    let instr = has(&INSTRUCTIONS);
+    let start = has(&START);
+    if !instr && !start && !has(&ABOVE) || has(&NEGATION) {
         return None;
     }
     // A possessive within three words before an instruction noun.
     let own = s.iter().enumerate().any(|(k, x)| {
-        is(x.norm(), INSTRUCTIONS) && (1..=3).any(|d| k >= d && is(s[k - d].norm(), POSSESSIVE))
+        is(x.norm(), &INSTRUCTIONS) && (1..=3).any(|d| k >= d && is(s[k - d].norm(), &POSSESSIVE))
     });
     // "system prompt" without a generic article or "how to".
     let generic = s.iter().any(|x| {
         matches!(
             x.norm(),
-            "a" | "an" | "un" | "une" | "ein" | "eine" | "uno" | "um" | "good" | "how" | "write"
+            b"a" | b"an"
+                | b"un"
+                | b"une"
+                | b"ein"
+                | b"eine"
+                | b"uno"
+                | b"um"
+                | b"good"
+                | b"how"
+                | b"write"
         )
     });
     let system = s.windows(2).any(|p| {
-        is(p[0].norm(), &["sistema", "system", "systeme"])
-            && is(p[1].norm(), &["message", "prompt*"])
-            || is(p[0].norm(), &["prompt"]) && is(p[1].norm(), &["system", "systeme"])
+        is(
+            p[0].norm(),
+            &const { Lex::new(&["sistema", "system", "systeme"]) },
+        ) && is(p[1].norm(), &const { Lex::new(&["message", "prompt*"]) })
+            || is(p[0].norm(), &const { Lex::new(&["prompt"]) })
+                && is(p[1].norm(), &const { Lex::new(&["system", "systeme"]) })
     }) || s
         .iter()
-        .any(|x| x.norm().starts_with("system-prompt") || x.norm().starts_with("systemprompt"));
+        .any(|x| x.norm().starts_with(b"system-prompt") || x.norm().starts_with(b"systemprompt"));
     // The second person with a participle after it ("you were given"), or
     // a verb before it ("gave you"), or a verb that carries it.
     let you_given = s.iter().enumerate().any(|(k, x)| {
-        is(x.norm(), YOU) && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), GIVEN)))
-            || is(x.norm(), GAVE)
-                && (1..=2).any(|d| s.get(k + d).is_some_and(|y| y.norm() == "you"))
+        is(x.norm(), &YOU) && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &GIVEN)))
+            || is(x.norm(), &GAVE)
+                && (1..=2).any(|d| s.get(k + d).is_some_and(|y| y.norm() == b"you"))
                 // "what did I tell you before?" is the user's own words.
-                && !(1..=2).any(|d| k >= d && matches!(s[k - d].norm(), "i" | "we"))
-    }) || has(GIVEN_YOU);
+                && !(1..=2).any(|d| k >= d && matches!(s[k - d].norm(), b"i" | b"we"))
+    }) || has(&GIVEN_YOU);
     let given = you_given && (instr || start);
-    let above = has(ABOVE)
-        && s.iter().any(|x| {
-            is(
-                x.norm(),
-                &[
-                    "all",
-                    "alles",
-                    "everything",
-                    "repeat",
-                    "todo",
-                    "tout",
-                    "tudo",
-                    "tutto",
-                ],
-            )
-        });
+    let above = has(&ABOVE) && s.iter().any(|x| is(x.norm(), &ALL));
     if own || given || (verb && system && !generic) || (verb && above) {
         Some(0.8)
     } else {
@@ -242,7 +252,8 @@ mod tests {
             GAVE,
             START,
             YOU,
-            ABOVE
+            ABOVE,
+            ALL
         ]));
     }
 

@@ -24,10 +24,10 @@
 use crate::INJECTION;
 use crate::rules::Signal;
 use crate::scan::{F_AT_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
-use crate::words::{Word, is};
+use crate::words::{Lex, Word, is};
 
 /// Nouns that name an AI model on their own.
-const AI: &[&str] = &[
+const AI: Lex = Lex::new(&[
     "ai",
     "chatbot",
     "chatbots",
@@ -42,10 +42,10 @@ const AI: &[&str] = &[
     "llms",
     "summariser",
     "summarizer",
-];
+]);
 /// Nouns that name one only next to an AI word ("AI assistant", "language
 /// model", "asistente de IA", "KI-Assistent") or in a vocative.
-const ROLE: &[&str] = &[
+const ROLE: Lex = Lex::new(&[
     "agent",
     "agente*",
     "agents",
@@ -60,9 +60,9 @@ const ROLE: &[&str] = &[
     "modelo*",
     "models",
     "system",
-];
+]);
 /// Words that introduce an addressee.
-const CUE: &[&str] = &[
+const CUE: Lex = Lex::new(&[
     "a",
     "achtung",
     "al",
@@ -88,10 +88,10 @@ const CUE: &[&str] = &[
     "pour",
     "ps",
     "to",
-];
+]);
 /// Participles that say the model is the one reading ("agents processing
 /// this page", "the model answering questions about").
-const READING: &[&str] = &[
+const READING: Lex = Lex::new(&[
     "answering",
     "elabora*",
     "le",
@@ -115,17 +115,17 @@ const READING: &[&str] = &[
     "summarizing",
     "traite*",
     "verarbeit*",
-];
+]);
 /// "this" in six languages.
-const THIS: &[&str] = &[
+const THIS: Lex = Lex::new(&[
     "ce", "cet", "cette", "dies*", "essa", "esse", "esta", "este", "estos", "questa", "questo",
     "these", "this",
-];
+]);
 /// Nouns an AI noun may head ("agent instructions", "AI note").
-const HEADED: &[&str] = &["directive*", "instruction*", "message", "note", "notice"];
+const HEADED: Lex = Lex::new(&["directive*", "instruction*", "message", "note", "notice"]);
 
 /// Authority claims and overrides.
-const AUTHORITY: &[&str] = &[
+const AUTHORITY: Lex = Lex::new(&[
     "admin",
     "administrador*",
     "administrateur*",
@@ -186,9 +186,9 @@ const AUTHORITY: &[&str] = &[
     "vendor",
     "verified",
     "without",
-];
+]);
 /// Actions an agent takes on the reader's behalf, in six languages.
-const ACTION: &[&str] = &[
+const ACTION: Lex = Lex::new(&[
     "answer",
     "antwort*",
     "apaga*",
@@ -244,12 +244,12 @@ const ACTION: &[&str] = &[
     "treat",
     "upload",
     "wire",
-];
+]);
 /// The reader in the second person.
-const YOU: &[&str] = &[
+const YOU: Lex = Lex::new(&[
     "dein*", "dich", "dir", "du", "seu", "sua", "te", "ti", "tu", "usted", "voce", "votre", "vous",
     "you", "your", "yourself",
-];
+]);
 
 /// Appends evidence of instructions addressed to the model in `text`.
 pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
@@ -278,8 +278,8 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
         let mut end = w[i].tok.end as usize;
         for x in window {
             let n = x.norm();
-            auth |= is(n, AUTHORITY);
-            act |= is(n, ACTION) || is(n, YOU);
+            auth |= is(n, &AUTHORITY);
+            act |= is(n, &ACTION) || is(n, &YOU);
             end = x.tok.end as usize;
         }
         let start = w[i].tok.start as usize;
@@ -314,26 +314,27 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
 /// for a bare vocative.
 fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<f32> {
     let n = w[i].norm();
-    let ai = is(n, AI);
-    let role = is(n, ROLE);
+    let ai = is(n, &AI);
+    let role = is(n, &ROLE);
     if !ai && !role {
         return None;
     }
     let sent = w[i].tok.sent;
     let near = |k: usize| w.get(k).filter(|x| x.tok.sent == sent);
-    let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), AI)));
-    let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), AI)));
+    let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
+    let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &AI)));
     // A role noun needs an AI word beside it ("AI assistant", "assistente
     // IA", "language model" counts through "language").
     let qualified = ai
         || prev_ai
         || next_ai
-        || (i >= 1 && near(i - 1).is_some_and(|x| x.norm() == "language" || x.norm() == "coding"));
-    let cue = (1..=4).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), CUE)));
+        || (i >= 1
+            && near(i - 1).is_some_and(|x| x.norm() == b"language" || x.norm() == b"coding"));
+    let cue = (1..=4).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &CUE)));
     // "…reading this", "…processing this page", "…que lea este documento".
-    let reading = (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), READING)))
-        && (1..=6).any(|d| near(i + d).is_some_and(|x| is(x.norm(), THIS)));
-    let headed = near(i + 1).is_some_and(|x| is(x.norm(), HEADED));
+    let reading = (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &READING)))
+        && (1..=6).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
+    let headed = near(i + 1).is_some_and(|x| is(x.norm(), &HEADED));
     // "@assistant …", not the domain of "bob@example.com".
     let mention = w[i].tok.flags & F_AT_BEFORE != 0 && (i == 0 || near(i - 1).is_none());
     // "Assistant: …", "Hey model, …", "\"AI assistant — …": the noun opens
@@ -344,7 +345,7 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
             && (i == d
                 || w[i - d - 1].tok.sent != sent
                 || opens_after(text, w[i - d].tok.start as usize))
-            && (0..d).all(|k| is(w[i - k - 1].norm(), CUE) || is(w[i - k - 1].norm(), AI))
+            && (0..d).all(|k| is(w[i - k - 1].norm(), &CUE) || is(w[i - k - 1].norm(), &AI))
     });
     let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
     let vocative = opens
@@ -359,7 +360,8 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     let hidden = hidden.iter().any(|&(s, e)| s <= start && start < e);
     if (qualified && (cue || reading || headed)) || mention || hidden || reading || heading {
         Some(0.4)
-    } else if vocative && (qualified || n.starts_with("assistant") || n == "model" || n == "agent")
+    } else if vocative
+        && (qualified || n.starts_with(b"assistant") || n == b"model" || n == b"agent")
     {
         Some(0.3)
     } else {

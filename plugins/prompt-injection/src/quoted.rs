@@ -8,10 +8,10 @@
 
 use crate::rules::Signal;
 use crate::scan::{F_GLUED, F_PATH_BEFORE};
-use crate::words::{Word, is};
+use crate::words::{Lex, Word, is};
 
 /// Words that frame quoted text as something discussed, not meant.
-const FRAMING: &[&str] = &[
+const FRAMING: Lex = Lex::new(&[
     "attacker*",
     "awareness",
     "beispiel*",
@@ -40,7 +40,7 @@ const FRAMING: &[&str] = &[
     "slogan",
     "such",
     "training",
-];
+]);
 
 /// How much quoted evidence keeps of its score in a framing text.
 const QUOTED_WEIGHT: f32 = 0.4;
@@ -56,7 +56,7 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     // nothing.
     let framing = w
         .iter()
-        .any(|x| x.tok.flags & (F_PATH_BEFORE | F_GLUED) == 0 && is(x.norm(), FRAMING));
+        .any(|x| x.tok.flags & (F_PATH_BEFORE | F_GLUED) == 0 && is(x.norm(), &FRAMING));
     if signals.is_empty() || !framing {
         return;
     }

@@ -21,10 +21,11 @@ pub(crate) struct Word {
 }
 
 impl Word {
-    /// The normal form.
-    pub(crate) fn norm(&self) -> &str {
-        // Only ASCII bytes are stored.
-        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+    /// The normal form, as bytes: only ASCII bytes are stored, and
+    /// comparing bytes spares a UTF-8 validation at each of the many
+    /// look-ups a word goes through.
+    pub(crate) fn norm(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
     }
 }
 
@@ -48,51 +49,146 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
 }
 
 fn normal(s: &str, w: &mut Word) {
-    // Elision: "l'assistant", "dell'assistente", "qu'il" keep the word.
-    let s = s.rsplit(['\'', '\u{2019}']).next().unwrap_or(s);
-    for c in s.chars() {
-        if w.len as usize == NORM_MAX {
-            return;
+    // One pass over the bytes. Elision ("l'assistant", "dell'assistente",
+    // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019),
+    // so an apostrophe starts the form again.
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            i += 1;
+            let c = match c {
+                b'\'' => {
+                    w.len = 0;
+                    continue;
+                }
+                c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
+                b'-' => b'-',
+                _ => continue,
+            };
+            push(w, c);
+            continue;
         }
-        let c = match c {
-            c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
-            '-' => '-',
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' => 'a',
-            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' => 'e',
-            'ì' | 'í' | 'î' | 'ï' | 'Í' => 'i',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ó' | 'Ö' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' | 'Ú' | 'Ü' => 'u',
-            'ç' | 'Ç' => 'c',
-            'ñ' | 'Ñ' => 'n',
-            'ß' => 's',
+        let Some(ch) = s[i..].chars().next() else {
+            return;
+        };
+        i += ch.len_utf8();
+        let c = match ch {
+            '\u{2019}' => {
+                w.len = 0;
+                continue;
+            }
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' => b'a',
+            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' => b'e',
+            'ì' | 'í' | 'î' | 'ï' | 'Í' => b'i',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ó' | 'Ö' => b'o',
+            'ù' | 'ú' | 'û' | 'ü' | 'Ú' | 'Ü' => b'u',
+            'ç' | 'Ç' => b'c',
+            'ñ' | 'Ñ' => b'n',
+            'ß' => b's',
             _ => continue,
         };
-        w.buf[w.len as usize] = c as u8;
+        push(w, c);
+    }
+}
+
+/// Appends `c` to the normal form unless it is full (the rest of a long
+/// word is cut, but an apostrophe after the cut still starts it again).
+#[inline]
+fn push(w: &mut Word, c: u8) {
+    if let Some(slot) = w.buf.get_mut(w.len as usize) {
+        *slot = c;
         w.len += 1;
     }
 }
 
-/// Whether `w` is one of `list`, where an entry ending in `*` is a stem.
-/// `list` is sorted (the modules' tests check it): a binary search finds
-/// the entries with `w`'s first byte, and only those are compared.
-pub(crate) fn is(w: &str, list: &[&str]) -> bool {
-    let Some(&first) = w.as_bytes().first() else {
-        return false;
-    };
-    let from = list.partition_point(|e| e.as_bytes().first().is_some_and(|&c| c < first));
-    list[from..]
+/// A word list: its entries, sorted, where an entry ending in `*` is a
+/// stem, and a filter built at compile time from the entries' first two
+/// bytes. Most words of ordinary prose share no first two bytes with any
+/// entry, so [`is`] turns them away with two bit tests instead of a search.
+pub(crate) struct Lex {
+    pub(crate) words: &'static [&'static str],
+    /// First two bytes of each entry (or stem) two or more bytes long,
+    /// hashed into 512 bits.
+    pairs: [u64; 8],
+    /// First byte of each entry (or stem) one byte long.
+    firsts: [u64; 4],
+    /// An empty stem (`*`): every word passes the filter.
+    any: bool,
+}
+
+const fn pair(a: u8, b: u8) -> usize {
+    (a as usize * 33 + b as usize) % 512
+}
+
+impl Lex {
+    pub(crate) const fn new(words: &'static [&'static str]) -> Lex {
+        let mut lex = Lex {
+            words,
+            pairs: [0; 8],
+            firsts: [0; 4],
+            any: false,
+        };
+        let mut i = 0;
+        while i < words.len() {
+            let b = words[i].as_bytes();
+            let stem = if !b.is_empty() && b[b.len() - 1] == b'*' {
+                b.len() - 1
+            } else {
+                b.len()
+            };
+            if stem >= 2 {
+                let h = pair(b[0], b[1]);
+                lex.pairs[h / 64] |= 1 << (h % 64);
+            } else if stem == 1 {
+                let h = b[0] as usize;
+                lex.firsts[h / 64] |= 1 << (h % 64);
+            } else {
+                lex.any = true;
+            }
+            i += 1;
+        }
+        lex
+    }
+
+    /// Whether some entry could match `w` (no false negatives).
+    #[inline]
+    fn may_hold(&self, w: &[u8]) -> bool {
+        let bit = |set: &[u64], h: usize| set[h / 64] & (1 << (h % 64)) != 0;
+        self.any
+            || bit(&self.firsts, w[0] as usize)
+            || w.len() >= 2 && bit(&self.pairs, pair(w[0], w[1]))
+    }
+}
+
+/// Whether `w` is one of `list`'s entries, where an entry ending in `*`
+/// is a stem. The entries are sorted (the modules' tests check it): past
+/// the filter, a binary search finds those with `w`'s first byte, and
+/// only those are compared.
+#[inline]
+pub(crate) fn is(w: &[u8], list: &Lex) -> bool {
+    !w.is_empty() && list.may_hold(w) && search(w, list.words)
+}
+
+fn search(w: &[u8], entries: &[&str]) -> bool {
+    let first = w[0];
+    let from = entries.partition_point(|e| e.as_bytes().first().is_some_and(|&c| c < first));
+    entries[from..]
         .iter()
         .take_while(|e| e.as_bytes().first() == Some(&first))
         .any(|e| match e.as_bytes().split_last() {
-            Some((b'*', stem)) => w.as_bytes().starts_with(stem),
-            _ => w.as_bytes() == e.as_bytes(),
+            Some((b'*', stem)) => w.starts_with(stem),
+            _ => w == e.as_bytes(),
         })
 }
 
 /// Whether every list is sorted, as [`is`] needs.
 #[cfg(test)]
-pub(crate) fn sorted(lists: &[&[&str]]) -> bool {
-    lists
-        .iter()
-        .all(|l| l.windows(2).all(|p| p[0].as_bytes() <= p[1].as_bytes()))
+pub(crate) fn sorted(lists: &[Lex]) -> bool {
+    lists.iter().all(|l| {
+        l.words
+            .windows(2)
+            .all(|p| p[0].as_bytes() <= p[1].as_bytes())
+    })
 }
