@@ -16,9 +16,6 @@
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
-use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 use tokio::sync::mpsc::Sender;
 
@@ -52,25 +49,8 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
     E: std::fmt::Display + Send + 'static,
 {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(32);
     let state = call.state.clone();
-    tokio::spawn(crate::serve::call_scope::carried(
-        state,
-        task(call, upstream, tx),
-    ));
-    let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), rx))
-    }));
-    let mut r = Response::new(BodyExt::boxed(body));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
+    crate::serve::stream::event_stream(state, |tx| task(call, upstream, tx))
 }
 
 async fn task<S, E>(call: StreamCall, upstream: S, tx: Sender<Bytes>)

@@ -75,19 +75,18 @@ enum Ending {
     ClientGone,
 }
 
-/// Answers with an event stream fed by a task that reads `upstream`, runs
-/// it through the stream guard and re-emits what may go.
-pub(super) fn answer<S, E>(call: StreamCall, upstream: S) -> Response<Body>
+/// A `text/event-stream` response fed by `task`, which is handed the
+/// sending end and runs in the call's scope (its trace, and the settling
+/// of its token reservation when it ends), outliving the handler.
+pub(in crate::serve) fn event_stream<F>(
+    state: Arc<State>,
+    task: impl FnOnce(Sender<Bytes>) -> F,
+) -> Response<Body>
 where
-    S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
-    E: std::fmt::Display + Send + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(32);
-    let state = call.state.clone();
-    tokio::spawn(super::call_scope::carried(
-        state,
-        relay_task(call, upstream, tx),
-    ));
+    tokio::spawn(super::call_scope::carried(state, task(tx)));
     let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
@@ -101,6 +100,17 @@ where
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
+}
+
+/// Answers with an event stream fed by a task that reads `upstream`, runs
+/// it through the stream guard and re-emits what may go.
+pub(super) fn answer<S, E>(call: StreamCall, upstream: S) -> Response<Body>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let state = call.state.clone();
+    event_stream(state, |tx| relay_task(call, upstream, tx))
 }
 
 async fn relay_task<S, E>(call: StreamCall, upstream: S, tx: Sender<Bytes>)
