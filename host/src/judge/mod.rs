@@ -799,46 +799,55 @@ impl Dispatcher {
             .or_default() += 1;
     }
 
-    /// The dispatcher's Prometheus metrics.
-    pub fn render_metrics(&self, out: &mut String) {
-        use std::fmt::Write;
-        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-        let _ = writeln!(
-            out,
-            "# HELP railyard_judgements_total Judgements by judge, mode and status (ok, timeout, error, skipped).\n# TYPE railyard_judgements_total counter"
-        );
+    /// Adds the dispatcher's metrics to a `/metrics` scrape.
+    pub fn register_metrics(&self, r: &mut prometheus_client::registry::Registry) {
+        use prometheus_client::metrics::counter::{ConstCounter, Counter};
+        use prometheus_client::metrics::family::Family;
+        use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+        let judgements = Family::<[(&'static str, String); 3], Counter>::default();
         let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         for ((judge, mode, status), n) in &c.judgements {
-            let _ = writeln!(
-                out,
-                "railyard_judgements_total{{judge=\"{}\",mode=\"{mode}\",status=\"{status}\"}} {n}",
-                esc(judge)
-            );
+            judgements
+                .get_or_create(&[
+                    ("judge", judge.clone()),
+                    ("mode", mode.to_string()),
+                    ("status", status.to_string()),
+                ])
+                .inc_by(*n);
         }
         drop(c);
-        let _ = writeln!(
-            out,
-            "# HELP railyard_judge_in_flight Judge calls in flight.\n# TYPE railyard_judge_in_flight gauge"
+        r.register(
+            "railyard_judgements",
+            "Judgements by judge, mode and status (ok, timeout, error, skipped)",
+            judgements,
         );
-        let mut queued = String::new();
+        let in_flight = Family::<[(&'static str, String); 1], Gauge>::default();
+        let queued = Family::<[(&'static str, String); 1], Gauge>::default();
         for (name, e) in &self.judges {
-            let (in_flight, waiting) = e.gate.load();
-            let _ = writeln!(
-                out,
-                "railyard_judge_in_flight{{judge=\"{}\"}} {in_flight}",
-                esc(name)
-            );
-            let _ = writeln!(
-                queued,
-                "railyard_judge_queued{{judge=\"{}\"}} {waiting}",
-                esc(name)
-            );
+            let (running, waiting) = e.gate.load();
+            let label = [("judge", name.clone())];
+            in_flight.get_or_create(&label).set(running as i64);
+            queued.get_or_create(&label).set(waiting as i64);
         }
-        let _ = writeln!(
-            out,
-            "# HELP railyard_judge_queued Judge requests waiting for a slot.\n# TYPE railyard_judge_queued gauge\n{queued}# HELP railyard_judgements_pending Async judgements started and not yet recorded.\n# TYPE railyard_judgements_pending gauge\nrailyard_judgements_pending {}\n# HELP railyard_judgements_unrecorded_total Judgement rows the audit log refused (each logged at error).\n# TYPE railyard_judgements_unrecorded_total counter\nrailyard_judgements_unrecorded_total {}",
-            self.pending(),
-            self.unrecorded.load(Ordering::Relaxed)
+        r.register(
+            "railyard_judge_in_flight",
+            "Judge calls in flight",
+            in_flight,
+        );
+        r.register(
+            "railyard_judge_queued",
+            "Judge requests waiting for a slot",
+            queued,
+        );
+        r.register(
+            "railyard_judgements_pending",
+            "Async judgements started and not yet recorded",
+            ConstGauge::new(self.pending() as i64),
+        );
+        r.register(
+            "railyard_judgements_unrecorded",
+            "Judgement rows the audit log refused (each logged at error)",
+            ConstCounter::new(self.unrecorded.load(Ordering::Relaxed)),
         );
     }
 }
