@@ -54,6 +54,7 @@ mod serve_format_errors;
 mod serve_formats_coverage;
 mod serve_jwt;
 mod serve_openai;
+mod serve_operations;
 mod serve_payload_coverage;
 mod serve_quota_settle;
 mod serve_quota_shared;
