@@ -50,6 +50,7 @@ mod serve;
 mod serve_access;
 mod serve_anthropic;
 mod serve_config_reload;
+mod serve_durability;
 mod serve_format_errors;
 mod serve_formats_coverage;
 mod serve_jwt;

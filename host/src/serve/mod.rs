@@ -37,6 +37,7 @@ pub mod metrics;
 pub mod metrics_endpoint;
 mod proxy;
 pub mod quota;
+mod request_record;
 mod request_texts;
 pub mod responses;
 mod sse;

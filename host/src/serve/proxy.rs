@@ -221,8 +221,13 @@ pub(super) async fn call(
     }
     texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
     let mut prov = tags.provenance(&upstream.name, &body);
-    // The request's decisions are durable before anything goes upstream.
-    let request_eval = decided.record(&state, |e| state.record(e, &payload, capture, None))?;
+    // The request's decisions are recorded before anything goes upstream;
+    // with the default durability their fsync overlaps the upstream call
+    // and the answer waits for it (`request_durable` below).
+    let mut pending = None;
+    let request_eval = decided.record(&state, |e| {
+        state.record_request(e, &payload, capture, &mut pending)
+    })?;
 
     let url = format!("{}{}", upstream.base_url, kind.path());
     let sent_body = body.to_string();
@@ -271,6 +276,8 @@ pub(super) async fn call(
             ));
         }
     };
+    // Nothing of the answer goes out before the request's record is durable.
+    state.request_durable(pending)?;
     let status = resp.status();
     if !status.is_success() {
         // An upstream error is passed on with its status, its texts

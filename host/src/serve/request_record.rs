@@ -1,0 +1,67 @@
+//! A proxied call's request record, made durable while the upstream works
+//! (see `crate::audit::deferred` for the guarantee). The handler records
+//! the request's decisions with [`State::record_request`] before it calls
+//! the upstream, and waits with [`State::request_durable`] once the
+//! upstream has answered, before any byte of the answer goes out.
+
+use std::sync::Arc;
+
+use super::audit_config::RequestDurability;
+use super::{ApiError, State, audit_error};
+use crate::audit::{DurablePoint, RecordContext};
+use crate::evaluation::Evaluation;
+use crate::payload::Payload;
+use crate::policy::Capture;
+
+impl State {
+    /// Records the request stage's decisions of a call about to go
+    /// upstream. With `fsync` durability and `request-durability =
+    /// "with-answer"` (the default) the rows are appended and their fsync
+    /// starts in the background; `pending` gets the point the answer must
+    /// wait for. Otherwise this is [`State::record`]: durable on return.
+    pub(super) fn record_request(
+        &self,
+        evaluation: &Evaluation,
+        payload: &Payload,
+        capture: Capture,
+        pending: &mut Option<DurablePoint>,
+    ) -> Result<Vec<String>, ApiError> {
+        let audit = match &self.audit {
+            Some(a) if self.config.audit.request_durability == RequestDurability::WithAnswer => a,
+            _ => return self.record(evaluation, payload, capture, None),
+        };
+        let ctx = RecordContext {
+            payload,
+            capture,
+            call: None,
+        };
+        let (ack, deferred) = audit
+            .record_deferred(evaluation, &ctx)
+            .map_err(audit_error)?;
+        if let Some(d) = deferred {
+            *pending = Some(d.point());
+            let audit = Arc::clone(audit);
+            // The fsync runs on a blocking thread while the upstream
+            // works; an error is logged here and seen again by
+            // `request_durable`, which refuses the answer.
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = audit.complete(d) {
+                    tracing::error!(error = %e, "audit log: a request's record did not become durable");
+                }
+            });
+        }
+        Ok(ack.decision_ids)
+    }
+
+    /// Waits until the request's record (from [`State::record_request`])
+    /// is durable: a 503 `audit_unavailable` if it never will be, so no
+    /// answer reaches the client unrecorded.
+    pub(super) fn request_durable(&self, pending: Option<DurablePoint>) -> Result<(), ApiError> {
+        match (&self.audit, pending) {
+            (Some(audit), Some(point)) => {
+                tokio::task::block_in_place(|| audit.wait_durable(point)).map_err(audit_error)
+            }
+            _ => Ok(()),
+        }
+    }
+}
