@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | vacuum (`serve` maintenance, `railyard log vacuum`) | deletes files out of the table for the vacuum retention | not run; maintenance lists what it would delete (a dry run) and records it; the command refuses |
 //! | expired-log cleanup after a checkpoint | deletes log entries past `delta.logRetentionDuration` | checkpoint written, nothing deleted |
+//! | delta-rs's own log cleanup after any commit | off on every commit railyard makes (appends, compaction, deletions, `delta.appendOnly` changes, table creation, added columns) | the same |
 //! | a compaction that lost its commit (another host compacted first, or 20 tries failed) | deletes the file it wrote | file left, recorded |
 //! | a retention or erase commit that did not land | deletes the rewritten files | files left, recorded |
 //! | retention, erasure, compaction that commit | remove files from the table (log only) | the same: the log is new objects; the files stay in storage |
