@@ -37,7 +37,7 @@ fn manifest(digest: &PluginDigest, signature: Option<&str>) -> String {
 }
 
 /// Writes a pack with `extra` arguments; returns its `plugins.json` and
-/// `summary.md`.
+/// `summary.md` (with `index.html` appended).
 fn pack(tmp: &Path, name: &str, extra: &[&str]) -> (Value, String) {
     let out = tmp.join(name);
     let o = Command::new(env!("CARGO_BIN_EXE_railyard"))
@@ -59,7 +59,8 @@ fn pack(tmp: &Path, name: &str, extra: &[&str]) -> (Value, String) {
     );
     let plugins =
         serde_json::from_slice(&std::fs::read(out.join("plugins.json")).unwrap()).unwrap();
-    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap()
+        + &std::fs::read_to_string(out.join("index.html")).unwrap();
     (plugins, md)
 }
 

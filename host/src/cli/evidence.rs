@@ -389,7 +389,7 @@ pub(super) async fn run(
         super::evidence_plugins::Sources::new(&args.plugins, &args.trusted_keys, &args.policies)?;
     let plugins = super::evidence_plugins::inventory(&decisions, &in_force, &sources, rfc3339)?;
     let report = super::log_verify::verify_report(root, options, None, &[]).await?;
-    let html = super::evidence_html::page(&summary, report.ok);
+    let html = super::evidence_html::page(&summary, report.ok, &plugins);
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("summary.json", serde_json::to_vec_pretty(&summary)?),
         (
