@@ -16,6 +16,7 @@ mod audit_crash;
 mod audit_create_race;
 mod audit_events;
 mod audit_evidence;
+mod audit_evidence_plugins;
 mod audit_external;
 mod audit_finding_fields;
 mod audit_interrupted;

@@ -37,6 +37,7 @@ pub mod schema;
 mod settings;
 pub mod table;
 pub mod wal;
+pub mod worm;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -123,9 +123,11 @@ enum LogCommand {
         #[arg(long, default_value_t = 60)]
         timeout_secs: u64,
     },
-    /// Write a checkpoint of every table and remove expired log entries.
+    /// Write a checkpoint of every table and remove expired log entries
+    /// (kept with RAILYARD_AUDIT_WORM=true).
     Checkpoint,
-    /// Delete data files no longer referenced by any table version kept.
+    /// Delete data files no longer referenced by any table version kept
+    /// (refused with RAILYARD_AUDIT_WORM=true, except --dry-run).
     Vacuum {
         /// Keep unreferenced files younger than this many hours.
         #[arg(long, default_value_t = 168)]
@@ -200,6 +202,12 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
     let settings = args.audit.settings()?;
     let root = audit::root_url(&settings.table_root)?;
     let options = settings.storage_options.clone();
+    // RAILYARD_AUDIT_WORM=true: write-once storage, nothing is deleted.
+    let storage = audit::worm::Storage::new(
+        root.clone(),
+        options.clone(),
+        settings.maintenance.lifecycle.worm,
+    );
     let rt = runtime()?;
     match args.command {
         LogCommand::Tail { lines, table, json } => {
@@ -232,6 +240,14 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
                     eprintln!("{:<11} no table yet", kind.name());
                     continue;
                 };
+                if storage.worm() {
+                    let version = maintenance::checkpoint_only(&t).await?;
+                    println!(
+                        "{:<11} checkpoint at version {version}; expired log files kept (RAILYARD_AUDIT_WORM=true: railyard deletes nothing on write-once storage)",
+                        kind.name()
+                    );
+                    continue;
+                }
                 let (version, removed) = maintenance::checkpoint(&t).await?;
                 println!(
                     "{:<11} checkpoint at version {version}; {removed} expired log file(s) removed",
@@ -244,6 +260,11 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             retention_hours,
             dry_run,
         } => rt.block_on(async {
+            if storage.worm() && !dry_run {
+                bail!(
+                    "RAILYARD_AUDIT_WORM=true: the tables are on write-once storage (S3 Object Lock) and railyard deletes nothing there; a vacuum would only add delete markers or be refused. The bucket's lifecycle rule expires replaced files after their lock; `--dry-run` lists them"
+                );
+            }
             for kind in TableKind::ALL {
                 let Some(t) = table::open_existing(&root, kind, &options).await? else {
                     continue;
@@ -272,9 +293,15 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
                 let Some(mut t) = table::open_existing(&root, kind, &options).await? else {
                     continue;
                 };
-                let done = maintenance::compact(&mut t, kind, target_mib << 20, |date, files| {
-                    eprintln!("{}: compacting date={date}: {files} files…", kind.name());
-                })
+                let done = maintenance::compact(
+                    &mut t,
+                    kind,
+                    target_mib << 20,
+                    &storage,
+                    |date, files| {
+                        eprintln!("{}: compacting date={date}: {files} files…", kind.name());
+                    },
+                )
                 .await?;
                 println!(
                     "{:<11} {} partition(s): {} file(s) replaced by {}{}",
@@ -304,7 +331,7 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             ))
         }
         LogCommand::Keygen { out } => super::log_verify::keygen(&out),
-        LogCommand::Erase(a) => rt.block_on(super::log_erase::run(&root, &options, a)),
+        LogCommand::Erase(a) => rt.block_on(super::log_erase::run(&storage, a)),
         LogCommand::Evidence(a) => {
             rt.block_on(super::evidence::run(&root, &options, a, parse_time))
         }

@@ -11,6 +11,7 @@ mod check;
 mod conformance;
 mod evidence;
 mod evidence_html;
+mod evidence_plugins;
 pub mod log;
 mod log_erase;
 pub mod log_events;

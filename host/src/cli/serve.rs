@@ -76,7 +76,9 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
     } else {
         let mut settings = args.audit.settings()?;
         // `[audit]` in serve.toml: retention, legal holds, WORM storage.
+        let worm_env = settings.maintenance.lifecycle.worm;
         settings.maintenance.lifecycle = config.audit.lifecycle.clone();
+        settings.maintenance.lifecycle.worm |= worm_env;
         let mut log =
             AuditLog::open(settings).context("opening the audit log (--no-audit skips it)")?;
         // A serving host keeps its tables readable (compaction,
