@@ -266,6 +266,7 @@ fn railyard(
             upstream: "claude".into(),
             policy: "default".into(),
             judging,
+            rollout: Default::default(),
         },
     );
     let (tx, rx) = std::sync::mpsc::channel();

@@ -14,6 +14,7 @@ mod evidence_html;
 pub mod log;
 mod log_erase;
 pub mod log_events;
+mod log_rollout;
 mod log_verify;
 mod plugin_new;
 mod replay;

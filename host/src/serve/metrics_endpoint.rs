@@ -25,6 +25,7 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
     state.config_reloads.render(&mut out);
     state.judges.render_metrics(&mut out);
     state.quotas.render_metrics(&mut out);
+    state.rollouts.render(&mut out);
     if let Some(a) = &state.audit {
         let s = a.stats();
         out.push_str(&format!(

@@ -39,6 +39,7 @@ mod proxy;
 pub mod quota;
 mod request_texts;
 pub mod responses;
+pub mod rollout;
 mod sse;
 pub mod stream;
 mod texts;
