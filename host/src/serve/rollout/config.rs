@@ -180,3 +180,51 @@ impl RawRouteRollout {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::serve::ServeConfig;
+
+    fn parse(routes: &str) -> Result<ServeConfig, crate::serve::config::ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("serve.toml");
+        let text = format!(
+            "[policies]\nlive = \"live.toml\"\nstrict = \"strict.toml\"\n[upstreams.a]\nbase-url = \"http://127.0.0.1:1/v1\"\n[[routes]]\nmodel = \"*\"\nupstream = \"a\"\npolicy = \"live\"\n{routes}"
+        );
+        std::fs::write(&p, text).unwrap();
+        ServeConfig::from_file(&p)
+    }
+
+    #[test]
+    fn a_route_names_its_candidates_and_mistakes_name_the_key() {
+        let c = parse("shadow = \"strict\"\ncanary = \"strict\"\ncanary-percent = 12.5\ncanary-by = \"request-id\"\n[rollout]\nshadow-queue = 7\n").unwrap();
+        let r = &c.routes[0].rollout;
+        assert_eq!(r.shadow.as_deref(), Some("strict"));
+        let canary = r.canary.as_ref().unwrap();
+        assert_eq!(
+            (canary.basis_points, canary.by),
+            (1250, super::CanaryKey::RequestId)
+        );
+        assert_eq!(c.shadow_queue, 7);
+        assert!(!parse("").unwrap().routes[0].rollout.is_set());
+        for (text, key) in [
+            ("shadow = \"nope\"\n", "routes[0].shadow"),
+            ("shadow = \"live\"\n", "routes[0].shadow"),
+            ("canary = \"strict\"\n", "routes[0].canary"),
+            ("canary-percent = 5\n", "routes[0].canary-percent"),
+            (
+                "canary = \"strict\"\ncanary-percent = 101\n",
+                "routes[0].canary-percent",
+            ),
+            (
+                "canary = \"strict\"\ncanary-percent = 5\ncanary-by = \"ip\"\n",
+                "routes[0].canary-by",
+            ),
+            ("canary-by = \"caller\"\n", "routes[0].canary-by"),
+            ("[rollout]\nshadow-queue = 0\n", "rollout.shadow-queue"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.key, key, "{text}: {e}");
+        }
+    }
+}
