@@ -93,14 +93,27 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
         "live flags, so the answer is untouched: {}",
         a.text()
     );
-    let ids: Vec<String> = [&a, &b, &c]
+    // A guard call naming a route that runs `live` takes its shadow too.
+    let g = post(
+        addr,
+        "/v1/guard",
+        &[],
+        &json!({"policy": "live", "route": "gpt-x", "text": "dave@example.com"}).to_string(),
+    );
+    assert_eq!(g.status, 200, "{}", g.text());
+    assert_eq!(
+        (g.json()["action"].as_str(), g.json()["arm"].as_str()),
+        (Some("flag"), Some("live"))
+    );
+    let ids: Vec<String> = [&a, &b, &c, &g]
         .iter()
         .map(|x| x.header("x-railyard-request-id").unwrap().to_string())
         .collect();
 
-    // Six stages (request and response of three calls) evaluated in shadow.
+    // Seven stages (request and response of three calls, one guard call)
+    // evaluated in shadow.
     let evaluated = "railyard_shadow_evaluations_total{policy=\"live\",candidate=\"strict\"}";
-    wait_until("six shadow evaluations", || metric(addr, evaluated) == 6);
+    wait_until("seven shadow evaluations", || metric(addr, evaluated) == 7);
     let cell = |stage: &str, live: &str, shadow: &str| {
         metric(
             addr,
@@ -109,8 +122,8 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
             ),
         )
     };
-    for stage in ["request", "response"] {
-        assert_eq!(cell(stage, "flag", "block"), 2, "{stage}");
+    for (stage, flagged) in [("request", 3), ("response", 2)] {
+        assert_eq!(cell(stage, "flag", "block"), flagged, "{stage}");
         assert_eq!(cell(stage, "allow", "allow"), 1, "{stage}");
     }
     assert_eq!(
@@ -118,7 +131,7 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
             addr,
             "railyard_shadow_verdicts_total{policy=\"live\",candidate=\"strict\",stage=\"request\",live=\"flag\",shadow=\"block\"}"
         ),
-        2
+        3
     );
     assert!(server.stop(), "the server stops cleanly");
 
@@ -128,7 +141,7 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
     let decisions = audit_rows(&audit, &reader, "decisions", &[]);
     let (shadow, live): (Vec<&Value>, Vec<&Value>) =
         decisions.iter().partition(|d| d["arm"] == "shadow");
-    assert_eq!((shadow.len(), live.len()), (6, 6), "{decisions:#?}");
+    assert_eq!((shadow.len(), live.len()), (7, 7), "{decisions:#?}");
     let strict_digest = format!("sha256:{}", sha256(STRICT));
     let live_digest = format!("sha256:{}", sha256(LIVE));
     for d in &shadow {
@@ -156,7 +169,7 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
         assert_eq!(s(d, "action"), expected, "{d}");
     }
     let inferences = audit_rows(&audit, &reader, "inferences", &[]);
-    assert_eq!(inferences.len(), 3, "shadows write no inferences rows");
+    assert_eq!(inferences.len(), 4, "shadows write no inferences rows");
     for i in &inferences {
         assert_eq!(
             (s(i, "arm"), i["status_code"].as_i64()),
@@ -179,11 +192,11 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
     );
     let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        stats["decisions"], 6,
+        stats["decisions"], 7,
         "shadow rows are not counted as decisions: {stats}"
     );
-    assert_eq!(stats["by_arm"], json!({"live": 6}));
-    assert_eq!(stats["shadowed_stages"], 6);
+    assert_eq!(stats["by_arm"], json!({"live": 7}));
+    assert_eq!(stats["shadowed_stages"], 7);
     let mut cells: Vec<(String, String, u64)> = stats["shadow_agreement"]
         .as_array()
         .unwrap()
@@ -198,7 +211,77 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
         cells,
         [
             ("allow".into(), "allow".into(), 2),
-            ("flag".into(), "block".into(), 4)
+            ("flag".into(), "block".into(), 5)
+        ]
+    );
+}
+
+#[test]
+fn a_candidate_changed_on_disk_is_what_the_shadow_runs_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = Upstream::start();
+    let config = format!(
+        "{}[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\nshadow = \"strict\"\n",
+        policies(tmp.path()),
+        upstream.base_url()
+    );
+    let mut server = serve_config(tmp.path(), "serve", &config, true, &[]);
+    let addr = server.addr;
+    let evaluated = "railyard_shadow_evaluations_total{policy=\"live\",candidate=\"strict\"}";
+    let id = |a: &Answer| a.header("x-railyard-request-id").unwrap().to_string();
+
+    let before = chat(addr, None, "write to bob@example.com", false);
+    assert_eq!(before.status, 200, "{}", before.text());
+    wait_until("the first call's shadow", || metric(addr, evaluated) == 2);
+
+    // The candidate now redacts instead of blocking: written whole, as an
+    // editor does, and hot-reloaded like any policy.
+    let swaps = metric(addr, "railyard_pipeline_swaps_total");
+    let v2 = STRICT.replace("action = \"block\"", "action = \"redact\"");
+    let path = tmp.path().join("strict.toml");
+    std::fs::write(path.with_extension("new"), &v2).unwrap();
+    std::fs::rename(path.with_extension("new"), &path).unwrap();
+    wait_until("the candidate reloaded", || {
+        metric(addr, "railyard_pipeline_swaps_total") > swaps
+    });
+
+    let after = chat(addr, None, "write to bob@example.com", false);
+    assert_eq!(after.status, 200, "{}", after.text());
+    assert!(after.text().contains("bob@example.com"), "{}", after.text());
+    wait_until("the second call's shadow", || metric(addr, evaluated) == 4);
+    assert!(server.stop(), "the server stops cleanly");
+
+    let rows = audit_rows(
+        &tmp.path().join("audit-serve"),
+        &tmp.path().join("reader"),
+        "decisions",
+        &[],
+    );
+    let shadow_of = |request: &str| {
+        let mut v: Vec<(String, String, String)> = rows
+            .iter()
+            .filter(|d| d["arm"] == "shadow" && s(d, "request_id") == request)
+            .map(|d| (s(d, "stage"), s(d, "action"), s(d, "policy_digest")))
+            .collect();
+        v.sort();
+        v
+    };
+    let (d1, d2) = (
+        format!("sha256:{}", sha256(STRICT)),
+        format!("sha256:{}", sha256(&v2)),
+    );
+    assert_eq!(
+        shadow_of(&id(&before)),
+        [
+            ("request".into(), "block".into(), d1.clone()),
+            ("response".into(), "block".into(), d1)
+        ]
+    );
+    assert_eq!(
+        shadow_of(&id(&after)),
+        [
+            ("request".into(), "redact".into(), d2.clone()),
+            ("response".into(), "redact".into(), d2)
         ]
     );
 }
