@@ -471,3 +471,42 @@ fn a_canary_serves_its_share_by_caller_and_removing_it_rolls_back() {
         20 + 2 * canaried + 2 * (20 + 2 * (20 - canaried)) + 40
     );
 }
+
+#[test]
+fn the_anthropic_endpoint_takes_the_route_shadow_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let anthropic = crate::anthropic_upstream::Upstream::start();
+    let config = format!(
+        "{}[upstreams.claude]\nbase-url = \"{}\"\napi = \"anthropic\"\n[[routes]]\nmodel = \"claude-*\"\nupstream = \"claude\"\npolicy = \"live\"\nshadow = \"strict\"\n",
+        policies(tmp.path()),
+        anthropic.base_url()
+    );
+    let server = serve_config(tmp.path(), "serve", &config, false, &[]);
+    let addr = server.addr;
+    let a = post(
+        addr,
+        "/v1/messages",
+        &[("anthropic-version", "2023-06-01")],
+        &json!({"model": "claude-x", "max_tokens": 50, "messages": [{"role": "user", "content": "write to bob@example.com"}]})
+            .to_string(),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(
+        a.json()["content"][0]["text"],
+        "echo: write to bob@example.com"
+    );
+    let evaluated = "railyard_shadow_evaluations_total{policy=\"live\",candidate=\"strict\"}";
+    wait_until("both stages shadowed", || metric(addr, evaluated) == 2);
+    for stage in ["request", "response"] {
+        assert_eq!(
+            metric(
+                addr,
+                &format!(
+                    "railyard_shadow_decisions_total{{policy=\"live\",candidate=\"strict\",stage=\"{stage}\",plugin=\"pii\",live=\"flag\",shadow=\"block\"}}"
+                )
+            ),
+            1,
+            "{stage}"
+        );
+    }
+}
