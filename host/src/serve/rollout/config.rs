@@ -206,6 +206,13 @@ mod tests {
             (1250, super::CanaryKey::RequestId)
         );
         assert_eq!(c.shadow_queue, 7);
+        let whole = parse("canary = \"strict\"\ncanary-percent = 5\n").unwrap();
+        let canary = whole.routes[0].rollout.canary.as_ref().unwrap();
+        assert_eq!(
+            (canary.basis_points, canary.by),
+            (500, super::CanaryKey::Caller),
+            "a whole number is a percent too; caller is the default key"
+        );
         assert!(!parse("").unwrap().routes[0].rollout.is_set());
         for (text, key) in [
             ("shadow = \"nope\"\n", "routes[0].shadow"),
