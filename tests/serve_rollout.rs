@@ -510,3 +510,37 @@ fn the_anthropic_endpoint_takes_the_route_shadow_too() {
         );
     }
 }
+
+#[test]
+fn a_guard_call_takes_a_rollout_only_through_a_route_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = Upstream::start();
+    let config = format!(
+        "{}[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\ncanary = \"strict\"\ncanary-percent = 100\ncanary-by = \"request-id\"\n",
+        policies(tmp.path()),
+        upstream.base_url()
+    );
+    let server = serve_config(tmp.path(), "serve", &config, false, &[]);
+    let guard = |body: Value| {
+        let a = post(server.addr, "/v1/guard", &[], &body.to_string());
+        assert_eq!(a.status, 200, "{}", a.text());
+        let v = a.json();
+        (s(&v, "policy_name"), s(&v, "action"), v["arm"].clone())
+    };
+    let text = "mail bob@example.com";
+    assert_eq!(
+        guard(json!({"policy": "live", "route": "gpt-x", "text": text})),
+        ("strict".into(), "block".into(), json!("canary"))
+    );
+    // No route named: the policy asked for, no rollout (the catch-all
+    // route does not claim it).
+    assert_eq!(
+        guard(json!({"policy": "live", "text": text})),
+        ("live".into(), "flag".into(), Value::Null)
+    );
+    // A route named whose policy is another: no rollout either.
+    assert_eq!(
+        guard(json!({"policy": "strict", "route": "gpt-x", "text": text})),
+        ("strict".into(), "block".into(), Value::Null)
+    );
+}

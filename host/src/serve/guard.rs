@@ -77,8 +77,12 @@ pub(super) async fn guard(
     caller.check_policy(policy)?;
     let route = g.route.unwrap_or_default();
     // A guard call naming a route that runs this policy takes the route's
-    // rollout (its canary and shadow), as a proxied call would.
-    let slot = match state.config.route(&route).filter(|r| r.policy == policy) {
+    // rollout (its canary and shadow), as a proxied call would; one naming
+    // no route takes none (a catch-all `*` would otherwise claim it).
+    let named = (!route.is_empty())
+        .then(|| state.config.route(&route))
+        .flatten();
+    let slot = match named.filter(|r| r.policy == policy) {
         Some(r) => super::rollout::serving(state, r, &caller.name, request_id)?,
         None => state.policy(policy)?,
     };
