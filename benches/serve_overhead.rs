@@ -292,6 +292,7 @@ fn railyard(
             upstream: "claude".into(),
             policy: "default".into(),
             judging,
+            rollout: Default::default(),
         },
     );
     let (tx, rx) = std::sync::mpsc::channel();

@@ -138,6 +138,11 @@ pub struct DecisionRow {
     pub wal_segment: i64,
     /// Byte offset of the row's record in that segment.
     pub wal_offset: i64,
+    /// The rollout arm (`live`, `canary`, `shadow`) on a route with a
+    /// canary or a shadow candidate; null elsewhere and in rows written
+    /// before the column existed. A `shadow` row affected nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
 }
 
 /// One row of the `inferences` table: one evaluated or proxied call.
@@ -210,6 +215,10 @@ pub struct InferenceRow {
     /// existed).
     #[serde(default)]
     pub trace_id: Option<String>,
+    /// The rollout arm that served the call (`live` or `canary`) on a
+    /// route with a canary or a shadow candidate; null elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -379,6 +388,8 @@ struct DecisionOut<'a> {
     payload_hash: &'a str,
     wal_segment: i64,
     wal_offset: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arm: Option<&'a str>,
 }
 
 /// A decision's findings, with the payload they were found in (to name
@@ -488,6 +499,7 @@ pub(crate) fn encode_evaluation(
             payload_hash: &hash,
             wal_segment: 0,
             wal_offset: 0,
+            arm: evaluation.arm.map(|a| a.as_str()),
         };
         super::wal::encode_row(b'd', &row, out);
         ids.push(id);
@@ -561,6 +573,7 @@ fn inference_row(
         scanned_fields: Some(scanned_fields(payload).collect()),
         provenance: kept_provenance(call, ctx.capture),
         trace_id: call.trace_id.map(str::to_string),
+        arm: evaluation.arm.map(|a| a.as_str().to_string()),
     })
 }
 
@@ -655,6 +668,7 @@ pub(crate) fn encode_call(
         ),
         provenance: kept_provenance(call, capture),
         trace_id: call.trace_id.map(str::to_string),
+        arm: req_eval.arm.map(|a| a.as_str().to_string()),
     };
     super::wal::encode_row(b'i', &row, out);
 }

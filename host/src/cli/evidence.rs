@@ -367,7 +367,14 @@ pub(super) async fn run(
         .into_iter()
         .filter(|r| within(r.timestamp_us))
         .collect();
-    let mut summary = summarize(since_us, until_us, &inferences, &decisions, &judgements);
+    // A shadow candidate's rows decided nothing: the summary counts what
+    // served; the inventories below still list the candidate's plugins.
+    let served: Vec<DecisionRow> = decisions
+        .iter()
+        .filter(|d| d.arm.as_deref() != Some("shadow"))
+        .cloned()
+        .collect();
+    let mut summary = summarize(since_us, until_us, &inferences, &served, &judgements);
     for e in super::log_events::read_events(root, options).await? {
         if within(e.timestamp_us) {
             *summary.events_by_kind.entry(e.kind).or_default() += 1;

@@ -109,7 +109,9 @@ enum LogCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Counts by action, plugin and outcome, and latency percentiles.
+    /// Counts by action, plugin, outcome and rollout arm, latency
+    /// percentiles, and the live-vs-shadow agreement per plugin (shadow
+    /// rows are counted only there).
     Stats {
         #[command(flatten)]
         filters: Filters,
@@ -589,10 +591,16 @@ async fn stats(
     json: bool,
 ) -> anyhow::Result<u8> {
     let w = filters.window()?;
-    let rows: Vec<_> = read_decisions(root, options)
+    let all: Vec<_> = read_decisions(root, options)
         .await?
         .into_iter()
         .filter(|d| filters.keeps_decision(&w, d))
+        .collect();
+    let (agreement, shadowed) = super::log_rollout::agreement(&all);
+    // Shadow rows affected no call: they count in the agreement only.
+    let rows: Vec<_> = all
+        .into_iter()
+        .filter(|d| !super::log_rollout::is_shadow(d))
         .collect();
     let count = |f: fn(&DecisionRow) -> &str| {
         let mut m: BTreeMap<String, u64> = BTreeMap::new();
@@ -604,6 +612,7 @@ async fn stats(
     let by_action = count(|d| &d.action);
     let by_plugin = count(|d| &d.plugin);
     let by_outcome = count(|d| &d.outcome);
+    let by_arm = count(|d| d.arm.as_deref().unwrap_or("-"));
     let mut lat: Vec<i64> = rows.iter().map(|d| d.latency_us).collect();
     lat.sort_unstable();
     let pct = [
@@ -624,7 +633,10 @@ async fn stats(
                 "by_action": by_action,
                 "by_plugin": by_plugin,
                 "by_outcome": by_outcome,
+                "by_arm": by_arm,
                 "latency_us": latency,
+                "shadowed_stages": shadowed,
+                "shadow_agreement": super::log_rollout::matrix_json(&agreement),
             })
         );
         return Ok(EXIT_ALLOWED);
@@ -634,6 +646,7 @@ async fn stats(
         ("action", &by_action),
         ("plugin", &by_plugin),
         ("outcome", &by_outcome),
+        ("arm", &by_arm),
     ] {
         println!("\nby {title}:");
         for (k, v) in m {
@@ -644,6 +657,7 @@ async fn stats(
     for (k, v) in pct {
         println!("  {k:<4} {v:>10}");
     }
+    super::log_rollout::print_matrix(&agreement, shadowed);
     Ok(EXIT_ALLOWED)
 }
 

@@ -15,6 +15,7 @@ mod evidence_plugins;
 pub mod log;
 mod log_erase;
 pub mod log_events;
+mod log_rollout;
 mod log_verify;
 mod plugin_new;
 mod replay;

@@ -25,6 +25,7 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
     state.config_reloads.register(&mut registry);
     state.judges.register_metrics(&mut registry);
     state.quotas.register_metrics(&mut registry);
+    state.rollouts.register(&mut registry);
     if let Some(a) = &state.audit {
         register_audit(a, &mut registry);
     }

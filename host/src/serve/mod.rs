@@ -40,6 +40,7 @@ pub mod quota;
 mod request_record;
 mod request_texts;
 pub mod responses;
+pub mod rollout;
 mod sse;
 pub mod stream;
 mod texts;

@@ -50,6 +50,8 @@ pub struct State {
     pub(super) started: Instant,
     /// serve.toml reloads, counted across every configuration.
     pub(super) config_reloads: Arc<ReloadCounters>,
+    /// Shadow queues and rollout counters, shared by every configuration.
+    pub(super) rollouts: Arc<super::rollout::Rollouts>,
 }
 
 impl State {
@@ -101,6 +103,7 @@ impl State {
             client,
             started: Instant::now(),
             config_reloads: Arc::default(),
+            rollouts: Arc::default(),
         })
     }
 
@@ -157,6 +160,11 @@ impl State {
                     r.policy
                 ));
             }
+            if let Some(p) = r.rollout.policies().find(|p| !running(p)) {
+                return Err(format!(
+                    "routes[{i}]: candidate `{p}` is not a running policy (a new policy needs a restart)"
+                ));
+            }
         }
         for c in &config.callers {
             if let Some(p) = c.policies.iter().find(|p| !running(p)) {
@@ -190,6 +198,7 @@ impl State {
                 client: self.client.clone(),
                 started: self.started,
                 config_reloads: self.config_reloads.clone(),
+                rollouts: self.rollouts.clone(),
             },
             needs_restart,
         ))

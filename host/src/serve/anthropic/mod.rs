@@ -171,7 +171,7 @@ pub(in crate::serve) async fn call(
     caller.check_model(&model)?;
     caller.check_policy(&route.policy)?;
     let upstream = state.config.upstreams[&route.upstream].clone();
-    let slot = state.policy(&route.policy)?;
+    let slot = super::rollout::serving(&state, &route, &caller.name, &request_id)?;
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
     let verbatim = capture == crate::policy::Capture::Verbatim;
