@@ -52,7 +52,16 @@ fn main() {
             if blocked != injection {
                 let id = row["id"].as_str().unwrap_or("?");
                 let kind = if injection { "MISS" } else { "FALSE" };
-                wrong.push(format!("{kind} {id} {:.2} {text:?}", a.score));
+                let rules: Vec<String> = a
+                    .detections
+                    .iter()
+                    .map(|(_, d)| format!("{}={:.2}", d.rule_id, d.score))
+                    .collect();
+                wrong.push(format!(
+                    "{kind} {id} {:.2} [{}] {text:?}",
+                    a.score,
+                    rules.join(" ")
+                ));
             }
         }
         let precision = f64::from(tp) / f64::from((tp + fp).max(1));

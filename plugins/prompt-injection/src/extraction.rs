@@ -13,23 +13,33 @@
 //! the GPL preamble" have no such object.
 
 use crate::INJECTION;
+use crate::quoted;
 use crate::rules::Signal;
 use crate::words::{Lex, Word, is};
 
 const SHOW: Lex = Lex::new(&[
     "affich*",
+    "cita*",
+    "cite*",
+    "copi*",
     "copy",
     "dame",
     "diga",
     "dime",
     "dimmi",
     "dis-moi",
+    "disclose",
     "display",
+    "divulg*",
     "donne*",
     "dump",
+    "ecri*",
+    "escrib*",
+    "expose",
     "gib",
     "give",
     "imprim*",
+    "leak",
     "list",
     "montr*",
     "mostr*",
@@ -41,11 +51,18 @@ const SHOW: Lex = Lex::new(&[
     "print",
     "quote",
     "recite",
+    "recopi*",
     "repeat",
     "repet*",
     "repit*",
+    "reprodu*",
     "reveal",
+    "revela*",
     "ripet*",
+    "riport*",
+    "rivel*",
+    "schreib*",
+    "scriv*",
     "share",
     "show",
     "spell",
@@ -53,12 +70,15 @@ const SHOW: Lex = Lex::new(&[
     "summarise",
     "summarize",
     "tell",
+    "transcri*",
     "translate",
     "type",
+    "verrat*",
     "wiedergeb*",
     "wiederhol*",
     "write",
     "zeig*",
+    "zitier*",
 ]);
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
@@ -99,8 +119,37 @@ const INSTRUCTIONS: Lex = Lex::new(&[
 /// "…you were given", "…you received", "…tu as reçues": participles that
 /// follow the second person.
 const GIVEN: Lex = Lex::new(&[
-    "bekommen", "dadas", "dado", "date", "dato", "erhalten", "given", "provided", "recebe*",
-    "recebid*", "received", "recu*", "ricevut*", "running", "told",
+    "bekommen",
+    "configured",
+    "dadas",
+    "dado",
+    "date",
+    "dato",
+    "dio",
+    "diste",
+    "donne*",
+    "erhalten",
+    "fed",
+    "follow",
+    "following",
+    "gegeben",
+    "given",
+    "got",
+    "instructed",
+    "loaded",
+    "programmed",
+    "provided",
+    "recebe*",
+    "recebid*",
+    "received",
+    "recibi*",
+    "recu*",
+    "ricevut*",
+    "running",
+    "segui*",
+    "sigues",
+    "told",
+    "written",
 ]);
 /// Verbs that carry the second person themselves ("recibiste").
 const GIVEN_YOU: Lex = Lex::new(&["dieron", "hai", "recebeu", "recibiste", "te dieron"]);
@@ -123,7 +172,9 @@ const START: Lex = Lex::new(&[
     "top",
     "vor",
 ]);
-const YOU: Lex = Lex::new(&["du", "hast", "lhe", "te", "ti", "tu", "voce", "vous", "you"]);
+const YOU: Lex = Lex::new(&[
+    "a-t-on", "du", "hast", "lhe", "te", "ti", "tu", "voce", "vous", "you",
+]);
 /// "everything above", "all the text above".
 /// Words that make "above" a request for everything before ("repeat
 /// everything above").
@@ -138,15 +189,34 @@ const ALL: Lex = Lex::new(&[
     "tutto",
 ]);
 
+/// The first person, singular or plural, and its auxiliaries.
+const FIRST: Lex = Lex::new(&[
+    "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
+    "nous", "tenho", "we", "wir", "yo",
+]);
+
 const ABOVE: Lex = Lex::new(&["above", "acima", "arriba", "dessus", "oben", "sopra"]);
 
 /// Appends evidence of requests to show the model's own instructions.
-pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
+pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
+    // A quotation is read apart from the sentence around it: "the model
+    // repeated its instructions when asked 'what were you told before?'"
+    // asks nothing, the quotation does, and `quoted` weighs it.
+    let quotes = if text.contains(['"', '\'', '“', '«', '„', '‘']) {
+        quoted::quotations(text)
+    } else {
+        Vec::new()
+    };
+    let inside = |x: &Word| {
+        let at = x.tok.start as usize;
+        quotes.iter().position(|&(a, b)| a <= at && at < b)
+    };
     let mut i = 0;
     while i < w.len() {
         let sent = w[i].tok.sent;
+        let quote = inside(&w[i]);
         let mut j = i;
-        while j < w.len() && w[j].tok.sent == sent {
+        while j < w.len() && w[j].tok.sent == sent && inside(&w[j]) == quote {
             j += 1;
         }
         if let Some(score) = sentence(&w[i..j]) {
@@ -219,7 +289,13 @@ fn sentence(s: &[Word]) -> Option<f32> {
     // The second person with a participle after it ("you were given"), or
     // a verb before it ("gave you"), or a verb that carries it.
     let you_given = s.iter().enumerate().any(|(k, x)| {
-        is(x.norm(), &YOU) && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &GIVEN)))
+        is(x.norm(), &YOU)
+            && (1..=3).any(|d| {
+                s.get(k + d).is_some_and(|y| is(y.norm(), &GIVEN))
+                    // "…che ti ho dato", "…que je t'ai données": the
+                    // user's own words.
+                    && !(0..=d).any(|e| k + e >= 1 && is(s[k + e - 1].norm(), &FIRST))
+            })
             || is(x.norm(), &GAVE)
                 && (1..=2).any(|d| s.get(k + d).is_some_and(|y| y.norm() == b"you"))
                 // "what did I tell you before?" is the user's own words.
@@ -253,7 +329,8 @@ mod tests {
             START,
             YOU,
             ABOVE,
-            ALL
+            ALL,
+            FIRST
         ]));
     }
 

@@ -29,17 +29,28 @@ use crate::words::{Lex, Word, is};
 /// Nouns that name an AI model on their own.
 const AI: Lex = Lex::new(&[
     "ai",
+    "ai-*",
+    "artificial*",
+    "artificiel*",
     "chatbot",
+    "chatbot*",
     "chatbots",
     "chatgpt",
     "claude",
     "copilot",
+    "copilot*",
     "gemini",
+    "genai",
     "gpt",
+    "gpt*",
     "ia",
     "ki",
+    "ki-*",
+    "kunstlich*",
     "llm",
+    "llm*",
     "llms",
+    "sprachmodell*",
     "summariser",
     "summarizer",
 ]);
@@ -53,6 +64,8 @@ const ROLE: Lex = Lex::new(&[
     "assistant*",
     "assistente*",
     "bot",
+    "bots",
+    "intelligen*",
     "ki-assistent*",
     "model",
     "modele*",
@@ -66,100 +79,190 @@ const CUE: Lex = Lex::new(&[
     "a",
     "achtung",
     "al",
+    "all",
+    "alla",
+    "alle",
     "an",
+    "any",
     "ao",
     "attention",
+    "attn",
     "au",
     "aux",
     "avis",
     "aviso",
+    "bonjour",
+    "cara",
+    "caro",
+    "cher",
+    "chere",
+    "ciao",
     "dear",
     "den",
+    "estimad*",
+    "falls",
     "for",
+    "fur",
+    "gentile",
+    "hallo",
+    "hello",
     "hey",
     "hi",
     "hinweis",
+    "hola",
+    "if",
+    "liebe*",
     "message",
     "nota",
     "note",
     "notice",
+    "ola",
     "para",
     "per",
     "pour",
+    "prezad*",
     "ps",
+    "querid*",
+    "salut",
+    "se",
+    "si",
     "to",
+    "wenn",
 ]);
 /// Participles that say the model is the one reading ("agents processing
 /// this page", "the model answering questions about").
 const READING: Lex = Lex::new(&[
+    "analis*",
+    "analy*",
     "answering",
+    "browsing",
+    "crawling",
     "elabora*",
+    "generating",
+    "handling",
+    "indexing",
     "le",
     "lea",
     "lee",
     "legge",
+    "leggendo",
+    "lendo",
     "ler",
+    "leyendo",
     "liest",
     "lisant",
     "lit",
     "parsing",
     "procesa*",
     "process",
+    "processed",
     "processes",
     "processing",
     "reading",
     "reads",
+    "resum*",
+    "reviewing",
+    "riassum*",
+    "running",
+    "scanning",
+    "scraping",
+    "screening",
     "summarises",
     "summarising",
     "summarizes",
     "summarizing",
+    "taking",
+    "tradu*",
     "traite*",
+    "translating",
+    "triaging",
+    "ubersetz*",
+    "using",
     "verarbeit*",
+    "viewing",
+    "visiting",
+    "zusammenfass*",
 ]);
 /// "this" in six languages.
 const THIS: Lex = Lex::new(&[
-    "ce", "cet", "cette", "dies*", "essa", "esse", "esta", "este", "estos", "questa", "questo",
-    "these", "this",
+    "ce", "cet", "cette", "dies*", "essa", "esse", "esta", "este", "esto", "estos", "isso", "isto",
+    "questa", "questo", "these", "this",
 ]);
 /// Nouns an AI noun may head ("agent instructions", "AI note").
-const HEADED: Lex = Lex::new(&["directive*", "instruction*", "message", "note", "notice"]);
+const HEADED: Lex = Lex::new(&[
+    "anweisung*",
+    "consigne*",
+    "directive*",
+    "instrucc*",
+    "instruction*",
+    "istruzion*",
+    "message",
+    "nota",
+    "note",
+    "notes",
+    "notice",
+    "task*",
+]);
 
 /// Authority claims and overrides.
 const AUTHORITY: Lex = Lex::new(&[
     "admin",
+    "administra*",
     "administrador*",
     "administrateur*",
     "administrator*",
+    "allowed",
     "anweisung",
     "approuv*",
     "approvat*",
     "approved",
     "aprobad*",
     "aprovad*",
+    "asked",
+    "auftrag*",
     "authori*",
     "autori*",
     "behalf",
+    "boss",
     "ceo",
+    "cfo",
+    "chef",
+    "chief",
+    "ciso",
     "cleared",
     "compliance",
     "comply",
     "creators",
     "critical",
+    "cto",
+    "departamento*",
+    "department*",
     "developer*",
     "directeur*",
     "direction",
     "directive*",
     "director*",
+    "direktor*",
     "diretor*",
+    "diretoria",
     "elevated",
+    "erlaub*",
+    "exige*",
+    "filter*",
+    "filtr*",
     "genehmig*",
     "geschaftsfuhrung",
     "granted",
+    "guidelines",
+    "head",
+    "hr",
     "immediately",
     "instead",
     "instructed",
     "issued",
     "legal",
+    "leiter*",
+    "leitung",
     "longer",
     "maintainers",
     "management",
@@ -169,59 +272,144 @@ const AUTHORITY: Lex = Lex::new(&[
     "new",
     "now",
     "officer",
+    "ohne",
     "operator",
     "ordem",
     "orden",
+    "ordena*",
+    "orders",
+    "ordina",
+    "ordinato",
     "ordine",
+    "ordonn*",
     "ordre",
     "override",
     "owner",
+    "permission*",
     "permitted",
+    "polic*",
+    "politica*",
+    "pre-approved",
+    "president*",
     "priority",
     "real",
     "regardless",
     "requires",
     "responsabile",
+    "restriction*",
     "right",
+    "rights",
+    "sans",
+    "secret*",
+    "securite",
+    "security",
+    "seguranca",
+    "seguridad",
+    "sem",
+    "senza",
+    "sicherheit*",
+    "sicurezza",
+    "sin",
+    "staff",
+    "supervisor*",
     "vendor",
     "verified",
+    "verlangt",
+    "vp",
+    "wants",
+    "whitelisted",
     "without",
 ]);
 /// Actions an agent takes on the reader's behalf, in six languages.
 const ACTION: Lex = Lex::new(&[
+    "accept*",
+    "add",
+    "aggiung*",
+    "agrega*",
+    "ajout*",
+    "annul*",
     "answer",
     "antwort*",
     "apaga*",
     "append",
+    "approuv*",
+    "approv*",
+    "aprob*",
+    "aprov*",
+    "ask",
     "borra*",
+    "buy",
     "call",
+    "cancel*",
     "cancella*",
     "change",
+    "chied*",
+    "click",
     "close",
     "collect",
+    "comparti*",
+    "condivid*",
+    "consigli*",
+    "copy",
+    "debes",
     "delete",
+    "describe",
+    "deve",
+    "devi",
+    "devo",
+    "dica",
+    "diga",
     "disable",
     "disclose",
     "disregard",
+    "doit",
+    "download",
     "e-mail",
     "email",
+    "empfiehl*",
     "envi*",
     "envoi*",
     "execute",
     "export",
     "forward",
+    "freigeb*",
     "give",
+    "grant",
+    "hide",
     "ignore",
     "include",
+    "indique*",
+    "install",
     "invia*",
+    "issue",
+    "leave",
     "losch*",
     "mark",
+    "move",
+    "musst",
+    "must",
     "navigate",
+    "nenn*",
+    "omit",
+    "open",
+    "paga*",
+    "pague",
+    "partag*",
     "paste",
+    "pay",
+    "pide",
+    "post",
     "preisgeb*",
+    "print",
+    "publish",
     "push",
+    "rank",
     "rate",
+    "recomend*",
+    "recommand*",
     "recommend",
+    "refund",
+    "remove",
     "reply",
     "repond*",
     "report",
@@ -232,18 +420,32 @@ const ACTION: Lex = Lex::new(&[
     "rispond*",
     "rivela*",
     "run",
+    "sag*",
     "say",
+    "schick*",
     "send",
     "sende*",
+    "shall",
+    "share",
+    "should",
+    "skip",
+    "sollst",
     "state",
     "stop",
+    "storn*",
     "submit",
     "supprim*",
+    "teil*",
     "tell",
     "transfer",
     "treat",
+    "update",
     "upload",
+    "visit",
+    "weiterleit*",
     "wire",
+    "write",
+    "zahl*",
 ]);
 /// The reader in the second person.
 const YOU: Lex = Lex::new(&[
@@ -251,12 +453,45 @@ const YOU: Lex = Lex::new(&[
     "you", "your", "yourself",
 ]);
 
+/// The user in the third person: someone who speaks of "the user" to the
+/// one reading is not the user (a user's own note says "me").
+const USER: Lex = Lex::new(&[
+    "benutzer*",
+    "nutzer*",
+    "user",
+    "users",
+    "usuari*",
+    "utent*",
+    "utilisateur*",
+]);
+/// Words about a model's own workings: an assistant told about its
+/// prompt, its tools or "this conversation" is a model.
+const MACHINE: Lex = Lex::new(&[
+    "chat",
+    "conversa*",
+    "developers",
+    "filter*",
+    "gesprach*",
+    "guidelines",
+    "prompt*",
+    "replying",
+    "restriction*",
+    "session",
+    "tool",
+    "tools",
+]);
+/// Words that make a following role noun a machine ("language model",
+/// "autonomous agent", "automated system", "asistente virtual").
+const QUALIFIER: Lex = Lex::new(&[
+    "autom*", "autonom*", "coding", "digital*", "language", "virtu*",
+]);
+
 /// Appends evidence of instructions addressed to the model in `text`.
 pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     let hidden = hidden_regions(text);
     let mut last_sent = u32::MAX;
     for i in 0..w.len() {
-        let Some(strength) = address(text, w, i, &hidden) else {
+        let Some(Address { strength, machine }) = address(text, w, i, &hidden) else {
             continue;
         };
         let sent = w[i].tok.sent;
@@ -274,14 +509,20 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             .iter()
             .take_while(|x| x.tok.sent <= sent + 2)
             .take(80);
-        let (mut auth, mut act) = (false, false);
+        let (mut auth, mut act, mut user) = (false, false, false);
         let mut end = w[i].tok.end as usize;
         for x in window {
             let n = x.norm();
-            auth |= is(n, &AUTHORITY);
+            let u = is(n, &USER);
+            user |= u || is(n, &MACHINE);
+            auth |= u || is(n, &AUTHORITY);
             act |= is(n, &ACTION) || is(n, &YOU);
             end = x.tok.end as usize;
         }
+        // "Note to the assistant: per the director, send…" may be for a
+        // person; an AI word, hidden text, a mention or "the user" say
+        // the reader is a model.
+        let machine = machine || user;
         let start = w[i].tok.start as usize;
         let in_hidden = hidden.iter().any(|&(s, e)| s <= start && start < e);
         let strength = if in_hidden {
@@ -290,7 +531,8 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             strength
         };
         let score = match (auth, act) {
-            (true, true) => 0.9,
+            (true, true) if machine || in_hidden => 0.9,
+            (true, true) => 0.45,
             (true, false) if strength >= 0.4 => 0.6,
             (true, false) => 0.45,
             (false, true) if in_hidden => 0.85,
@@ -309,10 +551,18 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     }
 }
 
-/// Whether word `i` addresses the model, and how explicitly: `Some(0.4)`
-/// (flagged, not blocked) for a cue or a reading participle, `Some(0.3)`
-/// for a bare vocative.
-fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<f32> {
+/// How a word addresses the model.
+struct Address {
+    /// 0.4 (flagged, not blocked) for a cue or a reading participle, 0.3
+    /// for a bare vocative.
+    strength: f32,
+    /// The addressee is a machine for sure (an AI word, a mention, hidden
+    /// text), not possibly a person's assistant or agent.
+    machine: bool,
+}
+
+/// Whether word `i` addresses the model, and how explicitly.
+fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<Address> {
     let n = w[i].norm();
     let ai = is(n, &AI);
     let role = is(n, &ROLE);
@@ -324,49 +574,78 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
     let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &AI)));
     // A role noun needs an AI word beside it ("AI assistant", "assistente
-    // IA", "language model" counts through "language").
+    // IA"), or a qualifier before it ("language model", "autonomous
+    // agent").
+    let model = n.starts_with(b"model") || n.starts_with(b"modell");
     let qualified = ai
         || prev_ai
         || next_ai
-        || (i >= 1
-            && near(i - 1).is_some_and(|x| x.norm() == b"language" || x.norm() == b"coding"));
+        || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)));
     let cue = (1..=4).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &CUE)));
     // "…reading this", "…processing this page", "…que lea este documento".
-    let reading = (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &READING)))
-        && (1..=6).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
+    let participle = (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &READING)));
+    let reading = participle && (1..=6).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
+    // "AI agent running in CI:", "Assistant taking notes,": a participle
+    // phrase that ends in a colon or a comma.
+    let participle_heading = participle
+        && (0..=6).any(|d| {
+            near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0)
+                || near(i + d + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
+        });
     let headed = near(i + 1).is_some_and(|x| is(x.norm(), &HEADED));
-    // "@assistant …", not the domain of "bob@example.com".
-    let mention = w[i].tok.flags & F_AT_BEFORE != 0 && (i == 0 || near(i - 1).is_none());
+    // "@assistant …", not the domain of "bob@example.com": the `@` follows
+    // a space or starts the text.
+    let start = w[i].tok.start as usize;
+    let mention = w[i].tok.flags & F_AT_BEFORE != 0
+        && text[..start]
+            .strip_suffix('@')
+            .is_some_and(|b| b.is_empty() || b.ends_with([' ', '\n', '(', '[', ':', ',']));
     // "Assistant: …", "Hey model, …", "\"AI assistant — …": the noun opens
-    // its sentence, a line, a quotation or a bracket (after at most a
-    // greeting or an AI word), and a colon, comma or dash follows.
-    let opens = (0..=2).any(|d| {
-        i >= d
-            && (i == d
-                || w[i - d - 1].tok.sent != sent
-                || opens_after(text, w[i - d].tok.start as usize))
-            && (0..d).all(|k| is(w[i - k - 1].norm(), &CUE) || is(w[i - k - 1].norm(), &AI))
-    });
+    // its sentence, a line, a quotation or a bracket (after at most two
+    // words: a greeting, an AI word, a modifier), and a colon, comma or
+    // dash follows.
+    // Before a colon any two words may precede it ("Hiring assistant:");
+    // before a comma or a dash only a greeting or an AI word ("Our AI
+    // model, approved last year, …" is no vocative).
+    let opens = |strict: bool| {
+        (0..=2).any(|d| {
+            i >= d
+                && (i == d
+                    || w[i - d - 1].tok.sent != sent
+                    || opens_after(text, w[i - d].tok.start as usize))
+                && (!strict
+                    || (0..d)
+                        .all(|k| is(w[i - k - 1].norm(), &CUE) || is(w[i - k - 1].norm(), &AI)))
+        })
+    };
     let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
-    let vocative = opens
-        && (w[i].tok.flags & F_TRAIL_COLON != 0
-            || near(i + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
-            || after.starts_with(['—', '–', ':', ',']));
+    let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
+    let vocative = (colon && opens(false))
+        || (opens(true)
+            && (near(i + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
+                || after.starts_with(['—', '–', ','])));
     // A heading addressed to it: "New instructions for the assistant:".
     let heading = cue && w[i].tok.flags & F_TRAIL_COLON != 0;
     // In text hidden from human readers, any mention of the model is
     // addressed to it.
-    let start = w[i].tok.start as usize;
     let hidden = hidden.iter().any(|&(s, e)| s <= start && start < e);
-    if (qualified && (cue || reading || headed)) || mention || hidden || reading || heading {
-        Some(0.4)
-    } else if vocative
-        && (qualified || n.starts_with(b"assistant") || n == b"model" || n == b"agent")
+    let machine = qualified || model || mention || hidden;
+    let strength = if (qualified && (cue || reading || headed || participle_heading))
+        || mention
+        || hidden
+        || reading
+        || heading
+        || (model && cue)
+        || (headed && opens(false))
+        || (opens(false) && participle_heading)
     {
-        Some(0.3)
+        0.4
+    } else if vocative && (qualified || role) {
+        0.3
     } else {
-        None
-    }
+        return None;
+    };
+    Some(Address { strength, machine })
 }
 
 /// Whether the word at byte `at` follows the start of a line, a quotation,
@@ -382,6 +661,8 @@ fn opens_after(text: &str, at: usize) -> bool {
                 '\n' | '"' | '\'' | '“' | ':' | '[' | ']' | '(' | '{' | '>' | '|'
             )
         })
+        // An escaped line break in a JSON or code string.
+        || text[..at].ends_with("\\n")
 }
 
 /// Byte ranges of text a human reader does not see: HTML comments, and
@@ -428,7 +709,7 @@ mod tests {
     fn word_lists_are_sorted() {
         use super::*;
         assert!(crate::words::sorted(&[
-            AI, ROLE, CUE, READING, THIS, HEADED, AUTHORITY, ACTION, YOU
+            AI, ROLE, CUE, READING, THIS, HEADED, AUTHORITY, ACTION, YOU, USER, QUALIFIER, MACHINE
         ]));
     }
 

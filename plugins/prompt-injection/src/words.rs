@@ -34,13 +34,25 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
     scan.toks
         .iter()
         .map(|t| {
+            let mut tok = *t;
+            // "…milk.\\n\\nHey model": an escaped newline inside a JSON or
+            // code string (tool outputs) is a line break, not part of the
+            // next word.
+            let (s, e) = (tok.start as usize, tok.end as usize);
+            if e > s + 1
+                && s >= 1
+                && text.as_bytes()[s - 1] == b'\\'
+                && matches!(text.as_bytes()[s], b'n' | b'r' | b't')
+            {
+                tok.start += 1;
+            }
             let mut w = Word {
                 buf: [0; NORM_MAX],
                 len: 0,
-                tok: *t,
+                tok,
             };
             normal(
-                text.get(t.start as usize..t.end as usize).unwrap_or(""),
+                text.get(tok.start as usize..tok.end as usize).unwrap_or(""),
                 &mut w,
             );
             w
