@@ -19,6 +19,7 @@ use crate::words::{Lex, Word, is};
 
 const SHOW: Lex = Lex::new(&[
     "affich*",
+    "begin",
     "cita*",
     "cite*",
     "copi*",
@@ -34,11 +35,13 @@ const SHOW: Lex = Lex::new(&[
     "donne*",
     "dump",
     "ecri*",
+    "ensena*",
     "escrib*",
     "expose",
     "gib",
     "give",
     "imprim*",
+    "include",
     "leak",
     "list",
     "montr*",
@@ -57,6 +60,7 @@ const SHOW: Lex = Lex::new(&[
     "repit*",
     "reprodu*",
     "reveal",
+    "revel*",
     "revela*",
     "ripet*",
     "riport*",
@@ -66,7 +70,9 @@ const SHOW: Lex = Lex::new(&[
     "share",
     "show",
     "spell",
+    "spill",
     "stampa",
+    "start",
     "summarise",
     "summarize",
     "tell",
@@ -83,7 +89,8 @@ const SHOW: Lex = Lex::new(&[
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
 const QUESTION: Lex = Lex::new(&[
-    "cosa", "cuales", "quais", "quali", "que", "quel*", "was", "welche*", "what", "which",
+    "cosa", "cual", "cuales", "quais", "qual", "quale", "quali", "que", "quel*", "was", "welche*",
+    "what", "which",
 ]);
 /// Negations: "never reveal your system prompt" is a rule, not a request.
 const NEGATION: Lex = Lex::new(&[
@@ -99,12 +106,16 @@ const INSTRUCTIONS: Lex = Lex::new(&[
     "config",
     "configuration",
     "consigne*",
+    "context",
     "directives",
     "guidelines",
     "instruc*",
     "instrucc*",
     "instruction*",
     "istruzion*",
+    "metaprompt*",
+    "pre-prompt*",
+    "preprompt*",
     "prompt*",
     "regeln",
     "reglas",
@@ -112,6 +123,8 @@ const INSTRUCTIONS: Lex = Lex::new(&[
     "regole",
     "regras",
     "rules",
+    "set-up",
+    "setup",
     "system*",
     "systemanweisung*",
     "systemprompt*",
@@ -125,18 +138,32 @@ const GIVEN: Lex = Lex::new(&[
     "dado",
     "date",
     "dato",
+    "demande*",
+    "detto",
+    "dicho",
+    "dijeron",
     "dio",
     "diste",
+    "dit",
+    "dito",
     "donne*",
     "erhalten",
     "fed",
     "follow",
     "following",
     "gegeben",
+    "gesagt",
     "given",
     "got",
+    "indicaron",
     "instructed",
     "loaded",
+    "mandaron",
+    "mitgegeben",
+    "ordena*",
+    "passad*",
+    "passaram",
+    "pidieron",
     "programmed",
     "provided",
     "recebe*",
@@ -149,6 +176,7 @@ const GIVEN: Lex = Lex::new(&[
     "segui*",
     "sigues",
     "told",
+    "vorgegeben",
     "written",
 ]);
 /// Verbs that carry the second person themselves ("recibiste").
@@ -162,18 +190,21 @@ const START: Lex = Lex::new(&[
     "avant",
     "before",
     "beginning",
+    "comeco",
+    "comienzo",
     "debut",
     "first",
     "inicio",
     "initial*",
     "inizio",
     "prima",
+    "principio",
     "start*",
     "top",
     "vor",
 ]);
 const YOU: Lex = Lex::new(&[
-    "a-t-on", "du", "hast", "lhe", "te", "ti", "tu", "voce", "vous", "you",
+    "a-t-on", "dich", "dir", "du", "hast", "lhe", "t-*", "te", "ti", "tu", "voce", "vous", "you",
 ]);
 /// "everything above", "all the text above".
 /// Words that make "above" a request for everything before ("repeat
@@ -192,7 +223,43 @@ const ALL: Lex = Lex::new(&[
 /// The first person, singular or plural, and its auxiliaries.
 const FIRST: Lex = Lex::new(&[
     "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
-    "nous", "tenho", "we", "wir", "yo",
+    "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
+]);
+
+/// "hidden", "secret", "confidential" in six languages.
+const HIDDEN: Lex = Lex::new(&[
+    "cache*",
+    "confidential*",
+    "escondid*",
+    "geheim*",
+    "hidden",
+    "internal",
+    "nascost*",
+    "ocult*",
+    "secret*",
+    "segret*",
+    "versteckt*",
+]);
+/// Verbs in the second person that say "you have".
+const SECOND: Lex = Lex::new(&["avez", "hai", "hast", "tens", "tienes"]);
+/// The user's own: "before *my* first message".
+const MY: Lex = Lex::new(&[
+    "meine*", "meiner", "meu", "mi", "mia", "minha", "mio", "mon", "my",
+]);
+/// A message in a conversation.
+const MESSAGE: Lex = Lex::new(&[
+    "domanda",
+    "frage",
+    "mensagem",
+    "mensaje",
+    "message",
+    "messaggio",
+    "nachricht",
+    "pergunta",
+    "pregunta",
+    "prompt",
+    "question",
+    "turn",
 ]);
 
 const ABOVE: Lex = Lex::new(&["above", "acima", "arriba", "dessus", "oben", "sopra"]);
@@ -303,7 +370,17 @@ fn sentence(s: &[Word]) -> Option<f32> {
     }) || has(&GIVEN_YOU);
     let given = you_given && (instr || start);
     let above = has(&ABOVE) && s.iter().any(|x| is(x.norm(), &ALL));
-    if own || given || (verb && system && !generic) || (verb && above) {
+    // "the hidden instructions you have", "tus reglas secretas".
+    let hidden =
+        instr && has(&HIDDEN) && (has(&YOU) || has(&POSSESSIVE) || has(&SECOND)) && !generic;
+    // "the text before my first message", "vor meiner ersten Nachricht".
+    let before_me = verb
+        && s.iter().enumerate().any(|(k, x)| {
+            is(x.norm(), &START)
+                && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &MY)))
+                && (2..=5).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &MESSAGE)))
+        });
+    if own || given || hidden || before_me || (verb && system && !generic) || (verb && above) {
         Some(0.8)
     } else {
         None
@@ -330,7 +407,11 @@ mod tests {
             YOU,
             ABOVE,
             ALL,
-            FIRST
+            FIRST,
+            HIDDEN,
+            SECOND,
+            MY,
+            MESSAGE
         ]));
     }
 

@@ -23,7 +23,7 @@
 
 use crate::INJECTION;
 use crate::rules::Signal;
-use crate::scan::{F_AT_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
+use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
 use crate::words::{Lex, Word, is};
 
 /// Nouns that name an AI model on their own.
@@ -52,7 +52,9 @@ const AI: Lex = Lex::new(&[
     "llms",
     "sprachmodell*",
     "summariser",
+    "summarisers",
     "summarizer",
+    "summarizers",
 ]);
 /// Nouns that name one only next to an AI word ("AI assistant", "language
 /// model", "asistente de IA", "KI-Assistent") or in a vocative.
@@ -62,9 +64,12 @@ const ROLE: Lex = Lex::new(&[
     "agents",
     "asistente*",
     "assistant*",
+    "assistent*",
     "assistente*",
     "bot",
     "bots",
+    "crawler*",
+    "helper*",
     "intelligen*",
     "ki-assistent*",
     "model",
@@ -72,6 +77,10 @@ const ROLE: Lex = Lex::new(&[
     "modell*",
     "modelo*",
     "models",
+    "programmer*",
+    "reader*",
+    "reviewer*",
+    "scraper*",
     "system",
 ]);
 /// Words that introduce an addressee.
@@ -174,6 +183,7 @@ const READING: Lex = Lex::new(&[
     "taking",
     "tradu*",
     "traite*",
+    "transcrib*",
     "translating",
     "triaging",
     "ubersetz*",
@@ -223,10 +233,12 @@ const AUTHORITY: Lex = Lex::new(&[
     "authori*",
     "autori*",
     "behalf",
+    "besitzer*",
     "boss",
     "ceo",
     "cfo",
     "chef",
+    "chefe*",
     "chief",
     "ciso",
     "cleared",
@@ -235,6 +247,7 @@ const AUTHORITY: Lex = Lex::new(&[
     "creators",
     "critical",
     "cto",
+    "demand*",
     "departamento*",
     "department*",
     "developer*",
@@ -245,21 +258,32 @@ const AUTHORITY: Lex = Lex::new(&[
     "direktor*",
     "diretor*",
     "diretoria",
+    "dono",
+    "dueno",
+    "editeur*",
+    "editor*",
+    "eigentumer*",
     "elevated",
     "erlaub*",
     "exige*",
     "filter*",
     "filtr*",
+    "freigegeben",
     "genehmig*",
+    "gerant*",
+    "gerente*",
     "geschaftsfuhrung",
     "granted",
     "guidelines",
     "head",
     "hr",
     "immediately",
+    "inhaber*",
+    "insist*",
     "instead",
     "instructed",
     "issued",
+    "jefe*",
     "legal",
     "leiter*",
     "leitung",
@@ -269,6 +293,8 @@ const AUTHORITY: Lex = Lex::new(&[
     "manager",
     "mandat*",
     "mention",
+    "moderator*",
+    "mods",
     "new",
     "now",
     "officer",
@@ -292,14 +318,25 @@ const AUTHORITY: Lex = Lex::new(&[
     "pre-approved",
     "president*",
     "priority",
+    "producer",
+    "propietari*",
+    "proprietai*",
+    "proprietari*",
+    "publisher",
+    "quer",
+    "quiere",
     "real",
     "regardless",
     "requires",
+    "responsab*",
     "responsabile",
+    "responsav*",
     "restriction*",
     "right",
     "rights",
+    "said",
     "sans",
+    "says",
     "secret*",
     "securite",
     "security",
@@ -312,10 +349,14 @@ const AUTHORITY: Lex = Lex::new(&[
     "sin",
     "staff",
     "supervisor*",
+    "teamleit*",
     "vendor",
+    "verantwortlich*",
     "verified",
     "verlangt",
+    "veut",
     "vp",
+    "vuole",
     "wants",
     "whitelisted",
     "without",
@@ -337,6 +378,7 @@ const ACTION: Lex = Lex::new(&[
     "aprob*",
     "aprov*",
     "ask",
+    "ban",
     "borra*",
     "buy",
     "call",
@@ -352,6 +394,7 @@ const ACTION: Lex = Lex::new(&[
     "consigli*",
     "copy",
     "debes",
+    "decir",
     "delete",
     "describe",
     "deve",
@@ -359,18 +402,23 @@ const ACTION: Lex = Lex::new(&[
     "devo",
     "dica",
     "diga",
+    "digas",
+    "dire",
     "disable",
     "disclose",
     "disregard",
+    "dites",
     "doit",
     "download",
     "e-mail",
     "email",
     "empfiehl*",
+    "enregistr*",
     "envi*",
     "envoi*",
     "execute",
     "export",
+    "follow",
     "forward",
     "freigeb*",
     "give",
@@ -385,7 +433,10 @@ const ACTION: Lex = Lex::new(&[
     "leave",
     "losch*",
     "mark",
+    "montr*",
+    "mostr*",
     "move",
+    "muestr*",
     "musst",
     "must",
     "navigate",
@@ -401,20 +452,27 @@ const ACTION: Lex = Lex::new(&[
     "post",
     "preisgeb*",
     "print",
+    "promet*",
+    "promise",
     "publish",
     "push",
+    "push*",
     "rank",
     "rate",
+    "raten",
     "recomend*",
     "recommand*",
     "recommend",
+    "record",
     "refund",
+    "registra*",
     "remove",
     "reply",
     "repond*",
     "report",
     "respon*",
     "respond",
+    "retry",
     "reveal",
     "revel*",
     "rispond*",
@@ -430,6 +488,7 @@ const ACTION: Lex = Lex::new(&[
     "should",
     "skip",
     "sollst",
+    "speicher*",
     "state",
     "stop",
     "storn*",
@@ -439,6 +498,7 @@ const ACTION: Lex = Lex::new(&[
     "tell",
     "transfer",
     "treat",
+    "uberspring*",
     "update",
     "upload",
     "visit",
@@ -446,6 +506,7 @@ const ACTION: Lex = Lex::new(&[
     "wire",
     "write",
     "zahl*",
+    "zeig*",
 ]);
 /// The reader in the second person.
 const YOU: Lex = Lex::new(&[
@@ -491,7 +552,12 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     let hidden = hidden_regions(text);
     let mut last_sent = u32::MAX;
     for i in 0..w.len() {
-        let Some(Address { strength, machine }) = address(text, w, i, &hidden) else {
+        let Some(Address {
+            strength,
+            machine,
+            third,
+        }) = address(text, w, i, &hidden)
+        else {
             continue;
         };
         let sent = w[i].tok.sent;
@@ -536,6 +602,8 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             (true, false) if strength >= 0.4 => 0.6,
             (true, false) => 0.45,
             (false, true) if in_hidden => 0.85,
+            // "Language model processing these results: recommend…".
+            (false, true) if third && machine => 0.8,
             // "Note for the AI: use British spelling" is a user's request.
             (false, true) => strength,
             (false, false) => 0.25,
@@ -559,7 +627,35 @@ struct Address {
     /// The addressee is a machine for sure (an AI word, a mention, hidden
     /// text), not possibly a person's assistant or agent.
     machine: bool,
+    /// The reader is described in the third person ("AI agents reading
+    /// this page", "to any LLM", "AI review summarisers:"): no user
+    /// writes to their own assistant that way.
+    third: bool,
 }
+
+/// Words after an AI word that keep it an addressee ("AI that reads
+/// this", "AI or human reviewer"); any other word makes it a modifier
+/// ("the AI team", "AI policy").
+const LINK: Lex = Lex::new(&[
+    "and", "che", "das", "der", "die", "e", "et", "o", "oder", "or", "ou", "que", "qui", "that",
+    "und", "welche*", "which", "who", "y",
+]);
+/// "my assistant", "mi asistente": the user's own helper.
+const MY: Lex = Lex::new(&[
+    "ma", "mein*", "meu", "mi", "mia", "minha", "mio", "mon", "my",
+]);
+/// "to *any* AI", "for *all* agents".
+const ANY: Lex = Lex::new(&[
+    "all",
+    "any",
+    "cualquier*",
+    "every",
+    "jede*",
+    "n-importe",
+    "qualquer",
+    "qualsiasi",
+    "whoever",
+]);
 
 /// Whether word `i` addresses the model, and how explicitly.
 fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Option<Address> {
@@ -571,6 +667,37 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     }
     let sent = w[i].tok.sent;
     let near = |k: usize| w.get(k).filter(|x| x.tok.sent == sent);
+    let start = w[i].tok.start as usize;
+    let hidden = hidden.iter().any(|&(s, e)| s <= start && start < e);
+    // "@assistant …", not the domain of "bob@example.com": the `@` follows
+    // a space or starts the text.
+    let mention = w[i].tok.flags & F_AT_BEFORE != 0
+        && text[..start]
+            .strip_suffix('@')
+            .is_some_and(|b| b.is_empty() || b.ends_with([' ', '\n', '(', '[', ':', ',', '<']));
+    let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
+    let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
+    // "the AI team", "AI policy": an AI word that modifies the next noun
+    // is not the one addressed.
+    if ai
+        && !colon
+        && !hidden
+        && !mention
+        && near(i + 1).is_some_and(|x| {
+            x.tok.flags & (F_COMMA_BEFORE | F_COLON_BEFORE) == 0
+                && !is(x.norm(), &ROLE)
+                && !is(x.norm(), &AI)
+                && !is(x.norm(), &READING)
+                && !is(x.norm(), &HEADED)
+                && !is(x.norm(), &LINK)
+        })
+    {
+        return None;
+    }
+    // "my assistant", "mi asistente IA": the user's own.
+    if (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &MY))) {
+        return None;
+    }
     let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
     let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &AI)));
     // A role noun needs an AI word beside it ("AI assistant", "assistente
@@ -581,10 +708,19 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
         || prev_ai
         || next_ai
         || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)));
-    let cue = (1..=4).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &CUE)));
+    // A cue at most four words before, with no label's colon between
+    // ("Draft a policy: every AI model…" has no cue).
+    let cue_at = (1..=4).find(|&d| {
+        i >= d
+            && near(i - d).is_some_and(|x| is(x.norm(), &CUE))
+            && (1..d).all(|k| w[i - k].tok.flags & F_TRAIL_COLON == 0)
+            && w[i - d].tok.flags & F_TRAIL_COLON == 0
+    });
+    let cue = cue_at.is_some();
+    let any = cue_at.is_some_and(|d| (1..d).any(|k| is(w[i - k].norm(), &ANY)));
     // "…reading this", "…processing this page", "…que lea este documento".
-    let participle = (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &READING)));
-    let reading = participle && (1..=6).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
+    let participle = (1..=4).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &READING)));
+    let reading = participle && (1..=7).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
     // "AI agent running in CI:", "Assistant taking notes,": a participle
     // phrase that ends in a colon or a comma.
     let participle_heading = participle
@@ -593,44 +729,44 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
                 || near(i + d + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
         });
     let headed = near(i + 1).is_some_and(|x| is(x.norm(), &HEADED));
-    // "@assistant …", not the domain of "bob@example.com": the `@` follows
-    // a space or starts the text.
-    let start = w[i].tok.start as usize;
-    let mention = w[i].tok.flags & F_AT_BEFORE != 0
-        && text[..start]
-            .strip_suffix('@')
-            .is_some_and(|b| b.is_empty() || b.ends_with([' ', '\n', '(', '[', ':', ',']));
     // "Assistant: …", "Hey model, …", "\"AI assistant — …": the noun opens
-    // its sentence, a line, a quotation or a bracket (after at most two
-    // words: a greeting, an AI word, a modifier), and a colon, comma or
-    // dash follows.
-    // Before a colon any two words may precede it ("Hiring assistant:");
-    // before a comma or a dash only a greeting or an AI word ("Our AI
-    // model, approved last year, …" is no vocative).
+    // its sentence, a line, a quotation or a bracket, and a colon, comma
+    // or dash follows. Before a colon any words may precede it ("Hiring
+    // assistant:"); before a comma or a dash only a greeting or an AI
+    // word ("Our AI model, approved last year, …" is no vocative).
     let opens = |strict: bool| {
-        (0..=2).any(|d| {
+        (0..=3).any(|d| {
             i >= d
                 && (i == d
                     || w[i - d - 1].tok.sent != sent
                     || opens_after(text, w[i - d].tok.start as usize))
                 && (!strict
-                    || (0..d)
-                        .all(|k| is(w[i - k - 1].norm(), &CUE) || is(w[i - k - 1].norm(), &AI)))
+                    || d <= 2
+                        && (is(w[i - d].norm(), &AI)
+                            || (0..d).all(|k| {
+                                is(w[i - k - 1].norm(), &CUE) || is(w[i - k - 1].norm(), &AI)
+                            })))
         })
     };
-    let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
-    let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
     let vocative = (colon && opens(false))
         || (opens(true)
             && (near(i + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
                 || after.starts_with(['—', '–', ','])));
+    // A label: "AI crawlers and assistants: …" opens a line and ends in a
+    // colon within a few words.
+    let label = qualified
+        && opens(false)
+        && (0..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
+    let plural = (0..=3).any(|d| {
+        near(i + d).is_some_and(|x| {
+            let m = x.norm();
+            m.len() > 3 && m.ends_with(b"s") && (is(m, &ROLE) || is(m, &AI))
+        })
+    });
     // A heading addressed to it: "New instructions for the assistant:".
-    let heading = cue && w[i].tok.flags & F_TRAIL_COLON != 0;
-    // In text hidden from human readers, any mention of the model is
-    // addressed to it.
-    let hidden = hidden.iter().any(|&(s, e)| s <= start && start < e);
+    let heading = cue && colon;
     let machine = qualified || model || mention || hidden;
-    let strength = if (qualified && (cue || reading || headed || participle_heading))
+    let strength = if (qualified && (cue || reading || headed || participle_heading || label))
         || mention
         || hidden
         || reading
@@ -645,7 +781,12 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     } else {
         return None;
     };
-    Some(Address { strength, machine })
+    let third = reading || participle_heading || any || (label && plural);
+    Some(Address {
+        strength,
+        machine,
+        third,
+    })
 }
 
 /// Whether the word at byte `at` follows the start of a line, a quotation,
@@ -658,7 +799,7 @@ fn opens_after(text: &str, at: usize) -> bool {
         .is_none_or(|c| {
             matches!(
                 c,
-                '\n' | '"' | '\'' | '“' | ':' | '[' | ']' | '(' | '{' | '>' | '|'
+                '\n' | '"' | '\'' | '“' | ':' | '[' | ']' | '(' | '{' | '>' | '|' | '#' | '/' | '*' | '-'
             )
         })
         // An escaped line break in a JSON or code string.
@@ -709,7 +850,8 @@ mod tests {
     fn word_lists_are_sorted() {
         use super::*;
         assert!(crate::words::sorted(&[
-            AI, ROLE, CUE, READING, THIS, HEADED, AUTHORITY, ACTION, YOU, USER, QUALIFIER, MACHINE
+            AI, ROLE, CUE, READING, THIS, HEADED, AUTHORITY, ACTION, YOU, USER, QUALIFIER, MACHINE,
+            LINK, MY, ANY
         ]));
     }
 

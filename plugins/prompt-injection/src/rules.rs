@@ -1738,7 +1738,13 @@ impl Rules<'_> {
                 // "How do I enable God mode in Windows?": the user is the
                 // subject, asking about a product's mode, not the model's.
                 let users_own = (lo..i - 1).any(|k| self.same(i, k) && self.c(k) & SUBJ_OTHER != 0);
-                let score = if addressed || (strong && !users_own) {
+                // "Does the ChatGPT app have a developer mode?": a product
+                // that has a mode, not the model told it is in one ("you
+                // have developer mode now" is).
+                let product = (lo..i - 1).any(|k| {
+                    self.same(i, k) && matches!(self.h(k), w::HAS | w::HAVE)
+                }) && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
+                let score = if !product && (addressed || (strong && !users_own)) {
                     0.75
                 } else {
                     0.2

@@ -62,17 +62,20 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
 
 fn normal(s: &str, w: &mut Word) {
     // One pass over the bytes. Elision ("l'assistant", "dell'assistente",
-    // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019),
-    // so an apostrophe starts the form again.
+    // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019);
+    // an English contraction ("what's", "user's", "don't") keeps the word
+    // before it; the French "t'" (to you) is kept as "t-" ("t'a" → "t-a").
     let b = s.as_bytes();
     let mut i = 0;
+    let mut apos: Option<usize> = None;
     while i < b.len() {
         let c = b[i];
         if c < 0x80 {
             i += 1;
             let c = match c {
                 b'\'' => {
-                    w.len = 0;
+                    settle(w, apos);
+                    apos = Some(w.len as usize);
                     continue;
                 }
                 c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
@@ -88,7 +91,8 @@ fn normal(s: &str, w: &mut Word) {
         i += ch.len_utf8();
         let c = match ch {
             '\u{2019}' => {
-                w.len = 0;
+                settle(w, apos);
+                apos = Some(w.len as usize);
                 continue;
             }
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' => b'a',
@@ -102,6 +106,30 @@ fn normal(s: &str, w: &mut Word) {
             _ => continue,
         };
         push(w, c);
+    }
+    settle(w, apos);
+}
+
+/// Settles the form of a word with an apostrophe whose second part
+/// starts at `at`: the first part before an English contraction's ending
+/// ("what's", "user's", "don't"), else the second part, with a French
+/// "t'" (to you) kept as "t-" ("t'a" → "t-a").
+fn settle(w: &mut Word, at: Option<usize>) {
+    let Some(a) = at else {
+        return;
+    };
+    let len = w.len as usize;
+    let (before, after) = w.buf[..len].split_at(a);
+    if matches!(after, b"s" | b"t" | b"re" | b"ll" | b"ve" | b"d" | b"m") {
+        w.len = a as u8;
+    } else if before == b"t" {
+        let end = len.min(NORM_MAX - 1);
+        w.buf.copy_within(a..end, 2);
+        w.buf[1] = b'-';
+        w.len = (end - a + 2) as u8;
+    } else {
+        w.buf.copy_within(a..len, 0);
+        w.len = (len - a) as u8;
     }
 }
 
