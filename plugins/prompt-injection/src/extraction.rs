@@ -34,6 +34,7 @@ const SHOW: Lex = Lex::new(&[
     "divulg*",
     "donne*",
     "dump",
+    "echo",
     "ecri*",
     "ensena*",
     "escrib*",
@@ -149,6 +150,10 @@ const GIVEN: Lex = Lex::new(&[
     "donne*",
     "erhalten",
     "fed",
+    "festgelegt*",
+    "fijad*",
+    "fissat*",
+    "fixe*",
     "follow",
     "following",
     "gegeben",
@@ -182,7 +187,9 @@ const GIVEN: Lex = Lex::new(&[
 /// Verbs that carry the second person themselves ("recibiste").
 const GIVEN_YOU: Lex = Lex::new(&["dieron", "hai", "recebeu", "recibiste", "te dieron"]);
 /// "…gave you", "…give you": verbs that precede it.
-const GAVE: Lex = Lex::new(&["gave", "give", "given", "said", "say", "tell", "told"]);
+const GAVE: Lex = Lex::new(&[
+    "gave", "give", "given", "left", "prepared", "said", "say", "set", "tell", "told", "wrote",
+]);
 /// "before this conversation", "at the start of this chat".
 const START: Lex = Lex::new(&[
     "anfang",
@@ -262,6 +269,18 @@ const MESSAGE: Lex = Lex::new(&[
     "turn",
 ]);
 
+/// Nouns that "de sistema" makes the system's message.
+const SYS_NOUN: Lex = Lex::new(&[
+    "consigne*",
+    "instruc*",
+    "istruzion*",
+    "mensage*",
+    "mensaje*",
+    "message*",
+    "messaggi*",
+    "prompt*",
+]);
+
 const ABOVE: Lex = Lex::new(&["above", "acima", "arriba", "dessus", "oben", "sopra"]);
 
 /// Appends evidence of requests to show the model's own instructions.
@@ -318,14 +337,25 @@ fn sentence(s: &[Word]) -> Option<f32> {
     }
     // Every request below names instructions, a start or "above": most
     // sentences stop here, before the costlier tests.
-    let instr = has(&INSTRUCTIONS);
+    // "mensaje de sistema", "messaggio di sistema", "message système":
+    // where the message noun is.
+    let sysmsg = s.windows(3).position(|p| {
+        is(p[0].norm(), &SYS_NOUN)
+            && is(
+                p[1].norm(),
+                &const { Lex::new(&["da", "de", "del", "di", "do", "du"]) },
+            )
+            && is(p[2].norm(), &const { Lex::new(&["sistema", "systeme"]) })
+    });
+    let instr = has(&INSTRUCTIONS) || sysmsg.is_some();
     let start = has(&START);
     if !instr && !start && !has(&ABOVE) || has(&NEGATION) {
         return None;
     }
     // A possessive within three words before an instruction noun.
     let own = s.iter().enumerate().any(|(k, x)| {
-        is(x.norm(), &INSTRUCTIONS) && (1..=3).any(|d| k >= d && is(s[k - d].norm(), &POSSESSIVE))
+        (is(x.norm(), &INSTRUCTIONS) || sysmsg == Some(k))
+            && (1..=3).any(|d| k >= d && is(s[k - d].norm(), &POSSESSIVE))
     });
     // "system prompt" without a generic article or "how to".
     let generic = s.iter().any(|x| {
@@ -350,14 +380,15 @@ fn sentence(s: &[Word]) -> Option<f32> {
         ) && is(p[1].norm(), &const { Lex::new(&["message", "prompt*"]) })
             || is(p[0].norm(), &const { Lex::new(&["prompt"]) })
                 && is(p[1].norm(), &const { Lex::new(&["system", "systeme"]) })
-    }) || s
-        .iter()
-        .any(|x| x.norm().starts_with(b"system-prompt") || x.norm().starts_with(b"systemprompt"));
+    }) || sysmsg.is_some()
+        || s.iter().any(|x| {
+            x.norm().starts_with(b"system-prompt") || x.norm().starts_with(b"systemprompt")
+        });
     // The second person with a participle after it ("you were given"), or
     // a verb before it ("gave you"), or a verb that carries it.
     let you_given = s.iter().enumerate().any(|(k, x)| {
         is(x.norm(), &YOU)
-            && (1..=3).any(|d| {
+            && (1..=4).any(|d| {
                 s.get(k + d).is_some_and(|y| is(y.norm(), &GIVEN))
                     // "…che ti ho dato", "…que je t'ai données": the
                     // user's own words.
@@ -411,7 +442,8 @@ mod tests {
             HIDDEN,
             SECOND,
             MY,
-            MESSAGE
+            MESSAGE,
+            SYS_NOUN
         ]));
     }
 

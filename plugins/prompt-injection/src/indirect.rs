@@ -59,6 +59,7 @@ const AI: Lex = Lex::new(&[
 /// Nouns that name one only next to an AI word ("AI assistant", "language
 /// model", "asistente de IA", "KI-Assistent") or in a vocative.
 const ROLE: Lex = Lex::new(&[
+    "add-in*",
     "agent",
     "agente*",
     "agents",
@@ -77,11 +78,14 @@ const ROLE: Lex = Lex::new(&[
     "modell*",
     "modelo*",
     "models",
+    "plugin*",
     "programmer*",
     "reader*",
     "reviewer*",
     "scraper*",
     "system",
+    "tool",
+    "tools",
 ]);
 /// Words that introduce an addressee.
 const CUE: Lex = Lex::new(&[
@@ -120,7 +124,9 @@ const CUE: Lex = Lex::new(&[
     "hinweis",
     "hola",
     "if",
+    "important*",
     "liebe*",
+    "memo",
     "message",
     "nota",
     "note",
@@ -132,11 +138,18 @@ const CUE: Lex = Lex::new(&[
     "prezad*",
     "ps",
     "querid*",
+    "reminder",
     "salut",
     "se",
     "si",
     "to",
     "wenn",
+    "wichtig*",
+]);
+/// Cues that are bare prepositions or conjunctions.
+const PREPOSITION: Lex = Lex::new(&[
+    "a", "al", "alla", "an", "ao", "au", "aux", "den", "falls", "for", "fur", "if", "para", "per",
+    "pour", "se", "si", "to", "wenn",
 ]);
 /// Participles that say the model is the one reading ("agents processing
 /// this page", "the model answering questions about").
@@ -162,7 +175,7 @@ const READING: Lex = Lex::new(&[
     "lisant",
     "lit",
     "parsing",
-    "procesa*",
+    "proces*",
     "process",
     "processed",
     "processes",
@@ -244,6 +257,7 @@ const AUTHORITY: Lex = Lex::new(&[
     "cleared",
     "compliance",
     "comply",
+    "controller",
     "creators",
     "critical",
     "cto",
@@ -346,6 +360,7 @@ const AUTHORITY: Lex = Lex::new(&[
     "senza",
     "sicherheit*",
     "sicurezza",
+    "signed",
     "sin",
     "staff",
     "supervisor*",
@@ -565,6 +580,19 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             continue;
         }
         last_sent = sent;
+        // Every address in the sentence counts ("[agent-directive]
+        // model, …": the model is named after the agent).
+        let (mut strength, mut machine, mut third) = (strength, machine, third);
+        for k in i + 1..w.len() {
+            if w[k].tok.sent != sent {
+                break;
+            }
+            if let Some(a) = address(text, w, k, &hidden) {
+                strength = strength.max(a.strength);
+                machine |= a.machine;
+                third |= a.third;
+            }
+        }
         // The whole sentence of the address ("New instructions for the
         // assistant: …") and the two after it.
         let mut first = i;
@@ -710,11 +738,22 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
         || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)));
     // A cue at most four words before, with no label's colon between
     // ("Draft a policy: every AI model…" has no cue).
+    // A bare preposition ("instructions for AI tools", "a guide to AI
+    // agents") addresses only when it opens the phrase ("To the AI add-in
+    // …", "[for any LLM …"), follows a label noun ("Note to…", "Message
+    // for…") or leads to a colon ("…for the AI summarizer:").
+    let label_colon =
+        (0..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
     let cue_at = (1..=4).find(|&d| {
         i >= d
             && near(i - d).is_some_and(|x| is(x.norm(), &CUE))
             && (1..d).all(|k| w[i - k].tok.flags & F_TRAIL_COLON == 0)
-            && w[i - d].tok.flags & F_TRAIL_COLON == 0
+            && (!is(w[i - d].norm(), &PREPOSITION)
+                || label_colon
+                || i == d
+                || w[i - d - 1].tok.sent != sent
+                || opens_after(text, w[i - d].tok.start as usize)
+                || is(w[i - d - 1].norm(), &CUE))
     });
     let cue = cue_at.is_some();
     let any = cue_at.is_some_and(|d| (1..d).any(|k| is(w[i - k].norm(), &ANY)));
@@ -744,7 +783,8 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
                     || d <= 2
                         && (is(w[i - d].norm(), &AI)
                             || (0..d).all(|k| {
-                                is(w[i - k - 1].norm(), &CUE) || is(w[i - k - 1].norm(), &AI)
+                                let m = w[i - k - 1].norm();
+                                is(m, &CUE) || is(m, &AI) || is(m, &ROLE)
                             })))
         })
     };

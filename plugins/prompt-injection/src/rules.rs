@@ -1741,9 +1741,9 @@ impl Rules<'_> {
                 // "Does the ChatGPT app have a developer mode?": a product
                 // that has a mode, not the model told it is in one ("you
                 // have developer mode now" is).
-                let product = (lo..i - 1).any(|k| {
-                    self.same(i, k) && matches!(self.h(k), w::HAS | w::HAVE)
-                }) && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
+                let product = (lo..i - 1)
+                    .any(|k| self.same(i, k) && matches!(self.h(k), w::HAS | w::HAVE))
+                    && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
                 let score = if !product && (addressed || (strong && !users_own)) {
                     0.75
                 } else {
