@@ -15,11 +15,10 @@
 use crate::INJECTION;
 use crate::quoted;
 use crate::rules::Signal;
-use crate::words::{Lex, Word, is};
+use crate::words::{Filter, Lex, Word, is};
 
 const SHOW: Lex = Lex::new(&[
     "affich*",
-    "begin",
     "cita*",
     "cite*",
     "copi*",
@@ -42,7 +41,6 @@ const SHOW: Lex = Lex::new(&[
     "gib",
     "give",
     "imprim*",
-    "include",
     "leak",
     "list",
     "montr*",
@@ -87,6 +85,8 @@ const SHOW: Lex = Lex::new(&[
     "zeig*",
     "zitier*",
 ]);
+/// `SHOW` and `QUESTION` at once.
+const ASK: Filter = Filter::union(&[&SHOW, &QUESTION]);
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
 const QUESTION: Lex = Lex::new(&[
@@ -285,51 +285,70 @@ const ABOVE: Lex = Lex::new(&["above", "acima", "arriba", "dessus", "oben", "sop
 
 /// Appends evidence of requests to show the model's own instructions.
 pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
-    // A quotation is read apart from the sentence around it: "the model
-    // repeated its instructions when asked 'what were you told before?'"
-    // asks nothing, the quotation does, and `quoted` weighs it.
-    let quotes = if text.contains(['"', '\'', '“', '«', '„', '‘']) {
-        quoted::quotations(text)
-    } else {
-        Vec::new()
-    };
-    let inside = |x: &Word| {
-        let at = x.tok.start as usize;
-        quotes.iter().position(|&(a, b)| a <= at && at < b)
-    };
+    // Found only when a sentence asks (most never do).
+    let mut quotes: Option<Vec<(usize, usize)>> = None;
     let mut i = 0;
     while i < w.len() {
         let sent = w[i].tok.sent;
-        let quote = inside(&w[i]);
         let mut j = i;
-        while j < w.len() && w[j].tok.sent == sent && inside(&w[j]) == quote {
+        while j < w.len() && w[j].tok.sent == sent {
             j += 1;
         }
-        if let Some(score) = sentence(&w[i..j]) {
-            // The evidence starts at what is asked for ("…everything
-            // above", "…your instructions"), so a request quoted inside a
-            // longer sentence is placed inside the quotation.
-            let object = w[i..j]
-                .iter()
-                .find(|x| {
-                    let n = x.norm();
-                    is(n, &INSTRUCTIONS) || is(n, &ABOVE) || is(n, &START) || is(n, &GIVEN)
-                })
-                .unwrap_or(&w[i]);
-            out.push(Signal {
-                rule: "prompt-injection.instruction-extraction",
-                cat: INJECTION,
-                score,
-                start: object.tok.start as usize,
-                end: w[j - 1].tok.end as usize,
-                booster: false,
-            });
+        if sentence(&w[i..j]).is_some() {
+            // A quotation is read apart from the sentence around it: "the
+            // model repeated its instructions when asked 'what were you
+            // told before?'" asks nothing, the quotation does, and
+            // `quoted` weighs it.
+            let quotes = quotes.get_or_insert_with(|| quoted::quotations(text));
+            let inside = |x: &Word| {
+                let at = x.tok.start as usize;
+                quotes.iter().position(|&(a, b)| a <= at && at < b)
+            };
+            let mut k = i;
+            while k < j {
+                let quote = inside(&w[k]);
+                let mut l = k;
+                while l < j && inside(&w[l]) == quote {
+                    l += 1;
+                }
+                if let Some(score) = sentence(&w[k..l]) {
+                    push(&w[k..l], score, out);
+                }
+                k = l;
+            }
         }
         i = j;
     }
 }
 
+/// Appends the evidence of one request.
+fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
+    // The evidence starts at what is asked for ("…everything above",
+    // "…your instructions"), so a request quoted inside a longer sentence
+    // is placed inside the quotation.
+    let object = s
+        .iter()
+        .find(|x| {
+            let n = x.norm();
+            is(n, &INSTRUCTIONS) || is(n, &ABOVE) || is(n, &START) || is(n, &GIVEN)
+        })
+        .unwrap_or(&s[0]);
+    out.push(Signal {
+        rule: "prompt-injection.instruction-extraction",
+        cat: INJECTION,
+        score,
+        start: object.tok.start as usize,
+        end: s[s.len() - 1].tok.end as usize,
+        booster: false,
+    });
+}
+
 fn sentence(s: &[Word]) -> Option<f32> {
+    // Most sentences have no showing verb and no question word: one
+    // filter test per word turns them away.
+    if !s.iter().any(|x| ASK.may_hold(x.norm())) {
+        return None;
+    }
     let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
     let verb = has(&SHOW);
     if !verb && !has(&QUESTION) {
@@ -340,12 +359,12 @@ fn sentence(s: &[Word]) -> Option<f32> {
     // "mensaje de sistema", "messaggio di sistema", "message système":
     // where the message noun is.
     let sysmsg = s.windows(3).position(|p| {
-        is(p[0].norm(), &SYS_NOUN)
+        is(p[2].norm(), &const { Lex::new(&["sistema", "systeme"]) })
             && is(
                 p[1].norm(),
                 &const { Lex::new(&["da", "de", "del", "di", "do", "du"]) },
             )
-            && is(p[2].norm(), &const { Lex::new(&["sistema", "systeme"]) })
+            && is(p[0].norm(), &SYS_NOUN)
     });
     let instr = has(&INSTRUCTIONS) || sysmsg.is_some();
     let start = has(&START);

@@ -24,7 +24,7 @@
 use crate::INJECTION;
 use crate::rules::Signal;
 use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
-use crate::words::{Lex, Word, is};
+use crate::words::{Filter, Lex, Word, is};
 
 /// Nouns that name an AI model on their own.
 const AI: Lex = Lex::new(&[
@@ -40,7 +40,6 @@ const AI: Lex = Lex::new(&[
     "copilot",
     "copilot*",
     "gemini",
-    "genai",
     "gpt",
     "gpt*",
     "ia",
@@ -56,6 +55,8 @@ const AI: Lex = Lex::new(&[
     "summarizer",
     "summarizers",
 ]);
+/// Every word is looked up in `AI` and `ROLE`: one filter for both.
+const NOUN: Filter = Filter::union(&[&AI, &ROLE]);
 /// Nouns that name one only next to an AI word ("AI assistant", "language
 /// model", "asistente de IA", "KI-Assistent") or in a vocative.
 const ROLE: Lex = Lex::new(&[
@@ -71,7 +72,6 @@ const ROLE: Lex = Lex::new(&[
     "bots",
     "crawler*",
     "helper*",
-    "intelligen*",
     "ki-assistent*",
     "model",
     "modele*",
@@ -84,8 +84,6 @@ const ROLE: Lex = Lex::new(&[
     "reviewer*",
     "scraper*",
     "system",
-    "tool",
-    "tools",
 ]);
 /// Words that introduce an addressee.
 const CUE: Lex = Lex::new(&[
@@ -567,6 +565,9 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     let hidden = hidden_regions(text);
     let mut last_sent = u32::MAX;
     for i in 0..w.len() {
+        if !NOUN.may_hold(w[i].norm()) {
+            continue;
+        }
         let Some(Address {
             strength,
             machine,
@@ -668,6 +669,9 @@ const LINK: Lex = Lex::new(&[
     "and", "che", "das", "der", "die", "e", "et", "o", "oder", "or", "ou", "que", "qui", "that",
     "und", "welche*", "which", "who", "y",
 ]);
+/// Nouns an AI word may name a model with ("any AI tool reviewing…"),
+/// kept out of `ROLE`, which every word is looked up in.
+const TOOL: Lex = Lex::new(&["tool", "tools"]);
 /// "my assistant", "mi asistente": the user's own helper.
 const MY: Lex = Lex::new(&[
     "ma", "mein*", "meu", "mi", "mia", "minha", "mio", "mon", "my",
@@ -715,6 +719,7 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
             x.tok.flags & (F_COMMA_BEFORE | F_COLON_BEFORE) == 0
                 && !is(x.norm(), &ROLE)
                 && !is(x.norm(), &AI)
+                && !is(x.norm(), &TOOL)
                 && !is(x.norm(), &READING)
                 && !is(x.norm(), &HEADED)
                 && !is(x.norm(), &LINK)

@@ -144,13 +144,22 @@ fn push(w: &mut Word, c: u8) {
 }
 
 /// A word list: its entries, sorted, where an entry ending in `*` is a
-/// stem, and a filter built at compile time from the entries' first two
-/// bytes. Most words of ordinary prose share no first two bytes with any
-/// entry, so [`is`] turns them away with two bit tests instead of a search.
+/// stem, and a filter built at compile time from the entries' first three
+/// bytes (two or one for shorter entries). Most words of ordinary prose
+/// share no first three bytes with any entry, so [`is`] turns them away
+/// with a few bit tests instead of a search.
 pub(crate) struct Lex {
     pub(crate) words: &'static [&'static str],
-    /// First two bytes of each entry (or stem) two or more bytes long,
-    /// hashed into 512 bits.
+    filter: Filter,
+}
+
+/// The filter of one or more word lists.
+pub(crate) struct Filter {
+    /// First three bytes of each entry (or stem) three or more bytes
+    /// long, hashed into 512 bits.
+    triples: [u64; 8],
+    /// First two bytes of each entry (or stem) two bytes long, hashed into
+    /// 512 bits.
     pairs: [u64; 8],
     /// First byte of each entry (or stem) one byte long.
     firsts: [u64; 4],
@@ -162,10 +171,14 @@ const fn pair(a: u8, b: u8) -> usize {
     (a as usize * 33 + b as usize) % 512
 }
 
+const fn triple(a: u8, b: u8, c: u8) -> usize {
+    ((a as usize * 33 + b as usize) * 33 + c as usize) % 512
+}
+
 impl Lex {
     pub(crate) const fn new(words: &'static [&'static str]) -> Lex {
-        let mut lex = Lex {
-            words,
+        let mut filter = Filter {
+            triples: [0; 8],
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
@@ -178,27 +191,63 @@ impl Lex {
             } else {
                 b.len()
             };
-            if stem >= 2 {
+            if stem >= 3 {
+                let h = triple(b[0], b[1], b[2]);
+                filter.triples[h / 64] |= 1 << (h % 64);
+            } else if stem == 2 {
                 let h = pair(b[0], b[1]);
-                lex.pairs[h / 64] |= 1 << (h % 64);
+                filter.pairs[h / 64] |= 1 << (h % 64);
             } else if stem == 1 {
                 let h = b[0] as usize;
-                lex.firsts[h / 64] |= 1 << (h % 64);
+                filter.firsts[h / 64] |= 1 << (h % 64);
             } else {
-                lex.any = true;
+                filter.any = true;
             }
             i += 1;
         }
-        lex
+        Lex { words, filter }
+    }
+}
+
+impl Filter {
+    /// One filter for several lists: a word that passes none of theirs
+    /// is in none of them, with one test instead of one per list.
+    pub(crate) const fn union(lists: &[&Lex]) -> Filter {
+        let mut f = Filter {
+            triples: [0; 8],
+            pairs: [0; 8],
+            firsts: [0; 4],
+            any: false,
+        };
+        let mut i = 0;
+        while i < lists.len() {
+            let g = &lists[i].filter;
+            let mut k = 0;
+            while k < 8 {
+                f.triples[k] |= g.triples[k];
+                f.pairs[k] |= g.pairs[k];
+                if k < 4 {
+                    f.firsts[k] |= g.firsts[k];
+                }
+                k += 1;
+            }
+            f.any |= g.any;
+            i += 1;
+        }
+        f
     }
 
-    /// Whether some entry could match `w` (no false negatives).
+    /// Whether some entry could match `w` (no false negatives): an entry
+    /// of three bytes or more matches only words that start with its first
+    /// three, so "in", "is", "to" pass no list without a two-letter entry.
     #[inline]
-    fn may_hold(&self, w: &[u8]) -> bool {
+    pub(crate) fn may_hold(&self, w: &[u8]) -> bool {
         let bit = |set: &[u64], h: usize| set[h / 64] & (1 << (h % 64)) != 0;
-        self.any
-            || bit(&self.firsts, w[0] as usize)
-            || w.len() >= 2 && bit(&self.pairs, pair(w[0], w[1]))
+        !w.is_empty()
+            && (self.any
+                || bit(&self.firsts, w[0] as usize)
+                || w.len() >= 2 && bit(&self.pairs, pair(w[0], w[1]))
+                || w.len() >= 3 && bit(&self.triples, triple(w[0], w[1], w[2])))
     }
 }
 
@@ -208,7 +257,7 @@ impl Lex {
 /// only those are compared.
 #[inline]
 pub(crate) fn is(w: &[u8], list: &Lex) -> bool {
-    !w.is_empty() && list.may_hold(w) && search(w, list.words)
+    list.filter.may_hold(w) && search(w, list.words)
 }
 
 fn search(w: &[u8], entries: &[&str]) -> bool {
