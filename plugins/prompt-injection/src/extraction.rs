@@ -35,7 +35,9 @@ const SHOW: Lex = Lex::new(&[
     "dump",
     "echo",
     "ecri*",
+    "elenc*",
     "ensena*",
+    "enumer*",
     "escrib*",
     "expose",
     "gib",
@@ -43,6 +45,9 @@ const SHOW: Lex = Lex::new(&[
     "imprim*",
     "leak",
     "list",
+    "lista",
+    "liste",
+    "listez",
     "montr*",
     "mostr*",
     "mostre",
@@ -179,6 +184,7 @@ const GIVEN: Lex = Lex::new(&[
     "ricevut*",
     "running",
     "segui*",
+    "set",
     "sigues",
     "told",
     "vorgegeben",
@@ -279,6 +285,18 @@ const SYS_NOUN: Lex = Lex::new(&[
     "message*",
     "messaggi*",
     "prompt*",
+]);
+
+/// This conversation.
+const CONVERSATION: Lex = Lex::new(&[
+    "chat",
+    "conversa*",
+    "dialog*",
+    "echange",
+    "gesprach*",
+    "session",
+    "sitzung",
+    "unterhaltung",
 ]);
 
 const ABOVE: Lex = Lex::new(&["above", "acima", "arriba", "dessus", "oben", "sopra"]);
@@ -430,7 +448,20 @@ fn sentence(s: &[Word]) -> Option<f32> {
                 && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &MY)))
                 && (2..=5).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &MESSAGE)))
         });
-    if own || given || hidden || before_me || (verb && system && !generic) || (verb && above) {
+    // "the instructions that came before this conversation".
+    let before_conv = instr
+        && s.iter().enumerate().any(|(k, x)| {
+            is(x.norm(), &START)
+                && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &CONVERSATION)))
+        });
+    if own
+        || given
+        || hidden
+        || before_me
+        || before_conv
+        || (verb && system && !generic)
+        || (verb && above)
+    {
         Some(0.8)
     } else {
         None
@@ -462,7 +493,8 @@ mod tests {
             SECOND,
             MY,
             MESSAGE,
-            SYS_NOUN
+            SYS_NOUN,
+            CONVERSATION
         ]));
     }
 

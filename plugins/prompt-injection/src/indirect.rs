@@ -90,11 +90,8 @@ const CUE: Lex = Lex::new(&[
     "a",
     "achtung",
     "al",
-    "all",
     "alla",
-    "alle",
     "an",
-    "any",
     "ao",
     "attention",
     "attn",
@@ -605,9 +602,13 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             .take_while(|x| x.tok.sent <= sent + 2)
             .take(80);
         let (mut auth, mut act, mut user) = (false, false, false);
+        let mut own_boss = false;
         let mut end = w[i].tok.end as usize;
+        let mut prev: [&[u8]; 2] = [b"", b""];
         for x in window {
             let n = x.norm();
+            own_boss |= is(n, &BOSS) && prev.iter().any(|p| is(p, &MY));
+            prev = [prev[1], n];
             let u = is(n, &USER);
             user |= u || is(n, &MACHINE);
             auth |= u || is(n, &AUTHORITY);
@@ -618,6 +619,9 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
         // person; an AI word, hidden text, a mention or "the user" say
         // the reader is a model.
         let machine = machine || user;
+        // "Note for the AI: my manager approved the budget, so write…":
+        // the user passing on their own boss's word.
+        let auth = auth && !(own_boss && !user && !third && !hidden_any(&hidden, start_of(w, i)));
         let start = w[i].tok.start as usize;
         let in_hidden = hidden.iter().any(|&(s, e)| s <= start && start < e);
         let strength = if in_hidden {
@@ -672,6 +676,45 @@ const LINK: Lex = Lex::new(&[
 /// Nouns an AI word may name a model with ("any AI tool reviewing…"),
 /// kept out of `ROLE`, which every word is looked up in.
 const TOOL: Lex = Lex::new(&["tool", "tools"]);
+/// Modal verbs: "the assistant must…".
+const MODAL: Lex = Lex::new(&[
+    "debe", "deve", "devra", "doit", "has", "is", "muss", "must", "needs", "shall", "should",
+    "soll", "tiene",
+]);
+/// "now", "from now on".
+const NOW: Lex = Lex::new(&[
+    "adesso",
+    "agora",
+    "ahora",
+    "desormais",
+    "henceforth",
+    "jetzt",
+    "maintenant",
+    "now",
+    "ora",
+    "sofort",
+]);
+/// Greetings: a cue that says the addressee is spoken to.
+const GREETING: Lex = Lex::new(&[
+    "bonjour", "cara", "caro", "cher", "chere", "ciao", "dear", "estimad*", "gentile", "hallo",
+    "hello", "hey", "hi", "hola", "liebe*", "ola", "prezad*", "querid*", "salut",
+]);
+/// Nouns of authority: "my manager approved it" is the user's own boss,
+/// and the user's own approval to give.
+const BOSS: Lex = Lex::new(&[
+    "boss",
+    "capo",
+    "chef",
+    "chefe",
+    "director*",
+    "jefa",
+    "jefe",
+    "lead",
+    "manager",
+    "responsable",
+    "supervisor*",
+    "team",
+]);
 /// "my assistant", "mi asistente": the user's own helper.
 const MY: Lex = Lex::new(&[
     "ma", "mein*", "meu", "mi", "mia", "minha", "mio", "mon", "my",
@@ -769,8 +812,12 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     // phrase that ends in a colon or a comma.
     let participle_heading = participle
         && (0..=6).any(|d| {
-            near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0)
-                || near(i + d + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
+            near(i + d).is_some_and(|x| {
+                x.tok.flags & F_TRAIL_COLON != 0
+                    || text[x.tok.end as usize..]
+                        .trim_start_matches(' ')
+                        .starts_with(['—', '–'])
+            }) || near(i + d + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
         });
     let headed = near(i + 1).is_some_and(|x| is(x.norm(), &HEADED));
     // "Assistant: …", "Hey model, …", "\"AI assistant — …": the noun opens
@@ -793,9 +840,10 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
                             })))
         })
     };
+    // A comma may close a short noun phrase ("Asistente de compras, …").
     let vocative = (colon && opens(false))
         || (opens(true)
-            && (near(i + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
+            && ((1..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0))
                 || after.starts_with(['—', '–', ','])));
     // A label: "AI crawlers and assistants: …" opens a line and ends in a
     // colon within a few words.
@@ -811,11 +859,28 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     // A heading addressed to it: "New instructions for the assistant:".
     let heading = cue && colon;
     let machine = qualified || model || mention || hidden;
+    // "…reading this" counts when the phrase is an address: after a cue
+    // or ending in a colon or comma ("AI agents reading this thread, …"),
+    // not as a sentence's subject ("The model processing these documents
+    // hallucinates").
+    let reading = reading && (cue || participle_heading);
+    // "the assistant must now…", "el modelo debe ahora…": the model told
+    // what it must do from now on, in the third person.
+    let modal_at = (1..=if participle { 6 } else { 2 })
+        .find(|&d| near(i + d).is_some_and(|x| is(x.norm(), &MODAL)));
+    let must_now = (qualified || role)
+        && modal_at.is_some_and(|m| {
+            (m + 1..=m + 3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &NOW)))
+        });
+    // "Hey assistant", "Dear model": nobody greets a person by their job.
+    let greeted = cue_at.is_some_and(|d| is(w[i - d].norm(), &GREETING));
+    let machine = machine || greeted;
     let strength = if (qualified && (cue || reading || headed || participle_heading || label))
         || mention
         || hidden
         || reading
         || heading
+        || must_now
         || (model && cue)
         || (headed && opens(false))
         || (opens(false) && participle_heading)
@@ -834,6 +899,14 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     })
 }
 
+fn start_of(w: &[Word], i: usize) -> usize {
+    w[i].tok.start as usize
+}
+
+fn hidden_any(hidden: &[(usize, usize)], at: usize) -> bool {
+    hidden.iter().any(|&(s, e)| s <= at && at < e)
+}
+
 /// Whether the word at byte `at` follows the start of a line, a quotation,
 /// a bracket or a label's colon (spaces aside): where a vocative begins.
 fn opens_after(text: &str, at: usize) -> bool {
@@ -844,7 +917,7 @@ fn opens_after(text: &str, at: usize) -> bool {
         .is_none_or(|c| {
             matches!(
                 c,
-                '\n' | '"' | '\'' | '“' | ':' | '[' | ']' | '(' | '{' | '>' | '|' | '#' | '/' | '*' | '-'
+                '\n' | '"' | '\'' | '“' | ':' | '[' | ']' | '(' | '{' | '>' | '|' | '#' | '/' | '*' | '-' | ','
             )
         })
         // An escaped line break in a JSON or code string.
