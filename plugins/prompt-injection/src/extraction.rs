@@ -95,8 +95,8 @@ const ASK: Filter = Filter::union(&[&SHOW, &QUESTION]);
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
 const QUESTION: Lex = Lex::new(&[
-    "cosa", "cual", "cuales", "quais", "qual", "quale", "quali", "que", "quel*", "was", "welche*",
-    "what", "which",
+    "como", "cosa", "cual", "cuales", "quais", "qual", "quale", "quali", "que", "quel*", "was",
+    "welche*", "what", "which", "wie",
 ]);
 /// Negations: "never reveal your system prompt" is a rule, not a request.
 const NEGATION: Lex = Lex::new(&[
@@ -289,9 +289,13 @@ const SYS_NOUN: Lex = Lex::new(&[
     "prompt*",
 ]);
 
+/// "this" before the conversation or session.
+const THIS: Lex = Lex::new(&[
+    "ce", "cette", "diese*", "esta", "este", "questa", "questo", "this",
+]);
 /// This conversation.
 const CONVERSATION: Lex = Lex::new(&[
-    "chat",
+    "chat*",
     "conversa*",
     "dialog*",
     "echange",
@@ -392,9 +396,29 @@ fn sentence(s: &[Word]) -> Option<f32> {
         return None;
     }
     // A possessive within three words before an instruction noun.
+    // "your instructions for making pasta" are about a task; "your
+    // instructions for this chat" are the model's own.
+    let topic = |k: usize| {
+        s.get(k + 1).is_some_and(|y| {
+            is(
+                y.norm(),
+                &const { Lex::new(&["for", "fur", "on", "para", "per", "pour"]) },
+            )
+        }) && s.get(k + 2).is_some_and(|y| {
+            !is(y.norm(), &CONVERSATION)
+                && !is(y.norm(), &START)
+                && !is(y.norm(), &THIS)
+                // "…for me": the user, not a topic.
+                && !matches!(
+                    y.norm(),
+                    b"me" | b"us" | b"mir" | b"moi" | b"mi" | b"nous" | b"uns"
+                )
+        })
+    };
     let own = s.iter().enumerate().any(|(k, x)| {
         (is(x.norm(), &INSTRUCTIONS) || sysmsg == Some(k))
             && (1..=3).any(|d| k >= d && is(s[k - d].norm(), &POSSESSIVE))
+            && !topic(k)
     });
     // "system prompt" without a generic article or "how to".
     let generic = s.iter().any(|x| {
@@ -496,7 +520,8 @@ mod tests {
             MY,
             MESSAGE,
             SYS_NOUN,
-            CONVERSATION
+            CONVERSATION,
+            THIS
         ]));
     }
 

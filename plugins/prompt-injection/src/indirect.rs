@@ -70,6 +70,7 @@ const ROLE: Lex = Lex::new(&[
     "assistente*",
     "bot",
     "bots",
+    "browser*",
     "crawler*",
     "helper*",
     "ki-assistent*",
@@ -249,6 +250,7 @@ const AUTHORITY: Lex = Lex::new(&[
     "boss",
     "ceo",
     "cfo",
+    "chair*",
     "chef",
     "chefe*",
     "chief",
@@ -294,7 +296,7 @@ const AUTHORITY: Lex = Lex::new(&[
     "inhaber*",
     "insist*",
     "instead",
-    "instructed",
+    "instruct*",
     "issued",
     "jefe*",
     "legal",
@@ -558,7 +560,7 @@ const MACHINE: Lex = Lex::new(&[
 /// Words that make a following role noun a machine ("language model",
 /// "autonomous agent", "automated system", "asistente virtual").
 const QUALIFIER: Lex = Lex::new(&[
-    "autom*", "autonom*", "coding", "digital*", "language", "virtu*",
+    "agentic", "autom*", "autonom*", "coding", "digital*", "language", "virtu*",
 ]);
 
 /// Appends evidence of instructions addressed to the model in `text`.
@@ -674,8 +676,8 @@ struct Address {
 /// this", "AI or human reviewer"); any other word makes it a modifier
 /// ("the AI team", "AI policy").
 const LINK: Lex = Lex::new(&[
-    "and", "che", "das", "der", "die", "e", "et", "o", "oder", "or", "ou", "que", "qui", "that",
-    "und", "welche*", "which", "who", "y",
+    "and", "che", "das", "der", "die", "e", "et", "first", "here", "now", "o", "oder", "only",
+    "or", "ou", "please", "que", "qui", "that", "too", "und", "welche*", "which", "who", "y",
 ]);
 /// Nouns an AI word may name a model with ("any AI tool reviewing…"),
 /// kept out of `ROLE`, which every word is looked up in.

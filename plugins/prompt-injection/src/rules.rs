@@ -668,7 +668,7 @@ impl Rules<'_> {
                 if o.system || (o.your && (o.prior || o.all)) {
                     0.8
                 } else if o.your {
-                    0.55
+                    0.45
                 } else if o.prior && copy_verb {
                     0.5
                 } else {
