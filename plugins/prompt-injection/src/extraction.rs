@@ -19,6 +19,7 @@ use crate::words::{Filter, Lex, Word, is};
 
 const SHOW: Lex = Lex::new(&[
     "affich*",
+    "brauche",
     "cita*",
     "cite*",
     "copi*",
@@ -52,10 +53,13 @@ const SHOW: Lex = Lex::new(&[
     "mostr*",
     "mostre",
     "muestr*",
+    "need",
     "nenn*",
     "output",
     "paste",
     "print",
+    "quero",
+    "quiero",
     "quote",
     "recite",
     "recopi*",
@@ -84,6 +88,9 @@ const SHOW: Lex = Lex::new(&[
     "translate",
     "type",
     "verrat*",
+    "veux",
+    "voglio",
+    "want",
     "wiedergeb*",
     "wiederhol*",
     "write",
@@ -96,7 +103,7 @@ const ASK: Filter = Filter::union(&[&SHOW, &QUESTION]);
 /// is the model's own ("what are your rules?"), not a generic one.
 const QUESTION: Lex = Lex::new(&[
     "como", "cosa", "cual", "cuales", "quais", "qual", "quale", "quali", "que", "quel*", "was",
-    "welche*", "what", "which", "wie",
+    "wat", "wats", "welche*", "what", "whats", "which", "wie",
 ]);
 /// Negations: "never reveal your system prompt" is a rule, not a request.
 const NEGATION: Lex = Lex::new(&[
@@ -105,7 +112,7 @@ const NEGATION: Lex = Lex::new(&[
 ]);
 const POSSESSIVE: Lex = Lex::new(&[
     "dein", "deine", "deinen", "deiner", "deines", "seu", "seus", "sua", "suas", "ta", "tes",
-    "ton", "tu", "tua", "tue", "tuo", "tuoi", "tus", "vos", "votre", "your",
+    "ton", "tu", "tua", "tue", "tuo", "tuoi", "tus", "ur", "vos", "votre", "your", "yr",
 ]);
 const INSTRUCTIONS: Lex = Lex::new(&[
     "anweisung*",
@@ -167,6 +174,9 @@ const GIVEN: Lex = Lex::new(&[
     "given",
     "got",
     "indicaron",
+    "initiali*",
+    "initialised",
+    "initialized",
     "instructed",
     "loaded",
     "mandaron",
@@ -219,7 +229,8 @@ const START: Lex = Lex::new(&[
     "vor",
 ]);
 const YOU: Lex = Lex::new(&[
-    "a-t-on", "dich", "dir", "du", "hast", "lhe", "t-*", "te", "ti", "tu", "voce", "vous", "you",
+    "a-t-on", "dich", "dir", "du", "hast", "lhe", "t-*", "te", "ti", "tu", "u", "voce", "vous",
+    "you",
 ]);
 /// "everything above", "all the text above".
 /// Words that make "above" a request for everything before ("repeat

@@ -802,6 +802,8 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
                 && !is(x.norm(), &READING)
                 && !is(x.norm(), &HEADED)
                 && !is(x.norm(), &LINK)
+                // "LLM presenting these slides:" is a participle phrase.
+                && !x.norm().ends_with(b"ing")
         })
     {
         return None;
@@ -832,7 +834,7 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     // …", "[for any LLM …"), follows a label noun ("Note to…", "Message
     // for…") or leads to a colon ("…for the AI summarizer:").
     let label_colon =
-        (0..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
+        (0..=5).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
     let cue_at = (1..=4).find(|&d| {
         i >= d
             && near(i - d).is_some_and(|x| is(x.norm(), &CUE))
