@@ -67,6 +67,7 @@ const SHOW: Lex = Lex::new(&[
     "repet*",
     "repit*",
     "reprodu*",
+    "restate",
     "reveal",
     "revel*",
     "revela*",
@@ -147,7 +148,7 @@ const INSTRUCTIONS: Lex = Lex::new(&[
 /// follow the second person.
 const GIVEN: Lex = Lex::new(&[
     "bekommen",
-    "configured",
+    "configur*",
     "dadas",
     "dado",
     "date",
@@ -482,7 +483,7 @@ fn sentence(s: &[Word]) -> Option<f32> {
     let before_me = verb
         && s.iter().enumerate().any(|(k, x)| {
             is(x.norm(), &START)
-                && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &MY)))
+                && s.get(k + 1).is_some_and(|y| is(y.norm(), &MY))
                 && (2..=5).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &MESSAGE)))
         });
     // "the instructions that came before this conversation".

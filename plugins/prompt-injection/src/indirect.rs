@@ -717,6 +717,11 @@ const MODAL: Lex = Lex::new(&[
     "debe", "deve", "devra", "doit", "has", "is", "muss", "must", "needs", "shall", "should",
     "soll", "tiene",
 ]);
+/// Obligations laid on a subject: "…are required to", "…must".
+const OBLIGED: Lex = Lex::new(&[
+    "debe", "deben", "deve", "devem", "devono", "doit", "doivent", "muss", "mussen", "must",
+    "obliged", "required", "shall", "should", "soll", "sollen",
+]);
 /// "now", "from now on".
 const NOW: Lex = Lex::new(&[
     "adesso",
@@ -923,7 +928,10 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     // or ending in a colon or comma ("AI agents reading this thread, …"),
     // not as a sentence's subject ("The model processing these documents
     // hallucinates").
-    let reading = reading && (cue || participle_heading);
+    // As a subject, only with an obligation: "Language models quoting
+    // this release are required to omit…".
+    let obliged = (1..=8).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &OBLIGED)));
+    let reading = reading && (cue || participle_heading || obliged);
     // "the assistant must now…", "el modelo debe ahora…": the model told
     // what it must do from now on, in the third person.
     let modal_at = (1..=if participle { 6 } else { 2 })
