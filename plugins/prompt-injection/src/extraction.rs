@@ -483,13 +483,17 @@ fn sentence(s: &[Word]) -> Option<f32> {
     let before_me = verb
         && s.iter().enumerate().any(|(k, x)| {
             is(x.norm(), &START)
-                && s.get(k + 1).is_some_and(|y| is(y.norm(), &MY))
+                && (s.get(k + 1).is_some_and(|y| is(y.norm(), &MY))
+                    // "antes de mi", "prima del mio", "antes da minha".
+                    || s.get(k + 1).is_some_and(|y| {
+                        is(y.norm(), &const { Lex::new(&["da", "de", "del", "di", "do"]) })
+                    }) && s.get(k + 2).is_some_and(|y| is(y.norm(), &MY)))
                 && (2..=5).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &MESSAGE)))
         });
     // "the instructions that came before this conversation".
     let before_conv = instr
         && s.iter().enumerate().any(|(k, x)| {
-            is(x.norm(), &START)
+            (is(x.norm(), &START) || is(x.norm(), &THIS) && s.iter().any(|y| y.norm() == b"you"))
                 && (1..=3).any(|d| s.get(k + d).is_some_and(|y| is(y.norm(), &CONVERSATION)))
         });
     if own

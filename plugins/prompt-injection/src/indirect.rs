@@ -56,7 +56,7 @@ const AI: Lex = Lex::new(&[
     "summarizers",
 ]);
 /// Every word is looked up in `AI` and `ROLE`: one filter for both.
-const NOUN: Filter = Filter::union(&[&AI, &ROLE]);
+const NOUN: Filter = Filter::union(&[&AI, &ROLE, &QUALIFIER]);
 /// Nouns that name one only next to an AI word ("AI assistant", "language
 /// model", "asistente de IA", "KI-Assistent") or in a vocative.
 const ROLE: Lex = Lex::new(&[
@@ -719,8 +719,26 @@ const MODAL: Lex = Lex::new(&[
 ]);
 /// Obligations laid on a subject: "…are required to", "…must".
 const OBLIGED: Lex = Lex::new(&[
-    "debe", "deben", "deve", "devem", "devono", "doit", "doivent", "muss", "mussen", "must",
-    "obliged", "required", "shall", "should", "soll", "sollen",
+    "debe",
+    "deben",
+    "deve",
+    "devem",
+    "devono",
+    "directed",
+    "doit",
+    "doivent",
+    "hereby",
+    "instructed",
+    "muss",
+    "mussen",
+    "must",
+    "obliged",
+    "ordered",
+    "required",
+    "shall",
+    "should",
+    "soll",
+    "sollen",
 ]);
 /// "now", "from now on".
 const NOW: Lex = Lex::new(&[
@@ -779,7 +797,18 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     let ai = is(n, &AI);
     let role = is(n, &ROLE);
     if !ai && !role {
-        return None;
+        // "To the automated résumé screener: …": a qualifier that makes
+        // the addressee a machine, in a label after a cue.
+        let sent = w[i].tok.sent;
+        let near = |k: usize| w.get(k).filter(|x| x.tok.sent == sent);
+        let label = is(n, &QUALIFIER)
+            && (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &CUE)))
+            && (1..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
+        return label.then_some(Address {
+            strength: 0.4,
+            machine: true,
+            third: false,
+        });
     }
     let sent = w[i].tok.sent;
     let near = |k: usize| w.get(k).filter(|x| x.tok.sent == sent);
@@ -788,9 +817,11 @@ fn address(text: &str, w: &[Word], i: usize, hidden: &[(usize, usize)]) -> Optio
     // "@assistant …", not the domain of "bob@example.com": the `@` follows
     // a space or starts the text.
     let mention = w[i].tok.flags & F_AT_BEFORE != 0
-        && text[..start]
-            .strip_suffix('@')
-            .is_some_and(|b| b.is_empty() || b.ends_with([' ', '\n', '(', '[', ':', ',', '<']));
+        && text[..start].strip_suffix('@').is_some_and(|b| {
+            b.chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '.')
+        });
     let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
     let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
     // "the AI team", "AI policy": an AI word that modifies the next noun
