@@ -39,6 +39,7 @@ const SHOW: Lex = Lex::new(&[
     "elenc*",
     "ensena*",
     "enumer*",
+    "escrev*",
     "escrib*",
     "expose",
     "gib",
