@@ -75,6 +75,8 @@ const SHOW: Lex = Lex::new(&[
     "ripet*",
     "riport*",
     "rivel*",
+    "sag",
+    "sage",
     "schreib*",
     "scriv*",
     "share",
@@ -484,7 +486,7 @@ fn sentence(s: &[Word]) -> Option<f32> {
     let before_me = verb
         && s.iter().enumerate().any(|(k, x)| {
             is(x.norm(), &START)
-                && (s.get(k + 1).is_some_and(|y| is(y.norm(), &MY))
+                && (s.get(k + 1).is_some_and(|y| is(y.norm(), &MY) || is(y.norm(), &THIS))
                     // "antes de mi", "prima del mio", "antes da minha".
                     || s.get(k + 1).is_some_and(|y| {
                         is(y.norm(), &const { Lex::new(&["da", "de", "del", "di", "do"]) })

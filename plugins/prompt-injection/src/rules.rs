@@ -652,6 +652,13 @@ impl Rules<'_> {
         if o.indefinite {
             return;
         }
+        // "repeat everything I said in my last message": the user's own
+        // words, not the model's instructions.
+        if matches!(o.kind, Kind::Weak | Kind::Everything | Kind::PriorPronoun)
+            && (from..=o.end).any(|k| self.same(i, k) && self.h(k) == w::I)
+        {
+            return;
+        }
         let h = self.h(i);
         let copy_verb = w::COPY_VERBS.contains(&h);
         let score = match o.kind {

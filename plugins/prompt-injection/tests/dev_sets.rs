@@ -68,4 +68,5 @@ fn round_four_development_sets() {
     check("dev-injection-9.jsonl", 0.98, 0.95);
     check("dev-injection-10.jsonl", 0.98, 0.95);
     check("dev-injection-11.jsonl", 0.98, 0.95);
+    check("dev-injection-12.jsonl", 0.98, 0.95);
 }
