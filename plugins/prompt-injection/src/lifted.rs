@@ -66,7 +66,9 @@ const YOUR: Lex = Lex::new(&[
 /// Appends claims that the model's safeguards are off.
 pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
     for (i, x) in w.iter().enumerate() {
-        if !is(x.norm(), &LIFTED) {
+        // Every entry of `LIFTED` is six bytes or longer: most words of
+        // prose are turned away before the look-up.
+        if x.norm().len() < 6 || !is(x.norm(), &LIFTED) {
             continue;
         }
         let sent = x.tok.sent;
@@ -102,6 +104,7 @@ mod tests {
     fn word_lists_are_sorted() {
         use super::*;
         assert!(crate::words::sorted(&[LIFTED, SAFEGUARD, YOUR]));
+        assert!(LIFTED.words.iter().all(|e| e.trim_end_matches('*').len() >= 6));
     }
 
     fn s(text: &str) -> f32 {
