@@ -104,7 +104,12 @@ mod tests {
     fn word_lists_are_sorted() {
         use super::*;
         assert!(crate::words::sorted(&[LIFTED, SAFEGUARD, YOUR]));
-        assert!(LIFTED.words.iter().all(|e| e.trim_end_matches('*').len() >= 6));
+        assert!(
+            LIFTED
+                .words
+                .iter()
+                .all(|e| e.trim_end_matches('*').len() >= 6)
+        );
     }
 
     fn s(text: &str) -> f32 {
