@@ -4,5 +4,9 @@
 //! model does not know is kept aside (`rest`) and either passed on as
 //! metadata or dropped, as each model documents.
 
+pub mod answer;
+pub mod chat;
 pub mod chunk;
+pub mod completions;
 pub mod unstreamed;
+pub mod walk;
