@@ -322,3 +322,162 @@ fn content_parts<'a>(
     out.push_joined_found(texts, format!("messages[{i}].content"), role, origin);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluation::Evaluation;
+    use crate::payload::Stage;
+    use crate::policy::{RedactionOperator, RedactionPolicy};
+    use crate::verdict::Action;
+    use serde_json::json;
+
+    /// A chat body with a field the models do not name at every level.
+    fn chat_body() -> Value {
+        json!({"model": "m", "temperature": 0.25, "n": 1, "x_top": {"deep": ["k", 1.5, null]},
+            "metadata": {"k": "v"}, "user": "u-1", "stream_options": {"include_usage": true},
+            "tools": [{"type": "function", "x_tool": 1, "function": {"name": "f", "description": "d",
+                "parameters": {"type": "object", "properties": {"a": {"type": "string", "description": "pa"}}},
+                "strict": true, "x_fn": null}},
+                {"type": "custom", "custom": {"name": "c", "description": "cd"}}],
+            "messages": [
+                {"role": "system", "content": "sys", "x_msg": {"a": "b"}},
+                {"role": "user", "name": "bob", "content": [
+                    {"type": "text", "text": "hello", "x_part": {"cache": "c"}},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA", "detail": "low"}},
+                    "bare"]},
+                {"role": "assistant", "content": null, "refusal": null, "audio": {"id": "a1"},
+                    "tool_calls": [{"id": "c1", "type": "function", "x_call": [],
+                        "function": {"name": "f", "arguments": "{\"a\": \"4111\"}", "x_args": 0}}],
+                    "function_call": {"name": "g", "arguments": "{}"}},
+                {"role": "tool", "tool_call_id": "c1", "content": "result"}]})
+    }
+
+    fn fields_and_origins(texts: &RequestTexts<'_>) -> Vec<(String, String)> {
+        let a: Vec<_> = texts
+            .attributes()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("message."))
+            .collect();
+        a.chunks(2)
+            .map(|p| (p[0].1.clone(), p[1].1.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_chat_body_with_unknown_fields_at_every_level_re_serialises_equal() {
+        let body = chat_body();
+        let mut untyped = body.clone();
+        let typed = OpenAiRequest::take(Kind::Chat, &mut untyped).unwrap();
+        assert!(untyped.is_null());
+        assert_eq!(typed.into_value(untyped), body);
+    }
+
+    #[test]
+    fn a_completions_body_with_unknown_fields_re_serialises_equal() {
+        for body in [
+            json!({"model": "m", "prompt": "p", "suffix": null, "echo": false, "x": {"y": [1]}}),
+            json!({"model": "m", "prompt": ["a", "b"], "suffix": "s", "logit_bias": {"50256": -100}}),
+        ] {
+            let mut untyped = body.clone();
+            let typed = OpenAiRequest::take(Kind::Completions, &mut untyped).unwrap();
+            assert_eq!(typed.into_value(untyped), body);
+        }
+    }
+
+    #[test]
+    fn every_text_of_a_chat_body_has_its_field_path_and_origin() {
+        let mut untyped = chat_body();
+        let mut typed = OpenAiRequest::take(Kind::Chat, &mut untyped).unwrap();
+        let texts = typed.texts(&untyped, UnknownFields::Walk).unwrap();
+        let got = fields_and_origins(&texts);
+        let want = [
+            ("messages[0].content", "system"),
+            ("messages[0].x_msg.a", "system"),
+            ("messages[1].content", "user"),
+            ("messages[1].name", "user"),
+            ("messages[2].function_call.arguments", "tool-call"),
+            ("messages[2].function_call.name", "tool-call"),
+            ("messages[2].tool_calls[0].function.arguments", "tool-call"),
+            ("messages[2].tool_calls[0].function.name", "tool-call"),
+            ("messages[3].content", "tool"),
+            ("metadata.k", "parameter"),
+            ("tools[0].function.description", "tool-definition"),
+            ("tools[0].function.name", "tool-definition"),
+            (
+                "tools[0].function.parameters.properties.a.description",
+                "tool-definition",
+            ),
+            ("tools[1].custom.description", "tool-definition"),
+            ("tools[1].custom.name", "tool-definition"),
+            ("user", "parameter"),
+            ("x_top.deep[0]", "parameter"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(f, o)| (f.to_string(), o.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        // The text parts of messages[1] are joined; the image is media.
+        assert_eq!(texts.messages()[2].content, "hello bare");
+        assert_eq!(texts.media()[0].0, "messages[1].content[1]");
+    }
+
+    #[test]
+    fn a_redaction_goes_back_into_its_typed_field_and_nothing_else_changes() {
+        let body = chat_body();
+        let mut untyped = body.clone();
+        let mut typed = OpenAiRequest::take(Kind::Chat, &mut untyped).unwrap();
+        let mut texts = typed.texts(&untyped, UnknownFields::Walk).unwrap();
+        let mut redacted = texts.messages();
+        for m in &mut redacted {
+            m.content = m.content.replace("4111", "<CARD>").replace("pa", "<P>");
+        }
+        let evaluation = Evaluation {
+            request_id: "r".into(),
+            stage: Stage::Request,
+            policy: "p".into(),
+            policy_digest: String::new(),
+            action: Action::Redact,
+            reason: String::new(),
+            decisions: Vec::new(),
+            redacted: Some(redacted),
+            judge_requests: Vec::new(),
+            latency_us: 0,
+        };
+        let policy = RedactionPolicy {
+            operator: RedactionOperator::Tag,
+            categories: Default::default(),
+            mask_char: '*',
+            hash_key: None,
+        };
+        texts.redact_in_place(&evaluation, &policy);
+        drop(texts);
+        let mut want = body;
+        want["messages"][2]["tool_calls"][0]["function"]["arguments"] =
+            json!("{\"a\": \"<CARD>\"}");
+        want["tools"][0]["function"]["parameters"]["properties"]["a"]["description"] = json!("<P>");
+        assert_eq!(typed.into_value(untyped), want);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_path_when_the_policy_says_so() {
+        for (body, field) in [
+            (json!({"messages": [], "x_top": 1}), "`x_top`"),
+            (
+                json!({"messages": [{"role": "user", "content": "a", "x_msg": 1}]}),
+                "`messages[0].x_msg`",
+            ),
+            (
+                json!({"messages": [{"role": "user", "content": [{"type": "x_part"}]}]}),
+                "`messages[0].content[0]`",
+            ),
+        ] {
+            let mut untyped = body;
+            let mut typed = OpenAiRequest::take(Kind::Chat, &mut untyped).unwrap();
+            let e = typed.texts(&untyped, UnknownFields::Refuse).err().unwrap();
+            assert_eq!(e.code, "unknown_field");
+            assert!(e.message.contains(field), "{}", e.message);
+        }
+    }
+}
