@@ -476,6 +476,9 @@ pub(super) fn flag_non_text(
     }
 }
 
+/// The answer's token counts. Read by pointer on the JSON: it serves the
+/// chat and completions answers (`prompt_tokens`) and the Responses answer
+/// (`input_tokens`), which is not typed, and reads only numbers.
 fn tokens(answer: &Value) -> TokenCounts {
     TokenCounts {
         prompt: answer
