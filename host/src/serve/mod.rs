@@ -35,6 +35,8 @@ pub mod config;
 pub mod evidence;
 pub mod metrics;
 pub mod metrics_endpoint;
+mod openai_answer;
+mod openai_texts;
 mod proxy;
 pub mod quota;
 mod request_record;

@@ -177,7 +177,7 @@ pub(in crate::serve) async fn call(
     let verbatim = capture == crate::policy::Capture::Verbatim;
 
     let payload_policy = pipeline.policy().payload;
-    let texts = request::collect(&body, payload_policy.unknown_fields)?;
+    let mut texts = request::collect(&body, payload_policy.unknown_fields)?;
     if payload_policy.non_text == NonText::Block
         && let Some((field, what)) = texts.media().first()
     {
