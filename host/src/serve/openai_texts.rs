@@ -444,6 +444,7 @@ mod tests {
             redacted: Some(redacted),
             judge_requests: Vec::new(),
             latency_us: 0,
+            arm: None,
         };
         let policy = RedactionPolicy {
             operator: RedactionOperator::Tag,
