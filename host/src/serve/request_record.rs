@@ -5,10 +5,11 @@
 //! upstream has answered, before any byte of the answer goes out.
 
 use std::sync::Arc;
+use std::sync::mpsc::{Sender, channel};
 
 use super::audit_config::RequestDurability;
 use super::{ApiError, State, audit_error};
-use crate::audit::{DurablePoint, RecordContext};
+use crate::audit::{AuditLog, Deferred, DurablePoint, RecordContext};
 use crate::evaluation::Evaluation;
 use crate::payload::Payload;
 use crate::policy::Capture;
@@ -40,15 +41,10 @@ impl State {
             .map_err(audit_error)?;
         if let Some(d) = deferred {
             *pending = Some(d.point());
-            let audit = Arc::clone(audit);
-            // The fsync runs on a blocking thread while the upstream
-            // works; an error is logged here and seen again by
-            // `request_durable`, which refuses the answer.
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = audit.complete(d) {
-                    tracing::error!(error = %e, "audit log: a request's record did not become durable");
-                }
-            });
+            match &self.request_syncer {
+                Some(syncer) => syncer.send(d),
+                None => audit.complete(d).map_err(audit_error)?,
+            }
         }
         Ok(ack.decision_ids)
     }
@@ -63,5 +59,46 @@ impl State {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// One thread per audit log that completes deferred request records in
+/// the order they were appended. The first fsync it asks for covers every
+/// record appended before it (the WAL's group commit), so the ones queued
+/// behind it are found durable at once: one thread, however many calls,
+/// and no blocking task per call.
+pub(super) struct Syncer {
+    tx: std::sync::Mutex<Sender<Deferred>>,
+}
+
+impl Syncer {
+    /// The syncer of `audit` (`None` without an audit log).
+    pub(super) fn start(audit: Option<&Arc<AuditLog>>) -> anyhow::Result<Option<Arc<Syncer>>> {
+        let Some(audit) = audit else {
+            return Ok(None);
+        };
+        let audit = Arc::clone(audit);
+        let (tx, rx) = channel::<Deferred>();
+        std::thread::Builder::new()
+            .name("railyard-request-sync".into())
+            .spawn(move || {
+                // Ends when the last state holding the sender is gone.
+                for d in rx {
+                    // An error is seen again by `request_durable`, which
+                    // refuses the answer.
+                    if let Err(e) = audit.complete(d) {
+                        tracing::error!(error = %e, "audit log: a request's record did not become durable");
+                    }
+                }
+            })?;
+        Ok(Some(Arc::new(Syncer {
+            tx: std::sync::Mutex::new(tx),
+        })))
+    }
+
+    fn send(&self, d: Deferred) {
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        // The thread lives as long as this sender: it cannot be gone.
+        let _ = tx.send(d);
     }
 }

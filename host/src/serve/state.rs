@@ -52,6 +52,8 @@ pub struct State {
     pub(super) config_reloads: Arc<ReloadCounters>,
     /// Shadow queues and rollout counters, shared by every configuration.
     pub(super) rollouts: Arc<super::rollout::Rollouts>,
+    /// Makes request records durable while the upstream works.
+    pub(super) request_syncer: Option<Arc<super::request_record::Syncer>>,
 }
 
 impl State {
@@ -94,7 +96,6 @@ impl State {
             concurrency: Arc::new(Semaphore::new(config.limits.max_concurrency)),
             config,
             policies: Arc::new(policies),
-            audit,
             events,
             judges,
             metrics: Arc::default(),
@@ -104,6 +105,8 @@ impl State {
             started: Instant::now(),
             config_reloads: Arc::default(),
             rollouts: Arc::default(),
+            request_syncer: super::request_record::Syncer::start(audit.as_ref())?,
+            audit,
         })
     }
 
@@ -199,6 +202,7 @@ impl State {
                 started: self.started,
                 config_reloads: self.config_reloads.clone(),
                 rollouts: self.rollouts.clone(),
+                request_syncer: self.request_syncer.clone(),
             },
             needs_restart,
         ))
