@@ -11,6 +11,8 @@
 //! and names in lower case. Precision comes first: a lone given name that
 //! is also a word ("Grace", "Mark", "May") needs a title or a greeting.
 
+#[cfg(test)]
+mod eval;
 mod gazetteer;
 
 use crate::{LOCATION, ORGANIZATION, PERSON, Scan};
