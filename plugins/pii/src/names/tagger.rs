@@ -1,6 +1,7 @@
 //! The name tagger: an averaged perceptron trained offline
-//! (`train/train.py`) and compiled in (`model.bin`, 2^16 hashed feature
-//! buckets x 7 BIO labels, i16 little-endian). Greedy left to right; each
+//! (`train/train.py`) and compiled in (`model.bin`: 2^16 hashed feature
+//! buckets x 7 BIO labels, i16 little-endian, unused buckets indexed
+//! away, 383 KiB). Greedy left to right; each
 //! token's features are its word, shape, affixes, the words and shapes
 //! around it, the gazetteers' marks and the two tags before it: exactly
 //! those of `train/features.py` (the hashes must agree byte for byte).
@@ -198,8 +199,17 @@ fn at<'a>(v: &'a [String], k: isize, pad: &'a str) -> &'a str {
         .map_or(pad, String::as_str)
 }
 
-fn weight(bucket: usize, label: usize) -> i32 {
-    let k = (bucket * LABELS.len() + label) * 2;
+/// The row of a bucket's weights: `model.bin` starts with one u16 row
+/// number per bucket (0: unused, all zeros), then the rows of 7 i16.
+fn row(bucket: usize) -> usize {
+    usize::from(u16::from_le_bytes([
+        MODEL[2 * bucket],
+        MODEL[2 * bucket + 1],
+    ]))
+}
+
+fn weight(row: usize, label: usize) -> i32 {
+    let k = (2 << BITS) + (row * LABELS.len() + label) * 2;
     i32::from(i16::from_le_bytes([MODEL[k], MODEL[k + 1]]))
 }
 
@@ -261,7 +271,7 @@ pub(crate) fn tag(text: &str, mut found: impl FnMut(Kind, usize, usize)) {
         .collect();
     let rn = runs(&words);
     let mut tags: Vec<usize> = Vec::with_capacity(n);
-    let mut buckets: Vec<usize> = Vec::with_capacity(32);
+    let mut rows: Vec<usize> = Vec::with_capacity(32);
     // The entity being read: kind, first token, past its last token.
     let mut open: Option<(Kind, usize, usize)> = None;
     let mut emit = |kind: Kind, a: usize, mut b: usize| {
@@ -285,7 +295,7 @@ pub(crate) fn tag(text: &str, mut found: impl FnMut(Kind, usize, usize)) {
     for i in 0..n {
         let k = i as isize;
         let f = Fnv::new();
-        buckets.clear();
+        rows.clear();
         let lw = low[i].as_str();
         let s = shp[i].as_str();
         let (p1, n1) = (at(&low, k - 1, "<s>"), at(&low, k + 1, "</s>"));
@@ -317,20 +327,20 @@ pub(crate) fn tag(text: &str, mut found: impl FnMut(Kind, usize, usize)) {
                 .feed("|")
                 .feed(s),
         ] {
-            buckets.push(h.bucket());
+            rows.push(row(h.bucket()));
         }
         let t1 = i.checked_sub(1).map_or("<s>", |j| LABELS[tags[j]]);
         let t2 = i.checked_sub(2).map_or("<s>", |j| LABELS[tags[j]]);
-        buckets.push(f.feed("t-1=").feed(t1).bucket());
-        buckets.push(f.feed("t-2=").feed(t2).feed("|").feed(t1).bucket());
-        buckets.push(f.feed("t-1s=").feed(t1).feed("|").feed(s).bucket());
+        rows.push(row(f.feed("t-1=").feed(t1).bucket()));
+        rows.push(row(f.feed("t-2=").feed(t2).feed("|").feed(t1).bucket()));
+        rows.push(row(f.feed("t-1s=").feed(t1).feed("|").feed(s).bucket()));
         let prev = i.checked_sub(1).map_or(0, |j| tags[j]);
         let mut best = (0usize, i32::MIN);
         for label in 0..LABELS.len() {
             if !allowed(prev, label) {
                 continue;
             }
-            let score: i32 = buckets.iter().map(|&b| weight(b, label)).sum();
+            let score: i32 = rows.iter().map(|&b| weight(b, label)).sum();
             if score > best.1 {
                 best = (label, score);
             }

@@ -500,8 +500,7 @@ def plausible(text, toks, ent):
 
 def evaluate(paths):
     import json
-    raw = open(os.path.join(NAMES, "model.bin"), "rb").read()
-    table = struct.unpack(f"<{len(raw) // 2}h", raw)
+    table = read_model()
     for path in paths:
         per = {t: [0, 0, 0] for t in ["PERSON", "LOCATION", "ORGANIZATION"]}
         for line in open(path, encoding="utf-8"):
@@ -554,14 +553,45 @@ def main():
             table[f * len(LABELS) + c] += v
     top = max(abs(v) for v in table) or 1.0
     scale = 32767 / top
+    write_model([int(round(v * scale)) for v in table])
+
+
+def write_model(q):
+    """model.bin: 2^16 little-endian u16 row numbers, one per bucket (0: a
+    bucket no feature uses), then the rows of 7 i16 weights (row 0 all
+    zeros). Lossless: the same scores as the full table, a third of its size."""
+    n = len(LABELS)
+    index, rows = [], [[0] * n]
+    for b in range(1 << BITS):
+        row = q[b * n:(b + 1) * n]
+        if any(row):
+            index.append(len(rows))
+            rows.append(row)
+        else:
+            index.append(0)
+    assert len(rows) < 1 << 16
     out = os.path.join(NAMES, "model.bin")
     with open(out, "wb") as fh:
-        fh.write(struct.pack(f"<{len(table)}h", *(int(round(v * scale)) for v in table)))
-    print(f"wrote {out}: {os.path.getsize(out)} bytes, {len(p.w)} buckets used", file=sys.stderr)
+        fh.write(struct.pack(f"<{len(index)}H", *index))
+        fh.write(struct.pack(f"<{len(rows) * n}h", *(v for r in rows for v in r)))
+    print(f"wrote {out}: {os.path.getsize(out)} bytes, {len(rows) - 1} buckets used", file=sys.stderr)
+
+
+def read_model():
+    """The full table back from model.bin."""
+    raw = open(os.path.join(NAMES, "model.bin"), "rb").read()
+    k = 1 << BITS
+    n = len(LABELS)
+    index = struct.unpack(f"<{k}H", raw[: 2 * k])
+    rows = struct.unpack(f"<{(len(raw) - 2 * k) // 2}h", raw[2 * k:])
+    return [rows[index[b] * n + c] for b in range(k) for c in range(n)]
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--eval"]:
+    if sys.argv[1:2] == ["--repack"]:  # a full i16 table (the first format) to the indexed one
+        raw = open(os.path.join(NAMES, "model.bin"), "rb").read()
+        write_model(list(struct.unpack(f"<{len(raw) // 2}h", raw)))
+    elif sys.argv[1:2] == ["--eval"]:
         evaluate(sys.argv[2:])
     else:
         main()
