@@ -1,7 +1,7 @@
 //! The name tagger: an averaged perceptron trained offline
 //! (`train/train.py`) and compiled in (`model.bin`: 2^16 hashed feature
 //! buckets x 7 BIO labels, i16 little-endian, unused buckets indexed
-//! away, 383 KiB). Greedy left to right; each
+//! away, 387 KiB). Greedy left to right; each
 //! token's features are its word, shape, affixes, the words and shapes
 //! around it, the gazetteers' marks and the two tags before it: exactly
 //! those of `train/features.py` (the hashes must agree byte for byte).
