@@ -68,7 +68,7 @@ impl State {
 /// behind it are found durable at once: one thread, however many calls,
 /// and no blocking task per call.
 pub(super) struct Syncer {
-    tx: std::sync::Mutex<Sender<Deferred>>,
+    tx: Sender<Deferred>,
 }
 
 impl Syncer {
@@ -91,14 +91,11 @@ impl Syncer {
                     }
                 }
             })?;
-        Ok(Some(Arc::new(Syncer {
-            tx: std::sync::Mutex::new(tx),
-        })))
+        Ok(Some(Arc::new(Syncer { tx })))
     }
 
     fn send(&self, d: Deferred) {
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         // The thread lives as long as this sender: it cannot be gone.
-        let _ = tx.send(d);
+        let _ = self.tx.send(d);
     }
 }
