@@ -137,6 +137,24 @@ pub(super) struct Ended {
     pub provenance: crate::audit::Provenance,
 }
 
+impl Ended {
+    /// A call that ended without an answer: `status`, no tokens.
+    pub(super) fn failed(
+        capture: Capture,
+        status: StatusCode,
+        started: Instant,
+        provenance: crate::audit::Provenance,
+    ) -> Ended {
+        Ended {
+            capture,
+            status,
+            started,
+            tokens: TokenCounts::default(),
+            provenance,
+        }
+    }
+}
+
 impl Decided {
     /// Steps 4 and 5: `record` writes the stage's rows and returns their
     /// decision ids; the judgements are then settled under them. Returns
