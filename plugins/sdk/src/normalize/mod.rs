@@ -59,11 +59,9 @@ fn level(
     let ascii = text.len() <= u32::MAX as usize && text.is_ascii();
     let tokens = ascii.then(|| tokens::scan(text.as_bytes()));
     let folded = match &tokens {
-        Some(t) => fold::with_groups_spaced(
-            text,
-            None,
-            tokens::digit_group_runs(text.as_bytes(), t),
-        ),
+        Some(t) => {
+            fold::with_groups_spaced(text, None, tokens::digit_group_runs(text.as_bytes(), t))
+        }
         None => fold::fold_text(text),
     };
     let view = folded.as_ref().map_or(text, |f| f.text.as_str());

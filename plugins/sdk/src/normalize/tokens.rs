@@ -69,15 +69,18 @@ pub(crate) fn scan(b: &[u8]) -> Tokens {
             k += 8;
             continue;
         }
+        let mut pct = false;
         let mut s = k;
         while s > 0 && !b[s - 1].is_ascii_whitespace() {
             s -= 1;
+            pct |= b[s] == b'%';
         }
         let mut e = k;
         while e < n && !b[e].is_ascii_whitespace() {
+            pct |= b[e] == b'%';
             e += 1;
         }
-        if e - s >= 15 || b[s..e].contains(&b'%') {
+        if e - s >= 15 || pct {
             t.push(s, e);
         }
         k = e.next_multiple_of(8).max(k + 8);
