@@ -55,6 +55,17 @@ impl Tokens {
 /// The tokens of `b` (ASCII, shorter than 4 GiB) that folding or decoding
 /// can use, found by `decode::runs`'s own walk.
 pub(crate) fn scan(b: &[u8]) -> Tokens {
+    // Most texts have no `%` (one search says so): then a block is read
+    // only when it has no whitespace, one test per eight bytes.
+    if b.contains(&b'%') {
+        scan_blocks::<true>(b)
+    } else {
+        scan_blocks::<false>(b)
+    }
+}
+
+/// [`scan`], where `PCT` says whether the text holds a `%` at all.
+fn scan_blocks<const PCT: bool>(b: &[u8]) -> Tokens {
     let mut t = Tokens {
         inline: [(0, 0); INLINE],
         len: 0,
@@ -65,19 +76,25 @@ pub(crate) fn scan(b: &[u8]) -> Tokens {
     let mut k = 0;
     while k + 8 <= n {
         let x = swar::word(b, k);
-        if swar::has_less(x, 0x21) && !swar::has_byte(x, b'%') {
+        if swar::has_less(x, 0x21) && !(PCT && swar::has_byte(x, b'%')) {
             k += 8;
+            continue;
+        }
+        // Without a `%`, a token is kept only from 15 bytes: the words on
+        // either side tell whether this one can be that long.
+        if !PCT && let Some(e) = short_token_end(b, k) {
+            k = e.next_multiple_of(8).max(k + 8);
             continue;
         }
         let mut pct = false;
         let mut s = k;
         while s > 0 && !b[s - 1].is_ascii_whitespace() {
             s -= 1;
-            pct |= b[s] == b'%';
+            pct |= PCT && b[s] == b'%';
         }
         let mut e = k;
         while e < n && !b[e].is_ascii_whitespace() {
-            pct |= b[e] == b'%';
+            pct |= PCT && b[e] == b'%';
             e += 1;
         }
         if e - s >= 15 || pct {
@@ -93,6 +110,41 @@ pub(crate) fn scan(b: &[u8]) -> Tokens {
         t.tail = Some((k as u32, s as u32));
     }
     t
+}
+
+/// The end of the token holding the whitespace-free block `b[k..k + 8]`
+/// (ASCII text) when that token is shorter than 15 bytes, read from the
+/// blocks on either side; `None` when it may be longer or the block is at
+/// the text's edge (the caller then reads it byte by byte).
+#[inline]
+fn short_token_end(b: &[u8], k: usize) -> Option<usize> {
+    if k + 16 > b.len() {
+        return None;
+    }
+    let right = swar::below_ascii(swar::word(b, k + 8), 0x21);
+    if right == 0 {
+        return None;
+    }
+    let r = (right.trailing_zeros() / 8) as usize;
+    if !b[k + 8 + r].is_ascii_whitespace() {
+        return None;
+    }
+    let l = if k == 0 {
+        0
+    } else if k >= 8 {
+        let left = swar::below_ascii(swar::word(b, k - 8), 0x21);
+        if left == 0 {
+            return None;
+        }
+        let l = (left.leading_zeros() / 8) as usize;
+        if !b[k - 1 - l].is_ascii_whitespace() {
+            return None;
+        }
+        l
+    } else {
+        return None;
+    };
+    (l + 8 + r < 15).then_some(k + 8 + r)
 }
 
 /// What `fold::digit_group_runs` finds in the whole text, from the kept
@@ -178,7 +230,7 @@ mod tests {
             seed
         };
         let mut out = Vec::new();
-        for _ in 0..4000 {
+        for _ in 0..12000 {
             let mut t = String::new();
             for _ in 0..(next() % 24) {
                 t.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
