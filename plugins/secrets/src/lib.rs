@@ -114,27 +114,48 @@ impl Settings {
 }
 
 /// Which secret a byte may belong to. The scan stops only on bytes that
-/// are rare in prose: `A` (AWS), `x` (Slack), `-` (PEM), and for the
-/// others a byte inside their fixed prefix: the `_` of `ghp_` and
-/// `github_pat_`, the `.` of `hooks.slack.com`, the `J` of `eyJ`. The match
-/// then starts a few bytes back.
+/// are rare in prose: `A` (AWS), `x` (Slack), and for the others a byte
+/// inside their fixed prefix: the `B` of `-----BEGIN`, the `_` of `ghp_`
+/// and `github_pat_`, the `T` of a webhook's `/services/T…`, the `J` of
+/// `eyJ`. The match then starts a few bytes back. (Not the `-` of a PEM
+/// line nor the `.` of the host name: hyphens and full stops are common in
+/// prose, and no other secret starts between them and the byte used
+/// instead.) All but `x` lie in `A`..`_`, so eight bytes are skipped with
+/// two word tests.
 const T_AWS: u8 = 1;
 const T_SLACK: u8 = 2;
 const T_PEM: u8 = 3;
 const T_UNDERSCORE: u8 = 4;
-const T_DOT: u8 = 5;
+const T_WEBHOOK: u8 = 5;
 const T_J: u8 = 6;
 
 const TRIGGER: [u8; 256] = {
     let mut t = [0u8; 256];
     t[b'A' as usize] = T_AWS;
     t[b'x' as usize] = T_SLACK;
-    t[b'-' as usize] = T_PEM;
+    t[b'B' as usize] = T_PEM;
     t[b'_' as usize] = T_UNDERSCORE;
-    t[b'.' as usize] = T_DOT;
+    t[b'T' as usize] = T_WEBHOOK;
     t[b'J' as usize] = T_J;
     t
 };
+
+/// Whether one of the eight bytes of `x` may be a trigger: a superset of
+/// [`TRIGGER`] (`@`..`_`, which holds the upper-case triggers and `_`,
+/// then `x`), exact bit tricks from "Bit Twiddling Hacks".
+#[inline]
+fn may_trigger(x: u64) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let has = |c: u8| {
+        let y = x ^ (ONES * c as u64);
+        y.wrapping_sub(ONES) & !y & HIGH != 0
+    };
+    // Bytes strictly between 0x40 and 0x60 ("hasbetween").
+    let low = x & (ONES * 127);
+    let between = (ONES * (127 + 0x60)).wrapping_sub(low) & !x & (low + ONES * (127 - 0x40)) & HIGH;
+    between != 0 || has(b'x')
+}
 
 /// One candidate: category index into [`CATEGORIES`], rule id, span, score.
 struct Hit {
@@ -185,19 +206,12 @@ fn detect_plain(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
         // Skip eight bytes at a time while none of them is a trigger.
         while i + 8 <= b.len() {
             let c = &b[i..i + 8];
-            let any = TRIGGER[c[0] as usize]
-                | TRIGGER[c[1] as usize]
-                | TRIGGER[c[2] as usize]
-                | TRIGGER[c[3] as usize]
-                | TRIGGER[c[4] as usize]
-                | TRIGGER[c[5] as usize]
-                | TRIGGER[c[6] as usize]
-                | TRIGGER[c[7] as usize];
-            if any != 0 {
-                i += c
-                    .iter()
-                    .position(|&x| TRIGGER[x as usize] != 0)
-                    .unwrap_or(0);
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            if may_trigger(u64::from_le_bytes(w))
+                && let Some(k) = c.iter().position(|&x| TRIGGER[x as usize] != 0)
+            {
+                i += k;
                 break;
             }
             i += 8;
@@ -209,11 +223,16 @@ fn detect_plain(text: &str, settings: &Settings, out: &mut Vec<Detection>) {
             0 => None,
             T_AWS => aws_key(b, i),
             T_SLACK => slack_token(b, i),
-            T_PEM => private_key(b, i),
+            T_PEM => back(i, 5).and_then(|s| private_key(b, s)),
             T_UNDERSCORE => back(i, 3)
                 .and_then(|s| github_token(b, s))
                 .or_else(|| back(i, 6).and_then(|s| github_token(b, s))),
-            T_DOT => back(i, 5).and_then(|s| slack_webhook(b, s)),
+            // `hooks.slack.com/services/T…` (or `triggers/`), or
+            // `…/workflows/T…`: the host starts 25 or 26 bytes back.
+            T_WEBHOOK if i > 0 && b[i - 1] == b'/' => back(i, 25)
+                .and_then(|s| slack_webhook(b, s))
+                .or_else(|| back(i, 26).and_then(|s| slack_webhook(b, s))),
+            T_WEBHOOK => None,
             _ => back(i, 2).and_then(|s| jwt(b, s)),
         };
         let Some(h) = hit.filter(|h| h.start >= floor) else {
