@@ -28,6 +28,31 @@ fn main() {
     println!("out-of-fold, rules alone:    {}", prf(r.rules));
     println!("out-of-fold, model alone:    {}", prf(r.model));
     println!("out-of-fold, rules or model: {}", prf(r.combined));
+    if std::env::args().any(|a| a == "--curve") {
+        // Out-of-fold trade-off: margin, then rules-or-model and model
+        // alone.
+        let mut sorted = r.margins.clone();
+        sorted.sort_by(f32::total_cmp);
+        for q in (50..100).step_by(2) {
+            let t = sorted[sorted.len() * q / 100];
+            let c = |rules: bool| {
+                let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+                for (i, e) in data.iter().enumerate() {
+                    match (
+                        (rules && r.rules_block[i]) || r.margins[i] >= t,
+                        e.injection,
+                    ) {
+                        (true, true) => tp += 1,
+                        (true, false) => fp += 1,
+                        (false, true) => fn_ += 1,
+                        (false, false) => {}
+                    }
+                }
+                prf((tp, fp, fn_))
+            };
+            println!("margin {t:7.3}: or {}  | alone {}", c(true), c(false));
+        }
+    }
     let path = manifest.join("src/model_weights.bin");
     if check {
         let committed = std::fs::read(&path).unwrap_or_default();

@@ -277,7 +277,7 @@ pub fn assess_with_trust(texts: &[(&str, Trust)], settings: &Settings) -> Assess
 fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
     let mut signals: Vec<Signal> = Vec::new();
     let learned = collect(text, settings, 0, &mut signals);
-    if learned >= MODEL_REPORTED {
+    if let Some(learned) = learned {
         signals.push(Signal {
             rule: "prompt-injection.model",
             cat: INJECTION,
@@ -290,7 +290,7 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
     signals.sort_by_key(|s| (s.start, s.end));
     // The model's score is not blended with the rules' (the margin was
     // chosen for "rules or model"): the text scores the higher of the two.
-    let total = combine(&signals).max(learned);
+    let total = combine(&signals).max(learned.unwrap_or(0.0));
     out.extend(signals.iter().map(|s| Detection {
         rule_id: s.rule,
         category: s.cat,
@@ -304,13 +304,20 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
 /// Appends the evidence in `text` (`depth` levels of decoding deep) to
 /// `signals`, unsorted: rules, chat markup, invisible characters, and the
 /// same in its encoded runs (see `decoded`). Returns the learned model's
-/// score of the text as written (0 for decoded runs or with `model` off).
-fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Signal>) -> f32 {
+/// score of the text as written, if it counts (not for decoded runs, not
+/// with `model` off).
+fn collect(
+    text: &str,
+    settings: &Settings,
+    depth: usize,
+    signals: &mut Vec<Signal>,
+) -> Option<f32> {
     let scan = scan::scan(text);
+    // Below `MODEL_REPORTED` the model's score is noise: it adds nothing.
     let learned = if settings.model && depth == 0 {
-        model::score(text, &scan)
+        Some(model::score(text, &scan)).filter(|s| *s >= MODEL_REPORTED)
     } else {
-        0.0
+        None
     };
     let mark = signals.len();
     rules::run(&scan, &settings.extra_phrases, signals);
@@ -336,8 +343,8 @@ fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Sign
     learned
 }
 
-/// The learned model's score is reported as a finding from this score up
-/// (it only matters where the text reaches `flag-threshold`).
+/// The learned model's score counts, and is reported as a finding, from
+/// this score up.
 const MODEL_REPORTED: f32 = 0.3;
 
 /// Evidence this far apart (in bytes) is about different things: a long

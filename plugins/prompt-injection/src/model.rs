@@ -120,13 +120,48 @@ pub fn for_each_token(text: &str, scan: &Scan, mut f: impl FnMut(usize, &[u32]))
     let mut feats: Vec<u32> = Vec::with_capacity(32);
     let mut prev: u64 = 0x1234_5678;
     let mut chars: Vec<u32> = Vec::with_capacity(32);
+    // Lexicon classes of the last few tokens of the sentence.
+    let mut recent = [0u64; CLASS_REACH];
+    let mut sent = u32::MAX;
     for (i, t) in scan.toks.iter().enumerate() {
         feats.clear();
         feats.push(index(t.hash));
         feats.push(index(mix(prev, t.hash) ^ 0xb16));
         prev = t.hash;
+        if t.sent != sent {
+            recent = [0; CLASS_REACH];
+            sent = t.sent;
+        }
+        classes(t.class, &recent, &mut feats);
+        recent.rotate_right(1);
+        recent[0] = t.class;
         grams(text, t, &mut chars, &mut feats);
         f(i, &feats);
+    }
+}
+
+/// Tokens back within a sentence whose lexicon classes pair with a
+/// token's.
+const CLASS_REACH: usize = 4;
+
+/// The token's lexicon classes (the rules' multilingual word lists: an
+/// override verb, an instruction noun, an AI noun…), alone and paired
+/// with the classes of the few tokens before it in the sentence: "verb of
+/// overriding, then instruction noun" in any language the lexicon knows.
+fn classes(class: u64, recent: &[u64; CLASS_REACH], feats: &mut Vec<u32>) {
+    let mut c = class;
+    while c != 0 {
+        let bit = u64::from(c.trailing_zeros());
+        c &= c - 1;
+        feats.push(index(mix(0xc1a55, bit)));
+        for &p in recent {
+            let mut p = p;
+            while p != 0 {
+                let pb = u64::from(p.trailing_zeros());
+                p &= p - 1;
+                feats.push(index(mix(0xc1a56 ^ (pb << 8), bit)));
+            }
+        }
     }
 }
 

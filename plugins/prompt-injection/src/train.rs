@@ -39,7 +39,7 @@ pub const PRECISION_TARGET: f64 = 0.99;
 const FOLDS: usize = 5;
 const EPOCHS: usize = 30;
 const LEARNING_RATE: f32 = 0.5;
-const L2: f32 = 1e-4;
+const L2: f32 = 1e-3;
 
 /// One labelled text.
 pub struct Example {
@@ -187,6 +187,10 @@ pub struct Report {
     pub model: (u32, u32, u32),
     /// Out-of-fold counts of rules or model at `theta`.
     pub combined: (u32, u32, u32),
+    /// Out-of-fold margin of every text.
+    pub margins: Vec<f32>,
+    /// Whether the rules alone block every text.
+    pub rules_block: Vec<bool>,
 }
 
 /// Trains on `data`: the weights table and the cross-validation report.
@@ -244,6 +248,8 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         rules: count(&|i| rules[i]),
         model: count(&|i| margins[i] >= theta),
         combined: count(&|i| rules[i] || margins[i] >= theta),
+        margins,
+        rules_block: rules,
     };
     (quantise(&fit(&xs), theta), report)
 }
