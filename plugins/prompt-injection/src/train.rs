@@ -31,6 +31,7 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/oos-injection-2.jsonl",
     "tests/data/heldout-injection.jsonl",
     "tests/data/train-injection-1.jsonl",
+    "tests/data/train-injection-2.jsonl",
     "../shared/data/injection-dev.jsonl",
 ];
 
