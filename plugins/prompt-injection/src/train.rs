@@ -11,7 +11,7 @@
 //! one with the highest recall of rules-or-model at a precision of at
 //! least [`PRECISION_TARGET`] on those out-of-fold decisions. The
 //! out-of-sample sets (`oos-injection-3`, `-5`) are never read.
-use crate::model::{DIM, HEADER, Model, for_each_token};
+use crate::model::{DIM, HEADER, Model, for_each_feature};
 use crate::{Config, Decision, Settings, assess, scan};
 use std::path::Path;
 
@@ -125,7 +125,7 @@ fn json_field(line: &str, key: &str) -> Option<String> {
 pub fn features(text: &str) -> Vec<u32> {
     let s = scan::scan(text);
     let mut all = Vec::new();
-    for_each_token(text, &s, |_, f| all.extend_from_slice(f));
+    for_each_feature(text, &s, |_, f| all.push(f));
     all
 }
 
