@@ -4,7 +4,9 @@
 //!
 //! Logistic regression by stochastic gradient descent (fixed epochs, a
 //! fixed shuffle, so the output is reproducible byte for byte) over the
-//! development sets listed in [`TRAINING_SETS`]. The margin that maps to
+//! development sets listed in [`TRAINING_SETS`], each text up to
+//! [`MAX_WRAPPED`] bytes also inside one of [`CARRIERS`] (an email, a tool
+//! result, markup…, the same label). The margin that maps to
 //! the block threshold is chosen by 5-fold cross-validation: every text is
 //! scored by a model that did not see it (the compiled scoring path,
 //! quantised weights and windows included), and the margin kept is the
@@ -33,6 +35,24 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/train-injection-1.jsonl",
     "tests/data/train-injection-2.jsonl",
     "../shared/data/injection-dev.jsonl",
+];
+
+/// Texts up to this long are also trained on inside a carrier.
+const MAX_WRAPPED: usize = 400;
+/// Neutral carriers (an email, a tool result, markup, a document): the
+/// same text inside one keeps its label, so the model learns that the
+/// wrapping says nothing and the words inside do.
+const CARRIERS: &[&str] = &[
+    "From: dana@example.com\nTo: team@example.com\nSubject: update\n\n{}\n\nThanks, Dana",
+    "{\"tool\": \"fetch_page\", \"status\": 200, \"content\": \"{}\"}",
+    "<div class=\"post\">\n<p>{}</p>\n</div>",
+    "Document excerpt (page 2):\n{}\n-- end of excerpt",
+    "Customer review, 4 stars: {}",
+    "// {}\nfunction total(items) { return items.length; }",
+    "Meeting notes, 12 March:\n- {}\n- next meeting Tuesday",
+    "Search result snippet: {}",
+    "Ticket #2291 (open): {}",
+    "{}",
 ];
 
 /// Out-of-fold precision the chosen margin must keep.
@@ -198,9 +218,18 @@ pub struct Report {
 pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
     let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
     rules_only.model = false;
-    let xs: Vec<(Vec<u32>, bool)> = data
+    // Every text, and (short ones) the same text inside a carrier: the
+    // example's index, its features, its label.
+    let xs: Vec<(usize, (Vec<u32>, bool))> = data
         .iter()
-        .map(|e| (features(&e.text), e.injection))
+        .enumerate()
+        .flat_map(|(i, e)| {
+            let wrapped = (e.text.len() <= MAX_WRAPPED)
+                .then(|| CARRIERS[i % CARRIERS.len()].replace("{}", &e.text));
+            std::iter::once(e.text.clone())
+                .chain(wrapped)
+                .map(move |t| (i, (features(&t), e.injection)))
+        })
         .collect();
     let rules: Vec<bool> = data
         .iter()
@@ -211,7 +240,6 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
     for fold in 0..FOLDS {
         let train: Vec<(Vec<u32>, bool)> = xs
             .iter()
-            .enumerate()
             .filter(|(i, _)| i % FOLDS != fold)
             .map(|(_, x)| x.clone())
             .collect();
@@ -252,5 +280,6 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         margins,
         rules_block: rules,
     };
-    (quantise(&fit(&xs), theta), report)
+    let all: Vec<(Vec<u32>, bool)> = xs.into_iter().map(|(_, x)| x).collect();
+    (quantise(&fit(&all), theta), report)
 }
