@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use super::{
-    HEADER_LEN, MAX_RECORD, RECORD_HEADER_LEN, RECORD_MAGIC, SEGMENT_MAGIC, WalError, io_err,
+    HEADER_LEN, MAX_RECORD, RECORD_HEADER_LEN, RECORD_MAGIC, SEGMENT_MAGIC, WalError, io_err, wire,
 };
 use crate::audit::record::AuditRecord;
 
@@ -87,28 +87,39 @@ fn valid_at(data: &[u8], pos: usize) -> Option<usize> {
     (h.finalize() == word(8)).then_some(pos + RECORD_HEADER_LEN + len as usize)
 }
 
-/// A record's payload (see [`encode`]).
-fn decode(payload: &[u8]) -> Result<AuditRecord, String> {
-    let (tag, json) = payload.split_first().ok_or("an empty record")?;
+/// A record's payload (see [`super::encode`]), as an owned row at
+/// (`segment`, `offset`).
+fn decode(payload: &[u8], segment: u64, offset: u64) -> Result<AuditRecord, String> {
+    let (tag, body) = payload.split_first().ok_or("an empty record")?;
     let e = |e: serde_json::Error| e.to_string();
-    match tag {
-        b'd' => serde_json::from_slice(json)
+    let mut record = match *tag {
+        wire::DECISION => {
+            let d: wire::DecisionIn<'_> = wire::take(body)?;
+            return Ok(AuditRecord::Decision(d.to_row(segment, offset)));
+        }
+        wire::INFERENCE => {
+            let i: wire::InferenceIn<'_> = wire::take(body)?;
+            return Ok(AuditRecord::Inference(i.to_row(segment, offset)));
+        }
+        b'd' => serde_json::from_slice(body)
             .map(AuditRecord::Decision)
             .map_err(e),
-        b'i' => serde_json::from_slice(json)
+        b'i' => serde_json::from_slice(body)
             .map(AuditRecord::Inference)
             .map_err(e),
-        b'j' => serde_json::from_slice(json)
+        b'j' => serde_json::from_slice(body)
             .map(AuditRecord::Judgement)
             .map_err(e),
-        b'e' => serde_json::from_slice(json)
+        b'e' => serde_json::from_slice(body)
             .map(AuditRecord::Event)
             .map_err(e),
-        b'p' => serde_json::from_slice(json)
+        b'p' => serde_json::from_slice(body)
             .map(AuditRecord::Policy)
             .map_err(e),
         other => Err(format!("unknown record type byte {other:#04x}")),
-    }
+    }?;
+    record.set_position(segment, offset);
+    Ok(record)
 }
 
 /// Reads a segment file, keeping every record whose checksum holds.
@@ -127,11 +138,8 @@ pub fn read_segment(path: &Path, segment: u64) -> Result<SegmentContents, WalErr
         match valid_at(&data, pos) {
             Some(end) => {
                 let payload = &data[pos + RECORD_HEADER_LEN..end];
-                match decode(payload) {
-                    Ok(mut r) => {
-                        r.set_position(segment, pos as u64);
-                        records.push((pos as u64, r));
-                    }
+                match decode(payload, segment, pos as u64) {
+                    Ok(r) => records.push((pos as u64, r)),
                     Err(e) => damage.push(Damage::Undecodable {
                         offset: pos as u64,
                         error: e,

@@ -39,7 +39,7 @@ fn decision(id: &str) -> Vec<u8> {
         wal_offset: 0,
     };
     let mut out = Vec::new();
-    encode(&AuditRecord::Decision(row), &mut out);
+    encode(&AuditRecord::Decision(row), RecordFormat::Binary, &mut out);
     out
 }
 
