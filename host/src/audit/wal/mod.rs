@@ -55,8 +55,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::record::AuditRecord;
@@ -168,6 +168,16 @@ pub struct Wal {
     writer: Mutex<Writer>,
     /// Every segment below this sequence is complete on disk.
     sealed_below: AtomicU64,
+    /// [`Writer::durable_lsn`], readable without the writer: a caller whose
+    /// bytes a group fsync covered returns without queueing for the lock.
+    durable: AtomicU64,
+    /// Whether a failure ever dropped bytes (then callers check
+    /// [`Writer::lost`]).
+    any_lost: AtomicBool,
+    /// Whether a caller of [`Wal::sync`] is writing and fsyncing for the
+    /// group; the others wait on `synced` for it.
+    leading: Mutex<bool>,
+    synced: Condvar,
     _lock: File,
     /// Called by [`Wal::flush`] after it wrote its batch and before it
     /// closes a segment: where a concurrent append used to slip in.
@@ -305,6 +315,10 @@ impl Wal {
                 lost: Default::default(),
             }),
             sealed_below: AtomicU64::new(next),
+            durable: AtomicU64::new(0),
+            any_lost: AtomicBool::new(false),
+            leading: Mutex::new(false),
+            synced: Condvar::new(),
             _lock: lock,
             #[cfg(test)]
             flush_hook: Mutex::new(None),
@@ -385,10 +399,39 @@ impl Wal {
     }
 
     /// Makes everything appended up to `lsn` durable. Concurrent callers
-    /// share one fsync: whoever holds the writer writes and syncs every
-    /// pending chunk; the others find their bytes already durable. An `Err`
-    /// means the bytes up to `lsn` are not acknowledged.
+    /// share one fsync: one of them leads (writes and syncs every pending
+    /// chunk) while the others wait for it; those its fsync covered return,
+    /// and the first one it did not cover leads the next. An `Err` means
+    /// the bytes up to `lsn` are not acknowledged.
+    ///
+    /// (Waiting on the writer's lock instead, as this did before, let a
+    /// fresh caller take the lock for the next fsync while most of the
+    /// group the last one covered still queued behind it: each paid two
+    /// fsyncs, and 64 writers were woken one at a time.)
     pub fn sync(&self, lsn: u64) -> Result<(), WalError> {
+        let mut leading = self.leading.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if self.durable.load(Ordering::Acquire) >= lsn {
+                drop(leading);
+                return self.settled(lsn);
+            }
+            if !*leading {
+                break;
+            }
+            leading = self.synced.wait(leading).unwrap_or_else(|p| p.into_inner());
+        }
+        *leading = true;
+        drop(leading);
+        /// Hands the lead back and wakes the waiters, however the fsync
+        /// ended.
+        struct Lead<'a>(&'a Wal);
+        impl Drop for Lead<'_> {
+            fn drop(&mut self) {
+                *self.0.leading.lock().unwrap_or_else(|p| p.into_inner()) = false;
+                self.0.synced.notify_all();
+            }
+        }
+        let _lead = Lead(self);
         let mut w = self.lock_writer();
         if let Some(e) = self.lost_error(&w, lsn) {
             return Err(e);
@@ -397,6 +440,17 @@ impl Wal {
             return Ok(());
         }
         self.write_pending(&mut w, |_| {})?;
+        Ok(())
+    }
+
+    /// The answer for a caller whose `lsn` is at or below the durable
+    /// mark: acknowledged, unless a failure dropped it.
+    fn settled(&self, lsn: u64) -> Result<(), WalError> {
+        if self.any_lost.load(Ordering::Acquire)
+            && let Some(e) = self.lost_error(&self.lock_writer(), lsn)
+        {
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -434,6 +488,7 @@ impl Wal {
         match self.write_chunks(w, chunks) {
             Ok(()) => {
                 w.durable_lsn = end;
+                self.durable.fetch_max(end, Ordering::Release);
                 Ok(open)
             }
             Err(e) => {
@@ -452,6 +507,9 @@ impl Wal {
         }
         w.lost.push_back((w.durable_lsn, a.lsn));
         w.durable_lsn = a.lsn;
+        // Lost before durable: a waiter that sees the mark sees the loss.
+        self.any_lost.store(true, Ordering::Release);
+        self.durable.fetch_max(a.lsn, Ordering::Release);
         if let Some((seq, _)) = w.file.take() {
             self.sealed_below.fetch_max(seq + 1, Ordering::AcqRel);
         }
