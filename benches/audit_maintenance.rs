@@ -86,6 +86,7 @@ fn row(second: u64, i: usize) -> DecisionRow {
         payload_hash: format!("{:064x}", n / 3),
         wal_segment: second as i64,
         wal_offset: (i * 700) as i64,
+        arm: None,
     }
 }
 

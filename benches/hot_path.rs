@@ -151,6 +151,25 @@ fn hot_path(c: &mut Criterion) {
             b.iter(|| black_box(plugin.call(&small, &[], &no_config, &limits)))
         });
     }
+    // The baseline the fresh-instance cost is judged against (issue 19):
+    // wasmtime's bare instantiate of an empty component on the same engine
+    // (pooling allocator, CoW images, epochs), a store per instance and
+    // nothing else.
+    let wasmtime_engine = loader.engine().wasmtime().clone();
+    let empty = wasmtime::component::Component::new(&wasmtime_engine, "(component)")
+        .expect("empty component compiles");
+    let empty_pre = wasmtime::component::Linker::<()>::new(&wasmtime_engine)
+        .instantiate_pre(&empty)
+        .expect("empty component links");
+    group.bench_function(
+        BenchmarkId::new("bare-instantiate", "empty-component"),
+        |b| {
+            b.iter(|| {
+                let mut store = wasmtime::Store::new(&wasmtime_engine, ());
+                black_box(empty_pre.instantiate(&mut store).expect("instantiates"));
+            })
+        },
+    );
     let floor_path = std::path::Path::new(railyard::plugin::builtin::WASM_DIR)
         .join("railyard_fixture_hostile.wasm");
     let floor = loader

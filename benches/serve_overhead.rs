@@ -23,7 +23,14 @@
 //! running model client, railyard and upstream together sees.
 //!
 //! Run: `cargo bench -p railyard --bench serve_overhead` (env
-//! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10).
+//! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10;
+//! `OVERHEAD_UPSTREAM_MS`, default 0: how long the upstream takes to
+//! answer, as a model would, e.g. 20).
+//!
+//! The audit rows: `fsync` (the default: the request's fsync overlaps the
+//! upstream call, the answer waits for both records), `fsync` with
+//! `request-durability = "before-upstream"` (the strict order: two fsync
+//! waits a call), and `async`.
 //!
 //! `OVERHEAD_PAIRED=N` instead sends N rounds of the calls (the three
 //! chat calls, then a Responses API tool-calling answer on `/v1/responses`
@@ -41,6 +48,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use railyard::audit::{AuditLog, AuditSettings, Durability};
+use railyard::serve::audit_config::RequestDurability;
 use railyard::serve::config::{Api, Route, Upstream};
 use railyard::serve::{ServeConfig, State};
 
@@ -167,7 +175,18 @@ fn anthropic_stream() -> Bytes {
     Bytes::from(out)
 }
 
+/// How long the upstream takes to answer (`OVERHEAD_UPSTREAM_MS`).
+fn upstream_delay() -> Duration {
+    Duration::from_millis(
+        std::env::var("OVERHEAD_UPSTREAM_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+}
+
 fn upstream() -> SocketAddr {
+    let delay = upstream_delay();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -191,6 +210,9 @@ fn upstream() -> SocketAddr {
                                 .await
                                 .map(|b| b.to_bytes())
                                 .unwrap_or_default();
+                            if !delay.is_zero() {
+                                tokio::time::sleep(delay).await;
+                            }
                             let has = |s: &[u8]| body.windows(s.len()).any(|w| w == s);
                             let streamed = has(b"\"stream\":true");
                             let (answer, kind) = match (has(b"x_answer"), streamed) {
@@ -234,6 +256,7 @@ fn upstream() -> SocketAddr {
 fn railyard(
     upstream: SocketAddr,
     durability: Option<Durability>,
+    strict: bool,
 ) -> (SocketAddr, Option<tempfile::TempDir>) {
     let tmp = tempfile::tempdir().unwrap();
     let audit = durability.map(|d| {
@@ -258,6 +281,9 @@ fn railyard(
             timeout: Duration::from_secs(120),
         },
     );
+    if strict {
+        config.audit.request_durability = RequestDurability::BeforeUpstream;
+    }
     let judging = config.judging;
     config.routes.insert(
         0,
@@ -266,6 +292,7 @@ fn railyard(
             upstream: "claude".into(),
             policy: "default".into(),
             judging,
+            rollout: Default::default(),
         },
     );
     let (tx, rx) = std::sync::mpsc::channel();
@@ -477,7 +504,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
     let up = upstream();
-    let no_audit = railyard(up, None);
+    let no_audit = railyard(up, None, false);
     if let Some(rounds) = std::env::var("OVERHEAD_PAIRED")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -489,13 +516,19 @@ fn main() {
         ("upstream directly", (up, None), PROMPT, false),
         (
             "railyard, audit fsync (default)",
-            railyard(up, Some(Durability::Fsync)),
+            railyard(up, Some(Durability::Fsync), false),
+            PROMPT,
+            false,
+        ),
+        (
+            "railyard, audit fsync, request durable before upstream",
+            railyard(up, Some(Durability::Fsync), true),
             PROMPT,
             false,
         ),
         (
             "railyard, audit async",
-            railyard(up, Some(Durability::Async)),
+            railyard(up, Some(Durability::Async), false),
             PROMPT,
             false,
         ),

@@ -43,37 +43,7 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
         // The table as an older railyard created it: none of the added
         // columns.
         let added = TableKind::Inferences.added_columns();
-        let url = table::table_url(&root, TableKind::Inferences);
-        std::fs::create_dir_all(url.to_file_path().unwrap()).unwrap();
-        let old_fields: Vec<_> = TableKind::Inferences
-            .delta_schema()
-            .fields()
-            .filter(|f| !added.contains(&f.name().as_str()))
-            .cloned()
-            .collect();
-        let mut old = deltalake::DeltaTableBuilder::from_url(url.clone())
-            .unwrap()
-            .build()
-            .unwrap()
-            .create()
-            .with_table_name("inferences")
-            .with_columns(old_fields)
-            .with_partition_columns(["date"])
-            .await
-            .unwrap();
-        let batch = audit::schema::inferences_batch(&[row("old", None)]).unwrap();
-        let keep: Vec<usize> = (0..batch.num_columns() - added.len()).collect();
-        assert_eq!(
-            batch
-                .schema()
-                .field(batch.num_columns() - added.len())
-                .name(),
-            "api"
-        );
-        let old_batch = batch.project(&keep).unwrap();
-        table::commit_segment(&mut old, "old-host", 1, old_batch, None)
-            .await
-            .unwrap();
+        old_table(&root).await;
 
         // Opened by this version: the column is added, rows go in with it.
         let mut t = table::open_or_create(&root, TableKind::Inferences, &Default::default())
@@ -127,4 +97,83 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
     // Provenance: the new row keeps it whole, the old one reads it empty.
     assert_eq!(rows[0].provenance, row("new", Some("anthropic")).provenance);
     assert_eq!(rows[1].provenance, audit::Provenance::default());
+}
+
+/// The `inferences` table as an older railyard created it (none of the
+/// added columns), with one row committed.
+async fn old_table(root: &url::Url) -> deltalake::DeltaTable {
+    let added = TableKind::Inferences.added_columns();
+    let url = table::table_url(root, TableKind::Inferences);
+    std::fs::create_dir_all(url.to_file_path().unwrap()).unwrap();
+    let old_fields: Vec<_> = TableKind::Inferences
+        .delta_schema()
+        .fields()
+        .filter(|f| !added.contains(&f.name().as_str()))
+        .cloned()
+        .collect();
+    let mut old = deltalake::DeltaTableBuilder::from_url(url.clone())
+        .unwrap()
+        .build()
+        .unwrap()
+        .create()
+        .with_table_name("inferences")
+        .with_columns(old_fields)
+        .with_partition_columns(["date"])
+        .await
+        .unwrap();
+    let batch = audit::schema::inferences_batch(&[row("old", None)]).unwrap();
+    let keep: Vec<usize> = (0..batch.num_columns() - added.len()).collect();
+    assert_eq!(
+        batch
+            .schema()
+            .field(batch.num_columns() - added.len())
+            .name(),
+        "api"
+    );
+    let old_batch = batch.project(&keep).unwrap();
+    table::commit_segment(&mut old, "old-host", 1, old_batch, None)
+        .await
+        .unwrap();
+    old
+}
+
+/// Adding the columns is a commit railyard makes outside the committer;
+/// like every railyard commit it removes no expired log entry (delta-rs
+/// does on every commit unless told not to, when the table has a
+/// checkpoint and entries older than `delta.logRetentionDuration`): log
+/// cleanup is `railyard log checkpoint`'s alone, and never on write-once
+/// storage.
+#[test]
+fn adding_columns_removes_no_expired_log_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = audit::root_url(&tmp.path().display().to_string()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut old = old_table(&root).await;
+        old.update_state().await.unwrap();
+        assert_eq!(old.version(), Some(1));
+        deltalake::checkpoints::create_checkpoint(&old, None)
+            .await
+            .unwrap();
+        // Both commits up to the checkpoint (version 1) 60 days old: past
+        // the 30-day default log retention, so version 0 is expired.
+        let log = tmp.path().join("inferences/_delta_log");
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * 86_400);
+        for v in 0..2 {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(log.join(format!("{v:020}.json")))
+                .unwrap();
+            f.set_modified(long_ago).unwrap();
+        }
+        table::open_or_create(&root, TableKind::Inferences, &Default::default())
+            .await
+            .unwrap();
+        let json = |v: u64| log.join(format!("{v:020}.json")).exists();
+        assert!(json(2), "the columns were added (version 2)");
+        assert!(
+            json(0),
+            "an expired log entry removed by the add-columns commit"
+        );
+    });
 }

@@ -220,6 +220,7 @@ fn a_segment_already_recorded_in_the_table_is_not_committed_twice() {
             payload_hash: "ab".into(),
             wal_segment: 7,
             wal_offset: 16,
+            arm: None,
         };
         let batch = audit::schema::decisions_batch(std::slice::from_ref(&row)).unwrap();
         let first = table::commit_segment(&mut t, "app", 7, batch.clone(), None)

@@ -13,6 +13,7 @@ use common::http::{Server, post};
 use railyard::audit::maintenance::{commit_compaction, plan_compaction, write_compaction};
 use railyard::audit::schema::{Columns, decisions_batch};
 use railyard::audit::table::{commit_segment, open_existing, open_or_create, read_batches};
+use railyard::audit::worm::Storage;
 use railyard::audit::{DecisionRow, TableKind};
 use serde_json::{Value, json};
 use url::Url;
@@ -107,10 +108,11 @@ async fn two_hosts_compacting_the_same_files_commit_it_once() {
         .await
         .unwrap();
 
-    let done_a = commit_compaction(&mut a, files_a).await.unwrap();
+    let storage = Storage::new(root.clone(), options.clone(), false);
+    let done_a = commit_compaction(&mut a, files_a, &storage).await.unwrap();
     assert!(done_a.version.is_some() && !done_a.superseded, "{done_a:?}");
     assert_eq!(done_a.files_removed, 8);
-    let done_b = commit_compaction(&mut b, files_b).await.unwrap();
+    let done_b = commit_compaction(&mut b, files_b, &storage).await.unwrap();
     assert!(done_b.superseded && done_b.version.is_none(), "{done_b:?}");
 
     // The appender goes on after a compaction it did not see.

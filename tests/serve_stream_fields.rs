@@ -8,7 +8,6 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::http::{Server, Upstream, post};
@@ -18,37 +17,7 @@ use serde_json::{Value, json};
 const CARD: &str = "4111 1111 1111 1111";
 const EMAIL: &str = "maria.gonzalez@example.com";
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-    fn start(&self, args: &[&str]) -> Server {
-        let envs = [
-            ("RAILYARD_CACHE_DIR", common::cache_dir()),
-            ("RAILYARD_AUDIT_URL", self.path("audit")),
-            ("RAILYARD_STATE_DIR", self.path("state")),
-        ];
-        let envs: Vec<(&str, &Path)> = envs.iter().map(|(k, v)| (*k, v.as_path())).collect();
-        // The default policy, with a deadline a busy machine cannot miss
-        // (see common::patient_default_policy).
-        let policy = common::patient_default_policy(self.dir.path());
-        let mut args: Vec<&str> = args.to_vec();
-        args.extend(["--policy", policy.to_str().unwrap()]);
-        Server::start(&args, &envs)
-    }
-    fn rows(&self, table: &str, filters: &[&str]) -> Vec<Value> {
-        common::audit_rows(&self.path("audit"), &self.path("reader"), table, filters)
-    }
-}
+use common::serve_env::ServeEnv as Env;
 
 fn streamed(server: &Server, script: &str, chunk: usize) -> common::http::Answer {
     post(
@@ -97,7 +66,7 @@ fn streamed_tool_calls_reasoning_and_refusals_are_guarded_and_assemble() {
             ..Script::default()
         },
     );
-    let mut server = env.start(&["--upstream", &upstream.base_url()]);
+    let mut server = env.start_patient(&["--upstream", &upstream.base_url()]);
     let mut last = String::new();
     for chunk in [1, 3, 7, 64] {
         let a = streamed(&server, "agent", chunk);
@@ -221,7 +190,7 @@ fn two_choices_stream_in_two_lanes() {
             ..Script::default()
         },
     );
-    let server = env.start(&["--upstream", &upstream.base_url()]);
+    let server = env.start_patient(&["--upstream", &upstream.base_url()]);
     for chunk in [1, 4, 64] {
         let a = post(
             server.addr,
@@ -267,7 +236,7 @@ fn a_cut_off_stream_ends_with_an_error_and_json_to_a_stream_is_streamed() {
             ..Script::default()
         },
     );
-    let server = env.start(&["--upstream", &upstream.base_url()]);
+    let server = env.start_patient(&["--upstream", &upstream.base_url()]);
     let a = streamed(&server, "cut", 3);
     assert_eq!(a.status, 200);
     let got = assemble(&a.text());
@@ -316,7 +285,7 @@ fn a_client_that_leaves_cancels_the_upstream_and_frees_its_slot() {
     );
     let cfg = env.path("serve.toml");
     std::fs::write(&cfg, "[limits]\nmax-concurrency = 1\n").unwrap();
-    let mut server = env.start(&[
+    let mut server = env.start_patient(&[
         "--config",
         cfg.to_str().unwrap(),
         "--upstream",
@@ -407,7 +376,7 @@ fn completion_answers_are_guarded_streamed_and_not() {
             ..Script::default()
         },
     );
-    let server = env.start(&["--upstream", &upstream.base_url()]);
+    let server = env.start_patient(&["--upstream", &upstream.base_url()]);
     let a = post(
         server.addr,
         "/v1/completions",

@@ -89,6 +89,32 @@ pub struct RoutedJudgeRequest {
     pub request: JudgeRequest,
 }
 
+/// Which arm of a rollout an evaluation belongs to (see
+/// `serve::rollout`): the route's own policy, the canary candidate that
+/// served a share of the route's calls for real, or the shadow candidate
+/// that evaluated a call off the hot path without affecting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arm {
+    /// The route's own policy served the call.
+    Live,
+    /// The route's canary candidate served the call.
+    Canary,
+    /// The route's shadow candidate evaluated the call; it affected nothing.
+    Shadow,
+}
+
+impl Arm {
+    /// `live`, `canary` or `shadow`: the `arm` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arm::Live => "live",
+            Arm::Canary => "canary",
+            Arm::Shadow => "shadow",
+        }
+    }
+}
+
 /// The result of running one payload through one stage.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
@@ -113,6 +139,10 @@ pub struct Evaluation {
     pub judge_requests: Vec<RoutedJudgeRequest>,
     /// Wall time of the whole stage.
     pub latency_us: u64,
+    /// The rollout arm, on a route with a canary or a shadow; `None`
+    /// elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm: Option<Arm>,
 }
 
 impl Evaluation {

@@ -312,26 +312,39 @@ impl Answer {
 /// Sends raw bytes, reads the whole answer (the request must ask for
 /// `Connection: close` or the server must close).
 pub fn raw(addr: SocketAddr, request: &[u8]) -> Answer {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    s.write_all(request).unwrap();
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
+    let out = exchange(addr, request).unwrap();
     parse_answer(&out)
+        .unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(&out)))
 }
 
-fn parse_answer(out: &[u8]) -> Answer {
-    let split = out
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(out)));
+/// [`raw`] for a server that may die mid-call: `None` when it could not
+/// be reached or its answer is cut short (a body shorter than its
+/// `content-length`).
+pub fn try_raw(addr: SocketAddr, request: &[u8]) -> Option<Answer> {
+    let answer = parse_answer(&exchange(addr, request).ok()?)?;
+    let declared = answer
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok());
+    (declared.is_none_or(|n| n == answer.body.len())).then_some(answer)
+}
+
+fn exchange(addr: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    s.write_all(request)?;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    Ok(out)
+}
+
+fn parse_answer(out: &[u8]) -> Option<Answer> {
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&out[..split]).into_owned();
     let mut lines = head.lines();
     let status = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap();
+        .and_then(|s| s.parse().ok())?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -343,11 +356,11 @@ fn parse_answer(out: &[u8]) -> Answer {
     {
         body = dechunk(&body);
     }
-    Answer {
+    Some(Answer {
         status,
         headers,
         body,
-    }
+    })
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
@@ -366,6 +379,11 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 
 /// A request with a JSON body.
 pub fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    raw(addr, &post_request(addr, path, headers, body))
+}
+
+/// The bytes of a `POST` with a JSON body.
+pub fn post_request(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
     let mut req = format!(
         "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
         body.len()
@@ -376,7 +394,7 @@ pub fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) 
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body.as_bytes());
-    raw(addr, &bytes)
+    bytes
 }
 
 pub fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {

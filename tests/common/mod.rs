@@ -128,6 +128,7 @@ pub mod judge;
 pub mod openai_calls;
 pub mod redis;
 pub mod script;
+pub mod serve_env;
 
 /// The embedded default policy with a generous per-call deadline, written
 /// to `dir`: tests of what the rails see must not turn into timeouts (a

@@ -37,6 +37,7 @@ use url::Url;
 use super::maintenance;
 use super::schema::TableKind;
 use super::table::{self, TableError};
+use super::worm::Storage;
 
 /// When and how much maintenance a serving host does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +247,7 @@ async fn maintain(
     let Some(mut t) = table::open_existing(root, kind, options).await? else {
         return Ok(());
     };
+    let storage = Storage::new(root.clone(), options.clone(), settings.lifecycle.worm);
     let plan =
         maintenance::plan_compaction(&t, settings.target_file_bytes, settings.compact_min_files)?;
     if !plan.is_empty() {
@@ -253,7 +255,7 @@ async fn maintain(
         let files =
             maintenance::write_compaction(&t, kind, plan, settings.target_file_bytes, |_, _| {})
                 .await?;
-        let done = maintenance::commit_compaction(&mut t, files).await?;
+        let done = maintenance::commit_compaction(&mut t, files, &storage).await?;
         if done.superseded {
             counters.superseded.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
@@ -270,7 +272,9 @@ async fn maintain(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "audit maintenance: compacted"
             );
-            let (_, removed_logs) = if settings.lifecycle.worm {
+            // Expired log entries are objects too: kept on write-once
+            // storage (recorded with the vacuum's list below).
+            let (_, removed_logs) = if storage.worm() {
                 (maintenance::checkpoint_only(&t).await?, 0)
             } else {
                 maintenance::checkpoint(&t).await?
@@ -283,7 +287,9 @@ async fn maintain(
             );
         }
     }
-    if let Some(dropped) = super::retention::round(&mut t, kind, &settings.lifecycle).await? {
+    if let Some(dropped) =
+        super::retention::round(&mut t, kind, &settings.lifecycle, &storage).await?
+    {
         counters.retention_drops.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             table = kind.name(),
@@ -294,11 +300,25 @@ async fn maintain(
             "audit maintenance: dropped days past retention (recorded in the hash chain)"
         );
     }
-    if vacuum && settings.lifecycle.worm {
-        tracing::info!(
-            table = kind.name(),
-            "audit maintenance: worm = true: not vacuuming (objects under Object Lock are never deleted by railyard; replaced and dropped files stay in storage until a bucket lifecycle rule expires them)"
-        );
+    if vacuum && storage.worm() {
+        // What a vacuum would delete, listed (a dry run deletes nothing),
+        // so the record says exactly what stays in storage and why.
+        let retention = chrono::Duration::from_std(settings.retention)
+            .unwrap_or_else(|_| chrono::Duration::days(7));
+        let kept = maintenance::vacuum(t.clone(), retention, true).await?;
+        if !kept.is_empty() {
+            storage
+                .record_kept(
+                    &t,
+                    &format!(
+                        "not vacuuming: {} file(s) out of the table for over the vacuum retention stay in storage (and expired log entries after checkpoints)",
+                        kept.len()
+                    ),
+                    kept.len(),
+                    &kept,
+                )
+                .await;
+        }
     } else if vacuum {
         let retention = chrono::Duration::from_std(settings.retention)
             .unwrap_or_else(|_| chrono::Duration::days(7));

@@ -28,6 +28,7 @@ use super::record::{DecisionRow, InferenceRow, JudgementRow};
 use super::rewrite::{self, Deletion};
 use super::schema::{self, Columns, TableKind};
 use super::table::{TableError, percent_decode};
+use super::worm::Storage;
 
 /// Which rows to erase.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,12 @@ impl Selector {
             Selector::Caller(_) => "caller",
             Selector::EndUser(_) => "end_user",
         }
+    }
+
+    /// Hex SHA-256 of the selected value: what the records of an erasure
+    /// keep instead of the identifier erased.
+    pub fn value_sha256(&self) -> String {
+        chain::sha256_hex(self.value().as_bytes())
     }
 
     fn value(&self) -> &str {
@@ -229,20 +236,38 @@ async fn read_live(
     Ok(out)
 }
 
-/// Erases the rows `selector` names from `table` (of kind `kind`), in one
-/// chained `erase` commit of chain `chain_id`. `requests`: for an end-user
-/// selector, the request ids found in `inferences` (see
-/// [`requests_of_end_user`]). `by`: who asked. With `dry_run`, counts and
-/// commits nothing.
+/// One erasure, as applied to each table.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Which rows.
+    pub selector: &'a Selector,
+    /// For an end-user selector, the request ids found in `inferences`
+    /// (see [`requests_of_end_user`]).
+    pub requests: &'a BTreeSet<String>,
+    /// Who asked.
+    pub by: &'a str,
+    /// The chain the erase commits extend.
+    pub chain_id: &'a str,
+    /// Count the rows; commit nothing.
+    pub dry_run: bool,
+}
+
+/// Erases the rows `request` selects from `table` (of kind `kind`), in one
+/// chained `erase` commit; files written for a commit that does not land
+/// are deleted, or left and recorded on write-once `storage`.
 pub async fn erase_table(
     table: &mut DeltaTable,
     kind: TableKind,
-    selector: &Selector,
-    requests: &BTreeSet<String>,
-    by: &str,
-    chain_id: &str,
-    dry_run: bool,
+    request: Request<'_>,
+    storage: &Storage,
 ) -> Result<Erased, TableError> {
+    let Request {
+        selector,
+        requests,
+        by,
+        chain_id,
+        dry_run,
+    } = request;
     let gone = |request_id: &str, caller: &str, end_user: Option<&str>| match selector {
         Selector::RequestId(id) => request_id == id,
         Selector::Caller(c) => caller == c,
@@ -311,7 +336,7 @@ pub async fn erase_table(
         "table": kind.name(),
         "by": by,
         "selector": selector.kind(),
-        "selector_sha256": chain::sha256_hex(selector.value().as_bytes()),
+        "selector_sha256": selector.value_sha256(),
         "rows": result.rows,
         "at": chrono::Utc::now().to_rfc3339(),
     });
@@ -326,6 +351,7 @@ pub async fn erase_table(
             written,
             note,
         },
+        storage,
     )
     .await?;
     if result.version.is_none() {

@@ -23,6 +23,7 @@ use deltalake::{DeltaTable, ObjectStore};
 use super::chain::{self, FileHash};
 use super::schema::{self, Columns, TableKind};
 use super::table::{TableError, percent_decode};
+use super::worm::Storage;
 
 fn err(table: &DeltaTable, what: &str) -> impl FnOnce(deltalake::DeltaTableError) -> TableError {
     let url = table.table_url().to_string();
@@ -91,7 +92,7 @@ pub struct Compaction {
     pub version: Option<u64>,
     /// Another writer removed some of the planned files first (another
     /// host compacted them): nothing was committed and the files written
-    /// were deleted.
+    /// were deleted (left and recorded on write-once storage).
     pub superseded: bool,
 }
 
@@ -183,6 +184,7 @@ pub async fn compact(
     table: &mut DeltaTable,
     kind: TableKind,
     target_bytes: u64,
+    storage: &Storage,
     progress: impl FnMut(&str, usize),
 ) -> Result<Compaction, TableError> {
     let plan = plan_compaction(table, target_bytes, 2)?;
@@ -190,7 +192,7 @@ pub async fn compact(
         return Ok(Compaction::default());
     }
     let files = write_compaction(table, kind, plan, target_bytes, progress).await?;
-    commit_compaction(table, files).await
+    commit_compaction(table, files, storage).await
 }
 
 /// Reads the planned files and writes their rows as one file per
@@ -309,7 +311,8 @@ pub async fn write_compaction(
 const COMPACTION_COMMIT_ATTEMPTS: u32 = 20;
 
 /// Commits rewritten files, only if every file they replace is still in
-/// the table.
+/// the table. Files written for a commit that does not land are deleted,
+/// or left and recorded on write-once `storage` ([`Storage`]).
 ///
 /// Why not delta-rs's own conflict check: it treats `remove`s with
 /// `dataChange = false` (what a compaction writes) as never conflicting
@@ -325,6 +328,7 @@ const COMPACTION_COMMIT_ATTEMPTS: u32 = 20;
 pub async fn commit_compaction(
     table: &mut DeltaTable,
     files: CompactedFiles,
+    storage: &Storage,
 ) -> Result<Compaction, TableError> {
     let CompactedFiles {
         actions,
@@ -363,7 +367,9 @@ pub async fn commit_compaction(
             .map(|f| f.path().into_owned())
             .collect();
         if !planned.iter().all(|p| live.contains(p)) {
-            delete_written(table, &written).await;
+            storage
+                .discard_uncommitted(table, &written, "compaction superseded by another writer's")
+                .await;
             return Ok(Compaction {
                 superseded: true,
                 version: None,
@@ -383,7 +389,13 @@ pub async fn commit_compaction(
         {
             Ok(e) => e,
             Err(e) => {
-                delete_written(table, &written).await;
+                storage
+                    .discard_uncommitted(
+                        table,
+                        &written,
+                        "compaction failed to build its chain entry",
+                    )
+                    .await;
                 return Err(err(table, "building the chain entry")(e));
             }
         };
@@ -416,20 +428,8 @@ pub async fn commit_compaction(
             Err(e) => last_error = Some(err(table, "committing the compaction")(e)),
         }
     }
-    delete_written(table, &written).await;
+    storage
+        .discard_uncommitted(table, &written, "compaction failed to commit")
+        .await;
     Err(last_error.expect("at least one attempt failed"))
-}
-
-/// Deletes files a compaction wrote but never committed: no table version
-/// references them, so no reader can need them.
-async fn delete_written(table: &DeltaTable, written: &[deltalake::Path]) {
-    use futures_util::StreamExt;
-    let store = table.object_store();
-    let paths: Vec<_> = written.iter().cloned().map(Ok).collect();
-    let mut deleted = store.delete_stream(futures_util::stream::iter(paths).boxed());
-    while let Some(done) = deleted.next().await {
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "audit maintenance: could not delete an uncommitted compacted file (a full vacuum removes it later)");
-        }
-    }
 }

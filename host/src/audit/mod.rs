@@ -24,6 +24,7 @@
 mod auto_maintenance;
 pub mod chain;
 mod committer;
+mod deferred;
 pub mod erase;
 pub mod events;
 pub mod maintenance;
@@ -36,6 +37,7 @@ pub mod schema;
 mod settings;
 pub mod table;
 pub mod wal;
+pub mod worm;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +50,7 @@ use url::Url;
 use crate::evaluation::Evaluation;
 
 pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
+pub use deferred::{Deferred, DurablePoint};
 pub use open_calls::INTERRUPTED_STAGE;
 pub use provenance::Provenance;
 pub use record::hex_into;
@@ -424,16 +427,27 @@ impl AuditLog {
         evaluation: &Evaluation,
         ctx: &RecordContext<'_>,
     ) -> Result<Ack, AuditError> {
-        let mut buf = Vec::with_capacity(1024 * (evaluation.decisions.len() + 1));
-        let mut decision_ids = Vec::with_capacity(evaluation.decisions.len());
-        let inference =
-            record::encode_evaluation(evaluation, ctx, &self.writer(), &mut buf, &mut decision_ids);
+        let (buf, decision_ids, inference) = self.encode_evaluation(evaluation, ctx);
         let position = self.append_encoded(&buf)?;
         Ok(Ack {
             position,
             decision_ids,
             inference,
         })
+    }
+
+    /// One evaluation's WAL records, its decision ids, and whether an
+    /// inferences row is among them.
+    fn encode_evaluation(
+        &self,
+        evaluation: &Evaluation,
+        ctx: &RecordContext<'_>,
+    ) -> (Vec<u8>, Vec<String>, bool) {
+        let mut buf = Vec::with_capacity(1024 * (evaluation.decisions.len() + 1));
+        let mut decision_ids = Vec::with_capacity(evaluation.decisions.len());
+        let inference =
+            record::encode_evaluation(evaluation, ctx, &self.writer(), &mut buf, &mut decision_ids);
+        (buf, decision_ids, inference)
     }
 
     /// Records rows built elsewhere (e.g. judgements by the judge
@@ -453,6 +467,16 @@ impl AuditLog {
 
     /// Appends encoded records, under the backlog rule and the durability.
     fn append_encoded(&self, buf: &[u8]) -> Result<Position, AuditError> {
+        let (lsn, position) = self.append_unsynced(buf)?;
+        if self.durability == Durability::Fsync {
+            self.sync_appended(lsn, buf.len() as u64)?;
+        }
+        Ok(position)
+    }
+
+    /// Appends encoded records under the backlog rule, without waiting for
+    /// them to be durable: returns the WAL sequence number to sync to.
+    fn append_unsynced(&self, buf: &[u8]) -> Result<(u64, Position), AuditError> {
         let backlog = self.shared.backlog_bytes.load(Ordering::Relaxed);
         if backlog >= self.backlog_limit {
             let last_error = self
@@ -490,12 +514,15 @@ impl AuditLog {
         self.shared
             .backlog_bytes
             .fetch_add(buf.len() as u64, Ordering::Relaxed);
-        if self.durability == Durability::Fsync
-            && let Err(e) = self.shared.wal.sync(lsn)
-        {
-            // Dropped unacknowledged: no segment will carry these bytes
-            // (at most a torn copy in the segment that failed).
-            let len = buf.len() as u64;
+        Ok((lsn, position))
+    }
+
+    /// Waits until the `len` bytes appended up to `lsn` are durable. On an
+    /// error they were dropped unacknowledged (no segment will carry them,
+    /// at most a torn copy in the segment that failed) and leave the
+    /// backlog; call it once per append.
+    fn sync_appended(&self, lsn: u64, len: u64) -> Result<(), AuditError> {
+        if let Err(e) = self.shared.wal.sync(lsn) {
             let _ =
                 self.shared
                     .backlog_bytes
@@ -504,7 +531,7 @@ impl AuditLog {
                     });
             return Err(e.into());
         }
-        Ok(position)
+        Ok(())
     }
 
     /// Seals the open segment and waits until everything recorded so far

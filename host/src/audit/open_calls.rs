@@ -124,6 +124,9 @@ impl OpenCalls {
     pub(crate) fn apply<'a>(&mut self, records: impl IntoIterator<Item = &'a AuditRecord>) {
         for r in records {
             match r {
+                // A shadow candidate's rows (`serve::rollout`) come after
+                // the call they shadow and belong to no call of their own.
+                AuditRecord::Decision(d) if d.arm.as_deref() == Some("shadow") => {}
                 AuditRecord::Decision(d) => self.open(d),
                 AuditRecord::Inference(i) => {
                     if self.calls.remove(&i.request_id).is_some() {
@@ -240,6 +243,7 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         scanned_fields: None,
         provenance: Default::default(),
         trace_id: None,
+        arm: d.arm.clone(),
     }
 }
 
@@ -290,6 +294,21 @@ mod tests {
         assert_eq!(rows[0].stage, INTERRUPTED_STAGE);
         assert_eq!(rows[0].action, "flag");
         assert_eq!(rows[0].decision_count, 2);
+    }
+
+    #[test]
+    fn a_shadow_decision_after_its_call_ended_opens_nothing() {
+        let mut calls = OpenCalls::default();
+        let AuditRecord::Decision(mut shadow) = decision("a", "2", "block") else {
+            unreachable!()
+        };
+        shadow.arm = Some("shadow".into());
+        calls.apply(&[
+            decision("a", "1", "allow"),
+            inference("a"),
+            AuditRecord::Decision(shadow),
+        ]);
+        assert!(calls.interrupted_rows().is_empty());
     }
 
     #[test]

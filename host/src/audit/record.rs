@@ -142,6 +142,11 @@ pub struct DecisionRow {
     pub wal_segment: i64,
     /// Byte offset of the row's record in that segment.
     pub wal_offset: i64,
+    /// The rollout arm (`live`, `canary`, `shadow`) on a route with a
+    /// canary or a shadow candidate; null elsewhere and in rows written
+    /// before the column existed. A `shadow` row affected nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
 }
 
 /// One row of the `inferences` table: one evaluated or proxied call.
@@ -214,6 +219,10 @@ pub struct InferenceRow {
     /// existed).
     #[serde(default)]
     pub trace_id: Option<String>,
+    /// The rollout arm that served the call (`live` or `canary`) on a
+    /// route with a canary or a shadow candidate; null elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
 }
 
 /// One row of the `judgements` table: one judge request a router made, and
@@ -562,6 +571,7 @@ pub(crate) fn encode_evaluation(
             error: d.error.as_deref(),
             latency_us: d.latency_us as i64,
             payload_hash: &hash,
+            arm: evaluation.arm.map(|a| a.as_str()),
         };
         w.decision(&row, out);
         ids.push(id);
@@ -624,6 +634,7 @@ pub(crate) fn encode_evaluation(
         request_body: kept.body(|p| &p.request_body),
         response_body: kept.body(|p| &p.response_body),
         trace_id: call.trace_id,
+        arm: evaluation.arm.map(|a| a.as_str()),
     };
     w.inference(&row, out);
     true
@@ -712,6 +723,7 @@ pub(crate) fn encode_call(
         request_body: kept.body(|p| &p.request_body),
         response_body: kept.body(|p| &p.response_body),
         trace_id: call.trace_id,
+        arm: req_eval.arm.map(|a| a.as_str()),
     };
     w.inference(&row, out);
 }

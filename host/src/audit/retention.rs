@@ -22,6 +22,7 @@ use super::chain::{self, FileHash};
 use super::rewrite::{self, Deletion};
 use super::schema::{self, TableKind};
 use super::table::{TableError, percent_decode};
+use super::worm::Storage;
 
 /// A legal hold: one UTC day or an inclusive range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,7 @@ pub struct Lifecycle {
     pub holds: Vec<Hold>,
     /// The tables live on write-once storage (S3 Object Lock): maintenance
     /// never deletes an object (no vacuum, no log cleanup, no cleanup of
-    /// uncommitted files).
+    /// uncommitted files; see `audit::worm`).
     pub worm: bool,
 }
 
@@ -125,6 +126,7 @@ pub async fn apply(
     lifecycle: &Lifecycle,
     today: NaiveDate,
     chain_id: &str,
+    storage: &Storage,
 ) -> Result<Dropped, TableError> {
     let bad = |what: &str| {
         let url = table.table_url().to_string();
@@ -208,6 +210,7 @@ pub async fn apply(
             written: Vec::new(),
             note,
         },
+        storage,
     )
     .await?;
     match version {
@@ -233,12 +236,13 @@ pub(crate) async fn round(
     table: &mut DeltaTable,
     kind: TableKind,
     lifecycle: &Lifecycle,
+    storage: &Storage,
 ) -> Result<Option<Dropped>, TableError> {
     if !lifecycle.retention_days.contains_key(&kind) {
         return Ok(None);
     }
     let chain_id = chain::process_chain("maintenance");
-    let dropped = apply(table, kind, lifecycle, today(), &chain_id).await?;
+    let dropped = apply(table, kind, lifecycle, today(), &chain_id, storage).await?;
     if !dropped.held.is_empty() {
         tracing::info!(
             table = kind.name(),

@@ -25,14 +25,15 @@
 
 use std::collections::{HashMap, HashSet};
 
+use deltalake::DeltaTable;
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::protocol::DeltaOperation;
-use deltalake::{DeltaTable, ObjectStore};
 use serde_json::{Value, json};
 
 use super::chain::{self, FileHash};
 use super::table::TableError;
+use super::worm::Storage;
 
 /// The table property a deletion lifts for its duration.
 const APPEND_ONLY: &str = "delta.appendOnly";
@@ -59,7 +60,8 @@ pub struct Deletion {
     pub adds: Vec<FileHash>,
     /// SHA-256 of each file removed, as it was when read.
     pub removes: Vec<FileHash>,
-    /// Files written for the commit (deleted again if it never lands).
+    /// Files written for the commit (deleted again if it never lands, or
+    /// left and recorded on write-once storage).
     pub written: Vec<deltalake::Path>,
     /// What the deletion was (selector, days, rows): goes into the chain
     /// entry and the commit's predicate text.
@@ -132,19 +134,25 @@ pub async fn commit(
     table: &mut DeltaTable,
     chain_id: &str,
     deletion: Deletion,
+    storage: &Storage,
 ) -> Result<Option<u64>, TableError> {
     table
         .update_state()
         .await
         .map_err(err(table, "reloading before the deletion"))?;
     let lifted = is_append_only(table);
+    let why = format!("{} whose commit did not land", deletion.op);
     if lifted && let Err(e) = set_append_only(table, chain_id, false, &deletion.note).await {
-        delete_written(table, &deletion.written).await;
+        storage
+            .discard_uncommitted(table, &deletion.written, &why)
+            .await;
         return Err(e);
     }
     let done = commit_data(table, chain_id, &deletion).await;
     if !matches!(done, Ok(Some(_))) {
-        delete_written(table, &deletion.written).await;
+        storage
+            .discard_uncommitted(table, &deletion.written, &why)
+            .await;
     }
     // Back on whatever happened; a failure here is reported over the
     // deletion's own result: the table must not stay writable unnoticed.
@@ -234,17 +242,4 @@ async fn commit_data(
         }
     }
     Err(last_error.expect("at least one attempt failed"))
-}
-
-/// Deletes files written for a deletion that was never committed.
-async fn delete_written(table: &DeltaTable, written: &[deltalake::Path]) {
-    use futures_util::StreamExt;
-    let store = table.object_store();
-    let paths: Vec<_> = written.iter().cloned().map(Ok).collect();
-    let mut deleted = store.delete_stream(futures_util::stream::iter(paths).boxed());
-    while let Some(done) = deleted.next().await {
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "audit: could not delete a file written for an uncommitted deletion (a full vacuum removes it later)");
-        }
-    }
 }

@@ -68,7 +68,7 @@ impl TableKind {
     /// when it is opened for writing, and read with them as null.
     pub fn added_columns(self) -> &'static [&'static str] {
         match self {
-            TableKind::Decisions => &["finding_fields"],
+            TableKind::Decisions => &["finding_fields", "arm"],
             TableKind::Inferences => &[
                 "api",
                 "previous_response_id",
@@ -83,6 +83,8 @@ impl TableKind {
                 "attributes",
                 "request_body",
                 "response_body",
+                // Rollouts (issue 20): which arm served, see `serve::rollout`.
+                "arm",
             ],
             _ => &[],
         }
@@ -150,6 +152,7 @@ impl TableKind {
                     ArrayType::new(DataType::STRING, true),
                     true,
                 ));
+                f.push(so("arm"));
                 f
             }
             TableKind::Inferences => {
@@ -186,6 +189,7 @@ impl TableKind {
                 ));
                 f.push(so("trace_id"));
                 f.extend(super::provenance::fields());
+                f.push(so("arm"));
                 f
             }
             TableKind::Judgements => {
@@ -305,6 +309,7 @@ pub fn decisions_batch(
             r.iter()
                 .map(|x| Some(x.findings.iter().map(|f| f.field.as_deref()))),
         )?,
+        opt_strings(r.iter().map(|x| x.arm.as_deref())),
     ];
     RecordBatch::try_new(schema, columns)
 }
@@ -426,6 +431,7 @@ pub fn inferences_batch(
         opt_strings(r.iter().map(|x| x.trace_id.as_deref())),
     ];
     columns.extend(super::provenance::columns(&schema, r)?);
+    columns.push(opt_strings(r.iter().map(|x| x.arm.as_deref())));
     RecordBatch::try_new(schema, columns)
 }
 
@@ -637,6 +643,11 @@ impl<'a> Columns<'a> {
                 }
             }
         }
+        // Absent from tables written before it was added.
+        let arm = match self.batch.column_by_name("arm") {
+            Some(_) => self.strings("arm")?,
+            None => vec![None; n],
+        };
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             out.push(DecisionRow {
@@ -664,6 +675,7 @@ impl<'a> Columns<'a> {
                 payload_hash: hash[i].clone(),
                 wal_segment: seg[i],
                 wal_offset: off[i],
+                arm: arm[i].clone(),
             });
         }
         Ok(out)
@@ -761,6 +773,7 @@ impl<'a> Columns<'a> {
         };
         let provenance = self.provenance(n)?;
         let trace = added("trace_id")?;
+        let arm = added("arm")?;
         Ok((0..n)
             .map(|i| InferenceRow {
                 request_id: req_id[i].clone(),
@@ -792,6 +805,7 @@ impl<'a> Columns<'a> {
                     .map(|v| v.into_iter().flatten().collect()),
                 trace_id: trace[i].clone(),
                 provenance: provenance[i].clone(),
+                arm: arm[i].clone(),
             })
             .collect())
     }

@@ -246,9 +246,23 @@ fn maintenance_from_env() -> Result<MaintenanceSettings, AuditError> {
             "a whole number of hours, at least 1",
         )?
         .unwrap_or(d.retention),
-        // `[audit]` in serve.toml, not the environment (`railyard serve`
-        // sets it).
-        lifecycle: d.lifecycle,
+        // Retention and holds: `[audit]` in serve.toml, not the
+        // environment (`railyard serve` sets them). Write-once storage is
+        // also `RAILYARD_AUDIT_WORM=true`, so the `railyard log` commands
+        // (which read no serve.toml) know it; serve ORs it with `worm`.
+        lifecycle: super::retention::Lifecycle {
+            worm: parse_env(
+                "RAILYARD_AUDIT_WORM",
+                |s| match s.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "on" => Some(true),
+                    "false" | "0" | "off" => Some(false),
+                    _ => None,
+                },
+                "`true` or `false`",
+            )?
+            .unwrap_or(d.lifecycle.worm),
+            ..d.lifecycle
+        },
     })
 }
 

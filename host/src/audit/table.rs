@@ -99,7 +99,16 @@ pub async fn open_or_create(
                 // A table written before columns were added: they are
                 // added (nullable: older rows read them as null).
                 let names: Vec<String> = missing.iter().map(|f| f.name().to_string()).collect();
-                match table.add_columns().with_fields(missing).await {
+                // No expired-log cleanup (delta-rs runs it after any commit
+                // not told otherwise): it is `railyard log checkpoint`'s,
+                // and never on write-once storage (`audit::worm`).
+                let adding = table
+                    .add_columns()
+                    .with_fields(missing)
+                    .with_commit_properties(
+                        CommitProperties::default().with_cleanup_expired_logs(Some(false)),
+                    );
+                match adding.await {
                     Ok(t) => {
                         tracing::info!(table = %url, columns = ?names, "added columns to an audit table written by an older railyard");
                         return Ok(t);
@@ -124,7 +133,11 @@ pub async fn open_or_create(
             .with_partition_columns([PARTITION_COLUMN])
             .with_configuration_property(TableProperty::AppendOnly, Some("true"))
             .with_save_mode(SaveMode::Ignore)
-            .with_commit_properties(CommitProperties::default().with_max_retries(0))
+            .with_commit_properties(
+                CommitProperties::default()
+                    .with_max_retries(0)
+                    .with_cleanup_expired_logs(Some(false)),
+            )
             .await;
         match created {
             Ok(t) => return Ok(t),

@@ -6,7 +6,9 @@
 //! OUT/summary.md     the same, for people
 //! OUT/policies.json  policies in force (name, digest, first and last seen,
 //!                    and the exact text from the `policies` table)
-//! OUT/plugins.json   plugin inventory (name, version, digest, kind, seen)
+//! OUT/plugins.json   plugin inventory (name, version, digest, kind, seen,
+//!                    signature: see `evidence_plugins` for what the
+//!                    tables can show and what comes from a folder)
 //! OUT/verify.json    `railyard log verify` over the whole tables
 //! OUT/index.html     self-contained page: charts of volume, block rate and
 //!                    latency (inline SVG, no network)
@@ -47,6 +49,19 @@ pub(super) struct EvidenceArgs {
     /// Folder to write the pack to (created; must be empty if it exists).
     #[arg(long)]
     out: PathBuf,
+    /// A plugins folder whose manifests give the signatures of the plugins
+    /// in the inventory, matched by digest (the tables hold digests, not
+    /// signatures); repeatable.
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins: Vec<PathBuf>,
+    /// A public key (ed25519:<64 hex digits>) the plugin signatures are
+    /// checked against; repeatable.
+    #[arg(long = "trusted-key", value_name = "KEY")]
+    trusted_keys: Vec<String>,
+    /// A policy file whose `[registry]` folder and `trusted-keys` are used
+    /// as --plugins and --trusted-key; repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
 }
 
 type Counts = BTreeMap<String, u64>;
@@ -214,40 +229,18 @@ pub fn summarize(
     s
 }
 
-/// `(name, digest)` of the policies and plugins seen, with when; each
-/// policy with its text where the `policies` table has it.
-fn inventories(
-    inferences: &[InferenceRow],
-    decisions: &[DecisionRow],
-    texts: &[PolicyRow],
-) -> (serde_json::Value, serde_json::Value) {
-    type Seen = BTreeMap<(String, String), (i64, i64, u64)>;
-    fn seen(map: &mut Seen, k: (String, String), t: i64) {
-        let e = map.entry(k).or_insert((t, t, 0));
-        e.0 = e.0.min(t);
-        e.1 = e.1.max(t);
-        e.2 += 1;
-    }
-    let mut policies: Seen = BTreeMap::new();
+/// `(name, digest)` of the policies seen, with when, each with its text
+/// where the `policies` table has it (the plugins are
+/// `evidence_plugins::inventory`).
+fn policies_seen(inferences: &[InferenceRow], texts: &[PolicyRow]) -> serde_json::Value {
+    let mut policies: BTreeMap<(String, String), (i64, i64, u64)> = BTreeMap::new();
     for i in inferences {
-        seen(
-            &mut policies,
-            (i.policy_name.clone(), i.policy_digest.clone()),
-            i.timestamp_us,
-        );
-    }
-    let mut plugins: Seen = BTreeMap::new();
-    let mut meta: BTreeMap<(String, String), (String, String, String)> = BTreeMap::new();
-    for d in decisions {
-        let k = (d.plugin.clone(), d.plugin_digest.clone());
-        seen(&mut plugins, k.clone(), d.timestamp_us);
-        meta.entry(k).or_insert_with(|| {
-            (
-                d.plugin_name.clone(),
-                d.plugin_version.clone(),
-                d.plugin_kind.clone(),
-            )
-        });
+        let e = policies
+            .entry((i.policy_name.clone(), i.policy_digest.clone()))
+            .or_insert((i.timestamp_us, i.timestamp_us, 0));
+        e.0 = e.0.min(i.timestamp_us);
+        e.1 = e.1.max(i.timestamp_us);
+        e.2 += 1;
     }
     let policies: Vec<_> = policies
         .into_iter()
@@ -258,18 +251,7 @@ fn inventories(
                    "origin": row.map(|p| p.origin.clone()), "text": row.map(|p| p.text.clone()), "plugins": plugins})
         })
         .collect();
-    let plugins: Vec<_> = plugins
-        .into_iter()
-        .map(|((plugin, digest), (first, last, n))| {
-            let (name, version, kind) = meta.remove(&(plugin.clone(), digest.clone())).unwrap_or_default();
-            json!({"plugin": plugin, "name": name, "version": version, "kind": kind, "digest": digest,
-                   "first_seen": rfc3339(first), "last_seen": rfc3339(last), "decisions": n})
-        })
-        .collect();
-    (
-        json!({"source": "rows (policy_name, policy_digest of inferences), texts from the policies table", "policies": policies}),
-        json!({"source": "rows (plugin, plugin_digest of decisions)", "plugins": plugins}),
-    )
+    json!({"source": "rows (policy_name, policy_digest of inferences), texts from the policies table", "policies": policies})
 }
 
 /// The Markdown summary.
@@ -385,19 +367,43 @@ pub(super) async fn run(
         .into_iter()
         .filter(|r| within(r.timestamp_us))
         .collect();
-    let mut summary = summarize(since_us, until_us, &inferences, &decisions, &judgements);
+    // A shadow candidate's rows decided nothing: the summary counts what
+    // served; the inventories below still list the candidate's plugins.
+    let served: Vec<DecisionRow> = decisions
+        .iter()
+        .filter(|d| d.arm.as_deref() != Some("shadow"))
+        .cloned()
+        .collect();
+    let mut summary = summarize(since_us, until_us, &inferences, &served, &judgements);
     for e in super::log_events::read_events(root, options).await? {
         if within(e.timestamp_us) {
             *summary.events_by_kind.entry(e.kind).or_default() += 1;
         }
     }
     let policy_rows = super::log_events::read_policies(root, options).await?;
-    let (policies, plugins) = inventories(&inferences, &decisions, &policy_rows);
+    let policies = policies_seen(&inferences, &policy_rows);
+    // The plugins of every policy in force: the policies rows of the
+    // digests the period's calls carry, loaded before its end.
+    let digests: std::collections::BTreeSet<&str> = inferences
+        .iter()
+        .map(|i| i.policy_digest.as_str())
+        .collect();
+    let in_force: Vec<&PolicyRow> = policy_rows
+        .iter()
+        .filter(|p| digests.contains(p.policy_digest.as_str()) && p.timestamp_us < until_us)
+        .collect();
+    let sources =
+        super::evidence_plugins::Sources::new(&args.plugins, &args.trusted_keys, &args.policies)?;
+    let plugins = super::evidence_plugins::inventory(&decisions, &in_force, &sources, rfc3339)?;
     let report = super::log_verify::verify_report(root, options, None, &[]).await?;
-    let html = super::evidence_html::page(&summary, report.ok);
+    let html = super::evidence_html::page(&summary, report.ok, &plugins);
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("summary.json", serde_json::to_vec_pretty(&summary)?),
-        ("summary.md", markdown(&summary, report.ok).into_bytes()),
+        (
+            "summary.md",
+            (markdown(&summary, report.ok) + &super::evidence_plugins::markdown(&plugins))
+                .into_bytes(),
+        ),
         ("policies.json", serde_json::to_vec_pretty(&policies)?),
         ("plugins.json", serde_json::to_vec_pretty(&plugins)?),
         ("verify.json", serde_json::to_vec_pretty(&report)?),

@@ -111,8 +111,30 @@ fn counts_table(
     t
 }
 
+/// The plugin inventory (`plugins.json`): digest and signature of each
+/// plugin in force.
+fn plugins_table(inventory: &serde_json::Value) -> String {
+    let mut t = String::from(
+        "<h2>Plugin inventory</h2><p>Digests from the tables; signatures from the plugins folders and keys named in plugins.json, as they were when this pack was made.</p>\
+         <table><tr><th>plugin</th><th>version</th><th>digest</th><th>signature</th><th>key id</th></tr>",
+    );
+    let s = |v: &serde_json::Value| esc(v.as_str().unwrap_or(""));
+    for p in inventory["plugins"].as_array().into_iter().flatten() {
+        t.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            s(&p["plugin"]),
+            s(&p["version"]),
+            s(&p["digest"]),
+            s(&p["signature"]["status"]),
+            s(&p["signature"]["key_id"]),
+        ));
+    }
+    t.push_str("</table>");
+    t
+}
+
 /// The whole page.
-pub(super) fn page(s: &Summary, verify_ok: bool) -> String {
+pub(super) fn page(s: &Summary, verify_ok: bool, plugins: &serde_json::Value) -> String {
     let mut html = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>railyard evidence</title>\
          <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;margin-bottom:1em}\
@@ -180,6 +202,7 @@ pub(super) fn page(s: &Summary, verify_ok: bool) -> String {
         }
         html.push_str("</table>");
     }
+    html.push_str(&plugins_table(plugins));
     html.push_str("<p>Files of this pack and their SHA-256: manifest.json (signed in manifest.sig when a key is configured).</p></body></html>");
     html
 }
@@ -211,7 +234,12 @@ mod tests {
             .entry("<script>".into())
             .or_default()
             .insert("block".into(), 1);
-        let html = page(&s, true);
+        let plugins = serde_json::json!({"plugins": [{"plugin": "<b>", "version": "1", "digest": "sha256:00",
+            "signature": {"status": "verified", "key_id": "ed25519:ab"}}]});
+        let html = page(&s, true, &plugins);
+        assert!(
+            html.contains("<td>verified</td><td>ed25519:ab</td>") && html.contains("&lt;b&gt;")
+        );
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
         assert!(!html.contains("src=") && !html.contains("href="));

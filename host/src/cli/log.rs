@@ -109,7 +109,9 @@ enum LogCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Counts by action, plugin and outcome, and latency percentiles.
+    /// Counts by action, plugin, outcome and rollout arm, latency
+    /// percentiles, and the live-vs-shadow agreement per plugin (shadow
+    /// rows are counted only there).
     Stats {
         #[command(flatten)]
         filters: Filters,
@@ -123,9 +125,11 @@ enum LogCommand {
         #[arg(long, default_value_t = 60)]
         timeout_secs: u64,
     },
-    /// Write a checkpoint of every table and remove expired log entries.
+    /// Write a checkpoint of every table and remove expired log entries
+    /// (kept with RAILYARD_AUDIT_WORM=true).
     Checkpoint,
-    /// Delete data files no longer referenced by any table version kept.
+    /// Delete data files no longer referenced by any table version kept
+    /// (refused with RAILYARD_AUDIT_WORM=true, except --dry-run).
     Vacuum {
         /// Keep unreferenced files younger than this many hours.
         #[arg(long, default_value_t = 168)]
@@ -200,6 +204,12 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
     let settings = args.audit.settings()?;
     let root = audit::root_url(&settings.table_root)?;
     let options = settings.storage_options.clone();
+    // RAILYARD_AUDIT_WORM=true: write-once storage, nothing is deleted.
+    let storage = audit::worm::Storage::new(
+        root.clone(),
+        options.clone(),
+        settings.maintenance.lifecycle.worm,
+    );
     let rt = runtime()?;
     match args.command {
         LogCommand::Tail { lines, table, json } => {
@@ -232,6 +242,14 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
                     eprintln!("{:<11} no table yet", kind.name());
                     continue;
                 };
+                if storage.worm() {
+                    let version = maintenance::checkpoint_only(&t).await?;
+                    println!(
+                        "{:<11} checkpoint at version {version}; expired log files kept (RAILYARD_AUDIT_WORM=true: railyard deletes nothing on write-once storage)",
+                        kind.name()
+                    );
+                    continue;
+                }
                 let (version, removed) = maintenance::checkpoint(&t).await?;
                 println!(
                     "{:<11} checkpoint at version {version}; {removed} expired log file(s) removed",
@@ -244,6 +262,11 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             retention_hours,
             dry_run,
         } => rt.block_on(async {
+            if storage.worm() && !dry_run {
+                bail!(
+                    "RAILYARD_AUDIT_WORM=true: the tables are on write-once storage (S3 Object Lock) and railyard deletes nothing there; a vacuum would only add delete markers or be refused. The bucket's lifecycle rule expires replaced files after their lock; `--dry-run` lists them"
+                );
+            }
             for kind in TableKind::ALL {
                 let Some(t) = table::open_existing(&root, kind, &options).await? else {
                     continue;
@@ -272,9 +295,15 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
                 let Some(mut t) = table::open_existing(&root, kind, &options).await? else {
                     continue;
                 };
-                let done = maintenance::compact(&mut t, kind, target_mib << 20, |date, files| {
-                    eprintln!("{}: compacting date={date}: {files} files…", kind.name());
-                })
+                let done = maintenance::compact(
+                    &mut t,
+                    kind,
+                    target_mib << 20,
+                    &storage,
+                    |date, files| {
+                        eprintln!("{}: compacting date={date}: {files} files…", kind.name());
+                    },
+                )
                 .await?;
                 println!(
                     "{:<11} {} partition(s): {} file(s) replaced by {}{}",
@@ -304,7 +333,7 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             ))
         }
         LogCommand::Keygen { out } => super::log_verify::keygen(&out),
-        LogCommand::Erase(a) => rt.block_on(super::log_erase::run(&root, &options, a)),
+        LogCommand::Erase(a) => rt.block_on(super::log_erase::run(&storage, a)),
         LogCommand::Evidence(a) => {
             rt.block_on(super::evidence::run(&root, &options, a, parse_time))
         }
@@ -562,10 +591,16 @@ async fn stats(
     json: bool,
 ) -> anyhow::Result<u8> {
     let w = filters.window()?;
-    let rows: Vec<_> = read_decisions(root, options)
+    let all: Vec<_> = read_decisions(root, options)
         .await?
         .into_iter()
         .filter(|d| filters.keeps_decision(&w, d))
+        .collect();
+    let (agreement, shadowed) = super::log_rollout::agreement(&all);
+    // Shadow rows affected no call: they count in the agreement only.
+    let rows: Vec<_> = all
+        .into_iter()
+        .filter(|d| !super::log_rollout::is_shadow(d))
         .collect();
     let count = |f: fn(&DecisionRow) -> &str| {
         let mut m: BTreeMap<String, u64> = BTreeMap::new();
@@ -577,6 +612,7 @@ async fn stats(
     let by_action = count(|d| &d.action);
     let by_plugin = count(|d| &d.plugin);
     let by_outcome = count(|d| &d.outcome);
+    let by_arm = count(|d| d.arm.as_deref().unwrap_or("-"));
     let mut lat: Vec<i64> = rows.iter().map(|d| d.latency_us).collect();
     lat.sort_unstable();
     let pct = [
@@ -597,7 +633,10 @@ async fn stats(
                 "by_action": by_action,
                 "by_plugin": by_plugin,
                 "by_outcome": by_outcome,
+                "by_arm": by_arm,
                 "latency_us": latency,
+                "shadowed_stages": shadowed,
+                "shadow_agreement": super::log_rollout::matrix_json(&agreement),
             })
         );
         return Ok(EXIT_ALLOWED);
@@ -607,6 +646,7 @@ async fn stats(
         ("action", &by_action),
         ("plugin", &by_plugin),
         ("outcome", &by_outcome),
+        ("arm", &by_arm),
     ] {
         println!("\nby {title}:");
         for (k, v) in m {
@@ -617,6 +657,7 @@ async fn stats(
     for (k, v) in pct {
         println!("  {k:<4} {v:>10}");
     }
+    super::log_rollout::print_matrix(&agreement, shadowed);
     Ok(EXIT_ALLOWED)
 }
 

@@ -5,6 +5,8 @@ use anyhow::{Context, bail};
 
 use super::EXIT_ALLOWED;
 use crate::audit::erase::{self, Selector};
+use crate::audit::events::{Event, EventKind, direct};
+use crate::audit::worm::Storage;
 use crate::audit::{TableKind, chain, table};
 
 /// Which rows (exactly one selector).
@@ -55,11 +57,8 @@ impl EraseArgs {
 }
 
 /// Runs the erasure over every table.
-pub(super) async fn run(
-    root: &url::Url,
-    options: &std::collections::HashMap<String, String>,
-    args: EraseArgs,
-) -> anyhow::Result<u8> {
+pub(super) async fn run(storage: &Storage, args: EraseArgs) -> anyhow::Result<u8> {
+    let (root, options) = (storage.root(), storage.options());
     let selector = args.selector()?;
     let by = args
         .by
@@ -82,19 +81,24 @@ pub(super) async fn run(
         let Some(mut t) = table::open_existing(root, kind, options).await? else {
             continue;
         };
-        let r = erase::erase_table(
-            &mut t,
-            kind,
-            &selector,
-            &requests,
-            &by,
-            &chain_id,
-            args.dry_run,
-        )
-        .await
-        .with_context(|| format!("erasing from {}", kind.name()))?;
+        let request = erase::Request {
+            selector: &selector,
+            requests: &requests,
+            by: &by,
+            chain_id: &chain_id,
+            dry_run: args.dry_run,
+        };
+        let r = erase::erase_table(&mut t, kind, request, storage)
+            .await
+            .with_context(|| format!("erasing from {}", kind.name()))?;
         done.push(r);
     }
+    let erased: u64 = done.iter().map(|r| r.rows).sum();
+    let recorded = if args.dry_run || erased == 0 {
+        None
+    } else {
+        Some(record_erasure(storage, &selector, &by, &done).await)
+    };
     if args.json {
         println!(
             "{}",
@@ -103,6 +107,7 @@ pub(super) async fn run(
                 "by": by,
                 "dry_run": args.dry_run,
                 "tables": done,
+                "recorded_in_events": recorded,
             }))?
         );
     } else {
@@ -120,6 +125,13 @@ pub(super) async fn run(
                     .unwrap_or_default()
             );
         }
+        match recorded {
+            Some(true) => eprintln!("erasure recorded in the events table (kind erasure)"),
+            Some(false) => {
+                eprintln!("no events table: the erasure is recorded in the hash chains only")
+            }
+            None => {}
+        }
         if !args.dry_run {
             eprintln!(
                 "erasure recorded in each table's hash chain (by {by}); rows still in a host's WAL are not erased: run this once the hosts have committed (railyard log flush)"
@@ -127,4 +139,42 @@ pub(super) async fn run(
         }
     }
     Ok(EXIT_ALLOWED)
+}
+
+/// Records the erasure in the `events` table, if there is one: who, the
+/// selector's kind and the SHA-256 of its value (never the value), rows per
+/// table and the erase commits' versions. Returns whether a row was
+/// committed; a failure to record is reported and does not undo the
+/// erasure, which the chains hold already.
+async fn record_erasure(
+    storage: &Storage,
+    selector: &Selector,
+    by: &str,
+    done: &[erase::Erased],
+) -> bool {
+    let rows: u64 = done.iter().map(|r| r.rows).sum();
+    let event = Event::new(
+        EventKind::Erasure,
+        format!(
+            "{rows} row(s) erased by {by}, selected by {}",
+            selector.kind()
+        ),
+    )
+    .admin(by)
+    .detail(serde_json::json!({
+        "by": by,
+        "selector": selector.kind(),
+        "selector_sha256": selector.value_sha256(),
+        "rows": rows,
+        "tables": done,
+    }));
+    match direct::record(storage.root(), storage.options(), "erase", event).await {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            eprintln!(
+                "warning: the erasure is in the hash chains but could not be recorded in the events table: {e}"
+            );
+            false
+        }
+    }
 }

@@ -76,7 +76,9 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
     } else {
         let mut settings = args.audit.settings()?;
         // `[audit]` in serve.toml: retention, legal holds, WORM storage.
+        let worm_env = settings.maintenance.lifecycle.worm;
         settings.maintenance.lifecycle = config.audit.lifecycle.clone();
+        settings.maintenance.lifecycle.worm |= worm_env;
         let mut log =
             AuditLog::open(settings).context("opening the audit log (--no-audit skips it)")?;
         // A serving host keeps its tables readable (compaction,
@@ -114,6 +116,9 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
         if let Some(endpoint) = &otlp {
             println!("railyard: exporting traces to {endpoint}");
         }
+        // SIGTERM and SIGINT handlers exist before the listening line, so a
+        // stop sent the moment the server says it is up is a clean stop.
+        let stop = shutdown_signal()?;
         println!("railyard: listening on http://{addr}");
         if !has_upstream {
             println!(
@@ -122,7 +127,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
         }
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        crate::serve::serve(server, listener, shutdown_signal()).await
+        crate::serve::serve(server, listener, stop).await
     })?;
     // The spans of the last calls are batched: they go out before the exit.
     if let Err(e) = crate::telemetry::shutdown(std::time::Duration::from_secs(10)) {
@@ -131,17 +136,15 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<u8> {
     Ok(super::EXIT_ALLOWED)
 }
 
-async fn shutdown_signal() {
+/// Resolves at SIGTERM or SIGINT; both are registered when this returns.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    })
 }

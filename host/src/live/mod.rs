@@ -125,43 +125,48 @@ impl MetricsSnapshot {
         self.plugin_refused_total.values().sum()
     }
 
-    /// The counters in the Prometheus text format.
+    /// Adds the counters to a `/metrics` scrape's registry.
+    pub fn register(&self, r: &mut prometheus_client::registry::Registry) {
+        use prometheus_client::metrics::counter::{ConstCounter, Counter};
+        use prometheus_client::metrics::family::Family;
+        r.register(
+            "railyard_reloads",
+            "Plugin and policy reloads run",
+            ConstCounter::new(self.reloads_total),
+        );
+        r.register(
+            "railyard_pipeline_swaps",
+            "New pipelines swapped in",
+            ConstCounter::new(self.swaps_total),
+        );
+        r.register(
+            "railyard_plugin_versions_live",
+            "Plugin versions from the plugins folder that went live",
+            ConstCounter::new(self.plugins_live_total),
+        );
+        r.register(
+            "railyard_policy_reload_refused",
+            "Policy files refused at reload",
+            ConstCounter::new(self.policy_refused_total),
+        );
+        let refused = Family::<[(&'static str, &'static str); 1], Counter>::default();
+        for (step, v) in &self.plugin_refused_total {
+            refused.get_or_create(&[("step", *step)]).inc_by(*v);
+        }
+        r.register(
+            "railyard_plugin_reload_refused",
+            "Plugin versions refused at reload, by the step that refused them",
+            refused,
+        );
+    }
+
+    /// The counters alone, in the Prometheus text format.
     pub fn prometheus(&self) -> String {
+        let mut r = prometheus_client::registry::Registry::default();
+        self.register(&mut r);
         let mut out = String::new();
-        let mut counter = |name: &str, help: &str, lines: Vec<(String, u64)>| {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
-            for (labels, v) in lines {
-                out.push_str(&format!("{name}{labels} {v}\n"));
-            }
-        };
-        counter(
-            "railyard_reloads_total",
-            "Plugin and policy reloads run.",
-            vec![(String::new(), self.reloads_total)],
-        );
-        counter(
-            "railyard_pipeline_swaps_total",
-            "New pipelines swapped in.",
-            vec![(String::new(), self.swaps_total)],
-        );
-        counter(
-            "railyard_plugin_versions_live_total",
-            "Plugin versions from the plugins folder that went live.",
-            vec![(String::new(), self.plugins_live_total)],
-        );
-        counter(
-            "railyard_policy_reload_refused_total",
-            "Policy files refused at reload.",
-            vec![(String::new(), self.policy_refused_total)],
-        );
-        counter(
-            "railyard_plugin_reload_refused_total",
-            "Plugin versions refused at reload, by the step that refused them.",
-            self.plugin_refused_total
-                .iter()
-                .map(|(step, v)| (format!("{{step=\"{step}\"}}"), *v))
-                .collect(),
-        );
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &r);
         out
     }
 }

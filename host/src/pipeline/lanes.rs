@@ -287,6 +287,7 @@ pub fn combine(
             redacted: None,
             judge_requests: Vec::new(),
             latency_us: 0,
+            arm: None,
         };
     };
     if many {

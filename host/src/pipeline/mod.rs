@@ -281,6 +281,7 @@ impl Pipeline {
             redacted,
             judge_requests,
             latency_us: 0,
+            arm: None,
         };
         evaluation.merge();
         evaluation.latency_us = started.elapsed().as_micros() as u64;

@@ -135,7 +135,8 @@ pub async fn read_calls(
         let days = (days.0.map(|d| d - 1), days.1);
         for b in batches(&decisions, days).await? {
             for d in Columns::new(&b).decisions()? {
-                if !wanted.contains(d.request_id.as_str()) {
+                // A shadow candidate's rows (arm = "shadow") decided nothing.
+                if !wanted.contains(d.request_id.as_str()) || d.arm.as_deref() == Some("shadow") {
                     continue;
                 }
                 by_request

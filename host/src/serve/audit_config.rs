@@ -8,6 +8,7 @@
 //! retention-days = { inferences = 90, decisions = 365, judgements = 365 }
 //! legal-hold = ["2026-03-14", "2026-04-01..2026-04-30"]
 //! worm = false
+//! request-durability = "with-answer"  # or "before-upstream"
 //!
 //! [audit.attributes]                 # request header = attribute name
 //! "x-team" = "team"
@@ -32,6 +33,20 @@ pub(super) struct RawAudit {
     #[serde(default)]
     legal_hold: Vec<String>,
     worm: Option<bool>,
+    request_durability: Option<RequestDurability>,
+}
+
+/// When a proxied call's request record must be durable (with the
+/// default `fsync` durability; see `crate::audit::deferred`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestDurability {
+    /// Its fsync runs while the upstream works; the answer waits for it
+    /// (and for its own record) before any byte goes to the client.
+    #[default]
+    WithAnswer,
+    /// Durable before the prompt goes upstream (two fsync waits a call).
+    BeforeUpstream,
 }
 
 /// The validated `[audit]` section.
@@ -45,6 +60,8 @@ pub struct AuditConfig {
     /// Retention, holds and WORM, applied by the serving host's
     /// maintenance.
     pub lifecycle: Lifecycle,
+    /// When a proxied call's request record must be durable.
+    pub request_durability: RequestDurability,
 }
 
 /// What a request's headers say for the record.
@@ -112,6 +129,7 @@ impl RawAudit {
                 holds,
                 worm: self.worm.unwrap_or(false),
             },
+            request_durability: self.request_durability.unwrap_or_default(),
         })
     }
 }

@@ -91,6 +91,7 @@ impl State {
             .judge(&mut evaluation, payload, capture, can_hold)
             .await;
         amend(&mut evaluation);
+        super::rollout::decided(&mut evaluation, payload);
         self.metrics.evaluation(&evaluation);
         Decided { evaluation, judged }
     }

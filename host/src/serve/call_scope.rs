@@ -39,6 +39,7 @@ impl CallScope {
 
     /// Runs the handler's work inside the scope.
     pub(super) async fn run<F: Future>(&self, f: F) -> F::Output {
+        let f = super::rollout::scope(f);
         self.trace.clone().scope(self.ticket.clone().scope(f)).await
     }
 
@@ -68,6 +69,7 @@ pub(super) fn carried<F>(state: Arc<State>, f: F) -> impl Future<Output = ()> + 
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let f = super::rollout::carried(f);
     let trace = telemetry::current();
     let ticket = settle::current();
     if let Some(t) = &ticket {

@@ -64,6 +64,8 @@ struct RawConfig {
     audit: super::audit_config::RawAudit,
     #[serde(default)]
     telemetry: RawTelemetry,
+    #[serde(default)]
+    rollout: super::rollout::config::RawRollout,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -114,6 +116,10 @@ struct RawRoute {
     policy: Option<String>,
     judge_budget_ms: Option<u64>,
     judge_failure_mode: Option<String>,
+    shadow: Option<String>,
+    canary: Option<String>,
+    canary_percent: Option<f64>,
+    canary_by: Option<String>,
 }
 
 /// Request limits.
@@ -180,6 +186,8 @@ pub struct Route {
     pub policy: String,
     /// How blocking judgements hold this route's calls.
     pub judging: BlockingPolicy,
+    /// Its shadow and canary candidates (see `serve::rollout`).
+    pub rollout: super::rollout::RouteRollout,
 }
 
 impl Route {
@@ -232,6 +240,8 @@ pub struct ServeConfig {
     /// `[telemetry] otlp-endpoint`: the OTLP/HTTP collector's base URL
     /// spans are exported to (see [`crate::telemetry::init`]).
     pub otlp_endpoint: Option<String>,
+    /// `[rollout] shadow-queue`: jobs a shadow candidate's queue holds.
+    pub shadow_queue: usize,
 }
 
 /// Default listen address: loopback only.
@@ -264,6 +274,7 @@ impl Default for ServeConfig {
             judging: BlockingPolicy::default(),
             audit: Default::default(),
             otlp_endpoint: None,
+            shadow_queue: super::rollout::config::DEFAULT_SHADOW_QUEUE,
         }
     }
 }
@@ -411,6 +422,7 @@ impl ServeConfig {
                 },
             );
         }
+        c.shadow_queue = raw.rollout.shadow_queue().map_err(|(k, m)| err(&k, m))?;
         c.judging =
             crate::judge::config::blocking_policy(raw.judging).map_err(|(k, m)| err(&k, m))?;
         for (name, j) in raw.judges {
@@ -452,11 +464,20 @@ impl ServeConfig {
                 judging.failure_mode = crate::judge::config::parse_failure_mode(&m)
                     .map_err(|e| err(&format!("routes[{i}].judge-failure-mode"), e))?;
             }
+            let rollout = super::rollout::config::RawRouteRollout {
+                shadow: r.shadow,
+                canary: r.canary,
+                canary_percent: r.canary_percent,
+                canary_by: r.canary_by,
+            }
+            .validate(i, &policy, &c.policies)
+            .map_err(|(k, m)| err(&k, m))?;
             c.routes.push(Route {
                 model: r.model,
                 upstream: r.upstream,
                 policy,
                 judging,
+                rollout,
             });
         }
         Ok(c)
@@ -486,6 +507,7 @@ impl ServeConfig {
             upstream: "default".into(),
             policy: "default".into(),
             judging: self.judging,
+            rollout: Default::default(),
         });
         Ok(self)
     }

@@ -75,12 +75,22 @@ pub(super) async fn guard(
     };
     let policy = g.policy.as_deref().unwrap_or(caller.own_policy());
     caller.check_policy(policy)?;
-    let slot = state.policy(policy)?;
+    let route = g.route.unwrap_or_default();
+    // A guard call naming a route that runs this policy takes the route's
+    // rollout (its canary and shadow), as a proxied call would; one naming
+    // no route takes none (a catch-all `*` would otherwise claim it).
+    let named = (!route.is_empty())
+        .then(|| state.config.route(&route))
+        .flatten();
+    let slot = match named.filter(|r| r.policy == policy) {
+        Some(r) => super::rollout::serving(state, r, &caller.name, request_id)?,
+        None => state.policy(policy)?,
+    };
     let pipeline = slot.pipeline();
     let payload = Payload {
         request_id: request_id.to_string(),
         stage,
-        route: g.route.unwrap_or_default(),
+        route,
         caller: caller.name.clone(),
         messages,
         attributes: g.attributes.unwrap_or_default().into_iter().collect(),

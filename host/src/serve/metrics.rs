@@ -1,8 +1,17 @@
-//! Server metrics in Prometheus text format (`GET /metrics`).
+//! Server metrics (`GET /metrics`), kept in `prometheus-client` counters
+//! and histograms and encoded in the Prometheus text format (0.0.4) by
+//! that crate.
+//!
+//! Each scrape builds a [`Registry`] from the metrics of everything that
+//! counts (this server's, the reloader's, the judges', the quotas', the
+//! audit log's): see `metrics_endpoint`. The metric types are `Arc`s
+//! inside, so registering them costs a clone of a pointer.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 use crate::evaluation::Evaluation;
 
@@ -12,204 +21,241 @@ const BUCKETS: &[f64] = &[
     1.0, 2.5, 10.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS.iter().copied())
 }
 
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; BUCKETS.len()];
-        }
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += seconds;
-        self.count += 1;
-    }
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let n = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
-    }
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointStatus {
+    endpoint: String,
+    status: String,
 }
 
-#[derive(Default)]
-struct Inner {
-    /// (endpoint, status) → count.
-    requests: BTreeMap<(String, u16), u64>,
-    /// endpoint → latency.
-    request_latency: BTreeMap<String, Histogram>,
-    /// (plugin, stage, action) → count.
-    actions: BTreeMap<(String, String, String), u64>,
-    /// (plugin, outcome) → count.
-    outcomes: BTreeMap<(String, String), u64>,
-    /// plugin → latency.
-    plugin_latency: BTreeMap<String, Histogram>,
-    /// (stage, action) → count, for whole evaluations.
-    verdicts: BTreeMap<(String, String), u64>,
-    /// Why requests were refused before evaluation (auth, limits, …).
-    refused: BTreeMap<String, u64>,
-    /// caller → (calls admitted, tokens estimated at admission).
-    callers: BTreeMap<String, (u64, u64)>,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Endpoint {
+    endpoint: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginStageAction {
+    plugin: String,
+    stage: String,
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginOutcome {
+    plugin: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Plugin {
+    plugin: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageAction {
+    stage: String,
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Caller {
+    caller: String,
 }
 
 /// Counters and histograms, shared by every request.
-#[derive(Default)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    requests: Family<EndpointStatus, Counter>,
+    request_latency: Histograms<Endpoint>,
+    refused: Family<Reason, Counter>,
+    caller_requests: Family<Caller, Counter>,
+    caller_tokens: Family<Caller, Counter>,
+    verdicts: Family<StageAction, Counter>,
+    actions: Family<PluginStageAction, Counter>,
+    outcomes: Family<PluginOutcome, Counter>,
+    plugin_latency: Histograms<Plugin>,
 }
 
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics {
+            requests: Family::default(),
+            request_latency: Family::new_with_constructor(histogram),
+            refused: Family::default(),
+            caller_requests: Family::default(),
+            caller_tokens: Family::default(),
+            verdicts: Family::default(),
+            actions: Family::default(),
+            outcomes: Family::default(),
+            plugin_latency: Family::new_with_constructor(histogram),
+        }
+    }
 }
 
 impl Metrics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// One HTTP request answered.
     pub fn request(&self, endpoint: &str, status: u16, seconds: f64) {
-        let mut m = self.lock();
-        *m.requests
-            .entry((endpoint.to_string(), status))
-            .or_default() += 1;
-        m.request_latency
-            .entry(endpoint.to_string())
-            .or_default()
+        self.requests
+            .get_or_create(&EndpointStatus {
+                endpoint: endpoint.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.request_latency
+            .get_or_create(&Endpoint {
+                endpoint: endpoint.to_string(),
+            })
             .observe(seconds);
     }
 
     /// A request refused before evaluation, by reason.
     pub fn refused(&self, reason: &str) {
-        *self.lock().refused.entry(reason.to_string()).or_default() += 1;
+        self.refused
+            .get_or_create(&Reason {
+                reason: reason.to_string(),
+            })
+            .inc();
     }
 
     /// A model-facing call admitted for `caller`, with its token estimate
     /// (see `quota::estimate`).
     pub fn admitted(&self, caller: &str, tokens: u64) {
-        let mut m = self.lock();
-        let c = m.callers.entry(caller.to_string()).or_default();
-        c.0 += 1;
-        c.1 += tokens;
+        let caller = Caller {
+            caller: caller.to_string(),
+        };
+        self.caller_requests.get_or_create(&caller).inc();
+        self.caller_tokens.get_or_create(&caller).inc_by(tokens);
     }
 
     /// One evaluation's per-plugin actions, outcomes and latencies.
     pub fn evaluation(&self, e: &Evaluation) {
-        let mut m = self.lock();
-        let stage = e.stage.as_str().to_string();
-        *m.verdicts
-            .entry((stage.clone(), e.action.as_str().to_string()))
-            .or_default() += 1;
+        let stage = e.stage.as_str();
+        self.verdicts
+            .get_or_create(&StageAction {
+                stage: stage.to_string(),
+                action: e.action.as_str().to_string(),
+            })
+            .inc();
         for d in &e.decisions {
-            *m.actions
-                .entry((
-                    d.plugin.clone(),
-                    stage.clone(),
-                    d.action.as_str().to_string(),
-                ))
-                .or_default() += 1;
-            *m.outcomes
-                .entry((d.plugin.clone(), d.outcome.as_str().to_string()))
-                .or_default() += 1;
-            m.plugin_latency
-                .entry(d.plugin.clone())
-                .or_default()
+            self.actions
+                .get_or_create(&PluginStageAction {
+                    plugin: d.plugin.clone(),
+                    stage: stage.to_string(),
+                    action: d.action.as_str().to_string(),
+                })
+                .inc();
+            self.outcomes
+                .get_or_create(&PluginOutcome {
+                    plugin: d.plugin.clone(),
+                    outcome: d.outcome.as_str().to_string(),
+                })
+                .inc();
+            self.plugin_latency
+                .get_or_create(&Plugin {
+                    plugin: d.plugin.clone(),
+                })
                 .observe(d.latency_us as f64 / 1e6);
         }
     }
 
-    /// The Prometheus text of everything counted so far.
-    pub fn render(&self, out: &mut String) {
-        let m = self.lock();
-        out.push_str("# HELP railyard_http_requests_total HTTP requests answered, by endpoint and status.\n# TYPE railyard_http_requests_total counter\n");
-        for ((endpoint, status), n) in &m.requests {
-            let _ = writeln!(
-                out,
-                "railyard_http_requests_total{{endpoint=\"{}\",status=\"{status}\"}} {n}",
-                escape(endpoint)
-            );
+    /// Adds these metrics to a scrape's registry.
+    pub fn register(&self, r: &mut Registry) {
+        r.register(
+            "railyard_http_requests",
+            "HTTP requests answered, by endpoint and status",
+            self.requests.clone(),
+        );
+        r.register(
+            "railyard_http_request_duration_seconds",
+            "Time until the answer is ready to send, by endpoint (a stream: until its headers)",
+            self.request_latency.clone(),
+        );
+        r.register(
+            "railyard_requests_refused",
+            "Requests refused before evaluation, by reason",
+            self.refused.clone(),
+        );
+        r.register(
+            "railyard_caller_requests",
+            "Model-facing calls admitted, by caller",
+            self.caller_requests.clone(),
+        );
+        r.register(
+            "railyard_caller_tokens_estimated",
+            "Tokens counted at admission (prompt estimate plus completion bound, as quotas count them), by caller",
+            self.caller_tokens.clone(),
+        );
+        r.register(
+            "railyard_verdicts",
+            "Whole-stage verdicts, by stage and action",
+            self.verdicts.clone(),
+        );
+        r.register(
+            "railyard_plugin_actions",
+            "Plugin decisions, by plugin, stage and action",
+            self.actions.clone(),
+        );
+        r.register(
+            "railyard_plugin_outcomes",
+            "Plugin runs, by plugin and outcome (ok, trapped, timed-out, ...)",
+            self.outcomes.clone(),
+        );
+        r.register(
+            "railyard_plugin_duration_seconds",
+            "Plugin call latency, by plugin",
+            self.plugin_latency.clone(),
+        );
+    }
+}
+
+/// The Prometheus text (format 0.0.4) of a registry.
+pub fn encode(r: &Registry) -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, r);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_histograms_encode_as_prometheus_text() {
+        let m = Metrics::default();
+        m.request("/v1/chat/completions", 200, 0.003);
+        m.request("/v1/chat/completions", 200, 0.2);
+        m.refused("auth");
+        m.admitted("team \"a\"", 120);
+        let mut r = Registry::default();
+        m.register(&mut r);
+        let text = encode(&r);
+        for line in [
+            "# TYPE railyard_http_requests_total counter",
+            "railyard_http_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 2",
+            "railyard_requests_refused_total{reason=\"auth\"} 1",
+            "railyard_caller_requests_total{caller=\"team \\\"a\\\"\"} 1",
+            "railyard_caller_tokens_estimated_total{caller=\"team \\\"a\\\"\"} 120",
+            "# TYPE railyard_http_request_duration_seconds histogram",
+            "railyard_http_request_duration_seconds_bucket{endpoint=\"/v1/chat/completions\",le=\"0.005\"} 1",
+            "railyard_http_request_duration_seconds_bucket{endpoint=\"/v1/chat/completions\",le=\"+Inf\"} 2",
+            "railyard_http_request_duration_seconds_count{endpoint=\"/v1/chat/completions\"} 2",
+        ] {
+            assert!(text.contains(line), "missing `{line}` in:\n{text}");
         }
-        out.push_str("# HELP railyard_http_request_duration_seconds Time until the answer is ready to send, by endpoint (a stream: until its headers).\n# TYPE railyard_http_request_duration_seconds histogram\n");
-        for (endpoint, h) in &m.request_latency {
-            h.render(
-                out,
-                "railyard_http_request_duration_seconds",
-                &format!("endpoint=\"{}\"", escape(endpoint)),
-            );
-        }
-        out.push_str("# HELP railyard_requests_refused_total Requests refused before evaluation, by reason.\n# TYPE railyard_requests_refused_total counter\n");
-        for (reason, n) in &m.refused {
-            let _ = writeln!(
-                out,
-                "railyard_requests_refused_total{{reason=\"{}\"}} {n}",
-                escape(reason)
-            );
-        }
-        out.push_str("# HELP railyard_caller_requests_total Model-facing calls admitted, by caller.\n# TYPE railyard_caller_requests_total counter\n");
-        for (caller, (n, _)) in &m.callers {
-            let _ = writeln!(
-                out,
-                "railyard_caller_requests_total{{caller=\"{}\"}} {n}",
-                escape(caller)
-            );
-        }
-        out.push_str("# HELP railyard_caller_tokens_estimated_total Tokens counted at admission (prompt estimate plus completion bound, as quotas count them), by caller.\n# TYPE railyard_caller_tokens_estimated_total counter\n");
-        for (caller, (_, t)) in &m.callers {
-            let _ = writeln!(
-                out,
-                "railyard_caller_tokens_estimated_total{{caller=\"{}\"}} {t}",
-                escape(caller)
-            );
-        }
-        out.push_str("# HELP railyard_verdicts_total Whole-stage verdicts, by stage and action.\n# TYPE railyard_verdicts_total counter\n");
-        for ((stage, action), n) in &m.verdicts {
-            let _ = writeln!(
-                out,
-                "railyard_verdicts_total{{stage=\"{stage}\",action=\"{action}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP railyard_plugin_actions_total Plugin decisions, by plugin, stage and action.\n# TYPE railyard_plugin_actions_total counter\n");
-        for ((plugin, stage, action), n) in &m.actions {
-            let _ = writeln!(
-                out,
-                "railyard_plugin_actions_total{{plugin=\"{}\",stage=\"{stage}\",action=\"{action}\"}} {n}",
-                escape(plugin)
-            );
-        }
-        out.push_str("# HELP railyard_plugin_outcomes_total Plugin runs, by plugin and outcome (ok, trapped, timed-out, ...).\n# TYPE railyard_plugin_outcomes_total counter\n");
-        for ((plugin, outcome), n) in &m.outcomes {
-            let _ = writeln!(
-                out,
-                "railyard_plugin_outcomes_total{{plugin=\"{}\",outcome=\"{outcome}\"}} {n}",
-                escape(plugin)
-            );
-        }
-        out.push_str("# HELP railyard_plugin_duration_seconds Plugin call latency, by plugin.\n# TYPE railyard_plugin_duration_seconds histogram\n");
-        for (plugin, h) in &m.plugin_latency {
-            h.render(
-                out,
-                "railyard_plugin_duration_seconds",
-                &format!("plugin=\"{}\"", escape(plugin)),
-            );
-        }
+        // One HELP per family, and the help ends with one period.
+        assert!(text.contains(
+            "# HELP railyard_requests_refused_total Requests refused before evaluation, by reason.\n"
+        ));
+        assert!(!text.contains(".."), "{text}");
     }
 }

@@ -19,28 +19,50 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
             .events
             .record(event.credential(super::evidence::presented_key(headers)))
     })?;
-    let mut out = String::new();
-    state.metrics.render(&mut out);
-    out.push_str(&state.reload_metrics().prometheus());
-    state.config_reloads.render(&mut out);
-    state.judges.render_metrics(&mut out);
-    state.quotas.render_metrics(&mut out);
+    let mut registry = prometheus_client::registry::Registry::default();
+    state.metrics.register(&mut registry);
+    state.reload_metrics().register(&mut registry);
+    state.config_reloads.register(&mut registry);
+    state.judges.register_metrics(&mut registry);
+    state.quotas.register_metrics(&mut registry);
+    state.rollouts.register(&mut registry);
     if let Some(a) = &state.audit {
-        let s = a.stats();
-        out.push_str(&format!(
-            "# HELP railyard_audit_backlog_bytes WAL bytes not yet committed to the audit tables.\n# TYPE railyard_audit_backlog_bytes gauge\nrailyard_audit_backlog_bytes {}\n# HELP railyard_audit_over_limit_records_total Records accepted past the backlog bound (on-full = alarm).\n# TYPE railyard_audit_over_limit_records_total counter\nrailyard_audit_over_limit_records_total {}\n# HELP railyard_audit_corrupt_regions_total Damaged WAL regions found during recovery.\n# TYPE railyard_audit_corrupt_regions_total counter\nrailyard_audit_corrupt_regions_total {}\n# HELP railyard_audit_commit_failing 1 while the last commit to the audit tables failed.\n# TYPE railyard_audit_commit_failing gauge\nrailyard_audit_commit_failing {}\n",
-            s.backlog_bytes,
-            s.over_limit_records,
-            s.corrupt_regions,
-            u8::from(a.last_error().is_some())
-        ));
+        register_audit(a, &mut registry);
     }
+    let out = super::metrics::encode(&registry);
     let mut r = Response::new(full(out));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     Ok(r)
+}
+
+/// The audit log's backlog and health.
+fn register_audit(a: &crate::audit::AuditLog, r: &mut prometheus_client::registry::Registry) {
+    use prometheus_client::metrics::counter::ConstCounter;
+    use prometheus_client::metrics::gauge::ConstGauge;
+    let s = a.stats();
+    r.register(
+        "railyard_audit_backlog_bytes",
+        "WAL bytes not yet committed to the audit tables",
+        ConstGauge::new(i64::try_from(s.backlog_bytes).unwrap_or(i64::MAX)),
+    );
+    r.register(
+        "railyard_audit_over_limit_records",
+        "Records accepted past the backlog bound (on-full = alarm)",
+        ConstCounter::new(s.over_limit_records),
+    );
+    r.register(
+        "railyard_audit_corrupt_regions",
+        "Damaged WAL regions found during recovery",
+        ConstCounter::new(s.corrupt_regions),
+    );
+    r.register(
+        "railyard_audit_commit_failing",
+        "1 while the last commit to the audit tables failed",
+        ConstGauge::new(i64::from(a.last_error().is_some())),
+    );
 }
 
 /// The metrics-only listener: `GET /metrics` and nothing else.

@@ -7,9 +7,9 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::call::{Call, Ended};
-use super::request_texts;
+use super::openai_answer::OpenAiAnswer;
+use super::openai_texts::OpenAiRequest;
 use super::stream::{self, StreamCall};
-use super::texts;
 use super::upstream_error;
 use super::wire::unstreamed;
 use super::{ApiError, Body, State, json_bytes, json_response, sse};
@@ -150,14 +150,18 @@ pub(super) async fn call(
     caller.check_model(&model)?;
     caller.check_policy(&route.policy)?;
     let upstream = state.config.upstreams[&route.upstream].clone();
-    let slot = state.policy(&route.policy)?;
+    let slot = super::rollout::serving(&state, &route, &caller.name, &request_id)?;
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
     let verbatim = capture == crate::policy::Capture::Verbatim;
 
-    // Request rails, over every text of the body.
+    // Request rails, over every text of the body: a chat or completions
+    // body is read into its typed model (`body` is left null), a
+    // Responses body stays in `body`.
     let payload_policy = pipeline.policy().payload;
-    let texts = request_texts::collect(kind, &body, payload_policy.unknown_fields)?;
+    let previous_response_id = super::responses::previous_response_id(&body).map(str::to_string);
+    let mut typed = OpenAiRequest::take(kind, &mut body)?;
+    let mut texts = typed.texts(&body, payload_policy.unknown_fields)?;
     if payload_policy.non_text == NonText::Block
         && let Some((field, what)) = texts.media().first()
     {
@@ -170,10 +174,10 @@ pub(super) async fn call(
     }
     let endpoint = ("endpoint".to_string(), format!("/v1{}", kind.path()));
     let mut attributes = vec![endpoint.clone()];
-    if let Some(id) = super::responses::previous_response_id(&body) {
+    if let Some(id) = &previous_response_id {
         // Earlier turns the upstream keeps for this id are not in the
         // request: the plugins (and the record) see that it continues one.
-        attributes.push(("previous_response_id".into(), id.to_string()));
+        attributes.push(("previous_response_id".into(), id.clone()));
     }
     attributes.extend(texts.attributes());
     let payload = Payload {
@@ -195,12 +199,11 @@ pub(super) async fn call(
         // Provenance is read from the body as the rails left it: `user`,
         // `metadata` and the parameters are texts the rails saw, so what
         // they redacted is not kept verbatim in the row either.
-        let mut seen_body = body.clone();
-        texts.write_back(
-            &mut seen_body,
-            &decided.evaluation,
-            &pipeline.policy().redaction,
-        );
+        // (Blocked: the body goes nowhere, so the redactions are written
+        // into it.)
+        texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
+        drop(texts);
+        let seen_body = typed.into_value(body);
         let prov = tags.provenance(&upstream.name, &seen_body);
         decided.record(&state, |e| {
             state.record(
@@ -211,7 +214,7 @@ pub(super) async fn call(
                     status_code: Some(err.status.as_u16()),
                     total_latency_us: Some(started.elapsed().as_micros() as u64),
                     api: Some(super::config::Api::OpenAi.as_str()),
-                    previous_response_id: super::responses::previous_response_id(&body),
+                    previous_response_id: previous_response_id.as_deref(),
                     provenance: Some(&prov),
                     ..CallInfo::default()
                 }),
@@ -220,9 +223,16 @@ pub(super) async fn call(
         return Err(err);
     }
     texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
+    drop(texts);
+    let body = typed.into_value(body);
     let mut prov = tags.provenance(&upstream.name, &body);
-    // The request's decisions are durable before anything goes upstream.
-    let request_eval = decided.record(&state, |e| state.record(e, &payload, capture, None))?;
+    // The request's decisions are recorded before anything goes upstream;
+    // with the default durability their fsync overlaps the upstream call
+    // and the answer waits for it (`request_durable` below).
+    let mut pending = None;
+    let request_eval = decided.record(&state, |e| {
+        state.record_request(e, &payload, capture, &mut pending)
+    })?;
 
     let url = format!("{}{}", upstream.base_url, kind.path());
     let sent_body = body.to_string();
@@ -271,6 +281,8 @@ pub(super) async fn call(
             ));
         }
     };
+    // Nothing of the answer goes out before the request's record is durable.
+    state.request_durable(pending)?;
     let status = resp.status();
     if !status.is_success() {
         // An upstream error is passed on with its status, its texts
@@ -403,26 +415,25 @@ pub(super) async fn call(
             body,
         ));
     }
-    // Response rails over every text of the answer.
-    let texts = match kind {
-        Kind::Responses => super::responses::answer_texts(&answer),
-        _ => texts::answer_texts(&answer),
-    };
+    let tokens = tokens(&answer);
+    prov.answered(&answer);
+    // Response rails over every text of the answer: a chat or completion
+    // answer is read into its typed model (`answer` is left null).
+    let mut typed = OpenAiAnswer::take(kind, &mut answer);
+    let texts = typed.texts(&answer);
     let response_payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Response,
         route: model.clone(),
         caller: caller.name.clone(),
-        messages: texts.iter().map(texts::Text::message).collect(),
+        messages: texts.messages(),
         attributes: std::iter::once(endpoint.clone())
-            .chain(texts::attributes(&texts, "assistant"))
+            .chain(texts.attributes())
             .collect(),
     };
     let decided = state
         .decide(&pipeline, &response_payload, true, |_| {})
         .await;
-    let tokens = tokens(&answer);
-    prov.answered(&answer);
     let record = |status: StatusCode, response_eval: &Evaluation, provenance| {
         state.record_call(
             (&request_eval, &payload),
@@ -442,10 +453,11 @@ pub(super) async fn call(
         return Err(err);
     }
     if let Some(redacted) = &decided.evaluation.redacted {
-        texts::write_back(&mut answer, &texts, redacted);
-        texts::drop_logprobs(&mut answer, &texts, redacted);
-        super::responses::drop_logprobs(&mut answer, &texts, redacted);
+        texts.write_back(&mut answer, redacted);
+    } else {
+        drop(texts);
     }
+    let answer = typed.into_value(answer);
     if verbatim {
         prov.response_body = Some(answer.to_string());
     }
@@ -471,6 +483,9 @@ pub(super) fn flag_non_text(
     }
 }
 
+/// The answer's token counts. Read by pointer on the JSON: it serves the
+/// chat and completions answers (`prompt_tokens`) and the Responses answer
+/// (`input_tokens`), which is not typed, and reads only numbers.
 fn tokens(answer: &Value) -> TokenCounts {
     TokenCounts {
         prompt: answer

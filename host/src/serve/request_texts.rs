@@ -20,6 +20,13 @@
 //! descriptions and schemas) and the attributes `message.<i>.field` and
 //! `message.<i>.origin` (see README, "What the rails see").
 //!
+//! A chat or completions request is read through the typed models of
+//! [`super::wire::chat`] and [`super::wire::completions`] (see
+//! [`super::openai_texts`]): each text is a `&mut String` handle into the
+//! typed body, and a redaction is written through it. The Anthropic
+//! Messages and Responses mappings still read a `serde_json::Value` and
+//! write back through JSON pointers ([`Target::Pointer`]).
+//!
 //! Shapes the format does not allow and that cannot be read without
 //! guessing (a message that is not an object, `content` that is neither a
 //! string, an array nor null, a token-array prompt) are refused with a 400
@@ -30,96 +37,53 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
-use super::proxy::Kind;
 use super::texts::{Text, walk};
+use super::wire::walk::Found;
 use crate::payload::Message;
 use crate::pipeline::{Evaluation, redact};
-use crate::policy::{RedactionPolicy, UnknownFields};
+use crate::policy::RedactionPolicy;
 use crate::verdict::{Finding, Span};
-
-/// Request keys that carry no text: numbers, switches, ids, and choices
-/// among fixed values.
-const NOT_TEXT: &[&str] = &[
-    "model",
-    "stream",
-    "n",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_completion_tokens",
-    "presence_penalty",
-    "frequency_penalty",
-    "logit_bias",
-    "logprobs",
-    "top_logprobs",
-    "seed",
-    "stream_options",
-    "parallel_tool_calls",
-    "modalities",
-    "reasoning_effort",
-    "service_tier",
-    "store",
-    "verbosity",
-    "echo",
-    "best_of",
-    "prompt_cache_key",
-    "safety_identifier",
-];
-
-/// Request keys the wire format defines besides [`NOT_TEXT`] (text, or
-/// holding text): anything else is an unknown field.
-const KNOWN: &[&str] = &[
-    "messages",
-    "prompt",
-    "suffix",
-    "tools",
-    "functions",
-    "tool_choice",
-    "function_call",
-    "user",
-    "metadata",
-    "prediction",
-    "response_format",
-    "stop",
-    "audio",
-    "web_search_options",
-];
-
-/// Keys a chat message may have.
-const MESSAGE_KEYS: &[&str] = &[
-    "role",
-    "content",
-    "name",
-    "tool_calls",
-    "tool_call_id",
-    "function_call",
-    "refusal",
-    "audio",
-];
-
-/// Keys inside messages, tools and parts that carry no text.
-fn not_text(k: &str) -> bool {
-    matches!(k, "role" | "type" | "id" | "tool_call_id" | "strict")
-}
 
 /// One message the rails see: a text, or the joined text parts of one
 /// chat message.
-struct Group {
+struct Group<'a> {
     message: Message,
     origin: &'static str,
-    /// Where each part sits: its pointer, and its byte range in the
-    /// joined text.
-    parts: Vec<(String, usize, usize)>,
+    /// Where each part sits, and its byte range in the joined text.
+    parts: Vec<(Target<'a>, usize, usize)>,
 }
 
-/// The texts of a request.
-pub struct RequestTexts {
-    groups: Vec<Group>,
+/// Where a text of the body sits, for writing a redaction back.
+pub(super) enum Target<'a> {
+    /// A field of a typed body (chat, completions).
+    Slot(&'a mut String),
+    /// A JSON pointer into a `serde_json::Value` body: the Anthropic
+    /// Messages and Responses mappings, which are not typed yet.
+    Pointer(String),
+}
+
+impl Target<'_> {
+    fn set(&mut self, body: &mut Value, text: String) {
+        match self {
+            Target::Slot(s) => **s = text,
+            Target::Pointer(p) => {
+                if let Some(slot) = body.pointer_mut(p) {
+                    *slot = Value::String(text);
+                }
+            }
+        }
+    }
+}
+
+/// The texts of a request; `'a` is the typed body its handles point into
+/// (`'static` for a body read by pointers).
+pub struct RequestTexts<'a> {
+    groups: Vec<Group<'a>>,
     /// Non-text parts: (field, description).
     media: Vec<(String, String)>,
 }
 
-impl RequestTexts {
+impl RequestTexts<'_> {
     /// The messages the rails see, in order.
     pub fn messages(&self) -> Vec<Message> {
         self.groups.iter().map(|g| g.message.clone()).collect()
@@ -146,44 +110,53 @@ impl RequestTexts {
         out
     }
 
-    /// Writes the evaluation's redactions back into `body`.
-    pub fn write_back(&self, body: &mut Value, evaluation: &Evaluation, policy: &RedactionPolicy) {
+    /// Writes the evaluation's redactions back where each text came from:
+    /// through its handle, or at its pointer into `body` (`body` is not
+    /// touched for a typed body).
+    pub fn write_back(
+        &mut self,
+        body: &mut Value,
+        evaluation: &Evaluation,
+        policy: &RedactionPolicy,
+    ) {
         let Some(redacted) = &evaluation.redacted else {
             return;
         };
-        for (i, (g, r)) in self.groups.iter().zip(redacted).enumerate() {
+        for (i, (g, r)) in self.groups.iter_mut().zip(redacted).enumerate() {
             if r.content == g.message.content {
                 continue;
             }
-            if let [(pointer, _, _)] = g.parts.as_slice() {
-                if let Some(slot) = body.pointer_mut(pointer) {
-                    *slot = Value::String(r.content.clone());
-                }
+            if let [(target, _, _)] = g.parts.as_mut_slice() {
+                target.set(body, r.content.clone());
                 continue;
             }
             let findings: Vec<&Finding> = evaluation
                 .redacting_findings()
                 .filter(|f| f.span.is_some_and(|s| s.message as usize == i))
                 .collect();
-            for (pointer, start, end) in &g.parts {
+            for (target, start, end) in &mut g.parts {
                 let text = &g.message.content[*start..*end];
                 let new = redact_part(text, *start, *end, &findings, policy);
-                if new != text
-                    && let Some(slot) = body.pointer_mut(pointer)
-                {
-                    *slot = Value::String(new);
+                if new != text {
+                    target.set(body, new);
                 }
             }
         }
+    }
+
+    /// Writes the redactions back into a typed body (every target a
+    /// handle).
+    pub fn redact_in_place(&mut self, evaluation: &Evaluation, policy: &RedactionPolicy) {
+        self.write_back(&mut Value::Null, evaluation, policy);
     }
 }
 
 /// Building the texts of a request in another wire format (the
 /// Anthropic Messages and OpenAI Responses mappings): the same groups,
 /// origins and write-back as a chat request's.
-impl RequestTexts {
+impl<'a> RequestTexts<'a> {
     /// No texts yet.
-    pub(super) fn empty() -> RequestTexts {
+    pub(super) fn empty() -> RequestTexts<'a> {
         RequestTexts {
             groups: Vec::new(),
             media: Vec::new(),
@@ -202,7 +175,7 @@ impl RequestTexts {
         self.groups.push(Group {
             message: Message::new(role, text).with_field(field),
             origin,
-            parts: vec![(pointer.to_string(), 0, text.len())],
+            parts: vec![(Target::Pointer(pointer.to_string()), 0, text.len())],
         });
     }
 
@@ -239,7 +212,7 @@ impl RequestTexts {
             }
             let start = joined.len();
             joined.push_str(text);
-            spans.push((pointer.clone(), start, joined.len()));
+            spans.push((Target::Pointer(pointer.clone()), start, joined.len()));
         }
         if !spans.is_empty() {
             self.groups.push(Group {
@@ -251,8 +224,45 @@ impl RequestTexts {
     }
 
     /// A non-text part (image, document, audio) at `field`.
-    pub(super) fn push_media(&mut self, field: String, kind: &str, part: &Value) {
+    pub(super) fn push_media(&mut self, field: String, kind: &str, part: &impl serde::Serialize) {
         self.media.push((field, describe(kind, part)));
+    }
+
+    /// One text of a typed body, through its handle.
+    pub(super) fn push_found(&mut self, found: Found<'a>, role: &str, origin: &'static str) {
+        let len = found.text.len();
+        self.groups.push(Group {
+            message: Message::new(role, found.text.clone()).with_field(found.field),
+            origin,
+            parts: vec![(Target::Slot(found.text), 0, len)],
+        });
+    }
+
+    /// Texts of a typed body shown joined (see [`Self::push_joined`]).
+    pub(super) fn push_joined_found(
+        &mut self,
+        parts: Vec<&'a mut String>,
+        field: String,
+        role: &str,
+        origin: &'static str,
+    ) {
+        let mut joined = String::new();
+        let mut spans = Vec::new();
+        for text in parts {
+            if !spans.is_empty() {
+                joined.push(' ');
+            }
+            let start = joined.len();
+            joined.push_str(text);
+            spans.push((Target::Slot(text), start, joined.len()));
+        }
+        if !spans.is_empty() {
+            self.groups.push(Group {
+                message: Message::new(role, joined).with_field(field),
+                origin,
+                parts: spans,
+            });
+        }
     }
 }
 
@@ -301,12 +311,12 @@ fn redact_part(
     }
 }
 
-fn bad(message: String) -> ApiError {
+pub(super) fn bad(message: String) -> ApiError {
     ApiError::bad_request("invalid_request", message)
 }
 
 /// The role the plugins see for a chat message's role.
-fn origin_of(role: &str) -> &'static str {
+pub(super) fn origin_of(role: &str) -> &'static str {
     match role {
         "system" => "system",
         "developer" => "developer",
@@ -325,212 +335,21 @@ pub(super) fn unknown_field(field: &str) -> ApiError {
     )
 }
 
-/// Collects the texts of a request body; with [`UnknownFields::Refuse`],
-/// a field railyard does not know is a 400 naming it.
-pub fn collect(kind: Kind, body: &Value, unknown: UnknownFields) -> Result<RequestTexts, ApiError> {
-    let refuse = unknown == UnknownFields::Refuse;
-    let mut out = RequestTexts {
-        groups: Vec::new(),
-        media: Vec::new(),
-    };
-    let Some(top) = body.as_object() else {
-        return Err(bad("the body must be a JSON object".into()));
-    };
-    match kind {
-        Kind::Responses => return super::responses::collect(body, unknown),
-        Kind::Chat => {
-            let Some(messages) = top.get("messages").and_then(Value::as_array) else {
-                return Err(bad(
-                    "`messages` must be an array of {\"role\", \"content\"}".into(),
-                ));
-            };
-            for (i, m) in messages.iter().enumerate() {
-                chat_message(i, m, refuse, &mut out)?;
-            }
-        }
-        Kind::Completions => match top.get("prompt") {
-            Some(Value::String(s)) => single(&mut out, "/prompt", "prompt", "user", s),
-            Some(Value::Array(items)) => {
-                for (j, item) in items.iter().enumerate() {
-                    let Some(s) = item.as_str() else {
-                        return Err(bad(format!(
-                            "`prompt[{j}]` must be a string: `prompt` must be a string or an array of strings (token arrays cannot be guarded)"
-                        )));
-                    };
-                    single(
-                        &mut out,
-                        &format!("/prompt/{j}"),
-                        &format!("prompt[{j}]"),
-                        "user",
-                        s,
-                    );
-                }
-            }
-            _ => {
-                return Err(bad(
-                    "`prompt` must be a string or an array of strings".into()
-                ));
-            }
-        },
-    }
-    for (k, v) in top {
-        if NOT_TEXT.contains(&k.as_str()) || k == "messages" || k == "prompt" {
-            continue;
-        }
-        if refuse && !KNOWN.contains(&k.as_str()) {
-            return Err(unknown_field(k));
-        }
-        let role = if matches!(k.as_str(), "tools" | "functions") {
-            "tool-definition"
-        } else {
-            "user"
-        };
-        let origin = if role == "user" { "parameter" } else { role };
-        let mut found = Vec::new();
-        let escaped = k.replace('~', "~0").replace('/', "~1");
-        walk(v, &format!("/{escaped}"), k, role, &not_text, &mut found);
-        push_texts(&mut out, found, origin);
-    }
-    Ok(out)
-}
-
-fn single(out: &mut RequestTexts, pointer: &str, field: &str, role: &str, text: &str) {
-    out.groups.push(Group {
-        message: Message::new(role, text).with_field(field),
-        origin: origin_of(role),
-        parts: vec![(pointer.to_string(), 0, text.len())],
-    });
-}
-
 fn push_texts(out: &mut RequestTexts, texts: Vec<Text>, origin: &'static str) {
     for t in texts {
         let len = t.content.len();
         out.groups.push(Group {
             message: t.message(),
             origin,
-            parts: vec![(t.pointer, 0, len)],
+            parts: vec![(Target::Pointer(t.pointer), 0, len)],
         });
     }
-}
-
-fn chat_message(i: usize, m: &Value, refuse: bool, out: &mut RequestTexts) -> Result<(), ApiError> {
-    let Some(map) = m.as_object() else {
-        return Err(bad(format!(
-            "`messages[{i}]` must be an object with `role` and `content`, not {}",
-            kind_of(m)
-        )));
-    };
-    let role = map.get("role").and_then(Value::as_str).unwrap_or("user");
-    let origin = origin_of(role);
-    let seen_role = if origin == "tool" { "tool" } else { role };
-    match map.get("content") {
-        Some(Value::String(s)) => single(
-            out,
-            &format!("/messages/{i}/content"),
-            &format!("messages[{i}].content"),
-            seen_role,
-            s,
-        ),
-        Some(Value::Array(parts)) => content_parts(i, seen_role, origin, parts, refuse, out)?,
-        None | Some(Value::Null) => {}
-        Some(other) => {
-            return Err(bad(format!(
-                "`messages[{i}].content` must be a string, an array of parts or null, not {}",
-                kind_of(other)
-            )));
-        }
-    }
-    // Everything else of the message: its name, tool calls (arguments as
-    // the assistant wrote them), a deprecated function call, a refusal,
-    // and any field this version does not know.
-    for (k, v) in map {
-        if matches!(k.as_str(), "role" | "content" | "tool_call_id") {
-            continue;
-        }
-        if refuse && !MESSAGE_KEYS.contains(&k.as_str()) {
-            return Err(unknown_field(&format!("messages[{i}].{k}")));
-        }
-        let (r, o) = match k.as_str() {
-            "tool_calls" | "function_call" => ("assistant", "tool-call"),
-            _ => (seen_role, origin),
-        };
-        let mut found = Vec::new();
-        walk(
-            v,
-            &format!("/messages/{i}/{}", k.replace('~', "~0").replace('/', "~1")),
-            &format!("messages[{i}].{k}"),
-            r,
-            &not_text,
-            &mut found,
-        );
-        push_texts(out, found, o);
-    }
-    Ok(())
-}
-
-/// The parts of one message's content: text parts joined into one
-/// message; non-text parts recorded; anything else walked.
-fn content_parts(
-    i: usize,
-    role: &str,
-    origin: &'static str,
-    parts: &[Value],
-    refuse: bool,
-    out: &mut RequestTexts,
-) -> Result<(), ApiError> {
-    let mut joined = String::new();
-    let mut spans = Vec::new();
-    let mut add = |pointer: String, text: &str| {
-        if !spans.is_empty() {
-            joined.push(' ');
-        }
-        let start = joined.len();
-        joined.push_str(text);
-        spans.push((pointer, start, joined.len()));
-    };
-    for (j, p) in parts.iter().enumerate() {
-        let pointer = format!("/messages/{i}/content/{j}");
-        let field = format!("messages[{i}].content[{j}]");
-        match p {
-            Value::String(s) => add(pointer, s),
-            Value::Object(o) => {
-                let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
-                if let Some(t) = o.get("text").and_then(Value::as_str) {
-                    add(format!("{pointer}/text"), t);
-                } else if let Some(t) = o.get("refusal").and_then(Value::as_str) {
-                    add(format!("{pointer}/refusal"), t);
-                } else if matches!(kind, "image_url" | "input_audio" | "file") {
-                    out.media.push((field, describe(kind, p)));
-                } else if refuse {
-                    return Err(unknown_field(&field));
-                } else {
-                    let mut found = Vec::new();
-                    walk(p, &pointer, &field, role, &not_text, &mut found);
-                    push_texts(out, found, origin);
-                }
-            }
-            other => {
-                return Err(bad(format!(
-                    "`{field}` must be a content part object or a string, not {}",
-                    kind_of(other)
-                )));
-            }
-        }
-    }
-    if !spans.is_empty() {
-        out.groups.push(Group {
-            message: Message::new(role, joined).with_field(format!("messages[{i}].content")),
-            origin,
-            parts: spans,
-        });
-    }
-    Ok(())
 }
 
 /// A non-text part, as the record keeps it: its type, the size of its
 /// JSON, and the SHA-256 of that JSON.
-fn describe(kind: &str, part: &Value) -> String {
-    let bytes = part.to_string();
+fn describe(kind: &str, part: &impl serde::Serialize) -> String {
+    let bytes = serde_json::to_string(part).unwrap_or_default();
     let digest = Sha256::digest(bytes.as_bytes());
     let mut hex = String::with_capacity(64);
     crate::audit::record::hex_into(&digest, &mut hex);
@@ -551,8 +370,17 @@ pub(super) fn kind_of(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::RedactionOperator;
+    use crate::policy::{RedactionOperator, UnknownFields};
+    use crate::serve::openai_texts::OpenAiRequest;
+    use crate::serve::proxy::Kind;
     use serde_json::json;
+
+    /// The error a chat body gets.
+    fn refused(body: Value, unknown: UnknownFields) -> ApiError {
+        let mut body = body;
+        let mut typed = OpenAiRequest::take(Kind::Chat, &mut body).unwrap();
+        typed.texts(&body, unknown).err().unwrap()
+    }
 
     fn policy(operator: RedactionOperator) -> RedactionPolicy {
         RedactionPolicy {
@@ -579,9 +407,10 @@ mod tests {
 
     #[test]
     fn text_parts_are_joined_and_a_redaction_across_them_goes_back_into_each() {
-        let body = json!({"model": "m", "messages": [{"role": "user", "content": [
+        let mut body = json!({"model": "m", "messages": [{"role": "user", "content": [
             {"type": "text", "text": "card 4111 1111"}, "1111 1111 ok"]}]});
-        let texts = collect(Kind::Chat, &body, UnknownFields::Walk).unwrap();
+        let mut typed = OpenAiRequest::take(Kind::Chat, &mut body).unwrap();
+        let texts = typed.texts(&body, UnknownFields::Walk).unwrap();
         let m = texts.messages();
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].content, "card 4111 1111 1111 1111 ok");
@@ -632,18 +461,10 @@ mod tests {
                 "`messages[0].content[0]`",
             ),
         ] {
-            let e = collect(Kind::Chat, &body, UnknownFields::Walk)
-                .err()
-                .unwrap();
+            let e = refused(body, UnknownFields::Walk);
             assert!(e.message.contains(field), "{}", e.message);
         }
-        let e = collect(
-            Kind::Chat,
-            &json!({"messages": [], "x": 1}),
-            UnknownFields::Refuse,
-        )
-        .err()
-        .unwrap();
+        let e = refused(json!({"messages": [], "x": 1}), UnknownFields::Refuse);
         assert_eq!(e.code, "unknown_field");
     }
 }

@@ -157,14 +157,20 @@ impl ReloadCounters {
         self.refused.load(Ordering::Relaxed)
     }
 
-    /// The Prometheus text.
-    pub fn render(&self, out: &mut String) {
-        out.push_str("# HELP railyard_config_reloads_total serve.toml reloads, applied or refused whole.\n# TYPE railyard_config_reloads_total counter\n");
-        out.push_str(&format!(
-            "railyard_config_reloads_total{{result=\"applied\"}} {}\nrailyard_config_reloads_total{{result=\"refused\"}} {}\n",
-            self.applied(),
-            self.refused()
-        ));
+    /// Adds `railyard_config_reloads_total{result}` to a scrape.
+    pub fn register(&self, r: &mut prometheus_client::registry::Registry) {
+        use prometheus_client::metrics::counter::Counter;
+        use prometheus_client::metrics::family::Family;
+        let f = Family::<[(&'static str, &'static str); 1], Counter>::default();
+        f.get_or_create(&[("result", "applied")])
+            .inc_by(self.applied());
+        f.get_or_create(&[("result", "refused")])
+            .inc_by(self.refused());
+        r.register(
+            "railyard_config_reloads",
+            "serve.toml reloads, applied or refused whole",
+            f,
+        );
     }
 }
 

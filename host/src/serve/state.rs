@@ -50,6 +50,10 @@ pub struct State {
     pub(super) started: Instant,
     /// serve.toml reloads, counted across every configuration.
     pub(super) config_reloads: Arc<ReloadCounters>,
+    /// Shadow queues and rollout counters, shared by every configuration.
+    pub(super) rollouts: Arc<super::rollout::Rollouts>,
+    /// Makes request records durable while the upstream works.
+    pub(super) request_syncer: Option<Arc<super::request_record::Syncer>>,
 }
 
 impl State {
@@ -92,7 +96,6 @@ impl State {
             concurrency: Arc::new(Semaphore::new(config.limits.max_concurrency)),
             config,
             policies: Arc::new(policies),
-            audit,
             events,
             judges,
             metrics: Arc::default(),
@@ -101,6 +104,9 @@ impl State {
             client,
             started: Instant::now(),
             config_reloads: Arc::default(),
+            rollouts: Arc::default(),
+            request_syncer: super::request_record::Syncer::start(audit.as_ref())?,
+            audit,
         })
     }
 
@@ -157,6 +163,11 @@ impl State {
                     r.policy
                 ));
             }
+            if let Some(p) = r.rollout.policies().find(|p| !running(p)) {
+                return Err(format!(
+                    "routes[{i}]: candidate `{p}` is not a running policy (a new policy needs a restart)"
+                ));
+            }
         }
         for c in &config.callers {
             if let Some(p) = c.policies.iter().find(|p| !running(p)) {
@@ -190,6 +201,8 @@ impl State {
                 client: self.client.clone(),
                 started: self.started,
                 config_reloads: self.config_reloads.clone(),
+                rollouts: self.rollouts.clone(),
+                request_syncer: self.request_syncer.clone(),
             },
             needs_restart,
         ))

@@ -54,7 +54,8 @@ pub fn guard(
             .collect(),
         ..request.clone()
     };
-    let evaluation = pipeline.evaluate(&payload);
+    let mut evaluation = pipeline.evaluate(&payload);
+    evaluation.arm = super::rollout::arm();
     let body = if evaluation.action == Action::Block {
         Bytes::from(
             json!({"error": {

@@ -48,6 +48,7 @@ mod decoded;
 mod extraction;
 mod indirect;
 mod lexicon;
+mod lifted;
 mod quoted;
 mod rules;
 mod scan;
@@ -287,7 +288,8 @@ fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Sign
     rules::run(&scan, &settings.extra_phrases, signals);
     let words = words::words(text, &scan);
     indirect::run(text, &words, signals);
-    extraction::run(&words, signals);
+    extraction::run(text, &words, signals);
+    lifted::run(&words, signals);
     quoted::discount(text, &words, &mut signals[mark..]);
     for m in &scan.markup {
         signals.push(Signal {

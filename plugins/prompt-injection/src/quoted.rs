@@ -70,7 +70,7 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
 
 /// Byte ranges between matching quotation marks: `"…"`, `“…”`, `«…»`, and
 /// `'…'` opened after a space, a colon or the start (not an apostrophe).
-fn quotations(text: &str) -> Vec<(usize, usize)> {
+pub(crate) fn quotations(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut open: Option<(usize, char)> = None;
     let mut prev = ' ';

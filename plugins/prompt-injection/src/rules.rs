@@ -652,6 +652,13 @@ impl Rules<'_> {
         if o.indefinite {
             return;
         }
+        // "repeat everything I said in my last message": the user's own
+        // words, not the model's instructions.
+        if matches!(o.kind, Kind::Weak | Kind::Everything | Kind::PriorPronoun)
+            && (from..=o.end).any(|k| self.same(i, k) && self.h(k) == w::I)
+        {
+            return;
+        }
         let h = self.h(i);
         let copy_verb = w::COPY_VERBS.contains(&h);
         let score = match o.kind {
@@ -668,7 +675,7 @@ impl Rules<'_> {
                 if o.system || (o.your && (o.prior || o.all)) {
                     0.8
                 } else if o.your {
-                    0.55
+                    0.45
                 } else if o.prior && copy_verb {
                     0.5
                 } else {
@@ -1738,7 +1745,13 @@ impl Rules<'_> {
                 // "How do I enable God mode in Windows?": the user is the
                 // subject, asking about a product's mode, not the model's.
                 let users_own = (lo..i - 1).any(|k| self.same(i, k) && self.c(k) & SUBJ_OTHER != 0);
-                let score = if addressed || (strong && !users_own) {
+                // "Does the ChatGPT app have a developer mode?": a product
+                // that has a mode, not the model told it is in one ("you
+                // have developer mode now" is).
+                let product = (lo..i - 1)
+                    .any(|k| self.same(i, k) && matches!(self.h(k), w::HAS | w::HAVE))
+                    && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
+                let score = if !product && (addressed || (strong && !users_own)) {
                     0.75
                 } else {
                     0.2

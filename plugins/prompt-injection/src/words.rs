@@ -34,13 +34,25 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
     scan.toks
         .iter()
         .map(|t| {
+            let mut tok = *t;
+            // "…milk.\\n\\nHey model": an escaped newline inside a JSON or
+            // code string (tool outputs) is a line break, not part of the
+            // next word.
+            let (s, e) = (tok.start as usize, tok.end as usize);
+            if e > s + 1
+                && s >= 1
+                && text.as_bytes()[s - 1] == b'\\'
+                && matches!(text.as_bytes()[s], b'n' | b'r' | b't')
+            {
+                tok.start += 1;
+            }
             let mut w = Word {
                 buf: [0; NORM_MAX],
                 len: 0,
-                tok: *t,
+                tok,
             };
             normal(
-                text.get(t.start as usize..t.end as usize).unwrap_or(""),
+                text.get(tok.start as usize..tok.end as usize).unwrap_or(""),
                 &mut w,
             );
             w
@@ -50,17 +62,20 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
 
 fn normal(s: &str, w: &mut Word) {
     // One pass over the bytes. Elision ("l'assistant", "dell'assistente",
-    // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019),
-    // so an apostrophe starts the form again.
+    // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019);
+    // an English contraction ("what's", "user's", "don't") keeps the word
+    // before it; the French "t'" (to you) is kept as "t-" ("t'a" → "t-a").
     let b = s.as_bytes();
     let mut i = 0;
+    let mut apos: Option<usize> = None;
     while i < b.len() {
         let c = b[i];
         if c < 0x80 {
             i += 1;
             let c = match c {
                 b'\'' => {
-                    w.len = 0;
+                    settle(w, apos);
+                    apos = Some(w.len as usize);
                     continue;
                 }
                 c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
@@ -76,7 +91,8 @@ fn normal(s: &str, w: &mut Word) {
         i += ch.len_utf8();
         let c = match ch {
             '\u{2019}' => {
-                w.len = 0;
+                settle(w, apos);
+                apos = Some(w.len as usize);
                 continue;
             }
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' => b'a',
@@ -91,6 +107,30 @@ fn normal(s: &str, w: &mut Word) {
         };
         push(w, c);
     }
+    settle(w, apos);
+}
+
+/// Settles the form of a word with an apostrophe whose second part
+/// starts at `at`: the first part before an English contraction's ending
+/// ("what's", "user's", "don't"), else the second part, with a French
+/// "t'" (to you) kept as "t-" ("t'a" → "t-a").
+fn settle(w: &mut Word, at: Option<usize>) {
+    let Some(a) = at else {
+        return;
+    };
+    let len = w.len as usize;
+    let (before, after) = w.buf[..len].split_at(a);
+    if matches!(after, b"s" | b"t" | b"re" | b"ll" | b"ve" | b"d" | b"m") {
+        w.len = a as u8;
+    } else if before == b"t" {
+        let end = len.min(NORM_MAX - 1);
+        w.buf.copy_within(a..end, 2);
+        w.buf[1] = b'-';
+        w.len = (end - a + 2) as u8;
+    } else {
+        w.buf.copy_within(a..len, 0);
+        w.len = (len - a) as u8;
+    }
 }
 
 /// Appends `c` to the normal form unless it is full (the rest of a long
@@ -104,13 +144,22 @@ fn push(w: &mut Word, c: u8) {
 }
 
 /// A word list: its entries, sorted, where an entry ending in `*` is a
-/// stem, and a filter built at compile time from the entries' first two
-/// bytes. Most words of ordinary prose share no first two bytes with any
-/// entry, so [`is`] turns them away with two bit tests instead of a search.
+/// stem, and a filter built at compile time from the entries' first three
+/// bytes (two or one for shorter entries). Most words of ordinary prose
+/// share no first three bytes with any entry, so [`is`] turns them away
+/// with a few bit tests instead of a search.
 pub(crate) struct Lex {
     pub(crate) words: &'static [&'static str],
-    /// First two bytes of each entry (or stem) two or more bytes long,
-    /// hashed into 512 bits.
+    filter: Filter,
+}
+
+/// The filter of one or more word lists.
+pub(crate) struct Filter {
+    /// First three bytes of each entry (or stem) three or more bytes
+    /// long, hashed into 512 bits.
+    triples: [u64; 8],
+    /// First two bytes of each entry (or stem) two bytes long, hashed into
+    /// 512 bits.
     pairs: [u64; 8],
     /// First byte of each entry (or stem) one byte long.
     firsts: [u64; 4],
@@ -122,10 +171,14 @@ const fn pair(a: u8, b: u8) -> usize {
     (a as usize * 33 + b as usize) % 512
 }
 
+const fn triple(a: u8, b: u8, c: u8) -> usize {
+    ((a as usize * 33 + b as usize) * 33 + c as usize) % 512
+}
+
 impl Lex {
     pub(crate) const fn new(words: &'static [&'static str]) -> Lex {
-        let mut lex = Lex {
-            words,
+        let mut filter = Filter {
+            triples: [0; 8],
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
@@ -138,27 +191,63 @@ impl Lex {
             } else {
                 b.len()
             };
-            if stem >= 2 {
+            if stem >= 3 {
+                let h = triple(b[0], b[1], b[2]);
+                filter.triples[h / 64] |= 1 << (h % 64);
+            } else if stem == 2 {
                 let h = pair(b[0], b[1]);
-                lex.pairs[h / 64] |= 1 << (h % 64);
+                filter.pairs[h / 64] |= 1 << (h % 64);
             } else if stem == 1 {
                 let h = b[0] as usize;
-                lex.firsts[h / 64] |= 1 << (h % 64);
+                filter.firsts[h / 64] |= 1 << (h % 64);
             } else {
-                lex.any = true;
+                filter.any = true;
             }
             i += 1;
         }
-        lex
+        Lex { words, filter }
+    }
+}
+
+impl Filter {
+    /// One filter for several lists: a word that passes none of theirs
+    /// is in none of them, with one test instead of one per list.
+    pub(crate) const fn union(lists: &[&Lex]) -> Filter {
+        let mut f = Filter {
+            triples: [0; 8],
+            pairs: [0; 8],
+            firsts: [0; 4],
+            any: false,
+        };
+        let mut i = 0;
+        while i < lists.len() {
+            let g = &lists[i].filter;
+            let mut k = 0;
+            while k < 8 {
+                f.triples[k] |= g.triples[k];
+                f.pairs[k] |= g.pairs[k];
+                if k < 4 {
+                    f.firsts[k] |= g.firsts[k];
+                }
+                k += 1;
+            }
+            f.any |= g.any;
+            i += 1;
+        }
+        f
     }
 
-    /// Whether some entry could match `w` (no false negatives).
+    /// Whether some entry could match `w` (no false negatives): an entry
+    /// of three bytes or more matches only words that start with its first
+    /// three, so "in", "is", "to" pass no list without a two-letter entry.
     #[inline]
-    fn may_hold(&self, w: &[u8]) -> bool {
+    pub(crate) fn may_hold(&self, w: &[u8]) -> bool {
         let bit = |set: &[u64], h: usize| set[h / 64] & (1 << (h % 64)) != 0;
-        self.any
-            || bit(&self.firsts, w[0] as usize)
-            || w.len() >= 2 && bit(&self.pairs, pair(w[0], w[1]))
+        !w.is_empty()
+            && (self.any
+                || bit(&self.firsts, w[0] as usize)
+                || w.len() >= 2 && bit(&self.pairs, pair(w[0], w[1]))
+                || w.len() >= 3 && bit(&self.triples, triple(w[0], w[1], w[2])))
     }
 }
 
@@ -168,7 +257,7 @@ impl Lex {
 /// only those are compared.
 #[inline]
 pub(crate) fn is(w: &[u8], list: &Lex) -> bool {
-    !w.is_empty() && list.may_hold(w) && search(w, list.words)
+    list.filter.may_hold(w) && search(w, list.words)
 }
 
 fn search(w: &[u8], entries: &[&str]) -> bool {

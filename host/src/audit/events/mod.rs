@@ -18,6 +18,7 @@
 //! refusals, admin calls, reloads) at `warn`, which the default filter
 //! shows.
 
+pub mod direct;
 mod run;
 pub mod schema;
 
@@ -67,6 +68,13 @@ pub enum EventKind {
     /// Found at start: the previous run on this WAL never recorded its
     /// stop (killed, crashed, lost power).
     UncleanStop,
+    /// Rows were erased (`railyard log erase`): who, which selector (its
+    /// kind and the SHA-256 of its value), how many rows per table.
+    Erasure,
+    /// With `worm = true`, maintenance left objects in storage it would
+    /// otherwise have deleted (files a vacuum would remove, files written
+    /// for a commit that never landed), and says which and why.
+    WormKept,
 }
 
 impl EventKind {
@@ -86,6 +94,8 @@ impl EventKind {
             EventKind::Start => "start",
             EventKind::Stop => "stop",
             EventKind::UncleanStop => "unclean_stop",
+            EventKind::Erasure => "erasure",
+            EventKind::WormKept => "worm_kept",
         }
     }
 

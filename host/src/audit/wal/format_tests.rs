@@ -64,6 +64,7 @@ fn full_decision() -> DecisionRow {
         payload_hash: "aea7".into(),
         wal_segment: 0,
         wal_offset: 0,
+        arm: Some("canary".into()),
     }
 }
 
@@ -109,6 +110,7 @@ fn full_inference() -> InferenceRow {
             response_body: Some("{}".into()),
         },
         trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+        arm: Some("shadow".into()),
     }
 }
 

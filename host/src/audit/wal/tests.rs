@@ -37,6 +37,7 @@ fn decision(id: &str) -> Vec<u8> {
         payload_hash: String::new(),
         wal_segment: 0,
         wal_offset: 0,
+        arm: None,
     };
     let mut out = Vec::new();
     encode(&AuditRecord::Decision(row), RecordFormat::Binary, &mut out);

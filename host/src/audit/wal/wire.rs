@@ -67,6 +67,9 @@ pub struct DecisionWire<'a, F> {
     pub error: Option<&'a str>,
     pub latency_us: i64,
     pub payload_hash: &'a str,
+    /// The rollout arm (`live`, `canary`, `shadow`), on a route with one.
+    #[serde(borrow)]
+    pub arm: Option<&'a str>,
 }
 
 /// One element of a decision's findings.
@@ -136,6 +139,9 @@ pub struct InferenceWire<'a, L, M> {
     pub response_body: Option<&'a str>,
     #[serde(borrow)]
     pub trace_id: Option<&'a str>,
+    /// The rollout arm that served the call, on a route with one.
+    #[serde(borrow)]
+    pub arm: Option<&'a str>,
 }
 
 /// An inference row as the reader gets it.
@@ -233,6 +239,7 @@ impl<'a> DecisionIn<'a> {
             error: r.error.as_deref(),
             latency_us: r.latency_us,
             payload_hash: &r.payload_hash,
+            arm: r.arm.as_deref(),
         }
     }
 
@@ -263,6 +270,7 @@ impl<'a> DecisionIn<'a> {
             payload_hash: self.payload_hash.to_string(),
             wal_segment: segment as i64,
             wal_offset: offset as i64,
+            arm: self.arm.map(str::to_string),
         }
     }
 }
@@ -311,6 +319,7 @@ impl<'a> InferenceIn<'a> {
             request_body: p.request_body.as_deref(),
             response_body: p.response_body.as_deref(),
             trace_id: r.trace_id.as_deref(),
+            arm: r.arm.as_deref(),
         }
     }
 
@@ -361,6 +370,7 @@ impl<'a> InferenceIn<'a> {
                 response_body: s(self.response_body),
             },
             trace_id: s(self.trace_id),
+            arm: s(self.arm),
         }
     }
 }

@@ -171,13 +171,13 @@ pub(in crate::serve) async fn call(
     caller.check_model(&model)?;
     caller.check_policy(&route.policy)?;
     let upstream = state.config.upstreams[&route.upstream].clone();
-    let slot = state.policy(&route.policy)?;
+    let slot = super::rollout::serving(&state, &route, &caller.name, &request_id)?;
     let pipeline = slot.pipeline();
     let capture = pipeline.policy().audit.capture;
     let verbatim = capture == crate::policy::Capture::Verbatim;
 
     let payload_policy = pipeline.policy().payload;
-    let texts = request::collect(&body, payload_policy.unknown_fields)?;
+    let mut texts = request::collect(&body, payload_policy.unknown_fields)?;
     if payload_policy.non_text == NonText::Block
         && let Some((field, what)) = texts.media().first()
     {
@@ -237,7 +237,13 @@ pub(in crate::serve) async fn call(
     }
     texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
     let mut prov = tags.provenance(&upstream.name, &body);
-    let request_eval = decided.record(&state, |e| state.record(e, &payload, capture, None))?;
+    // The request's decisions are recorded before anything goes upstream;
+    // with the default durability their fsync overlaps the upstream call
+    // and the answer waits for it (`request_durable` below).
+    let mut pending = None;
+    let request_eval = decided.record(&state, |e| {
+        state.record_request(e, &payload, capture, &mut pending)
+    })?;
 
     let url = format!("{}/messages", upstream.base_url);
     let sent_body = body.to_string();
@@ -293,6 +299,8 @@ pub(in crate::serve) async fn call(
             ));
         }
     };
+    // Nothing of the answer goes out before the request's record is durable.
+    state.request_durable(pending)?;
     let status = resp.status();
     if !status.is_success() {
         let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);

@@ -68,7 +68,7 @@ fn escape(k: &str) -> String {
 }
 
 /// Collects the texts of a Messages request body.
-pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts, ApiError> {
+pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts<'static>, ApiError> {
     let refuse = unknown == UnknownFields::Refuse;
     let mut out = RequestTexts::empty();
     let Some(top) = body.as_object() else {

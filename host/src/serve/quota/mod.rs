@@ -321,13 +321,13 @@ impl Quotas {
     }
 
     /// `railyard_quota_backend_unreachable_total`, with a shared backend.
-    pub fn render_metrics(&self, out: &mut String) {
+    pub fn register_metrics(&self, r: &mut prometheus_client::registry::Registry) {
         if let Some(shared) = &self.shared {
-            out.push_str("# HELP railyard_quota_backend_unreachable_total Calls whose quota the shared backend could not check (then `on-unreachable` decided).\n# TYPE railyard_quota_backend_unreachable_total counter\n");
-            out.push_str(&format!(
-                "railyard_quota_backend_unreachable_total {}\n",
-                shared.unreachable_count()
-            ));
+            r.register(
+                "railyard_quota_backend_unreachable",
+                "Calls whose quota the shared backend could not check (then `on-unreachable` decided)",
+                prometheus_client::metrics::counter::ConstCounter::new(shared.unreachable_count()),
+            );
         }
     }
 

@@ -87,7 +87,7 @@ fn bad(message: String) -> ApiError {
 }
 
 /// The texts of a Responses request body.
-pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts, ApiError> {
+pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts<'static>, ApiError> {
     let refuse = unknown == UnknownFields::Refuse;
     let mut out = RequestTexts::empty();
     let Some(top) = body.as_object() else {

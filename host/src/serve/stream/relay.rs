@@ -529,7 +529,9 @@ fn entry(tool: Option<u32>, header: Option<Header>, args: &str) -> Value {
     Value::Object(e)
 }
 
-/// Two entries for the same call in one chunk, joined.
+/// Two entries for the same call in one chunk, joined. The entries are
+/// JSON railyard built itself ([`entry`]), not the upstream's body: the
+/// pointer reads the one field `entry` writes.
 fn merge_call(before: Option<Value>, next: Value) -> Value {
     let Some(mut before) = before else {
         return next;

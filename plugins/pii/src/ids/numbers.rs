@@ -13,6 +13,17 @@ use crate::{
 
 const NHS: &Keywords = &keywords(&[p("health"), w("nhs")]);
 const AADHAAR: &Keywords = &keywords(&[p("aadhaar"), p("aadhar"), w("uid"), p("uidai")]);
+/// "Aadhaar" in Devanagari (Hindi, Marathi): the keyword lists above hold
+/// ASCII words only.
+const AADHAAR_NATIVE: &[u8] = "आधार".as_bytes();
+
+/// Whether `word` is written in the 64 bytes before `start` (wider than
+/// the ASCII window: a Devanagari letter is three bytes).
+fn written_before(b: &[u8], start: usize, word: &[u8]) -> bool {
+    b[start.saturating_sub(64)..start]
+        .windows(word.len())
+        .any(|w| w == word)
+}
 const ABN: &Keywords = &keywords(&[w("abn"), p("business")]);
 const ACN: &Keywords = &keywords(&[w("acn"), p("compan")]);
 const TFN: &Keywords = &keywords(&[p("file"), w("tfn")]);
@@ -141,7 +152,10 @@ pub(crate) fn word(s: &mut Scan, i: usize, j: usize) {
         // Verhoeff passes one number in ten, and twelve digits in groups
         // of four are common (order numbers, truncated cards, the shared
         // development set's look-alikes): context words always.
-        12 if (compact || g.is(&[4, 4, 4])) && checks::aadhaar(d) && ctx(s, AADHAAR) => {
+        12 if (compact || g.is(&[4, 4, 4]))
+            && checks::aadhaar(d)
+            && (ctx(s, AADHAAR) || written_before(b, i, AADHAAR_NATIVE)) =>
+        {
             Some((IN_AADHAAR, "pii.in-aadhaar", true))
         }
         11 if (compact || g.is(&[2, 3, 3, 3])) && checks::abn(d) && (!compact || ctx(s, ABN)) => {

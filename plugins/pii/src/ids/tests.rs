@@ -69,6 +69,8 @@ fn india_singapore_korea_finland_poland() {
     none("PAN ABCDE1234F"); // fourth letter is not a holder type
     one("Aadhaar 2341 2341 2346", "IN_AADHAAR", "2341 2341 2346");
     one("aadhaar: 234123412346", "IN_AADHAAR", "234123412346");
+    one("आधार संख्या: 2341 2341 2346", "IN_AADHAAR", "2341 2341 2346");
+    none("आधार संख्या: 2341 2341 2345");
     none("ticket 234123412346");
     none("ref 2341 2341 2346");
     none("Aadhaar 2341 2341 2345");

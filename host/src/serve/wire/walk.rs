@@ -1,0 +1,202 @@
+//! Finding the texts of a typed body, as `&mut String` handles with the
+//! path an auditor reads (`messages[2].tool_calls[0].function.arguments`),
+//! so a redaction is written back into the field it came from.
+//!
+//! The typed models ([`super::chat`], [`super::completions`]) name the
+//! fields the format defines; everything else sits in a flattened `extra`
+//! map, kept verbatim. A field of a shape the format does not allow is
+//! kept as it came too ([`Loose::Other`]), so deserialising never fails
+//! on a JSON object and the caller decides: refuse it with a 400 naming
+//! the field, or walk it like any JSON.
+//!
+//! Order: the texts of a typed struct are found in key order, named fields
+//! and `extra` entries merged ([`entries`]), the order `serde_json::Map`
+//! keeps. That is the order the walk over a `serde_json::Value` had, so
+//! the rails see the same messages in the same order as before.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// One text of a body: where it sits, and the string itself.
+#[derive(Debug)]
+pub struct Found<'a> {
+    /// The readable path, recorded with the text.
+    pub field: String,
+    /// The text, for reading and for writing a redaction back.
+    pub text: &'a mut String,
+}
+
+/// Keys under which nothing is text (ids, types, encoded media).
+pub type Skip<'s> = &'s dyn Fn(&str) -> bool;
+
+/// A part of a body whose texts can be found.
+pub trait Walk {
+    /// Every text under `self` (at `field`) into `out`, except under keys
+    /// `skip` names.
+    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>);
+}
+
+impl Walk for String {
+    fn walk<'a>(&'a mut self, field: &str, _: Skip, out: &mut Vec<Found<'a>>) {
+        out.push(Found {
+            field: field.to_string(),
+            text: self,
+        });
+    }
+}
+
+/// A field the format does not define, or of a shape it does not allow:
+/// every string in it.
+impl Walk for Value {
+    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
+        match self {
+            Value::String(s) => s.walk(field, skip, out),
+            Value::Array(items) => items.walk(field, skip, out),
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if !skip(k) {
+                        v.walk(&join(field, k), skip, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<T: Walk> Walk for Vec<T> {
+    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
+        for (i, item) in self.iter_mut().enumerate() {
+            item.walk(&format!("{field}[{i}]"), skip, out);
+        }
+    }
+}
+
+impl<T: Walk> Walk for Option<T> {
+    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
+        if let Some(v) = self {
+            v.walk(field, skip, out);
+        }
+    }
+}
+
+/// `field.key`, or `key` at the top.
+pub fn join(field: &str, key: &str) -> String {
+    if field.is_empty() {
+        key.to_string()
+    } else {
+        format!("{field}.{key}")
+    }
+}
+
+/// A value of the shape the format defines, or whatever came instead,
+/// kept as it came.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Loose<T> {
+    /// The format's shape.
+    Typed(T),
+    /// Anything else.
+    Other(Value),
+}
+
+impl<T: Walk> Walk for Loose<T> {
+    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
+        match self {
+            Loose::Typed(t) => t.walk(field, skip, out),
+            Loose::Other(v) => v.walk(field, skip, out),
+        }
+    }
+}
+
+/// For `Option` fields: a field given as `null` is `Some` (of a type that
+/// reads `null`), not `None`, so it is written out again as `null` rather
+/// than dropped. Absent fields are `None` through `#[serde(default)]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The entries of a typed struct, in key order: its named fields that are
+/// present and every `extra` entry.
+pub fn entries<'a>(
+    named: Vec<(&'static str, Option<&'a mut dyn Walk>)>,
+    extra: &'a mut Map<String, Value>,
+) -> Vec<(&'a str, &'a mut dyn Walk)> {
+    let mut out: Vec<(&'a str, &'a mut dyn Walk)> = named
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+    out.extend(
+        extra
+            .iter_mut()
+            .map(|(k, v)| (k.as_str(), v as &'a mut dyn Walk)),
+    );
+    out.sort_by(|a, b| a.0.cmp(b.0));
+    out
+}
+
+/// Walks every entry of a typed struct (see [`entries`]) but those `skip`
+/// names.
+pub fn walk_entries<'a>(
+    named: Vec<(&'static str, Option<&'a mut dyn Walk>)>,
+    extra: &'a mut Map<String, Value>,
+    field: &str,
+    skip: Skip,
+    out: &mut Vec<Found<'a>>,
+) {
+    for (k, v) in entries(named, extra) {
+        if !skip(k) {
+            v.walk(&join(field, k), skip, out);
+        }
+    }
+}
+
+/// `Some(&mut dyn Walk)` for a present field.
+pub fn named<T: Walk>(v: &mut Option<T>) -> Option<&mut dyn Walk> {
+    v.as_mut().map(|v| v as &mut dyn Walk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_value_walk_finds_every_string_but_skipped_keys_with_its_path() {
+        let mut v = json!({"a": ["x", {"id": "no", "b": "y"}], "n": 1});
+        let mut out = Vec::new();
+        v.walk("top", &|k| k == "id", &mut out);
+        let got: Vec<(String, String)> =
+            out.into_iter().map(|f| (f.field, f.text.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                ("top.a[0]".to_string(), "x".to_string()),
+                ("top.a[1].b".to_string(), "y".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_null_field_stays_null_and_an_absent_one_absent() {
+        #[derive(Deserialize, Serialize)]
+        struct S {
+            #[serde(
+                default,
+                deserialize_with = "present",
+                skip_serializing_if = "Option::is_none"
+            )]
+            a: Option<Loose<String>>,
+            #[serde(flatten)]
+            extra: Map<String, Value>,
+        }
+        for body in [json!({"a": null}), json!({}), json!({"a": 3, "b": null})] {
+            let s: S = serde_json::from_value(body.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&s).unwrap(), body);
+        }
+    }
+}

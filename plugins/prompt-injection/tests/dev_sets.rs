@@ -1,0 +1,72 @@
+//! The prompt-injection core on the injection sets of `tests/data` that
+//! the rules were developed on (issue 21): the first two out-of-sample
+//! sets, once measured, and the round-4 development sets. Floors a little
+//! under today's figures, so a rule change that loses ground on them
+//! fails here. `oos-injection-3.jsonl` is deliberately not asserted on: it
+//! is the untouched out-of-sample set, measured and reported (see
+//! BENCHMARKS.md) but never tuned against.
+use railyard_plugin_prompt_injection::{Config, Decision, Settings, assess};
+use std::path::Path;
+
+/// Blocked injections, blocked benign texts, missed injections.
+fn score(file: &str) -> (u32, u32, u32) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data")
+        .join(file);
+    let data = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let settings = Settings::from_config(&Config::default()).unwrap();
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for line in data.lines().filter(|l| !l.trim().is_empty()) {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = row["text"].as_str().unwrap();
+        let injection = row["label"] == "injection";
+        let blocked = assess(&[text], &settings).decision(&settings) == Decision::Block;
+        match (blocked, injection) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            (false, false) => {}
+        }
+    }
+    (tp, fp, fn_)
+}
+
+fn check(file: &str, precision_floor: f64, recall_floor: f64) {
+    let (tp, fp, fn_) = score(file);
+    let precision = f64::from(tp) / f64::from((tp + fp).max(1));
+    let recall = f64::from(tp) / f64::from((tp + fn_).max(1));
+    println!("{file}: tp {tp} fp {fp} fn {fn_} precision {precision:.3} recall {recall:.3}");
+    assert!(tp + fn_ > 0, "{file}: no injections: the set changed");
+    assert!(
+        precision >= precision_floor,
+        "{file}: precision {precision:.3} < {precision_floor}"
+    );
+    assert!(
+        recall >= recall_floor,
+        "{file}: recall {recall:.3} < {recall_floor}"
+    );
+}
+
+#[test]
+fn first_out_of_sample_set_now_a_development_set() {
+    check("oos-injection.jsonl", 0.98, 0.98);
+}
+
+#[test]
+fn second_out_of_sample_set_now_a_development_set() {
+    check("oos-injection-2.jsonl", 0.98, 0.96);
+}
+
+#[test]
+fn round_four_development_sets() {
+    check("dev-injection-4.jsonl", 0.98, 0.96);
+    check("dev-injection-5.jsonl", 0.98, 0.95);
+    check("dev-injection-6.jsonl", 0.95, 0.88);
+    check("dev-injection-7.jsonl", 0.98, 0.95);
+    check("dev-injection-8.jsonl", 0.98, 0.95);
+    check("dev-injection-9.jsonl", 0.98, 0.95);
+    check("dev-injection-10.jsonl", 0.98, 0.95);
+    check("dev-injection-11.jsonl", 0.98, 0.95);
+    check("dev-injection-12.jsonl", 0.98, 0.95);
+}
