@@ -64,7 +64,7 @@ use super::record::AuditRecord;
 mod read;
 pub(crate) mod wire;
 
-pub use read::{Damage, SegmentContents, read_segment};
+pub use read::{Damage, Scanned, ScannedSegment, SegmentContents, read_bytes, read_segment, scan};
 
 const SEGMENT_MAGIC: &[u8; 8] = b"RYWAL001";
 /// Bytes before the first record of a segment.
@@ -109,6 +109,9 @@ pub struct Position {
 }
 
 /// Bytes appended but not yet written, tagged with their segment.
+/// The largest buffer kept for reuse.
+const SPARE_MAX: usize = 8 << 20;
+
 struct Chunk {
     segment: u64,
     data: Vec<u8>,
@@ -120,6 +123,10 @@ struct Appender {
     segment_len: u64,
     opened: Instant,
     pending: Vec<Chunk>,
+    /// An emptied buffer of a written chunk, reused by the next one (a
+    /// group's buffer otherwise grows from empty by doubling, copying its
+    /// bytes each time, on the recording threads).
+    spare: Vec<u8>,
     /// Total bytes appended by this process (a log sequence number).
     lsn: u64,
     /// Set after a write or fsync failed, until a fresh segment is open.
@@ -306,6 +313,7 @@ impl Wal {
                 segment_len: HEADER_LEN,
                 opened: Instant::now(),
                 pending: Vec::new(),
+                spare: Vec::new(),
                 lsn: 0,
                 failed: None,
             }),
@@ -388,10 +396,11 @@ impl Wal {
         };
         match a.pending.last_mut() {
             Some(c) if c.segment == segment => c.data.extend_from_slice(encoded),
-            _ => a.pending.push(Chunk {
-                segment,
-                data: encoded.to_vec(),
-            }),
+            _ => {
+                let mut data = std::mem::take(&mut a.spare);
+                data.extend_from_slice(encoded);
+                a.pending.push(Chunk { segment, data });
+            }
         }
         a.segment_len += len;
         a.lsn += len;
@@ -485,10 +494,11 @@ impl Wal {
             decide(&mut a);
             (std::mem::take(&mut a.pending), a.lsn, a.segment)
         };
-        match self.write_chunks(w, chunks) {
+        match self.write_chunks(w, &chunks) {
             Ok(()) => {
                 w.durable_lsn = end;
                 self.durable.fetch_max(end, Ordering::Release);
+                self.recycle(chunks);
                 Ok(open)
             }
             Err(e) => {
@@ -589,7 +599,25 @@ impl Wal {
         Ok(file)
     }
 
-    fn write_chunks(&self, w: &mut Writer, chunks: Vec<Chunk>) -> Result<(), WalError> {
+    /// Keeps the largest written buffer (up to [`SPARE_MAX`]) for the next
+    /// chunk.
+    fn recycle(&self, chunks: Vec<Chunk>) {
+        let Some(mut data) = chunks
+            .into_iter()
+            .map(|c| c.data)
+            .filter(|d| d.capacity() <= SPARE_MAX)
+            .max_by_key(Vec::capacity)
+        else {
+            return;
+        };
+        data.clear();
+        let mut a = self.lock_appender();
+        if a.spare.capacity() < data.capacity() {
+            a.spare = data;
+        }
+    }
+
+    fn write_chunks(&self, w: &mut Writer, chunks: &[Chunk]) -> Result<(), WalError> {
         for chunk in chunks {
             if w.file.as_ref().map(|(s, _)| *s) != Some(chunk.segment) {
                 self.close_current(w)?;
