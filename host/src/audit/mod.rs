@@ -22,6 +22,7 @@
 //! (checkpoint, vacuum, compaction): [`maintenance`].
 
 mod auto_maintenance;
+mod batch;
 pub mod chain;
 mod committer;
 mod deferred;

@@ -147,6 +147,38 @@ pub struct InferenceWire<'a, L, M> {
 /// An inference row as the reader gets it.
 pub type InferenceIn<'a> = InferenceWire<'a, Vec<&'a str>, BTreeMap<&'a str, &'a str>>;
 
+/// A row and the WAL position it was read at (the `wal_segment` and
+/// `wal_offset` columns), as the batch builders take it: a binary record
+/// borrowed from its segment's bytes, or an owned row borrowed as one.
+#[derive(Debug)]
+pub struct Placed<T> {
+    pub row: T,
+    pub segment: i64,
+    pub offset: i64,
+}
+
+impl<'a> Placed<DecisionIn<'a>> {
+    /// An owned row, borrowed, at the position it carries.
+    pub fn of(r: &'a DecisionRow) -> Self {
+        Placed {
+            row: DecisionIn::of(r),
+            segment: r.wal_segment,
+            offset: r.wal_offset,
+        }
+    }
+}
+
+impl<'a> Placed<InferenceIn<'a>> {
+    /// An owned row, borrowed, at the position it carries.
+    pub fn of(r: &'a InferenceRow) -> Self {
+        Placed {
+            row: InferenceIn::of(r),
+            segment: r.wal_segment,
+            offset: r.wal_offset,
+        }
+    }
+}
+
 /// Appends `value` to `out` in postcard.
 pub fn put<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
     postcard::serialize_with_flavor(value, Append(out)).expect("appending to a Vec cannot fail");
