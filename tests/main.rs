@@ -24,6 +24,7 @@ mod audit_lifecycle;
 mod audit_log;
 mod audit_maintenance;
 mod audit_provenance;
+mod audit_wal_format;
 mod audit_worm;
 mod cli;
 mod compile_cache;

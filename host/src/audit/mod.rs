@@ -22,6 +22,7 @@
 //! (checkpoint, vacuum, compaction): [`maintenance`].
 
 mod auto_maintenance;
+mod batch;
 pub mod chain;
 mod committer;
 mod deferred;
@@ -61,7 +62,7 @@ pub use record::{
 };
 pub use schema::TableKind;
 pub use settings::{AuditSettings, OnFull, root_url};
-pub use wal::{Durability, Position};
+pub use wal::{Durability, Position, RecordFormat};
 
 /// Why the audit log could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +203,8 @@ impl Shared {
 pub struct AuditLog {
     shared: Arc<Shared>,
     host_id: String,
-    hash_key: Vec<u8>,
+    hasher: record::PayloadHasher,
+    wal_format: wal::RecordFormat,
     durability: Durability,
     backlog_limit: u64,
     on_full: OnFull,
@@ -274,13 +276,13 @@ impl AuditLog {
         let interrupted_calls = interrupted.len();
         if !interrupted.is_empty() {
             let mut buf = Vec::with_capacity(interrupted.len() * 512);
-            for row in &interrupted {
-                wal::encode_row(b'i', row, &mut buf);
+            for row in interrupted {
+                wal::encode(&AuditRecord::Inference(row), settings.wal_format, &mut buf);
             }
             let (lsn, _) = wal.append(&buf)?;
             wal.sync(lsn)?;
             tracing::warn!(
-                calls = interrupted.len(),
+                calls = interrupted_calls,
                 "audit log: calls cut by the previous stop (request recorded, end never) are recorded as interrupted"
             );
         }
@@ -344,7 +346,8 @@ impl AuditLog {
         Ok(AuditLog {
             shared,
             host_id,
-            hash_key,
+            hasher: record::PayloadHasher::new(&hash_key),
+            wal_format: settings.wal_format,
             durability: settings.durability,
             backlog_limit: settings.backlog_limit_bytes,
             on_full: settings.on_full,
@@ -386,6 +389,14 @@ impl AuditLog {
         Ok(true)
     }
 
+    fn writer(&self) -> record::Writer<'_> {
+        record::Writer {
+            host_id: &self.host_id,
+            hasher: &self.hasher,
+            format: self.wal_format,
+        }
+    }
+
     /// The host id stamped on rows.
     pub fn host_id(&self) -> &str {
         &self.host_id
@@ -404,7 +415,7 @@ impl AuditLog {
     /// Keyed hash of messages under this host's key (what the
     /// `payload_hash` columns hold).
     pub fn payload_hash(&self, messages: &[crate::payload::Message]) -> String {
-        record::payload_hash(&self.hash_key, messages)
+        self.hasher.hash(messages)
     }
 
     /// Records one evaluation: a `decisions` row per plugin decision, and
@@ -435,14 +446,8 @@ impl AuditLog {
     ) -> (Vec<u8>, Vec<String>, bool) {
         let mut buf = Vec::with_capacity(1024 * (evaluation.decisions.len() + 1));
         let mut decision_ids = Vec::with_capacity(evaluation.decisions.len());
-        let inference = record::encode_evaluation(
-            evaluation,
-            ctx,
-            &self.host_id,
-            &self.hash_key,
-            &mut buf,
-            &mut decision_ids,
-        );
+        let inference =
+            record::encode_evaluation(evaluation, ctx, &self.writer(), &mut buf, &mut decision_ids);
         (buf, decision_ids, inference)
     }
 
@@ -456,7 +461,7 @@ impl AuditLog {
     fn append(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
         let mut buf = Vec::with_capacity(rows.len() * 768);
         for r in rows {
-            wal::encode(r, &mut buf);
+            wal::encode(r, self.wal_format, &mut buf);
         }
         self.append_encoded(&buf)
     }
@@ -619,8 +624,7 @@ impl AuditLog {
             response,
             capture,
             &call,
-            &self.host_id,
-            &self.hash_key,
+            &self.writer(),
             &mut buf,
             &mut decision_ids,
         );

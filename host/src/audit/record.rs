@@ -11,7 +11,11 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use std::collections::BTreeMap;
+
 use super::provenance::Provenance;
+use super::wal::wire::{DecisionWire, FindingWire, InferenceWire};
+use super::wal::{self, RecordFormat, wire};
 use crate::evaluation::Evaluation;
 use crate::payload::{Message, Payload};
 pub use crate::policy::Capture;
@@ -336,16 +340,34 @@ pub(crate) fn now_us() -> i64 {
 /// Roles and contents are length-prefixed so no two payloads collide by
 /// concatenation.
 pub fn payload_hash(key: &[u8], messages: &[Message]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    for m in messages {
-        mac.update(&(m.role.len() as u64).to_le_bytes());
-        mac.update(m.role.as_bytes());
-        mac.update(&(m.content.len() as u64).to_le_bytes());
-        mac.update(m.content.as_bytes());
+    PayloadHasher::new(key).hash(messages)
+}
+
+/// [`payload_hash`] under one key, with the key's HMAC blocks computed
+/// once instead of per call (two of the four SHA-256 blocks a short
+/// payload costs).
+#[derive(Clone)]
+pub struct PayloadHasher(Hmac<Sha256>);
+
+impl PayloadHasher {
+    /// The hasher of `key`.
+    pub fn new(key: &[u8]) -> Self {
+        PayloadHasher(Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length"))
     }
-    let mut out = String::with_capacity(64);
-    hex_into(&mac.finalize().into_bytes(), &mut out);
-    out
+
+    /// The hex hash of `messages`.
+    pub fn hash(&self, messages: &[Message]) -> String {
+        let mut mac = self.0.clone();
+        for m in messages {
+            mac.update(&(m.role.len() as u64).to_le_bytes());
+            mac.update(m.role.as_bytes());
+            mac.update(&(m.content.len() as u64).to_le_bytes());
+            mac.update(m.content.as_bytes());
+        }
+        let mut out = String::with_capacity(64);
+        hex_into(&mac.finalize().into_bytes(), &mut out);
+        out
+    }
 }
 
 /// Appends the lower-case hex of `bytes` to `out` (the `hex` crate's
@@ -359,58 +381,15 @@ pub fn hex_into(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// A `decisions` row borrowed from the evaluation, serialised straight into
-/// the WAL: the same JSON as [`DecisionRow`] without building one (the hot
-/// path's cost was mostly the row's ~15 string copies).
-#[derive(Serialize)]
-struct DecisionOut<'a> {
-    decision_id: &'a str,
-    request_id: &'a str,
-    timestamp_us: i64,
-    host_id: &'a str,
-    policy_name: &'a str,
-    policy_digest: &'a str,
-    route: &'a str,
-    caller: &'a str,
-    stage: &'a str,
-    plugin: &'a str,
-    plugin_name: &'a str,
-    plugin_version: &'a str,
-    plugin_digest: &'a str,
-    plugin_kind: &'a str,
-    action: &'a str,
-    reason: &'a str,
-    findings: FindingsOut<'a>,
-    outcome: &'a str,
-    failure_mode: Option<&'a str>,
-    error: Option<&'a str>,
-    latency_us: i64,
-    payload_hash: &'a str,
-    wal_segment: i64,
-    wal_offset: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    arm: Option<&'a str>,
-}
-
 /// A decision's findings, with the payload they were found in (to name
-/// each finding's field).
+/// each finding's field), serialised as the findings list of a
+/// [`DecisionWire`] without collecting them first.
 struct FindingsOut<'a>(&'a [crate::verdict::Finding], &'a Payload);
-
-#[derive(Serialize)]
-struct FindingOut<'a> {
-    rule_id: &'a str,
-    category: &'a str,
-    score: f32,
-    message_index: Option<i32>,
-    span_start: Option<i32>,
-    span_end: Option<i32>,
-    field: Option<&'a str>,
-}
 
 impl Serialize for FindingsOut<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let payload = self.1;
-        s.collect_seq(self.0.iter().map(|f| FindingOut {
+        s.collect_seq(self.0.iter().map(|f| FindingWire {
             rule_id: &f.rule_id,
             category: &f.category,
             score: f.score,
@@ -453,20 +432,115 @@ pub fn scanned_fields(payload: &Payload) -> impl Iterator<Item = String> + '_ {
     payload.messages.iter().filter_map(|m| m.field.clone())
 }
 
-/// Encodes one evaluation's rows (as [`rows`] builds them) into `out` as
-/// WAL records, pushing each decision id to `ids`. Returns whether an
-/// `inferences` row was written.
+/// What every record written by one audit log shares: the host, the key
+/// of the payload hashes, and the record format.
+pub(crate) struct Writer<'a> {
+    /// The host id stamped on rows.
+    pub host_id: &'a str,
+    /// The payload hash key, prepared (see [`PayloadHasher`]).
+    pub hasher: &'a PayloadHasher,
+    /// Binary, or the JSON of earlier versions.
+    pub format: RecordFormat,
+}
+
+/// A JSON row with its WAL position fields (always 0 when written; the
+/// reader stamps the real position), as the JSON records carry them.
+#[derive(Serialize)]
+struct JsonRow<'a, T> {
+    #[serde(flatten)]
+    row: &'a T,
+    wal_segment: i64,
+    wal_offset: i64,
+}
+
+impl Writer<'_> {
+    fn decision<F: Serialize>(&self, row: &DecisionWire<'_, F>, out: &mut Vec<u8>) {
+        match self.format {
+            RecordFormat::Binary => wal::frame(wire::DECISION, out, |o| wire::put(row, o)),
+            RecordFormat::Json => wal::encode_row(b'd', &JsonRow::at_zero(row), out),
+        }
+    }
+
+    fn inference<L: Serialize, M: Serialize>(
+        &self,
+        row: &InferenceWire<'_, L, M>,
+        out: &mut Vec<u8>,
+    ) {
+        match self.format {
+            RecordFormat::Binary => wal::frame(wire::INFERENCE, out, |o| wire::put(row, o)),
+            RecordFormat::Json => wal::encode_row(b'i', &JsonRow::at_zero(row), out),
+        }
+    }
+}
+
+impl<'a, T> JsonRow<'a, T> {
+    fn at_zero(row: &'a T) -> Self {
+        JsonRow {
+            row,
+            wal_segment: 0,
+            wal_offset: 0,
+        }
+    }
+}
+
+/// The `scanned_fields` of a call: the fields of its payloads' messages
+/// that name one, in order, serialised without collecting them.
+struct FieldsOut<'a>(&'a Payload, Option<&'a Payload>);
+
+impl Serialize for FieldsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let all = || {
+            std::iter::once(self.0)
+                .chain(self.1)
+                .flat_map(|p| p.messages.iter().filter_map(|m| m.field.as_deref()))
+        };
+        // A sequence of known length (what binary formats ask for).
+        let mut seq = s.serialize_seq(Some(all().count()))?;
+        for f in all() {
+            serde::ser::SerializeSeq::serialize_element(&mut seq, f)?;
+        }
+        serde::ser::SerializeSeq::end(seq)
+    }
+}
+
+/// The provenance columns as the row keeps them: the raw bodies only
+/// under `capture = "verbatim"`, whatever the caller handed in.
+struct KeptProvenance<'a> {
+    p: Option<&'a Provenance>,
+    verbatim: bool,
+}
+
+impl<'a> KeptProvenance<'a> {
+    fn new(call: &CallInfo<'a>, capture: Capture) -> Self {
+        KeptProvenance {
+            p: call.provenance,
+            verbatim: capture == Capture::Verbatim,
+        }
+    }
+    fn get(&self, f: impl Fn(&'a Provenance) -> &'a Option<String>) -> Option<&'a str> {
+        self.p.and_then(|p| f(p).as_deref())
+    }
+    fn body(&self, f: impl Fn(&'a Provenance) -> &'a Option<String>) -> Option<&'a str> {
+        self.get(f).filter(|_| self.verbatim)
+    }
+    fn attributes(&self) -> &'a BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.p.map_or(&EMPTY, |p| &p.attributes)
+    }
+}
+
+/// Encodes one evaluation's rows into `out` as WAL records, pushing each
+/// decision id to `ids`. Returns whether an `inferences` row was written.
 pub(crate) fn encode_evaluation(
     evaluation: &Evaluation,
     ctx: &RecordContext<'_>,
-    host_id: &str,
-    key: &[u8],
+    w: &Writer<'_>,
     out: &mut Vec<u8>,
     ids: &mut Vec<String>,
 ) -> bool {
     let timestamp_us = now_us();
     let payload = ctx.payload;
-    let hash = payload_hash(key, &payload.messages);
+    let hash = w.hasher.hash(&payload.messages);
     let stage = evaluation.stage.as_str();
     let mut digest = String::with_capacity(71);
     for d in &evaluation.decisions {
@@ -474,11 +548,11 @@ pub(crate) fn encode_evaluation(
         digest.clear();
         digest.push_str("sha256:");
         hex_into(&d.plugin_digest.0, &mut digest);
-        let row = DecisionOut {
+        let row = DecisionWire {
             decision_id: &id,
             request_id: &evaluation.request_id,
             timestamp_us,
-            host_id,
+            host_id: w.host_id,
             policy_name: &evaluation.policy,
             policy_digest: &evaluation.policy_digest,
             route: &payload.route,
@@ -497,33 +571,14 @@ pub(crate) fn encode_evaluation(
             error: d.error.as_deref(),
             latency_us: d.latency_us as i64,
             payload_hash: &hash,
-            wal_segment: 0,
-            wal_offset: 0,
             arm: evaluation.arm.map(|a| a.as_str()),
         };
-        super::wal::encode_row(b'd', &row, out);
+        w.decision(&row, out);
         ids.push(id);
     }
-    match inference_row(evaluation, ctx, host_id, hash, timestamp_us) {
-        Some(row) => {
-            super::wal::encode_row(b'i', &row, out);
-            true
-        }
-        None => false,
-    }
-}
-
-/// The `inferences` row of an evaluation that is a whole call.
-fn inference_row(
-    evaluation: &Evaluation,
-    ctx: &RecordContext<'_>,
-    host_id: &str,
-    hash: String,
-    timestamp_us: i64,
-) -> Option<InferenceRow> {
-    let payload = ctx.payload;
-    let stage = evaluation.stage.as_str();
-    let call = ctx.call.as_ref()?;
+    let Some(call) = ctx.call.as_ref() else {
+        return false;
+    };
     let evaluated: &[Message] = match ctx.capture {
         Capture::Full => &payload.messages,
         Capture::Redacted | Capture::Verbatim => {
@@ -545,61 +600,56 @@ fn inference_row(
         ),
         (_, _) => (None, Some(text(evaluated))),
     };
-    Some(InferenceRow {
-        request_id: evaluation.request_id.clone(),
+    let kept = KeptProvenance::new(call, ctx.capture);
+    let row = InferenceWire {
+        request_id: &evaluation.request_id,
         timestamp_us,
-        host_id: host_id.to_string(),
-        policy_name: evaluation.policy.clone(),
-        policy_digest: evaluation.policy_digest.clone(),
-        route: payload.route.clone(),
-        caller: payload.caller.clone(),
-        stage: stage.to_string(),
-        capture: ctx.capture.as_str().to_string(),
-        request,
-        response,
-        payload_hash: hash,
-        action: evaluation.action.as_str().to_string(),
-        reason: evaluation.reason.clone(),
+        host_id: w.host_id,
+        policy_name: &evaluation.policy,
+        policy_digest: &evaluation.policy_digest,
+        route: &payload.route,
+        caller: &payload.caller,
+        stage,
+        capture: ctx.capture.as_str(),
+        request: request.as_deref(),
+        response: response.as_deref(),
+        payload_hash: &hash,
+        action: evaluation.action.as_str(),
+        reason: &evaluation.reason,
         status_code: call.status_code.map(i32::from),
         prompt_tokens: call.tokens.prompt.map(|t| t as i64),
         completion_tokens: call.tokens.completion.map(|t| t as i64),
         guard_latency_us: evaluation.latency_us as i64,
         total_latency_us: call.total_latency_us.map(|t| t as i64),
         decision_count: evaluation.decisions.len() as i32,
-        wal_segment: 0,
-        wal_offset: 0,
-        api: call.api.map(str::to_string),
-        previous_response_id: call.previous_response_id.map(str::to_string),
-        scanned_fields: Some(scanned_fields(payload).collect()),
-        provenance: kept_provenance(call, ctx.capture),
-        trace_id: call.trace_id.map(str::to_string),
-        arm: evaluation.arm.map(|a| a.as_str().to_string()),
-    })
-}
-
-/// The call's provenance as the row keeps it: the raw bodies only under
-/// `capture = "verbatim"`, whatever the caller handed in.
-fn kept_provenance(call: &CallInfo<'_>, capture: Capture) -> Provenance {
-    let mut p = call.provenance.cloned().unwrap_or_default();
-    if capture != Capture::Verbatim {
-        p.request_body = None;
-        p.response_body = None;
-    }
-    p
+        api: call.api,
+        previous_response_id: call.previous_response_id,
+        scanned_fields: Some(FieldsOut(payload, None)),
+        upstream: kept.get(|p| &p.upstream),
+        upstream_model: kept.get(|p| &p.upstream_model),
+        system_fingerprint: kept.get(|p| &p.system_fingerprint),
+        parameters: kept.get(|p| &p.parameters),
+        end_user: kept.get(|p| &p.end_user),
+        attributes: kept.attributes(),
+        request_body: kept.body(|p| &p.request_body),
+        response_body: kept.body(|p| &p.response_body),
+        trace_id: call.trace_id,
+        arm: evaluation.arm.map(|a| a.as_str()),
+    };
+    w.inference(&row, out);
+    true
 }
 
 /// Encodes one proxied call's records into `out`: the response stage's
 /// decisions (the request stage's were recorded before the call went
 /// upstream; their ids go to `ids`) and one `inferences` row with both
 /// sides, as the policy lets them be kept.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_call(
     request: (&Evaluation, &Payload),
     response: Option<(&Evaluation, &Payload)>,
     capture: Capture,
     call: &CallInfo<'_>,
-    host_id: &str,
-    key: &[u8],
+    w: &Writer<'_>,
     out: &mut Vec<u8>,
     ids: &mut Vec<String>,
 ) {
@@ -610,10 +660,10 @@ pub(crate) fn encode_call(
             capture,
             call: None,
         };
-        encode_evaluation(eval, &ctx, host_id, key, out, ids);
+        encode_evaluation(eval, &ctx, w, out, ids);
     }
     let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
-    let kept = |eval: &Evaluation, payload: &Payload| match capture {
+    let kept_text = |eval: &Evaluation, payload: &Payload| match capture {
         Capture::Full => Some(text(&payload.messages)),
         Capture::Redacted | Capture::Verbatim => {
             Some(text(eval.redacted.as_deref().unwrap_or(&payload.messages)))
@@ -622,33 +672,37 @@ pub(crate) fn encode_call(
     };
     let (action, reason, stage) = match response {
         Some((e, _)) if e.action >= req_eval.action => {
-            (e.action, e.reason.clone(), crate::payload::Stage::Response)
+            (e.action, &e.reason, crate::payload::Stage::Response)
         }
         Some(_) => (
             req_eval.action,
-            req_eval.reason.clone(),
+            &req_eval.reason,
             crate::payload::Stage::Response,
         ),
         None => (
             req_eval.action,
-            req_eval.reason.clone(),
+            &req_eval.reason,
             crate::payload::Stage::Request,
         ),
     };
-    let row = InferenceRow {
-        request_id: req_eval.request_id.clone(),
+    let request_text = kept_text(req_eval, req_payload);
+    let response_text = response.and_then(|(e, p)| kept_text(e, p));
+    let hash = w.hasher.hash(&req_payload.messages);
+    let kept = KeptProvenance::new(call, capture);
+    let row = InferenceWire {
+        request_id: &req_eval.request_id,
         timestamp_us: now_us(),
-        host_id: host_id.to_string(),
-        policy_name: req_eval.policy.clone(),
-        policy_digest: req_eval.policy_digest.clone(),
-        route: req_payload.route.clone(),
-        caller: req_payload.caller.clone(),
-        stage: stage.as_str().to_string(),
-        capture: capture.as_str().to_string(),
-        request: kept(req_eval, req_payload),
-        response: response.and_then(|(e, p)| kept(e, p)),
-        payload_hash: payload_hash(key, &req_payload.messages),
-        action: action.as_str().to_string(),
+        host_id: w.host_id,
+        policy_name: &req_eval.policy,
+        policy_digest: &req_eval.policy_digest,
+        route: &req_payload.route,
+        caller: &req_payload.caller,
+        stage: stage.as_str(),
+        capture: capture.as_str(),
+        request: request_text.as_deref(),
+        response: response_text.as_deref(),
+        payload_hash: &hash,
+        action: action.as_str(),
         reason,
         status_code: call.status_code.map(i32::from),
         prompt_tokens: call.tokens.prompt.map(|t| t as i64),
@@ -657,20 +711,21 @@ pub(crate) fn encode_call(
         total_latency_us: call.total_latency_us.map(|t| t as i64),
         decision_count: (req_eval.decisions.len() + response.map_or(0, |(e, _)| e.decisions.len()))
             as i32,
-        wal_segment: 0,
-        wal_offset: 0,
-        api: call.api.map(str::to_string),
-        previous_response_id: call.previous_response_id.map(str::to_string),
-        scanned_fields: Some(
-            scanned_fields(req_payload)
-                .chain(response.into_iter().flat_map(|(_, p)| scanned_fields(p)))
-                .collect(),
-        ),
-        provenance: kept_provenance(call, capture),
-        trace_id: call.trace_id.map(str::to_string),
-        arm: req_eval.arm.map(|a| a.as_str().to_string()),
+        api: call.api,
+        previous_response_id: call.previous_response_id,
+        scanned_fields: Some(FieldsOut(req_payload, response.map(|(_, p)| p))),
+        upstream: kept.get(|p| &p.upstream),
+        upstream_model: kept.get(|p| &p.upstream_model),
+        system_fingerprint: kept.get(|p| &p.system_fingerprint),
+        parameters: kept.get(|p| &p.parameters),
+        end_user: kept.get(|p| &p.end_user),
+        attributes: kept.attributes(),
+        request_body: kept.body(|p| &p.request_body),
+        response_body: kept.body(|p| &p.response_body),
+        trace_id: call.trace_id,
+        arm: req_eval.arm.map(|a| a.as_str()),
     };
-    super::wal::encode_row(b'i', &row, out);
+    w.inference(&row, out);
 }
 
 #[cfg(test)]

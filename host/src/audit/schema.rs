@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use deltalake::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Float32Array, Float64Array, Int32Array, Int64Array,
-    ListArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray,
+    RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use deltalake::arrow::buffer::{NullBuffer, OffsetBuffer};
 use deltalake::arrow::compute::cast;
@@ -21,6 +21,7 @@ use deltalake::kernel::{ArrayType, DataType, StructField, StructType};
 
 use super::provenance::Provenance;
 use super::record::{DecisionRow, FindingRow, InferenceRow, JudgementRow};
+use super::wal::wire::{DecisionIn, InferenceIn, Placed};
 
 /// The partition column of every table.
 pub const PARTITION_COLUMN: &str = "date";
@@ -270,48 +271,13 @@ pub(crate) fn dates(v: impl Iterator<Item = i64>) -> ArrayRef {
     Arc::new(Date32Array::from_iter_values(v.map(date_of)))
 }
 
-/// A `decisions` batch.
+/// A `decisions` batch (see [`super::batch`], which builds it from
+/// borrowed rows).
 pub fn decisions_batch(
     rows: &[DecisionRow],
 ) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
-    let schema = TableKind::Decisions.arrow_schema();
-    let r = rows;
-    let findings = findings_array(&schema, r)?;
-    let columns: Vec<ArrayRef> = vec![
-        strings(r.iter().map(|x| x.decision_id.as_str())),
-        timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
-        dates(r.iter().map(|x| x.timestamp_us)),
-        strings(r.iter().map(|x| x.request_id.as_str())),
-        strings(r.iter().map(|x| x.host_id.as_str())),
-        strings(r.iter().map(|x| x.policy_name.as_str())),
-        strings(r.iter().map(|x| x.policy_digest.as_str())),
-        strings(r.iter().map(|x| x.route.as_str())),
-        strings(r.iter().map(|x| x.caller.as_str())),
-        strings(r.iter().map(|x| x.stage.as_str())),
-        strings(r.iter().map(|x| x.plugin.as_str())),
-        strings(r.iter().map(|x| x.plugin_name.as_str())),
-        strings(r.iter().map(|x| x.plugin_version.as_str())),
-        strings(r.iter().map(|x| x.plugin_digest.as_str())),
-        strings(r.iter().map(|x| x.plugin_kind.as_str())),
-        strings(r.iter().map(|x| x.action.as_str())),
-        strings(r.iter().map(|x| x.reason.as_str())),
-        findings,
-        strings(r.iter().map(|x| x.outcome.as_str())),
-        opt_strings(r.iter().map(|x| x.failure_mode.as_deref())),
-        opt_strings(r.iter().map(|x| x.error.as_deref())),
-        longs(r.iter().map(|x| x.latency_us)),
-        strings(r.iter().map(|x| x.payload_hash.as_str())),
-        longs(r.iter().map(|x| x.wal_segment)),
-        longs(r.iter().map(|x| x.wal_offset)),
-        string_lists(
-            &schema,
-            "finding_fields",
-            r.iter()
-                .map(|x| Some(x.findings.iter().map(|f| f.field.as_deref()))),
-        )?,
-        opt_strings(r.iter().map(|x| x.arm.as_deref())),
-    ];
-    RecordBatch::try_new(schema, columns)
+    let views: Vec<_> = rows.iter().map(Placed::<DecisionIn<'_>>::of).collect();
+    super::batch::decisions(&views)
 }
 
 /// A `list<string>` column: a null row for `None`, null elements for
@@ -348,91 +314,12 @@ where
     )?))
 }
 
-fn findings_array(
-    schema: &ArrowSchema,
-    rows: &[DecisionRow],
-) -> Result<ArrayRef, deltalake::arrow::error::ArrowError> {
-    let list_field = match schema.field_with_name("findings")?.data_type() {
-        ArrowType::List(f) => f.clone(),
-        other => unreachable!("findings is a list in the schema, not {other}"),
-    };
-    let struct_fields = match list_field.data_type() {
-        ArrowType::Struct(fields) => fields.clone(),
-        other => unreachable!("findings elements are structs, not {other}"),
-    };
-    let all: Vec<&FindingRow> = rows.iter().flat_map(|r| r.findings.iter()).collect();
-    let opt_ints = |f: fn(&FindingRow) -> Option<i32>| -> ArrayRef {
-        Arc::new(all.iter().map(|x| f(x)).collect::<Int32Array>())
-    };
-    let values = StructArray::try_new(
-        struct_fields,
-        vec![
-            strings(all.iter().map(|f| f.rule_id.as_str())),
-            strings(all.iter().map(|f| f.category.as_str())),
-            Arc::new(Float32Array::from_iter_values(all.iter().map(|f| f.score))),
-            opt_ints(|f| f.message_index),
-            opt_ints(|f| f.span_start),
-            opt_ints(|f| f.span_end),
-        ],
-        None,
-    )?;
-    let offsets = OffsetBuffer::from_lengths(rows.iter().map(|r| r.findings.len()));
-    Ok(Arc::new(ListArray::try_new(
-        list_field,
-        offsets,
-        Arc::new(values),
-        None::<NullBuffer>,
-    )?))
-}
-
-/// An `inferences` batch.
+/// An `inferences` batch (see [`super::batch`]).
 pub fn inferences_batch(
     rows: &[InferenceRow],
 ) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
-    let schema = TableKind::Inferences.arrow_schema();
-    let r = rows;
-    let mut columns: Vec<ArrayRef> = vec![
-        strings(r.iter().map(|x| x.request_id.as_str())),
-        timestamps(&schema, r.iter().map(|x| x.timestamp_us)),
-        dates(r.iter().map(|x| x.timestamp_us)),
-        strings(r.iter().map(|x| x.host_id.as_str())),
-        strings(r.iter().map(|x| x.policy_name.as_str())),
-        strings(r.iter().map(|x| x.policy_digest.as_str())),
-        strings(r.iter().map(|x| x.route.as_str())),
-        strings(r.iter().map(|x| x.caller.as_str())),
-        strings(r.iter().map(|x| x.stage.as_str())),
-        strings(r.iter().map(|x| x.capture.as_str())),
-        opt_strings(r.iter().map(|x| x.request.as_deref())),
-        opt_strings(r.iter().map(|x| x.response.as_deref())),
-        strings(r.iter().map(|x| x.payload_hash.as_str())),
-        strings(r.iter().map(|x| x.action.as_str())),
-        strings(r.iter().map(|x| x.reason.as_str())),
-        Arc::new(r.iter().map(|x| x.status_code).collect::<Int32Array>()),
-        opt_longs(r.iter().map(|x| x.prompt_tokens)),
-        opt_longs(r.iter().map(|x| x.completion_tokens)),
-        longs(r.iter().map(|x| x.guard_latency_us)),
-        opt_longs(r.iter().map(|x| x.total_latency_us)),
-        Arc::new(Int32Array::from_iter_values(
-            r.iter().map(|x| x.decision_count),
-        )),
-        longs(r.iter().map(|x| x.wal_segment)),
-        longs(r.iter().map(|x| x.wal_offset)),
-        opt_strings(r.iter().map(|x| x.api.as_deref())),
-        opt_strings(r.iter().map(|x| x.previous_response_id.as_deref())),
-        string_lists(
-            &schema,
-            "scanned_fields",
-            r.iter().map(|x| {
-                x.scanned_fields
-                    .as_ref()
-                    .map(|f| f.iter().map(|s| Some(s.as_str())))
-            }),
-        )?,
-        opt_strings(r.iter().map(|x| x.trace_id.as_deref())),
-    ];
-    columns.extend(super::provenance::columns(&schema, r)?);
-    columns.push(opt_strings(r.iter().map(|x| x.arm.as_deref())));
-    RecordBatch::try_new(schema, columns)
+    let views: Vec<_> = rows.iter().map(Placed::<InferenceIn<'_>>::of).collect();
+    super::batch::inferences(&views)
 }
 
 /// A `judgements` batch.

@@ -40,7 +40,7 @@ fn decision(id: &str) -> Vec<u8> {
         arm: None,
     };
     let mut out = Vec::new();
-    encode(&AuditRecord::Decision(row), &mut out);
+    encode(&AuditRecord::Decision(row), RecordFormat::Binary, &mut out);
     out
 }
 
