@@ -200,7 +200,12 @@ pub fn upstream(delay: Duration, slow: Option<SlowStream>) -> SocketAddr {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
             loop {
-                let (s, _) = l.accept().await.unwrap();
+                // Out of file descriptors under overload: wait for some to
+                // close rather than end the upstream.
+                let Ok((s, _)) = l.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
                 let _ = s.set_nodelay(true);
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(
