@@ -8,6 +8,7 @@
 
 mod component;
 pub mod normalize;
+pub mod sample;
 pub mod stream;
 
 /// One thing a detector found in one text, by byte range.
