@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::*;
 use crate::audit::Provenance;
-use crate::audit::record::{DecisionRow, FindingRow, InferenceRow};
+use crate::audit::record::{AuditRecord, DecisionRow, FindingRow, InferenceRow};
 
 /// A segment file holding `records` (already framed), as the WAL writes it.
 fn segment(dir: &Path, seq: u64, records: &[u8]) -> PathBuf {

@@ -59,10 +59,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::record::AuditRecord;
-
+mod encode;
+mod failure;
 mod read;
 pub(crate) mod wire;
+
+pub(crate) use encode::frame;
+pub use encode::{RecordFormat, encode, encode_row};
+use failure::Failure;
 
 pub use read::{Damage, Scanned, ScannedSegment, SegmentContents, read_bytes, read_segment, scan};
 
@@ -132,24 +136,6 @@ struct Appender {
     /// Set after a write or fsync failed, until a fresh segment is open.
     failed: Option<Failure>,
 }
-
-/// Why the log refuses appends, and when to try a fresh segment.
-struct Failure {
-    reason: String,
-    retry_at: Instant,
-    attempts: u32,
-}
-
-/// First wait before a fresh segment is tried after a failure; doubled per
-/// failed attempt up to [`MAX_RECOVERY_WAIT`]. Short, because every call is
-/// refused meanwhile; bounded, so a full or read-only disk is not hammered.
-const FIRST_RECOVERY_WAIT: Duration = Duration::from_millis(50);
-const MAX_RECOVERY_WAIT: Duration = Duration::from_secs(5);
-
-/// Failures whose unacknowledged range is remembered (see `Writer::lost`).
-/// A caller checks its range right after its append, so only the last few
-/// failures can still have callers waiting.
-const LOST_RANGES: usize = 64;
 
 /// The writing side: held while writing and fsyncing.
 struct Writer {
@@ -452,31 +438,6 @@ impl Wal {
         Ok(())
     }
 
-    /// The answer for a caller whose `lsn` is at or below the durable
-    /// mark: acknowledged, unless a failure dropped it.
-    fn settled(&self, lsn: u64) -> Result<(), WalError> {
-        if self.any_lost.load(Ordering::Acquire)
-            && let Some(e) = self.lost_error(&self.lock_writer(), lsn)
-        {
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    /// The error for a caller whose `lsn` fell in a failure's lost range.
-    fn lost_error(&self, w: &Writer, lsn: u64) -> Option<WalError> {
-        let (after, up_to) = *w
-            .lost
-            .iter()
-            .find(|(after, up_to)| lsn > *after && lsn <= *up_to)?;
-        Some(WalError::Failed {
-            path: self.dir.display().to_string(),
-            reason: format!(
-                "a write failed before bytes {after}..{up_to} of this run were durable; they were not recorded"
-            ),
-        })
-    }
-
     /// Takes every pending chunk (after `decide` ran on the appender in the
     /// same critical section), writes and syncs it. Returns the segment
     /// that was open for appends when the chunks were taken: every byte of
@@ -504,79 +465,6 @@ impl Wal {
             Err(e) => {
                 self.fail(w, e.to_string());
                 Err(e)
-            }
-        }
-    }
-
-    /// A write or fsync failed: see "lost" in the module docs.
-    fn fail(&self, w: &mut Writer, reason: String) {
-        let mut a = self.lock_appender();
-        a.pending.clear();
-        if w.lost.len() == LOST_RANGES {
-            w.lost.pop_front();
-        }
-        w.lost.push_back((w.durable_lsn, a.lsn));
-        w.durable_lsn = a.lsn;
-        // Lost before durable: a waiter that sees the mark sees the loss.
-        self.any_lost.store(true, Ordering::Release);
-        self.durable.fetch_max(a.lsn, Ordering::Release);
-        if let Some((seq, _)) = w.file.take() {
-            self.sealed_below.fetch_max(seq + 1, Ordering::AcqRel);
-        }
-        // Past every sequence a chunk or a file could carry: the failed
-        // segment is never written again.
-        a.segment += 1;
-        a.segment_len = HEADER_LEN;
-        a.opened = Instant::now();
-        self.sealed_below.fetch_max(a.segment, Ordering::AcqRel);
-        tracing::error!(
-            wal = %self.dir.display(),
-            error = %reason,
-            "audit WAL: a write failed; records not yet durable were dropped unacknowledged, and appends are refused until a fresh segment opens"
-        );
-        a.failed = Some(Failure {
-            reason,
-            retry_at: Instant::now() + FIRST_RECOVERY_WAIT,
-            attempts: 0,
-        });
-    }
-
-    /// After a failure, once its wait is over: opens the next segment
-    /// (header written and synced, folder synced) and lets appends resume
-    /// there. A failed attempt waits twice as long before the next.
-    fn recover(&self, w: &mut Writer) {
-        let mut a = self.lock_appender();
-        let Some(failure) = &a.failed else { return };
-        if Instant::now() < failure.retry_at {
-            return;
-        }
-        let attempts = failure.attempts + 1;
-        let seq = a.segment;
-        match self.create_segment(seq) {
-            Ok(file) => {
-                tracing::warn!(
-                    wal = %self.dir.display(),
-                    segment = seq,
-                    attempts,
-                    "audit WAL recovered: appends resume on a fresh segment"
-                );
-                w.file = Some((seq, file));
-                a.segment_len = HEADER_LEN;
-                a.opened = Instant::now();
-                a.failed = None;
-            }
-            Err(e) => {
-                // The attempt may have left a file behind: never reuse it.
-                a.segment += 1;
-                self.sealed_below.fetch_max(a.segment, Ordering::AcqRel);
-                let wait = FIRST_RECOVERY_WAIT
-                    .saturating_mul(1 << attempts.min(16))
-                    .min(MAX_RECOVERY_WAIT);
-                a.failed = Some(Failure {
-                    reason: e.to_string(),
-                    retry_at: Instant::now() + wait,
-                    attempts,
-                });
             }
         }
     }
@@ -685,63 +573,6 @@ impl Wal {
     fn set_flush_hook(&self, hook: impl Fn(&Wal) + Send + Sync + 'static) {
         *self.flush_hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(hook));
     }
-}
-
-/// How [`encode`] writes the payloads of decision and inference records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RecordFormat {
-    /// Binary (`D`, `I`; see `wire`): what this version writes.
-    #[default]
-    Binary,
-    /// JSON (`d`, `i`), as versions before the binary records wrote them:
-    /// a WAL that an older version may have to read (a rollback), and the
-    /// baseline of the audit benchmark.
-    Json,
-}
-
-/// Appends one record's framing and payload to `out`. The payload is one
-/// byte naming the table and format (see `wire`) and the row: decisions
-/// and inferences in binary (unless `format` says JSON), judgements,
-/// events and policies as JSON. Decoding picks the row type from the byte,
-/// which is several times faster than a tagged JSON object (serde buffers
-/// those whole before choosing).
-pub fn encode(record: &AuditRecord, format: RecordFormat, out: &mut Vec<u8>) {
-    match (record, format) {
-        (AuditRecord::Decision(r), RecordFormat::Binary) => frame(wire::DECISION, out, |o| {
-            wire::put(&wire::DecisionIn::of(r), o)
-        }),
-        (AuditRecord::Inference(r), RecordFormat::Binary) => frame(wire::INFERENCE, out, |o| {
-            wire::put(&wire::InferenceIn::of(r), o)
-        }),
-        (AuditRecord::Decision(r), RecordFormat::Json) => encode_row(b'd', r, out),
-        (AuditRecord::Inference(r), RecordFormat::Json) => encode_row(b'i', r, out),
-        (AuditRecord::Judgement(r), _) => encode_row(b'j', r, out),
-        (AuditRecord::Event(r), _) => encode_row(b'e', r, out),
-        (AuditRecord::Policy(r), _) => encode_row(b'p', r, out),
-    }
-}
-
-/// Appends one record: `tag` (`d`, `i`, `j`, `e`, `p`) and `row` as JSON,
-/// framed.
-pub fn encode_row<T: serde::Serialize>(tag: u8, row: &T, out: &mut Vec<u8>) {
-    frame(tag, out, |o| {
-        serde_json::to_writer(o, row).expect("audit records serialise")
-    });
-}
-
-/// Appends one record: the framing, `tag`, and what `body` appends.
-pub(crate) fn frame(tag: u8, out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
-    let start = out.len();
-    out.extend_from_slice(&RECORD_MAGIC.to_le_bytes());
-    out.extend_from_slice(&[0u8; 8]);
-    out.push(tag);
-    body(out);
-    let len = (out.len() - start - RECORD_HEADER_LEN) as u32;
-    out[start + 4..start + 8].copy_from_slice(&len.to_le_bytes());
-    let mut h = crc32fast::Hasher::new();
-    h.update(&len.to_le_bytes());
-    h.update(&out[start + RECORD_HEADER_LEN..]);
-    out[start + 8..start + 12].copy_from_slice(&h.finalize().to_le_bytes());
 }
 
 #[cfg(test)]
