@@ -26,6 +26,7 @@ mod batch;
 pub mod chain;
 mod committer;
 mod deferred;
+mod encode;
 pub mod erase;
 pub mod events;
 pub mod maintenance;
@@ -389,8 +390,8 @@ impl AuditLog {
         Ok(true)
     }
 
-    fn writer(&self) -> record::Writer<'_> {
-        record::Writer {
+    fn writer(&self) -> encode::Writer<'_> {
+        encode::Writer {
             host_id: &self.host_id,
             hasher: &self.hasher,
             format: self.wal_format,
@@ -447,7 +448,7 @@ impl AuditLog {
         let mut buf = Vec::with_capacity(1024 * (evaluation.decisions.len() + 1));
         let mut decision_ids = Vec::with_capacity(evaluation.decisions.len());
         let inference =
-            record::encode_evaluation(evaluation, ctx, &self.writer(), &mut buf, &mut decision_ids);
+            encode::encode_evaluation(evaluation, ctx, &self.writer(), &mut buf, &mut decision_ids);
         (buf, decision_ids, inference)
     }
 
@@ -619,7 +620,7 @@ impl AuditLog {
     ) -> Result<Ack, AuditError> {
         let mut buf = Vec::with_capacity(4096);
         let mut decision_ids = Vec::new();
-        record::encode_call(
+        encode::encode_call(
             request,
             response,
             capture,
