@@ -24,6 +24,7 @@
 mod auto_maintenance;
 mod batch;
 pub mod chain;
+mod columns;
 mod committer;
 mod deferred;
 mod encode;
