@@ -38,11 +38,11 @@ pub mod retention;
 pub mod rewrite;
 pub mod schema;
 mod settings;
+mod shared;
 pub mod table;
 pub mod wal;
 pub mod worm;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -51,6 +51,8 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::evaluation::Evaluation;
+use shared::CommitState;
+pub(crate) use shared::Shared;
 
 pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
 pub use deferred::{Deferred, DurablePoint};
@@ -140,65 +142,6 @@ pub struct AuditStats {
     pub compactions_superseded: u64,
     /// Maintenance steps that failed (retried next round).
     pub maintenance_failures: u64,
-}
-
-struct CommitState {
-    committed_below: u64,
-    last_error: Option<String>,
-    wake: bool,
-    stop: bool,
-}
-
-/// What the recording side and the committer thread share.
-pub(crate) struct Shared {
-    wal: wal::Wal,
-    root: Url,
-    storage_options: HashMap<String, String>,
-    app_id: String,
-    poll_interval: Duration,
-    state: Mutex<CommitState>,
-    changed: Condvar,
-    backlog_bytes: AtomicU64,
-    over_limit: AtomicU64,
-    corrupt_regions: AtomicU64,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CommitState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Waits until woken or `timeout`; returns whether to stop after this
-    /// round.
-    fn wait_for_work(&self, timeout: Duration) -> bool {
-        let mut s = self.lock();
-        if !s.wake && !s.stop {
-            s = self
-                .changed
-                .wait_timeout(s, timeout)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        s.wake = false;
-        s.stop
-    }
-
-    fn mark_committed(&self, below: u64) {
-        let mut s = self.lock();
-        if below > s.committed_below {
-            s.committed_below = below;
-            self.changed.notify_all();
-        }
-    }
-
-    fn set_error(&self, e: String) {
-        self.lock().last_error = Some(e);
-        self.changed.notify_all();
-    }
-
-    fn clear_error(&self) {
-        self.lock().last_error = None;
-    }
 }
 
 /// An open audit log: a WAL owned by this process and a committer thread.
