@@ -243,10 +243,13 @@ fn chain(c: &mut Criterion) {
         .next()
         .is_none()
     {
-        // `commit_1000_rows` was filtered out: one commit to hash.
-        let batch = decisions_batch(&decision_rows(0, 1_000)).unwrap();
-        rt.block_on(commit_segment(&mut table, "bench", 0, batch, None))
+        // `commit_1000_rows` was filtered out: one commit to hash (segment
+        // 1, numbered as that bench numbers them), then the table state
+        // read again so its file is seen.
+        let batch = decisions_batch(&decision_rows(1, 1_000)).unwrap();
+        rt.block_on(commit_segment(&mut table, "bench", 1, batch, None))
             .unwrap();
+        rt.block_on(table.update_state()).unwrap();
     }
     let file = table
         .snapshot()
