@@ -97,7 +97,8 @@ pub struct Railyard {
 }
 
 impl Railyard {
-    /// `pool`: `RAILYARD_POOL_INSTANCES` (None: railyard's default, 512).
+    /// `pool`: `RAILYARD_POOL_INSTANCES` (None: railyard's default, sized
+    /// from `max-concurrency`).
     pub fn start(upstream: SocketAddr, pool: Option<u32>) -> Railyard {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("serve.toml");
@@ -401,9 +402,11 @@ fn main() {
     let secs = env_u64("MEMORY_SECS", 20);
     let n_streams = env_u64("MEMORY_STREAMS", 1000) as usize;
     // Each guarded stream holds an instance of each stream scanner (two on
-    // the default policy) for its whole life, so n streams need 2n pooled
-    // instances, beyond the default 512 from 256 streams on.
-    let pool = env_u64("MEMORY_POOL_INSTANCES", 2 * n_streams as u64 + 512) as u32;
+    // the default policy) for its whole life; railyard sizes its pool from
+    // `max-concurrency` (4,096 here), which holds 1,000 streams.
+    let pool = std::env::var("MEMORY_POOL_INSTANCES")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok());
     let soak_secs = env_u64("SOAK_SECS", 0);
     let up = upstream(Duration::ZERO, Some(SLOW));
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -442,13 +445,16 @@ fn main() {
     });
     drop(railyard);
 
-    // Concurrent streams: a pool that holds them.
-    let railyard = Railyard::start(up, Some(pool));
+    // Concurrent streams.
+    let railyard = Railyard::start(up, pool);
     let pid = railyard.pid();
     rt.block_on(async {
         header(
             &railyard,
-            &format!("RAILYARD_POOL_INSTANCES={pool} (default 512)"),
+            &match pool {
+                Some(n) => format!("RAILYARD_POOL_INSTANCES={n}"),
+                None => "default pool (sized from max-concurrency)".to_string(),
+            },
         );
         idle(&client, &railyard).await;
         let resettable = reset_peak(pid);

@@ -63,6 +63,7 @@ mod serve_quota_settle;
 mod serve_quota_shared;
 mod serve_responses;
 mod serve_rollout;
+mod serve_stream_capacity;
 mod serve_stream_fields;
 mod serve_trace;
 mod stream_equivalence;

@@ -446,6 +446,9 @@ pub fn explain(fault: &CallFault, memory_budget: u64) -> String {
         CallFault::InputTooLarge { bytes, limit } => {
             format!("was not called: the payload is {bytes} bytes, over the {limit}-byte cap")
         }
+        CallFault::PoolExhausted(m) => format!(
+            "could not be instantiated because the host's instance pool is full ({m}); this is the host's capacity, not the plugin: rerun with fewer calls at once or a larger RAILYARD_POOL_INSTANCES"
+        ),
     }
 }
 

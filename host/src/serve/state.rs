@@ -54,6 +54,9 @@ pub struct State {
     pub(super) rollouts: Arc<super::rollout::Rollouts>,
     /// Makes request records durable while the upstream works.
     pub(super) request_syncer: Option<Arc<super::request_record::Syncer>>,
+    /// The engine every policy's plugins run on (its instance pool is
+    /// reported on `/metrics`).
+    pub(super) engine: RailyardEngine,
 }
 
 impl State {
@@ -65,8 +68,8 @@ impl State {
             &config.judges,
             audit.clone(),
         )?);
-        let engine = RailyardEngine::new(EngineSettings::default())?;
-        let loader = PluginLoader::new(engine)?;
+        let engine = RailyardEngine::new(EngineSettings::for_serve(config.limits.max_concurrency))?;
+        let loader = PluginLoader::new(engine.clone())?;
         let mut policies = HashMap::new();
         for (name, path) in &config.policies {
             let reloader = match path {
@@ -107,6 +110,7 @@ impl State {
             rollouts: Arc::default(),
             request_syncer: super::request_record::Syncer::start(audit.as_ref())?,
             audit,
+            engine,
         })
     }
 
@@ -203,6 +207,7 @@ impl State {
                 config_reloads: self.config_reloads.clone(),
                 rollouts: self.rollouts.clone(),
                 request_syncer: self.request_syncer.clone(),
+                engine: self.engine.clone(),
             },
             needs_restart,
         ))
