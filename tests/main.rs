@@ -52,6 +52,7 @@ mod serve;
 mod serve_access;
 mod serve_anthropic;
 mod serve_config_reload;
+mod serve_connections;
 mod serve_durability;
 mod serve_format_errors;
 mod serve_formats_coverage;

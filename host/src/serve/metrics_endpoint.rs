@@ -30,6 +30,7 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
         register_audit(a, &mut registry);
     }
     register_pool(&state.engine, &mut registry);
+    register_connections(&state.connections, &mut registry);
     let out = super::metrics::encode(&registry);
     let mut r = Response::new(full(out));
     r.headers_mut().insert(
@@ -63,6 +64,25 @@ fn register_audit(a: &crate::audit::AuditLog, r: &mut prometheus_client::registr
         "railyard_audit_commit_failing",
         "1 while the last commit to the audit tables failed",
         ConstGauge::new(i64::from(a.last_error().is_some())),
+    );
+}
+
+/// Client connections against `[limits] max-connections`.
+fn register_connections(
+    c: &super::connections::Connections,
+    r: &mut prometheus_client::registry::Registry,
+) {
+    use prometheus_client::metrics::gauge::ConstGauge;
+    let gauge = |v: usize| ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX));
+    r.register(
+        "railyard_connections_open",
+        "Client connections open now (this scrape's included)",
+        gauge(c.open()),
+    );
+    r.register(
+        "railyard_connections_limit",
+        "Client connections open at most ([limits] max-connections); more wait in the listen queue",
+        gauge(c.limit()),
     );
 }
 

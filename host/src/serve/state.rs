@@ -57,6 +57,8 @@ pub struct State {
     /// The engine every policy's plugins run on (its instance pool is
     /// reported on `/metrics`).
     pub(super) engine: RailyardEngine,
+    /// Client connections open against `[limits] max-connections`.
+    pub(super) connections: super::connections::Connections,
 }
 
 impl State {
@@ -69,6 +71,12 @@ impl State {
             audit.clone(),
         )?);
         let engine = RailyardEngine::new(EngineSettings::for_serve(config.limits.max_concurrency))?;
+        let open_files = super::connections::raise_open_file_limit();
+        let connections = super::connections::Connections::new(super::connections::limit(
+            config.limits.max_connections,
+            config.limits.max_concurrency,
+            open_files,
+        ));
         let loader = PluginLoader::new(engine.clone())?;
         let mut policies = HashMap::new();
         for (name, path) in &config.policies {
@@ -111,6 +119,7 @@ impl State {
             request_syncer: super::request_record::Syncer::start(audit.as_ref())?,
             audit,
             engine,
+            connections,
         })
     }
 
@@ -131,6 +140,10 @@ impl State {
         if config.metrics_listen != old.metrics_listen {
             needs_restart.push("metrics.listen");
             config.metrics_listen = old.metrics_listen;
+        }
+        if config.limits.max_connections != old.limits.max_connections {
+            needs_restart.push("limits.max-connections");
+            config.limits.max_connections = old.limits.max_connections;
         }
         if config.policies != old.policies {
             needs_restart.push("policies");
@@ -208,6 +221,7 @@ impl State {
                 rollouts: self.rollouts.clone(),
                 request_syncer: self.request_syncer.clone(),
                 engine: self.engine.clone(),
+                connections: self.connections.clone(),
             },
             needs_restart,
         ))
