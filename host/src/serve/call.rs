@@ -72,7 +72,7 @@ impl State {
         can_hold: bool,
         amend: impl FnOnce(&mut Evaluation),
     ) -> Decided {
-        let evaluation = tokio::task::block_in_place(|| pipeline.evaluate(payload));
+        let evaluation = super::offload::run(payload.input_bytes(), || pipeline.evaluate(payload));
         let capture = pipeline.policy().audit.capture;
         self.decided(evaluation, payload, capture, can_hold, amend)
             .await

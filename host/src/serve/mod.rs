@@ -26,6 +26,7 @@ mod call_scope;
 mod connections;
 mod error;
 mod guard;
+mod offload;
 mod server;
 mod state;
 
