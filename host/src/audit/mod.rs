@@ -581,6 +581,12 @@ impl AuditLog {
         })
     }
 
+    /// Whether [`AuditLog::record`] waits for an fsync before it returns
+    /// (`fsync` durability) rather than for a copy into memory (`async`).
+    pub fn record_waits_for_fsync(&self) -> bool {
+        self.durability == wal::Durability::Fsync
+    }
+
     /// The committer's last error, if its last attempt failed.
     pub fn last_error(&self) -> Option<String> {
         self.shared.lock().last_error.clone()

@@ -35,3 +35,13 @@ pub(crate) fn run<T>(bytes: usize, f: impl FnOnce() -> T) -> T {
         tokio::task::block_in_place(f)
     }
 }
+
+/// Runs `f` through `block_in_place` when it `waits` (on an fsync, say),
+/// else inline.
+pub(crate) fn run_waiting<T>(waits: bool, f: impl FnOnce() -> T) -> T {
+    if waits {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}

@@ -517,7 +517,7 @@ impl State {
             provenance: Some(&provenance),
             trace_id: trace_id.as_deref(),
         };
-        tokio::task::block_in_place(|| {
+        super::offload::run_waiting(audit.record_waits_for_fsync(), || {
             audit.record_call((request, request_payload), response, capture, call)
         })
         .map(|ack| ack.decision_ids)

@@ -268,9 +268,11 @@ impl State {
                 ..c
             }),
         };
-        tokio::task::block_in_place(|| audit.record(evaluation, &ctx))
-            .map(|ack| ack.decision_ids)
-            .map_err(audit_error)
+        super::offload::run_waiting(audit.record_waits_for_fsync(), || {
+            audit.record(evaluation, &ctx)
+        })
+        .map(|ack| ack.decision_ids)
+        .map_err(audit_error)
     }
 
     /// Runs the judges a stage's routers asked for: the blocking ones now,

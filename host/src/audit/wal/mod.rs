@@ -393,6 +393,12 @@ impl Wal {
         Ok((a.lsn, position))
     }
 
+    /// [`Wal::sync`]'s answer when it needs no wait: `Some` once `lsn` is
+    /// at or below the durable mark, `None` while it is not.
+    pub fn synced(&self, lsn: u64) -> Option<Result<(), WalError>> {
+        (self.durable.load(Ordering::Acquire) >= lsn).then(|| self.settled(lsn))
+    }
+
     /// Makes everything appended up to `lsn` durable. Concurrent callers
     /// share one fsync: one of them leads (writes and syncs every pending
     /// chunk) while the others wait for it; those its fsync covered return,
