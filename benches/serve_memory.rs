@@ -402,11 +402,10 @@ fn main() {
     let secs = env_u64("MEMORY_SECS", 20);
     let n_streams = env_u64("MEMORY_STREAMS", 1000) as usize;
     // Each guarded stream holds an instance of each stream scanner (two on
-    // the default policy) for its whole life; railyard sizes its pool from
-    // `max-concurrency` (4,096 here), which holds 1,000 streams.
-    let pool = std::env::var("MEMORY_POOL_INSTANCES")
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok());
+    // the default policy) for its whole life, so n streams need 2n pooled
+    // instances: past railyard's own sizing (at most 2,048) from about
+    // 1,000 streams on.
+    let pool = Some(env_u64("MEMORY_POOL_INSTANCES", 2 * n_streams as u64 + 512) as u32);
     let soak_secs = env_u64("SOAK_SECS", 0);
     let up = upstream(Duration::ZERO, Some(SLOW));
     let rt = tokio::runtime::Builder::new_current_thread()

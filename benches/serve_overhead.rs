@@ -254,6 +254,14 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // This process runs five railyard servers, each with its own engine,
+    // and `serve` sizes an engine's pool for 512 calls at once (2,048
+    // instances, ~16 TiB of address space each): five of those would not
+    // fit in one process. These loads keep a few dozen calls in flight.
+    if std::env::var_os("RAILYARD_POOL_INSTANCES").is_none() {
+        // SAFETY: no other thread has started yet.
+        unsafe { std::env::set_var("RAILYARD_POOL_INSTANCES", "512") };
+    }
     let rate: u64 = std::env::var("OVERHEAD_RATE")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -94,7 +94,7 @@ fn three_hundred_guarded_streams_at_once_all_end_whole_and_redacted() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert_eq!(value(&metrics, "railyard_pool_instances_capacity"), 4096);
+    assert_eq!(value(&metrics, "railyard_pool_instances_capacity"), 2048);
     assert_eq!(
         value(&metrics, "railyard_pool_instances_in_use"),
         0,

@@ -77,10 +77,11 @@ impl Default for EngineSettings {
 pub const SERVE_INSTANCES_PER_CALL: u64 = 8;
 
 /// The most component instances the serve sizing asks for: each one
-/// reserves address space for its linear memories (4 GiB and a guard per
-/// memory, so 4,096 instances reserve about 32 TiB of the 128 TiB a 64-bit
-/// Linux process has). `RAILYARD_POOL_INSTANCES` may go past it.
-pub const SERVE_MAX_POOL_INSTANCES: u64 = 4096;
+/// reserves address space for its linear memories (two slots of 4 GiB and
+/// a guard each), so 2,048 instances reserve about 16 TiB of the 128 TiB a
+/// 64-bit Linux process has; 4,096 left too little for a second engine in
+/// the same process. `RAILYARD_POOL_INSTANCES` may go past it.
+pub const SERVE_MAX_POOL_INSTANCES: u64 = 2048;
 
 /// The pool `railyard serve` sizes for `max_concurrency` calls at once.
 pub fn serve_pool_instances(max_concurrency: usize) -> u32 {
@@ -265,8 +266,9 @@ mod tests {
     fn serve_sizes_the_pool_for_its_calls_within_bounds() {
         assert_eq!(serve_pool_instances(1), 512);
         assert_eq!(serve_pool_instances(100), 800);
-        assert_eq!(serve_pool_instances(512), 4096);
-        assert_eq!(serve_pool_instances(1_000_000), 4096);
+        assert_eq!(serve_pool_instances(256), 2048);
+        assert_eq!(serve_pool_instances(512), 2048);
+        assert_eq!(serve_pool_instances(1_000_000), 2048);
     }
 
     /// The largest pool the serve sizing asks for can be reserved (its
