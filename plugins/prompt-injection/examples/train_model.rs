@@ -28,6 +28,11 @@ fn main() {
     println!("out-of-fold, rules alone:    {}", prf(r.rules));
     println!("out-of-fold, model alone:    {}", prf(r.model));
     println!("out-of-fold, rules or model: {}", prf(r.combined));
+    let [rules, model, both] = r.own;
+    println!("hand-written sets alone:");
+    println!("out-of-fold, rules alone:    {}", prf(rules));
+    println!("out-of-fold, model alone:    {}", prf(model));
+    println!("out-of-fold, rules or model: {}", prf(both));
     if std::env::args().any(|a| a == "--curve") {
         // Out-of-fold trade-off: margin, then rules-or-model and model
         // alone.

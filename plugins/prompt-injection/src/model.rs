@@ -236,7 +236,12 @@ mod tests {
         );
         // The injected window stands out against the same document without
         // it, instead of being averaged away over the whole text.
-        assert!(margin(&injected) > margin(&filler) + 1.0);
+        assert!(
+            margin(&injected) > margin(&filler) + 1.0,
+            "{} {}",
+            margin(&injected),
+            margin(&filler)
+        );
     }
 
     #[test]

