@@ -10,14 +10,12 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::http::{Upstream, get};
+use common::http::{Upstream, get, metric};
 use common::serve_env::ServeEnv as Env;
 
 fn gauge(metrics: SocketAddr, name: &str) -> u64 {
     let text = get(metrics, "/metrics", &[]).text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
+    metric(&text, name).unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
 }
 
 #[test]
@@ -35,14 +33,7 @@ fn connections_past_the_limit_wait_unread_until_one_closes() {
         "--upstream",
         &upstream.base_url(),
     ]);
-    let metrics: SocketAddr = server
-        .stdout_head
-        .lines()
-        .find_map(|l| l.strip_prefix("railyard: metrics on http://"))
-        .and_then(|l| l.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("no metrics line in {:?}", server.stdout_head))
-        .parse()
-        .unwrap();
+    let metrics = server.metrics_addr();
     assert_eq!(gauge(metrics, "railyard_connections_limit"), 2);
 
     // Two idle connections take both slots.

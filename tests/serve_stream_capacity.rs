@@ -11,7 +11,7 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::http::{Upstream, get, post};
+use common::http::{Upstream, get, metric, post};
 use common::script::{Gate, Script, assemble};
 use common::serve_env::ServeEnv as Env;
 use serde_json::json;
@@ -81,10 +81,7 @@ fn three_hundred_guarded_streams_at_once_all_end_whole_and_redacted() {
     // that held these streams' instances (a stream's instances are dropped
     // just after its last bytes go out, so wait for that, bounded).
     let value = |metrics: &str, name: &str| -> u64 {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{metrics}"))
+        metric(metrics, name).unwrap_or_else(|| panic!("{name} missing from /metrics:\n{metrics}"))
     };
     let deadline = Instant::now() + Duration::from_secs(120);
     let metrics = loop {

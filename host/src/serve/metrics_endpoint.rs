@@ -43,12 +43,11 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
 /// The audit log's backlog and health.
 fn register_audit(a: &crate::audit::AuditLog, r: &mut prometheus_client::registry::Registry) {
     use prometheus_client::metrics::counter::ConstCounter;
-    use prometheus_client::metrics::gauge::ConstGauge;
     let s = a.stats();
     r.register(
         "railyard_audit_backlog_bytes",
         "WAL bytes not yet committed to the audit tables",
-        ConstGauge::new(i64::try_from(s.backlog_bytes).unwrap_or(i64::MAX)),
+        gauge(s.backlog_bytes),
     );
     r.register(
         "railyard_audit_over_limit_records",
@@ -63,8 +62,13 @@ fn register_audit(a: &crate::audit::AuditLog, r: &mut prometheus_client::registr
     r.register(
         "railyard_audit_commit_failing",
         "1 while the last commit to the audit tables failed",
-        ConstGauge::new(i64::from(a.last_error().is_some())),
+        gauge(u64::from(a.last_error().is_some())),
     );
+}
+
+/// A gauge of a count, saturating at `i64::MAX`.
+fn gauge(v: u64) -> prometheus_client::metrics::gauge::ConstGauge {
+    prometheus_client::metrics::gauge::ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 /// Client connections against `[limits] max-connections`.
@@ -72,17 +76,15 @@ fn register_connections(
     c: &super::connections::Connections,
     r: &mut prometheus_client::registry::Registry,
 ) {
-    use prometheus_client::metrics::gauge::ConstGauge;
-    let gauge = |v: usize| ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX));
     r.register(
         "railyard_connections_open",
         "Client connections open now (this scrape's included)",
-        gauge(c.open()),
+        gauge(c.open() as u64),
     );
     r.register(
         "railyard_connections_limit",
         "Client connections open at most ([limits] max-connections); more wait in the listen queue",
-        gauge(c.limit()),
+        gauge(c.limit() as u64),
     );
 }
 
@@ -94,11 +96,9 @@ fn register_pool(
     engine: &crate::engine::RailyardEngine,
     r: &mut prometheus_client::registry::Registry,
 ) {
-    use prometheus_client::metrics::gauge::ConstGauge;
     let Some(m) = engine.wasmtime().pooling_allocator_metrics() else {
         return;
     };
-    let gauge = |v: u64| ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX));
     r.register(
         "railyard_pool_instances_capacity",
         "Component instances the pool holds at most (RAILYARD_POOL_INSTANCES)",

@@ -29,11 +29,7 @@ fn inline_limit() -> usize {
 /// Runs `f`, work on `bytes` bytes of payload: inline when small, else
 /// through `block_in_place` (see the module docs).
 pub(crate) fn run<T>(bytes: usize, f: impl FnOnce() -> T) -> T {
-    if bytes <= inline_limit() {
-        f()
-    } else {
-        tokio::task::block_in_place(f)
-    }
+    run_waiting(bytes > inline_limit(), f)
 }
 
 /// Runs `f` through `block_in_place` when it `waits` (on an fsync, say),
