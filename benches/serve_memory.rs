@@ -22,6 +22,9 @@
 //!   open confirmed from the client side (response head received, body
 //!   not yet ended); after the load (5 s and 30 s idle).
 //! - Soak (`SOAK_SECS`, default off; 600 for ten minutes): see `soak.rs`.
+//! - Table maintenance: on, every 300 s, as the defaults have it;
+//!   `MEMORY_MAINTENANCE=off` turns it off, `MEMORY_MAINTENANCE_SECS=60`
+//!   runs a round every minute.
 //!
 //! Run: `cargo bench -p railyard --bench serve_memory`;
 //! `SOAK_SECS=600 cargo bench -p railyard --bench serve_memory`.
@@ -132,6 +135,17 @@ max-concurrency = 4096
             Some(n) => cmd.env("RAILYARD_POOL_INSTANCES", n.to_string()),
             None => cmd.env_remove("RAILYARD_POOL_INSTANCES"),
         };
+        // Table maintenance as the defaults have it, unless the run asks
+        // otherwise (`MEMORY_MAINTENANCE=off`, `MEMORY_MAINTENANCE_SECS`).
+        for (ours, theirs) in [
+            ("MEMORY_MAINTENANCE", "RAILYARD_AUDIT_MAINTENANCE"),
+            ("MEMORY_MAINTENANCE_SECS", "RAILYARD_AUDIT_MAINTENANCE_SECS"),
+        ] {
+            match std::env::var(ours) {
+                Ok(v) => cmd.env(theirs, v),
+                Err(_) => cmd.env_remove(theirs),
+            };
+        }
         let mut child = cmd
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--config"])
@@ -140,7 +154,6 @@ max-concurrency = 4096
             .env("RAILYARD_STATE_DIR", dir.path().join("state"))
             .env("RAILYARD_CACHE_DIR", dir.path().join("cache"))
             .env_remove("RAILYARD_AUDIT_DURABILITY")
-            .env_remove("RAILYARD_AUDIT_MAINTENANCE")
             .env_remove("RAILYARD_UPSTREAM_URL")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
