@@ -37,6 +37,7 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
         }
     };
     let mut tables: Option<HashMap<TableKind, DeltaTable>> = None;
+    let mut commits_since_open = 0usize;
     let mut failures = 0u32;
     loop {
         let stopping = shared.wait_for_work(if failures == 0 {
@@ -46,9 +47,16 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
         });
         let result = runtime.block_on(commit_sealed(&shared, &mut tables, &mut open_calls));
         match result {
-            Ok(()) => {
+            Ok(commits) => {
                 failures = 0;
                 shared.clear_error();
+                commits_since_open += commits;
+                if commits_since_open >= REOPEN_AFTER_COMMITS {
+                    // Read afresh, from the latest checkpoint, on the next
+                    // commit (see REOPEN_AFTER_COMMITS).
+                    tables = None;
+                    commits_since_open = 0;
+                }
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
@@ -65,12 +73,23 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
     }
 }
 
-/// Commits every sealed segment, oldest first.
+/// Table commits after which the committer drops its open tables and
+/// reads them again. A `DeltaTable` kept open is brought up to date
+/// commit by commit, and its in-memory state keeps a piece per commit even
+/// after a checkpoint (the soak in BENCHMARKS.md: ~2 MiB a minute at 300
+/// calls/s, never given back). Opened afresh, a table loads its latest
+/// checkpoint and the commits after it: a bounded state, for one read of
+/// the log every this many commits (Delta writes a checkpoint every 100
+/// versions).
+const REOPEN_AFTER_COMMITS: usize = 200;
+
+/// Commits every sealed segment, oldest first; returns how many table
+/// commits it made.
 async fn commit_sealed(
     shared: &Shared,
     tables: &mut Option<HashMap<TableKind, DeltaTable>>,
     open_calls: &mut OpenCalls,
-) -> Result<(), AuditError> {
+) -> Result<usize, AuditError> {
     // Makes appended records durable (async durability) and seals a
     // segment that has reached its age.
     // A failed WAL (see wal's "lost" state) still has sealed segments to
@@ -89,7 +108,7 @@ async fn commit_sealed(
         .collect();
     if segments.is_empty() {
         shared.mark_committed(sealed_below);
-        return Ok(());
+        return Ok(0);
     }
     if tables.is_none() {
         let mut opened = HashMap::new();
@@ -100,6 +119,7 @@ async fn commit_sealed(
         *tables = Some(opened);
     }
     let tables = tables.as_mut().expect("opened above");
+    let mut commits = 0usize;
     // Segments go in batches: one commit per table carries every row of a
     // run of consecutive segments, with the run's last sequence in its
     // `txn`. A backlog (after a restart, or behind a slow store) drains in
@@ -245,6 +265,9 @@ async fn commit_sealed(
             })?;
             rows += built.num_rows();
             let outcome = table::commit_segment(t, &shared.app_id, last, built, just_read).await?;
+            if matches!(outcome, CommitOutcome::Committed(_)) {
+                commits += 1;
+            }
             if recorded >= first as i64 || outcome == CommitOutcome::AlreadyCommitted {
                 tracing::info!(
                     segments = %format!("{first}..={last}"),
@@ -271,7 +294,7 @@ async fn commit_sealed(
         shared.mark_committed(last + 1);
     }
     shared.mark_committed(sealed_below);
-    Ok(())
+    Ok(commits)
 }
 
 /// Segment bytes read into one commit at most (the rows are held in
