@@ -2,7 +2,10 @@
 //! weights table, `src/model_weights.bin` (compiled into the plugin):
 //!
 //! `cargo run -p railyard-plugin-prompt-injection --example train_model`
-//! (`--check`: only compare with the committed table).
+//! (`--check`: only compare with the committed table; `--curve`: the
+//! out-of-fold trade-off by margin; `TRAIN_DUMP=file`: each text's
+//! out-of-fold margin, rule decision, label and origin as tab-separated
+//! lines, for analysis).
 //!
 //! Reproducible byte for byte; the `model_weights` test fails when the
 //! committed table is not what this writes.
@@ -57,6 +60,19 @@ fn main() {
             };
             println!("margin {t:7.3}: or {}  | alone {}", c(true), c(false));
         }
+    }
+    if let Ok(dump) = std::env::var("TRAIN_DUMP") {
+        let rows: String = data
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                format!(
+                    "{}\t{}\t{}\t{}\n",
+                    r.margins[i], r.rules_block[i] as u8, e.injection as u8, e.external as u8
+                )
+            })
+            .collect();
+        std::fs::write(dump, rows).expect("writing the dump");
     }
     let path = manifest.join("src/model_weights.bin");
     if check {
