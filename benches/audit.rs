@@ -15,6 +15,9 @@
 //!   Delta table: decisions per second through WAL, Parquet and commits.
 //!   With few writers the rate is bounded by writers × rows per fsync
 //!   latency instead (8 writers: ~25,000/s here).
+//! - `..._json` — each of the three with the WAL records in JSON (the
+//!   format before the binary records, `RecordFormat::Json`), measured in
+//!   the same run for the ratio.
 //!
 //! - `audit_chain/commit_1000_rows` — one chained commit of 1,000 decision
 //!   rows to a local table (Parquet write, read-back and SHA-256 of the
@@ -27,14 +30,17 @@
 //! - `audit_chain/verify` — `log verify` of a 20-commit table (20,000
 //!   rows): MB/s of data files hashed (rows/s = 20,000 / time).
 //!
-//! Run: `cargo bench -p railyard --bench audit`.
+//! Run: `cargo bench -p railyard --bench audit` (one pair:
+//! `-- 'audit/record(_json)?$'`).
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use railyard::audit::{AuditLog, AuditSettings, CallInfo, Capture, Durability, RecordContext};
+use railyard::audit::{
+    AuditLog, AuditSettings, CallInfo, Capture, Durability, RecordContext, RecordFormat,
+};
 use railyard::engine::{EngineSettings, RailyardEngine};
 use railyard::plugin::PluginLoader;
 use railyard::{Evaluation, Payload, Pipeline, Policy, Stage};
@@ -64,7 +70,11 @@ fn evaluation() -> (Payload, Evaluation) {
 /// run, so the committer stays idle and what is measured is the recording
 /// thread alone (on 2 cores, a committer draining 100,000+ rows/s takes
 /// the other core and more).
-fn open(durability: Durability, quiet: bool) -> (tempfile::TempDir, AuditLog) {
+fn open(
+    durability: Durability,
+    quiet: bool,
+    format: RecordFormat,
+) -> (tempfile::TempDir, AuditLog) {
     let tmp = tempfile::tempdir().unwrap();
     let mut s = AuditSettings::new(
         tmp.path().join("audit").display().to_string(),
@@ -74,6 +84,7 @@ fn open(durability: Durability, quiet: bool) -> (tempfile::TempDir, AuditLog) {
     s.host_id = Some("bench".into());
     s.hash_key = Some(b"bench key".to_vec());
     s.backlog_limit_bytes = 64 << 30;
+    s.wal_format = format;
     if quiet {
         s.segment_bytes = 16 << 30;
         s.segment_age = Duration::from_secs(3600);
@@ -95,17 +106,20 @@ fn bench(c: &mut Criterion) {
     let decisions = e.decisions.len() as u64;
     let mut g = c.benchmark_group("audit");
     g.throughput(Throughput::Elements(decisions));
-    {
-        let (_tmp, log) = open(Durability::Async, true);
-        g.bench_function("record", |b| {
+    // Each measurement twice, side by side: the binary WAL records
+    // (`record`, ...) and the JSON records of earlier versions
+    // (`record_json`, ...), which the reader still takes.
+    for (suffix, format) in [("", RecordFormat::Binary), ("_json", RecordFormat::Json)] {
+        let (_tmp, log) = open(Durability::Async, true, format);
+        g.bench_function(format!("record{suffix}"), |b| {
             b.iter(|| black_box(log.record(black_box(&e), &ctx(&payload)).unwrap()))
         });
     }
-    {
-        let (_tmp, log) = open(Durability::Fsync, true);
+    for (suffix, format) in [("", RecordFormat::Binary), ("_json", RecordFormat::Json)] {
+        let (_tmp, log) = open(Durability::Fsync, true, format);
         let log = Arc::new(log);
         let (payload, e) = (Arc::new(payload.clone()), Arc::new(e.clone()));
-        g.bench_function("record_fsync", |b| {
+        g.bench_function(format!("record_fsync{suffix}"), |b| {
             b.iter_custom(|iters| {
                 let threads = 8u64;
                 let per = iters.div_ceil(threads);
@@ -126,39 +140,41 @@ fn bench(c: &mut Criterion) {
     }
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(60));
-    g.bench_function("sustained", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (_tmp, log) = open(Durability::Fsync, false);
-                let log = Arc::new(log);
-                let (payload, e) = (Arc::new(payload.clone()), Arc::new(e.clone()));
-                let started = Instant::now();
-                std::thread::scope(|s| {
-                    for _ in 0..64 {
-                        let (log, payload, e) = (log.clone(), payload.clone(), e.clone());
-                        s.spawn(move || {
-                            for _ in 0..3_125 {
-                                log.record(&e, &ctx(&payload)).unwrap();
-                            }
-                        });
-                    }
-                });
-                log.flush(Duration::from_secs(600)).unwrap();
-                let elapsed = started.elapsed();
-                eprintln!(
-                    "sustained: {} decisions in {:?} = {:.0} decisions/s",
-                    200_000 * decisions,
-                    elapsed,
-                    (200_000 * decisions) as f64 / elapsed.as_secs_f64()
-                );
-                // Criterion divides by the group's throughput (one
-                // evaluation's decisions); scale to one evaluation.
-                total += elapsed / 200_000;
-            }
-            total
-        })
-    });
+    for (suffix, format) in [("", RecordFormat::Binary), ("_json", RecordFormat::Json)] {
+        g.bench_function(format!("sustained{suffix}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let (_tmp, log) = open(Durability::Fsync, false, format);
+                    let log = Arc::new(log);
+                    let (payload, e) = (Arc::new(payload.clone()), Arc::new(e.clone()));
+                    let started = Instant::now();
+                    std::thread::scope(|s| {
+                        for _ in 0..64 {
+                            let (log, payload, e) = (log.clone(), payload.clone(), e.clone());
+                            s.spawn(move || {
+                                for _ in 0..3_125 {
+                                    log.record(&e, &ctx(&payload)).unwrap();
+                                }
+                            });
+                        }
+                    });
+                    log.flush(Duration::from_secs(600)).unwrap();
+                    let elapsed = started.elapsed();
+                    eprintln!(
+                        "sustained{suffix}: {} decisions in {:?} = {:.0} decisions/s",
+                        200_000 * decisions,
+                        elapsed,
+                        (200_000 * decisions) as f64 / elapsed.as_secs_f64()
+                    );
+                    // Criterion divides by the group's throughput (one
+                    // evaluation's decisions); scale to one evaluation.
+                    total += elapsed / 200_000;
+                }
+                total
+            })
+        });
+    }
     g.finish();
 }
 
@@ -219,6 +235,22 @@ fn chain(c: &mut Criterion) {
             rt.block_on(commit_unchained(&mut unchained, "bench", useg, batch));
         })
     });
+    if table
+        .snapshot()
+        .unwrap()
+        .log_data()
+        .into_iter()
+        .next()
+        .is_none()
+    {
+        // `commit_1000_rows` was filtered out: one commit to hash (segment
+        // 1, numbered as that bench numbers them), then the table state
+        // read again so its file is seen.
+        let batch = decisions_batch(&decision_rows(1, 1_000)).unwrap();
+        rt.block_on(commit_segment(&mut table, "bench", 1, batch, None))
+            .unwrap();
+        rt.block_on(table.update_state()).unwrap();
+    }
     let file = table
         .snapshot()
         .unwrap()

@@ -6,8 +6,12 @@
 //!
 //! - `wasm`: the `railyard` library as in production: a [`Pipeline`] over
 //!   the embedded first-party components, a fresh instance per plugin per
-//!   call (`pii` + `secrets` on the PII corpora, `prompt-injection` on the
-//!   injection corpora);
+//!   call (`pii` with every pattern type + `secrets` on the PII corpora,
+//!   `prompt-injection` on the injection corpora, `pii` alone with
+//!   `entities = "PERSON,LOCATION,ORGANIZATION"` on the names corpora: the
+//!   policy that turns the name tagger on, as Presidio + spaCy runs its NER
+//!   alone);
+//! - `wasm-reuse`: the same with the plugins opted in to instance reuse;
 //! - `native`: the same detector cores compiled natively, doing what the
 //!   component layer does per call (parse settings from config, scan);
 //!
@@ -23,11 +27,13 @@
 //!
 //! ```text
 //! cargo bench -p railyard --bench compare -- --out DIR [--min-secs S]
-//!     [--tools wasm,wasm-reuse,native] [--pii FILE]... [--injection FILE]...
+//!     [--tools wasm,wasm-reuse,native] [--pii FILE]... [--names FILE]...
+//!     [--injection FILE]...
 //! ```
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -43,12 +49,16 @@ enum Task {
     Pii,
     /// One label per text: injection or not.
     Injection,
+    /// Entity spans of the name tagger's types only (PERSON, LOCATION,
+    /// ORGANIZATION), scored as [`Task::Pii`].
+    Names,
 }
 
 impl Task {
     fn as_str(self) -> &'static str {
         match self {
-            Task::Pii => "pii",
+            // Scored as PII: the report reads entity spans.
+            Task::Pii | Task::Names => "pii",
             Task::Injection => "injection",
         }
     }
@@ -97,9 +107,10 @@ fn parse_args() -> Result<Args> {
                     .collect()
             }
             "--pii" => corpora.push((Task::Pii, PathBuf::from(value("--pii")?))),
+            "--names" => corpora.push((Task::Names, PathBuf::from(value("--names")?))),
             "--injection" => corpora.push((Task::Injection, PathBuf::from(value("--injection")?))),
             other => bail!(
-                "unknown argument {other:?}; expected --out DIR, --min-secs S, --tools wasm,wasm-reuse,native, --pii FILE, --injection FILE"
+                "unknown argument {other:?}; expected --out DIR, --min-secs S, --tools wasm,wasm-reuse,native, --pii FILE, --names FILE, --injection FILE"
             ),
         }
     }
@@ -162,13 +173,28 @@ fn spans_of(e: &railyard::Evaluation) -> Value {
     json!(spans)
 }
 
+/// The pii plugin's `entities` on the PII corpora: every pattern type it
+/// has, URLs and dates included (its default leaves those out), as
+/// Presidio's pattern recognizers report them; not the name tagger's types,
+/// which Presidio finds only with an NER model (measured apart, on the names
+/// corpora, against Presidio + spaCy).
+static PATTERN_ENTITIES: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<&str> = NAME_ENTITIES.split(',').collect();
+    railyard_plugin_pii::CATEGORIES
+        .iter()
+        .filter(|c| !names.contains(c))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",")
+});
+
 fn native_pii(text: &str, out: &mut Vec<railyard_plugin_pii::Detection>) {
-    // As the components do per call: settings from the config (the pii
-    // plugin reports every type it has, as Presidio does, see `pipeline`).
+    // As the components do per call: settings from the config (see
+    // `pipeline`).
     let pii =
         railyard_plugin_pii::Settings::from_config(&railyard_plugin_pii::Config::new(vec![(
             "entities".into(),
-            "all".into(),
+            PATTERN_ENTITIES.clone(),
         )]))
         .expect("pii settings");
     let secrets =
@@ -176,6 +202,28 @@ fn native_pii(text: &str, out: &mut Vec<railyard_plugin_pii::Detection>) {
             .expect("default secrets settings");
     railyard_plugin_pii::detect(text, &pii, out);
     railyard_plugin_secrets::detect(text, &secrets, out);
+}
+
+/// The name tagger's types, as the names policy configures the pii plugin.
+const NAME_ENTITIES: &str = "PERSON,LOCATION,ORGANIZATION";
+
+fn native_names(text: &str, out: &mut Vec<railyard_plugin_pii::Detection>) {
+    let pii =
+        railyard_plugin_pii::Settings::from_config(&railyard_plugin_pii::Config::new(vec![(
+            "entities".into(),
+            NAME_ENTITIES.into(),
+        )]))
+        .expect("pii settings for names");
+    railyard_plugin_pii::detect(text, &pii, out);
+}
+
+/// Sorted, deduplicated `[type, start, end]` of native detections.
+fn native_spans(found: &[railyard_plugin_pii::Detection]) -> Value {
+    let mut spans: Vec<(&str, usize, usize)> =
+        found.iter().map(|d| (d.category, d.start, d.end)).collect();
+    spans.sort();
+    spans.dedup();
+    json!(spans)
 }
 
 fn native_injection(text: &str) -> bool {
@@ -257,6 +305,7 @@ fn run_one(
 fn pipeline(loader: &PluginLoader, task: Task, reuse: bool) -> Result<Pipeline> {
     let plugins: &[&str] = match task {
         Task::Pii => &["pii", "secrets"],
+        Task::Names => &["pii"],
         Task::Injection => &["prompt-injection"],
     };
     let mut toml = format!("name = \"compare-{}\"\n", task.as_str());
@@ -264,10 +313,17 @@ fn pipeline(loader: &PluginLoader, task: Task, reuse: bool) -> Result<Pipeline> 
         toml.push_str(&format!(
             "[plugins.{p}]\nbuiltin = \"{p}\"\nreuse = {reuse}\n"
         ));
-        // Every type the pii plugin has, URLs and dates included (its
-        // default leaves those two out), as Presidio reports them.
+        // The pattern types on the PII corpora, the name tagger's types
+        // alone on the names corpora.
         if *p == "pii" {
-            toml.push_str("[plugins.pii.config]\nentities = \"all\"\n");
+            let entities = if task == Task::Names {
+                NAME_ENTITIES
+            } else {
+                PATTERN_ENTITIES.as_str()
+            };
+            toml.push_str(&format!(
+                "[plugins.pii.config]\nentities = \"{entities}\"\n"
+            ));
         }
     }
     toml.push_str(&format!(
@@ -294,8 +350,10 @@ fn main() -> Result<()> {
     let loader = PluginLoader::new(engine)?;
     let pii = pipeline(&loader, Task::Pii, false)?;
     let injection = pipeline(&loader, Task::Injection, false)?;
+    let names = pipeline(&loader, Task::Names, false)?;
     let pii_reuse = pipeline(&loader, Task::Pii, true)?;
     let injection_reuse = pipeline(&loader, Task::Injection, true)?;
+    let names_reuse = pipeline(&loader, Task::Names, true)?;
     let mut plugins = serde_json::Map::new();
     for p in [&pii, &injection] {
         for (_, lp) in p.plugins() {
@@ -320,38 +378,49 @@ fn main() -> Result<()> {
             .to_string();
         for tool in &args.tools {
             let (mut predict, mut call): (Predict<'_>, Call<'_>) = match (tool.as_str(), *task) {
-                ("wasm", Task::Pii) => (
-                    Box::new(|p| spans_of(&pii.evaluate(p))),
-                    Box::new(|p| pii.evaluate(p).decisions.len()),
-                ),
+                ("wasm", Task::Pii | Task::Names) => {
+                    let pl = if *task == Task::Names { &names } else { &pii };
+                    (
+                        Box::new(move |p| spans_of(&pl.evaluate(p))),
+                        Box::new(move |p| pl.evaluate(p).decisions.len()),
+                    )
+                }
                 ("wasm", Task::Injection) => (
                     Box::new(|p| json!(injection.evaluate(p).action == Action::Block)),
                     Box::new(|p| usize::from(injection.evaluate(p).action == Action::Block)),
                 ),
-                ("wasm-reuse", Task::Pii) => (
-                    Box::new(|p| spans_of(&pii_reuse.evaluate(p))),
-                    Box::new(|p| pii_reuse.evaluate(p).decisions.len()),
-                ),
+                ("wasm-reuse", Task::Pii | Task::Names) => {
+                    let pl = if *task == Task::Names {
+                        &names_reuse
+                    } else {
+                        &pii_reuse
+                    };
+                    (
+                        Box::new(move |p| spans_of(&pl.evaluate(p))),
+                        Box::new(move |p| pl.evaluate(p).decisions.len()),
+                    )
+                }
                 ("wasm-reuse", Task::Injection) => (
                     Box::new(|p| json!(injection_reuse.evaluate(p).action == Action::Block)),
                     Box::new(|p| usize::from(injection_reuse.evaluate(p).action == Action::Block)),
                 ),
-                ("native", Task::Pii) => {
+                ("native", Task::Pii | Task::Names) => {
+                    let detect = if *task == Task::Names {
+                        native_names
+                    } else {
+                        native_pii
+                    };
                     let mut buf = Vec::new();
                     let mut buf2 = Vec::new();
                     (
                         Box::new(move |p| {
                             buf.clear();
-                            native_pii(&p.messages[0].content, &mut buf);
-                            let mut spans: Vec<(&str, usize, usize)> =
-                                buf.iter().map(|d| (d.category, d.start, d.end)).collect();
-                            spans.sort();
-                            spans.dedup();
-                            json!(spans)
+                            detect(&p.messages[0].content, &mut buf);
+                            native_spans(&buf)
                         }),
                         Box::new(move |p| {
                             buf2.clear();
-                            native_pii(&p.messages[0].content, &mut buf2);
+                            detect(&p.messages[0].content, &mut buf2);
                             buf2.len()
                         }),
                     )

@@ -21,36 +21,9 @@ use railyard::plugin::{PluginLoader, StageInput};
 use railyard::policy::PluginLimits;
 use railyard::{Message, Payload, Pipeline, Policy, Stage};
 
-/// Prose with the occasional entity, as chat traffic looks: most text is
-/// clean, a little is not.
-const SENTENCES: &[&str] = &[
-    "Can you summarise the quarterly report for the leadership meeting on Thursday? ",
-    "The customer says the invoice total does not match the purchase order. ",
-    "Please draft a polite reply explaining that the refund takes five to seven business days. ",
-    "Our deployment pipeline failed at the integration step after the dependency upgrade. ",
-    "Contact the account owner at maria.gonzalez@example.com if the issue persists. ",
-    "What are the trade-offs between a write-ahead log and a copy-on-write tree? ",
-    "The shipment left the warehouse yesterday and should arrive early next week. ",
-    "Rewrite this paragraph so that it reads well for a general audience. ",
-    "She called from +44 20 7946 0958 to ask about the delayed order. ",
-    "List three risks of migrating the billing service before the holiday freeze. ",
-    "The meeting notes mention version 2.4.1 of the client library and a new retry policy. ",
-    "Translate the following product description into French and German. ",
-];
-
 /// A chat payload whose user message is exactly `bytes` long.
 fn payload(bytes: usize) -> Payload {
-    let mut text = String::with_capacity(bytes + 128);
-    let mut i = 0;
-    while text.len() < bytes {
-        text.push_str(SENTENCES[i % SENTENCES.len()]);
-        i += 1;
-    }
-    let mut cut = bytes;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    text.truncate(cut);
+    let text = railyard_plugin_sdk::sample::prose(bytes);
     Payload {
         request_id: "bench".into(),
         stage: Stage::Request,

@@ -102,38 +102,10 @@ fn an_inferences_table_without_the_api_column_gains_it_and_keeps_its_rows() {
 /// The `inferences` table as an older railyard created it (none of the
 /// added columns), with one row committed.
 async fn old_table(root: &url::Url) -> deltalake::DeltaTable {
-    let added = TableKind::Inferences.added_columns();
-    let url = table::table_url(root, TableKind::Inferences);
-    std::fs::create_dir_all(url.to_file_path().unwrap()).unwrap();
-    let old_fields: Vec<_> = TableKind::Inferences
-        .delta_schema()
-        .fields()
-        .filter(|f| !added.contains(&f.name().as_str()))
-        .cloned()
-        .collect();
-    let mut old = deltalake::DeltaTableBuilder::from_url(url.clone())
-        .unwrap()
-        .build()
-        .unwrap()
-        .create()
-        .with_table_name("inferences")
-        .with_columns(old_fields)
-        .with_partition_columns(["date"])
-        .await
-        .unwrap();
     let batch = audit::schema::inferences_batch(&[row("old", None)]).unwrap();
-    let keep: Vec<usize> = (0..batch.num_columns() - added.len()).collect();
-    assert_eq!(
-        batch
-            .schema()
-            .field(batch.num_columns() - added.len())
-            .name(),
-        "api"
-    );
-    let old_batch = batch.project(&keep).unwrap();
-    table::commit_segment(&mut old, "old-host", 1, old_batch, None)
-        .await
-        .unwrap();
+    let (old, first_added) =
+        crate::common::old_table::old_table(root, TableKind::Inferences, batch).await;
+    assert_eq!(first_added, "api");
     old
 }
 

@@ -136,32 +136,10 @@ fn a_decisions_table_without_finding_fields_gains_the_column_and_every_reader_se
     rt.block_on(async {
         // The table as an older railyard created it: no `finding_fields`
         // (nor the columns added after it, such as `arm`).
-        let url = table::table_url(&root, TableKind::Decisions);
-        std::fs::create_dir_all(url.to_file_path().unwrap()).unwrap();
-        let added = TableKind::Decisions.added_columns();
-        let old_fields: Vec<_> = TableKind::Decisions
-            .delta_schema()
-            .fields()
-            .filter(|f| !added.contains(&f.name().as_str()))
-            .cloned()
-            .collect();
-        let mut old = deltalake::DeltaTableBuilder::from_url(url.clone())
-            .unwrap()
-            .build()
-            .unwrap()
-            .create()
-            .with_table_name("decisions")
-            .with_columns(old_fields)
-            .with_partition_columns(["date"])
-            .await
-            .unwrap();
         let batch = audit::schema::decisions_batch(&[decision("old", None)]).unwrap();
-        let first_added = batch.num_columns() - added.len();
-        assert_eq!(batch.schema().field(first_added).name(), "finding_fields");
-        let keep: Vec<usize> = (0..first_added).collect();
-        table::commit_segment(&mut old, "old-host", 1, batch.project(&keep).unwrap(), None)
-            .await
-            .unwrap();
+        let (_, first_added) =
+            common::old_table::old_table(&root, TableKind::Decisions, batch).await;
+        assert_eq!(first_added, "finding_fields");
 
         // Opened by this version: the column is added, new rows carry it.
         let mut t = table::open_or_create(&root, TableKind::Decisions, &Default::default())

@@ -252,14 +252,7 @@ fn metrics_on_their_own_address_and_logs_as_json_lines() {
         false,
         &[("RAILYARD_LOG_FORMAT", std::path::Path::new("json"))],
     );
-    let metrics: std::net::SocketAddr = server
-        .stdout_head
-        .lines()
-        .find_map(|l| l.strip_prefix("railyard: metrics on http://"))
-        .and_then(|l| l.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("no metrics line in {:?}", server.stdout_head))
-        .parse()
-        .unwrap();
+    let metrics = server.metrics_addr();
     // Not on the model-facing address...
     let a = common::http::get(server.addr, "/metrics", &[]);
     assert_eq!(

@@ -30,6 +30,16 @@ fn policies(dir: &Path) -> String {
     "[policies]\nlive = \"live.toml\"\nstrict = \"strict.toml\"\n".into()
 }
 
+/// Both policies, `top` (e.g. a `[rollout]` table), the upstream `up` at
+/// `base_url` and one route for every model on `live`, with `rollout`
+/// (e.g. `shadow = "strict"`) added to the route.
+fn route_config(dir: &Path, top: &str, base_url: &str, rollout: &str) -> String {
+    format!(
+        "{}{top}[upstreams.up]\nbase-url = \"{base_url}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\n{rollout}",
+        policies(dir)
+    )
+}
+
 fn chat(addr: SocketAddr, key: Option<&str>, text: &str, stream: bool) -> Answer {
     let auth = key.map(|k| format!("Bearer {k}"));
     let headers: Vec<(&str, &str)> = auth
@@ -70,10 +80,11 @@ fn s(v: &Value, k: &str) -> String {
 fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_blocks_a_call() {
     let tmp = tempfile::tempdir().unwrap();
     let upstream = Upstream::start();
-    let config = format!(
-        "{}[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\nshadow = \"strict\"\n",
-        policies(tmp.path()),
-        upstream.base_url()
+    let config = route_config(
+        tmp.path(),
+        "",
+        &upstream.base_url(),
+        "shadow = \"strict\"\n",
     );
     let mut server = serve_config(tmp.path(), "serve", &config, true, &[]);
     let addr = server.addr;
@@ -220,10 +231,11 @@ fn a_shadow_that_blocks_what_live_allows_is_recorded_and_counted_and_never_block
 fn a_candidate_changed_on_disk_is_what_the_shadow_runs_next() {
     let tmp = tempfile::tempdir().unwrap();
     let upstream = Upstream::start();
-    let config = format!(
-        "{}[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\nshadow = \"strict\"\n",
-        policies(tmp.path()),
-        upstream.base_url()
+    let config = route_config(
+        tmp.path(),
+        "",
+        &upstream.base_url(),
+        "shadow = \"strict\"\n",
     );
     let mut server = serve_config(tmp.path(), "serve", &config, true, &[]);
     let addr = server.addr;
@@ -290,10 +302,11 @@ fn a_candidate_changed_on_disk_is_what_the_shadow_runs_next() {
 fn a_full_shadow_queue_skips_and_counts_without_holding_a_call() {
     let tmp = tempfile::tempdir().unwrap();
     let upstream = Upstream::start();
-    let config = format!(
-        "{}[rollout]\nshadow-queue = 1\n[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\nshadow = \"strict\"\n",
-        policies(tmp.path()),
-        upstream.base_url()
+    let config = route_config(
+        tmp.path(),
+        "[rollout]\nshadow-queue = 1\n",
+        &upstream.base_url(),
+        "shadow = \"strict\"\n",
     );
     // While this file exists the shadow worker takes nothing from its
     // queue: the first job fills it, every later one finds it full.
@@ -339,15 +352,10 @@ fn a_full_shadow_queue_skips_and_counts_without_holding_a_call() {
 /// `serve.toml` with twenty callers granted `live`, the admin, and the
 /// catch-all route with a canary at `percent` (none when `None`).
 fn canary_config(dir: &Path, upstream: &str, percent: Option<f64>) -> String {
-    let mut c = format!(
-        "{}[upstreams.up]\nbase-url = \"{upstream}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\n",
-        policies(dir)
-    );
-    if let Some(p) = percent {
-        c.push_str(&format!(
-            "canary = \"strict\"\ncanary-percent = {p:.1}\ncanary-by = \"caller\"\n"
-        ));
-    }
+    let canary = percent
+        .map(|p| format!("canary = \"strict\"\ncanary-percent = {p:.1}\ncanary-by = \"caller\"\n"))
+        .unwrap_or_default();
+    let mut c = route_config(dir, "", upstream, &canary);
     c.push_str(&format!(
         "[[admins]]\nname = \"ops\"\nkey-sha256 = \"{}\"\n",
         sha256(ADMIN)
@@ -515,10 +523,11 @@ fn the_anthropic_endpoint_takes_the_route_shadow_too() {
 fn a_guard_call_takes_a_rollout_only_through_a_route_it_names() {
     let tmp = tempfile::tempdir().unwrap();
     let upstream = Upstream::start();
-    let config = format!(
-        "{}[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\npolicy = \"live\"\ncanary = \"strict\"\ncanary-percent = 100\ncanary-by = \"request-id\"\n",
-        policies(tmp.path()),
-        upstream.base_url()
+    let config = route_config(
+        tmp.path(),
+        "",
+        &upstream.base_url(),
+        "canary = \"strict\"\ncanary-percent = 100\ncanary-by = \"request-id\"\n",
     );
     let server = serve_config(tmp.path(), "serve", &config, false, &[]);
     let guard = |body: Value| {

@@ -503,6 +503,18 @@ impl Server {
         }
     }
 
+    /// The metrics-only address (`[metrics] listen`), from the line the
+    /// server printed before it listened.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.stdout_head
+            .lines()
+            .find_map(|l| l.strip_prefix("railyard: metrics on http://"))
+            .and_then(|l| l.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("no metrics line in {:?}", self.stdout_head))
+            .parse()
+            .unwrap()
+    }
+
     /// SIGTERM, then waits; returns whether it exited cleanly.
     pub fn stop(&mut self) -> bool {
         // SAFETY-free: `kill -TERM` through the shell tool keeps the test
@@ -519,4 +531,10 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The value of the unlabelled metric `name` in Prometheus text.
+pub fn metric(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }

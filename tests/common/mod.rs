@@ -125,6 +125,7 @@ pub fn lang_plugin(dir: &str) -> PathBuf {
 
 pub mod http;
 pub mod judge;
+pub mod old_table;
 pub mod openai_calls;
 pub mod redis;
 pub mod script;

@@ -10,7 +10,7 @@
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -33,6 +33,54 @@ pub struct Script {
     /// The `usage` object to report (unstreamed, and streamed when the
     /// request asks for it) instead of 7 prompt and 5 completion tokens.
     pub usage: Option<Value>,
+    /// Holds every stream of this script at one point until enough of them
+    /// are there (streams in flight at once, by construction).
+    pub gate: Option<Gate>,
+}
+
+/// Streams of a script wait after their first `after` pieces until
+/// `needed` streams have written them.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    after: usize,
+    needed: usize,
+    state: Arc<(Mutex<(usize, bool)>, Condvar)>,
+}
+
+impl Gate {
+    pub fn new(after: usize, needed: usize) -> Gate {
+        Gate {
+            after,
+            needed,
+            state: Arc::default(),
+        }
+    }
+
+    /// Whether `needed` streams were held at the gate at once (false while
+    /// they are not, or when a stream gave up waiting).
+    pub fn opened(&self) -> bool {
+        self.state.0.lock().unwrap().1
+    }
+
+    /// Streams that reached the gate so far.
+    pub fn arrived(&self) -> usize {
+        self.state.0.lock().unwrap().0
+    }
+
+    /// Waits at the gate (at most `bound`).
+    fn pass(&self, bound: Duration) {
+        let (lock, cv) = &*self.state;
+        let mut st = lock.lock().unwrap();
+        st.0 += 1;
+        if st.0 >= self.needed {
+            st.1 = true;
+            cv.notify_all();
+            return;
+        }
+        let _ = cv
+            .wait_timeout_while(st, bound, |st| st.0 < self.needed)
+            .unwrap();
+    }
 }
 
 fn usage(s: &Script) -> Value {
@@ -207,6 +255,9 @@ pub fn stream(conn: &mut TcpStream, req: &Value, s: &Script, size: usize, chat: 
             return log;
         }
         log.written += 1;
+        if let Some(gate) = s.gate.as_ref().filter(|g| g.after == log.written) {
+            gate.pass(Duration::from_secs(240));
+        }
     }
     if s.truncate_after.is_none() {
         let _ = write!(conn, "data: [DONE]\n\n").and_then(|_| conn.flush());

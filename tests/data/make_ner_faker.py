@@ -18,6 +18,7 @@ import json
 import random
 
 from faker import Faker
+from ner_rows import fill
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "pl_PL", "pt_BR", "nl_NL", "en_IN"]
 f = Faker(LOCALES)
@@ -62,16 +63,7 @@ TEMPLATES = [
 rows = []
 for k in range(120):
     tpl, kinds = TEMPLATES[k % len(TEMPLATES)]
-    text, ents = "", []
-    parts = tpl.split("{}")
-    for part, gen in zip(parts, kinds):
-        ty, v = gen()
-        text += part
-        b = len(text.encode())
-        ents.append({"type": ty, "start": b, "end": b + len(v.encode()), "start_char": len(text),
-                     "end_char": len(text) + len(v), "value": v})
-        text += v
-    text += parts[-1]
+    text, ents = fill(tpl, kinds)
     rows.append({"id": f"nerf-{k:04d}", "text": text, "entities": ents})
 
 for row in rows:

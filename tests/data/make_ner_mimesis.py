@@ -25,6 +25,7 @@ import random
 
 from mimesis import Address, Finance, Person
 from mimesis.locales import Locale
+from ner_rows import fill
 
 SEED = 2126
 R = random.Random(SEED)
@@ -128,16 +129,7 @@ rows = []
 k = 0
 for rep in range(5):
     for tpl, kinds in TEMPLATES:
-        text, ents = "", []
-        parts = tpl.split("{}")
-        for part, gen in zip(parts, kinds):
-            ty, v = gen()
-            text += part
-            b = len(text.encode())
-            ents.append({"type": ty, "start": b, "end": b + len(v.encode()), "start_char": len(text),
-                         "end_char": len(text) + len(v), "value": v})
-            text += v
-        text += parts[-1]
+        text, ents = fill(tpl, kinds)
         rows.append({"id": f"nerm-{k:04d}", "text": text, "entities": ents})
         k += 1
 for text in NEGATIVES:

@@ -18,8 +18,9 @@ use super::open_calls::OpenCalls;
 use super::record::AuditRecord;
 use super::schema::{self, TableKind};
 use super::table::{self, CommitOutcome};
-use super::wal::{self, Damage};
-use super::{AuditError, Shared};
+use super::wal::wire::{DecisionIn, InferenceIn, Placed};
+use super::wal::{self, Damage, Scanned};
+use super::{AuditError, Shared, batch};
 
 /// Longest wait between retries while storage is failing.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
@@ -106,45 +107,89 @@ async fn commit_sealed(
     let mut pending = segments.into_iter().peekable();
     while pending.peek().is_some() {
         let started = Instant::now();
-        let mut batch: Vec<wal::SegmentContents> = Vec::new();
-        let mut paths = Vec::new();
+        // Each segment's bytes are held until the run is committed: the
+        // binary records are decoded in place and their columns built
+        // straight from those bytes.
+        let mut batch: Vec<(u64, std::path::PathBuf, Vec<u8>)> = Vec::new();
         let mut bytes = 0u64;
         while let Some((seq, path)) = pending.peek() {
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             if !batch.is_empty() && bytes + size > MAX_BATCH_BYTES {
                 break;
             }
-            let contents = wal::read_segment(path, *seq)?;
-            report_damage(shared, path, &contents);
+            batch.push((*seq, path.clone(), wal::read_bytes(path)?));
             bytes += size;
-            paths.push(path.clone());
-            batch.push(contents);
             pending.next();
         }
-        let first = batch.first().expect("at least one segment").segment;
-        let last = batch.last().expect("at least one segment").segment;
+        let first = batch.first().expect("at least one segment").0;
+        let last = batch.last().expect("at least one segment").0;
         // The rows move out of the segments into one list per table, each
-        // with the segment that carried it.
+        // with the segment that carried it. JSON records (a WAL written by
+        // an earlier version) arrive as owned rows and are borrowed into
+        // the same view once all are read.
         let mut decisions = Vec::new();
         let mut inferences = Vec::new();
+        let mut json_decisions = Vec::new();
+        let mut json_inferences = Vec::new();
         let mut judgements = Vec::new();
         let mut events = Vec::new();
         let mut policies = Vec::new();
         let mut retire = Vec::with_capacity(batch.len());
-        for (contents, path) in batch.into_iter().zip(paths) {
-            let seq = contents.segment;
-            open_calls.apply(contents.records.iter().map(|(_, r)| r));
-            for (_, r) in contents.records {
+        for (seq, path, data) in &batch {
+            let contents = wal::scan(data, *seq);
+            report_damage(shared, path, &contents.damage);
+            let seq = *seq;
+            for (offset, r) in contents.records {
+                let (segment, offset) = (seq as i64, offset as i64);
                 match r {
-                    AuditRecord::Decision(d) => decisions.push((seq, d)),
-                    AuditRecord::Inference(i) => inferences.push((seq, i)),
-                    AuditRecord::Judgement(j) => judgements.push((seq, j)),
-                    AuditRecord::Event(e) => events.push((seq, e)),
-                    AuditRecord::Policy(p) => policies.push((seq, p)),
+                    Scanned::Decision(d) => {
+                        open_calls.decision(&d);
+                        decisions.push((
+                            seq,
+                            Placed {
+                                row: d,
+                                segment,
+                                offset,
+                            },
+                        ));
+                    }
+                    Scanned::Inference(i) => {
+                        open_calls.inference(i.request_id);
+                        inferences.push((
+                            seq,
+                            Placed {
+                                row: i,
+                                segment,
+                                offset,
+                            },
+                        ));
+                    }
+                    Scanned::Row(r) => {
+                        open_calls.apply([&*r]);
+                        match *r {
+                            AuditRecord::Decision(d) => json_decisions.push((seq, d)),
+                            AuditRecord::Inference(i) => json_inferences.push((seq, i)),
+                            AuditRecord::Judgement(j) => judgements.push((seq, j)),
+                            AuditRecord::Event(e) => events.push((seq, e)),
+                            AuditRecord::Policy(p) => policies.push((seq, p)),
+                        }
+                    }
                 }
             }
-            retire.push((seq, path, !contents.damage.is_empty()));
+            retire.push((seq, path.clone(), !contents.damage.is_empty()));
         }
+        in_wal_order(
+            &mut decisions,
+            json_decisions
+                .iter()
+                .map(|(s, r)| (*s, Placed::<DecisionIn<'_>>::of(r))),
+        );
+        in_wal_order(
+            &mut inferences,
+            json_inferences
+                .iter()
+                .map(|(s, r)| (*s, Placed::<InferenceIn<'_>>::of(r))),
+        );
         let mut rows = 0usize;
         for kind in TableKind::ALL {
             let empty = match kind {
@@ -175,10 +220,10 @@ async fn commit_sealed(
             let recorded = recorded.unwrap_or(-1);
             let built = match kind {
                 TableKind::Decisions => {
-                    schema::decisions_batch(&fresh(std::mem::take(&mut decisions), recorded))
+                    batch::decisions(&fresh(std::mem::take(&mut decisions), recorded))
                 }
                 TableKind::Inferences => {
-                    schema::inferences_batch(&fresh(std::mem::take(&mut inferences), recorded))
+                    batch::inferences(&fresh(std::mem::take(&mut inferences), recorded))
                 }
                 TableKind::Judgements => {
                     schema::judgements_batch(&fresh(std::mem::take(&mut judgements), recorded))
@@ -241,8 +286,18 @@ fn fresh<T>(rows: Vec<(u64, T)>, recorded: i64) -> Vec<T> {
         .collect()
 }
 
-fn report_damage(shared: &Shared, path: &std::path::Path, contents: &wal::SegmentContents) {
-    for d in &contents.damage {
+/// Adds rows read from JSON records to the borrowed binary ones, in WAL
+/// order (a segment written across an upgrade holds both).
+fn in_wal_order<T>(rows: &mut Vec<(u64, Placed<T>)>, json: impl Iterator<Item = (u64, Placed<T>)>) {
+    let before = rows.len();
+    rows.extend(json);
+    if rows.len() > before && before > 0 {
+        rows.sort_by_key(|(_, p)| (p.segment, p.offset));
+    }
+}
+
+fn report_damage(shared: &Shared, path: &std::path::Path, damage: &[Damage]) {
+    for d in damage {
         shared.corrupt_regions.fetch_add(1, Ordering::Relaxed);
         match d {
             Damage::TornTail { .. } => {

@@ -78,4 +78,14 @@ impl AuditLog {
     pub fn wait_durable(&self, point: DurablePoint) -> Result<(), AuditError> {
         self.shared.wal.sync(point.0).map_err(Into::into)
     }
+
+    /// [`AuditLog::wait_durable`]'s answer when it needs no wait (the
+    /// usual case once the upstream has answered: the fsync finished while
+    /// the model worked), `None` when it would wait.
+    pub fn durable_now(&self, point: DurablePoint) -> Option<Result<(), AuditError>> {
+        self.shared
+            .wal
+            .synced(point.0)
+            .map(|r| r.map_err(Into::into))
+    }
 }

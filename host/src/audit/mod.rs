@@ -22,9 +22,12 @@
 //! (checkpoint, vacuum, compaction): [`maintenance`].
 
 mod auto_maintenance;
+mod batch;
 pub mod chain;
+mod columns;
 mod committer;
 mod deferred;
+mod encode;
 pub mod erase;
 pub mod events;
 pub mod maintenance;
@@ -35,11 +38,11 @@ pub mod retention;
 pub mod rewrite;
 pub mod schema;
 mod settings;
+mod shared;
 pub mod table;
 pub mod wal;
 pub mod worm;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -48,6 +51,8 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::evaluation::Evaluation;
+use shared::CommitState;
+pub(crate) use shared::Shared;
 
 pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
 pub use deferred::{Deferred, DurablePoint};
@@ -61,7 +66,7 @@ pub use record::{
 };
 pub use schema::TableKind;
 pub use settings::{AuditSettings, OnFull, root_url};
-pub use wal::{Durability, Position};
+pub use wal::{Durability, Position, RecordFormat};
 
 /// Why the audit log could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -139,70 +144,12 @@ pub struct AuditStats {
     pub maintenance_failures: u64,
 }
 
-struct CommitState {
-    committed_below: u64,
-    last_error: Option<String>,
-    wake: bool,
-    stop: bool,
-}
-
-/// What the recording side and the committer thread share.
-pub(crate) struct Shared {
-    wal: wal::Wal,
-    root: Url,
-    storage_options: HashMap<String, String>,
-    app_id: String,
-    poll_interval: Duration,
-    state: Mutex<CommitState>,
-    changed: Condvar,
-    backlog_bytes: AtomicU64,
-    over_limit: AtomicU64,
-    corrupt_regions: AtomicU64,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CommitState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Waits until woken or `timeout`; returns whether to stop after this
-    /// round.
-    fn wait_for_work(&self, timeout: Duration) -> bool {
-        let mut s = self.lock();
-        if !s.wake && !s.stop {
-            s = self
-                .changed
-                .wait_timeout(s, timeout)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        s.wake = false;
-        s.stop
-    }
-
-    fn mark_committed(&self, below: u64) {
-        let mut s = self.lock();
-        if below > s.committed_below {
-            s.committed_below = below;
-            self.changed.notify_all();
-        }
-    }
-
-    fn set_error(&self, e: String) {
-        self.lock().last_error = Some(e);
-        self.changed.notify_all();
-    }
-
-    fn clear_error(&self) {
-        self.lock().last_error = None;
-    }
-}
-
 /// An open audit log: a WAL owned by this process and a committer thread.
 pub struct AuditLog {
     shared: Arc<Shared>,
     host_id: String,
-    hash_key: Vec<u8>,
+    hasher: record::PayloadHasher,
+    wal_format: wal::RecordFormat,
     durability: Durability,
     backlog_limit: u64,
     on_full: OnFull,
@@ -274,13 +221,13 @@ impl AuditLog {
         let interrupted_calls = interrupted.len();
         if !interrupted.is_empty() {
             let mut buf = Vec::with_capacity(interrupted.len() * 512);
-            for row in &interrupted {
-                wal::encode_row(b'i', row, &mut buf);
+            for row in interrupted {
+                wal::encode(&AuditRecord::Inference(row), settings.wal_format, &mut buf);
             }
             let (lsn, _) = wal.append(&buf)?;
             wal.sync(lsn)?;
             tracing::warn!(
-                calls = interrupted.len(),
+                calls = interrupted_calls,
                 "audit log: calls cut by the previous stop (request recorded, end never) are recorded as interrupted"
             );
         }
@@ -344,7 +291,8 @@ impl AuditLog {
         Ok(AuditLog {
             shared,
             host_id,
-            hash_key,
+            hasher: record::PayloadHasher::new(&hash_key),
+            wal_format: settings.wal_format,
             durability: settings.durability,
             backlog_limit: settings.backlog_limit_bytes,
             on_full: settings.on_full,
@@ -386,6 +334,14 @@ impl AuditLog {
         Ok(true)
     }
 
+    fn writer(&self) -> encode::Writer<'_> {
+        encode::Writer {
+            host_id: &self.host_id,
+            hasher: &self.hasher,
+            format: self.wal_format,
+        }
+    }
+
     /// The host id stamped on rows.
     pub fn host_id(&self) -> &str {
         &self.host_id
@@ -404,7 +360,7 @@ impl AuditLog {
     /// Keyed hash of messages under this host's key (what the
     /// `payload_hash` columns hold).
     pub fn payload_hash(&self, messages: &[crate::payload::Message]) -> String {
-        record::payload_hash(&self.hash_key, messages)
+        self.hasher.hash(messages)
     }
 
     /// Records one evaluation: a `decisions` row per plugin decision, and
@@ -435,14 +391,8 @@ impl AuditLog {
     ) -> (Vec<u8>, Vec<String>, bool) {
         let mut buf = Vec::with_capacity(1024 * (evaluation.decisions.len() + 1));
         let mut decision_ids = Vec::with_capacity(evaluation.decisions.len());
-        let inference = record::encode_evaluation(
-            evaluation,
-            ctx,
-            &self.host_id,
-            &self.hash_key,
-            &mut buf,
-            &mut decision_ids,
-        );
+        let inference =
+            encode::encode_evaluation(evaluation, ctx, &self.writer(), &mut buf, &mut decision_ids);
         (buf, decision_ids, inference)
     }
 
@@ -456,7 +406,7 @@ impl AuditLog {
     fn append(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
         let mut buf = Vec::with_capacity(rows.len() * 768);
         for r in rows {
-            wal::encode(r, &mut buf);
+            wal::encode(r, self.wal_format, &mut buf);
         }
         self.append_encoded(&buf)
     }
@@ -614,13 +564,12 @@ impl AuditLog {
     ) -> Result<Ack, AuditError> {
         let mut buf = Vec::with_capacity(4096);
         let mut decision_ids = Vec::new();
-        record::encode_call(
+        encode::encode_call(
             request,
             response,
             capture,
             &call,
-            &self.host_id,
-            &self.hash_key,
+            &self.writer(),
             &mut buf,
             &mut decision_ids,
         );
@@ -630,6 +579,12 @@ impl AuditLog {
             decision_ids,
             inference: true,
         })
+    }
+
+    /// Whether [`AuditLog::record`] waits for an fsync before it returns
+    /// (`fsync` durability) rather than for a copy into memory (`async`).
+    pub fn record_waits_for_fsync(&self) -> bool {
+        self.durability == wal::Durability::Fsync
     }
 
     /// The committer's last error, if its last attempt failed.

@@ -43,7 +43,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::record::{AuditRecord, DecisionRow, InferenceRow};
+use super::record::{AuditRecord, InferenceRow};
+use super::wal::wire::DecisionIn;
 
 /// The `inferences.stage` of a call that never ended.
 pub const INTERRUPTED_STAGE: &str = "interrupted";
@@ -124,34 +125,44 @@ impl OpenCalls {
     pub(crate) fn apply<'a>(&mut self, records: impl IntoIterator<Item = &'a AuditRecord>) {
         for r in records {
             match r {
-                // A shadow candidate's rows (`serve::rollout`) come after
-                // the call they shadow and belong to no call of their own.
-                AuditRecord::Decision(d) if d.arm.as_deref() == Some("shadow") => {}
-                AuditRecord::Decision(d) => self.open(d),
-                AuditRecord::Inference(i) => {
-                    if self.calls.remove(&i.request_id).is_some() {
-                        self.changed = true;
-                    }
-                }
+                AuditRecord::Decision(d) => self.decision(&DecisionIn::of(d)),
+                AuditRecord::Inference(i) => self.inference(&i.request_id),
                 AuditRecord::Judgement(_) | AuditRecord::Event(_) | AuditRecord::Policy(_) => {}
             }
         }
     }
 
-    fn open(&mut self, d: &DecisionRow) {
-        let call = self
-            .calls
-            .entry(d.request_id.clone())
-            .or_insert_with(|| OpenCall {
-                row: interrupted_row(d),
-                decisions: BTreeSet::new(),
-            });
-        if call.decisions.insert(d.decision_id.clone()) {
+    /// A decision row: opens its call or adds to it.
+    pub(crate) fn decision(&mut self, d: &DecisionIn<'_>) {
+        // A shadow candidate's rows (`serve::rollout`) come after the call
+        // they shadow and belong to no call of their own.
+        if d.arm == Some("shadow") {
+            return;
+        }
+        let call = match self.calls.get_mut(d.request_id) {
+            Some(call) => call,
+            None => self
+                .calls
+                .entry(d.request_id.to_string())
+                .or_insert_with(|| OpenCall {
+                    row: interrupted_row(d),
+                    decisions: BTreeSet::new(),
+                }),
+        };
+        if !call.decisions.contains(d.decision_id) {
+            call.decisions.insert(d.decision_id.to_string());
             self.changed = true;
             call.row.decision_count = call.decisions.len() as i32;
-            if action_rank(&d.action) > action_rank(&call.row.action) {
-                call.row.action = d.action.clone();
+            if action_rank(d.action) > action_rank(&call.row.action) {
+                call.row.action = d.action.to_string();
             }
+        }
+    }
+
+    /// An `inferences` row: closes its call.
+    pub(crate) fn inference(&mut self, request_id: &str) {
+        if self.calls.remove(request_id).is_some() {
+            self.changed = true;
         }
     }
 
@@ -211,20 +222,20 @@ fn action_rank(action: &str) -> u8 {
 /// The row that says a call never ended, from its first decision row. Its
 /// timestamp is the request's, so it lands in the call's `date` partition
 /// beside its decisions.
-fn interrupted_row(d: &DecisionRow) -> InferenceRow {
+fn interrupted_row(d: &DecisionIn<'_>) -> InferenceRow {
     InferenceRow {
-        request_id: d.request_id.clone(),
+        request_id: d.request_id.to_string(),
         timestamp_us: d.timestamp_us,
-        host_id: d.host_id.clone(),
-        policy_name: d.policy_name.clone(),
-        policy_digest: d.policy_digest.clone(),
-        route: d.route.clone(),
-        caller: d.caller.clone(),
+        host_id: d.host_id.to_string(),
+        policy_name: d.policy_name.to_string(),
+        policy_digest: d.policy_digest.to_string(),
+        route: d.route.to_string(),
+        caller: d.caller.to_string(),
         stage: INTERRUPTED_STAGE.to_string(),
         capture: "none".to_string(),
         request: None,
         response: None,
-        payload_hash: d.payload_hash.clone(),
+        payload_hash: d.payload_hash.to_string(),
         action: "allow".to_string(),
         reason: format!(
             "interrupted: host {} stopped after the request stage and before the call ended; written when the log was next opened",
@@ -243,7 +254,7 @@ fn interrupted_row(d: &DecisionRow) -> InferenceRow {
         scanned_fields: None,
         provenance: Default::default(),
         trace_id: None,
-        arm: d.arm.clone(),
+        arm: d.arm.map(str::to_string),
     }
 }
 
@@ -261,6 +272,7 @@ pub(crate) fn recover(dir: &Path) -> Result<OpenCalls, super::AuditError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::record::DecisionRow;
 
     fn decision(request: &str, id: &str, action: &str) -> AuditRecord {
         AuditRecord::Decision(DecisionRow {

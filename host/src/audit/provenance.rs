@@ -10,16 +10,10 @@
 //! existed read them as null.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use deltalake::arrow::array::{ArrayRef, MapArray, StringArray, StructArray};
-use deltalake::arrow::buffer::OffsetBuffer;
-use deltalake::arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema};
 use deltalake::kernel::{DataType, MapType, StructField};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use super::record::InferenceRow;
 
 /// The provenance columns of one `inferences` row (see
 /// `docs/audit-schema.md`, "Provenance").
@@ -162,54 +156,6 @@ pub(super) fn fields() -> Vec<StructField> {
         so("request_body"),
         so("response_body"),
     ]
-}
-
-/// The provenance columns of an `inferences` batch, in
-/// [`fields`] order.
-pub(super) fn columns(
-    schema: &ArrowSchema,
-    r: &[InferenceRow],
-) -> Result<Vec<ArrayRef>, deltalake::arrow::error::ArrowError> {
-    let p = |f: fn(&Provenance) -> Option<&str>| -> ArrayRef {
-        Arc::new(r.iter().map(|x| f(&x.provenance)).collect::<StringArray>())
-    };
-    let attributes = {
-        let field = match schema.field_with_name("attributes")?.data_type() {
-            ArrowType::Map(f, _) => f.clone(),
-            other => unreachable!("attributes is a map in the schema, not {other}"),
-        };
-        let entry_fields = match field.data_type() {
-            ArrowType::Struct(fields) => fields.clone(),
-            other => unreachable!("map entries are structs, not {other}"),
-        };
-        // Collected first: a flat map has no exact size, which the
-        // string builder needs.
-        let (keys, values): (Vec<&str>, Vec<&str>) = r
-            .iter()
-            .flat_map(|x| x.provenance.attributes.iter())
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .unzip();
-        let entries = StructArray::try_new(
-            entry_fields,
-            vec![
-                Arc::new(StringArray::from(keys)) as ArrayRef,
-                Arc::new(StringArray::from(values)),
-            ],
-            None,
-        )?;
-        let offsets = OffsetBuffer::from_lengths(r.iter().map(|x| x.provenance.attributes.len()));
-        Arc::new(MapArray::try_new(field, offsets, entries, None, false)?) as ArrayRef
-    };
-    Ok(vec![
-        p(|x| x.upstream.as_deref()),
-        p(|x| x.upstream_model.as_deref()),
-        p(|x| x.system_fingerprint.as_deref()),
-        p(|x| x.parameters.as_deref()),
-        p(|x| x.end_user.as_deref()),
-        attributes,
-        p(|x| x.request_body.as_deref()),
-        p(|x| x.response_body.as_deref()),
-    ])
 }
 
 #[cfg(test)]

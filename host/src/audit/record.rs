@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use super::provenance::Provenance;
-use crate::evaluation::Evaluation;
 use crate::payload::{Message, Payload};
 pub use crate::policy::Capture;
 
@@ -336,16 +335,34 @@ pub(crate) fn now_us() -> i64 {
 /// Roles and contents are length-prefixed so no two payloads collide by
 /// concatenation.
 pub fn payload_hash(key: &[u8], messages: &[Message]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    for m in messages {
-        mac.update(&(m.role.len() as u64).to_le_bytes());
-        mac.update(m.role.as_bytes());
-        mac.update(&(m.content.len() as u64).to_le_bytes());
-        mac.update(m.content.as_bytes());
+    PayloadHasher::new(key).hash(messages)
+}
+
+/// [`payload_hash`] under one key, with the key's HMAC blocks computed
+/// once instead of per call (two of the four SHA-256 blocks a short
+/// payload costs).
+#[derive(Clone)]
+pub struct PayloadHasher(Hmac<Sha256>);
+
+impl PayloadHasher {
+    /// The hasher of `key`.
+    pub fn new(key: &[u8]) -> Self {
+        PayloadHasher(Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length"))
     }
-    let mut out = String::with_capacity(64);
-    hex_into(&mac.finalize().into_bytes(), &mut out);
-    out
+
+    /// The hex hash of `messages`.
+    pub fn hash(&self, messages: &[Message]) -> String {
+        let mut mac = self.0.clone();
+        for m in messages {
+            mac.update(&(m.role.len() as u64).to_le_bytes());
+            mac.update(m.role.as_bytes());
+            mac.update(&(m.content.len() as u64).to_le_bytes());
+            mac.update(m.content.as_bytes());
+        }
+        let mut out = String::with_capacity(64);
+        hex_into(&mac.finalize().into_bytes(), &mut out);
+        out
+    }
 }
 
 /// Appends the lower-case hex of `bytes` to `out` (the `hex` crate's
@@ -359,366 +376,4 @@ pub fn hex_into(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// A `decisions` row borrowed from the evaluation, serialised straight into
-/// the WAL: the same JSON as [`DecisionRow`] without building one (the hot
-/// path's cost was mostly the row's ~15 string copies).
-#[derive(Serialize)]
-struct DecisionOut<'a> {
-    decision_id: &'a str,
-    request_id: &'a str,
-    timestamp_us: i64,
-    host_id: &'a str,
-    policy_name: &'a str,
-    policy_digest: &'a str,
-    route: &'a str,
-    caller: &'a str,
-    stage: &'a str,
-    plugin: &'a str,
-    plugin_name: &'a str,
-    plugin_version: &'a str,
-    plugin_digest: &'a str,
-    plugin_kind: &'a str,
-    action: &'a str,
-    reason: &'a str,
-    findings: FindingsOut<'a>,
-    outcome: &'a str,
-    failure_mode: Option<&'a str>,
-    error: Option<&'a str>,
-    latency_us: i64,
-    payload_hash: &'a str,
-    wal_segment: i64,
-    wal_offset: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    arm: Option<&'a str>,
-}
-
-/// A decision's findings, with the payload they were found in (to name
-/// each finding's field).
-struct FindingsOut<'a>(&'a [crate::verdict::Finding], &'a Payload);
-
-#[derive(Serialize)]
-struct FindingOut<'a> {
-    rule_id: &'a str,
-    category: &'a str,
-    score: f32,
-    message_index: Option<i32>,
-    span_start: Option<i32>,
-    span_end: Option<i32>,
-    field: Option<&'a str>,
-}
-
-impl Serialize for FindingsOut<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let payload = self.1;
-        s.collect_seq(self.0.iter().map(|f| FindingOut {
-            rule_id: &f.rule_id,
-            category: &f.category,
-            score: f.score,
-            message_index: f.span.map(|s| s.message as i32),
-            span_start: f.span.map(|s| s.start as i32),
-            span_end: f.span.map(|s| s.end as i32),
-            field: finding_field(payload, f),
-        }))
-    }
-}
-
-/// The wire field a finding's text came from: the `field` of the message
-/// its span points into (or, for a message built without one, the
-/// `message.<i>.field` attribute the serve layer sets beside it). A
-/// finding without a span names the field only when the payload has one
-/// message (a stream lane, a single text), since then there is no doubt.
-pub fn finding_field<'a>(
-    payload: &'a Payload,
-    finding: &crate::verdict::Finding,
-) -> Option<&'a str> {
-    let index = match finding.span {
-        Some(s) => s.message as usize,
-        None if payload.messages.len() == 1 => 0,
-        None => return None,
-    };
-    if let Some(f) = payload.messages.get(index)?.field.as_deref() {
-        return Some(f);
-    }
-    let key = format!("message.{index}.field");
-    payload
-        .attributes
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// The fields of the body a payload's messages came from, in order (those
-/// that name one): what the `inferences` row's `scanned_fields` lists.
-pub fn scanned_fields(payload: &Payload) -> impl Iterator<Item = String> + '_ {
-    payload.messages.iter().filter_map(|m| m.field.clone())
-}
-
-/// Encodes one evaluation's rows (as [`rows`] builds them) into `out` as
-/// WAL records, pushing each decision id to `ids`. Returns whether an
-/// `inferences` row was written.
-pub(crate) fn encode_evaluation(
-    evaluation: &Evaluation,
-    ctx: &RecordContext<'_>,
-    host_id: &str,
-    key: &[u8],
-    out: &mut Vec<u8>,
-    ids: &mut Vec<String>,
-) -> bool {
-    let timestamp_us = now_us();
-    let payload = ctx.payload;
-    let hash = payload_hash(key, &payload.messages);
-    let stage = evaluation.stage.as_str();
-    let mut digest = String::with_capacity(71);
-    for d in &evaluation.decisions {
-        let id = crate::payload::new_request_id();
-        digest.clear();
-        digest.push_str("sha256:");
-        hex_into(&d.plugin_digest.0, &mut digest);
-        let row = DecisionOut {
-            decision_id: &id,
-            request_id: &evaluation.request_id,
-            timestamp_us,
-            host_id,
-            policy_name: &evaluation.policy,
-            policy_digest: &evaluation.policy_digest,
-            route: &payload.route,
-            caller: &payload.caller,
-            stage,
-            plugin: &d.plugin,
-            plugin_name: &d.plugin_name,
-            plugin_version: &d.plugin_version,
-            plugin_digest: &digest,
-            plugin_kind: d.kind.as_str(),
-            action: d.action.as_str(),
-            reason: &d.reason,
-            findings: FindingsOut(&d.findings, payload),
-            outcome: d.outcome.as_str(),
-            failure_mode: d.failure_mode.map(|m| m.as_str()),
-            error: d.error.as_deref(),
-            latency_us: d.latency_us as i64,
-            payload_hash: &hash,
-            wal_segment: 0,
-            wal_offset: 0,
-            arm: evaluation.arm.map(|a| a.as_str()),
-        };
-        super::wal::encode_row(b'd', &row, out);
-        ids.push(id);
-    }
-    match inference_row(evaluation, ctx, host_id, hash, timestamp_us) {
-        Some(row) => {
-            super::wal::encode_row(b'i', &row, out);
-            true
-        }
-        None => false,
-    }
-}
-
-/// The `inferences` row of an evaluation that is a whole call.
-fn inference_row(
-    evaluation: &Evaluation,
-    ctx: &RecordContext<'_>,
-    host_id: &str,
-    hash: String,
-    timestamp_us: i64,
-) -> Option<InferenceRow> {
-    let payload = ctx.payload;
-    let stage = evaluation.stage.as_str();
-    let call = ctx.call.as_ref()?;
-    let evaluated: &[Message] = match ctx.capture {
-        Capture::Full => &payload.messages,
-        Capture::Redacted | Capture::Verbatim => {
-            evaluation.redacted.as_deref().unwrap_or(&payload.messages)
-        }
-        Capture::None => &[],
-    };
-    let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
-    let (request, response) = match (ctx.capture, evaluation.stage) {
-        (Capture::None, _) => (None, None),
-        (_, crate::payload::Stage::Request) => (
-            Some(text(evaluated)),
-            // An answer given alongside a request-stage evaluation is
-            // stored only under full capture: it was not evaluated, so
-            // there is no redacted form of it.
-            call.response
-                .filter(|_| ctx.capture == Capture::Full)
-                .map(text),
-        ),
-        (_, _) => (None, Some(text(evaluated))),
-    };
-    Some(InferenceRow {
-        request_id: evaluation.request_id.clone(),
-        timestamp_us,
-        host_id: host_id.to_string(),
-        policy_name: evaluation.policy.clone(),
-        policy_digest: evaluation.policy_digest.clone(),
-        route: payload.route.clone(),
-        caller: payload.caller.clone(),
-        stage: stage.to_string(),
-        capture: ctx.capture.as_str().to_string(),
-        request,
-        response,
-        payload_hash: hash,
-        action: evaluation.action.as_str().to_string(),
-        reason: evaluation.reason.clone(),
-        status_code: call.status_code.map(i32::from),
-        prompt_tokens: call.tokens.prompt.map(|t| t as i64),
-        completion_tokens: call.tokens.completion.map(|t| t as i64),
-        guard_latency_us: evaluation.latency_us as i64,
-        total_latency_us: call.total_latency_us.map(|t| t as i64),
-        decision_count: evaluation.decisions.len() as i32,
-        wal_segment: 0,
-        wal_offset: 0,
-        api: call.api.map(str::to_string),
-        previous_response_id: call.previous_response_id.map(str::to_string),
-        scanned_fields: Some(scanned_fields(payload).collect()),
-        provenance: kept_provenance(call, ctx.capture),
-        trace_id: call.trace_id.map(str::to_string),
-        arm: evaluation.arm.map(|a| a.as_str().to_string()),
-    })
-}
-
-/// The call's provenance as the row keeps it: the raw bodies only under
-/// `capture = "verbatim"`, whatever the caller handed in.
-fn kept_provenance(call: &CallInfo<'_>, capture: Capture) -> Provenance {
-    let mut p = call.provenance.cloned().unwrap_or_default();
-    if capture != Capture::Verbatim {
-        p.request_body = None;
-        p.response_body = None;
-    }
-    p
-}
-
-/// Encodes one proxied call's records into `out`: the response stage's
-/// decisions (the request stage's were recorded before the call went
-/// upstream; their ids go to `ids`) and one `inferences` row with both
-/// sides, as the policy lets them be kept.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn encode_call(
-    request: (&Evaluation, &Payload),
-    response: Option<(&Evaluation, &Payload)>,
-    capture: Capture,
-    call: &CallInfo<'_>,
-    host_id: &str,
-    key: &[u8],
-    out: &mut Vec<u8>,
-    ids: &mut Vec<String>,
-) {
-    let (req_eval, req_payload) = request;
-    if let Some((eval, payload)) = response {
-        let ctx = RecordContext {
-            payload,
-            capture,
-            call: None,
-        };
-        encode_evaluation(eval, &ctx, host_id, key, out, ids);
-    }
-    let text = |m: &[Message]| serde_json::to_string(m).expect("messages serialise");
-    let kept = |eval: &Evaluation, payload: &Payload| match capture {
-        Capture::Full => Some(text(&payload.messages)),
-        Capture::Redacted | Capture::Verbatim => {
-            Some(text(eval.redacted.as_deref().unwrap_or(&payload.messages)))
-        }
-        Capture::None => None,
-    };
-    let (action, reason, stage) = match response {
-        Some((e, _)) if e.action >= req_eval.action => {
-            (e.action, e.reason.clone(), crate::payload::Stage::Response)
-        }
-        Some(_) => (
-            req_eval.action,
-            req_eval.reason.clone(),
-            crate::payload::Stage::Response,
-        ),
-        None => (
-            req_eval.action,
-            req_eval.reason.clone(),
-            crate::payload::Stage::Request,
-        ),
-    };
-    let row = InferenceRow {
-        request_id: req_eval.request_id.clone(),
-        timestamp_us: now_us(),
-        host_id: host_id.to_string(),
-        policy_name: req_eval.policy.clone(),
-        policy_digest: req_eval.policy_digest.clone(),
-        route: req_payload.route.clone(),
-        caller: req_payload.caller.clone(),
-        stage: stage.as_str().to_string(),
-        capture: capture.as_str().to_string(),
-        request: kept(req_eval, req_payload),
-        response: response.and_then(|(e, p)| kept(e, p)),
-        payload_hash: payload_hash(key, &req_payload.messages),
-        action: action.as_str().to_string(),
-        reason,
-        status_code: call.status_code.map(i32::from),
-        prompt_tokens: call.tokens.prompt.map(|t| t as i64),
-        completion_tokens: call.tokens.completion.map(|t| t as i64),
-        guard_latency_us: (req_eval.latency_us + response.map_or(0, |(e, _)| e.latency_us)) as i64,
-        total_latency_us: call.total_latency_us.map(|t| t as i64),
-        decision_count: (req_eval.decisions.len() + response.map_or(0, |(e, _)| e.decisions.len()))
-            as i32,
-        wal_segment: 0,
-        wal_offset: 0,
-        api: call.api.map(str::to_string),
-        previous_response_id: call.previous_response_id.map(str::to_string),
-        scanned_fields: Some(
-            scanned_fields(req_payload)
-                .chain(response.into_iter().flat_map(|(_, p)| scanned_fields(p)))
-                .collect(),
-        ),
-        provenance: kept_provenance(call, capture),
-        trace_id: call.trace_id.map(str::to_string),
-        arm: req_eval.arm.map(|a| a.as_str().to_string()),
-    };
-    super::wal::encode_row(b'i', &row, out);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::payload::Stage;
-    use crate::verdict::{Finding, Span};
-
-    fn finding(span: Option<(u32, u32, u32)>) -> Finding {
-        Finding {
-            rule_id: "r".into(),
-            category: "CREDIT_CARD".into(),
-            score: 1.0,
-            span: span.map(|(message, start, end)| Span {
-                message,
-                start,
-                end,
-            }),
-            replacement: None,
-        }
-    }
-
-    #[test]
-    fn a_finding_names_the_field_of_the_message_its_span_points_into() {
-        let mut p = Payload::text(Stage::Request, "a");
-        p.messages = vec![
-            Message::new("user", "a").with_field("messages[0].content"),
-            Message::new("assistant", "b"),
-            Message::new("tool", "c"),
-        ];
-        // A message built without a field: the serve layer's attribute.
-        p.attributes = vec![("message.1.field".into(), "messages[1].refusal".into())];
-        let f = |p: &Payload, s| finding_field(p, &finding(s)).map(str::to_string);
-        let named = |s: &str| Some(s.to_string());
-        assert_eq!(f(&p, Some((0, 0, 1))), named("messages[0].content"));
-        assert_eq!(f(&p, Some((1, 0, 1))), named("messages[1].refusal"));
-        assert_eq!(f(&p, Some((2, 0, 1))), None, "no field known");
-        assert_eq!(f(&p, Some((9, 0, 1))), None, "no such message");
-        assert_eq!(f(&p, None), None, "no span, several messages: no guess");
-        p.messages.truncate(1);
-        assert_eq!(
-            f(&p, None),
-            named("messages[0].content"),
-            "one text: no doubt"
-        );
-        assert_eq!(
-            scanned_fields(&p).collect::<Vec<_>>(),
-            ["messages[0].content"]
-        );
-    }
-}
+pub use super::encode::{finding_field, scanned_fields};

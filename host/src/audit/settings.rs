@@ -13,7 +13,7 @@ use url::Url;
 
 use super::AuditError;
 use super::auto_maintenance::MaintenanceSettings;
-use super::wal::Durability;
+use super::wal::{Durability, RecordFormat};
 
 /// What to do when the WAL backlog (rows not yet in Delta) passes its bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,6 +70,11 @@ pub struct AuditSettings {
     /// Table maintenance while serving (see `auto_maintenance` for each
     /// default and why).
     pub maintenance: MaintenanceSettings,
+    /// How decision and inference records are written to the WAL
+    /// (`RAILYARD_AUDIT_WAL_FORMAT`: `binary`, default, or `json`, which
+    /// versions before the binary records can read: for a host that may be
+    /// rolled back with a backlog in its WAL). Either is read.
+    pub wal_format: RecordFormat,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -163,6 +168,16 @@ impl AuditSettings {
             hash_key: env("RAILYARD_AUDIT_KEY").map(String::into_bytes),
             storage_options: HashMap::new(),
             maintenance: maintenance_from_env()?,
+            wal_format: parse_env(
+                "RAILYARD_AUDIT_WAL_FORMAT",
+                |s| match s {
+                    "binary" => Some(RecordFormat::Binary),
+                    "json" => Some(RecordFormat::Json),
+                    _ => None,
+                },
+                "`binary` or `json`",
+            )?
+            .unwrap_or_default(),
         })
     }
 
@@ -181,6 +196,7 @@ impl AuditSettings {
             hash_key: None,
             storage_options: HashMap::new(),
             maintenance: MaintenanceSettings::default(),
+            wal_format: RecordFormat::Binary,
         }
     }
 }

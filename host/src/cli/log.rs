@@ -1,6 +1,5 @@
 //! `railyard log`: read and maintain the audit tables.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
@@ -37,7 +36,7 @@ pub(super) struct LogArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum TableArg {
+pub(super) enum TableArg {
     Decisions,
     Inferences,
     Judgements,
@@ -46,7 +45,7 @@ enum TableArg {
 }
 
 impl TableArg {
-    fn kind(self) -> TableKind {
+    pub(super) fn kind(self) -> TableKind {
         match self {
             TableArg::Decisions => TableKind::Decisions,
             TableArg::Inferences => TableKind::Inferences,
@@ -214,7 +213,7 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
     match args.command {
         LogCommand::Tail { lines, table, json } => {
             let filters = Filters::default();
-            rt.block_on(print_rows(
+            rt.block_on(super::log_print::print_rows(
                 &root,
                 &options,
                 table,
@@ -228,8 +227,8 @@ pub(super) fn run(args: LogArgs) -> anyhow::Result<u8> {
             table,
             limit,
             json,
-        } => rt.block_on(print_rows(&root, &options, table, &filters, limit, json)),
-        LogCommand::Stats { filters, json } => rt.block_on(stats(&root, &options, &filters, json)),
+        } => rt.block_on(super::log_print::print_rows(&root, &options, table, &filters, limit, json)),
+        LogCommand::Stats { filters, json } => rt.block_on(super::log_stats::stats(&root, &options, &filters, json)),
         LogCommand::Flush { timeout_secs } => {
             let log = audit::AuditLog::open(settings)?;
             log.shutdown(Duration::from_secs(timeout_secs))?;
@@ -378,7 +377,7 @@ impl Filters {
         })
     }
 
-    fn keeps_decision(&self, w: &Window, d: &DecisionRow) -> bool {
+    pub(super) fn keeps_decision(&self, w: &Window, d: &DecisionRow) -> bool {
         w.since.is_none_or(|s| d.timestamp_us >= s)
             && w.until.is_none_or(|u| d.timestamp_us < u)
             && self.action.as_ref().is_none_or(|a| &d.action == a)
@@ -387,7 +386,7 @@ impl Filters {
             && self.request_id.as_ref().is_none_or(|r| &d.request_id == r)
     }
 
-    fn keeps_inference(&self, w: &Window, i: &InferenceRow) -> bool {
+    pub(super) fn keeps_inference(&self, w: &Window, i: &InferenceRow) -> bool {
         w.since.is_none_or(|s| i.timestamp_us >= s)
             && w.until.is_none_or(|u| i.timestamp_us < u)
             && self.action.as_ref().is_none_or(|a| &i.action == a)
@@ -448,217 +447,6 @@ pub(super) fn time_str(us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_else(|| us.to_string())
-}
-
-async fn print_rows(
-    root: &url::Url,
-    options: &std::collections::HashMap<String, String>,
-    table: TableArg,
-    filters: &Filters,
-    limit: Option<usize>,
-    json: bool,
-) -> anyhow::Result<u8> {
-    let w = filters.window()?;
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
-    match table.kind() {
-        TableKind::Decisions => {
-            let mut rows: Vec<_> = read_decisions(root, options)
-                .await?
-                .into_iter()
-                .filter(|d| filters.keeps_decision(&w, d))
-                .collect();
-            if let Some(n) = limit {
-                rows.drain(..rows.len().saturating_sub(n));
-            }
-            if !json && !rows.is_empty() {
-                writeln!(
-                    out,
-                    "{:<24} {:<36} {:<16} {:<7} {:<13} {:>8}  reason",
-                    "time", "request_id", "plugin", "action", "outcome", "latency"
-                )?;
-            }
-            for d in rows {
-                if json {
-                    let mut v = serde_json::to_value(&d)?;
-                    v["timestamp"] = time_str(d.timestamp_us).into();
-                    writeln!(out, "{v}")?;
-                } else {
-                    writeln!(
-                        out,
-                        "{:<24} {:<36} {:<16} {:<7} {:<13} {:>5} µs  {}",
-                        time_str(d.timestamp_us),
-                        d.request_id,
-                        d.plugin,
-                        d.action,
-                        d.outcome,
-                        d.latency_us,
-                        d.reason
-                    )?;
-                }
-            }
-        }
-        TableKind::Inferences => {
-            let mut rows: Vec<_> = read_inferences(root, options)
-                .await?
-                .into_iter()
-                .filter(|i| filters.keeps_inference(&w, i))
-                .collect();
-            if let Some(n) = limit {
-                rows.drain(..rows.len().saturating_sub(n));
-            }
-            for i in rows {
-                if json {
-                    let mut v = serde_json::to_value(&i)?;
-                    v["timestamp"] = time_str(i.timestamp_us).into();
-                    writeln!(out, "{v}")?;
-                } else {
-                    writeln!(
-                        out,
-                        "{:<24} {:<36} {:<7} {:<10} {:>6} µs  {}",
-                        time_str(i.timestamp_us),
-                        i.request_id,
-                        i.action,
-                        i.caller,
-                        i.guard_latency_us,
-                        i.request
-                            .as_deref()
-                            .or(i.response.as_deref())
-                            .unwrap_or("-")
-                    )?;
-                }
-            }
-        }
-        kind @ (TableKind::Events | TableKind::Policies) => {
-            super::log_events::print(root, options, kind, filters, &w, limit, json, &mut out)
-                .await?;
-        }
-        TableKind::Judgements => {
-            let mut rows: Vec<_> = read_judgements(root, options)
-                .await?
-                .into_iter()
-                .filter(|j| {
-                    w.since.is_none_or(|s| j.timestamp_us >= s)
-                        && w.until.is_none_or(|u| j.timestamp_us < u)
-                        && filters.caller.as_ref().is_none_or(|c| &j.caller == c)
-                        && filters
-                            .request_id
-                            .as_ref()
-                            .is_none_or(|r| &j.request_id == r)
-                })
-                .collect();
-            if let Some(n) = limit {
-                rows.drain(..rows.len().saturating_sub(n));
-            }
-            for j in rows {
-                if json {
-                    let mut v = serde_json::to_value(&j)?;
-                    v["timestamp"] = time_str(j.timestamp_us).into();
-                    writeln!(out, "{v}")?;
-                } else {
-                    writeln!(
-                        out,
-                        "{:<24} {:<36} {:<16} {:<8} {:<8} {:<7} {:>8} ms  {}",
-                        time_str(j.timestamp_us),
-                        j.request_id,
-                        j.judge,
-                        j.mode,
-                        j.status,
-                        j.verdict.as_deref().unwrap_or("-"),
-                        j.latency_us / 1000,
-                        j.error.as_deref().or(j.reasoning.as_deref()).unwrap_or("")
-                    )?;
-                }
-            }
-        }
-    }
-    out.flush()?;
-    Ok(EXIT_ALLOWED)
-}
-
-fn percentile(sorted: &[i64], p: f64) -> i64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[idx]
-}
-
-async fn stats(
-    root: &url::Url,
-    options: &std::collections::HashMap<String, String>,
-    filters: &Filters,
-    json: bool,
-) -> anyhow::Result<u8> {
-    let w = filters.window()?;
-    let all: Vec<_> = read_decisions(root, options)
-        .await?
-        .into_iter()
-        .filter(|d| filters.keeps_decision(&w, d))
-        .collect();
-    let (agreement, shadowed) = super::log_rollout::agreement(&all);
-    // Shadow rows affected no call: they count in the agreement only.
-    let rows: Vec<_> = all
-        .into_iter()
-        .filter(|d| !super::log_rollout::is_shadow(d))
-        .collect();
-    let count = |f: fn(&DecisionRow) -> &str| {
-        let mut m: BTreeMap<String, u64> = BTreeMap::new();
-        for r in &rows {
-            *m.entry(f(r).to_string()).or_default() += 1;
-        }
-        m
-    };
-    let by_action = count(|d| &d.action);
-    let by_plugin = count(|d| &d.plugin);
-    let by_outcome = count(|d| &d.outcome);
-    let by_arm = count(|d| d.arm.as_deref().unwrap_or("-"));
-    let mut lat: Vec<i64> = rows.iter().map(|d| d.latency_us).collect();
-    lat.sort_unstable();
-    let pct = [
-        ("p50", percentile(&lat, 0.50)),
-        ("p90", percentile(&lat, 0.90)),
-        ("p99", percentile(&lat, 0.99)),
-        ("max", lat.last().copied().unwrap_or(0)),
-    ];
-    if json {
-        let latency: serde_json::Map<_, _> = pct
-            .iter()
-            .map(|(k, v)| (k.to_string(), (*v).into()))
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "decisions": rows.len(),
-                "by_action": by_action,
-                "by_plugin": by_plugin,
-                "by_outcome": by_outcome,
-                "by_arm": by_arm,
-                "latency_us": latency,
-                "shadowed_stages": shadowed,
-                "shadow_agreement": super::log_rollout::matrix_json(&agreement),
-            })
-        );
-        return Ok(EXIT_ALLOWED);
-    }
-    println!("decisions: {}", rows.len());
-    for (title, m) in [
-        ("action", &by_action),
-        ("plugin", &by_plugin),
-        ("outcome", &by_outcome),
-        ("arm", &by_arm),
-    ] {
-        println!("\nby {title}:");
-        for (k, v) in m {
-            println!("  {k:<20} {v:>10}");
-        }
-    }
-    println!("\nplugin latency (µs):");
-    for (k, v) in pct {
-        println!("  {k:<4} {v:>10}");
-    }
-    super::log_rollout::print_matrix(&agreement, shadowed);
-    Ok(EXIT_ALLOWED)
 }
 
 /// A writer process for crash tests: every decision id is printed only

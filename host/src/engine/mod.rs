@@ -69,6 +69,43 @@ impl Default for EngineSettings {
     }
 }
 
+/// Instances `railyard serve` budgets per call in flight when
+/// `RAILYARD_POOL_INSTANCES` is not set: a stage's plugins run one at a
+/// time, but a streamed answer holds an instance of each stream scanner
+/// per lane (each text of the answer: content, each tool call's
+/// arguments) for its whole life, and a shadow policy doubles that.
+pub const SERVE_INSTANCES_PER_CALL: u64 = 8;
+
+/// The most component instances the serve sizing asks for: each one
+/// reserves address space for its linear memories (two slots of 4 GiB and
+/// a guard each), so 2,048 instances reserve about 16 TiB of the 128 TiB a
+/// 64-bit Linux process has; 4,096 left too little for a second engine in
+/// the same process. `RAILYARD_POOL_INSTANCES` may go past it.
+pub const SERVE_MAX_POOL_INSTANCES: u64 = 2048;
+
+/// The pool `railyard serve` sizes for `max_concurrency` calls at once.
+pub fn serve_pool_instances(max_concurrency: usize) -> u32 {
+    (max_concurrency as u64)
+        .saturating_mul(SERVE_INSTANCES_PER_CALL)
+        .clamp(512, SERVE_MAX_POOL_INSTANCES) as u32
+}
+
+impl EngineSettings {
+    /// The settings for `railyard serve` with at most `max_concurrency`
+    /// calls at once: as [`EngineSettings::default`], but unless
+    /// `RAILYARD_POOL_INSTANCES` is set the pool is sized for the calls
+    /// ([`serve_pool_instances`]). A fixed 512 let only ~255 guarded
+    /// streams run at once on the default policy (two stream scanners per
+    /// stream); the rest failed closed.
+    pub fn for_serve(max_concurrency: usize) -> Self {
+        let mut settings = EngineSettings::default();
+        if std::env::var_os("RAILYARD_POOL_INSTANCES").is_none() {
+            settings.pool_instances = serve_pool_instances(max_concurrency);
+        }
+        settings
+    }
+}
+
 fn default_cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
@@ -88,6 +125,7 @@ struct Inner {
     engine: Engine,
     cache: Option<CompileCache>,
     max_plugin_memory: u64,
+    pool_instances: u32,
     metered: bool,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -169,6 +207,7 @@ impl RailyardEngine {
                 engine,
                 cache,
                 max_plugin_memory: settings.max_plugin_memory,
+                pool_instances: settings.pool_instances,
                 metered,
                 ticker_stop,
             }),
@@ -188,6 +227,11 @@ impl RailyardEngine {
     /// The largest memory any plugin may be given.
     pub fn max_plugin_memory(&self) -> u64 {
         self.inner.max_plugin_memory
+    }
+
+    /// Component instances the pool holds at most.
+    pub fn pool_instances(&self) -> u32 {
+        self.inner.pool_instances
     }
 
     /// Whether this engine counts fuel (see [`RailyardEngine::metered`]).
@@ -212,4 +256,30 @@ fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
             }
         })
         .expect("spawn the epoch ticker thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_sizes_the_pool_for_its_calls_within_bounds() {
+        assert_eq!(serve_pool_instances(1), 512);
+        assert_eq!(serve_pool_instances(100), 800);
+        assert_eq!(serve_pool_instances(256), 2048);
+        assert_eq!(serve_pool_instances(512), 2048);
+        assert_eq!(serve_pool_instances(1_000_000), 2048);
+    }
+
+    /// The largest pool the serve sizing asks for can be reserved (its
+    /// memories' address space is the limit).
+    #[test]
+    fn the_largest_serve_pool_builds() {
+        let settings = EngineSettings {
+            pool_instances: SERVE_MAX_POOL_INSTANCES as u32,
+            cache_dir: None,
+            ..EngineSettings::default()
+        };
+        RailyardEngine::new(settings).expect("engine with the largest serve pool");
+    }
 }

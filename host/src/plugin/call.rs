@@ -147,6 +147,11 @@ pub enum CallFault {
     /// The plugin returned output that breaks the contract.
     #[error("invalid output: {0}")]
     InvalidOutput(String),
+    /// No instance could be made: the engine's instance pool is in use to
+    /// its limit (`RAILYARD_POOL_INSTANCES`). Nothing about the plugin is
+    /// wrong; the host is at capacity.
+    #[error("no free instance: {0}")]
+    PoolExhausted(String),
     /// The plugin used up its fuel budget (only on a metered engine: the
     /// conformance harness).
     #[error("ran out of fuel: used more than its budget of {budget} units")]
@@ -167,6 +172,7 @@ impl CallFault {
             CallFault::PluginError(_) => "plugin-error",
             CallFault::InvalidOutput(_) => "invalid-output",
             CallFault::OutOfFuel { .. } => "out-of-fuel",
+            CallFault::PoolExhausted(_) => "pool-exhausted",
         }
     }
 }
@@ -493,6 +499,11 @@ pub(crate) fn classify(
     }
     if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
         return CallFault::TimedOut { timeout_ms };
+    }
+    if let Some(full) = error.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+        return CallFault::PoolExhausted(clip(&format!(
+            "{full} (RAILYARD_POOL_INSTANCES sizes the pool)"
+        )));
     }
     let mut message = match error.downcast_ref::<wasmtime::Trap>() {
         Some(trap) => trap.to_string(),

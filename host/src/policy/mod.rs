@@ -11,6 +11,8 @@
 
 mod file;
 pub mod payload;
+mod raw;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -72,7 +72,7 @@ impl State {
         can_hold: bool,
         amend: impl FnOnce(&mut Evaluation),
     ) -> Decided {
-        let evaluation = tokio::task::block_in_place(|| pipeline.evaluate(payload));
+        let evaluation = super::offload::run(payload.input_bytes(), || pipeline.evaluate(payload));
         let capture = pipeline.policy().audit.capture;
         self.decided(evaluation, payload, capture, can_hold, amend)
             .await
@@ -135,6 +135,24 @@ pub(super) struct Ended {
     /// Upstream, answering model, parameters, end user, attributes and
     /// (under `capture = "verbatim"`) the raw bodies.
     pub provenance: crate::audit::Provenance,
+}
+
+impl Ended {
+    /// A call that ended without an answer: `status`, no tokens.
+    pub(super) fn failed(
+        capture: Capture,
+        status: StatusCode,
+        started: Instant,
+        provenance: crate::audit::Provenance,
+    ) -> Ended {
+        Ended {
+            capture,
+            status,
+            started,
+            tokens: TokenCounts::default(),
+            provenance,
+        }
+    }
 }
 
 impl Decided {

@@ -7,12 +7,14 @@
 use std::sync::Arc;
 
 use hyper::header::HeaderValue;
-use hyper::{HeaderMap, Response};
+use hyper::{HeaderMap, Response, StatusCode};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 
+use super::error::ApiError;
 use super::quota::settle::{self, Ticket};
 use super::{Body, State};
+use crate::audit::DurablePoint;
 use crate::telemetry::{self, CallTrace, Child};
 
 /// One call's scope, held by its request handler.
@@ -112,6 +114,39 @@ pub(super) async fn send(req: reqwest::RequestBuilder) -> reqwest::Result<reqwes
         Err(e) => child.end(Vec::new(), Some(e.to_string())),
     }
     sent
+}
+
+/// Sends the upstream request of a proxied call. A transport failure is
+/// recorded through `record_failure` and answered 504 `upstream_timeout`
+/// or 502 `upstream_unreachable`; once the upstream answers, waits until
+/// the request's record is durable (`pending`), so nothing of the answer
+/// goes out before it.
+pub(super) async fn exchange(
+    state: &State,
+    req: reqwest::RequestBuilder,
+    pending: Option<DurablePoint>,
+    (upstream, url): (&str, &str),
+    record_failure: impl Fn(StatusCode) -> Result<(), ApiError>,
+) -> Result<reqwest::Response, ApiError> {
+    let resp = match send(req).await {
+        Ok(r) => r,
+        Err(e) => {
+            let (status, code) = if e.is_timeout() {
+                (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout")
+            } else {
+                (StatusCode::BAD_GATEWAY, "upstream_unreachable")
+            };
+            record_failure(status)?;
+            return Err(ApiError::new(
+                status,
+                "server_error",
+                code,
+                format!("upstream `{upstream}` ({url}): {e}"),
+            ));
+        }
+    };
+    state.request_durable(pending)?;
+    Ok(resp)
 }
 
 /// The current call's trace id, for its rows.

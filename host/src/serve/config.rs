@@ -81,6 +81,7 @@ struct RawLimits {
     header_timeout_ms: Option<u64>,
     body_timeout_ms: Option<u64>,
     max_concurrency: Option<usize>,
+    max_connections: Option<usize>,
     shutdown_grace_ms: Option<u64>,
     requests_per_minute: Option<u64>,
     tokens_per_minute: Option<u64>,
@@ -133,6 +134,10 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Requests handled at once; more get 503.
     pub max_concurrency: usize,
+    /// Client connections open at once; more wait in the listen queue
+    /// until one closes. `None`: sized from the open-file limit
+    /// (`super::connections`).
+    pub max_connections: Option<usize>,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
     /// Requests and tokens per minute for the whole host, every caller
@@ -257,6 +262,7 @@ impl Default for ServeConfig {
                 header_timeout: Duration::from_secs(10),
                 body_timeout: Duration::from_secs(30),
                 max_concurrency: 512,
+                max_connections: None,
                 shutdown_grace: Duration::from_secs(30),
                 quota: Default::default(),
             },
@@ -355,6 +361,15 @@ impl ServeConfig {
             l.max_concurrency.map(|v| v as u64),
             512,
         )? as usize;
+        c.limits.max_connections = match l.max_connections {
+            Some(0) => {
+                return Err(err(
+                    "limits.max-connections",
+                    "must be greater than 0".into(),
+                ));
+            }
+            v => v,
+        };
         c.limits.shutdown_grace = Duration::from_millis(l.shutdown_grace_ms.unwrap_or(30_000));
         c.limits.quota = super::quota::Allowance {
             requests: access::positive("limits.requests-per-minute", l.requests_per_minute, err)?,

@@ -29,6 +29,8 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
     if let Some(a) = &state.audit {
         register_audit(a, &mut registry);
     }
+    register_pool(&state.engine, &mut registry);
+    register_connections(&state.connections, &mut registry);
     let out = super::metrics::encode(&registry);
     let mut r = Response::new(full(out));
     r.headers_mut().insert(
@@ -41,12 +43,11 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
 /// The audit log's backlog and health.
 fn register_audit(a: &crate::audit::AuditLog, r: &mut prometheus_client::registry::Registry) {
     use prometheus_client::metrics::counter::ConstCounter;
-    use prometheus_client::metrics::gauge::ConstGauge;
     let s = a.stats();
     r.register(
         "railyard_audit_backlog_bytes",
         "WAL bytes not yet committed to the audit tables",
-        ConstGauge::new(i64::try_from(s.backlog_bytes).unwrap_or(i64::MAX)),
+        gauge(s.backlog_bytes),
     );
     r.register(
         "railyard_audit_over_limit_records",
@@ -61,7 +62,62 @@ fn register_audit(a: &crate::audit::AuditLog, r: &mut prometheus_client::registr
     r.register(
         "railyard_audit_commit_failing",
         "1 while the last commit to the audit tables failed",
-        ConstGauge::new(i64::from(a.last_error().is_some())),
+        gauge(u64::from(a.last_error().is_some())),
+    );
+}
+
+/// A gauge of a count, saturating at `i64::MAX`.
+fn gauge(v: u64) -> prometheus_client::metrics::gauge::ConstGauge {
+    prometheus_client::metrics::gauge::ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// Client connections against `[limits] max-connections`.
+fn register_connections(
+    c: &super::connections::Connections,
+    r: &mut prometheus_client::registry::Registry,
+) {
+    r.register(
+        "railyard_connections_open",
+        "Client connections open now (this scrape's included)",
+        gauge(c.open() as u64),
+    );
+    r.register(
+        "railyard_connections_limit",
+        "Client connections open at most ([limits] max-connections); more wait in the listen queue",
+        gauge(c.limit() as u64),
+    );
+}
+
+/// The engine's instance pool: how full it is, and the memory it keeps
+/// resident in slots no instance uses (the pool resets a slot's dirtied
+/// pages in place and keeps them for the next instance, so resident memory
+/// follows the most instances ever alive at once).
+fn register_pool(
+    engine: &crate::engine::RailyardEngine,
+    r: &mut prometheus_client::registry::Registry,
+) {
+    let Some(m) = engine.wasmtime().pooling_allocator_metrics() else {
+        return;
+    };
+    r.register(
+        "railyard_pool_instances_capacity",
+        "Component instances the pool holds at most (RAILYARD_POOL_INSTANCES)",
+        gauge(u64::from(engine.pool_instances())),
+    );
+    r.register(
+        "railyard_pool_instances_in_use",
+        "Component instances alive now (plugin calls running, stream scanners held)",
+        gauge(m.component_instances()),
+    );
+    r.register(
+        "railyard_pool_warm_memory_slots",
+        "Linear-memory slots not in use that an instance used before",
+        gauge(u64::from(m.unused_warm_memories())),
+    );
+    r.register(
+        "railyard_pool_warm_memory_resident_bytes",
+        "Bytes kept resident in linear-memory slots not in use (RAILYARD_POOL_KEEP_RESIDENT_KIB per slot at most)",
+        gauge(m.unused_memory_bytes_resident() as u64),
     );
 }
 

@@ -23,8 +23,10 @@ mod admission;
 mod body;
 mod call;
 mod call_scope;
+mod connections;
 mod error;
 mod guard;
+mod offload;
 mod server;
 mod state;
 
@@ -89,7 +91,15 @@ pub async fn serve(
             .started(evidence::start_detail(&state, listener.local_addr().ok()));
     }
     tokio::pin!(shutdown);
+    // Connections past the limit wait in the listen queue (see
+    // `connections`): a slot is taken before each accept and held for the
+    // connection's life.
+    let connections = server.current().connections.clone();
     loop {
+        let slot = tokio::select! {
+            slot = connections.slot() => slot,
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -116,6 +126,7 @@ pub async fn serve(
                     if let Err(e) = conn.await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             () = &mut shutdown => break,

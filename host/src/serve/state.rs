@@ -54,6 +54,11 @@ pub struct State {
     pub(super) rollouts: Arc<super::rollout::Rollouts>,
     /// Makes request records durable while the upstream works.
     pub(super) request_syncer: Option<Arc<super::request_record::Syncer>>,
+    /// The engine every policy's plugins run on (its instance pool is
+    /// reported on `/metrics`).
+    pub(super) engine: RailyardEngine,
+    /// Client connections open against `[limits] max-connections`.
+    pub(super) connections: super::connections::Connections,
 }
 
 impl State {
@@ -65,8 +70,14 @@ impl State {
             &config.judges,
             audit.clone(),
         )?);
-        let engine = RailyardEngine::new(EngineSettings::default())?;
-        let loader = PluginLoader::new(engine)?;
+        let engine = RailyardEngine::new(EngineSettings::for_serve(config.limits.max_concurrency))?;
+        let open_files = super::connections::raise_open_file_limit();
+        let connections = super::connections::Connections::new(super::connections::limit(
+            config.limits.max_connections,
+            config.limits.max_concurrency,
+            open_files,
+        ));
+        let loader = PluginLoader::new(engine.clone())?;
         let mut policies = HashMap::new();
         for (name, path) in &config.policies {
             let reloader = match path {
@@ -107,6 +118,8 @@ impl State {
             rollouts: Arc::default(),
             request_syncer: super::request_record::Syncer::start(audit.as_ref())?,
             audit,
+            engine,
+            connections,
         })
     }
 
@@ -127,6 +140,10 @@ impl State {
         if config.metrics_listen != old.metrics_listen {
             needs_restart.push("metrics.listen");
             config.metrics_listen = old.metrics_listen;
+        }
+        if config.limits.max_connections != old.limits.max_connections {
+            needs_restart.push("limits.max-connections");
+            config.limits.max_connections = old.limits.max_connections;
         }
         if config.policies != old.policies {
             needs_restart.push("policies");
@@ -203,6 +220,8 @@ impl State {
                 config_reloads: self.config_reloads.clone(),
                 rollouts: self.rollouts.clone(),
                 request_syncer: self.request_syncer.clone(),
+                engine: self.engine.clone(),
+                connections: self.connections.clone(),
             },
             needs_restart,
         ))
@@ -249,9 +268,11 @@ impl State {
                 ..c
             }),
         };
-        tokio::task::block_in_place(|| audit.record(evaluation, &ctx))
-            .map(|ack| ack.decision_ids)
-            .map_err(audit_error)
+        super::offload::run_waiting(audit.record_waits_for_fsync(), || {
+            audit.record(evaluation, &ctx)
+        })
+        .map(|ack| ack.decision_ids)
+        .map_err(audit_error)
     }
 
     /// Runs the judges a stage's routers asked for: the blocking ones now,

@@ -274,7 +274,7 @@ impl Scan<'_> {
     /// and the byte after it decide which scanners can possibly match.
     fn word(&mut self, i: usize, j: usize, cl: u8) {
         if self.run & IDS != 0 {
-            ids::word_at(self, i);
+            ids::word_at(self, i, j);
         }
         let text = self.text;
         let b = text.as_bytes();

@@ -1,47 +1,11 @@
 //! Native cost of the prompt-injection core on the hot_path bench's prose
 //! (for profiling: `cargo run --release -p railyard-plugin-prompt-injection
 //! --example native_cost -- 2048 20000`).
-use std::hint::black_box;
-use std::time::Instant;
-
-const SENTENCES: &[&str] = &[
-    "Can you summarise the quarterly report for the leadership meeting on Thursday? ",
-    "The customer says the invoice total does not match the purchase order. ",
-    "Please draft a polite reply explaining that the refund takes five to seven business days. ",
-    "Our deployment pipeline failed at the integration step after the dependency upgrade. ",
-    "Contact the account owner at maria.gonzalez@example.com if the issue persists. ",
-    "What are the trade-offs between a write-ahead log and a copy-on-write tree? ",
-    "The shipment left the warehouse yesterday and should arrive early next week. ",
-    "Rewrite this paragraph so that it reads well for a general audience. ",
-    "She called from +44 20 7946 0958 to ask about the delayed order. ",
-    "List three risks of migrating the billing service before the holiday freeze. ",
-    "The meeting notes mention version 2.4.1 of the client library and a new retry policy. ",
-    "Translate the following product description into French and German. ",
-];
+use railyard_plugin_prompt_injection::{Config, Settings, assess};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let bytes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2048);
-    let iters: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20000);
-    let mut text = String::new();
-    let mut i = 0;
-    while text.len() < bytes {
-        text.push_str(SENTENCES[i % SENTENCES.len()]);
-        i += 1;
-    }
-    text.truncate(bytes);
-    let settings = railyard_plugin_prompt_injection::Settings::from_config(
-        &railyard_plugin_prompt_injection::Config::default(),
-    )
-    .unwrap();
-    let texts = [text.as_str()];
-    let start = Instant::now();
-    let mut n = 0;
-    for _ in 0..iters {
-        n += railyard_plugin_prompt_injection::assess(black_box(&texts), &settings)
-            .detections
-            .len();
-    }
-    let per = start.elapsed().as_secs_f64() * 1e6 / iters as f64;
-    println!("prompt-injection {bytes} B: {per:.2} us/call ({n} detections)");
+    let settings = Settings::from_config(&Config::default()).unwrap();
+    railyard_plugin_sdk::sample::time_calls("prompt-injection", |text| {
+        assess(&[text], &settings).detections.len()
+    });
 }

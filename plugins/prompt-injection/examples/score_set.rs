@@ -5,23 +5,37 @@
 //! same code.
 //!
 //! `cargo run -p railyard-plugin-prompt-injection --example score_set --
-//! [-v] FILE...` (`-v` lists the misses and false alarms with their score).
+//! [-v] [-c key=value]... FILE...` (`-v` lists the misses and false alarms
+//! with their score; `-c` sets a plugin config key, e.g. `-c model=false`).
 use railyard_plugin_prompt_injection::{Config, Decision, Settings, assess};
 
 fn main() {
     let mut verbose = false;
     let mut files = Vec::new();
-    for a in std::env::args().skip(1) {
+    let mut config = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
         match a.as_str() {
             "-v" => verbose = true,
+            "-c" => {
+                let kv = args.next().unwrap_or_default();
+                let Some((k, v)) = kv.split_once('=') else {
+                    eprintln!("score_set: -c expects key=value, got {kv:?}");
+                    std::process::exit(2);
+                };
+                config.push((k.to_string(), v.to_string()));
+            }
             _ => files.push(a),
         }
     }
     if files.is_empty() {
-        eprintln!("usage: score_set [-v] FILE...");
+        eprintln!("usage: score_set [-v] [-c key=value]... FILE...");
         std::process::exit(2);
     }
-    let settings = Settings::from_config(&Config::default()).unwrap();
+    let settings = Settings::from_config(&Config::new(config)).unwrap_or_else(|e| {
+        eprintln!("score_set: {e}");
+        std::process::exit(2);
+    });
     for file in files {
         let data =
             std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));

@@ -35,7 +35,8 @@
 //!
 //! Config keys: `threshold` (default 0.5), `flag-threshold` (default 0.35),
 //! `untrusted-threshold` (default 0.35), `scan-system` (default false),
-//! `invisible-unicode` (default true), `extra-phrases` (repeatable).
+//! `invisible-unicode` (default true), `extra-phrases` (repeatable),
+//! `model` (default true: add the learned model's evidence, see `model`).
 #![deny(missing_docs)]
 
 pub use railyard_plugin_sdk::{Config, Detection};
@@ -49,9 +50,13 @@ mod extraction;
 mod indirect;
 mod lexicon;
 mod lifted;
+mod model;
 mod quoted;
 mod rules;
 mod scan;
+#[cfg(not(target_arch = "wasm32"))]
+#[doc(hidden)]
+pub mod train;
 mod words;
 
 use rules::Signal;
@@ -93,6 +98,8 @@ pub struct Settings {
     pub invisible_unicode: bool,
     /// Extra override phrases, as normalised token hashes.
     extra_phrases: Vec<Vec<u64>>,
+    /// Add the learned model's evidence (config key `model`).
+    pub(crate) model: bool,
 }
 
 impl Default for Settings {
@@ -104,6 +111,7 @@ impl Default for Settings {
             scan_system: false,
             invisible_unicode: true,
             extra_phrases: Vec::new(),
+            model: true,
         }
     }
 }
@@ -132,6 +140,7 @@ impl Settings {
         }
         let scan_system = cfg.get_bool("scan-system", d.scan_system)?;
         let invisible_unicode = cfg.get_bool("invisible-unicode", d.invisible_unicode)?;
+        let model = cfg.get_bool("model", d.model)?;
         let mut extra_phrases = Vec::new();
         for p in cfg.get_all("extra-phrases") {
             let words: Vec<u64> = scan::scan(p).toks.iter().map(|t| t.hash).collect();
@@ -149,6 +158,7 @@ impl Settings {
             scan_system,
             invisible_unicode,
             extra_phrases,
+            model,
         })
     }
 }
@@ -266,9 +276,21 @@ pub fn assess_with_trust(texts: &[(&str, Trust)], settings: &Settings) -> Assess
 /// text's combined score.
 fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
     let mut signals: Vec<Signal> = Vec::new();
-    collect(text, settings, 0, &mut signals);
+    let learned = collect(text, settings, 0, &mut signals);
+    if let Some(learned) = learned {
+        signals.push(Signal {
+            rule: "prompt-injection.model",
+            cat: INJECTION,
+            score: learned,
+            start: 0,
+            end: text.len(),
+            booster: false,
+        });
+    }
     signals.sort_by_key(|s| (s.start, s.end));
-    let total = combine(&signals);
+    // The model's score is not blended with the rules' (the margin was
+    // chosen for "rules or model"): the text scores the higher of the two.
+    let total = combine(&signals).max(learned.unwrap_or(0.0));
     out.extend(signals.iter().map(|s| Detection {
         rule_id: s.rule,
         category: s.cat,
@@ -281,9 +303,22 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
 
 /// Appends the evidence in `text` (`depth` levels of decoding deep) to
 /// `signals`, unsorted: rules, chat markup, invisible characters, and the
-/// same in its encoded runs (see `decoded`).
-fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Signal>) {
+/// same in its encoded runs (see `decoded`). Returns the learned model's
+/// score of the text as written, if it counts (not for decoded runs, not
+/// with `model` off).
+fn collect(
+    text: &str,
+    settings: &Settings,
+    depth: usize,
+    signals: &mut Vec<Signal>,
+) -> Option<f32> {
     let scan = scan::scan(text);
+    // Below `MODEL_REPORTED` the model's score is noise: it adds nothing.
+    let learned = if settings.model && depth == 0 {
+        Some(model::score(text, &scan)).filter(|s| *s >= MODEL_REPORTED)
+    } else {
+        None
+    };
     let mark = signals.len();
     rules::run(&scan, &settings.extra_phrases, signals);
     let words = words::words(text, &scan);
@@ -305,7 +340,12 @@ fn collect(text: &str, settings: &Settings, depth: usize, signals: &mut Vec<Sign
         invisible(text, &scan, signals);
     }
     decoded::signals(text, settings, depth, signals);
+    learned
 }
+
+/// The learned model's score counts, and is reported as a finding, from
+/// this score up.
+const MODEL_REPORTED: f32 = 0.3;
 
 /// Evidence this far apart (in bytes) is about different things: a long
 /// document with one weak cue per page is not an injection.

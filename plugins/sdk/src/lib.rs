@@ -8,6 +8,8 @@
 
 mod component;
 pub mod normalize;
+pub mod sample;
+pub mod stream;
 
 /// The allocator of the first-party components (built for
 /// `wasm32-unknown-unknown` by host/build.rs): dlmalloc serving first from
@@ -16,7 +18,6 @@ pub mod normalize;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 #[global_allocator]
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
-pub mod stream;
 
 /// One thing a detector found in one text, by byte range.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,12 @@
 //! header (`RYWAL001` and its sequence, little-endian) followed by records:
 //!
 //! ```text
-//! magic u32 "RYD1" | length u32 | crc32 u32 (of length and payload) | payload (JSON)
+//! magic u32 "RYD1" | length u32 | crc32 u32 (of length and payload) | payload
 //! ```
+//!
+//! The payload's first byte names the row's table and format: binary
+//! decisions and inferences, JSON for the rest and for WALs written before
+//! the binary records (see `wire`; the reader takes every form).
 //!
 //! The states a record passes through, and what a crash in each means:
 //!
@@ -51,15 +55,20 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::record::AuditRecord;
-
+mod encode;
+mod failure;
 mod read;
+pub(crate) mod wire;
 
-pub use read::{Damage, SegmentContents, read_segment};
+pub(crate) use encode::frame;
+pub use encode::{RecordFormat, encode, encode_row};
+use failure::Failure;
+
+pub use read::{Damage, Scanned, ScannedSegment, SegmentContents, read_bytes, read_segment, scan};
 
 const SEGMENT_MAGIC: &[u8; 8] = b"RYWAL001";
 /// Bytes before the first record of a segment.
@@ -104,6 +113,9 @@ pub struct Position {
 }
 
 /// Bytes appended but not yet written, tagged with their segment.
+/// The largest buffer kept for reuse.
+const SPARE_MAX: usize = 8 << 20;
+
 struct Chunk {
     segment: u64,
     data: Vec<u8>,
@@ -115,29 +127,15 @@ struct Appender {
     segment_len: u64,
     opened: Instant,
     pending: Vec<Chunk>,
+    /// An emptied buffer of a written chunk, reused by the next one (a
+    /// group's buffer otherwise grows from empty by doubling, copying its
+    /// bytes each time, on the recording threads).
+    spare: Vec<u8>,
     /// Total bytes appended by this process (a log sequence number).
     lsn: u64,
     /// Set after a write or fsync failed, until a fresh segment is open.
     failed: Option<Failure>,
 }
-
-/// Why the log refuses appends, and when to try a fresh segment.
-struct Failure {
-    reason: String,
-    retry_at: Instant,
-    attempts: u32,
-}
-
-/// First wait before a fresh segment is tried after a failure; doubled per
-/// failed attempt up to [`MAX_RECOVERY_WAIT`]. Short, because every call is
-/// refused meanwhile; bounded, so a full or read-only disk is not hammered.
-const FIRST_RECOVERY_WAIT: Duration = Duration::from_millis(50);
-const MAX_RECOVERY_WAIT: Duration = Duration::from_secs(5);
-
-/// Failures whose unacknowledged range is remembered (see `Writer::lost`).
-/// A caller checks its range right after its append, so only the last few
-/// failures can still have callers waiting.
-const LOST_RANGES: usize = 64;
 
 /// The writing side: held while writing and fsyncing.
 struct Writer {
@@ -163,6 +161,16 @@ pub struct Wal {
     writer: Mutex<Writer>,
     /// Every segment below this sequence is complete on disk.
     sealed_below: AtomicU64,
+    /// [`Writer::durable_lsn`], readable without the writer: a caller whose
+    /// bytes a group fsync covered returns without queueing for the lock.
+    durable: AtomicU64,
+    /// Whether a failure ever dropped bytes (then callers check
+    /// [`Writer::lost`]).
+    any_lost: AtomicBool,
+    /// Whether a caller of [`Wal::sync`] is writing and fsyncing for the
+    /// group; the others wait on `synced` for it.
+    leading: Mutex<bool>,
+    synced: Condvar,
     _lock: File,
     /// Called by [`Wal::flush`] after it wrote its batch and before it
     /// closes a segment: where a concurrent append used to slip in.
@@ -291,6 +299,7 @@ impl Wal {
                 segment_len: HEADER_LEN,
                 opened: Instant::now(),
                 pending: Vec::new(),
+                spare: Vec::new(),
                 lsn: 0,
                 failed: None,
             }),
@@ -300,6 +309,10 @@ impl Wal {
                 lost: Default::default(),
             }),
             sealed_below: AtomicU64::new(next),
+            durable: AtomicU64::new(0),
+            any_lost: AtomicBool::new(false),
+            leading: Mutex::new(false),
+            synced: Condvar::new(),
             _lock: lock,
             #[cfg(test)]
             flush_hook: Mutex::new(None),
@@ -369,21 +382,57 @@ impl Wal {
         };
         match a.pending.last_mut() {
             Some(c) if c.segment == segment => c.data.extend_from_slice(encoded),
-            _ => a.pending.push(Chunk {
-                segment,
-                data: encoded.to_vec(),
-            }),
+            _ => {
+                let mut data = std::mem::take(&mut a.spare);
+                data.extend_from_slice(encoded);
+                a.pending.push(Chunk { segment, data });
+            }
         }
         a.segment_len += len;
         a.lsn += len;
         Ok((a.lsn, position))
     }
 
+    /// [`Wal::sync`]'s answer when it needs no wait: `Some` once `lsn` is
+    /// at or below the durable mark, `None` while it is not.
+    pub fn synced(&self, lsn: u64) -> Option<Result<(), WalError>> {
+        (self.durable.load(Ordering::Acquire) >= lsn).then(|| self.settled(lsn))
+    }
+
     /// Makes everything appended up to `lsn` durable. Concurrent callers
-    /// share one fsync: whoever holds the writer writes and syncs every
-    /// pending chunk; the others find their bytes already durable. An `Err`
-    /// means the bytes up to `lsn` are not acknowledged.
+    /// share one fsync: one of them leads (writes and syncs every pending
+    /// chunk) while the others wait for it; those its fsync covered return,
+    /// and the first one it did not cover leads the next. An `Err` means
+    /// the bytes up to `lsn` are not acknowledged.
+    ///
+    /// (Waiting on the writer's lock instead, as this did before, let a
+    /// fresh caller take the lock for the next fsync while most of the
+    /// group the last one covered still queued behind it: each paid two
+    /// fsyncs, and 64 writers were woken one at a time.)
     pub fn sync(&self, lsn: u64) -> Result<(), WalError> {
+        let mut leading = self.leading.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if self.durable.load(Ordering::Acquire) >= lsn {
+                drop(leading);
+                return self.settled(lsn);
+            }
+            if !*leading {
+                break;
+            }
+            leading = self.synced.wait(leading).unwrap_or_else(|p| p.into_inner());
+        }
+        *leading = true;
+        drop(leading);
+        /// Hands the lead back and wakes the waiters, however the fsync
+        /// ended.
+        struct Lead<'a>(&'a Wal);
+        impl Drop for Lead<'_> {
+            fn drop(&mut self) {
+                *self.0.leading.lock().unwrap_or_else(|p| p.into_inner()) = false;
+                self.0.synced.notify_all();
+            }
+        }
+        let _lead = Lead(self);
         let mut w = self.lock_writer();
         if let Some(e) = self.lost_error(&w, lsn) {
             return Err(e);
@@ -393,20 +442,6 @@ impl Wal {
         }
         self.write_pending(&mut w, |_| {})?;
         Ok(())
-    }
-
-    /// The error for a caller whose `lsn` fell in a failure's lost range.
-    fn lost_error(&self, w: &Writer, lsn: u64) -> Option<WalError> {
-        let (after, up_to) = *w
-            .lost
-            .iter()
-            .find(|(after, up_to)| lsn > *after && lsn <= *up_to)?;
-        Some(WalError::Failed {
-            path: self.dir.display().to_string(),
-            reason: format!(
-                "a write failed before bytes {after}..{up_to} of this run were durable; they were not recorded"
-            ),
-        })
     }
 
     /// Takes every pending chunk (after `decide` ran on the appender in the
@@ -426,84 +461,16 @@ impl Wal {
             decide(&mut a);
             (std::mem::take(&mut a.pending), a.lsn, a.segment)
         };
-        match self.write_chunks(w, chunks) {
+        match self.write_chunks(w, &chunks) {
             Ok(()) => {
                 w.durable_lsn = end;
+                self.durable.fetch_max(end, Ordering::Release);
+                self.recycle(chunks);
                 Ok(open)
             }
             Err(e) => {
                 self.fail(w, e.to_string());
                 Err(e)
-            }
-        }
-    }
-
-    /// A write or fsync failed: see "lost" in the module docs.
-    fn fail(&self, w: &mut Writer, reason: String) {
-        let mut a = self.lock_appender();
-        a.pending.clear();
-        if w.lost.len() == LOST_RANGES {
-            w.lost.pop_front();
-        }
-        w.lost.push_back((w.durable_lsn, a.lsn));
-        w.durable_lsn = a.lsn;
-        if let Some((seq, _)) = w.file.take() {
-            self.sealed_below.fetch_max(seq + 1, Ordering::AcqRel);
-        }
-        // Past every sequence a chunk or a file could carry: the failed
-        // segment is never written again.
-        a.segment += 1;
-        a.segment_len = HEADER_LEN;
-        a.opened = Instant::now();
-        self.sealed_below.fetch_max(a.segment, Ordering::AcqRel);
-        tracing::error!(
-            wal = %self.dir.display(),
-            error = %reason,
-            "audit WAL: a write failed; records not yet durable were dropped unacknowledged, and appends are refused until a fresh segment opens"
-        );
-        a.failed = Some(Failure {
-            reason,
-            retry_at: Instant::now() + FIRST_RECOVERY_WAIT,
-            attempts: 0,
-        });
-    }
-
-    /// After a failure, once its wait is over: opens the next segment
-    /// (header written and synced, folder synced) and lets appends resume
-    /// there. A failed attempt waits twice as long before the next.
-    fn recover(&self, w: &mut Writer) {
-        let mut a = self.lock_appender();
-        let Some(failure) = &a.failed else { return };
-        if Instant::now() < failure.retry_at {
-            return;
-        }
-        let attempts = failure.attempts + 1;
-        let seq = a.segment;
-        match self.create_segment(seq) {
-            Ok(file) => {
-                tracing::warn!(
-                    wal = %self.dir.display(),
-                    segment = seq,
-                    attempts,
-                    "audit WAL recovered: appends resume on a fresh segment"
-                );
-                w.file = Some((seq, file));
-                a.segment_len = HEADER_LEN;
-                a.opened = Instant::now();
-                a.failed = None;
-            }
-            Err(e) => {
-                // The attempt may have left a file behind: never reuse it.
-                a.segment += 1;
-                self.sealed_below.fetch_max(a.segment, Ordering::AcqRel);
-                let wait = FIRST_RECOVERY_WAIT
-                    .saturating_mul(1 << attempts.min(16))
-                    .min(MAX_RECOVERY_WAIT);
-                a.failed = Some(Failure {
-                    reason: e.to_string(),
-                    retry_at: Instant::now() + wait,
-                    attempts,
-                });
             }
         }
     }
@@ -526,7 +493,25 @@ impl Wal {
         Ok(file)
     }
 
-    fn write_chunks(&self, w: &mut Writer, chunks: Vec<Chunk>) -> Result<(), WalError> {
+    /// Keeps the largest written buffer (up to [`SPARE_MAX`]) for the next
+    /// chunk.
+    fn recycle(&self, chunks: Vec<Chunk>) {
+        let Some(mut data) = chunks
+            .into_iter()
+            .map(|c| c.data)
+            .filter(|d| d.capacity() <= SPARE_MAX)
+            .max_by_key(Vec::capacity)
+        else {
+            return;
+        };
+        data.clear();
+        let mut a = self.lock_appender();
+        if a.spare.capacity() < data.capacity() {
+            a.spare = data;
+        }
+    }
+
+    fn write_chunks(&self, w: &mut Writer, chunks: &[Chunk]) -> Result<(), WalError> {
         for chunk in chunks {
             if w.file.as_ref().map(|(s, _)| *s) != Some(chunk.segment) {
                 self.close_current(w)?;
@@ -596,34 +581,8 @@ impl Wal {
     }
 }
 
-/// Appends one record's framing and payload to `out`. The payload is one
-/// byte naming the table (`d`, `i`, `j`, `e`, `p`) and the row as JSON: decoding
-/// picks the row type from the byte, which is several times faster than a
-/// tagged JSON object (serde buffers those whole before choosing).
-pub fn encode(record: &AuditRecord, out: &mut Vec<u8>) {
-    match record {
-        AuditRecord::Decision(r) => encode_row(b'd', r, out),
-        AuditRecord::Inference(r) => encode_row(b'i', r, out),
-        AuditRecord::Judgement(r) => encode_row(b'j', r, out),
-        AuditRecord::Event(r) => encode_row(b'e', r, out),
-        AuditRecord::Policy(r) => encode_row(b'p', r, out),
-    }
-}
-
-/// Appends one record: `tag` (`d`, `i`, `j`) and `row` as JSON, framed.
-pub fn encode_row<T: serde::Serialize>(tag: u8, row: &T, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&RECORD_MAGIC.to_le_bytes());
-    out.extend_from_slice(&[0u8; 8]);
-    out.push(tag);
-    serde_json::to_writer(&mut *out, row).expect("audit records serialise");
-    let len = (out.len() - start - RECORD_HEADER_LEN) as u32;
-    out[start + 4..start + 8].copy_from_slice(&len.to_le_bytes());
-    let mut h = crc32fast::Hasher::new();
-    h.update(&len.to_le_bytes());
-    h.update(&out[start + RECORD_HEADER_LEN..]);
-    out[start + 8..start + 12].copy_from_slice(&h.finalize().to_le_bytes());
-}
-
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod format_tests;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::failure::FIRST_RECOVERY_WAIT;
 use super::*;
-use crate::audit::record::DecisionRow;
+use crate::audit::record::{AuditRecord, DecisionRow};
 
 fn decision(id: &str) -> Vec<u8> {
     let row = DecisionRow {
@@ -40,7 +41,7 @@ fn decision(id: &str) -> Vec<u8> {
         arm: None,
     };
     let mut out = Vec::new();
-    encode(&AuditRecord::Decision(row), &mut out);
+    encode(&AuditRecord::Decision(row), RecordFormat::Binary, &mut out);
     out
 }
 

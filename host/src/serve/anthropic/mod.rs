@@ -266,41 +266,23 @@ pub(in crate::serve) async fn call(
     if let Some(key) = upstream_key(&upstream) {
         req = req.header("x-api-key", key);
     }
-    let sent = super::call_scope::send(req).await;
     let record_failure = |status: StatusCode| {
         state
             .record_call(
                 (&request_eval, &payload),
                 None,
-                Ended {
-                    capture,
-                    status,
-                    started,
-                    tokens: TokenCounts::default(),
-                    provenance: prov.clone(),
-                },
+                Ended::failed(capture, status, started, prov.clone()),
             )
             .map(|_| ())
     };
-    let resp = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            let (status, code) = if e.is_timeout() {
-                (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout")
-            } else {
-                (StatusCode::BAD_GATEWAY, "upstream_unreachable")
-            };
-            record_failure(status)?;
-            return Err(ApiError::new(
-                status,
-                "server_error",
-                code,
-                format!("upstream `{}` ({url}): {e}", upstream.name),
-            ));
-        }
-    };
-    // Nothing of the answer goes out before the request's record is durable.
-    state.request_durable(pending)?;
+    let resp = super::call_scope::exchange(
+        &state,
+        req,
+        pending,
+        (&upstream.name, &url),
+        &record_failure,
+    )
+    .await?;
     let status = resp.status();
     if !status.is_success() {
         let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);

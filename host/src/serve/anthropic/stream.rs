@@ -150,7 +150,7 @@ where
             let Ok(event) = serde_json::from_value::<Event>(value) else {
                 break 'read Ending::Invalid;
             };
-            match tokio::task::block_in_place(|| relay.event(event)) {
+            match crate::serve::offload::run(total, || relay.event(event)) {
                 Step::Complete => break 'read Ending::Complete,
                 Step::UpstreamError(kind) => {
                     // A type name, not text: anything else is `api_error`.

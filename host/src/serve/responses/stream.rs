@@ -168,7 +168,7 @@ where
             ) {
                 usage(value.get("response"), &mut tokens);
             }
-            match tokio::task::block_in_place(|| relay.event(value)) {
+            match crate::serve::offload::run(total, || relay.event(value)) {
                 Step::Complete => break 'read Ending::Complete,
                 Step::UpstreamError(code) => break 'read Ending::UpstreamError(code),
                 Step::Invalid(why) => break 'read Ending::Invalid(why),

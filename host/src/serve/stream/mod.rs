@@ -242,7 +242,7 @@ where
                 tokens.prompt = u.get("prompt_tokens").and_then(|t| t.as_u64());
                 tokens.completion = u.get("completion_tokens").and_then(|t| t.as_u64());
             }
-            let out = tokio::task::block_in_place(|| relay.chunk(chunk));
+            let out = super::offload::run(total, || relay.chunk(chunk));
             if let Some(out) = out {
                 let b = event(&out.to_string());
                 seen.sent(&b);

@@ -26,36 +26,21 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::walk::{Found, Loose, Skip, Walk, named, present, walk_entries};
+use super::walk::{Found, Loose, Skip, Walk, named, walk_entries, wire_model};
 
-/// A chat-completions request body.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct ChatRequest {
-    /// The conversation.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub messages: Option<Messages>,
-    /// The tools the model may call: their descriptions and schemas are
-    /// text the model reads.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tools: Option<Loose<Vec<Loose<Tool>>>>,
-    /// The end user's id (free text).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub user: Option<Loose<String>>,
+wire_model! {
+    /// A chat-completions request body.
+    pub struct ChatRequest {
+        /// The conversation.
+        pub messages: Option<Messages>,
+        /// The tools the model may call: their descriptions and schemas are
+        /// text the model reads.
+        pub tools: Option<Loose<Vec<Loose<Tool>>>>,
+        /// The end user's id (free text).
+        pub user: Option<Loose<String>>,
+    }
     /// Every other field, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
 }
 
 /// The conversation: messages, or (refused) anything else.
@@ -78,54 +63,24 @@ impl ChatRequest {
     }
 }
 
-/// One message of the conversation (any role).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct RequestMessage {
-    /// `system`, `developer`, `user`, `assistant`, `tool` or `function`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub role: Option<Loose<String>>,
-    /// A string, an array of parts, or null.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<Content>,
-    /// A participant's name.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<Loose<String>>,
-    /// An assistant's tool calls, as it wrote them.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tool_calls: Option<Loose<Vec<Loose<ToolCall>>>>,
-    /// The deprecated single function call.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub function_call: Option<Loose<FunctionCall>>,
-    /// An assistant's refusal.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refusal: Option<Loose<String>>,
+wire_model! {
+    /// One message of the conversation (any role).
+    pub struct RequestMessage {
+        /// `system`, `developer`, `user`, `assistant`, `tool` or `function`.
+        pub role: Option<Loose<String>>,
+        /// A string, an array of parts, or null.
+        pub content: Option<Content>,
+        /// A participant's name.
+        pub name: Option<Loose<String>>,
+        /// An assistant's tool calls, as it wrote them.
+        pub tool_calls: Option<Loose<Vec<Loose<ToolCall>>>>,
+        /// The deprecated single function call.
+        pub function_call: Option<Loose<FunctionCall>>,
+        /// An assistant's refusal.
+        pub refusal: Option<Loose<String>>,
+    }
     /// `tool_call_id`, `audio` and fields the format does not define.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
 }
 
 impl RequestMessage {
@@ -232,149 +187,73 @@ pub struct RefusalPart {
     pub extra: Map<String, Value>,
 }
 
-/// A tool call an assistant made (`type: "function"`; a `custom` call's
-/// `custom.input` is in `extra`, walked as JSON).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct ToolCall {
-    /// The function called and its arguments.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub function: Option<Loose<FunctionCall>>,
+wire_model! {
+    /// A tool call an assistant made (`type: "function"`; a `custom` call's
+    /// `custom.input` is in `extra`, walked as JSON).
+    pub struct ToolCall {
+        /// The function called and its arguments.
+        pub function: Option<Loose<FunctionCall>>,
+    }
     /// `id`, `type`, `custom`, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
+    impl Walk;
 }
 
-impl Walk for ToolCall {
-    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
-        let named = vec![("function", named(&mut self.function))];
-        walk_entries(named, &mut self.extra, field, skip, out);
+wire_model! {
+    /// A function call: its name and its JSON arguments (as text).
+    pub struct FunctionCall {
+        /// The function's name.
+        pub name: Option<Loose<String>>,
+        /// The arguments, JSON as the model wrote it.
+        pub arguments: Option<Loose<String>>,
     }
-}
-
-/// A function call: its name and its JSON arguments (as text).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct FunctionCall {
-    /// The function's name.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<Loose<String>>,
-    /// The arguments, JSON as the model wrote it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub arguments: Option<Loose<String>>,
     /// Anything else, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
+    impl Walk;
 }
 
-impl Walk for FunctionCall {
-    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
-        let named = vec![
-            ("name", named(&mut self.name)),
-            ("arguments", named(&mut self.arguments)),
-        ];
-        walk_entries(named, &mut self.extra, field, skip, out);
+wire_model! {
+    /// A tool the model may call (`type: "function"`; a `custom` tool's
+    /// description is in `extra`, walked as JSON).
+    pub struct Tool {
+        /// The function's definition.
+        pub function: Option<Loose<FunctionDefinition>>,
     }
-}
-
-/// A tool the model may call (`type: "function"`; a `custom` tool's
-/// description is in `extra`, walked as JSON).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct Tool {
-    /// The function's definition.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub function: Option<Loose<FunctionDefinition>>,
     /// `type`, `custom`, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
+    impl Walk;
 }
 
-impl Walk for Tool {
-    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
-        let named = vec![("function", named(&mut self.function))];
-        walk_entries(named, &mut self.extra, field, skip, out);
+wire_model! {
+    /// A function's definition: its name, description and parameter schema
+    /// (whose descriptions and enum values the model reads too).
+    pub struct FunctionDefinition {
+        /// The name.
+        pub name: Option<Loose<String>>,
+        /// What it does.
+        pub description: Option<Loose<String>>,
+        /// The JSON schema of its arguments: any JSON, walked as such.
+        pub parameters: Option<Value>,
     }
-}
-
-/// A function's definition: its name, description and parameter schema
-/// (whose descriptions and enum values the model reads too).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct FunctionDefinition {
-    /// The name.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<Loose<String>>,
-    /// What it does.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<Loose<String>>,
-    /// The JSON schema of its arguments: any JSON, walked as such.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub parameters: Option<Value>,
     /// `strict`, and anything else, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl Walk for FunctionDefinition {
-    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
-        let named = vec![
-            ("name", named(&mut self.name)),
-            ("description", named(&mut self.description)),
-            ("parameters", named(&mut self.parameters)),
-        ];
-        walk_entries(named, &mut self.extra, field, skip, out);
-    }
+    extra;
+    impl Walk;
 }
 
 /// An unstreamed chat answer (`chat.completion`).
 pub type ChatCompletion = super::answer::Answer<ChatChoice>;
 
-/// One choice of an unstreamed chat answer.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct ChatChoice {
-    /// The message.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub message: Option<Loose<AnswerMessage>>,
-    /// Token log-probabilities (not walked: dropped where the choice was
-    /// redacted, see `serve::answer_texts`).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub logprobs: Option<Value>,
+wire_model! {
+    /// One choice of an unstreamed chat answer.
+    pub struct ChatChoice {
+        /// The message.
+        pub message: Option<Loose<AnswerMessage>>,
+        /// Token log-probabilities (not walked: dropped where the choice was
+        /// redacted, see `serve::answer_texts`).
+        pub logprobs: Option<Value>,
+    }
     /// `index`, `finish_reason`, and anything else, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
 }
 
 impl super::answer::Choice for ChatChoice {
@@ -387,81 +266,33 @@ impl super::answer::Choice for ChatChoice {
     }
 }
 
-/// The assistant's message in an answer.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct AnswerMessage {
-    /// The text (or, from some providers, parts).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<Content>,
-    /// A refusal.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refusal: Option<Loose<String>>,
-    /// Tool calls.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tool_calls: Option<Loose<Vec<Loose<ToolCall>>>>,
-    /// The deprecated single function call.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub function_call: Option<Loose<FunctionCall>>,
-    /// An audio answer: its transcript is text.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audio: Option<Loose<Audio>>,
+wire_model! {
+    /// The assistant's message in an answer.
+    pub struct AnswerMessage {
+        /// The text (or, from some providers, parts).
+        pub content: Option<Content>,
+        /// A refusal.
+        pub refusal: Option<Loose<String>>,
+        /// Tool calls.
+        pub tool_calls: Option<Loose<Vec<Loose<ToolCall>>>>,
+        /// The deprecated single function call.
+        pub function_call: Option<Loose<FunctionCall>>,
+        /// An audio answer: its transcript is text.
+        pub audio: Option<Loose<Audio>>,
+    }
     /// `role`, `annotations`, provider fields (`reasoning_content`, …),
     /// verbatim; walked as JSON.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
+    impl Walk;
 }
 
-impl Walk for AnswerMessage {
-    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
-        let named = vec![
-            ("content", named(&mut self.content)),
-            ("refusal", named(&mut self.refusal)),
-            ("tool_calls", named(&mut self.tool_calls)),
-            ("function_call", named(&mut self.function_call)),
-            ("audio", named(&mut self.audio)),
-        ];
-        walk_entries(named, &mut self.extra, field, skip, out);
+wire_model! {
+    /// An audio answer.
+    pub struct Audio {
+        /// What was said.
+        pub transcript: Option<Loose<String>>,
     }
-}
-
-/// An audio answer.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct Audio {
-    /// What was said.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transcript: Option<Loose<String>>,
     /// `id`, `data`, `expires_at`, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl Walk for Audio {
-    fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
-        let named = vec![("transcript", named(&mut self.transcript))];
-        walk_entries(named, &mut self.extra, field, skip, out);
-    }
+    extra;
+    impl Walk;
 }

@@ -9,30 +9,20 @@
 //! they are refused (see `serve::request_texts`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::walk::{Loose, named, present};
+use super::walk::{Loose, named, wire_model};
 
-/// A completions request body.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct CompletionRequest {
-    /// The prompt.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prompt: Option<Prompt>,
-    /// Text after the completion.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub suffix: Option<Loose<String>>,
+wire_model! {
+    /// A completions request body.
+    pub struct CompletionRequest {
+        /// The prompt.
+        pub prompt: Option<Prompt>,
+        /// Text after the completion.
+        pub suffix: Option<Loose<String>>,
+    }
     /// Every other field, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
 }
 
 impl CompletionRequest {
@@ -56,27 +46,17 @@ pub enum Prompt {
     Other(Value),
 }
 
-/// One choice of a completion answer.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct CompletionChoice {
-    /// The text.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub text: Option<Loose<String>>,
-    /// Token log-probabilities (`tokens`, `top_logprobs`): not walked,
-    /// dropped where the choice was redacted.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub logprobs: Option<Value>,
+wire_model! {
+    /// One choice of a completion answer.
+    pub struct CompletionChoice {
+        /// The text.
+        pub text: Option<Loose<String>>,
+        /// Token log-probabilities (`tokens`, `top_logprobs`): not walked,
+        /// dropped where the choice was redacted.
+        pub logprobs: Option<Value>,
+    }
     /// `index`, `finish_reason`, and anything else, verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    extra;
 }
 
 impl super::answer::Choice for CompletionChoice {

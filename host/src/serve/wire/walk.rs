@@ -160,6 +160,80 @@ pub fn named<T: Walk>(v: &mut Option<T>) -> Option<&mut dyn Walk> {
     v.as_mut().map(|v| v as &mut dyn Walk)
 }
 
+/// Declares a typed model of a wire object: every named field optional
+/// (absent stays absent, `null` stays `null`: [`present`]) and every other
+/// field in `extra`, verbatim. With `impl Walk;` at the end it also walks
+/// the named fields and `extra` in key order ([`walk_entries`]).
+macro_rules! wire_model {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                pub $field:ident: $ty:ty,
+            )*
+        }
+        $(#[doc = $extra_doc:literal])*
+        extra;
+        impl Walk;
+    ) => {
+        wire_model! {
+            $(#[$meta])*
+            pub struct $name {
+                $(
+                    $(#[doc = $doc])*
+                    pub $field: $ty,
+                )*
+            }
+            $(#[doc = $extra_doc])*
+            extra;
+        }
+
+        impl $crate::serve::wire::walk::Walk for $name {
+            fn walk<'a>(
+                &'a mut self,
+                field: &str,
+                skip: $crate::serve::wire::walk::Skip,
+                out: &mut Vec<$crate::serve::wire::walk::Found<'a>>,
+            ) {
+                let named = vec![
+                    $((stringify!($field), $crate::serve::wire::walk::named(&mut self.$field)),)*
+                ];
+                $crate::serve::wire::walk::walk_entries(named, &mut self.extra, field, skip, out);
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                pub $field:ident: $ty:ty,
+            )*
+        }
+        $(#[doc = $extra_doc:literal])*
+        extra;
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+        pub struct $name {
+            $(
+                $(#[doc = $doc])*
+                #[serde(
+                    default,
+                    deserialize_with = "crate::serve::wire::walk::present",
+                    skip_serializing_if = "Option::is_none"
+                )]
+                pub $field: $ty,
+            )*
+            $(#[doc = $extra_doc])*
+            #[serde(flatten)]
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+    };
+}
+pub(crate) use wire_model;
+
 #[cfg(test)]
 mod tests {
     use super::*;

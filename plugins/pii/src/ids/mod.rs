@@ -66,16 +66,18 @@ pub(crate) fn scan_lower(s: &mut Scan) {
 }
 
 /// A word starting with a digit or an upper-case letter at `i`, not glued
-/// to the word before it (the main loop checked).
-pub(crate) fn word_at(s: &mut Scan, i: usize) {
+/// to the word before it (the main loop checked); `i..end` is the main
+/// loop's word (ASCII alphanumerics and `_`), so this word ends at its
+/// first `_`, or with it.
+pub(crate) fn word_at(s: &mut Scan, i: usize, end: usize) {
     let b = s.text.as_bytes();
     if at(b, i.wrapping_sub(1)) == b'_' {
         return;
     }
-    let mut j = i + 1;
-    while j < b.len() && b[j].is_ascii_alphanumeric() {
-        j += 1;
-    }
+    let j = b[i + 1..end]
+        .iter()
+        .position(|&c| c == b'_')
+        .map_or(end, |k| i + 1 + k);
     word(s, i, j);
 }
 

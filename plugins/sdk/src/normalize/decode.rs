@@ -126,7 +126,7 @@ pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
 
 /// The runs of the whitespace-free token `text[from..to]` (whole tokens:
 /// `from` and `to` are at whitespace or the text's ends).
-fn token_runs(text: &str, from: usize, to: usize, limit: usize, out: &mut Vec<Decoded>) {
+pub(crate) fn token_runs(text: &str, from: usize, to: usize, limit: usize, out: &mut Vec<Decoded>) {
     let b = &text.as_bytes()[..to];
     let text = &text[..to];
     let mut i = from;

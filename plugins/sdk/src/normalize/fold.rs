@@ -170,6 +170,16 @@ pub fn fold_text(text: &str) -> Option<Folded> {
     };
     let base = folded.as_ref().map_or(text, |f| f.text.as_str());
     let runs = digit_group_runs(base.as_bytes());
+    with_groups_spaced(text, folded, runs)
+}
+
+/// `folded` (or `text` when `None`) with the separators of the digit-group
+/// `runs` of its text replaced by spaces.
+pub(crate) fn with_groups_spaced(
+    text: &str,
+    folded: Option<Folded>,
+    runs: Vec<(usize, usize, u8)>,
+) -> Option<Folded> {
     if runs.is_empty() {
         return folded;
     }
@@ -257,7 +267,7 @@ fn next_separator(b: &[u8], mut i: usize) -> Option<usize> {
 /// numbers are written in such groups; version numbers, dates, IPv4
 /// addresses and decimals have fewer digits or shorter groups and are left
 /// alone. The rewrite is one ASCII byte for another, so offsets stay.
-fn digit_group_runs(b: &[u8]) -> Vec<(usize, usize, u8)> {
+pub(crate) fn digit_group_runs(b: &[u8]) -> Vec<(usize, usize, u8)> {
     let n = b.len();
     let mut runs = Vec::new();
     let mut i = 0;

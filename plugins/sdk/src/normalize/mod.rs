@@ -21,6 +21,7 @@
 pub mod decode;
 pub mod fold;
 mod swar;
+mod tokens;
 
 use crate::Detection;
 
@@ -54,12 +55,25 @@ fn level(
     out: &mut Vec<Detection>,
 ) {
     let first = out.len();
-    let folded = fold::fold_text(text);
+    // ASCII text (most text): one pass finds the tokens both steps read.
+    let ascii = text.len() <= u32::MAX as usize && text.is_ascii();
+    let tokens = ascii.then(|| tokens::scan(text.as_bytes()));
+    let folded = match &tokens {
+        Some(t) => {
+            fold::with_groups_spaced(text, None, tokens::digit_group_runs(text.as_bytes(), t))
+        }
+        None => fold::fold_text(text),
+    };
     let view = folded.as_ref().map_or(text, |f| f.text.as_str());
     core(view, out);
     let plain = out.len();
     if depth < MAX_DEPTH && *budget > 0 {
-        for run in decode::runs(view, *budget) {
+        // The tokens are the view's unless folding spaced a digit group.
+        let runs = match &tokens {
+            Some(t) if folded.is_none() => tokens::decode_runs(view, t, *budget),
+            _ => decode::runs(view, *budget),
+        };
+        for run in runs {
             *budget = budget.saturating_sub(1);
             let mark = out.len();
             level(&run.text, depth + 1, budget, core, out);

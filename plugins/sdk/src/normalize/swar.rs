@@ -27,6 +27,13 @@ pub(crate) fn has_less(x: u64, n: u8) -> bool {
     (x.wrapping_sub(ONES * n as u64) & !x & HIGH) != 0
 }
 
+/// The high bit of exactly the bytes of `x` below `n` (every byte of `x`
+/// ASCII, `n` at most 128; no carries between bytes).
+#[inline]
+pub(crate) fn below_ascii(x: u64, n: u8) -> u64 {
+    ((x & !HIGH) + ONES * (0x80 - n as u64)) & HIGH ^ HIGH
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +49,14 @@ mod tests {
             assert!(has_less(word(&b, 0), 0x21) && !has_byte(word(&b, 0), b'.'));
             b[pos] = 0xC3;
             assert!(!has_less(word(&b, 0), 0x21));
+        }
+        for pos in 0..8 {
+            for c in 0u8..0x80 {
+                let mut b = *b"abcdefgh";
+                b[pos] = c;
+                let m = below_ascii(word(&b, 0), 0x21);
+                assert_eq!(m, if c < 0x21 { 0x80 << (8 * pos) } else { 0 });
+            }
         }
     }
 }
