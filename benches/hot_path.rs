@@ -4,6 +4,13 @@
 //!
 //! Run: `cargo bench -p railyard --bench hot_path`, then
 //! `python3 benches/report.py` prints the BENCHMARKS.md table.
+//!
+//! Before/after in one run: `RAILYARD_BENCH_BASELINE_PLUGINS=/dir` (a folder
+//! of components named as host/build.rs names them, e.g. a copy of an older
+//! build's `railyard-plugins/components`) adds the same chain and the same
+//! one-plugin calls on those components, as `wasm-baseline` and
+//! `instantiate+call-baseline`, so a plugin build change is compared side
+//! by side on one engine under the same load.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -76,9 +83,44 @@ fn native_chain(p: &Payload) -> usize {
         .len()
 }
 
+/// The folder of baseline components, when `RAILYARD_BENCH_BASELINE_PLUGINS`
+/// names one.
+fn baseline_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("RAILYARD_BENCH_BASELINE_PLUGINS").map(std::path::PathBuf::from)
+}
+
+/// The file host/build.rs writes for plugin package `package`.
+fn component_file(dir: &std::path::Path, package: &str) -> std::path::PathBuf {
+    dir.join(format!("{}.wasm", package.replace('-', "_")))
+}
+
+/// The default policy's request chain on the components in `dir`.
+fn baseline_policy(dir: &std::path::Path) -> Policy {
+    let mut toml = String::from(
+        "name = \"baseline\"\n[redaction]\noperator = \"tag\"\n[stages]\nrequest = [\"pii\", \"secrets\", \"prompt-injection\"]\n",
+    );
+    for (name, action) in [
+        ("pii", Some("redact")),
+        ("secrets", Some("redact")),
+        ("prompt-injection", None),
+    ] {
+        let file = component_file(dir, &format!("railyard-plugin-{name}"));
+        toml.push_str(&format!(
+            "[plugins.{name}]\npath = {:?}\n",
+            file.display().to_string()
+        ));
+        if let Some(action) = action {
+            toml.push_str(&format!("action = {action:?}\n"));
+        }
+    }
+    Policy::from_toml(&toml, None).expect("baseline policy")
+}
+
 fn hot_path(c: &mut Criterion) {
     let loader = engine();
     let pipeline = Pipeline::load(&loader, Policy::embedded_default()).expect("default policy");
+    let baseline = baseline_dir()
+        .map(|dir| Pipeline::load(&loader, baseline_policy(&dir)).expect("baseline pipeline"));
     // The same chain with the plugins opted in to instance reuse.
     let reusing = Pipeline::load(
         &loader,
@@ -97,6 +139,11 @@ fn hot_path(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("wasm", label), &p, |b, p| {
             b.iter(|| black_box(pipeline.evaluate(black_box(p))))
         });
+        if let Some(baseline) = &baseline {
+            group.bench_with_input(BenchmarkId::new("wasm-baseline", label), &p, |b, p| {
+                b.iter(|| black_box(baseline.evaluate(black_box(p))))
+            });
+        }
         group.bench_with_input(BenchmarkId::new("wasm-reuse", label), &p, |b, p| {
             b.iter(|| black_box(reusing.evaluate(black_box(p))))
         });
@@ -123,6 +170,13 @@ fn hot_path(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("instantiate+call", name), |b| {
             b.iter(|| black_box(plugin.call(&small, &[], &no_config, &limits)))
         });
+        if let Some(dir) = baseline_dir() {
+            let file = component_file(&dir, &format!("railyard-plugin-{name}"));
+            let old = loader.load_file(name, &file).expect("baseline loads");
+            group.bench_function(BenchmarkId::new("instantiate+call-baseline", name), |b| {
+                b.iter(|| black_box(old.call(&small, &[], &no_config, &limits)))
+            });
+        }
     }
     // The baseline the fresh-instance cost is judged against (issue 19):
     // wasmtime's bare instantiate of an empty component on the same engine
@@ -152,6 +206,15 @@ fn hot_path(c: &mut Criterion) {
         BenchmarkId::new("instantiate+call", "empty-guardrail"),
         |b| b.iter(|| black_box(floor.call(&small, &[], &no_config, &limits))),
     );
+    if let Some(dir) = baseline_dir() {
+        let old = loader
+            .load_file("floor", &component_file(&dir, "railyard-fixture-hostile"))
+            .expect("baseline fixture loads");
+        group.bench_function(
+            BenchmarkId::new("instantiate+call-baseline", "empty-guardrail"),
+            |b| b.iter(|| black_box(old.call(&small, &[], &no_config, &limits))),
+        );
+    }
     group.finish();
 }
 

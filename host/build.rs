@@ -1,11 +1,20 @@
 //! Builds railyard's WebAssembly plugins so the host can embed them.
 //!
 //! A fresh clone must run `railyard check "…"` with no config and no extra
-//! step, so the first-party plugins are compiled here, as `wasm32-wasip2`
-//! components, by a nested `cargo build` into its own target directory (a
-//! separate directory avoids waiting on the lock the outer build holds). The
-//! hostile test fixtures under `tests/plugins/` are built in the same call:
-//! they share every dependency with the real plugins, so they cost seconds.
+//! step, so the plugins are compiled here by nested `cargo build`s into
+//! their own target directory (a separate directory avoids waiting on the
+//! lock the outer build holds).
+//!
+//! The first-party plugins use no WASI, so they are built for
+//! `wasm32-unknown-unknown` and linked with the toolchain's
+//! `wasm-component-ld` (the linker `wasm32-wasip2` uses), which makes the
+//! same kind of component without the thirteen WASI interfaces Rust's
+//! standard library on `wasm32-wasip2` imports: fewer imports to wire and
+//! fewer core instances per fresh instance (issue 19). The hostile test
+//! fixtures under `tests/plugins/` do use WASI and stay `wasm32-wasip2`.
+//! Every plugin gets a 64 KiB shadow stack instead of rustc's 1 MiB
+//! default ([`PLUGIN_STACK_BYTES`]): the pool resets a fresh instance's
+//! memory page by page, and the stack was most of the pages.
 //!
 //! Outputs:
 //! - `$OUT_DIR/builtin_plugins.rs`: `include_bytes!` of each first-party
@@ -25,7 +34,26 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const WASM_TARGET: &str = "wasm32-wasip2";
+/// Target of the hostile fixtures (they exercise WASI).
+const WASI_TARGET: &str = "wasm32-wasip2";
+/// Target of the first-party plugins (no WASI), componentised by
+/// `wasm-component-ld`.
+const PLAIN_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Shadow-stack size of every plugin built here. Rust places the stack
+/// first in linear memory (`--stack-first`), so an overflow runs below
+/// address 0 and traps instead of overwriting data. The detectors keep
+/// their working sets on the heap; 64 KiB is far above their deepest
+/// frames, checked by the plugin and detection-quality tests on 64 KiB
+/// payloads.
+const PLUGIN_STACK_BYTES: u32 = 64 << 10;
+
+/// Initial linear memory of the first-party plugins: stack, data, and a heap
+/// that a call on a typical payload fits in. Their allocator (dlmalloc,
+/// plugins/sdk) uses this heap before it grows memory; each growth of a
+/// fresh instance costs the host an `mprotect`, and resetting the memory
+/// afterwards another.
+const PLUGIN_INITIAL_MEMORY: u32 = 1 << 20;
 
 /// (built-in name, cargo package) of every first-party plugin.
 const FIRST_PARTY: &[(&str, &str)] = &[
@@ -145,9 +173,13 @@ fn embed_templates(templates: &Path, out_dir: &Path) {
     std::fs::write(out_dir.join("plugin_templates.rs"), table).expect("write plugin_templates.rs");
 }
 
-/// Runs the nested cargo build and returns the folder with the `.wasm` files.
+/// Runs the nested cargo builds and returns the folder with the `.wasm`
+/// files (every plugin and fixture, whichever target it was built for).
 fn build_plugins(root: &Path, out_dir: &Path) -> PathBuf {
-    ensure_wasm_target();
+    let sysroot = rustc_sysroot();
+    for target in [PLAIN_TARGET, WASI_TARGET] {
+        ensure_wasm_target(sysroot.as_deref(), target);
+    }
 
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out; put the plugin
     // build beside the profiles so dev, test and bench builds share it.
@@ -157,19 +189,83 @@ fn build_plugins(root: &Path, out_dir: &Path) -> PathBuf {
         .map(|t| t.join("railyard-plugins"))
         .unwrap_or_else(|| out_dir.join("railyard-plugins"));
 
+    // `wasm-component-ld` ships with every toolchain that has wasm32-wasip2
+    // (it is that target's linker); as the linker of wasm32-unknown-unknown
+    // it turns the core module into a component from the WIT that
+    // wit-bindgen embeds, adding no WASI.
+    let host = env::var("HOST").expect("cargo sets HOST");
+    let component_ld = sysroot
+        .as_ref()
+        .map(|s| {
+            s.join("lib/rustlib")
+                .join(&host)
+                .join("bin/wasm-component-ld")
+        })
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "wasm-component-ld was not found in the Rust toolchain ({}); it comes with the \
+                 {WASI_TARGET} target: install that target, or set RAILYARD_PREBUILT_PLUGINS to a \
+                 folder of built plugins",
+                sysroot
+                    .as_ref()
+                    .map_or("unknown sysroot".into(), |s| s.display().to_string())
+            )
+        });
+    let stack = format!("-Clink-arg=-zstack-size={PLUGIN_STACK_BYTES}");
+    let plain_config = [
+        format!(
+            "target.{PLAIN_TARGET}.linker={:?}",
+            component_ld.display().to_string()
+        ),
+        format!(
+            "target.{PLAIN_TARGET}.rustflags=[{stack:?}, \"-Clink-arg=--initial-memory={PLUGIN_INITIAL_MEMORY}\"]"
+        ),
+    ];
+    let wasi_config = [format!("target.{WASI_TARGET}.rustflags=[{stack:?}]")];
+
+    let first_party: Vec<&str> = FIRST_PARTY.iter().map(|(_, p)| *p).collect();
+    nested_build(root, &target_dir, PLAIN_TARGET, &plain_config, &first_party);
+    nested_build(root, &target_dir, WASI_TARGET, &wasi_config, FIXTURES);
+
+    // One folder with every component, as tests and benchmarks expect.
+    let components = target_dir.join("components");
+    std::fs::create_dir_all(&components)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", components.display()));
+    for (target, packages) in [(PLAIN_TARGET, &first_party[..]), (WASI_TARGET, FIXTURES)] {
+        for package in packages {
+            let name = format!("{}.wasm", package.replace('-', "_"));
+            let built = target_dir.join(target).join("plugin").join(&name);
+            let dest = components.join(&name);
+            std::fs::copy(&built, &dest).unwrap_or_else(|e| {
+                panic!("copying {} to {}: {e}", built.display(), dest.display())
+            });
+        }
+    }
+    components
+}
+
+/// One nested `cargo build --profile plugin --target TARGET` of `packages`.
+fn nested_build(
+    root: &Path,
+    target_dir: &Path,
+    target: &str,
+    config: &[String],
+    packages: &[&str],
+) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
         .arg("build")
-        .args(["--profile", "plugin", "--target", WASM_TARGET])
+        .args(["--profile", "plugin", "--target", target])
         .arg("--target-dir")
-        .arg(&target_dir)
+        .arg(target_dir)
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"));
-    for (_, package) in FIRST_PARTY {
-        cmd.args(["-p", package]);
+    for c in config {
+        cmd.arg("--config").arg(c);
     }
-    for package in FIXTURES {
+    for package in packages {
         cmd.args(["-p", package]);
     }
     // The outer cargo's settings (flags for the host target, clippy's
@@ -193,44 +289,44 @@ fn build_plugins(root: &Path, out_dir: &Path) -> PathBuf {
         .unwrap_or_else(|e| panic!("could not run cargo to build the wasm plugins: {e}"));
     if !status.success() {
         panic!(
-            "building the railyard plugins for {WASM_TARGET} failed ({status}); \
-             the errors are printed above. Run `cargo build --profile plugin --target {WASM_TARGET} -p railyard-plugin-pii` \
-             from the repository root to see them directly."
+            "building the railyard plugins for {target} failed ({status}); \
+             the errors are printed above. Run `cargo build --profile plugin --target {target} -p {}` \
+             from the repository root to see them directly.",
+            packages[0]
         );
     }
-    target_dir.join(WASM_TARGET).join("plugin")
 }
 
-/// Installs the wasm32-wasip2 standard library through rustup if it is
-/// missing, so a fresh machine needs no manual step.
-fn ensure_wasm_target() {
+fn rustc_sysroot() -> Option<PathBuf> {
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(&rustc)
+    Command::new(&rustc)
         .args(["--print", "sysroot"])
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+}
+
+/// Installs a wasm target's standard library through rustup if it is
+/// missing, so a fresh machine needs no manual step.
+fn ensure_wasm_target(sysroot: Option<&Path>, target: &str) {
     let installed = sysroot
-        .as_ref()
-        .map(|s| s.join("lib/rustlib").join(WASM_TARGET).is_dir())
+        .map(|s| s.join("lib/rustlib").join(target).is_dir())
         .unwrap_or(false);
     if installed {
         return;
     }
-    println!(
-        "cargo:warning=installing the {WASM_TARGET} Rust target with rustup (first build only)"
-    );
+    println!("cargo:warning=installing the {target} Rust target with rustup (first build only)");
     let status = Command::new("rustup")
-        .args(["target", "add", WASM_TARGET])
+        .args(["target", "add", target])
         .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => panic!(
-            "`rustup target add {WASM_TARGET}` failed ({s}); install the target and build again"
-        ),
+        Ok(s) => {
+            panic!("`rustup target add {target}` failed ({s}); install the target and build again")
+        }
         Err(e) => panic!(
-            "the {WASM_TARGET} Rust target is not installed and rustup could not be run ({e}); \
+            "the {target} Rust target is not installed and rustup could not be run ({e}); \
              install the target for this toolchain, or set RAILYARD_PREBUILT_PLUGINS to a folder of built plugins"
         ),
     }

@@ -11,6 +11,14 @@ pub mod normalize;
 pub mod sample;
 pub mod stream;
 
+/// The allocator of the first-party components (built for
+/// `wasm32-unknown-unknown` by host/build.rs): dlmalloc serving first from
+/// the heap in the component's initial memory, so a call that stays within
+/// it never grows memory (see plugins/sdk/Cargo.toml).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 /// One thing a detector found in one text, by byte range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
