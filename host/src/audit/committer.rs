@@ -51,11 +51,12 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
                 failures = 0;
                 shared.clear_error();
                 commits_since_open += commits;
-                if commits_since_open >= REOPEN_AFTER_COMMITS {
+                if commits_since_open >= shared.reopen_after_commits && tables.is_some() {
                     // Read afresh, from the latest checkpoint, on the next
-                    // commit (see REOPEN_AFTER_COMMITS).
+                    // commit (see `commit_sealed`).
                     tables = None;
                     commits_since_open = 0;
+                    shared.table_reopens.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Err(e) => {
@@ -73,18 +74,19 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
     }
 }
 
-/// Table commits after which the committer drops its open tables and
-/// reads them again. A `DeltaTable` kept open is brought up to date
-/// commit by commit, and its in-memory state keeps a piece per commit even
-/// after a checkpoint (the soak in BENCHMARKS.md: ~2 MiB a minute at 300
-/// calls/s, never given back). Opened afresh, a table loads its latest
-/// checkpoint and the commits after it: a bounded state, for one read of
-/// the log every this many commits (Delta writes a checkpoint every 100
-/// versions).
-const REOPEN_AFTER_COMMITS: usize = 200;
-
 /// Commits every sealed segment, oldest first; returns how many table
 /// commits it made.
+///
+/// The tables stay open between calls, and after
+/// `reopen_after_commits` commits the caller drops them to be opened
+/// again here. A `DeltaTable` kept open is brought up to date commit by
+/// commit: deltalake 1.1 builds its file list from the previous list's
+/// Arrow batches plus the new commits' (delta-kernel's
+/// `scan_metadata_from`), so it holds one more batch per commit,
+/// checkpoints or not; opened afresh, a
+/// table loads its latest checkpoint (Delta writes one every 100 versions)
+/// and the commits after it: a bounded state, for one read of the log
+/// every so many commits.
 async fn commit_sealed(
     shared: &Shared,
     tables: &mut Option<HashMap<TableKind, DeltaTable>>,

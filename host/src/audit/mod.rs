@@ -143,6 +143,9 @@ pub struct AuditStats {
     pub compactions_superseded: u64,
     /// Maintenance steps that failed (retried next round).
     pub maintenance_failures: u64,
+    /// Times the committer read its tables afresh after
+    /// [`AuditSettings::reopen_after_commits`] commits.
+    pub table_reopens: u64,
 }
 
 /// An open audit log: a WAL owned by this process and a committer thread.
@@ -247,6 +250,8 @@ impl AuditLog {
             storage_options: settings.storage_options.clone(),
             app_id,
             poll_interval,
+            reopen_after_commits: settings.reopen_after_commits,
+            table_reopens: AtomicU64::new(0),
             state: Mutex::new(CommitState {
                 committed_below: 0,
                 last_error: None,
@@ -530,6 +535,7 @@ impl AuditLog {
             compactions: load(&self.maintenance_counters.compactions),
             compactions_superseded: load(&self.maintenance_counters.superseded),
             maintenance_failures: load(&self.maintenance_counters.failures),
+            table_reopens: self.shared.table_reopens.load(Ordering::Relaxed),
         }
     }
 

@@ -75,7 +75,15 @@ pub struct AuditSettings {
     /// versions before the binary records can read: for a host that may be
     /// rolled back with a backlog in its WAL). Either is read.
     pub wal_format: RecordFormat,
+    /// Table commits after which the committer reads its tables afresh
+    /// from the latest checkpoint (`RAILYARD_AUDIT_REOPEN_COMMITS`, default
+    /// 200): a table kept open grows its in-memory state with every
+    /// commit.
+    pub reopen_after_commits: usize,
 }
+
+/// See [`AuditSettings::reopen_after_commits`] and the committer.
+const DEFAULT_REOPEN_AFTER_COMMITS: usize = 200;
 
 fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
@@ -178,6 +186,12 @@ impl AuditSettings {
                 "`binary` or `json`",
             )?
             .unwrap_or_default(),
+            reopen_after_commits: parse_env(
+                "RAILYARD_AUDIT_REOPEN_COMMITS",
+                |s| s.parse::<usize>().ok().filter(|v| *v >= 1),
+                "a whole number of commits, at least 1",
+            )?
+            .unwrap_or(DEFAULT_REOPEN_AFTER_COMMITS),
         })
     }
 
@@ -197,6 +211,7 @@ impl AuditSettings {
             storage_options: HashMap::new(),
             maintenance: MaintenanceSettings::default(),
             wal_format: RecordFormat::Binary,
+            reopen_after_commits: DEFAULT_REOPEN_AFTER_COMMITS,
         }
     }
 }

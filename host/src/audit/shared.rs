@@ -26,6 +26,10 @@ pub(crate) struct Shared {
     pub(super) storage_options: HashMap<String, String>,
     pub(super) app_id: String,
     pub(super) poll_interval: Duration,
+    /// Table commits after which the committer reopens its tables.
+    pub(super) reopen_after_commits: usize,
+    /// Times the committer reopened its tables for that reason.
+    pub(super) table_reopens: AtomicU64,
     pub(super) state: Mutex<CommitState>,
     pub(super) changed: Condvar,
     pub(super) backlog_bytes: AtomicU64,
