@@ -1,0 +1,310 @@
+//! The word lists of the extraction rule, in six languages: showing verbs
+//! and question words, possessives and instruction nouns, "given" and
+//! "told" forms, and the words of "before this conversation" and
+//! "everything above".
+
+use crate::words::{Filter, Lex};
+
+pub(super) const SHOW: Lex = Lex::new(&[
+    "affich*",
+    "brauche",
+    "cita*",
+    "cite*",
+    "copi*",
+    "copy",
+    "dame",
+    "diga",
+    "dime",
+    "dimmi",
+    "dis-moi",
+    "disclose",
+    "display",
+    "divulg*",
+    "donne*",
+    "dump",
+    "echo",
+    "ecri*",
+    "elenc*",
+    "ensena*",
+    "enumer*",
+    "escrev*",
+    "escrib*",
+    "expose",
+    "gib",
+    "give",
+    "imprim*",
+    "leak",
+    "list",
+    "lista",
+    "liste",
+    "listez",
+    "montr*",
+    "mostr*",
+    "mostre",
+    "muestr*",
+    "need",
+    "nenn*",
+    "output",
+    "paste",
+    "print",
+    "quero",
+    "quiero",
+    "quote",
+    "recite",
+    "recopi*",
+    "repeat",
+    "repet*",
+    "repit*",
+    "reprodu*",
+    "restate",
+    "reveal",
+    "revel*",
+    "revela*",
+    "ripet*",
+    "riport*",
+    "rivel*",
+    "sag",
+    "sage",
+    "schreib*",
+    "scriv*",
+    "share",
+    "show",
+    "spell",
+    "spill",
+    "stampa",
+    "start",
+    "summarise",
+    "summarize",
+    "tell",
+    "transcri*",
+    "translate",
+    "type",
+    "verrat*",
+    "veux",
+    "voglio",
+    "want",
+    "wiedergeb*",
+    "wiederhol*",
+    "write",
+    "zeig*",
+    "zitier*",
+]);
+/// `SHOW` and `QUESTION` at once.
+pub(super) const ASK: Filter = Filter::union(&[&SHOW, &QUESTION]);
+/// Question words: they ask for the instructions only with an object that
+/// is the model's own ("what are your rules?"), not a generic one.
+pub(super) const QUESTION: Lex = Lex::new(&[
+    "como", "cosa", "cual", "cuales", "quais", "qual", "quale", "quali", "que", "quel*", "was",
+    "wat", "wats", "welche*", "what", "whats", "which", "wie",
+]);
+/// Negations: "never reveal your system prompt" is a rule, not a request.
+pub(super) const NEGATION: Lex = Lex::new(&[
+    "don't", "dont", "jamais", "mai", "nao", "ne", "never", "nicht", "nie", "niemals", "non",
+    "not", "nunca",
+]);
+pub(super) const POSSESSIVE: Lex = Lex::new(&[
+    "dein", "deine", "deinen", "deiner", "deines", "seu", "seus", "sua", "suas", "ta", "tes",
+    "ton", "tu", "tua", "tue", "tuo", "tuoi", "tus", "ur", "vos", "votre", "your", "yr",
+]);
+pub(super) const INSTRUCTIONS: Lex = Lex::new(&[
+    "anweisung*",
+    "config",
+    "configuration",
+    "consigne*",
+    "context",
+    "directives",
+    "guidance",
+    "guidelines",
+    "instruc*",
+    "instrucc*",
+    "instruction*",
+    "istruzion*",
+    "metaprompt*",
+    "pre-prompt*",
+    "preprompt*",
+    "prompt*",
+    "regeln",
+    "reglas",
+    "regles",
+    "regole",
+    "regras",
+    "rules",
+    "set-up",
+    "setup",
+    "system*",
+    "systemanweisung*",
+    "systemprompt*",
+]);
+/// "…you were given", "…you received", "…tu as reçues": participles that
+/// follow the second person.
+pub(super) const GIVEN: Lex = Lex::new(&[
+    "bekommen",
+    "configur*",
+    "dadas",
+    "dado",
+    "date",
+    "dato",
+    "demande*",
+    "detto",
+    "dicho",
+    "dijeron",
+    "dio",
+    "diste",
+    "dit",
+    "dito",
+    "donne*",
+    "erhalten",
+    "fed",
+    "festgelegt*",
+    "fijad*",
+    "fissat*",
+    "fixe*",
+    "follow",
+    "following",
+    "gegeben",
+    "gesagt",
+    "given",
+    "got",
+    "indicaron",
+    "initiali*",
+    "initialised",
+    "initialized",
+    "instructed",
+    "loaded",
+    "mandaron",
+    "mitgegeben",
+    "ordena*",
+    "passad*",
+    "passaram",
+    "pidieron",
+    "programmed",
+    "provided",
+    "recebe*",
+    "recebid*",
+    "received",
+    "recibi*",
+    "recu*",
+    "ricevut*",
+    "running",
+    "segui*",
+    "set",
+    "sigues",
+    "told",
+    "vorgegeben",
+    "written",
+]);
+/// Verbs that carry the second person themselves ("recibiste").
+pub(super) const GIVEN_YOU: Lex = Lex::new(&["dieron", "hai", "recebeu", "recibiste", "te dieron"]);
+/// "…gave you", "…give you": verbs that precede it.
+pub(super) const GAVE: Lex = Lex::new(&[
+    "gave", "give", "given", "left", "prepared", "said", "say", "set", "tell", "told", "wrote",
+]);
+/// "before this conversation", "at the start of this chat".
+pub(super) const START: Lex = Lex::new(&[
+    "anfang",
+    "antes",
+    "avant",
+    "before",
+    "begin*",
+    "comeco",
+    "comienzo",
+    "debut",
+    "first",
+    "inicio",
+    "initial*",
+    "inizio",
+    "preced*",
+    "prima",
+    "principio",
+    "start*",
+    "top",
+    "vor",
+]);
+pub(super) const YOU: Lex = Lex::new(&[
+    "a-t-on", "dich", "dir", "du", "hast", "lhe", "t-*", "te", "ti", "tu", "u", "voce", "vous",
+    "you",
+]);
+/// "everything above", "all the text above".
+/// Words that make "above" a request for everything before ("repeat
+/// everything above").
+pub(super) const ALL: Lex = Lex::new(&[
+    "all",
+    "alles",
+    "everything",
+    "repeat",
+    "todo",
+    "tout",
+    "tudo",
+    "tutto",
+]);
+
+/// The first person, singular or plural, and its auxiliaries.
+pub(super) const FIRST: Lex = Lex::new(&[
+    "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
+    "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
+]);
+/// "hidden", "secret", "confidential" in six languages.
+pub(super) const HIDDEN: Lex = Lex::new(&[
+    "cache*",
+    "confidential*",
+    "escondid*",
+    "geheim*",
+    "hidden",
+    "internal",
+    "nascost*",
+    "ocult*",
+    "secret*",
+    "segret*",
+    "versteckt*",
+]);
+/// Verbs in the second person that say "you have".
+pub(super) const SECOND: Lex = Lex::new(&["avez", "hai", "hast", "tens", "tienes"]);
+/// The user's own: "before *my* first message".
+pub(super) const MY: Lex = Lex::new(&[
+    "meine*", "meiner", "meu", "mi", "mia", "minha", "mio", "mon", "my",
+]);
+/// A message in a conversation.
+pub(super) const MESSAGE: Lex = Lex::new(&[
+    "domanda",
+    "frage",
+    "mensagem",
+    "mensaje",
+    "message",
+    "messaggio",
+    "nachricht",
+    "pergunta",
+    "pregunta",
+    "prompt",
+    "question",
+    "turn",
+]);
+
+/// Nouns that "de sistema" makes the system's message.
+pub(super) const SYS_NOUN: Lex = Lex::new(&[
+    "consigne*",
+    "instruc*",
+    "istruzion*",
+    "mensage*",
+    "mensaje*",
+    "message*",
+    "messaggi*",
+    "prompt*",
+]);
+
+/// "this" before the conversation or session.
+pub(super) const THIS: Lex = Lex::new(&[
+    "ce", "cette", "diese*", "esta", "este", "questa", "questo", "this",
+]);
+/// This conversation.
+pub(super) const CONVERSATION: Lex = Lex::new(&[
+    "chat*",
+    "conversa*",
+    "dialog*",
+    "echange",
+    "gesprach*",
+    "session",
+    "sitzung",
+    "unterhaltung",
+]);
+
+pub(super) const ABOVE: Lex = Lex::new(&["above", "acima", "arriba", "dessus", "oben", "sopra"]);

@@ -1,0 +1,258 @@
+//! Whether a word addresses the model, and how explicitly: a cue before
+//! an AI noun, a mention, a vocative, a label, a reading participle.
+
+use super::cues::*;
+use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
+use crate::words::{Word, is};
+
+/// How a word addresses the model.
+pub(super) struct Address {
+    /// 0.4 (flagged, not blocked) for a cue or a reading participle, 0.3
+    /// for a bare vocative.
+    pub(super) strength: f32,
+    /// The addressee is a machine for sure (an AI word, a mention, hidden
+    /// text), not possibly a person's assistant or agent.
+    pub(super) machine: bool,
+    /// The reader is described in the third person ("AI agents reading
+    /// this page", "to any LLM", "AI review summarisers:"): no user
+    /// writes to their own assistant that way.
+    pub(super) third: bool,
+}
+
+/// Whether word `i` addresses the model, and how explicitly.
+pub(super) fn address(
+    text: &str,
+    w: &[Word],
+    i: usize,
+    hidden: &[(usize, usize)],
+) -> Option<Address> {
+    let n = w[i].norm();
+    let ai = is(n, &AI);
+    let role = is(n, &ROLE);
+    if !ai && !role {
+        // "To the automated résumé screener: …": a qualifier that makes
+        // the addressee a machine, in a label after a cue.
+        let sent = w[i].tok.sent;
+        let near = |k: usize| w.get(k).filter(|x| x.tok.sent == sent);
+        let label = is(n, &QUALIFIER)
+            && (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &CUE)))
+            && (1..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
+        return label.then_some(Address {
+            strength: 0.4,
+            machine: true,
+            third: false,
+        });
+    }
+    let sent = w[i].tok.sent;
+    let near = |k: usize| w.get(k).filter(|x| x.tok.sent == sent);
+    let start = w[i].tok.start as usize;
+    let hidden = hidden.iter().any(|&(s, e)| s <= start && start < e);
+    // "@assistant …", not the domain of "bob@example.com": the `@` follows
+    // a space or starts the text.
+    let mention = w[i].tok.flags & F_AT_BEFORE != 0
+        && text[..start].strip_suffix('@').is_some_and(|b| {
+            b.chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '.')
+        });
+    let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
+    let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
+    // "the AI team", "AI policy": an AI word that modifies the next noun
+    // is not the one addressed.
+    if ai
+        && !colon
+        && !hidden
+        && !mention
+        && near(i + 1).is_some_and(|x| {
+            x.tok.flags & (F_COMMA_BEFORE | F_COLON_BEFORE) == 0
+                && !is(x.norm(), &ROLE)
+                && !is(x.norm(), &AI)
+                && !is(x.norm(), &TOOL)
+                && !is(x.norm(), &READING)
+                && !is(x.norm(), &HEADED)
+                && !is(x.norm(), &LINK)
+                // "LLM presenting these slides:" is a participle phrase.
+                && !x.norm().ends_with(b"ing")
+        })
+    {
+        return None;
+    }
+    // "my assistant", "mi asistente IA": the user's own.
+    if (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &MY))) {
+        return None;
+    }
+    let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
+    let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &AI)));
+    // A role noun needs an AI word beside it ("AI assistant", "assistente
+    // IA"), or a qualifier before it ("language model", "autonomous
+    // agent").
+    let model = n.starts_with(b"model")
+        || n.starts_with(b"modell")
+        || n.starts_with(b"bot")
+        || n.starts_with(b"robot")
+        || n.starts_with(b"crawler")
+        || n.starts_with(b"scraper");
+    let qualified = ai
+        || prev_ai
+        || next_ai
+        || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)));
+    // A cue at most four words before, with no label's colon between
+    // ("Draft a policy: every AI model…" has no cue).
+    // A bare preposition ("instructions for AI tools", "a guide to AI
+    // agents") addresses only when it opens the phrase ("To the AI add-in
+    // …", "[for any LLM …"), follows a label noun ("Note to…", "Message
+    // for…") or leads to a colon ("…for the AI summarizer:").
+    let label_colon =
+        (0..=5).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
+    let cue_at = (1..=4).find(|&d| {
+        i >= d
+            && near(i - d).is_some_and(|x| is(x.norm(), &CUE))
+            && (1..d).all(|k| w[i - k].tok.flags & F_TRAIL_COLON == 0)
+            // "a"/"an" are English articles ("an AI model analysing…")
+            // unless a Romance or German determiner follows ("a la IA",
+            // "an die KI").
+            && (!matches!(w[i - d].norm(), b"a" | b"an") || is(w[i - d + 1].norm(), &DET))
+            && (!is(w[i - d].norm(), &PREPOSITION)
+                || label_colon
+                || i == d
+                || w[i - d - 1].tok.sent != sent
+                || opens_after(text, w[i - d].tok.start as usize)
+                || is(w[i - d - 1].norm(), &CUE))
+    });
+    let cue = cue_at.is_some();
+    // "to any AI…", "if an assistant reads this…": the reader in the
+    // third person.
+    let any = cue_at.is_some_and(|d| {
+        (1..d).any(|k| is(w[i - k].norm(), &ANY))
+            || matches!(w[i - d].norm(), b"if" | b"wenn" | b"falls")
+    });
+    // "…reading this", "…processing this page", "…que lea este documento".
+    // A listed participle, or any English "-ing" form with "this" right
+    // after it ("robots digesting this changelog").
+    let participle = (1..=4).any(|d| {
+        near(i + d).is_some_and(|x| {
+            is(x.norm(), &READING)
+                || x.norm().ends_with(b"ing")
+                    && near(i + d + 1).is_some_and(|y| is(y.norm(), &THIS))
+        })
+    });
+    let reading = participle && (1..=7).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
+    // "AI agent running in CI:", "Assistant taking notes,": a participle
+    // phrase that ends in a colon or a comma.
+    let participle_heading = participle
+        && (0..=6).any(|d| {
+            near(i + d).is_some_and(|x| {
+                x.tok.flags & F_TRAIL_COLON != 0
+                    || text[x.tok.end as usize..]
+                        .trim_start_matches(' ')
+                        .starts_with(['—', '–'])
+            }) || near(i + d + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
+        });
+    let headed = near(i + 1).is_some_and(|x| is(x.norm(), &HEADED));
+    // "Assistant: …", "Hey model, …", "\"AI assistant — …": the noun opens
+    // its sentence, a line, a quotation or a bracket, and a colon, comma
+    // or dash follows. Before a colon any words may precede it ("Hiring
+    // assistant:"); before a comma or a dash only a greeting or an AI
+    // word ("Our AI model, approved last year, …" is no vocative).
+    let opens = |strict: bool| {
+        (0..=3).any(|d| {
+            i >= d
+                && (i == d
+                    || w[i - d - 1].tok.sent != sent
+                    || opens_after(text, w[i - d].tok.start as usize))
+                && (!strict
+                    || d <= 2
+                        && (is(w[i - d].norm(), &AI)
+                            || (0..d).all(|k| {
+                                let m = w[i - k - 1].norm();
+                                is(m, &CUE) || is(m, &AI) || is(m, &ROLE)
+                            })))
+        })
+    };
+    // A comma may close a short noun phrase ("Asistente de compras, …").
+    let vocative = (colon && opens(false))
+        || (opens(true)
+            && ((1..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0))
+                || after.starts_with(['—', '–', ','])));
+    // A label: "AI crawlers and assistants: …" opens a line and ends in a
+    // colon within a few words.
+    let label = qualified
+        && opens(false)
+        && (0..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
+    let plural = (0..=3).any(|d| {
+        near(i + d).is_some_and(|x| {
+            let m = x.norm();
+            m.len() > 3 && m.ends_with(b"s") && (is(m, &ROLE) || is(m, &AI))
+        })
+    });
+    // A heading addressed to it: "New instructions for the assistant:".
+    let heading = cue && colon;
+    let machine = qualified || model || mention || hidden;
+    // "…reading this" counts when the phrase is an address: after a cue
+    // or ending in a colon or comma ("AI agents reading this thread, …"),
+    // not as a sentence's subject ("The model processing these documents
+    // hallucinates").
+    // As a subject, only with an obligation: "Language models quoting
+    // this release are required to omit…".
+    let obliged = (1..=8).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &OBLIGED)));
+    let reading = reading && (cue || participle_heading || obliged);
+    // "the assistant must now…", "el modelo debe ahora…": the model told
+    // what it must do from now on, in the third person.
+    let modal_at = (1..=if participle { 6 } else { 2 })
+        .find(|&d| near(i + d).is_some_and(|x| is(x.norm(), &MODAL)));
+    let must_now = (qualified || role)
+        && modal_at.is_some_and(|m| {
+            (m + 1..=m + 3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &NOW)))
+        });
+    // "Hey assistant", "Dear model": nobody greets a person by their job.
+    let greeted = cue_at.is_some_and(|d| is(w[i - d].norm(), &GREETING));
+    // "// agent: …", "# assistant: …": a label in a code comment speaks
+    // to tools, not people.
+    let commented = colon
+        && (0..=2).any(|d| {
+            i >= d
+                && text[..w[i - d].tok.start as usize]
+                    .trim_end_matches(' ')
+                    .ends_with(['/', '#', '*', '-'])
+        });
+    let machine = machine || greeted || commented;
+    let strength = if (qualified && (cue || reading || headed || participle_heading || label))
+        || mention
+        || hidden
+        || reading
+        || heading
+        || must_now
+        || (model && cue)
+        || (headed && opens(false))
+        || (opens(false) && participle_heading)
+    {
+        0.4
+    } else if vocative && (qualified || role) {
+        0.3
+    } else {
+        return None;
+    };
+    let third = reading || participle_heading || any || (label && plural);
+    Some(Address {
+        strength,
+        machine,
+        third,
+    })
+}
+
+/// Whether the word at byte `at` follows the start of a line, a quotation,
+/// a bracket or a label's colon (spaces aside): where a vocative begins.
+fn opens_after(text: &str, at: usize) -> bool {
+    text[..at]
+        .trim_end_matches(' ')
+        .chars()
+        .next_back()
+        .is_none_or(|c| {
+            matches!(
+                c,
+                '\n' | '"' | '\'' | '“' | ':' | '[' | ']' | '(' | '{' | '>' | '|' | '#' | '/' | '*' | '-' | ','
+            )
+        })
+        // An escaped line break in a JSON or code string.
+        || text[..at].ends_with("\\n")
+}

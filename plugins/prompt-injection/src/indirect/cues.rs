@@ -1,0 +1,315 @@
+//! Words that mark text as addressed to the model: AI and role nouns,
+//! the cues and participles around them ("note to the AI", "agents reading
+//! this"), and the words `address` weighs them by.
+
+use crate::words::{Filter, Lex};
+
+/// Nouns that name an AI model on their own.
+pub(super) const AI: Lex = Lex::new(&[
+    "ai",
+    "ai-*",
+    "artificial*",
+    "artificiel*",
+    "chatbot",
+    "chatbot*",
+    "chatbots",
+    "chatgpt",
+    "claude",
+    "copilot",
+    "copilot*",
+    "gemini",
+    "gpt",
+    "gpt*",
+    "ia",
+    "ki",
+    "ki-*",
+    "kunstlich*",
+    "llm",
+    "llm*",
+    "llms",
+    "sprachmodell*",
+    "summariser",
+    "summarisers",
+    "summarizer",
+    "summarizers",
+]);
+/// Every word is looked up in `AI` and `ROLE`: one filter for both.
+pub(super) const NOUN: Filter = Filter::union(&[&AI, &ROLE, &QUALIFIER]);
+/// Nouns that name one only next to an AI word ("AI assistant", "language
+/// model", "asistente de IA", "KI-Assistent") or in a vocative.
+pub(super) const ROLE: Lex = Lex::new(&[
+    "add-in*",
+    "agent",
+    "agente*",
+    "agents",
+    "asistente*",
+    "assistant*",
+    "assistent*",
+    "assistente*",
+    "bot",
+    "bots",
+    "browser*",
+    "crawler*",
+    "helper*",
+    "ki-assistent*",
+    "model",
+    "modele*",
+    "modell*",
+    "modelo*",
+    "models",
+    "plugin*",
+    "programmer*",
+    "reader*",
+    "reviewer*",
+    "robot*",
+    "scraper*",
+    "system",
+]);
+/// Words that introduce an addressee.
+pub(super) const CUE: Lex = Lex::new(&[
+    "a",
+    "achtung",
+    "al",
+    "alla",
+    "an",
+    "ao",
+    "attention",
+    "attn",
+    "au",
+    "aux",
+    "avis",
+    "aviso",
+    "bonjour",
+    "cara",
+    "caro",
+    "cher",
+    "chere",
+    "ciao",
+    "dear",
+    "den",
+    "estimad*",
+    "falls",
+    "for",
+    "fur",
+    "gentile",
+    "hallo",
+    "hello",
+    "hey",
+    "hi",
+    "hinweis",
+    "hola",
+    "if",
+    "important*",
+    "liebe*",
+    "memo",
+    "message",
+    "nota",
+    "note",
+    "notice",
+    "ola",
+    "para",
+    "per",
+    "pour",
+    "prezad*",
+    "ps",
+    "querid*",
+    "reminder",
+    "salut",
+    "se",
+    "si",
+    "to",
+    "wenn",
+    "wichtig*",
+]);
+/// Cues that are bare prepositions or conjunctions.
+pub(super) const PREPOSITION: Lex = Lex::new(&[
+    "a", "al", "alla", "an", "ao", "au", "aux", "den", "for", "fur", "para", "per", "pour", "se",
+    "si", "to",
+]);
+/// Participles that say the model is the one reading ("agents processing
+/// this page", "the model answering questions about").
+pub(super) const READING: Lex = Lex::new(&[
+    "analis*",
+    "analy*",
+    "answering",
+    "browsing",
+    "crawling",
+    "elabora*",
+    "generating",
+    "handling",
+    "indexing",
+    "le",
+    "lea",
+    "lee",
+    "legge",
+    "leggendo",
+    "lendo",
+    "ler",
+    "leyendo",
+    "liest",
+    "lisant",
+    "listening",
+    "lit",
+    "monitoring",
+    "parsing",
+    "proces*",
+    "process",
+    "processed",
+    "processes",
+    "processing",
+    "reading",
+    "reads",
+    "resum*",
+    "reviewing",
+    "riassum*",
+    "running",
+    "scanning",
+    "scraping",
+    "screening",
+    "summarises",
+    "summarising",
+    "summarizes",
+    "summarizing",
+    "taking",
+    "tradu*",
+    "traite*",
+    "transcrib*",
+    "translating",
+    "triaging",
+    "ubersetz*",
+    "using",
+    "verarbeit*",
+    "viewing",
+    "visiting",
+    "watching",
+    "zusammenfass*",
+]);
+/// "this" in six languages.
+pub(super) const THIS: Lex = Lex::new(&[
+    "ce", "cet", "cette", "dies*", "essa", "esse", "esta", "este", "esto", "estos", "isso", "isto",
+    "questa", "questo", "these", "this",
+]);
+/// Nouns an AI noun may head ("agent instructions", "AI note").
+pub(super) const HEADED: Lex = Lex::new(&[
+    "anweisung*",
+    "consigne*",
+    "directive*",
+    "instrucc*",
+    "instruction*",
+    "istruzion*",
+    "message",
+    "nota",
+    "note",
+    "notes",
+    "notice",
+    "task*",
+]);
+
+/// Words that make a following role noun a machine ("language model",
+/// "autonomous agent", "automated system", "asistente virtual").
+pub(super) const QUALIFIER: Lex = Lex::new(&[
+    "agentic", "autom*", "autonom*", "coding", "digital*", "language", "virtu*",
+]);
+
+/// Words after an AI word that keep it an addressee ("AI that reads
+/// this", "AI or human reviewer"); any other word makes it a modifier
+/// ("the AI team", "AI policy").
+pub(super) const LINK: Lex = Lex::new(&[
+    "and", "che", "das", "der", "die", "e", "et", "first", "here", "now", "o", "oder", "only",
+    "or", "ou", "please", "que", "qui", "that", "too", "und", "welche*", "which", "who", "y",
+]);
+/// Nouns an AI word may name a model with ("any AI tool reviewing…"),
+/// kept out of `ROLE`, which every word is looked up in.
+pub(super) const TOOL: Lex = Lex::new(&["tool", "tools"]);
+/// Determiners after "a" or "an" that make them "to" (Spanish, Italian,
+/// Portuguese, German), or the Romance and German AI words themselves.
+pub(super) const DET: Lex = Lex::new(&[
+    "alle",
+    "as",
+    "cualquier*",
+    "das",
+    "dem",
+    "den",
+    "der",
+    "die",
+    "el",
+    "gli",
+    "ia",
+    "il",
+    "jede*",
+    "ki",
+    "la",
+    "las",
+    "le",
+    "lo",
+    "los",
+    "o",
+    "ogni",
+    "os",
+    "qualquer",
+    "qualsiasi",
+    "tod*",
+    "tutt*",
+]);
+/// Modal verbs: "the assistant must…".
+pub(super) const MODAL: Lex = Lex::new(&[
+    "debe", "deve", "devra", "doit", "has", "is", "muss", "must", "needs", "shall", "should",
+    "soll", "tiene",
+]);
+/// Obligations laid on a subject: "…are required to", "…must".
+pub(super) const OBLIGED: Lex = Lex::new(&[
+    "debe",
+    "deben",
+    "deve",
+    "devem",
+    "devono",
+    "directed",
+    "doit",
+    "doivent",
+    "hereby",
+    "instructed",
+    "muss",
+    "mussen",
+    "must",
+    "obliged",
+    "ordered",
+    "required",
+    "shall",
+    "should",
+    "soll",
+    "sollen",
+]);
+/// "now", "from now on".
+pub(super) const NOW: Lex = Lex::new(&[
+    "adesso",
+    "agora",
+    "ahora",
+    "desormais",
+    "henceforth",
+    "jetzt",
+    "maintenant",
+    "now",
+    "ora",
+    "sofort",
+]);
+/// Greetings: a cue that says the addressee is spoken to.
+pub(super) const GREETING: Lex = Lex::new(&[
+    "bonjour", "cara", "caro", "cher", "chere", "ciao", "dear", "estimad*", "gentile", "hallo",
+    "hello", "hey", "hi", "hola", "liebe*", "ola", "prezad*", "querid*", "salut",
+]);
+/// "my assistant", "mi asistente": the user's own helper.
+pub(super) const MY: Lex = Lex::new(&[
+    "ma", "mein*", "meu", "mi", "mia", "minha", "mio", "mon", "my",
+]);
+/// "to *any* AI", "for *all* agents".
+pub(super) const ANY: Lex = Lex::new(&[
+    "all",
+    "any",
+    "cualquier*",
+    "every",
+    "jede*",
+    "n-importe",
+    "qualquer",
+    "qualsiasi",
+    "whoever",
+]);
