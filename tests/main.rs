@@ -36,6 +36,8 @@ mod hostile_plugins;
 mod hot_reload;
 mod instance_reuse;
 mod judges;
+mod judges_blocking;
+mod judges_errors;
 mod plugin_c;
 mod plugin_js;
 mod plugin_manifests;
