@@ -62,6 +62,7 @@ mod serve_jwt;
 mod serve_openai;
 mod serve_operations;
 mod serve_payload_coverage;
+mod serve_payload_coverage_policies;
 mod serve_quota_settle;
 mod serve_quota_shared;
 mod serve_responses;
