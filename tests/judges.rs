@@ -2,6 +2,9 @@
 //! upstream and a real (deterministic) judge HTTP server on 127.0.0.1, and
 //! the `judgements`, `decisions` and `inferences` Delta tables read back
 //! through the Delta log after the server stopped.
+//!
+//! Shared by `judges_blocking` (blocking judgements hold the call) and
+//! `judges_errors` (judgements with no verdict, recorded with why).
 
 use crate::common;
 
@@ -14,24 +17,24 @@ use railyard::audit::{self, DecisionRow, InferenceRow, JudgementRow};
 use railyard::cli::log::{read_decisions, read_inferences, read_judgements};
 use serde_json::json;
 
-struct Env {
+pub(crate) struct Env {
     dir: tempfile::TempDir,
 }
 
 /// What a test's server and policy look like.
-struct Spec<'a> {
+pub(crate) struct Spec<'a> {
     /// The router rule's `mode`: `background` or `blocking`.
-    mode: &'a str,
+    pub(crate) mode: &'a str,
     /// The judge and rubric the router names.
-    judge: &'a str,
-    rubric: &'a str,
+    pub(crate) judge: &'a str,
+    pub(crate) rubric: &'a str,
     /// The policy's `[stages]` lines.
-    stages: &'a str,
+    pub(crate) stages: &'a str,
     /// More keys of `[judges.j]`.
-    judge_options: &'a str,
+    pub(crate) judge_options: &'a str,
     /// More serve config (tables after the judge).
-    extra: &'a str,
-    grace_ms: u64,
+    pub(crate) extra: &'a str,
+    pub(crate) grace_ms: u64,
 }
 
 impl Default for Spec<'_> {
@@ -49,20 +52,20 @@ impl Default for Spec<'_> {
 }
 
 impl Env {
-    fn new() -> Env {
+    pub(crate) fn new() -> Env {
         Env {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn path(&self, p: &str) -> PathBuf {
+    pub(crate) fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
 
     /// Writes the serve config (with `[judges.j]` pointing at `judge`) and
     /// a policy whose router sends every payload of `spec.stages` to one
     /// judge; starts the server.
-    fn start(&self, judge: &Judge, spec: Spec) -> Server {
+    pub(crate) fn start(&self, judge: &Judge, spec: Spec) -> Server {
         std::fs::write(
             self.path("policy.toml"),
             format!(
@@ -125,24 +128,24 @@ strict = "Rubric strict for the {{stage}} of {{route}}. Findings: {{findings}}. 
         audit::root_url(&self.path("audit").display().to_string()).unwrap()
     }
 
-    fn judgements(&self) -> Vec<JudgementRow> {
+    pub(crate) fn judgements(&self) -> Vec<JudgementRow> {
         rt().block_on(read_judgements(&self.root(), &Default::default()))
             .unwrap()
     }
 
-    fn decisions(&self) -> Vec<DecisionRow> {
+    pub(crate) fn decisions(&self) -> Vec<DecisionRow> {
         rt().block_on(read_decisions(&self.root(), &Default::default()))
             .unwrap()
     }
 
-    fn inferences(&self) -> Vec<InferenceRow> {
+    pub(crate) fn inferences(&self) -> Vec<InferenceRow> {
         rt().block_on(read_inferences(&self.root(), &Default::default()))
             .unwrap()
     }
 }
 
 /// Serve config sending every model to `upstream`.
-fn every_model_to(upstream: &Upstream) -> String {
+pub(crate) fn every_model_to(upstream: &Upstream) -> String {
     format!(
         "[upstreams.u]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"u\"\n",
         upstream.base_url()
@@ -156,7 +159,7 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn guard(server: &Server, text: &str) -> common::http::Answer {
+pub(crate) fn guard(server: &Server, text: &str) -> common::http::Answer {
     post(
         server.addr,
         "/v1/guard",
@@ -165,7 +168,7 @@ fn guard(server: &Server, text: &str) -> common::http::Answer {
     )
 }
 
-fn chat(server: &Server, model: &str, text: &str) -> common::http::Answer {
+pub(crate) fn chat(server: &Server, model: &str, text: &str) -> common::http::Answer {
     post(
         server.addr,
         "/v1/chat/completions",
@@ -174,13 +177,13 @@ fn chat(server: &Server, model: &str, text: &str) -> common::http::Answer {
     )
 }
 
-fn request_id(a: &common::http::Answer) -> String {
+pub(crate) fn request_id(a: &common::http::Answer) -> String {
     a.header("x-railyard-request-id").unwrap().to_string()
 }
 
 /// Polls `/metrics` until `line` appears (bounded), so a test waits for a
 /// state instead of sleeping for a guessed time.
-fn wait_for_metric(server: &Server, line: &str) {
+pub(crate) fn wait_for_metric(server: &Server, line: &str) {
     let until = Instant::now() + Duration::from_secs(20);
     loop {
         let m = get(server.addr, "/metrics", &[]).text();
@@ -192,7 +195,7 @@ fn wait_for_metric(server: &Server, line: &str) {
     }
 }
 
-fn stop(mut server: Server) {
+pub(crate) fn stop(mut server: Server) {
     let stderr = server.stderr.clone();
     assert!(
         server.stop(),
@@ -276,314 +279,6 @@ fn async_judgement_answers_the_caller_first_and_joins_its_decision_and_inference
     assert_eq!(j.router, "router");
     assert!(router.reason.contains("routed to j"), "{}", router.reason);
     assert!(env.inferences().iter().any(|i| i.request_id == id));
-}
-
-#[test]
-fn a_blocking_block_verdict_blocks_the_proxied_request_in_every_table() {
-    let env = Env::new();
-    let judge = Judge::start();
-    let upstream = Upstream::start();
-    let routes = every_model_to(&upstream);
-    let server = env.start(
-        &judge,
-        Spec {
-            mode: "blocking",
-            extra: &routes,
-            ..Spec::default()
-        },
-    );
-    let blocked = chat(&server, "fake-model", "please JUDGE:block this");
-    assert_eq!(blocked.status, 400, "{}", blocked.text());
-    assert_eq!(blocked.code(), "request_blocked");
-    assert!(blocked.text().contains("judge `j`"), "{}", blocked.text());
-    let blocked_id = request_id(&blocked);
-    let passed = chat(&server, "fake-model", "JUDGE:flag harmless");
-    assert_eq!(passed.status, 200, "{}", passed.text());
-    let passed_id = request_id(&passed);
-    // Each call is a trace; its judge call is a span of it, and the judge
-    // is sent that span's `traceparent`.
-    let trace_of = |a: &common::http::Answer| {
-        let tp = a.header("traceparent").expect("a traceparent header");
-        tp.split('-').nth(1).unwrap().to_string()
-    };
-    let (blocked_trace, passed_trace) = (trace_of(&blocked), trace_of(&passed));
-    assert_ne!(blocked_trace, passed_trace);
-    let asked = judge.asked();
-    assert_eq!(asked.len(), 2, "{asked:?}");
-    for (a, call) in asked.iter().zip([&blocked, &passed]) {
-        let tp = a
-            .traceparent
-            .as_deref()
-            .expect("the judge got a traceparent");
-        let parts: Vec<&str> = tp.split('-').collect();
-        assert_eq!(parts[1], trace_of(call), "{tp}");
-        // A span of its own, not the call's.
-        let call_span = call
-            .header("traceparent")
-            .unwrap()
-            .split('-')
-            .nth(2)
-            .unwrap();
-        assert_ne!(parts[2], call_span);
-    }
-    stop(server);
-    // The blocked prompt never reached the model; the flagged one did.
-    assert_eq!(upstream.prompts(), ["JUDGE:flag harmless"]);
-
-    let rows = env.judgements();
-    let of = |id: &str| rows.iter().find(|j| j.request_id == id).unwrap();
-    let b = of(&blocked_id);
-    assert_eq!((b.mode.as_str(), b.status.as_str()), ("blocking", "ok"));
-    assert_eq!(
-        (b.verdict.as_deref(), b.effect.as_str()),
-        (Some("block"), "blocked")
-    );
-    assert_eq!(b.categories, ["TEST_BLOCK"]);
-    assert_eq!(b.route, "fake-model");
-    let f = of(&passed_id);
-    assert_eq!(
-        (f.verdict.as_deref(), f.effect.as_str()),
-        (Some("flag"), "flagged")
-    );
-
-    let decisions = env.decisions();
-    let router = decisions
-        .iter()
-        .find(|d| d.decision_id == b.decision_id)
-        .unwrap();
-    assert_eq!(router.action, "block");
-    assert!(
-        router.reason.contains("says block (score 0.97)"),
-        "{}",
-        router.reason
-    );
-    let inferences = env.inferences();
-    let call = inferences
-        .iter()
-        .find(|i| i.request_id == blocked_id)
-        .unwrap();
-    assert_eq!(
-        (call.action.as_str(), call.status_code),
-        ("block", Some(400))
-    );
-    assert_eq!(call.trace_id.as_deref(), Some(blocked_trace.as_str()));
-    let flagged = decisions
-        .iter()
-        .find(|d| d.decision_id == f.decision_id)
-        .unwrap();
-    assert_eq!(flagged.action, "flag");
-}
-
-#[test]
-fn a_blocking_judge_past_its_budget_applies_the_route_failure_mode() {
-    let env = Env::new();
-    let judge = Judge::start();
-    let upstream = Upstream::start();
-    let routes = format!(
-        "[judging]\nblocking-budget-ms = 300\n[upstreams.u]\nbase-url = \"{}\"\n\
-         [[routes]]\nmodel = \"open-model\"\nupstream = \"u\"\njudge-failure-mode = \"fail-open\"\n\
-         [[routes]]\nmodel = \"*\"\nupstream = \"u\"\n",
-        upstream.base_url()
-    );
-    let server = env.start(
-        &judge,
-        Spec {
-            mode: "blocking",
-            extra: &routes,
-            ..Spec::default()
-        },
-    );
-    let closed = chat(&server, "closed-model", "JUDGE:slow=3000 closed");
-    assert_eq!(closed.status, 400, "{}", closed.text());
-    assert_eq!(closed.code(), "request_blocked");
-    let open = chat(&server, "open-model", "JUDGE:slow=3000 open");
-    assert_eq!(open.status, 200, "{}", open.text());
-    // A judge that fails outright is no verdict either.
-    let broken = chat(&server, "closed-model", "JUDGE:http500");
-    assert_eq!(broken.status, 400, "{}", broken.text());
-    let (closed_id, open_id, broken_id) =
-        (request_id(&closed), request_id(&open), request_id(&broken));
-    stop(server);
-    assert_eq!(upstream.prompts(), ["JUDGE:slow=3000 open"]);
-
-    let rows = env.judgements();
-    let of = |id: &str| rows.iter().find(|j| j.request_id == id).unwrap();
-    let c = of(&closed_id);
-    assert_eq!(
-        (c.status.as_str(), c.effect.as_str()),
-        ("timeout", "fail-closed")
-    );
-    assert!(
-        c.error.as_deref().unwrap().contains("blocking budget"),
-        "{:?}",
-        c.error
-    );
-    assert!(c.verdict.is_none());
-    let o = of(&open_id);
-    assert_eq!(
-        (o.status.as_str(), o.effect.as_str()),
-        ("timeout", "fail-open")
-    );
-    let e = of(&broken_id);
-    assert_eq!(
-        (e.status.as_str(), e.effect.as_str()),
-        ("error", "fail-closed")
-    );
-    assert!(
-        e.error.as_deref().unwrap().contains("HTTP 500"),
-        "{:?}",
-        e.error
-    );
-    assert_eq!(e.raw_answer.as_deref(), Some("judge exploded"));
-    let decisions = env.decisions();
-    let router = decisions
-        .iter()
-        .find(|d| d.decision_id == c.decision_id)
-        .unwrap();
-    assert_eq!(router.action, "block");
-    assert!(
-        router.reason.contains("gave no verdict (timeout"),
-        "{}",
-        router.reason
-    );
-}
-
-#[test]
-fn malformed_answers_unknown_judges_and_rubrics_are_recorded_as_errors() {
-    let env = Env::new();
-    let judge = Judge::start();
-    let server = env.start(&judge, Spec::default());
-    let prose = guard(&server, "JUDGE:prose");
-    let fenced = guard(&server, "JUDGE:fenced");
-    assert_eq!((prose.status, fenced.status), (200, 200));
-    wait_for_metric(
-        &server,
-        "railyard_judgements_total{judge=\"j\",mode=\"async\",status=\"error\"} 1",
-    );
-    wait_for_metric(
-        &server,
-        "railyard_judgements_total{judge=\"j\",mode=\"async\",status=\"ok\"} 1",
-    );
-    stop(server);
-    let rows = env.judgements();
-    let of = |a: &common::http::Answer| {
-        let id = request_id(a);
-        rows.iter().find(|j| j.request_id == id).unwrap().clone()
-    };
-    let p = of(&prose);
-    assert_eq!(p.status, "error");
-    assert!(
-        p.error.as_deref().unwrap().contains("malformed verdict"),
-        "{:?}",
-        p.error
-    );
-    assert_eq!(
-        p.raw_answer.as_deref(),
-        Some("I think this is fine, nothing to worry about.")
-    );
-    let f = of(&fenced);
-    assert_eq!(
-        (f.status.as_str(), f.verdict.as_deref()),
-        ("ok", Some("allow"))
-    );
-
-    // A router naming a judge or a rubric the server does not have.
-    let other = "[judges.k]\nbase-url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n";
-    let unknown = |judge_name: &str, rubric: &str| {
-        let env = Env::new();
-        let server = env.start(
-            &judge,
-            Spec {
-                judge: judge_name,
-                rubric,
-                extra: other,
-                ..Spec::default()
-            },
-        );
-        let a = guard(&server, "hello");
-        assert_eq!(a.status, 200, "{}", a.text());
-        wait_for_metric(
-            &server,
-            &format!(
-                "railyard_judgements_total{{judge=\"{judge_name}\",mode=\"async\",status=\"error\"}} 1"
-            ),
-        );
-        stop(server);
-        let rows = env.judgements();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].request_id, request_id(&a));
-        assert_eq!(rows[0].status, "error");
-        rows[0].clone()
-    };
-    let u = unknown("nobody", "strict");
-    let err = u.error.unwrap();
-    assert!(
-        err.contains("no judge named `nobody`") && err.contains("j, k"),
-        "{err}"
-    );
-    let r = unknown("k", "missing");
-    assert!(
-        r.error
-            .as_deref()
-            .unwrap()
-            .contains("has no rubric `missing`"),
-        "{:?}",
-        r.error
-    );
-    assert_eq!(r.model, "m");
-}
-
-#[test]
-fn judgements_over_a_judges_budget_are_recorded_as_skipped() {
-    let env = Env::new();
-    let judge = Judge::start();
-    let server = env.start(
-        &judge,
-        Spec {
-            judge_options: "timeout-ms = 20000\nmax-in-flight = 1\nqueue = 1",
-            ..Spec::default()
-        },
-    );
-    judge.hold();
-    let ids: Vec<String> = (0..4)
-        .map(|i| {
-            let a = guard(&server, &format!("payload {i}"));
-            assert_eq!(
-                a.status, 200,
-                "the caller is answered whatever the judge's budget"
-            );
-            request_id(&a)
-        })
-        .collect();
-    // One call holds the slot, one waits, two are refused at once.
-    wait_for_metric(
-        &server,
-        "railyard_judgements_total{judge=\"j\",mode=\"async\",status=\"skipped\"} 2",
-    );
-    wait_for_metric(&server, "railyard_judge_in_flight{judge=\"j\"} 1");
-    wait_for_metric(&server, "railyard_judge_queued{judge=\"j\"} 1");
-    judge.release();
-    wait_for_metric(
-        &server,
-        "railyard_judgements_total{judge=\"j\",mode=\"async\",status=\"ok\"} 2",
-    );
-    stop(server);
-    let rows = env.judgements();
-    assert_eq!(rows.len(), 4, "one row per request, none lost: {rows:?}");
-    for id in &ids {
-        assert_eq!(rows.iter().filter(|j| &j.request_id == id).count(), 1);
-    }
-    let skipped: Vec<_> = rows.iter().filter(|j| j.status == "skipped").collect();
-    assert_eq!(skipped.len(), 2);
-    for s in skipped {
-        let e = s.error.as_deref().unwrap();
-        assert!(
-            e.contains("over its budget") && e.contains("queue 1"),
-            "{e}"
-        );
-        assert!(s.verdict.is_none());
-    }
-    assert_eq!(rows.iter().filter(|j| j.status == "ok").count(), 2);
 }
 
 #[test]

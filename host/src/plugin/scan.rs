@@ -16,7 +16,7 @@ use wasmtime::component::{InstancePre, ResourceAny};
 
 use super::PluginLimits;
 use super::bindings::scanning;
-use super::call::{self, CallFault, CallOutput, StageInput};
+use super::call::{CallFault, CallOutput, StageInput, fault, validate};
 use super::{LoadedPlugin, PluginKind, PluginState};
 use crate::engine::RailyardEngine;
 use crate::verdict::{Action, Finding};
@@ -86,8 +86,8 @@ impl LoadedPlugin {
                 Ok((guest, r))
             });
         Some(match started {
-            Err(e) => Err(call::classify(&store, e, timeout_ms)),
-            Ok((_, Err(message))) => Err(CallFault::PluginError(call::clip(&message))),
+            Err(e) => Err(fault::classify(&store, e, timeout_ms)),
+            Ok((_, Err(message))) => Err(CallFault::PluginError(fault::clip(&message))),
             Ok((guest, Ok(scanner))) => Ok(ScanSession {
                 store,
                 guest,
@@ -118,7 +118,7 @@ impl ScanSession {
 
     fn classify(&self, e: wasmtime::Error) -> CallFault {
         let timeout_ms = self.limits.timeout.as_millis() as u64;
-        call::classify_metered(&self.store, e, timeout_ms, self.fuel)
+        fault::classify_metered(&self.store, e, timeout_ms, self.fuel)
     }
 
     /// Pushes `chunk`; `text` is the whole answer so far, `chunk`
@@ -130,8 +130,8 @@ impl ScanSession {
             .guest
             .scanner()
             .call_push(&mut self.store, self.scanner, chunk);
-        let p = call::unwrap_call(&self.store, r, |_, e| self.classify(e))?;
-        let findings = call::validate_findings(p.findings, &[text])?;
+        let p = fault::unwrap_call(&self.store, r, |_, e| self.classify(e))?;
+        let findings = validate::validate_findings(p.findings, &[text])?;
         let settled = p.settled as usize;
         if settled > text.len() || !text.is_char_boundary(settled) {
             return Err(CallFault::InvalidOutput(format!(
@@ -156,13 +156,13 @@ impl ScanSession {
         }
         self.settled = settled;
         let action = match self.kind {
-            PluginKind::Guardrail => call::action_from_wit(p.action),
+            PluginKind::Guardrail => validate::action_from_wit(p.action),
             _ => Action::Allow,
         };
         Ok(ScanProgress {
             findings,
             action,
-            reason: call::clip(&p.reason),
+            reason: fault::clip(&p.reason),
             settled,
         })
     }
@@ -177,8 +177,8 @@ impl ScanSession {
             .guest
             .scanner()
             .call_finish(&mut self.store, self.scanner);
-        let v = call::unwrap_call(&self.store, r, |_, e| self.classify(e))?;
-        let verdict = call::validate_verdict(v, &[text])?;
+        let v = fault::unwrap_call(&self.store, r, |_, e| self.classify(e))?;
+        let verdict = validate::validate_verdict(v, &[text])?;
         Ok(match self.kind {
             PluginKind::Guardrail => CallOutput::Verdict(verdict),
             _ => CallOutput::Findings(verdict.findings),

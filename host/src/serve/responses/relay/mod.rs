@@ -26,6 +26,7 @@
 //! rest of every item (and the final response); if it blocks, nothing.
 
 mod items;
+mod parts;
 
 use std::collections::BTreeMap;
 
@@ -34,7 +35,8 @@ use serde_json::{Map, Value, json};
 use super::wire::{Event, Piece, Whole};
 use crate::pipeline::lanes::{LanesEnd, Origin, StreamLanes};
 use crate::verdict::Action;
-use items::{Item, PartKind};
+use items::Item;
+use parts::PartKind;
 
 /// What the relay does with one upstream event.
 pub enum Step {
