@@ -36,42 +36,6 @@ fn main() {
     println!("out-of-fold, rules alone:    {}", prf(rules));
     println!("out-of-fold, model alone:    {}", prf(model));
     println!("out-of-fold, rules or model: {}", prf(both));
-    // Recall on the hand-written sets at a precision target, out of fold:
-    // the second layer, and the round-7 veto design over the margin
-    // (block = rule hit with margin >= v, or margin >= t).
-    for target in [0.97, 0.98, 0.99] {
-        let s = train::choose(&data, &r.stack, target);
-        let mut sorted: Vec<f32> = r.margins.clone();
-        sorted.sort_by(f32::total_cmp);
-        let qs: Vec<f32> = (0..80).map(|q| sorted[sorted.len() * q / 80]).collect();
-        let mut veto: Option<(u32, f32, f32)> = None;
-        for &v in &qs {
-            let vals: Vec<f32> = (0..data.len())
-                .map(|i| {
-                    if r.rules_block[i] && r.margins[i] >= v {
-                        f32::MAX
-                    } else {
-                        r.margins[i]
-                    }
-                })
-                .collect();
-            if let Some((t, tp)) = train::choose(&data, &vals, target)
-                && veto.is_none_or(|(b, _, _)| tp > b)
-            {
-                veto = Some((tp, v, t));
-            }
-        }
-        let own_inj = data.iter().filter(|e| !e.external && e.injection).count() as f64;
-        let rec = |tp: u32| f64::from(tp) / own_inj;
-        println!(
-            "at precision >= {target}: second layer recall {:.3} (value {:.3}); veto design recall {:.3} (v {:.2}, t {:.2})",
-            s.map_or(0.0, |(_, tp)| rec(tp)),
-            s.map_or(f32::NAN, |(t, _)| t),
-            veto.map_or(0.0, |(tp, _, _)| rec(tp)),
-            veto.map_or(f32::NAN, |(_, v, _)| v),
-            veto.map_or(f32::NAN, |(_, _, t)| t),
-        );
-    }
     if std::env::args().any(|a| a == "--curve") {
         // Out-of-fold trade-off: margin, then rules-or-model and model
         // alone.

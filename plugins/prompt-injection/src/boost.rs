@@ -1,14 +1,38 @@
-//! Training of the second layer ([`crate::stack`]), native only:
+//! Training of the experimental second layer ([`crate::stack`]):
 //! gradient boosting of depth-2 trees on the logistic loss (Newton leaf
 //! values), splits among at most [`BINS`] quantile cut points per
 //! feature. Deterministic: no sampling.
-use crate::stack::{NF, Stack, Tree};
+use crate::stack::{self, NF, Stack, Tree};
+use crate::train::Example;
+use crate::{Config, Settings, scan};
+
+/// The second layer's features of every text, given its margin.
+pub fn features_of(data: &[Example], margins: &[f32]) -> Vec<[f32; NF]> {
+    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
+    rules_only.model = false;
+    // Every piece of evidence, however weak.
+    let mut all = rules_only.clone();
+    all.flag_threshold = 0.0;
+    data.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut det = Vec::new();
+            crate::detect(&e.text, &all, &mut det);
+            stack::features(
+                e.text.len(),
+                &stack::lexical(&scan::scan(&e.text)),
+                margins[i],
+                crate::score(&e.text, &rules_only),
+                det.iter().map(|d| (d.rule_id, d.score)),
+            )
+        })
+        .collect()
+}
 
 /// Cut points per feature.
 const BINS: usize = 32;
 /// Trees.
 pub const ROUNDS: usize = 200;
-fn env(k: &str, d: f64) -> f64 { std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d) }
 /// Shrinkage.
 const ETA: f32 = 0.1;
 /// L2 on leaf values.
@@ -46,7 +70,9 @@ fn best_split(
     g: &[f64],
     h: &[f64],
 ) -> Option<Split> {
-    let (gt, ht) = idx.iter().fold((0.0, 0.0), |(a, b), &i| (a + g[i], b + h[i]));
+    let (gt, ht) = idx
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &i| (a + g[i], b + h[i]));
     let parent = gt * gt / (ht + LAMBDA);
     let mut best: Option<Split> = None;
     for f in 0..NF {
@@ -66,7 +92,7 @@ fn best_split(
             gl += hg[k];
             hl += hh[k];
             let (gr, hr) = (gt - gl, ht - hl);
-            if hl < env("MINH", MIN_HESS) || hr < env("MINH", MIN_HESS) {
+            if hl < MIN_HESS || hr < MIN_HESS {
                 continue;
             }
             let gain = gl * gl / (hl + LAMBDA) + gr * gr / (hr + LAMBDA) - parent;
@@ -82,9 +108,8 @@ fn best_split(
     best
 }
 
-/// Fits the second layer on `xs` with labels `ys` and sample weights `ws`;
-/// `theta` is stored as its threshold.
-pub fn fit(xs: &[[f32; NF]], ys: &[bool], ws: &[f32], theta: f32) -> Stack {
+/// Fits the second layer on `xs` with labels `ys` and sample weights `ws`.
+pub fn fit(xs: &[[f32; NF]], ys: &[bool], ws: &[f32]) -> Stack {
     let n = xs.len();
     let cut = cuts(xs);
     let bins: Vec<Vec<u8>> = (0..NF)
@@ -103,7 +128,7 @@ pub fn fit(xs: &[[f32; NF]], ys: &[bool], ws: &[f32], theta: f32) -> Stack {
     let all: Vec<usize> = (0..n).collect();
     let mut g = vec![0f64; n];
     let mut h = vec![0f64; n];
-    for _ in 0..env("ROUNDS", ROUNDS as f64) as usize {
+    for _ in 0..ROUNDS {
         for i in 0..n {
             let p = 1.0 / (1.0 + f64::from(-fsum[i]).exp());
             let w = f64::from(ws[i]);
@@ -135,7 +160,7 @@ pub fn fit(xs: &[[f32; NF]], ys: &[bool], ws: &[f32], theta: f32) -> Stack {
                     .iter()
                     .filter(|&&i| (xs[i][tree.feat[c] as usize] >= tree.thr[c]) == leaf_r)
                     .fold((0.0, 0.0), |(a, b), &i| (a + g[i], b + h[i]));
-                tree.leaf[(c - 1) * 2 + leaf_r as usize] = (-gs / (hs + LAMBDA)) as f32 * env("ETA", ETA as f64) as f32;
+                tree.leaf[(c - 1) * 2 + leaf_r as usize] = (-gs / (hs + LAMBDA)) as f32 * ETA;
             }
         }
         for i in 0..n {
@@ -143,5 +168,5 @@ pub fn fit(xs: &[[f32; NF]], ys: &[bool], ws: &[f32], theta: f32) -> Stack {
         }
         trees.push(tree);
     }
-    Stack { base, theta, trees }
+    Stack { base, trees }
 }

@@ -4,7 +4,7 @@
 //! strongest evidence — so it learns which rule hits are false alarms on
 //! look-alikes (a rule that fires alone on a document the model finds
 //! plain) and which model margins are safe to add. Trained by
-//! [`crate::train`] on out-of-fold margins; compiled in as `stack.bin`.
+//! [`crate::train`] on out-of-fold margins; compiled in as the table.
 
 use crate::lexicon::*;
 use crate::scan::Scan;
@@ -72,7 +72,7 @@ const VERBS: u64 = V_OVERRIDE | V_DISABLE | V_LEAK | V_FOLLOW | V_EXFIL | V_PERS
 /// lexicon knows).
 pub fn lexical(scan: &Scan) -> [f32; LEX] {
     let mut x = [0f32; LEX];
-    let mut sentence = |u: u64, x: &mut [f32; LEX]| {
+    let sentence = |u: u64, x: &mut [f32; LEX]| {
         let v = u & VERBS != 0;
         let pairs = [
             v && u & AI != 0,
@@ -162,18 +162,10 @@ impl Tree {
     }
 }
 
-/// Header of `stack.bin`: tree count (u32), base value, threshold (f32),
-/// little-endian.
-pub const STACK_HEADER: usize = 12;
-/// Bytes per tree.
-pub const TREE_BYTES: usize = 3 + 4 * 3 + 4 * 4;
-
-/// A compiled second layer.
+/// A fitted second layer.
 pub struct Stack {
     /// Initial value of the sum.
     pub base: f32,
-    /// Sum that maps to the block threshold.
-    pub theta: f32,
     /// The trees.
     pub trees: Vec<Tree>,
 }
@@ -184,39 +176,9 @@ impl Stack {
         self.base + self.trees.iter().map(|t| t.eval(x)).sum::<f32>()
     }
 
-    /// The table layout of `stack.bin`.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(self.trees.len() as u32).to_le_bytes());
-        out.extend_from_slice(&self.base.to_le_bytes());
-        out.extend_from_slice(&self.theta.to_le_bytes());
-        for t in &self.trees {
-            out.extend_from_slice(&t.feat);
-            for v in t.thr.iter().chain(&t.leaf) {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        out
-    }
-
-    /// Reads a table in the `stack.bin` layout.
-    pub fn from_bytes(b: &[u8]) -> Stack {
-        let f = |i: usize| f32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        let trees = (0..n)
-            .map(|k| {
-                let o = STACK_HEADER + k * TREE_BYTES;
-                Tree {
-                    feat: [b[o], b[o + 1], b[o + 2]],
-                    thr: [f(o + 3), f(o + 7), f(o + 11)],
-                    leaf: [f(o + 15), f(o + 19), f(o + 23), f(o + 27)],
-                }
-            })
-            .collect();
-        Stack {
-            base: f(4),
-            theta: f(8),
-            trees,
-        }
+    /// Bytes it would take compiled in: a header, then per tree three
+    /// feature numbers, three thresholds and four leaves.
+    pub fn table_bytes(&self) -> usize {
+        12 + self.trees.len() * (3 + 4 * 3 + 4 * 4)
     }
 }

