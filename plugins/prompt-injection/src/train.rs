@@ -17,7 +17,10 @@
 //! the one with the highest recall of rules-or-model at a precision of at
 //! least [`PRECISION_TARGET`] on those out-of-fold decisions, counted on
 //! the hand-written sets alone. The out-of-sample sets (`oos-injection-3`,
-//! `-5`, `-6`, `-7`) and `bastioncorpus` are never read.
+//! `-5`, `-6`, `-7`) and `bastioncorpus` are never read for the committed
+//! model; the experimental second layer's analysis ([`second_layer`],
+//! the `second_layer` example) reads the first four, now seen, with the
+//! round-7 training sets ([`SECOND_LAYER_SETS`]), never `oos-injection-8`.
 use crate::model::{DIM, HEADER, Model, WINDOW, for_each_feature};
 use crate::{Config, Decision, Settings, assess, boost, scan};
 use std::path::Path;
