@@ -45,6 +45,8 @@ pub use railyard_plugin_sdk::{Config, Detection};
 #[allow(missing_docs, clippy::too_many_arguments)] // generated bindings
 mod component;
 
+#[cfg(not(target_arch = "wasm32"))]
+mod boost;
 mod decoded;
 mod extraction;
 mod indirect;
@@ -54,6 +56,8 @@ mod model;
 mod quoted;
 mod rules;
 mod scan;
+#[cfg(not(target_arch = "wasm32"))]
+mod stack;
 #[cfg(not(target_arch = "wasm32"))]
 #[doc(hidden)]
 pub mod train;

