@@ -7,7 +7,8 @@
 //! long-running `serve` rose by ~30 MiB at each of the first rounds and
 //! never came down. After a round the thread asks the allocator to return
 //! the free pages of every arena (`malloc_trim(0)`); live data is not
-//! touched. Other allocators (musl, or a non-Linux system) manage their
+//! touched. The committer does the same when it drops its tables' state
+//! to read them afresh. Other allocators (musl, or a non-Linux system) manage their
 //! own, and this does nothing there.
 
 /// Returns the free memory of every malloc arena to the system.
