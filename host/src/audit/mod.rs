@@ -35,6 +35,7 @@ pub mod maintenance;
 mod open_calls;
 pub mod provenance;
 pub mod record;
+mod recording;
 pub mod retention;
 pub mod rewrite;
 pub mod schema;
@@ -51,7 +52,6 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::evaluation::Evaluation;
 use shared::CommitState;
 pub(crate) use shared::Shared;
 
@@ -369,123 +369,6 @@ impl AuditLog {
         self.hasher.hash(messages)
     }
 
-    /// Records one evaluation: a `decisions` row per plugin decision, and
-    /// an `inferences` row when `ctx.call` is set. Returns once the rows
-    /// are durable per the configured [`Durability`]; an `Err` means
-    /// nothing was acknowledged and the caller must not treat the decision
-    /// as recorded (the server refuses the traffic).
-    pub fn record(
-        &self,
-        evaluation: &Evaluation,
-        ctx: &RecordContext<'_>,
-    ) -> Result<Ack, AuditError> {
-        let (buf, decision_ids, inference) = self.encode_evaluation(evaluation, ctx);
-        let position = self.append_encoded(&buf)?;
-        Ok(Ack {
-            position,
-            decision_ids,
-            inference,
-        })
-    }
-
-    /// One evaluation's WAL records, its decision ids, and whether an
-    /// inferences row is among them.
-    fn encode_evaluation(
-        &self,
-        evaluation: &Evaluation,
-        ctx: &RecordContext<'_>,
-    ) -> (Vec<u8>, Vec<String>, bool) {
-        let mut buf = Vec::with_capacity(1024 * (evaluation.decisions.len() + 1));
-        let mut decision_ids = Vec::with_capacity(evaluation.decisions.len());
-        let inference =
-            encode::encode_evaluation(evaluation, ctx, &self.writer(), &mut buf, &mut decision_ids);
-        (buf, decision_ids, inference)
-    }
-
-    /// Records rows built elsewhere (e.g. judgements by the judge
-    /// dispatcher), with the same durability and backpressure as
-    /// [`AuditLog::record`].
-    pub fn record_rows(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
-        self.append(rows)
-    }
-
-    fn append(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
-        let mut buf = Vec::with_capacity(rows.len() * 768);
-        for r in rows {
-            wal::encode(r, self.wal_format, &mut buf);
-        }
-        self.append_encoded(&buf)
-    }
-
-    /// Appends encoded records, under the backlog rule and the durability.
-    fn append_encoded(&self, buf: &[u8]) -> Result<Position, AuditError> {
-        let (lsn, position) = self.append_unsynced(buf)?;
-        if self.durability == Durability::Fsync {
-            self.sync_appended(lsn, buf.len() as u64)?;
-        }
-        Ok(position)
-    }
-
-    /// Appends encoded records under the backlog rule, without waiting for
-    /// them to be durable: returns the WAL sequence number to sync to.
-    fn append_unsynced(&self, buf: &[u8]) -> Result<(u64, Position), AuditError> {
-        let backlog = self.shared.backlog_bytes.load(Ordering::Relaxed);
-        if backlog >= self.backlog_limit {
-            let last_error = self
-                .shared
-                .lock()
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "none yet".into());
-            match self.on_full {
-                OnFull::Reject => {
-                    return Err(AuditError::BacklogFull {
-                        backlog_mib: backlog >> 20,
-                        limit_mib: self.backlog_limit >> 20,
-                        table: self.shared.root.to_string(),
-                        last_error,
-                    });
-                }
-                OnFull::Alarm => {
-                    let n = self.shared.over_limit.fetch_add(1, Ordering::Relaxed);
-                    // Loud, but not one line per request: the 1st, then
-                    // every 1,000th.
-                    if n.is_multiple_of(1000) {
-                        tracing::error!(
-                            backlog_mib = backlog >> 20,
-                            limit_mib = self.backlog_limit >> 20,
-                            over_limit_records = n + 1,
-                            last_error,
-                            "AUDIT BACKLOG OVER LIMIT: the audit table is not accepting commits; decisions are kept in the local WAL and traffic continues (on-full = alarm)"
-                        );
-                    }
-                }
-            }
-        }
-        let (lsn, position) = self.shared.wal.append(buf)?;
-        self.shared
-            .backlog_bytes
-            .fetch_add(buf.len() as u64, Ordering::Relaxed);
-        Ok((lsn, position))
-    }
-
-    /// Waits until the `len` bytes appended up to `lsn` are durable. On an
-    /// error they were dropped unacknowledged (no segment will carry them,
-    /// at most a torn copy in the segment that failed) and leave the
-    /// backlog; call it once per append.
-    fn sync_appended(&self, lsn: u64, len: u64) -> Result<(), AuditError> {
-        if let Err(e) = self.shared.wal.sync(lsn) {
-            let _ =
-                self.shared
-                    .backlog_bytes
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                        Some(b.saturating_sub(len))
-                    });
-            return Err(e.into());
-        }
-        Ok(())
-    }
-
     /// Seals the open segment and waits until everything recorded so far
     /// is committed to Delta, or `timeout` passes.
     pub fn flush(&self, timeout: Duration) -> Result<(), AuditError> {
@@ -556,42 +439,6 @@ impl AuditLog {
             ));
         }
         Ok(())
-    }
-
-    /// Records one proxied call: the response stage's decisions and one
-    /// `inferences` row covering the request and the answer. The request
-    /// stage's decisions are recorded before the call is forwarded (with
-    /// [`AuditLog::record`] and no call info).
-    pub fn record_call(
-        &self,
-        request: (&Evaluation, &crate::payload::Payload),
-        response: Option<(&Evaluation, &crate::payload::Payload)>,
-        capture: crate::policy::Capture,
-        call: CallInfo<'_>,
-    ) -> Result<Ack, AuditError> {
-        let mut buf = Vec::with_capacity(4096);
-        let mut decision_ids = Vec::new();
-        encode::encode_call(
-            request,
-            response,
-            capture,
-            &call,
-            &self.writer(),
-            &mut buf,
-            &mut decision_ids,
-        );
-        let position = self.append_encoded(&buf)?;
-        Ok(Ack {
-            position,
-            decision_ids,
-            inference: true,
-        })
-    }
-
-    /// Whether [`AuditLog::record`] waits for an fsync before it returns
-    /// (`fsync` durability) rather than for a copy into memory (`async`).
-    pub fn record_waits_for_fsync(&self) -> bool {
-        self.durability == wal::Durability::Fsync
     }
 
     /// The committer's last error, if its last attempt failed.
