@@ -25,6 +25,17 @@ impl StageInput {
         &self.wit
     }
 
+    /// Refuses an input over `limit` bytes before any instance is made.
+    pub(super) fn within(&self, limit: usize) -> Result<(), super::CallFault> {
+        if self.input_bytes > limit {
+            return Err(super::CallFault::InputTooLarge {
+                bytes: self.input_bytes,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// Converts `payload`.
     pub fn new(payload: &Payload) -> Self {
         StageInput {

@@ -90,12 +90,7 @@ impl LoadedPlugin {
         config: &Arc<[(String, String)]>,
         limits: &PluginLimits,
     ) -> Result<CallOutput, CallFault> {
-        if input.input_bytes > limits.max_input_bytes {
-            return Err(CallFault::InputTooLarge {
-                bytes: input.input_bytes,
-                limit: limits.max_input_bytes,
-            });
-        }
+        input.within(limits.max_input_bytes)?;
         let mut store = self.new_store(config.clone(), limits.memory_bytes);
         self.run(&mut store, input, prior, limits, None)
     }
@@ -111,11 +106,7 @@ impl LoadedPlugin {
         limits: &PluginLimits,
         fuel: u64,
     ) -> (Result<CallOutput, CallFault>, CallCost) {
-        if input.input_bytes > limits.max_input_bytes {
-            let fault = CallFault::InputTooLarge {
-                bytes: input.input_bytes,
-                limit: limits.max_input_bytes,
-            };
+        if let Err(fault) = input.within(limits.max_input_bytes) {
             return (Err(fault), CallCost::default());
         }
         let mut store = self.new_store(config.clone(), limits.memory_bytes);

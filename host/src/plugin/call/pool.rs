@@ -52,12 +52,7 @@ impl LoadedPlugin {
         config: &Arc<[(String, String)]>,
         limits: &PluginLimits,
     ) -> Result<CallOutput, CallFault> {
-        if input.input_bytes > limits.max_input_bytes {
-            return Err(CallFault::InputTooLarge {
-                bytes: input.input_bytes,
-                limit: limits.max_input_bytes,
-            });
-        }
+        input.within(limits.max_input_bytes)?;
         let timeout_ms = limits.timeout.as_millis() as u64;
         let idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut warm = match idle {
