@@ -111,7 +111,7 @@ fn parse_rule(cfg: &Config, name: &str) -> Result<Rule, String> {
     }
 
     let key = keys.of("min-score");
-    let min_score = unit_interval(cfg, key, 0.0)?;
+    let min_score = cfg.get_unit(key, 0.0)?;
     if categories.is_empty() && cfg.get(key).is_some() {
         // Without categories the rule samples every payload and no finding
         // is consulted; a min-score there would be silently meaningless.
@@ -119,7 +119,7 @@ fn parse_rule(cfg: &Config, name: &str) -> Result<Rule, String> {
             "config key `{key}`: only applies to findings, so rule {name:?} also needs `{name}.categories` (use \"*\" for any finding)"
         ));
     }
-    let sample_rate = unit_interval(cfg, keys.of("sample-rate"), 1.0)?;
+    let sample_rate = cfg.get_unit(keys.of("sample-rate"), 1.0)?;
 
     Ok(Rule {
         name: name.to_string(),
@@ -131,15 +131,4 @@ fn parse_rule(cfg: &Config, name: &str) -> Result<Rule, String> {
         min_score,
         sample_rate,
     })
-}
-
-fn unit_interval(cfg: &Config, key: &str, default: f32) -> Result<f32, String> {
-    let v = cfg.get_f32(key, default)?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!(
-            "config key `{key}`: expected a number in 0..=1, got {v}"
-        ))
-    }
 }

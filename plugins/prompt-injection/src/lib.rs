@@ -125,18 +125,15 @@ impl Settings {
     /// `extra-phrases` from the plugin config.
     pub fn from_config(cfg: &Config) -> Result<Settings, String> {
         let d = Settings::default();
-        let threshold = unit(cfg, "threshold", d.threshold)?;
-        let flag_threshold = unit(cfg, "flag-threshold", d.flag_threshold.min(threshold))?;
+        let threshold = cfg.get_unit("threshold", d.threshold)?;
+        let flag_threshold = cfg.get_unit("flag-threshold", d.flag_threshold.min(threshold))?;
         if flag_threshold > threshold {
             return Err(format!(
                 "config key `flag-threshold`: expected at most `threshold` ({threshold}), got {flag_threshold}"
             ));
         }
-        let untrusted_threshold = unit(
-            cfg,
-            "untrusted-threshold",
-            d.untrusted_threshold.min(threshold),
-        )?;
+        let untrusted_threshold =
+            cfg.get_unit("untrusted-threshold", d.untrusted_threshold.min(threshold))?;
         if untrusted_threshold > threshold {
             return Err(format!(
                 "config key `untrusted-threshold`: expected at most `threshold` ({threshold}), got {untrusted_threshold}"
@@ -164,17 +161,6 @@ impl Settings {
             extra_phrases,
             model,
         })
-    }
-}
-
-fn unit(cfg: &Config, key: &str, default: f32) -> Result<f32, String> {
-    let v = cfg.get_f32(key, default)?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!(
-            "config key `{key}`: expected a number in 0..=1, got {v}"
-        ))
     }
 }
 

@@ -78,6 +78,20 @@ impl Config {
         }
     }
 
+    /// `key` parsed as a number in 0..=1 (a score, a threshold, a rate),
+    /// or `default` when absent; a number outside is an error naming the
+    /// key.
+    pub fn get_unit(&self, key: &str, default: f32) -> Result<f32, String> {
+        let v = self.get_f32(key, default)?;
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "config key `{key}`: expected a number in 0..=1, got {v}"
+            ))
+        }
+    }
+
     /// `key` parsed as `true`/`false`, or `default` when absent.
     pub fn get_bool(&self, key: &str, default: bool) -> Result<bool, String> {
         match self.get(key) {

@@ -91,13 +91,7 @@ impl Settings {
             s.enabled = enabled;
         }
         s.allow = cfg.get_all("allow").map(str::to_string).collect();
-        let min = cfg.get_f32("min-score", 0.5)?;
-        if !(0.0..=1.0).contains(&min) {
-            return Err(format!(
-                "config key `min-score`: expected a number in 0..=1, got {min}"
-            ));
-        }
-        s.min_score = min;
+        s.min_score = cfg.get_unit("min-score", 0.5)?;
         Ok(s)
     }
 
