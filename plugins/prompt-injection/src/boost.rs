@@ -2,14 +2,13 @@
 //! gradient boosting of depth-2 trees on the logistic loss (Newton leaf
 //! values), splits among at most [`BINS`] quantile cut points per
 //! feature. Deterministic: no sampling.
+use crate::scan;
 use crate::stack::{self, NF, Stack, Tree};
 use crate::train::Example;
-use crate::{Config, Settings, scan};
 
 /// The second layer's features of every text, given its margin.
 pub fn features_of(data: &[Example], margins: &[f32]) -> Vec<[f32; NF]> {
-    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
-    rules_only.model = false;
+    let rules_only = crate::train::rules_only();
     // Every piece of evidence, however weak.
     let mut all = rules_only.clone();
     all.flag_threshold = 0.0;

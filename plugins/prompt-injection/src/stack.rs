@@ -4,7 +4,8 @@
 //! strongest evidence — so it learns which rule hits are false alarms on
 //! look-alikes (a rule that fires alone on a document the model finds
 //! plain) and which model margins are safe to add. Trained by
-//! [`crate::train`] on out-of-fold margins; compiled in as the table.
+//! [`crate::train::second_layer`] on out-of-fold margins, as an analysis
+//! only: the plugin does not use it.
 
 use crate::lexicon::*;
 use crate::scan::Scan;

@@ -131,15 +131,12 @@ pub fn load_sets(root: &Path, sets: &[&str]) -> Result<Vec<Example>, String> {
             }
             let (text, injection) =
                 parse_row(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+            // The id's last run of digits.
             let group = json_field(line, "id")
                 .and_then(|id| {
-                    let digits: String = id
-                        .chars()
-                        .rev()
-                        .skip_while(|c| !c.is_ascii_digit())
-                        .take_while(char::is_ascii_digit)
-                        .collect();
-                    digits.chars().rev().collect::<String>().parse().ok()
+                    id.rsplit(|c: char| !c.is_ascii_digit())
+                        .find(|run| !run.is_empty())
+                        .and_then(|run| run.parse().ok())
                 })
                 .unwrap_or(n as u32);
             out.push(Example {
@@ -327,10 +324,18 @@ fn rows(data: &[Example]) -> Vec<(usize, Row)> {
         .collect()
 }
 
+/// The default settings with the learned component off: the rules alone.
+pub(crate) fn rules_only() -> Settings {
+    let mut s = Settings::from_config(&Config::default()).expect("defaults");
+    s.model = false;
+    s
+}
+
 /// Whether the rules alone block every text.
-fn rules_block(data: &[Example], rules_only: &Settings) -> Vec<bool> {
+fn rules_block(data: &[Example]) -> Vec<bool> {
+    let rules = rules_only();
     data.iter()
-        .map(|e| assess(&[&e.text], rules_only).decision(rules_only) == Decision::Block)
+        .map(|e| assess(&[&e.text], &rules).decision(&rules) == Decision::Block)
         .collect()
 }
 
@@ -372,8 +377,6 @@ pub struct SecondLayer {
 /// out-of-fold margins, then the second layer trained on the other folds'
 /// margins, rule evidence and lexical features.
 pub fn second_layer(data: &[Example]) -> SecondLayer {
-    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
-    rules_only.model = false;
     let fold = |i: usize| data[i].group as usize % FOLDS;
     let margins = oof_margins(data, &rows(data), &fold);
     let feats = boost::features_of(data, &margins);
@@ -386,11 +389,10 @@ pub fn second_layer(data: &[Example]) -> SecondLayer {
     let mut table_bytes = 0;
     for k in 0..FOLDS {
         let idx: Vec<usize> = (0..data.len()).filter(|&i| fold(i) != k).collect();
-        let pick = |v: &dyn Fn(usize) -> f32| idx.iter().map(|&i| v(i)).collect::<Vec<f32>>();
         let st = boost::fit(
             &idx.iter().map(|&i| feats[i]).collect::<Vec<_>>(),
             &idx.iter().map(|&i| ys[i]).collect::<Vec<_>>(),
-            &pick(&|i| ws[i]),
+            &idx.iter().map(|&i| ws[i]).collect::<Vec<_>>(),
         );
         table_bytes = st.table_bytes();
         for i in (0..data.len()).filter(|&i| fold(i) == k) {
@@ -399,7 +401,7 @@ pub fn second_layer(data: &[Example]) -> SecondLayer {
     }
     SecondLayer {
         margins,
-        rules_block: rules_block(data, &rules_only),
+        rules_block: rules_block(data),
         values,
         tokens: data
             .iter()
@@ -437,10 +439,8 @@ pub fn choose(data: &[Example], values: &[f32], target: f64) -> Option<(f32, u32
 
 /// Trains on `data`: the weights table and the cross-validation report.
 pub fn train(data: &[Example]) -> (Vec<u8>, Report) {
-    let mut rules_only = Settings::from_config(&Config::default()).expect("defaults");
-    rules_only.model = false;
     let xs = rows(data);
-    let rules = rules_block(data, &rules_only);
+    let rules = rules_block(data);
     let margins = oof_margins(data, &xs, &|i| i % FOLDS);
     let count_on = |own: bool, pred: &dyn Fn(usize) -> bool| {
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
