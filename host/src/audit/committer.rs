@@ -85,10 +85,9 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
 /// commit: deltalake 1.1 builds its file list from the previous list's
 /// Arrow batches plus the new commits' (delta-kernel's
 /// `scan_metadata_from`), so it holds one more batch per commit,
-/// checkpoints or not; opened afresh, a
-/// table loads its latest checkpoint (Delta writes one every 100 versions)
-/// and the commits after it: a bounded state, for one read of the log
-/// every so many commits.
+/// checkpoints or not; opened afresh, a table loads its latest checkpoint
+/// (Delta writes one every 100 versions) and the commits after it: a
+/// bounded state, for one read of the log every so many commits.
 async fn commit_sealed(
     shared: &Shared,
     tables: &mut Option<HashMap<TableKind, DeltaTable>>,

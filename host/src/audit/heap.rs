@@ -8,8 +8,8 @@
 //! never came down. After a round the thread asks the allocator to return
 //! the free pages of every arena (`malloc_trim(0)`); live data is not
 //! touched. The committer does the same when it drops its tables' state
-//! to read them afresh. Other allocators (musl, or a non-Linux system) manage their
-//! own, and this does nothing there.
+//! to read them afresh. Other allocators (musl, or a non-Linux system)
+//! manage their own, and this does nothing there.
 
 /// Returns the free memory of every malloc arena to the system.
 pub(crate) fn release_free() {

@@ -85,6 +85,11 @@ pub struct AuditSettings {
 /// See [`AuditSettings::reopen_after_commits`] and the committer.
 const DEFAULT_REOPEN_AFTER_COMMITS: usize = 200;
 
+/// A whole number, at least 1.
+fn whole(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok().filter(|v| *v >= 1)
+}
+
 fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
 }
@@ -129,7 +134,7 @@ impl AuditSettings {
             Some(d) => PathBuf::from(d),
             None => home_dir("XDG_STATE_HOME", ".local/state")?,
         };
-        let mib = |s: &str| s.parse::<u64>().ok().filter(|v| *v >= 1).map(|v| v << 20);
+        let mib = |s: &str| whole(s).map(|v| v << 20);
         Ok(AuditSettings {
             table_root,
             state_dir,
@@ -163,12 +168,7 @@ impl AuditSettings {
             .unwrap_or(16 << 20),
             segment_age: parse_env(
                 "RAILYARD_AUDIT_SEGMENT_MS",
-                |s| {
-                    s.parse::<u64>()
-                        .ok()
-                        .filter(|v| *v >= 1)
-                        .map(Duration::from_millis)
-                },
+                |s| whole(s).map(Duration::from_millis),
                 "a whole number of milliseconds, at least 1",
             )?
             .unwrap_or(Duration::from_secs(1)),
@@ -188,7 +188,7 @@ impl AuditSettings {
             .unwrap_or_default(),
             reopen_after_commits: parse_env(
                 "RAILYARD_AUDIT_REOPEN_COMMITS",
-                |s| s.parse::<usize>().ok().filter(|v| *v >= 1),
+                |s| whole(s).map(|v| v as usize),
                 "a whole number of commits, at least 1",
             )?
             .unwrap_or(DEFAULT_REOPEN_AFTER_COMMITS),
@@ -219,7 +219,6 @@ impl AuditSettings {
 /// `RAILYARD_AUDIT_MAINTENANCE*` and friends over the defaults.
 fn maintenance_from_env() -> Result<MaintenanceSettings, AuditError> {
     let d = MaintenanceSettings::default();
-    let whole = |s: &str| s.parse::<u64>().ok().filter(|v| *v >= 1);
     Ok(MaintenanceSettings {
         enabled: parse_env(
             "RAILYARD_AUDIT_MAINTENANCE",
