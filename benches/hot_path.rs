@@ -119,8 +119,10 @@ fn baseline_policy(dir: &std::path::Path) -> Policy {
 fn hot_path(c: &mut Criterion) {
     let loader = engine();
     let pipeline = Pipeline::load(&loader, Policy::embedded_default()).expect("default policy");
-    let baseline = baseline_dir()
-        .map(|dir| Pipeline::load(&loader, baseline_policy(&dir)).expect("baseline pipeline"));
+    let baseline_dir = baseline_dir();
+    let baseline = baseline_dir
+        .as_deref()
+        .map(|dir| Pipeline::load(&loader, baseline_policy(dir)).expect("baseline pipeline"));
     // The same chain with the plugins opted in to instance reuse.
     let reusing = Pipeline::load(
         &loader,
@@ -170,8 +172,8 @@ fn hot_path(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("instantiate+call", name), |b| {
             b.iter(|| black_box(plugin.call(&small, &[], &no_config, &limits)))
         });
-        if let Some(dir) = baseline_dir() {
-            let file = component_file(&dir, &format!("railyard-plugin-{name}"));
+        if let Some(dir) = &baseline_dir {
+            let file = component_file(dir, &format!("railyard-plugin-{name}"));
             let old = loader.load_file(name, &file).expect("baseline loads");
             group.bench_function(BenchmarkId::new("instantiate+call-baseline", name), |b| {
                 b.iter(|| black_box(old.call(&small, &[], &no_config, &limits)))
@@ -206,9 +208,9 @@ fn hot_path(c: &mut Criterion) {
         BenchmarkId::new("instantiate+call", "empty-guardrail"),
         |b| b.iter(|| black_box(floor.call(&small, &[], &no_config, &limits))),
     );
-    if let Some(dir) = baseline_dir() {
+    if let Some(dir) = &baseline_dir {
         let old = loader
-            .load_file("floor", &component_file(&dir, "railyard-fixture-hostile"))
+            .load_file("floor", &component_file(dir, "railyard-fixture-hostile"))
             .expect("baseline fixture loads");
         group.bench_function(
             BenchmarkId::new("instantiate+call-baseline", "empty-guardrail"),

@@ -99,7 +99,7 @@ fn main() {
          pub(crate) static BUILTIN_COMPONENTS: &[(&str, &[u8])] = &[\n",
     );
     for (name, package) in FIRST_PARTY {
-        let file = wasm_dir.join(format!("{}.wasm", package.replace('-', "_")));
+        let file = wasm_dir.join(wasm_file_name(package));
         if !file.is_file() {
             panic!(
                 "plugin component {} is missing after the build",
@@ -234,7 +234,7 @@ fn build_plugins(root: &Path, out_dir: &Path) -> PathBuf {
         .unwrap_or_else(|e| panic!("creating {}: {e}", components.display()));
     for (target, packages) in [(PLAIN_TARGET, &first_party[..]), (WASI_TARGET, FIXTURES)] {
         for package in packages {
-            let name = format!("{}.wasm", package.replace('-', "_"));
+            let name = wasm_file_name(package);
             let built = target_dir.join(target).join("plugin").join(&name);
             let dest = components.join(&name);
             std::fs::copy(&built, &dest).unwrap_or_else(|e| {
@@ -243,6 +243,11 @@ fn build_plugins(root: &Path, out_dir: &Path) -> PathBuf {
         }
     }
     components
+}
+
+/// The file cargo writes for package `package`'s component.
+fn wasm_file_name(package: &str) -> String {
+    format!("{}.wasm", package.replace('-', "_"))
 }
 
 /// One nested `cargo build --profile plugin --target TARGET` of `packages`.
