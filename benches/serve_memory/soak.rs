@@ -12,7 +12,10 @@
 //! minus the median of the first, the slope a least-squares line through
 //! them. It fails (returns false) when the growth exceeds
 //! `SOAK_MAX_GROWTH_MIB` (default 8 MiB), or when more than 1% of the
-//! calls got no answer.
+//! calls got no answer. Beside the resident size it reads the heap's live
+//! bytes from `/metrics` (`railyard_heap_in_use_bytes`, glibc builds) and
+//! reports their growth the same way: data the server holds, apart from
+//! pages the allocator keeps.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +41,15 @@ fn slope(points: &[(f64, u64)]) -> f64 {
     let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 as f64 - my)).sum();
     let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
     sxy / sxx.max(1e-9) * 60.0
+}
+
+/// `railyard_heap_in_use_bytes` from the server's `/metrics`, in KiB.
+async fn heap_in_use_kib(client: &reqwest::Client, url: &str) -> Option<u64> {
+    let text = client.get(url).send().await.ok()?.text().await.ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("railyard_heap_in_use_bytes "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|b| b / 1024)
 }
 
 /// Runs the soak; true when the resident size did not grow beyond the
@@ -84,6 +96,7 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
     let started = Instant::now();
     let sampler = {
         let pid = railyard.pid();
+        let (client, metrics) = (client.clone(), format!("http://{}/metrics", railyard.addr));
         tokio::spawn(async move {
             let mut samples = Vec::new();
             let mut next = Instant::now();
@@ -91,12 +104,14 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
                 tokio::time::sleep_until(next.into()).await;
                 let m = crate::mem(pid);
                 let t = started.elapsed().as_secs_f64();
+                let heap = heap_in_use_kib(&client, &metrics).await;
                 println!(
-                    "  t = {t:>4.0} s: VmRSS {}, RssAnon {}",
+                    "  t = {t:>4.0} s: VmRSS {}, RssAnon {}, heap in use {}",
                     mib(m.rss),
-                    mib(m.anon)
+                    mib(m.anon),
+                    heap.map_or("?".into(), mib)
                 );
-                samples.push((t, m.rss));
+                samples.push((t, m.rss, heap));
                 next += Duration::from_secs(10);
             }
             samples
@@ -142,8 +157,13 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
     }
     let post: Vec<(f64, u64)> = samples
         .iter()
-        .copied()
-        .filter(|(t, _)| *t >= warmup as f64)
+        .filter(|(t, _, _)| *t >= warmup as f64)
+        .map(|&(t, rss, _)| (t, rss))
+        .collect();
+    let heap: Vec<u64> = samples
+        .iter()
+        .filter(|(t, _, _)| *t >= warmup as f64)
+        .filter_map(|&(_, _, h)| h)
         .collect();
     if post.len() < 3 {
         println!(
@@ -169,6 +189,16 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
         mib(after.rss),
         mib(bound_kib)
     );
+    if heap.len() >= 3 {
+        let third = heap.len() / 3;
+        let (first, last) = (median(&heap[..third]), median(&heap[heap.len() - third..]));
+        println!(
+            "soak: heap in use: first-third median {}, last-third median {}, growth {:+.1} MiB",
+            mib(first),
+            mib(last),
+            (last as i64 - first as i64) as f64 / 1024.0
+        );
+    }
     let grew = growth > bound_kib as i64;
     if grew {
         println!("soak: FAILED: the resident size grew beyond the bound");

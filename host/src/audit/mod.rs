@@ -30,7 +30,7 @@ mod deferred;
 mod encode;
 pub mod erase;
 pub mod events;
-mod heap;
+pub(crate) mod heap;
 pub mod maintenance;
 mod open_calls;
 pub mod provenance;

@@ -31,6 +31,7 @@ pub(crate) fn answer(state: &State, headers: &HeaderMap) -> Result<Response<Body
     }
     register_pool(&state.engine, &mut registry);
     register_connections(&state.connections, &mut registry);
+    register_heap(&mut registry);
     let out = super::metrics::encode(&registry);
     let mut r = Response::new(full(out));
     r.headers_mut().insert(
@@ -118,6 +119,25 @@ fn register_pool(
         "railyard_pool_warm_memory_resident_bytes",
         "Bytes kept resident in linear-memory slots not in use (RAILYARD_POOL_KEEP_RESIDENT_KIB per slot at most)",
         gauge(m.unused_memory_bytes_resident() as u64),
+    );
+}
+
+/// The process heap (glibc only): live bytes against what the allocator
+/// keeps free, so a resident size that grows can be told apart as data
+/// held or as pages the allocator has not returned.
+fn register_heap(r: &mut prometheus_client::registry::Registry) {
+    let Some(h) = crate::audit::heap::usage() else {
+        return;
+    };
+    r.register(
+        "railyard_heap_in_use_bytes",
+        "Bytes in live heap allocations, every malloc arena (glibc mallinfo2)",
+        gauge(h.in_use),
+    );
+    r.register(
+        "railyard_heap_free_bytes",
+        "Bytes the allocator holds free in its arenas, not returned to the system",
+        gauge(h.free),
     );
 }
 
