@@ -61,11 +61,20 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
 }
 
 fn normal(s: &str, w: &mut Word) {
+    // Most words of prose are ASCII letters and digits only: their normal
+    // form is their lower case, with none of the cases below.
+    let b = s.as_bytes();
+    if b.len() <= NORM_MAX && b.iter().all(u8::is_ascii_alphanumeric) {
+        for (d, c) in w.buf.iter_mut().zip(b) {
+            *d = c.to_ascii_lowercase();
+        }
+        w.len = b.len() as u8;
+        return;
+    }
     // One pass over the bytes. Elision ("l'assistant", "dell'assistente",
     // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019);
     // an English contraction ("what's", "user's", "don't") keeps the word
     // before it; the French "t'" (to you) is kept as "t-" ("t'a" → "t-a").
-    let b = s.as_bytes();
     let mut i = 0;
     let mut apos: Option<usize> = None;
     while i < b.len() {
