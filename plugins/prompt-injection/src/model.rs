@@ -64,14 +64,20 @@ impl<'a> Model<'a> {
         if n == 0 {
             return self.bias;
         }
-        // Per-token sums, then sliding windows over them.
-        let mut sums: Vec<(i32, u32)> = vec![(0, 0); n];
-        let w = self.weights;
-        for_each_feature(text, scan, |i, f| {
-            let e = &mut sums[i];
-            e.0 += i32::from(w[f as usize] as i8);
-            e.1 += 1;
-        });
+        // Per-token sums, then sliding windows over them. The weights
+        // table is exactly `DIM` long and every feature index is below
+        // `DIM`, so the look-ups need no bounds checks.
+        let w: &[u8; DIM] = self.weights.try_into().expect("a table of DIM weights");
+        let mut sums: Vec<(i32, u32)> = Vec::with_capacity(n);
+        let mut features = Features::new();
+        for t in &scan.toks {
+            let (mut s, mut c) = (0i32, 0u32);
+            features.token(text, t, |f| {
+                s += i32::from(w[f as usize % DIM] as i8);
+                c += 1;
+            });
+            sums.push((s, c));
+        }
         let step = WINDOW / 2;
         let mut best = f32::MIN;
         let mut start = 0;
@@ -117,22 +123,44 @@ fn index(h: u64) -> u32 {
 /// Calls `f(token number, feature index)` for every feature of every
 /// token, in order.
 pub fn for_each_feature(text: &str, scan: &Scan, mut f: impl FnMut(usize, u32)) {
-    let mut prev: u64 = 0x1234_5678;
-    // Lexicon classes of the last few tokens of the sentence.
-    let mut recent = [0u64; CLASS_REACH];
-    let mut sent = u32::MAX;
+    let mut features = Features::new();
     for (i, t) in scan.toks.iter().enumerate() {
-        let mut feat = |x: u32| f(i, x);
-        feat(index(t.hash));
-        feat(index(mix(prev, t.hash) ^ 0xb16));
-        prev = t.hash;
-        if t.sent != sent {
-            recent = [0; CLASS_REACH];
-            sent = t.sent;
+        features.token(text, t, |x| f(i, x));
+    }
+}
+
+/// What the features of a token depend on besides the token: the tokens
+/// before it.
+struct Features {
+    prev: u64,
+    /// Lexicon classes of the last few tokens of the sentence.
+    recent: [u64; CLASS_REACH],
+    sent: u32,
+}
+
+impl Features {
+    fn new() -> Features {
+        Features {
+            prev: 0x1234_5678,
+            recent: [0; CLASS_REACH],
+            sent: u32::MAX,
         }
-        classes(t.class, &recent, &mut feat);
-        recent.rotate_right(1);
-        recent[0] = t.class;
+    }
+
+    /// Calls `feat(feature index)` for every feature of the next token,
+    /// `t`, in order.
+    #[inline(always)]
+    fn token(&mut self, text: &str, t: &Tok, mut feat: impl FnMut(u32)) {
+        feat(index(t.hash));
+        feat(index(mix(self.prev, t.hash) ^ 0xb16));
+        self.prev = t.hash;
+        if t.sent != self.sent {
+            self.recent = [0; CLASS_REACH];
+            self.sent = t.sent;
+        }
+        classes(t.class, &self.recent, &mut feat);
+        self.recent.rotate_right(1);
+        self.recent[0] = t.class;
         grams(text, t, &mut feat);
     }
 }
@@ -167,6 +195,22 @@ fn classes(class: u64, recent: &[u64; CLASS_REACH], feat: &mut impl FnMut(u32)) 
 fn grams(text: &str, t: &Tok, feat: &mut impl FnMut(u32)) {
     let word = text.get(t.start as usize..t.end as usize).unwrap_or("");
     let mut w: u64 = u64::from(b'^');
+    if word.is_ascii() {
+        // Most words: the `k`-th byte (from 0) completes a 4-gram from
+        // `k == 2` on, and `$` does after two bytes or more.
+        let b = word.as_bytes();
+        let b = &b[..b.len().min(MAX_GRAM_CHARS)];
+        for (k, &c) in b.iter().enumerate() {
+            w = (w << 16) | u64::from(c.to_ascii_lowercase());
+            if k >= 2 {
+                feat(index(w ^ GRAM_SALT));
+            }
+        }
+        if b.len() >= 2 {
+            feat(index(((w << 16) | u64::from(b'$')) ^ GRAM_SALT));
+        }
+        return;
+    }
     let mut n = 1usize;
     let mut push = |c: u32, w: &mut u64, n: &mut usize| {
         *w = (*w << 16) | u64::from(c & 0xFFFF);
@@ -175,22 +219,16 @@ fn grams(text: &str, t: &Tok, feat: &mut impl FnMut(u32)) {
             feat(index(*w ^ GRAM_SALT));
         }
     };
-    if word.is_ascii() {
-        for &b in word.as_bytes().iter().take(MAX_GRAM_CHARS) {
-            push(u32::from(b.to_ascii_lowercase()), &mut w, &mut n);
-        }
-    } else {
-        for c in word
-            .chars()
-            .filter(|c| !fold::is_invisible(*c))
-            .take(MAX_GRAM_CHARS)
-        {
-            let c = match fold::confusable(c) {
-                Some(a) => u32::from(a.to_ascii_lowercase()),
-                None => u32::from(c.to_lowercase().next().unwrap_or(c)),
-            };
-            push(c, &mut w, &mut n);
-        }
+    for c in word
+        .chars()
+        .filter(|c| !fold::is_invisible(*c))
+        .take(MAX_GRAM_CHARS)
+    {
+        let c = match fold::confusable(c) {
+            Some(a) => u32::from(a.to_ascii_lowercase()),
+            None => u32::from(c.to_lowercase().next().unwrap_or(c)),
+        };
+        push(c, &mut w, &mut n);
     }
     push(u32::from(b'$'), &mut w, &mut n);
 }
