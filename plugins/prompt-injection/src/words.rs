@@ -174,6 +174,10 @@ pub(crate) struct Filter {
     firsts: [u64; 4],
     /// An empty stem (`*`): every word passes the filter.
     any: bool,
+    /// Some entry (or stem) is one or two bytes long: `firsts` or `pairs`
+    /// has a bit set. Most lists have none, and their words need only the
+    /// `triples` test.
+    short: bool,
 }
 
 const fn pair(a: u8, b: u8) -> usize {
@@ -191,6 +195,7 @@ impl Lex {
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
+            short: false,
         };
         let mut i = 0;
         while i < words.len() {
@@ -206,9 +211,11 @@ impl Lex {
             } else if stem == 2 {
                 let h = pair(b[0], b[1]);
                 filter.pairs[h / 64] |= 1 << (h % 64);
+                filter.short = true;
             } else if stem == 1 {
                 let h = b[0] as usize;
                 filter.firsts[h / 64] |= 1 << (h % 64);
+                filter.short = true;
             } else {
                 filter.any = true;
             }
@@ -227,6 +234,7 @@ impl Filter {
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
+            short: false,
         };
         let mut i = 0;
         while i < lists.len() {
@@ -241,6 +249,7 @@ impl Filter {
                 k += 1;
             }
             f.any |= g.any;
+            f.short |= g.short;
             i += 1;
         }
         f
@@ -252,11 +261,14 @@ impl Filter {
     #[inline]
     pub(crate) fn may_hold(&self, w: &[u8]) -> bool {
         let bit = |set: &[u64], h: usize| set[h / 64] & (1 << (h % 64)) != 0;
-        !w.is_empty()
-            && (self.any
-                || bit(&self.firsts, w[0] as usize)
-                || w.len() >= 2 && bit(&self.pairs, pair(w[0], w[1]))
-                || w.len() >= 3 && bit(&self.triples, triple(w[0], w[1], w[2])))
+        match *w {
+            [] => false,
+            [a, b, c, ..] if bit(&self.triples, triple(a, b, c)) => true,
+            _ if self.any => true,
+            _ if !self.short => false,
+            [a, b, ..] => bit(&self.firsts, a as usize) || bit(&self.pairs, pair(a, b)),
+            [a] => bit(&self.firsts, a as usize),
+        }
     }
 }
 
