@@ -60,16 +60,36 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
         .collect()
 }
 
+/// Each ASCII letter or digit's lower case; 0 for every other byte.
+static LOWER_ALNUM: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] = b.to_ascii_lowercase();
+        }
+        c += 1;
+    }
+    t
+};
+
 fn normal(s: &str, w: &mut Word) {
     // Most words of prose are ASCII letters and digits only: their normal
     // form is their lower case, with none of the cases below.
     let b = s.as_bytes();
-    if b.len() <= NORM_MAX && b.iter().all(u8::is_ascii_alphanumeric) {
-        for (d, c) in w.buf.iter_mut().zip(b) {
-            *d = c.to_ascii_lowercase();
+    if b.len() <= NORM_MAX {
+        let mut plain = true;
+        for (d, &c) in w.buf.iter_mut().zip(b) {
+            let l = LOWER_ALNUM[c as usize];
+            plain &= l != 0;
+            *d = l;
         }
-        w.len = b.len() as u8;
-        return;
+        if plain {
+            w.len = b.len() as u8;
+            return;
+        }
+        // `buf` past `len` is never read: the pass below overwrites it.
     }
     // One pass over the bytes. Elision ("l'assistant", "dell'assistente",
     // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019);
