@@ -193,24 +193,27 @@ fn classes(class: u64, recent: &[u64; CLASS_REACH], feat: &mut impl FnMut(u32)) 
 /// Character 4-grams of one token with `^`/`$` boundaries: the last
 /// four characters (16 bits each) roll through one `u64`.
 fn grams(text: &str, t: &Tok, feat: &mut impl FnMut(u32)) {
-    let word = text.get(t.start as usize..t.end as usize).unwrap_or("");
+    let (start, end) = (t.start as usize, t.end as usize);
     let mut w: u64 = u64::from(b'^');
-    if word.is_ascii() {
-        // Most words: the `k`-th byte (from 0) completes a 4-gram from
-        // `k == 2` on, and `$` does after two bytes or more.
-        let b = word.as_bytes();
+    // An ASCII span is whole characters: no boundary checks needed.
+    if let Some(b) = text.as_bytes().get(start..end)
+        && b.is_ascii()
+    {
+        // Most words: from the third byte on each byte completes a
+        // 4-gram, and `$` does after two bytes or more (none for shorter).
         let b = &b[..b.len().min(MAX_GRAM_CHARS)];
-        for (k, &c) in b.iter().enumerate() {
-            w = (w << 16) | u64::from(c.to_ascii_lowercase());
-            if k >= 2 {
+        if let [b0, b1, rest @ ..] = b {
+            let lower = |c: u8| u64::from(ASCII_LOWER[usize::from(c & 0x7f)]);
+            w = (((w << 16) | lower(*b0)) << 16) | lower(*b1);
+            for &c in rest {
+                w = (w << 16) | lower(c);
                 feat(index(w ^ GRAM_SALT));
             }
-        }
-        if b.len() >= 2 {
             feat(index(((w << 16) | u64::from(b'$')) ^ GRAM_SALT));
         }
         return;
     }
+    let word = text.get(start..end).unwrap_or("");
     let mut n = 1usize;
     let mut push = |c: u32, w: &mut u64, n: &mut usize| {
         *w = (*w << 16) | u64::from(c & 0xFFFF);
@@ -232,6 +235,18 @@ fn grams(text: &str, t: &Tok, feat: &mut impl FnMut(u32)) {
     }
     push(u32::from(b'$'), &mut w, &mut n);
 }
+
+/// Each ASCII byte's lower case (`u8::to_ascii_lowercase`), one load
+/// instead of a compare and a select per byte of every token.
+static ASCII_LOWER: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        t[c] = (c as u8).to_ascii_lowercase();
+        c += 1;
+    }
+    t
+};
 
 /// Characters of a word that give 4-grams: the rest of a long token
 /// (a URL, a hash) says nothing more.
