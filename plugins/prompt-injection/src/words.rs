@@ -180,6 +180,10 @@ fn push(w: &mut Word, c: u8) {
 pub(crate) struct Lex {
     pub(crate) words: &'static [&'static str],
     filter: Filter,
+    /// `letters[k]`: how many entries start below the byte `b'a' + k`: where
+    /// the entries starting with the lower-case letter `b'a' + k` begin,
+    /// without a binary search.
+    letters: [u16; 26],
 }
 
 /// The filter of one or more word lists.
@@ -241,7 +245,25 @@ impl Lex {
             }
             i += 1;
         }
-        Lex { words, filter }
+        let mut letters = [0u16; 26];
+        let mut k = 0;
+        while k < 26 {
+            let mut n = 0;
+            while n < words.len() {
+                let b = words[n].as_bytes();
+                if !b.is_empty() && b[0] >= b'a' + k as u8 {
+                    break;
+                }
+                n += 1;
+            }
+            letters[k] = n as u16;
+            k += 1;
+        }
+        Lex {
+            words,
+            filter,
+            letters,
+        }
     }
 }
 
@@ -294,16 +316,21 @@ impl Filter {
 
 /// Whether `w` is one of `list`'s entries, where an entry ending in `*`
 /// is a stem. The entries are sorted (the modules' tests check it): past
-/// the filter, a binary search finds those with `w`'s first byte, and
+/// the filter, the list's letter index (or a binary search, for a word
+/// not starting with a letter) finds those with `w`'s first byte, and
 /// only those are compared.
 #[inline]
 pub(crate) fn is(w: &[u8], list: &Lex) -> bool {
-    list.filter.may_hold(w) && search(w, list.words)
+    list.filter.may_hold(w) && search(w, list)
 }
 
-fn search(w: &[u8], entries: &[&str]) -> bool {
+fn search(w: &[u8], list: &Lex) -> bool {
+    let entries = list.words;
     let first = w[0];
-    let from = entries.partition_point(|e| e.as_bytes().first().is_some_and(|&c| c < first));
+    let from = match first {
+        b'a'..=b'z' => list.letters[usize::from(first - b'a')] as usize,
+        _ => entries.partition_point(|e| e.as_bytes().first().is_some_and(|&c| c < first)),
+    };
     entries[from..]
         .iter()
         .take_while(|e| e.as_bytes().first() == Some(&first))
@@ -313,12 +340,45 @@ fn search(w: &[u8], entries: &[&str]) -> bool {
         })
 }
 
-/// Whether every list is sorted, as [`is`] needs.
+/// Whether every list is sorted, as [`is`] needs, and its letter index
+/// points where a binary search would.
 #[cfg(test)]
 pub(crate) fn sorted(lists: &[Lex]) -> bool {
     lists.iter().all(|l| {
         l.words
             .windows(2)
             .all(|p| p[0].as_bytes() <= p[1].as_bytes())
+            && (b'a'..=b'z').all(|c| {
+                let at = l
+                    .words
+                    .partition_point(|e| e.as_bytes().first().is_some_and(|&f| f < c));
+                usize::from(l.letters[usize::from(c - b'a')]) == at
+            })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_letter_index_finds_every_entry() {
+        let list = Lex::new(&["-x", "1st", "ab", "abc*", "b", "b*", "ba", "zz*"]);
+        assert!(sorted(std::slice::from_ref(&list)));
+        for (w, found) in [
+            (&b"-x"[..], true),
+            (b"1st", true),
+            (b"ab", true),
+            (b"abcd", true),
+            (b"abd", false),
+            (b"b", true),
+            (b"bq", true),
+            (b"ba", true),
+            (b"zzz", true),
+            (b"z", false),
+            (b"c", false),
+        ] {
+            assert_eq!(is(w, &list), found, "{}", String::from_utf8_lossy(w));
+        }
+    }
 }
