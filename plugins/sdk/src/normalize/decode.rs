@@ -127,6 +127,13 @@ pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
 /// The runs of the whitespace-free token `text[from..to]` (whole tokens:
 /// `from` and `to` are at whitespace or the text's ends).
 pub(crate) fn token_runs(text: &str, from: usize, to: usize, limit: usize, out: &mut Vec<Decoded>) {
+    // A base64 or hex run is a stretch of the token at least
+    // `MIN_BASE64` / `MIN_HEX` long, and a percent-encoded one starts at a
+    // `%` in it: a shorter token without `%` (a long word of prose) has
+    // none, and is not read byte by byte.
+    if to - from < MIN_BASE64.min(MIN_HEX) && !text.as_bytes()[from..to].contains(&b'%') {
+        return;
+    }
     let b = &text.as_bytes()[..to];
     let text = &text[..to];
     let mut i = from;
