@@ -189,8 +189,8 @@ pub(crate) struct Lex {
 /// The filter of one or more word lists.
 pub(crate) struct Filter {
     /// First three bytes of each entry (or stem) three or more bytes
-    /// long, hashed into 512 bits.
-    triples: [u64; 8],
+    /// long, hashed into `TRIPLE_BITS` bits.
+    triples: [u64; TRIPLE_WORDS],
     /// First two bytes of each entry (or stem) two bytes long, hashed into
     /// 512 bits.
     pairs: [u64; 8],
@@ -208,14 +208,20 @@ const fn pair(a: u8, b: u8) -> usize {
     (a as usize * 33 + b as usize) % 512
 }
 
+/// Bits of a filter's set of three-byte prefixes: few enough of them set
+/// that a word of prose rarely passes by chance.
+const TRIPLE_BITS: u32 = 10;
+const TRIPLE_WORDS: usize = (1 << TRIPLE_BITS) / 64;
+
 const fn triple(a: u8, b: u8, c: u8) -> usize {
-    ((a as usize * 33 + b as usize) * 33 + c as usize) % 512
+    let k = u32::from_le_bytes([a, b, c, 0]);
+    (k.wrapping_mul(0x9E37_79B1) >> (32 - TRIPLE_BITS)) as usize
 }
 
 impl Lex {
     pub(crate) const fn new(words: &'static [&'static str]) -> Lex {
         let mut filter = Filter {
-            triples: [0; 8],
+            triples: [0; TRIPLE_WORDS],
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
@@ -272,7 +278,7 @@ impl Filter {
     /// is in none of them, with one test instead of one per list.
     pub(crate) const fn union(lists: &[&Lex]) -> Filter {
         let mut f = Filter {
-            triples: [0; 8],
+            triples: [0; TRIPLE_WORDS],
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
@@ -282,9 +288,11 @@ impl Filter {
         while i < lists.len() {
             let g = &lists[i].filter;
             let mut k = 0;
-            while k < 8 {
+            while k < TRIPLE_WORDS {
                 f.triples[k] |= g.triples[k];
-                f.pairs[k] |= g.pairs[k];
+                if k < 8 {
+                    f.pairs[k] |= g.pairs[k];
+                }
                 if k < 4 {
                     f.firsts[k] |= g.firsts[k];
                 }
