@@ -51,10 +51,11 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
                 len: 0,
                 tok,
             };
-            normal(
-                text.get(tok.start as usize..tok.end as usize).unwrap_or(""),
-                &mut w,
-            );
+            let (s, e) = (tok.start as usize, tok.end as usize);
+            // A plain word is ASCII: whole characters, no boundary checks.
+            if !text.as_bytes().get(s..e).is_some_and(|b| plain(b, &mut w)) {
+                normal(text.get(s..e).unwrap_or(""), &mut w);
+            }
             w
         })
         .collect()
@@ -74,23 +75,28 @@ static LOWER_ALNUM: [u8; 256] = {
     t
 };
 
-fn normal(s: &str, w: &mut Word) {
-    // Most words of prose are ASCII letters and digits only: their normal
-    // form is their lower case, with none of the cases below.
-    let b = s.as_bytes();
-    if b.len() <= NORM_MAX {
-        let mut plain = true;
-        for (d, &c) in w.buf.iter_mut().zip(b) {
-            let l = LOWER_ALNUM[c as usize];
-            plain &= l != 0;
-            *d = l;
-        }
-        if plain {
-            w.len = b.len() as u8;
-            return;
-        }
-        // `buf` past `len` is never read: the pass below overwrites it.
+/// The normal form of a plain word (ASCII letters and digits only, at
+/// most `NORM_MAX` bytes): its lower case. Most words of prose are plain.
+/// Returns false for any other word, whose normal form [`normal`] then
+/// writes over what this left in `w`.
+#[inline]
+fn plain(b: &[u8], w: &mut Word) -> bool {
+    if b.len() > NORM_MAX {
+        return false;
     }
+    let mut plain = true;
+    for (d, &c) in w.buf.iter_mut().zip(b) {
+        let l = LOWER_ALNUM[c as usize];
+        plain &= l != 0;
+        *d = l;
+    }
+    w.len = b.len() as u8;
+    plain
+}
+
+fn normal(s: &str, w: &mut Word) {
+    w.len = 0;
+    let b = s.as_bytes();
     // One pass over the bytes. Elision ("l'assistant", "dell'assistente",
     // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019);
     // an English contraction ("what's", "user's", "don't") keeps the word
