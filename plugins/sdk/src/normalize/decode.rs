@@ -85,6 +85,18 @@ fn ends_url(c: u8) -> bool {
 /// The encoded runs of `text` that decode to printable text, in text
 /// order, at most `limit` of them.
 pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
+    // ASCII text (most text): the tokens that can hold a run are found
+    // eight bytes at a time, the same runs as the walk below (the tokens
+    // module's tests compare them).
+    if text.len() <= u32::MAX as usize && text.is_ascii() {
+        let tokens = super::tokens::scan(text.as_bytes());
+        return super::tokens::decode_runs(text, &tokens, limit);
+    }
+    walk(text, limit)
+}
+
+/// [`runs`] of any text, by a walk over its whitespace-free tokens.
+pub(crate) fn walk(text: &str, limit: usize) -> Vec<Decoded> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     // Every run is inside a whitespace-free token. One that can decode is
