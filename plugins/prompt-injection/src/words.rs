@@ -17,6 +17,9 @@ const NORM_MAX: usize = 24;
 pub(crate) struct Word {
     buf: [u8; NORM_MAX],
     len: u8,
+    /// ASCII letters and digits only, at most `NORM_MAX` bytes: the normal
+    /// form is the word's lower case, whole.
+    pub(crate) plain: bool,
     pub(crate) tok: Tok,
 }
 
@@ -49,6 +52,7 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
             let mut w = Word {
                 buf: [0; NORM_MAX],
                 len: 0,
+                plain: false,
                 tok,
             };
             let (s, e) = (tok.start as usize, tok.end as usize);
@@ -91,6 +95,7 @@ fn plain(b: &[u8], w: &mut Word) -> bool {
         *d = l;
     }
     w.len = b.len() as u8;
+    w.plain = plain;
     plain
 }
 
