@@ -182,7 +182,7 @@ impl Features {
         self.recent.rotate_right(1);
         self.recent[0] = t.class;
         match lower {
-            Some(b) => ascii_grams(b, |c| u64::from(c), &mut feat),
+            Some(b) => ascii_grams(b, u64::from, &mut feat),
             None => grams(text, t, &mut feat),
         }
     }
