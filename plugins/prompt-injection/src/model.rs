@@ -59,7 +59,9 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// The highest window margin of the text.
+    /// The highest window margin of the text (the trainer's and the
+    /// tests' entry; the plugin scores through `margin_with_words`).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn margin(&self, text: &str, scan: &Scan) -> f32 {
         self.margin_of(text, scan, &[])
     }
@@ -140,7 +142,8 @@ fn index(h: u64) -> u32 {
 }
 
 /// Calls `f(token number, feature index)` for every feature of every
-/// token, in order.
+/// token, in order (for the trainer; not in the component).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn for_each_feature(text: &str, scan: &Scan, mut f: impl FnMut(usize, u32)) {
     let mut features = Features::new();
     for (i, t) in scan.toks.iter().enumerate() {
