@@ -303,15 +303,15 @@ fn collect(
     signals: &mut Vec<Signal>,
 ) -> Option<f32> {
     let scan = scan::scan(text);
+    let words = words::words(text, &scan);
     // Below `MODEL_REPORTED` the model's score is noise: it adds nothing.
     let learned = if settings.model && depth == 0 {
-        Some(model::score(text, &scan)).filter(|s| *s >= MODEL_REPORTED)
+        Some(model::score(text, &scan, &words)).filter(|s| *s >= MODEL_REPORTED)
     } else {
         None
     };
     let mark = signals.len();
     rules::run(&scan, &settings.extra_phrases, signals);
-    let words = words::words(text, &scan);
     indirect::run(text, &words, signals);
     extraction::run(text, &words, signals);
     lifted::run(&words, signals);

@@ -17,6 +17,9 @@ const NORM_MAX: usize = 24;
 pub(crate) struct Word {
     buf: [u8; NORM_MAX],
     len: u8,
+    /// ASCII letters and digits only, at most `NORM_MAX` bytes: the normal
+    /// form is the word's lower case, whole.
+    pub(crate) plain: bool,
     pub(crate) tok: Tok,
 }
 
@@ -49,23 +52,60 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
             let mut w = Word {
                 buf: [0; NORM_MAX],
                 len: 0,
+                plain: false,
                 tok,
             };
-            normal(
-                text.get(tok.start as usize..tok.end as usize).unwrap_or(""),
-                &mut w,
-            );
+            let (s, e) = (tok.start as usize, tok.end as usize);
+            // A plain word is ASCII: whole characters, no boundary checks.
+            if !text.as_bytes().get(s..e).is_some_and(|b| plain(b, &mut w)) {
+                normal(text.get(s..e).unwrap_or(""), &mut w);
+            }
             w
         })
         .collect()
 }
 
+/// Each ASCII letter or digit's lower case; 0 for every other byte.
+static LOWER_ALNUM: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] = b.to_ascii_lowercase();
+        }
+        c += 1;
+    }
+    t
+};
+
+/// The normal form of a plain word (ASCII letters and digits only, at
+/// most `NORM_MAX` bytes): its lower case. Most words of prose are plain.
+/// Returns false for any other word, whose normal form [`normal`] then
+/// writes over what this left in `w`.
+#[inline]
+fn plain(b: &[u8], w: &mut Word) -> bool {
+    if b.len() > NORM_MAX {
+        return false;
+    }
+    let mut plain = true;
+    for (d, &c) in w.buf.iter_mut().zip(b) {
+        let l = LOWER_ALNUM[c as usize];
+        plain &= l != 0;
+        *d = l;
+    }
+    w.len = b.len() as u8;
+    w.plain = plain;
+    plain
+}
+
 fn normal(s: &str, w: &mut Word) {
+    w.len = 0;
+    let b = s.as_bytes();
     // One pass over the bytes. Elision ("l'assistant", "dell'assistente",
     // "qu'il") keeps the word after the last apostrophe (ASCII, or U+2019);
     // an English contraction ("what's", "user's", "don't") keeps the word
     // before it; the French "t'" (to you) is kept as "t-" ("t'a" → "t-a").
-    let b = s.as_bytes();
     let mut i = 0;
     let mut apos: Option<usize> = None;
     while i < b.len() {
@@ -151,13 +191,17 @@ fn push(w: &mut Word, c: u8) {
 pub(crate) struct Lex {
     pub(crate) words: &'static [&'static str],
     filter: Filter,
+    /// `letters[k]`: how many entries start below the byte `b'a' + k`: where
+    /// the entries starting with the lower-case letter `b'a' + k` begin,
+    /// without a binary search.
+    letters: [u16; 26],
 }
 
 /// The filter of one or more word lists.
 pub(crate) struct Filter {
     /// First three bytes of each entry (or stem) three or more bytes
-    /// long, hashed into 512 bits.
-    triples: [u64; 8],
+    /// long, hashed into `TRIPLE_BITS` bits.
+    triples: [u64; TRIPLE_WORDS],
     /// First two bytes of each entry (or stem) two bytes long, hashed into
     /// 512 bits.
     pairs: [u64; 8],
@@ -165,23 +209,34 @@ pub(crate) struct Filter {
     firsts: [u64; 4],
     /// An empty stem (`*`): every word passes the filter.
     any: bool,
+    /// Some entry (or stem) is one or two bytes long: `firsts` or `pairs`
+    /// has a bit set. Most lists have none, and their words need only the
+    /// `triples` test.
+    short: bool,
 }
 
 const fn pair(a: u8, b: u8) -> usize {
     (a as usize * 33 + b as usize) % 512
 }
 
+/// Bits of a filter's set of three-byte prefixes: few enough of them set
+/// that a word of prose rarely passes by chance.
+const TRIPLE_BITS: u32 = 10;
+const TRIPLE_WORDS: usize = (1 << TRIPLE_BITS) / 64;
+
 const fn triple(a: u8, b: u8, c: u8) -> usize {
-    ((a as usize * 33 + b as usize) * 33 + c as usize) % 512
+    let k = u32::from_le_bytes([a, b, c, 0]);
+    (k.wrapping_mul(0x9E37_79B1) >> (32 - TRIPLE_BITS)) as usize
 }
 
 impl Lex {
     pub(crate) const fn new(words: &'static [&'static str]) -> Lex {
         let mut filter = Filter {
-            triples: [0; 8],
+            triples: [0; TRIPLE_WORDS],
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
+            short: false,
         };
         let mut i = 0;
         while i < words.len() {
@@ -197,15 +252,35 @@ impl Lex {
             } else if stem == 2 {
                 let h = pair(b[0], b[1]);
                 filter.pairs[h / 64] |= 1 << (h % 64);
+                filter.short = true;
             } else if stem == 1 {
                 let h = b[0] as usize;
                 filter.firsts[h / 64] |= 1 << (h % 64);
+                filter.short = true;
             } else {
                 filter.any = true;
             }
             i += 1;
         }
-        Lex { words, filter }
+        let mut letters = [0u16; 26];
+        let mut k = 0;
+        while k < 26 {
+            let mut n = 0;
+            while n < words.len() {
+                let b = words[n].as_bytes();
+                if !b.is_empty() && b[0] >= b'a' + k as u8 {
+                    break;
+                }
+                n += 1;
+            }
+            letters[k] = n as u16;
+            k += 1;
+        }
+        Lex {
+            words,
+            filter,
+            letters,
+        }
     }
 }
 
@@ -214,24 +289,28 @@ impl Filter {
     /// is in none of them, with one test instead of one per list.
     pub(crate) const fn union(lists: &[&Lex]) -> Filter {
         let mut f = Filter {
-            triples: [0; 8],
+            triples: [0; TRIPLE_WORDS],
             pairs: [0; 8],
             firsts: [0; 4],
             any: false,
+            short: false,
         };
         let mut i = 0;
         while i < lists.len() {
             let g = &lists[i].filter;
             let mut k = 0;
-            while k < 8 {
+            while k < TRIPLE_WORDS {
                 f.triples[k] |= g.triples[k];
-                f.pairs[k] |= g.pairs[k];
+                if k < 8 {
+                    f.pairs[k] |= g.pairs[k];
+                }
                 if k < 4 {
                     f.firsts[k] |= g.firsts[k];
                 }
                 k += 1;
             }
             f.any |= g.any;
+            f.short |= g.short;
             i += 1;
         }
         f
@@ -243,26 +322,34 @@ impl Filter {
     #[inline]
     pub(crate) fn may_hold(&self, w: &[u8]) -> bool {
         let bit = |set: &[u64], h: usize| set[h / 64] & (1 << (h % 64)) != 0;
-        !w.is_empty()
-            && (self.any
-                || bit(&self.firsts, w[0] as usize)
-                || w.len() >= 2 && bit(&self.pairs, pair(w[0], w[1]))
-                || w.len() >= 3 && bit(&self.triples, triple(w[0], w[1], w[2])))
+        match *w {
+            [] => false,
+            [a, b, c, ..] if bit(&self.triples, triple(a, b, c)) => true,
+            _ if self.any => true,
+            _ if !self.short => false,
+            [a, b, ..] => bit(&self.firsts, a as usize) || bit(&self.pairs, pair(a, b)),
+            [a] => bit(&self.firsts, a as usize),
+        }
     }
 }
 
 /// Whether `w` is one of `list`'s entries, where an entry ending in `*`
 /// is a stem. The entries are sorted (the modules' tests check it): past
-/// the filter, a binary search finds those with `w`'s first byte, and
+/// the filter, the list's letter index (or a binary search, for a word
+/// not starting with a letter) finds those with `w`'s first byte, and
 /// only those are compared.
 #[inline]
 pub(crate) fn is(w: &[u8], list: &Lex) -> bool {
-    list.filter.may_hold(w) && search(w, list.words)
+    list.filter.may_hold(w) && search(w, list)
 }
 
-fn search(w: &[u8], entries: &[&str]) -> bool {
+fn search(w: &[u8], list: &Lex) -> bool {
+    let entries = list.words;
     let first = w[0];
-    let from = entries.partition_point(|e| e.as_bytes().first().is_some_and(|&c| c < first));
+    let from = match first {
+        b'a'..=b'z' => list.letters[usize::from(first - b'a')] as usize,
+        _ => entries.partition_point(|e| e.as_bytes().first().is_some_and(|&c| c < first)),
+    };
     entries[from..]
         .iter()
         .take_while(|e| e.as_bytes().first() == Some(&first))
@@ -272,12 +359,45 @@ fn search(w: &[u8], entries: &[&str]) -> bool {
         })
 }
 
-/// Whether every list is sorted, as [`is`] needs.
+/// Whether every list is sorted, as [`is`] needs, and its letter index
+/// points where a binary search would.
 #[cfg(test)]
 pub(crate) fn sorted(lists: &[Lex]) -> bool {
     lists.iter().all(|l| {
         l.words
             .windows(2)
             .all(|p| p[0].as_bytes() <= p[1].as_bytes())
+            && (b'a'..=b'z').all(|c| {
+                let at = l
+                    .words
+                    .partition_point(|e| e.as_bytes().first().is_some_and(|&f| f < c));
+                usize::from(l.letters[usize::from(c - b'a')]) == at
+            })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_letter_index_finds_every_entry() {
+        let list = Lex::new(&["-x", "1st", "ab", "abc*", "b", "b*", "ba", "zz*"]);
+        assert!(sorted(std::slice::from_ref(&list)));
+        for (w, found) in [
+            (&b"-x"[..], true),
+            (b"1st", true),
+            (b"ab", true),
+            (b"abcd", true),
+            (b"abd", false),
+            (b"b", true),
+            (b"bq", true),
+            (b"ba", true),
+            (b"zzz", true),
+            (b"z", false),
+            (b"c", false),
+        ] {
+            assert_eq!(is(w, &list), found, "{}", String::from_utf8_lossy(w));
+        }
+    }
 }

@@ -85,6 +85,18 @@ fn ends_url(c: u8) -> bool {
 /// The encoded runs of `text` that decode to printable text, in text
 /// order, at most `limit` of them.
 pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
+    // ASCII text (most text): the tokens that can hold a run are found
+    // eight bytes at a time, the same runs as the walk below (the tokens
+    // module's tests compare them).
+    if text.len() <= u32::MAX as usize && text.is_ascii() {
+        let tokens = super::tokens::scan(text.as_bytes());
+        return super::tokens::decode_runs(text, &tokens, limit);
+    }
+    walk(text, limit)
+}
+
+/// [`runs`] of any text, by a walk over its whitespace-free tokens.
+pub(crate) fn walk(text: &str, limit: usize) -> Vec<Decoded> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     // Every run is inside a whitespace-free token. One that can decode is
@@ -127,6 +139,13 @@ pub fn runs(text: &str, limit: usize) -> Vec<Decoded> {
 /// The runs of the whitespace-free token `text[from..to]` (whole tokens:
 /// `from` and `to` are at whitespace or the text's ends).
 pub(crate) fn token_runs(text: &str, from: usize, to: usize, limit: usize, out: &mut Vec<Decoded>) {
+    // A base64 or hex run is a stretch of the token at least
+    // `MIN_BASE64` / `MIN_HEX` long, and a percent-encoded one starts at a
+    // `%` in it: a shorter token without `%` (a long word of prose) has
+    // none, and is not read byte by byte.
+    if to - from < MIN_BASE64.min(MIN_HEX) && !text.as_bytes()[from..to].contains(&b'%') {
+        return;
+    }
     let b = &text.as_bytes()[..to];
     let text = &text[..to];
     let mut i = from;

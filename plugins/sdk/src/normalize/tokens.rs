@@ -3,7 +3,7 @@
 //! On ASCII text folding rewrites only digit groups joined by dots or
 //! underscores, and decoding reads only whitespace-free tokens of at least
 //! 16 bytes or with a `%`. [`scan`] finds, eight bytes at a time, the
-//! tokens [`super::decode::runs`] would visit and keeps those either step
+//! tokens [`super::decode::walk`] would visit and keeps those either step
 //! can use (at least 15 bytes long, or holding a `%`); both steps then read
 //! those tokens alone instead of making a pass each over the whole text.
 //!
@@ -24,7 +24,7 @@ use super::swar;
 const INLINE: usize = 8;
 
 /// The tokens of an ASCII text that the normalisation steps read, as
-/// `decode::runs` visits them, and where that function's tail starts.
+/// `decode::walk` visits them, and where that function's tail starts.
 pub(crate) struct Tokens {
     inline: [(u32, u32); INLINE],
     len: usize,
@@ -53,7 +53,7 @@ impl Tokens {
 }
 
 /// The tokens of `b` (ASCII, shorter than 4 GiB) that folding or decoding
-/// can use, found by `decode::runs`'s own walk.
+/// can use, found by `decode::walk`'s own walk.
 pub(crate) fn scan(b: &[u8]) -> Tokens {
     // Most texts have no `%` (one search says so): then a block is read
     // only when it has no whitespace, one test per eight bytes.
@@ -166,7 +166,7 @@ pub(crate) fn digit_group_runs(b: &[u8], tokens: &Tokens) -> Vec<(usize, usize, 
     runs
 }
 
-/// What `decode::runs(text, limit)` returns, reading the kept tokens alone.
+/// What `decode::walk(text, limit)` (and `decode::runs`) returns, reading the kept tokens alone.
 /// `tokens` must come from [`scan`] of this very text.
 pub(crate) fn decode_runs(text: &str, tokens: &Tokens, limit: usize) -> Vec<Decoded> {
     let mut out = Vec::new();
@@ -265,7 +265,7 @@ mod tests {
             for limit in [1, 2, 64] {
                 assert_eq!(
                     key(&decode_runs(t, &tokens, limit)),
-                    key(&decode::runs(t, limit)),
+                    key(&decode::walk(t, limit)),
                     "{t:?} limit {limit}"
                 );
             }
