@@ -77,8 +77,21 @@ pub(super) fn address(
     {
         return None;
     }
-    // "my assistant", "mi asistente IA": the user's own.
-    if (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &MY))) {
+    // "my assistant", "mi asistente IA": the user's own; "its chatbot",
+    // "our agent": someone's own, described.
+    if (1..=2)
+        .any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &MY) || is(x.norm(), &THEIR)))
+    {
+        return None;
+    }
+    // "If you use an AI note-taker…", "use Copilot or another assistant":
+    // the tool used, not spoken to.
+    if (1..=3).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &USE))) {
+        return None;
+    }
+    // `name="robots"`: an attribute's whole value names a crawler, it
+    // does not speak to one (`content="Assistant: …"` may).
+    if text[..start].ends_with("=\"") && text[w[i].tok.end as usize..].starts_with('"') {
         return None;
     }
     let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
@@ -216,7 +229,7 @@ pub(super) fn address(
                     .ends_with(['/', '#', '*', '-'])
         });
     let machine = machine || greeted || commented;
-    let strength = if (qualified && (cue || reading || headed || participle_heading || label))
+    let strength: f32 = if (qualified && (cue || reading || headed || participle_heading || label))
         || mention
         || hidden
         || reading
@@ -231,6 +244,14 @@ pub(super) fn address(
         0.3
     } else {
         return None;
+    };
+    // `.github/copilot-instructions.md`: a file for the tool names it, but
+    // what the file asks is the user's own configuration unless the rest
+    // says otherwise (authority and an action, concealment).
+    let strength = if in_file_name(text, start) {
+        strength.min(0.3)
+    } else {
+        strength
     };
     let third = reading || participle_heading || any || (label && plural);
     Some(Address {
@@ -255,4 +276,24 @@ fn opens_after(text: &str, at: usize) -> bool {
         })
         // An escaped line break in a JSON or code string.
         || text[..at].ends_with("\\n")
+}
+
+/// Whether the word at byte `at` is part of a file name with an extension
+/// (`.github/copilot-instructions.md`), read as the run of text between
+/// spaces, quotes or backticks.
+fn in_file_name(text: &str, at: usize) -> bool {
+    let stop = |c: char| c.is_whitespace() || matches!(c, '`' | '"' | '\'' | '(' | ')' | '[' | ']');
+    let from = text[..at].rfind(stop).map_or(0, |k| k + 1);
+    let to = text[at..].find(stop).map_or(text.len(), |k| at + k);
+    let run = text[from..to].trim_end_matches([',', ';', ':', '!', '?']);
+    let run = run.strip_suffix('.').unwrap_or(run);
+    run.rsplit_once('.').is_some_and(|(name, ext)| {
+        !name.is_empty()
+            && (1..=4).contains(&ext.len())
+            && ext
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && ext.bytes().any(|b| b.is_ascii_lowercase())
+            && at < from + name.len()
+    })
 }
