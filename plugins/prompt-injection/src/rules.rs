@@ -16,6 +16,8 @@ mod object;
 mod overrides;
 mod phrases;
 mod roles;
+#[cfg(test)]
+mod tests;
 
 use crate::INJECTION;
 use crate::lexicon::*;

@@ -21,12 +21,19 @@ impl Rules<'_> {
         if !marked || self.c(i) & OVERRIDE_N != 0 {
             return;
         }
+        // "Safety notice:" on a product, "Internal note:" on a ticket: the
+        // labels of ordinary documents, flagged but not blocked unless the
+        // notice is an instruction ("Internal instruction:").
+        let document = w::DOCUMENT_NOTICE_ADJ.contains(&self.h(i - 1))
+            && self.c(i) & N_INSTR == 0
+            && self.h(i) != w::PROMPT;
+        let score = if document { 0.4 } else { 0.5 };
         self.push(
             i - 1,
             i,
             "prompt-injection.fake-notice",
             ROLE_SMUGGLING,
-            0.5 * self.quoted_meta(i - 1),
+            score * self.quoted_meta(i - 1),
         );
     }
 
