@@ -243,6 +243,43 @@ pub(super) const FIRST: Lex = Lex::new(&[
     "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
     "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
 ]);
+/// Verbs of the user's own material after a first person ("the lyrics I
+/// pasted above", "el texto que pegué", "ce que j'ai collé").
+pub(super) const PASTED: Lex = Lex::new(&[
+    "attached",
+    "colle*",
+    "copied",
+    "eingefugt",
+    "escrevi",
+    "escribi",
+    "geschrieben",
+    "incollat*",
+    "pasted",
+    "pegue",
+    "posted",
+    "quoted",
+    "scritto",
+    "sent",
+    "shared",
+    "typed",
+    "uploaded",
+    "wrote",
+]);
+/// Words that make a "prompt" a command line's ("your shell prompt").
+pub(super) const SHELL: Lex = Lex::new(&[
+    "bash",
+    "cli",
+    "cmd",
+    "command",
+    "console",
+    "fish",
+    "login",
+    "powershell",
+    "ps1",
+    "shell",
+    "terminal",
+    "zsh",
+]);
 /// "hidden", "secret", "confidential" in six languages.
 pub(super) const HIDDEN: Lex = Lex::new(&[
     "cache*",
