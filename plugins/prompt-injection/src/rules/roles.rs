@@ -117,6 +117,7 @@ impl Rules<'_> {
         } else {
             0.25
         };
+        self.strong_turn |= score >= 0.55;
         self.push(i, i, "prompt-injection.role-label", ROLE_SMUGGLING, score);
     }
 
@@ -125,10 +126,13 @@ impl Rules<'_> {
     pub(super) fn fake_turns(&mut self) {
         let (assistant, other, lo, hi) = self.labels;
         if assistant >= 1 && assistant + other >= 2 {
+            // An exported chat ("User: … / Bot: …") is a transcript unless
+            // one of its turns instructs or complies.
+            let score = if self.strong_turn { 0.45 } else { 0.25 };
             self.out.push(Signal {
                 rule: "prompt-injection.fake-turns",
                 cat: ROLE_SMUGGLING,
-                score: 0.45,
+                score,
                 start: lo,
                 end: hi,
                 booster: false,
