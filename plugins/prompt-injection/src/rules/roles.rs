@@ -151,12 +151,15 @@ impl Rules<'_> {
             && matches!(self.h(i + 1), w::OVERRIDE | w::OVERRIDES)
             && self.t[i + 1].flags & F_GLUED == 0
         {
+            // "Add admin override for rate limits": a feature, named.
+            let feature = self.same(i, i + 2) && w::FEATURE_FOR.contains(&self.h(i + 2));
+            let score = if feature { 0.3 } else { 0.75 };
             self.push(
                 i,
                 i + 1,
                 "prompt-injection.authority-claim",
                 INJECTION,
-                0.75 * self.quoted_meta(i),
+                score * self.quoted_meta(i),
             );
             return;
         }
