@@ -4,6 +4,7 @@
 use super::cues::*;
 use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
 use crate::words::{Word, is};
+use std::cell::OnceCell;
 
 /// How a word addresses the model.
 pub(super) struct Address {
@@ -25,6 +26,7 @@ pub(super) fn address(
     w: &[Word],
     i: usize,
     hidden: &[(usize, usize)],
+    chat: &OnceCell<bool>,
 ) -> Option<Address> {
     let n = w[i].norm();
     let ai = is(n, &AI);
@@ -89,6 +91,11 @@ pub(super) fn address(
     if (1..=3).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &USE))) {
         return None;
     }
+    // "Agent (AI): I'm sorry…" in an exported support chat: a turn's
+    // label, which the role-label and fake-turns rules weigh.
+    if turn_label(text, start, w[i].tok.end as usize) && *chat.get_or_init(|| dialogue(text)) {
+        return None;
+    }
     // `name="robots"`: an attribute's whole value names a crawler, it
     // does not speak to one (`content="Assistant: …"` may).
     if text[..start].ends_with("=\"") && text[w[i].tok.end as usize..].starts_with('"') {
@@ -108,7 +115,9 @@ pub(super) fn address(
     let qualified = ai
         || prev_ai
         || next_ai
-        || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)));
+        || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)))
+        // "assistente automatico", "asistente virtual", "agent autonome".
+        || near(i + 1).is_some_and(|x| is(x.norm(), &QUALIFIER) && x.norm() != b"language");
     // A cue at most four words before, with no label's colon between
     // ("Draft a policy: every AI model…" has no cue).
     // A bare preposition ("instructions for AI tools", "a guide to AI
@@ -296,4 +305,91 @@ fn in_file_name(text: &str, at: usize) -> bool {
             && ext.bytes().any(|b| b.is_ascii_lowercase())
             && at < from + name.len()
     })
+}
+
+/// The label of a line ("Agent bot: …", "[10:02] Assistant : …"): at most
+/// two words (and a timestamp) before the word, a colon right after it.
+fn turn_label(text: &str, start: usize, end: usize) -> bool {
+    // A label opens its line within a few words: look back no further.
+    let from = text.floor_char_boundary(start.saturating_sub(40));
+    let Some(line) = text[from..start]
+        .rfind('\n')
+        .map(|k| from + k + 1)
+        .or((from == 0).then_some(0))
+    else {
+        return false;
+    };
+    let mut prefix = text[line..start].trim_start_matches([' ', '>', '\t']);
+    if prefix.starts_with('[') {
+        prefix = prefix.find(']').map_or("", |k| &prefix[k + 1..]);
+    }
+    let short = prefix.split_whitespace().count() <= 2
+        && prefix
+            .chars()
+            .all(|c| c.is_alphabetic() || " ()-".contains(c));
+    let rest = &text[end..];
+    let colon = rest
+        .char_indices()
+        .take_while(|&(k, c)| k < 8 && c != '\n')
+        .find(|&(_, c)| c == ':')
+        .is_some_and(|(k, _)| {
+            rest[..k]
+                .chars()
+                .all(|c| c.is_alphabetic() || " ()".contains(c))
+        });
+    short && colon
+}
+
+/// Speakers on the user's side of an exported chat.
+const CUSTOMER: [&str; 16] = [
+    "caller",
+    "client",
+    "cliente",
+    "customer",
+    "guest",
+    "human",
+    "kunde",
+    "kundin",
+    "patient",
+    "user",
+    "usuario",
+    "usuário",
+    "utente",
+    "utilisateur",
+    "visitante",
+    "visitor",
+];
+
+/// Whether `text` is an exported dialogue: three or more lines open with a
+/// short speaker label and a colon, from at least two speakers, one of
+/// them on the user's side ("Customer:", "Utilisateur :"). Metadata lines
+/// ("Author: …", "Status: …") make no dialogue.
+fn dialogue(text: &str) -> bool {
+    let mut speakers: Vec<&str> = Vec::new();
+    let mut lines = 0;
+    let mut customer = false;
+    for l in text.lines() {
+        let mut l = l.trim_start_matches([' ', '>', '\t']);
+        if l.starts_with('[') {
+            l = l.find(']').map_or("", |k| l[k + 1..].trim_start());
+        }
+        let Some(k) = l.find(':') else {
+            continue;
+        };
+        let label = l[..k].trim_end();
+        if label.is_empty()
+            || label.split_whitespace().count() > 3
+            || !label
+                .chars()
+                .all(|c| c.is_alphabetic() || " ()-_".contains(c))
+        {
+            continue;
+        }
+        lines += 1;
+        customer |= CUSTOMER.iter().any(|c| label.eq_ignore_ascii_case(c));
+        if !speakers.contains(&label) {
+            speakers.push(label);
+        }
+    }
+    customer && lines >= 3 && speakers.len() >= 2
 }
