@@ -74,13 +74,21 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     if signals.is_empty() {
         return;
     }
-    let quotes: Vec<(usize, usize)> = quotations(text)
-        .into_iter()
-        .filter(|&(a, _)| framing || reported(text, a))
-        .filter(|&(a, _)| !data_string(text, a))
-        .collect();
+    // Without a framing word only a reported request ("…asked the bot to
+    // \"…\"") is discounted: most texts have none, and need no quotations.
+    if !framing
+        && !["to \"", "to “", "to «", "to '", "to ‘"]
+            .iter()
+            .any(|p| text.contains(p))
+    {
+        return;
+    }
+    let quotes = quotations(text);
     for s in signals {
-        if quotes.iter().any(|&(a, b)| a <= s.start && s.start < b) {
+        let Some(&(a, _)) = quotes.iter().find(|&&(a, b)| a <= s.start && s.start < b) else {
+            continue;
+        };
+        if (framing || reported(text, a)) && !data_string(text, a) {
             s.score *= QUOTED_WEIGHT;
         }
     }
@@ -94,24 +102,27 @@ fn reported(text: &str, at: usize) -> bool {
     let Some((open, _)) = text[..at].char_indices().next_back() else {
         return false;
     };
-    let from = text.floor_char_boundary(open.saturating_sub(90));
-    let before = text[from..open].to_ascii_lowercase();
-    let words: Vec<&str> = before.split_whitespace().collect();
-    let n = words.len();
-    if n < 3 || words[n - 1] != "to" {
+    let before = text[..open].trim_end().as_bytes();
+    if !(before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b" to")) {
         return false;
     }
+    let from = text.floor_char_boundary(open.saturating_sub(90));
+    let words: Vec<&str> = text[from..open].split_whitespace().collect();
+    let n = words.len();
+    let one_of = |w: &str, list: &[&str]| list.iter().any(|x| w.eq_ignore_ascii_case(x));
     // The asking verb a few words before: "asked it to", "told the support
     // bot to", "asking it to \"…\" or to".
     (3..=12).any(|d| {
         d <= n
-            && matches!(
+            && one_of(
                 words[n - d],
-                "ask" | "asked" | "asking" | "asks" | "tell" | "telling" | "tells" | "told"
+                &[
+                    "ask", "asked", "asking", "asks", "tell", "telling", "tells", "told",
+                ],
             )
             && words[n - d + 1..n - 1]
                 .iter()
-                .all(|w| !matches!(*w, "you" | "me" | "us"))
+                .all(|w| !one_of(w, &["you", "me", "us"]))
     })
 }
 
