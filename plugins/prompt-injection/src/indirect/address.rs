@@ -79,6 +79,10 @@ pub(super) fn address(
     {
         return None;
     }
+    // "Screen-reader note:": a person's assistive tool.
+    if n.starts_with(b"reader") && i >= 1 && near(i - 1).is_some_and(|x| x.norm() == b"screen") {
+        return None;
+    }
     // "my assistant", "mi asistente IA": the user's own; "its chatbot",
     // "our agent": someone's own, described.
     if (1..=2)
