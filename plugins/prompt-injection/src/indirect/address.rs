@@ -2,7 +2,7 @@
 //! an AI noun, a mention, a vocative, a label, a reading participle.
 
 use super::cues::*;
-use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
+use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_GLUED, F_TRAIL_COLON};
 use crate::words::{Word, is};
 use std::cell::OnceCell;
 
@@ -266,7 +266,15 @@ pub(super) fn address(
     } else {
         strength
     };
-    let third = reading || participle_heading || any || (label && plural);
+    // "Dienstplan-KI:", "Wartungs-KI": an AI named by the job it does on
+    // this document, in the third person as "AI review summarisers:" is.
+    let named_by_job = ai
+        && w[i].tok.flags & F_GLUED != 0
+        && text[..start].ends_with('-')
+        && i >= 1
+        && near(i - 1)
+            .is_some_and(|x| x.norm().len() >= 4 && x.norm().iter().all(u8::is_ascii_alphabetic));
+    let third = reading || participle_heading || any || (label && plural) || named_by_job;
     Some(Address {
         strength,
         machine,
