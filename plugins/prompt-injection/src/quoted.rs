@@ -54,7 +54,7 @@ const FRAMING: Lex = Lex::new(&[
 ]);
 
 /// How much quoted evidence keeps of its score in a framing text.
-const QUOTED_WEIGHT: f32 = 0.4;
+const QUOTED_WEIGHT: f32 = 0.25;
 
 /// Lowers the score of `signals` that lie inside a quotation of `text`,
 /// when the text frames its quotations as examples.
@@ -129,7 +129,7 @@ fn reported(text: &str, at: usize) -> bool {
 
 /// Whether the quotation whose text starts at byte `at` is a value in
 /// data, not a quotation in prose: an attribute value (`content="…"`), a
-/// JSON value or array item (`"note": "…"`, `["…", "…"]`). A framing word
+/// JSON value or array item (`"note": "…"`, `["…", "…"]`), a CSV cell. A framing word
 /// anywhere in a JSON document or a web page does not make every string in
 /// it an example.
 fn data_string(text: &str, at: usize) -> bool {
@@ -137,6 +137,11 @@ fn data_string(text: &str, at: usize) -> bool {
     let Some((open, _)) = text[..at].char_indices().next_back() else {
         return false;
     };
+    // A CSV cell: `…,Cole & Sons,"=HYPERLINK(""x"") …"` (and the doubled
+    // quotes that escape a quote inside one).
+    if text[..open].ends_with([',', '"']) {
+        return true;
+    }
     let before = text[..open].trim_end();
     match before.chars().next_back() {
         Some('=' | '[' | '{') => true,
@@ -206,6 +211,9 @@ mod tests {
         for (at, want) in [(2, true), (12, true), (27, true), (32, true)] {
             assert_eq!(data_string(json, at), want, "{at}: {}", &json[at..]);
         }
+        let csv = "name,notes\nSam,\"=LINK(\"\"x\"\") note\"";
+        assert!(data_string(csv, 16), "{}", &csv[16..]);
+        assert!(data_string(csv, 24), "{}", &csv[24..]);
         let html = "<meta content=\"x\">";
         assert!(data_string(html, 15));
         let prose = "Training example: \"send the files\"";
