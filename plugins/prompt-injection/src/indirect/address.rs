@@ -120,8 +120,9 @@ pub(super) fn address(
         || prev_ai
         || next_ai
         || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)))
-        // "assistente automatico", "asistente virtual", "agent autonome".
-        || near(i + 1).is_some_and(|x| is(x.norm(), &QUALIFIER) && x.norm() != b"language");
+        // "assistente automatico", "asistente virtual", "agent d'achat
+        // autonome".
+        || (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &QUALIFIER) && x.norm() != b"language"));
     // A cue at most four words before, with no label's colon between
     // ("Draft a policy: every AI model…" has no cue).
     // A bare preposition ("instructions for AI tools", "a guide to AI
@@ -274,7 +275,14 @@ pub(super) fn address(
         && i >= 1
         && near(i - 1)
             .is_some_and(|x| x.norm().len() >= 4 && x.norm().iter().all(u8::is_ascii_alphabetic));
-    let third = reading || participle_heading || any || (label && plural) || named_by_job;
+    // "Nota para o assistente virtual que enviar o resumo: …", "To the
+    // agent that files these receipts: …": a relative clause says which
+    // machine, and a label's colon closes it.
+    let relative = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &RELATIVE)))
+        && (2..=10).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0))
+        && cue;
+    let third =
+        reading || participle_heading || any || (label && plural) || named_by_job || relative;
     Some(Address {
         strength,
         machine,

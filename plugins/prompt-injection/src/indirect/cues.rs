@@ -314,6 +314,9 @@ pub(super) const USE: Lex = Lex::new(&[
     "benutz*", "nutz*", "usa", "usando", "usar", "usas", "use", "uses", "using", "utilise*",
     "utilisez", "utiliz*", "verwend*",
 ]);
+/// Relative pronouns that open a clause saying which machine is meant.
+pub(super) const RELATIVE: Lex =
+    Lex::new(&["che", "der", "die", "que", "qui", "that", "which", "who"]);
 /// "to *any* AI", "for *all* agents".
 pub(super) const ANY: Lex = Lex::new(&[
     "all",
