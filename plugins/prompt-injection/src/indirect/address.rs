@@ -18,6 +18,9 @@ pub(super) struct Address {
     /// this page", "to any LLM", "AI review summarisers:"): no user
     /// writes to their own assistant that way.
     pub(super) third: bool,
+    /// An AI word names the addressee ("AI agent", "KI", "asistente
+    /// virtual"), not only a role noun ("bot", "reviewers").
+    pub(super) named_ai: bool,
 }
 
 /// Whether word `i` addresses the model, and how explicitly.
@@ -43,6 +46,7 @@ pub(super) fn address(
             strength: 0.4,
             machine: true,
             third: false,
+            named_ai: true,
         });
     }
     let sent = w[i].tok.sent;
@@ -122,7 +126,10 @@ pub(super) fn address(
         || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)))
         // "assistente automatico", "asistente virtual", "agent d'achat
         // autonome".
-        || (1..=3).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &QUALIFIER) && x.norm() != b"language"));
+        || (1..=3).any(|d| {
+            near(i + d).is_some_and(|x| is(x.norm(), &QUALIFIER) && x.norm() != b"language")
+                && (0..d).all(|k| w[i + k].tok.flags & F_TRAIL_COLON == 0)
+        });
     // A cue at most four words before, with no label's colon between
     // ("Draft a policy: every AI model…" has no cue).
     // A bare preposition ("instructions for AI tools", "a guide to AI
@@ -287,6 +294,7 @@ pub(super) fn address(
         strength,
         machine,
         third,
+        named_ai: qualified,
     })
 }
 
