@@ -24,6 +24,7 @@
 mod address;
 mod cues;
 mod demands;
+mod layout;
 
 use crate::INJECTION;
 use crate::rules::Signal;
