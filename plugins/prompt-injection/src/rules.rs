@@ -16,6 +16,8 @@ mod object;
 mod overrides;
 mod phrases;
 mod roles;
+#[cfg(test)]
+mod tests;
 
 use crate::INJECTION;
 use crate::lexicon::*;
@@ -41,6 +43,9 @@ struct Rules<'a> {
     /// Line-start role labels seen: (assistant-like, others, first start,
     /// last end).
     labels: (u32, u32, usize, usize),
+    /// Whether a scripted turn does the attack's work: a system turn that
+    /// instructs, an assistant turn that starts complying.
+    strong_turn: bool,
     /// Whether "do anything now" occurs, computed on first need (a text
     /// full of "DAN" must not rescan itself for every one).
     dan_phrase: Option<bool>,
@@ -79,6 +84,7 @@ pub fn run(scan: &Scan, extra: &[Vec<u64>], out: &mut Vec<Signal>) {
         all: scan.all_classes,
         out,
         labels: (0, 0, usize::MAX, 0),
+        strong_turn: false,
         dan_phrase: None,
     };
     // Most tokens start no rule: skip them in a tight loop, and keep the

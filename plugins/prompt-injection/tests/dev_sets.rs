@@ -70,3 +70,13 @@ fn round_four_development_sets() {
     check("dev-injection-11.jsonl", 0.98, 0.95);
     check("dev-injection-12.jsonl", 0.98, 0.95);
 }
+
+/// The round-7 hand-written sets the rules are developed on (issue 21,
+/// part 4): train-3 at 0.917 / 0.741 and train-4 at 0.962 / 0.581 when
+/// the floors were set. `train-injection-5.jsonl` is their validation set
+/// and is not asserted on.
+#[test]
+fn round_seven_development_sets() {
+    check("train-injection-3.jsonl", 0.91, 0.73);
+    check("train-injection-4.jsonl", 0.95, 0.57);
+}

@@ -7,6 +7,7 @@ use crate::words::{Filter, Lex};
 
 pub(super) const SHOW: Lex = Lex::new(&[
     "affich*",
+    "ausgeb*",
     "brauche",
     "cita*",
     "cite*",
@@ -76,9 +77,11 @@ pub(super) const SHOW: Lex = Lex::new(&[
     "summarise",
     "summarize",
     "tell",
+    "tradu*",
     "transcri*",
     "translate",
     "type",
+    "ubersetz*",
     "verrat*",
     "veux",
     "voglio",
@@ -110,9 +113,13 @@ pub(super) const INSTRUCTIONS: Lex = Lex::new(&[
     "anweisung*",
     "config",
     "configuration",
+    "consignas",
     "consigne*",
     "context",
     "directives",
+    "directrices",
+    "diretrizes",
+    "direttive",
     "guidance",
     "guidelines",
     "instruc*",
@@ -120,7 +127,12 @@ pub(super) const INSTRUCTIONS: Lex = Lex::new(&[
     "instruction*",
     "istruzion*",
     "metaprompt*",
+    "normas",
+    "norme",
+    "orientaciones",
+    "orientacoes",
     "pre-prompt*",
+    "preamble",
     "preprompt*",
     "prompt*",
     "regeln",
@@ -128,12 +140,14 @@ pub(super) const INSTRUCTIONS: Lex = Lex::new(&[
     "regles",
     "regole",
     "regras",
+    "richtlinien",
     "rules",
     "set-up",
     "setup",
     "system*",
     "systemanweisung*",
     "systemprompt*",
+    "vorgaben",
 ]);
 /// "…you were given", "…you received", "…tu as reçues": participles that
 /// follow the second person.
@@ -146,6 +160,7 @@ pub(super) const GIVEN: Lex = Lex::new(&[
     "dato",
     "demande*",
     "detto",
+    "deu",
     "dicho",
     "dijeron",
     "dio",
@@ -189,6 +204,7 @@ pub(super) const GIVEN: Lex = Lex::new(&[
     "segui*",
     "set",
     "sigues",
+    "suis",
     "told",
     "vorgegeben",
     "written",
@@ -242,6 +258,43 @@ pub(super) const ALL: Lex = Lex::new(&[
 pub(super) const FIRST: Lex = Lex::new(&[
     "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
     "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
+]);
+/// Verbs of the user's own material after a first person ("the lyrics I
+/// pasted above", "el texto que pegué", "ce que j'ai collé").
+pub(super) const PASTED: Lex = Lex::new(&[
+    "attached",
+    "colle*",
+    "copied",
+    "eingefugt",
+    "escrevi",
+    "escribi",
+    "geschrieben",
+    "incollat*",
+    "pasted",
+    "pegue",
+    "posted",
+    "quoted",
+    "scritto",
+    "sent",
+    "shared",
+    "typed",
+    "uploaded",
+    "wrote",
+]);
+/// Words that make a "prompt" a command line's ("your shell prompt").
+pub(super) const SHELL: Lex = Lex::new(&[
+    "bash",
+    "cli",
+    "cmd",
+    "command",
+    "console",
+    "fish",
+    "login",
+    "powershell",
+    "ps1",
+    "shell",
+    "terminal",
+    "zsh",
 ]);
 /// "hidden", "secret", "confidential" in six languages.
 pub(super) const HIDDEN: Lex = Lex::new(&[

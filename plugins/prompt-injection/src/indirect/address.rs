@@ -2,8 +2,10 @@
 //! an AI noun, a mention, a vocative, a label, a reading participle.
 
 use super::cues::*;
-use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_TRAIL_COLON};
+use super::layout::{dialogue, in_file_name, turn_label};
+use crate::scan::{F_AT_BEFORE, F_COLON_BEFORE, F_COMMA_BEFORE, F_GLUED, F_TRAIL_COLON};
 use crate::words::{Word, is};
+use std::cell::OnceCell;
 
 /// How a word addresses the model.
 pub(super) struct Address {
@@ -17,6 +19,9 @@ pub(super) struct Address {
     /// this page", "to any LLM", "AI review summarisers:"): no user
     /// writes to their own assistant that way.
     pub(super) third: bool,
+    /// An AI word names the addressee ("AI agent", "KI", "asistente
+    /// virtual"), not only a role noun ("bot", "reviewers").
+    pub(super) named_ai: bool,
 }
 
 /// Whether word `i` addresses the model, and how explicitly.
@@ -25,6 +30,7 @@ pub(super) fn address(
     w: &[Word],
     i: usize,
     hidden: &[(usize, usize)],
+    chat: &OnceCell<bool>,
 ) -> Option<Address> {
     let n = w[i].norm();
     let ai = is(n, &AI);
@@ -41,6 +47,7 @@ pub(super) fn address(
             strength: 0.4,
             machine: true,
             third: false,
+            named_ai: true,
         });
     }
     let sent = w[i].tok.sent;
@@ -77,8 +84,30 @@ pub(super) fn address(
     {
         return None;
     }
-    // "my assistant", "mi asistente IA": the user's own.
-    if (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &MY))) {
+    // "Screen-reader note:": a person's assistive tool.
+    if n.starts_with(b"reader") && i >= 1 && near(i - 1).is_some_and(|x| x.norm() == b"screen") {
+        return None;
+    }
+    // "my assistant", "mi asistente IA": the user's own; "its chatbot",
+    // "our agent": someone's own, described.
+    if (1..=2)
+        .any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &MY) || is(x.norm(), &THEIR)))
+    {
+        return None;
+    }
+    // "If you use an AI note-taker…", "use Copilot or another assistant":
+    // the tool used, not spoken to.
+    if (1..=3).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &USE))) {
+        return None;
+    }
+    // "Agent (AI): I'm sorry…" in an exported support chat: a turn's
+    // label, which the role-label and fake-turns rules weigh.
+    if turn_label(text, start, w[i].tok.end as usize) && *chat.get_or_init(|| dialogue(text)) {
+        return None;
+    }
+    // `name="robots"`: an attribute's whole value names a crawler, it
+    // does not speak to one (`content="Assistant: …"` may).
+    if text[..start].ends_with("=\"") && text[w[i].tok.end as usize..].starts_with('"') {
         return None;
     }
     let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
@@ -95,7 +124,13 @@ pub(super) fn address(
     let qualified = ai
         || prev_ai
         || next_ai
-        || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)));
+        || (i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)))
+        // "assistente automatico", "asistente virtual", "agent d'achat
+        // autonome".
+        || (1..=3).any(|d| {
+            near(i + d).is_some_and(|x| is(x.norm(), &QUALIFIER) && x.norm() != b"language")
+                && (0..d).all(|k| w[i + k].tok.flags & F_TRAIL_COLON == 0)
+        });
     // A cue at most four words before, with no label's colon between
     // ("Draft a policy: every AI model…" has no cue).
     // A bare preposition ("instructions for AI tools", "a guide to AI
@@ -216,7 +251,7 @@ pub(super) fn address(
                     .ends_with(['/', '#', '*', '-'])
         });
     let machine = machine || greeted || commented;
-    let strength = if (qualified && (cue || reading || headed || participle_heading || label))
+    let strength: f32 = if (qualified && (cue || reading || headed || participle_heading || label))
         || mention
         || hidden
         || reading
@@ -232,11 +267,35 @@ pub(super) fn address(
     } else {
         return None;
     };
-    let third = reading || participle_heading || any || (label && plural);
+    // `.github/copilot-instructions.md`: a file for the tool names it, but
+    // what the file asks is the user's own configuration unless the rest
+    // says otherwise (authority and an action, concealment).
+    let strength = if in_file_name(text, start) {
+        strength.min(0.3)
+    } else {
+        strength
+    };
+    // "Dienstplan-KI:", "Wartungs-KI": an AI named by the job it does on
+    // this document, in the third person as "AI review summarisers:" is.
+    let named_by_job = ai
+        && w[i].tok.flags & F_GLUED != 0
+        && text[..start].ends_with('-')
+        && i >= 1
+        && near(i - 1)
+            .is_some_and(|x| x.norm().len() >= 4 && x.norm().iter().all(u8::is_ascii_alphabetic));
+    // "Nota para o assistente virtual que enviar o resumo: …", "To the
+    // agent that files these receipts: …": a relative clause says which
+    // machine, and a label's colon closes it.
+    let relative = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &RELATIVE)))
+        && (2..=10).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0))
+        && cue;
+    let third =
+        reading || participle_heading || any || (label && plural) || named_by_job || relative;
     Some(Address {
         strength,
         machine,
         third,
+        named_ai: qualified,
     })
 }
 

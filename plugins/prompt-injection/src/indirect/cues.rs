@@ -301,6 +301,22 @@ pub(super) const GREETING: Lex = Lex::new(&[
 pub(super) const MY: Lex = Lex::new(&[
     "ma", "mein*", "meu", "mi", "mia", "minha", "mio", "mon", "my",
 ]);
+/// "its chatbot", "our agent", "their assistants": someone's own tool,
+/// talked about, not spoken to. Not the Spanish "su", the Italian "suo" or
+/// the German "Ihr", which also mean a formal "your".
+pub(super) const THEIR: Lex = Lex::new(&[
+    "her", "his", "its", "leur", "leurs", "loro", "nos", "nossa", "nosso", "nostra", "nostro",
+    "notre", "nuestra", "nuestro", "our", "sein", "seine*", "their", "unser*",
+]);
+/// "if you use an AI note-taker", "utilisez Copilot": the reader uses the
+/// tool, the tool is not the reader.
+pub(super) const USE: Lex = Lex::new(&[
+    "benutz*", "nutz*", "usa", "usando", "usar", "usas", "use", "uses", "using", "utilise*",
+    "utilisez", "utiliz*", "verwend*",
+]);
+/// Relative pronouns that open a clause saying which machine is meant.
+pub(super) const RELATIVE: Lex =
+    Lex::new(&["che", "der", "die", "que", "qui", "that", "which", "who"]);
 /// "to *any* AI", "for *all* agents".
 pub(super) const ANY: Lex = Lex::new(&[
     "all",

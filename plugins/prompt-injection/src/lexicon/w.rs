@@ -244,6 +244,28 @@ pub const ANYTHING_VERBS: [u64; 7] = [
     word(b"generate"),
     word(b"discuss"),
 ];
+/// Adjectives of real documents' notices ("Safety notice", "Internal
+/// note"), unlike "SYSTEM NOTICE" or "Admin message".
+pub const DOCUMENT_NOTICE_ADJ: [u64; 4] = [
+    word(b"safety"),
+    word(b"internal"),
+    word(b"content"),
+    word(b"private"),
+];
+/// Summary verbs: summarising a conversation is an ordinary request; only
+/// the model's instructions make it a leak.
+pub const ECHO: u64 = word(b"echo");
+/// Prepositions after "admin override" that make it a feature's name ("an
+/// admin override for rate limits", "Admin-Override für Rabatte").
+pub const FEATURE_FOR: [u64; 6] = [
+    word(b"for"),
+    word(b"fur"),
+    word(b"on"),
+    word(b"para"),
+    word(b"per"),
+    word(b"pour"),
+];
+pub const SUMMARY_VERBS: [u64; 2] = [word(b"summarize"), word(b"summarise")];
 pub const NEEDS_PARTICLE: [u64; 3] = [word(b"turn"), word(b"switch"), word(b"shut")];
 pub const COPY_VERBS: [u64; 8] = [
     word(b"repeat"),

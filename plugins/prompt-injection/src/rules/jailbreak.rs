@@ -284,8 +284,15 @@ impl Rules<'_> {
     /// "you are an unfiltered AI", "an uncensored assistant".
     pub(super) fn unfiltered(&mut self, i: usize) {
         let lo = i.saturating_sub(4);
+        // "HTML was passed to the model unfiltered": what is sent to the
+        // model is unfiltered, not the model.
+        let sent_to = |k: usize| {
+            k < i
+                && (self.hb(k, 1) == w::TO
+                    || (self.cb(k, 1) & D_THE != 0 && self.hb(k, 2) == w::TO))
+        };
         let near = (lo..=(i + 4).min(self.t.len() - 1))
-            .any(|k| k != i && self.same(i, k) && self.c(k) & (AI | YOU) != 0);
+            .any(|k| k != i && self.same(i, k) && self.c(k) & (AI | YOU) != 0 && !sent_to(k));
         let score = if near { 0.65 } else { 0.2 };
         self.push(
             i,

@@ -40,6 +40,16 @@ impl Rules<'_> {
             return;
         }
         let h = self.h(i);
+        // "Summarise this conversation so far": a recap, unless what is
+        // summarised is the instructions.
+        if w::SUMMARY_VERBS.contains(&h) && !matches!(o.kind, Kind::Instr) {
+            return;
+        }
+        // `echo "system prompt updated"` in a shell session prints a
+        // string, not the prompt.
+        if h == w::ECHO && self.same(i, i + 1) && self.t[i + 1].flags & F_QUOTE_BEFORE != 0 {
+            return;
+        }
         let copy_verb = w::COPY_VERBS.contains(&h);
         let score = match o.kind {
             Kind::Instr if o.prompt => {

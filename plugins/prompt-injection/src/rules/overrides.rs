@@ -68,7 +68,16 @@ impl Rules<'_> {
             base
         };
         let mut score = base * self.addressed(i) * self.quoted_meta(i);
-        if o.my && !(o.your || o.system) {
+        // "Ignore everything I told you about the tone": the user's own
+        // earlier words, a relative clause with "I" as its subject.
+        let i_said = matches!(o.kind, Kind::Everything | Kind::PriorPronoun | Kind::Weak)
+            && (from + 1..=o.end + 2).any(|k| {
+                self.same(i, k)
+                    && self.h(k) == w::I
+                    && self.t[k].flags & (F_COMMA_BEFORE | F_COLON_BEFORE) == 0
+                    && (k <= o.end + 1 || self.h(k - 1) == w::THAT)
+            });
+        if (o.my || i_said) && !(o.your || o.system) {
             // The user taking back their own words: "ignore my previous
             // message".
             score *= 0.35;

@@ -21,12 +21,19 @@ impl Rules<'_> {
         if !marked || self.c(i) & OVERRIDE_N != 0 {
             return;
         }
+        // "Safety notice:" on a product, "Internal note:" on a ticket: the
+        // labels of ordinary documents, flagged but not blocked unless the
+        // notice is an instruction ("Internal instruction:").
+        let document = w::DOCUMENT_NOTICE_ADJ.contains(&self.h(i - 1))
+            && self.c(i) & N_INSTR == 0
+            && self.h(i) != w::PROMPT;
+        let score = if document { 0.4 } else { 0.5 };
         self.push(
             i - 1,
             i,
             "prompt-injection.fake-notice",
             ROLE_SMUGGLING,
-            0.5 * self.quoted_meta(i - 1),
+            score * self.quoted_meta(i - 1),
         );
     }
 
@@ -110,6 +117,7 @@ impl Rules<'_> {
         } else {
             0.25
         };
+        self.strong_turn |= score >= 0.55;
         self.push(i, i, "prompt-injection.role-label", ROLE_SMUGGLING, score);
     }
 
@@ -118,10 +126,13 @@ impl Rules<'_> {
     pub(super) fn fake_turns(&mut self) {
         let (assistant, other, lo, hi) = self.labels;
         if assistant >= 1 && assistant + other >= 2 {
+            // An exported chat ("User: … / Bot: …") is a transcript unless
+            // one of its turns instructs or complies.
+            let score = if self.strong_turn { 0.45 } else { 0.25 };
             self.out.push(Signal {
                 rule: "prompt-injection.fake-turns",
                 cat: ROLE_SMUGGLING,
-                score: 0.45,
+                score,
                 start: lo,
                 end: hi,
                 booster: false,
@@ -140,12 +151,15 @@ impl Rules<'_> {
             && matches!(self.h(i + 1), w::OVERRIDE | w::OVERRIDES)
             && self.t[i + 1].flags & F_GLUED == 0
         {
+            // "Add admin override for rate limits": a feature, named.
+            let feature = self.same(i, i + 2) && w::FEATURE_FOR.contains(&self.h(i + 2));
+            let score = if feature { 0.3 } else { 0.75 };
             self.push(
                 i,
                 i + 1,
                 "prompt-injection.authority-claim",
                 INJECTION,
-                0.75 * self.quoted_meta(i),
+                score * self.quoted_meta(i),
             );
             return;
         }
