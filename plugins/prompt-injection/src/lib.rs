@@ -295,7 +295,8 @@ fn analyze(text: &str, settings: &Settings, out: &mut Vec<Detection>) -> f32 {
 /// `signals`, unsorted: rules, chat markup, invisible characters, and the
 /// same in its encoded runs (see `decoded`). Returns the learned model's
 /// score of the text as written, if it counts (not for decoded runs, not
-/// with `model` off).
+/// with `model` off, not when the rules' evidence was discounted as quoted
+/// or reported).
 fn collect(
     text: &str,
     settings: &Settings,
@@ -304,18 +305,24 @@ fn collect(
 ) -> Option<f32> {
     let scan = scan::scan(text);
     let words = words::words(text, &scan);
-    // Below `MODEL_REPORTED` the model's score is noise: it adds nothing.
-    let learned = if settings.model && depth == 0 {
-        Some(model::score(text, &scan, &words)).filter(|s| *s >= MODEL_REPORTED)
-    } else {
-        None
-    };
     let mark = signals.len();
     rules::run(&scan, &settings.extra_phrases, signals);
     indirect::run(text, &words, signals);
     extraction::run(text, &words, signals);
     lifted::run(&words, signals);
+    let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
+    // When the rules' strongest evidence turned out to be quoted, reported
+    // or data ("the article says attackers write \"ignore previous
+    // instructions\""), the model, which reads the same words without
+    // their frame, does not count either. Below `MODEL_REPORTED` its score
+    // is noise: it adds nothing.
+    let discounted = strongest(&signals[mark..]) < before;
+    let learned = if settings.model && depth == 0 && !discounted {
+        Some(model::score(text, &scan, &words)).filter(|s| *s >= MODEL_REPORTED)
+    } else {
+        None
+    };
     for m in &scan.markup {
         signals.push(Signal {
             rule: "prompt-injection.chat-markup",
@@ -331,6 +338,11 @@ fn collect(
     }
     decoded::signals(text, settings, depth, signals);
     learned
+}
+
+/// The highest score among `signals` (0 without any).
+fn strongest(signals: &[Signal]) -> f32 {
+    signals.iter().fold(0.0, |m, s| m.max(s.score))
 }
 
 /// The learned model's score counts, and is reported as a finding, from
