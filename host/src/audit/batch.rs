@@ -1,7 +1,7 @@
 //! The `decisions` and `inferences` batches, built from borrowed rows.
 //!
 //! The committer hands these builders the binary WAL records as they lie
-//! in the segment's bytes ([`wal::wire`]): every string column is filled
+//! in the segment's bytes ([`wal::wire`](super::wal::wire)): every string column is filled
 //! by copying the record's bytes straight into the Arrow string buffer,
 //! with no owned row (about 25 allocations each) in between. An owned row
 //! (a JSON record, a row read back from a table for maintenance or

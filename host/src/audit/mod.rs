@@ -1,6 +1,6 @@
 //! The audit log: every decision recorded in Delta Lake.
 //!
-//! Callers (the CLI's `check`, the server) hand each [`Evaluation`] to
+//! Callers (the CLI's `check`, the server) hand each [`Evaluation`](crate::evaluation::Evaluation) to
 //! [`AuditLog::record`] with a [`RecordContext`]; the pipeline itself never
 //! calls in here (data flows one way: pipeline → audit).
 //!

@@ -1,6 +1,6 @@
 //! The rows of the audit tables, as the hot path builds them.
 //!
-//! A record is built from an [`Evaluation`] and what the caller knows about
+//! A record is built from an [`Evaluation`](crate::evaluation::Evaluation) and what the caller knows about
 //! the call ([`RecordContext`]), serialised into the write-ahead log, and
 //! later turned into a Delta row by `audit::schema`. The structs here are
 //! the rows themselves: field names are the column names (see

@@ -153,7 +153,7 @@ enum LogCommand {
         /// A trusted ed25519 public key (64 hex digits, or a file holding
         /// them); repeatable. Also RAILYARD_AUDIT_VERIFY_KEYS
         /// (comma-separated) and the public half of
-        /// RAILYARD_AUDIT_SIGNING_KEY[_FILE].
+        /// `RAILYARD_AUDIT_SIGNING_KEY[_FILE]`.
         #[arg(long = "public-key")]
         public_keys: Vec<String>,
         /// One JSON object.

@@ -2,7 +2,7 @@
 //! it, and the redactions written back where each text came from.
 //!
 //! What is text: every string of the body except the keys listed in
-//! [`NOT_TEXT`] (sampling parameters, ids, types, roles) and the data of
+//! [`NOT_TEXT`](super::openai_texts) (sampling parameters, ids, types, roles) and the data of
 //! non-text content parts. That includes fields this version does not
 //! know: a new wire-format field is scanned from the day it appears rather
 //! than forwarded unscanned until someone adds it. That is the default

@@ -358,7 +358,7 @@ impl Wal {
         }
     }
 
-    /// Appends encoded records (each from [`encode`]) as one unit: they land
+    /// Appends encoded records (each from [`encode()`]) as one unit: they land
     /// in one segment. Returns the log sequence number to wait for and
     /// where the first record starts.
     pub fn append(&self, encoded: &[u8]) -> Result<(u64, Position), WalError> {

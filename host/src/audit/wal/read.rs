@@ -112,7 +112,7 @@ impl Scanned<'_> {
     }
 }
 
-/// A record's payload (see [`super::encode`]) at (`segment`, `offset`).
+/// A record's payload (see [`super::encode()`]) at (`segment`, `offset`).
 fn decode(payload: &[u8], segment: u64, offset: u64) -> Result<Scanned<'_>, String> {
     let (tag, body) = payload.split_first().ok_or("an empty record")?;
     let e = |e: serde_json::Error| e.to_string();

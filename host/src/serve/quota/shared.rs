@@ -160,8 +160,8 @@ return out
 "#;
 
 /// Settles a call's tokens (see `settle`): refills every bucket in KEYS,
-/// then takes ARGV[1] tokens from each (negative: gives them back, never
-/// above full). ARGV[1 + i]: the limit of KEYS[i]. Returns each bucket's
+/// then takes `ARGV[1]` tokens from each (negative: gives them back, never
+/// above full). `ARGV[1 + i]`: the limit of `KEYS[i]`. Returns each bucket's
 /// level and time to full in ms. A bucket in debt lives until it is full
 /// again, so a large overshoot is not forgiven by the key expiring.
 const ADJUST: &str = r#"
