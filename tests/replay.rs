@@ -365,7 +365,7 @@ fn replay_lists_exactly_the_decisions_a_pii_blocking_candidate_changes() {
     let read = Command::new(py)
         .args([
             "-c",
-            "import json,sys\nfrom deltalake import DeltaTable\nfor r in DeltaTable(sys.argv[1]).to_pyarrow_table().to_pylist():\n    print(json.dumps({k: str(v) for k, v in r.items()}))",
+            "import json,os,sys\nfrom deltalake import DeltaTable\nfor r in DeltaTable(sys.argv[1]).to_pyarrow_table().to_pylist():\n    print(json.dumps({k: str(v) for k, v in r.items()}))\nsys.stdout.flush()\nos._exit(0)",
             changes_table.to_str().unwrap(),
         ])
         .output()

@@ -39,7 +39,7 @@ fn delta_rows(py: &Path, table: &Path) -> Vec<Value> {
     let out = Command::new(py)
         .args([
             "-c",
-            "import json,sys\nfrom deltalake import DeltaTable\nfor r in DeltaTable(sys.argv[1]).to_pyarrow_table().to_pylist():\n    print(json.dumps(r, default=str))",
+            "import json,os,sys\nfrom deltalake import DeltaTable\nfor r in DeltaTable(sys.argv[1]).to_pyarrow_table().to_pylist():\n    print(json.dumps(r, default=str))\nsys.stdout.flush()\nos._exit(0)",
             table.to_str().unwrap(),
         ])
         .output()
@@ -60,7 +60,7 @@ fn file_counts(py: &Path, table: &Path) -> (usize, usize) {
     let out = Command::new(py)
         .args([
             "-c",
-            "import sys,glob\nfrom deltalake import DeltaTable\nprint(len(DeltaTable(sys.argv[1]).file_uris()), len(glob.glob(sys.argv[1] + '/**/*.parquet', recursive=True)))",
+            "import glob,os,sys\nfrom deltalake import DeltaTable\nprint(len(DeltaTable(sys.argv[1]).file_uris()), len(glob.glob(sys.argv[1] + '/**/*.parquet', recursive=True)))\nsys.stdout.flush()\nos._exit(0)",
             table.to_str().unwrap(),
         ])
         .output()

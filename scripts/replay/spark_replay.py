@@ -340,3 +340,10 @@ def main():
 
 if __name__ == "__main__":
     main()
+    # The deltalake and pyarrow worker threads can abort the interpreter's
+    # teardown after a clean run ("terminate called without an active
+    # exception", delta-io/delta-rs#2184); the summary is out and Spark is
+    # stopped, so leave without the teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
