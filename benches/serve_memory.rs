@@ -26,6 +26,9 @@
 //!   `MEMORY_MAINTENANCE=off` turns it off, `MEMORY_MAINTENANCE_SECS=60`
 //!   runs a round every minute.
 //!
+//! - `MEMORY_BIN=<path>`: run that `railyard` binary instead of this
+//!   build's (two builds side by side, each in its own run at once).
+//!
 //! Run: `cargo bench -p railyard --bench serve_memory`;
 //! `SOAK_SECS=600 cargo bench -p railyard --bench serve_memory`.
 
@@ -130,7 +133,12 @@ max-concurrency = 4096
             ),
         )
         .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_railyard"));
+        // `MEMORY_BIN`: another build of `railyard` (a copy of an older
+        // one, or one with another allocator), so that two builds can be
+        // soaked side by side under the same load.
+        let bin =
+            std::env::var_os("MEMORY_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_railyard").into());
+        let mut cmd = Command::new(bin);
         match pool {
             Some(n) => cmd.env("RAILYARD_POOL_INSTANCES", n.to_string()),
             None => cmd.env_remove("RAILYARD_POOL_INSTANCES"),
@@ -392,8 +400,9 @@ async fn after(railyard: &Railyard) {
 
 fn header(railyard: &Railyard, what: &str) {
     println!();
+    let bin = std::env::var("MEMORY_BIN").unwrap_or_else(|_| "this build".into());
     println!(
-        "railyard serve (pid {}), default policy, audit log fsync, {what}",
+        "railyard serve (pid {}, {bin}), default policy, audit log fsync, {what}",
         railyard.pid()
     );
     println!("| phase | VmRSS | RssAnon | peak (VmHWM) of the phase | |");

@@ -12,10 +12,12 @@
 //! minus the median of the first, the slope a least-squares line through
 //! them. It fails (returns false) when the growth exceeds
 //! `SOAK_MAX_GROWTH_MIB` (default 8 MiB), or when more than 1% of the
-//! calls got no answer. Beside the resident size it reads the heap's live
-//! bytes from `/metrics` (`railyard_heap_in_use_bytes`, glibc builds) and
-//! reports their growth the same way: data the server holds, apart from
-//! pages the allocator keeps.
+//! calls got no answer. Beside the resident size it reads from `/metrics`
+//! the heap's live and free bytes (`railyard_heap_in_use_bytes`,
+//! `railyard_heap_free_bytes`, glibc builds) and the instance pool's
+//! resident slots (`railyard_pool_warm_memory_resident_bytes`), and reports
+//! the growth of each the same way: data the server holds, apart from
+//! pages the allocator or the pool keeps.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,13 +45,57 @@ fn slope(points: &[(f64, u64)]) -> f64 {
     sxy / sxx.max(1e-9) * 60.0
 }
 
-/// `railyard_heap_in_use_bytes` from the server's `/metrics`, in KiB.
-async fn heap_in_use_kib(client: &reqwest::Client, url: &str) -> Option<u64> {
-    let text = client.get(url).send().await.ok()?.text().await.ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("railyard_heap_in_use_bytes "))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|b| b / 1024)
+/// What the server's `/metrics` says about its memory, in KiB: the heap's
+/// live and free bytes (glibc builds) and the bytes the instance pool keeps
+/// resident in slots not in use.
+#[derive(Clone, Copy, Default)]
+struct Reported {
+    heap_in_use: Option<u64>,
+    heap_free: Option<u64>,
+    pool_resident: Option<u64>,
+    /// Audit records written but not yet committed to the tables (bytes,
+    /// not KiB), and connections open: a server that falls behind holds
+    /// more of both.
+    audit_backlog: Option<u64>,
+    connections: Option<u64>,
+}
+
+async fn reported(client: &reqwest::Client, url: &str) -> Reported {
+    let Some(text) = async { client.get(url).send().await.ok()?.text().await.ok() }.await else {
+        return Reported::default();
+    };
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|v| v as u64)
+    };
+    let kib = |name: &str| value(name).map(|b| b / 1024);
+    Reported {
+        heap_in_use: kib("railyard_heap_in_use_bytes"),
+        heap_free: kib("railyard_heap_free_bytes"),
+        pool_resident: kib("railyard_pool_warm_memory_resident_bytes"),
+        audit_backlog: kib("railyard_audit_backlog_bytes"),
+        connections: value("railyard_connections_open"),
+    }
+}
+
+/// First-third and last-third medians of a series, and the growth between.
+fn thirds(name: &str, values: &[u64]) {
+    if values.len() < 3 {
+        return;
+    }
+    let third = values.len() / 3;
+    let (first, last) = (
+        median(&values[..third]),
+        median(&values[values.len() - third..]),
+    );
+    println!(
+        "soak: {name}: first-third median {}, last-third median {}, growth {:+.1} MiB",
+        mib(first),
+        mib(last),
+        (last as i64 - first as i64) as f64 / 1024.0
+    );
 }
 
 /// Runs the soak; true when the resident size did not grow beyond the
@@ -104,14 +150,19 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
                 tokio::time::sleep_until(next.into()).await;
                 let m = crate::mem(pid);
                 let t = started.elapsed().as_secs_f64();
-                let heap = heap_in_use_kib(&client, &metrics).await;
+                let r = reported(&client, &metrics).await;
+                let show = |v: Option<u64>| v.map_or("?".into(), mib);
                 println!(
-                    "  t = {t:>4.0} s: VmRSS {}, RssAnon {}, heap in use {}",
+                    "  t = {t:>4.0} s: VmRSS {}, RssAnon {}, heap in use {}, heap free {}, pool slots resident {}, audit backlog {}, connections {}",
                     mib(m.rss),
                     mib(m.anon),
-                    heap.map_or("?".into(), mib)
+                    show(r.heap_in_use),
+                    show(r.heap_free),
+                    show(r.pool_resident),
+                    show(r.audit_backlog),
+                    r.connections.map_or("?".into(), |c| c.to_string())
                 );
-                samples.push((t, m.rss, heap));
+                samples.push((t, m.rss, m.anon, r));
                 next += Duration::from_secs(10);
             }
             samples
@@ -155,16 +206,8 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
         total += c.iter().sum::<u64>();
         println!("| {name} | {} | {} | {} | {} |", c[2], c[4], c[5], c[0]);
     }
-    let post: Vec<(f64, u64)> = samples
-        .iter()
-        .filter(|(t, _, _)| *t >= warmup as f64)
-        .map(|&(t, rss, _)| (t, rss))
-        .collect();
-    let heap: Vec<u64> = samples
-        .iter()
-        .filter(|(t, _, _)| *t >= warmup as f64)
-        .filter_map(|&(_, _, h)| h)
-        .collect();
+    let after_warmup = || samples.iter().filter(|s| s.0 >= warmup as f64);
+    let post: Vec<(f64, u64)> = after_warmup().map(|s| (s.0, s.1)).collect();
     if post.len() < 3 {
         println!(
             "soak: too short to read ({} samples after warm-up)",
@@ -189,16 +232,15 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
         mib(after.rss),
         mib(bound_kib)
     );
-    if heap.len() >= 3 {
-        let third = heap.len() / 3;
-        let (first, last) = (median(&heap[..third]), median(&heap[heap.len() - third..]));
-        println!(
-            "soak: heap in use: first-third median {}, last-third median {}, growth {:+.1} MiB",
-            mib(first),
-            mib(last),
-            (last as i64 - first as i64) as f64 / 1024.0
-        );
-    }
+    // Where the resident size went: anonymous pages, the heap's live and
+    // free bytes, and the pool's resident slots.
+    thirds("RssAnon", &after_warmup().map(|s| s.2).collect::<Vec<_>>());
+    let series = |f: fn(&Reported) -> Option<u64>| {
+        after_warmup().filter_map(|s| f(&s.3)).collect::<Vec<_>>()
+    };
+    thirds("heap in use", &series(|r| r.heap_in_use));
+    thirds("heap free", &series(|r| r.heap_free));
+    thirds("pool slots resident", &series(|r| r.pool_resident));
     let grew = growth > bound_kib as i64;
     if grew {
         println!("soak: FAILED: the resident size grew beyond the bound");
