@@ -136,7 +136,7 @@ fn register_heap(r: &mut prometheus_client::registry::Registry) {
     );
     r.register(
         "railyard_heap_free_bytes",
-        "Bytes the allocator holds free in its arenas, not returned to the system",
+        "Bytes in free chunks of the malloc arenas (glibc mallinfo2); pages inside them may already be returned to the system, so compare with the resident size",
         gauge(h.free),
     );
 }
