@@ -17,7 +17,9 @@
 //! `railyard_heap_free_bytes`, glibc builds) and the instance pool's
 //! resident slots (`railyard_pool_warm_memory_resident_bytes`), and reports
 //! the growth of each the same way: data the server holds, apart from
-//! pages the allocator or the pool keeps.
+//! pages the allocator or the pool keeps. Each sample also shows the audit
+//! backlog and the open connections, which grow when the server falls
+//! behind (an overloaded machine).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,16 +48,16 @@ fn slope(points: &[(f64, u64)]) -> f64 {
 }
 
 /// What the server's `/metrics` says about its memory, in KiB: the heap's
-/// live and free bytes (glibc builds) and the bytes the instance pool keeps
-/// resident in slots not in use.
+/// live and free bytes (glibc builds), the bytes the instance pool keeps
+/// resident in slots not in use, and how far behind the server is.
 #[derive(Clone, Copy, Default)]
 struct Reported {
     heap_in_use: Option<u64>,
     heap_free: Option<u64>,
     pool_resident: Option<u64>,
-    /// Audit records written but not yet committed to the tables (bytes,
-    /// not KiB), and connections open: a server that falls behind holds
-    /// more of both.
+    /// WAL bytes not yet committed to the audit tables (in KiB, as the
+    /// rest), and connections open (a count): a server that falls behind
+    /// holds more of both. Printed with each sample, not summarised.
     audit_backlog: Option<u64>,
     connections: Option<u64>,
 }
@@ -80,16 +82,22 @@ async fn reported(client: &reqwest::Client, url: &str) -> Reported {
     }
 }
 
-/// First-third and last-third medians of a series, and the growth between.
+/// The medians of a series' first and last thirds (at least 3 values).
+fn first_and_last_thirds(values: &[u64]) -> (u64, u64) {
+    let third = values.len() / 3;
+    (
+        median(&values[..third]),
+        median(&values[values.len() - third..]),
+    )
+}
+
+/// Prints a series' first-third and last-third medians and the growth
+/// between them.
 fn thirds(name: &str, values: &[u64]) {
     if values.len() < 3 {
         return;
     }
-    let third = values.len() / 3;
-    let (first, last) = (
-        median(&values[..third]),
-        median(&values[values.len() - third..]),
-    );
+    let (first, last) = first_and_last_thirds(values);
     println!(
         "soak: {name}: first-third median {}, last-third median {}, growth {:+.1} MiB",
         mib(first),
@@ -215,10 +223,8 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
         );
         return unanswered * 100 <= total;
     }
-    let third = post.len() / 3;
     let values: Vec<u64> = post.iter().map(|p| p.1).collect();
-    let first = median(&values[..third]);
-    let last = median(&values[values.len() - third..]);
+    let (first, last) = first_and_last_thirds(&values);
     let growth = last as i64 - first as i64;
     let slope = slope(&post);
     let max = values.iter().max().unwrap();
