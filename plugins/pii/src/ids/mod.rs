@@ -41,7 +41,8 @@ pub(crate) fn scan_lower(s: &mut Scan) {
     // occurs at all. (`str::contains` runs a byte-by-byte two-way search
     // on wasm32, where core has no SIMD path for it: 15 % of pii's time
     // on 64 KiB of prose.)
-    if !url && !(s.run & CRYPTO != 0 && contains(b, b"bc1")) {
+    let needed = url || (s.run & CRYPTO != 0 && contains(b, b"bc1"));
+    if !needed {
         return;
     }
     let mut i = 0;
