@@ -218,6 +218,73 @@ fn hot_path(c: &mut Criterion) {
         );
     }
     group.finish();
+
+    // Each default plugin alone on the 64 KiB payload: a fresh instance and
+    // call against its native core, to tell which guest loses most (issue
+    // 19, target 2).
+    let mut group = c.benchmark_group("plugin-64KiB");
+    let big = payload(65536);
+    let big_input = StageInput::new(&big);
+    for name in ["pii", "secrets", "prompt-injection"] {
+        let plugin = loader
+            .load(name, railyard::plugin::builtin::component(name).unwrap())
+            .expect("built-in loads");
+        group.bench_function(BenchmarkId::new("wasm", name), |b| {
+            b.iter(|| black_box(plugin.call(&big_input, &[], &no_config, &limits)))
+        });
+        if let Some(dir) = &baseline_dir {
+            let file = component_file(dir, &format!("railyard-plugin-{name}"));
+            let old = loader.load_file(name, &file).expect("baseline loads");
+            group.bench_function(BenchmarkId::new("wasm-baseline", name), |b| {
+                b.iter(|| black_box(old.call(&big_input, &[], &no_config, &limits)))
+            });
+        }
+        group.bench_function(BenchmarkId::new("native", name), |b| {
+            b.iter(|| black_box(native_plugin(name, black_box(&big))))
+        });
+    }
+    group.finish();
+}
+
+/// One default plugin's native core on `p`, as [`native_chain`] runs it.
+fn native_plugin(name: &str, p: &Payload) -> usize {
+    let mut found = Vec::new();
+    match name {
+        "pii" => {
+            let settings =
+                railyard_plugin_pii::Settings::from_config(&railyard_plugin_pii::Config::default())
+                    .unwrap();
+            for m in &p.messages {
+                railyard_plugin_pii::detect(&m.content, &settings, &mut found);
+            }
+            found.len()
+        }
+        "secrets" => {
+            let settings = railyard_plugin_secrets::Settings::from_config(
+                &railyard_plugin_secrets::Config::default(),
+            )
+            .unwrap();
+            for m in &p.messages {
+                railyard_plugin_secrets::detect(&m.content, &settings, &mut found);
+            }
+            found.len()
+        }
+        _ => {
+            let settings = railyard_plugin_prompt_injection::Settings::from_config(
+                &railyard_plugin_prompt_injection::Config::default(),
+            )
+            .unwrap();
+            let texts: Vec<&str> = p
+                .messages
+                .iter()
+                .filter(|m| m.role != "system")
+                .map(|m| m.content.as_str())
+                .collect();
+            railyard_plugin_prompt_injection::assess(&texts, &settings)
+                .detections
+                .len()
+        }
+    }
 }
 
 criterion_group! {

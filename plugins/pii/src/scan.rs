@@ -81,6 +81,32 @@ pub(crate) const fn first_interesting(x: u64) -> Option<usize> {
     }
 }
 
+/// Whether `hay` contains `needle` (not empty). Eight bytes at a time,
+/// it looks for the needle's last byte (the "haszero" test of Bit
+/// Twiddling Hacks, which may flag a byte after a real match but never
+/// misses one) and compares the needle ending at each flagged byte.
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    let n = needle.len();
+    let last = needle[n - 1];
+    let ends_here = |end: usize| end + 1 >= n && hay[end + 1 - n..=end] == *needle;
+    let mut i = 0;
+    while let Some(chunk) = hay.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let y = u64::from_le_bytes(w) ^ (ONES * last as u64);
+        let mut m = y.wrapping_sub(ONES) & !y & (ONES * 0x80);
+        while m != 0 {
+            if ends_here(i + (m.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            m &= m - 1;
+        }
+        i += 8;
+    }
+    (i..hay.len()).any(ends_here)
+}
+
 #[inline]
 pub(crate) fn is_digit(b: u8) -> bool {
     b.is_ascii_digit()

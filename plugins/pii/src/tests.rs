@@ -316,3 +316,53 @@ fn unicode_forms_are_folded_before_matching() {
         [("EMAIL_ADDRESS", "jane@example.org")]
     );
 }
+
+#[test]
+fn byte_search_agrees_with_str_contains() {
+    // Every position of the needle, at and across the eight-byte blocks,
+    // near misses, repeated last bytes and bytes whose borrow the block
+    // test may flag.
+    for len in 0..40 {
+        for pos in 0..len {
+            for needle in [&b"bc1"[..], b"1", b"11", b"-----END "] {
+                let mut hay = vec![b'x'; len];
+                for (k, &c) in needle.iter().enumerate() {
+                    if let Some(h) = hay.get_mut(pos + k) {
+                        *h = c;
+                    }
+                }
+                for filler in [b'x', 0x01, 0x00, b'1', b'b', 0xFF] {
+                    let mut h2 = hay.clone();
+                    if pos > 0 {
+                        h2[pos - 1] = filler;
+                    }
+                    let s = String::from_utf8_lossy(&h2);
+                    let n = std::str::from_utf8(needle).unwrap();
+                    assert_eq!(
+                        scan::contains(&h2, needle),
+                        h2.windows(needle.len()).any(|w| w == needle),
+                        "{s:?} / {n:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(!scan::contains(b"bc", b"bc1") && scan::contains(b"abc1", b"bc1"));
+    assert!(!scan::contains(b"0123456789abcdefbc2bc", b"bc1"));
+    assert!(scan::contains(b"0123456789abcdefbc2bc1", b"bc1"));
+}
+
+#[test]
+fn segwit_addresses_found_at_any_offset() {
+    // The SegWit pass runs only where `bc1` occurs: the address must be
+    // found wherever it falls against the eight-byte blocks.
+    let address = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq";
+    for pad in 0..17 {
+        let text = format!("{}wallet {address} ok", "x ".repeat(pad));
+        let f = found(&text);
+        assert!(
+            f.iter().any(|(c, v)| *c == "CRYPTO" && *v == address),
+            "{pad}: {f:?}"
+        );
+    }
+}

@@ -56,7 +56,7 @@ fn level(
 ) {
     let first = out.len();
     // ASCII text (most text): one pass finds the tokens both steps read.
-    let ascii = text.len() <= u32::MAX as usize && text.is_ascii();
+    let ascii = text.len() <= u32::MAX as usize && swar::is_ascii(text.as_bytes());
     let tokens = ascii.then(|| tokens::scan(text.as_bytes()));
     let folded = match &tokens {
         Some(t) => {

@@ -34,9 +34,50 @@ pub(crate) fn below_ascii(x: u64, n: u8) -> u64 {
     ((x & !HIGH) + ONES * (0x80 - n as u64)) & HIGH ^ HIGH
 }
 
+/// Whether `b` holds the byte `c`: [`has_byte`] on each eight-byte block.
+/// core's `<[u8]>::contains` reads `usize` words, four bytes on wasm32,
+/// where the detectors run.
+pub(crate) fn contains_byte(b: &[u8], c: u8) -> bool {
+    let mut blocks = b.chunks_exact(8);
+    blocks
+        .by_ref()
+        .any(|w| has_byte(u64::from_le_bytes(w.try_into().expect("eight bytes")), c))
+        || blocks.remainder().contains(&c)
+}
+
+/// Whether every byte of `b` is ASCII, eight bytes at a time with no
+/// early exit (a loop the compiler may vectorise; core's `is_ascii` reads
+/// four bytes at a time on wasm32).
+pub(crate) fn is_ascii(b: &[u8]) -> bool {
+    let blocks = b.chunks_exact(8);
+    let tail = blocks.remainder().iter().fold(0, |acc, &c| acc | c);
+    let high = blocks.fold(0u64, |acc, w| {
+        acc | u64::from_le_bytes(w.try_into().expect("eight bytes"))
+    });
+    high & HIGH == 0 && tail < 0x80
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_slice_tests_agree_with_core() {
+        for len in 0..40 {
+            for pos in 0..len {
+                let mut b = vec![b'a'; len];
+                assert!(is_ascii(&b) && !contains_byte(&b, b'%'));
+                for c in [b'%', 0x80, 0xC3, 0xFF, 0x7F, 0x00, b'$', b'&'] {
+                    b[pos] = c;
+                    assert_eq!(is_ascii(&b), b.is_ascii(), "{b:?}");
+                    for needle in [b'%', 0x00, 0xFF, b'a'] {
+                        assert_eq!(contains_byte(&b, needle), b.contains(&needle), "{b:?}");
+                    }
+                    b[pos] = b'a';
+                }
+            }
+        }
+    }
 
     #[test]
     fn exact_on_every_position() {

@@ -57,7 +57,7 @@ impl Tokens {
 pub(crate) fn scan(b: &[u8]) -> Tokens {
     // Most texts have no `%` (one search says so): then a block is read
     // only when it has no whitespace, one test per eight bytes.
-    if b.contains(&b'%') {
+    if swar::contains_byte(b, b'%') {
         scan_blocks::<true>(b)
     } else {
         scan_blocks::<false>(b)
