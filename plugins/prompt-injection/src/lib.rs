@@ -53,6 +53,7 @@ mod indirect;
 mod lexicon;
 mod lifted;
 mod model;
+mod persona;
 mod quoted;
 mod rules;
 mod scan;
@@ -310,6 +311,7 @@ fn collect(
     indirect::run(text, &words, signals);
     extraction::run(text, &words, signals);
     lifted::run(&words, signals);
+    persona::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
     // When the rules' strongest evidence turned out to be quoted, reported
