@@ -47,6 +47,7 @@ mod component;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod boost;
+mod claims;
 mod decoded;
 mod extraction;
 mod indirect;
@@ -311,6 +312,7 @@ fn collect(
     indirect::run(text, &words, signals);
     extraction::run(text, &words, signals);
     lifted::run(&words, signals);
+    claims::run(&words, signals);
     persona::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
