@@ -142,7 +142,10 @@ fn sentence(s: &[Word]) -> Option<f32> {
             && !(k >= 1 && is(s[k - 1].norm(), &SHELL))
             && !topic(k)
     });
-    // "system prompt" without a generic article or "how to".
+    // "system prompt" without a generic article or "how to", and not one
+    // the user is writing or configuring ("Sto scrivendo il prompt di
+    // sistema per il chatbot della nostra farmacia"): a gerund is never a
+    // request to the model.
     let generic = s.iter().any(|x| {
         matches!(
             x.norm(),
@@ -151,11 +154,23 @@ fn sentence(s: &[Word]) -> Option<f32> {
                 | b"une"
                 | b"ein"
                 | b"eine"
+                | b"einen"
                 | b"uno"
+                | b"una"
                 | b"um"
+                | b"uma"
                 | b"good"
                 | b"how"
                 | b"write"
+                | b"writing"
+                | b"drafting"
+                | b"configuring"
+                | b"configurando"
+                | b"escribiendo"
+                | b"escrevendo"
+                | b"scrivendo"
+                | b"redactando"
+                | b"redigindo"
         )
     });
     // "The bot output part of its system prompt": someone else's prompt,
