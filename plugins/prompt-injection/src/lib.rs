@@ -47,12 +47,14 @@ mod component;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod boost;
+mod claims;
 mod decoded;
 mod extraction;
 mod indirect;
 mod lexicon;
 mod lifted;
 mod model;
+mod persona;
 mod quoted;
 mod rules;
 mod scan;
@@ -310,6 +312,8 @@ fn collect(
     indirect::run(text, &words, signals);
     extraction::run(text, &words, signals);
     lifted::run(&words, signals);
+    claims::run(&words, signals);
+    persona::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
     // When the rules' strongest evidence turned out to be quoted, reported

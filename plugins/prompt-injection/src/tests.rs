@@ -213,7 +213,13 @@ fn finding_spans_point_at_the_original_bytes() {
 #[test]
 fn invisible_characters_are_reported_by_run() {
     let text = "Nice weather today\u{E0049}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}";
-    let d = findings(text);
+    // The tag characters spell "Ignore": the learned model may flag the
+    // decoded word (round 9's weights give it 0.30), never block it; the
+    // invisible characters are one finding of their own.
+    let (d, other): (Vec<_>, Vec<_>) = findings(text)
+        .into_iter()
+        .partition(|d| d.category == INVISIBLE_UNICODE);
+    assert!(other.iter().all(|d| d.score < 0.5), "{other:?}");
     assert_eq!(d.len(), 1);
     assert_eq!(
         (d[0].category, d[0].start, d[0].end),

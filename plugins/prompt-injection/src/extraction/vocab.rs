@@ -39,6 +39,8 @@ pub(super) const SHOW: Lex = Lex::new(&[
     "lista",
     "liste",
     "listez",
+    "manda",
+    "mande",
     "montr*",
     "mostr*",
     "mostre",
