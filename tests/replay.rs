@@ -362,23 +362,9 @@ fn replay_lists_exactly_the_decisions_a_pii_blocking_candidate_changes() {
         );
     }
     let Some(py) = common::python() else { return };
-    let read = Command::new(py)
-        .args([
-            "-c",
-            "import json,os,sys\nfrom deltalake import DeltaTable\nfor r in DeltaTable(sys.argv[1]).to_pyarrow_table().to_pylist():\n    print(json.dumps({k: str(v) for k, v in r.items()}))\nsys.stdout.flush()\nos._exit(0)",
-            changes_table.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        read.status.success(),
-        "{}",
-        String::from_utf8_lossy(&read.stderr)
-    );
-    let mut rows: Vec<String> = String::from_utf8_lossy(&read.stdout)
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
+    let mut rows: Vec<String> = common::delta_py::delta_rows(&py, &changes_table)
+        .iter()
+        .map(|v| {
             assert_eq!(v["candidate_policy"], "candidate");
             format!(
                 "{} \"{}\"",

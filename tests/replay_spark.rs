@@ -33,48 +33,6 @@ fn change(v: &Value) -> Change {
     )
 }
 
-/// The rows of a Delta table, read by the `deltalake` package through the
-/// table's log, one JSON object each.
-fn delta_rows(py: &Path, table: &Path) -> Vec<Value> {
-    let out = Command::new(py)
-        .args([
-            "-c",
-            "import json,os,sys\nfrom deltalake import DeltaTable\nfor r in DeltaTable(sys.argv[1]).to_pyarrow_table().to_pylist():\n    print(json.dumps(r, default=str))\nsys.stdout.flush()\nos._exit(0)",
-            table.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// Active files in the log, and Parquet files in the folder.
-fn file_counts(py: &Path, table: &Path) -> (usize, usize) {
-    let out = Command::new(py)
-        .args([
-            "-c",
-            "import glob,os,sys\nfrom deltalake import DeltaTable\nprint(len(DeltaTable(sys.argv[1]).file_uris()), len(glob.glob(sys.argv[1] + '/**/*.parquet', recursive=True)))\nsys.stdout.flush()\nos._exit(0)",
-            table.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text.split_whitespace().map(|n| n.parse::<usize>().unwrap());
-    (it.next().unwrap(), it.next().unwrap())
-}
-
 #[test]
 fn spark_replay_of_a_two_host_table_equals_the_single_machine_replay() {
     let Some(py) = common::python() else { return };
@@ -147,7 +105,7 @@ fn spark_replay_of_a_two_host_table_equals_the_single_machine_replay() {
         String::from_utf8_lossy(&out.stderr)
     );
     for table in ["inferences", "decisions"] {
-        let (active, on_disk) = file_counts(&py, &audit.join(table));
+        let (active, on_disk) = common::delta_py::delta_file_counts(&py, &audit.join(table));
         assert!(
             active < on_disk,
             "{table}: compaction left no removed file behind ({active} active, {on_disk} on disk)"
@@ -234,7 +192,7 @@ fn spark_replay_of_a_two_host_table_equals_the_single_machine_replay() {
     }
     assert_eq!(summary["calls"], 13);
     assert_eq!(summary["not_replayable"], 1);
-    let rows = delta_rows(&py, &out_table);
+    let rows = common::delta_py::delta_rows(&py, &out_table);
     let got: BTreeSet<Change> = rows.iter().map(change).collect();
     assert_eq!(rows.len(), got.len(), "no change written twice");
     assert_eq!(

@@ -123,6 +123,7 @@ pub fn lang_plugin(dir: &str) -> PathBuf {
     out
 }
 
+pub mod delta_py;
 pub mod http;
 pub mod judge;
 pub mod old_table;
