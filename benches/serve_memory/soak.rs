@@ -10,7 +10,9 @@
 //! The reading: the samples after a warm-up (`SOAK_WARMUP_SECS`, default
 //! 60) are split in thirds; the growth is the median of the last third
 //! minus the median of the first, the slope a least-squares line through
-//! them. It fails (returns false) when the growth exceeds
+//! them; the floors are the lowest sample of each third (the resident
+//! size between the audit committer's reopens, apart from the saw-tooth's
+//! phase). It fails (returns false) when the median growth exceeds
 //! `SOAK_MAX_GROWTH_MIB` (default 8 MiB), or when more than 1% of the
 //! calls got no answer. Beside the resident size it reads from `/metrics`
 //! the heap's live and free bytes (`railyard_heap_in_use_bytes`,
@@ -91,6 +93,15 @@ fn first_and_last_thirds(values: &[u64]) -> (u64, u64) {
     )
 }
 
+/// The lowest values of a series' first and last thirds (at least 3
+/// values): the floor between the audit committer's reopens, whose
+/// saw-tooth moves the medians by where its teeth fall in each third.
+fn first_and_last_floors(values: &[u64]) -> (u64, u64) {
+    let third = values.len() / 3;
+    let min = |v: &[u64]| v.iter().copied().min().unwrap_or(0);
+    (min(&values[..third]), min(&values[values.len() - third..]))
+}
+
 /// Prints a series' first-third and last-third medians and the growth
 /// between them.
 fn thirds(name: &str, values: &[u64]) {
@@ -98,11 +109,15 @@ fn thirds(name: &str, values: &[u64]) {
         return;
     }
     let (first, last) = first_and_last_thirds(values);
+    let (low_first, low_last) = first_and_last_floors(values);
     println!(
-        "soak: {name}: first-third median {}, last-third median {}, growth {:+.1} MiB",
+        "soak: {name}: first-third median {}, last-third median {}, growth {:+.1} MiB; floors {} -> {}, {:+.1} MiB",
         mib(first),
         mib(last),
-        (last as i64 - first as i64) as f64 / 1024.0
+        (last as i64 - first as i64) as f64 / 1024.0,
+        mib(low_first),
+        mib(low_last),
+        (low_last as i64 - low_first as i64) as f64 / 1024.0
     );
 }
 
@@ -227,13 +242,17 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
     let (first, last) = first_and_last_thirds(&values);
     let growth = last as i64 - first as i64;
     let slope = slope(&post);
+    let (low_first, low_last) = first_and_last_floors(&values);
     let max = values.iter().max().unwrap();
     println!(
-        "soak: {total} calls, {unanswered} unanswered; after warm-up ({warmup} s, {} samples): first-third median {}, last-third median {}, growth {:+.1} MiB, slope {slope:+.0} KiB/min, max {}; after the soak {}; bound {}",
+        "soak: {total} calls, {unanswered} unanswered; after warm-up ({warmup} s, {} samples): first-third median {}, last-third median {}, growth {:+.1} MiB (floors {} -> {}, {:+.1} MiB), slope {slope:+.0} KiB/min, max {}; after the soak {}; bound {}",
         post.len(),
         mib(first),
         mib(last),
         growth as f64 / 1024.0,
+        mib(low_first),
+        mib(low_last),
+        (low_last as i64 - low_first as i64) as f64 / 1024.0,
         mib(*max),
         mib(after.rss),
         mib(bound_kib)
