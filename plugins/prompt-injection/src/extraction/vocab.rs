@@ -261,6 +261,9 @@ pub(super) const FIRST: Lex = Lex::new(&[
     "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
     "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
 ]);
+/// The first person as an object ("…que tu *m'*as données", "…che *mi* hai
+/// dato", "…die du *mir* gegeben hast", "…que você *me* deu").
+pub(super) const ME: Lex = Lex::new(&["m-*", "me", "mi", "mich", "mir", "moi"]);
 /// Verbs of the user's own material after a first person ("the lyrics I
 /// pasted above", "el texto que pegué", "ce que j'ai collé").
 pub(super) const PASTED: Lex = Lex::new(&[
