@@ -348,3 +348,80 @@ pub const STRONG_MODES: [u64; 12] = [
     word(b"amoral"),
     word(b"god"),
 ];
+
+/// The first person as the subject of a relative clause after an override
+/// verb's object ("the instructions *I* gave you", "les consignes que *je*
+/// t'ai données", "die *ich* dir gegeben habe", "che ti *ho* dato", "que *eu*
+/// te dei"): the user taking back their own words.
+pub const SELF_SUBJECTS: [u64; 14] = [
+    word(b"i"),
+    word(b"we"),
+    word(b"je"),
+    word(b"jai"),
+    word(b"nous"),
+    word(b"ich"),
+    word(b"wir"),
+    word(b"yo"),
+    word(b"io"),
+    word(b"ho"),
+    word(b"abbiamo"),
+    word(b"eu"),
+    word(b"tai"),
+    word(b"hemos"),
+];
+/// Verbs of handing over one's words, after such a subject ("I gave you",
+/// "je t'ai envoyées", "ich dir geschickt habe", "ti ho scritto").
+pub const SELF_GAVE: [u64; 40] = [
+    word(b"gave"),
+    word(b"sent"),
+    word(b"wrote"),
+    word(b"told"),
+    word(b"said"),
+    word(b"pasted"),
+    word(b"shared"),
+    word(b"typed"),
+    word(b"listed"),
+    word(b"mentioned"),
+    word(b"provided"),
+    word(b"asked"),
+    word(b"donne"),
+    word(b"donnees"),
+    word(b"donnes"),
+    word(b"envoye"),
+    word(b"envoyees"),
+    word(b"ecrit"),
+    word(b"dit"),
+    word(b"demande"),
+    word(b"gegeben"),
+    word(b"geschickt"),
+    word(b"gesagt"),
+    word(b"geschrieben"),
+    word(b"genannt"),
+    word(b"dato"),
+    word(b"date"),
+    word(b"detto"),
+    word(b"mandato"),
+    word(b"inviato"),
+    word(b"scritto"),
+    word(b"dado"),
+    word(b"dadas"),
+    word(b"dei"),
+    word(b"mandei"),
+    word(b"enviei"),
+    word(b"escrevi"),
+    word(b"passei"),
+    word(b"dito"),
+    word(b"falei"),
+];
+/// Spanish first-person verbs that carry their subject ("las instrucciones
+/// que te *di*", "…que te *mandé*").
+pub const SELF_GAVE_ES: [u64; 6] = [
+    word(b"di"),
+    word(b"dije"),
+    word(b"mande"),
+    word(b"envie"),
+    word(b"escribi"),
+    word(b"pase"),
+];
+pub const TE: u64 = word(b"te");
+pub const LE: u64 = word(b"le");
