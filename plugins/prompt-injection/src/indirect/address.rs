@@ -112,6 +112,19 @@ pub(super) fn address(
     }
     let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
     let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &AI)));
+    // "Note for the executive assistant:", "(for human reviewers)",
+    // "assistante de direction": a person's job, when no AI word or
+    // mention makes it a machine.
+    let human = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &HUMAN)))
+        || (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &HUMAN)))
+            && (1..2).all(|d| {
+                near(i + d).is_some_and(|x| {
+                    is(x.norm(), &HUMAN) || matches!(x.norm(), b"de" | b"di" | b"da" | b"der")
+                })
+            });
+    if role && !ai && !prev_ai && !next_ai && human {
+        return None;
+    }
     // A role noun needs an AI word beside it ("AI assistant", "assistente
     // IA"), or a qualifier before it ("language model", "autonomous
     // agent").

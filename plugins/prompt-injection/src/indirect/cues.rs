@@ -65,6 +65,31 @@ pub(super) const ROLE: Lex = Lex::new(&[
     "scraper*",
     "system",
 ]);
+/// A person's job or nature beside a role noun: "executive assistant",
+/// "for human reviewers", "assistante de direction", "asistente personal",
+/// "Assistenz der Geschäftsführung": someone on the staff, not a model.
+pub(super) const HUMAN: Lex = Lex::new(&[
+    "administrative",
+    "dental",
+    "direccion",
+    "direction",
+    "diretoria",
+    "direzione",
+    "executiv*",
+    "geschaftsfuhrung",
+    "human*",
+    "legal",
+    "medical",
+    "menschlich*",
+    "office",
+    "personal",
+    "pessoal",
+    "research",
+    "sales",
+    "teaching",
+    "umani",
+    "umano",
+]);
 /// Words that introduce an addressee.
 pub(super) const CUE: Lex = Lex::new(&[
     "a",
