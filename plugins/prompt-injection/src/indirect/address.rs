@@ -110,6 +110,14 @@ pub(super) fn address(
     if text[..start].ends_with("=\"") && text[w[i].tok.end as usize..].starts_with('"') {
         return None;
     }
+    // `"model": "AX3000"`: a "model" key with a one-word value is a field
+    // of data (a device's model, an API call's model), not a vocative.
+    if (n.starts_with(b"model") || n.starts_with(b"modell"))
+        && text[..start].ends_with('"')
+        && json_field(&text[w[i].tok.end as usize..])
+    {
+        return None;
+    }
     let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
     let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &AI)));
     // "Note for the executive assistant:", "(for human reviewers)",
@@ -310,6 +318,22 @@ pub(super) fn address(
         third,
         named_ai: qualified,
     })
+}
+
+/// Whether `after` (what follows a key's name) is `": ` and a value of one
+/// word: a number, `true`, or a non-empty string without spaces (an empty
+/// one is a template to fill in).
+fn json_field(after: &str) -> bool {
+    let Some(v) = after.strip_prefix("\":") else {
+        return false;
+    };
+    let v = v.trim_start_matches(' ');
+    if let Some(body) = v.strip_prefix('"') {
+        return body
+            .find('"')
+            .is_some_and(|e| (1..=40).contains(&e) && !body[..e].contains([' ', '\n']));
+    }
+    v.starts_with(|c: char| c.is_ascii_digit() || c == 't' || c == 'f' || c == 'n')
 }
 
 /// Whether the word at byte `at` follows the start of a line, a quotation,
