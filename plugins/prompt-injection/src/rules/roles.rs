@@ -27,7 +27,18 @@ impl Rules<'_> {
         let document = w::DOCUMENT_NOTICE_ADJ.contains(&self.h(i - 1))
             && self.c(i) & N_INSTR == 0
             && self.h(i) != w::PROMPT;
-        let score = if document { 0.4 } else { 0.5 };
+        // A label is no noun phrase inside a sentence: "never put secrets
+        // in the system prompt: anything in it…" has an article before it.
+        let opens = i == 1
+            || !self.same(i, i - 2)
+            || self.t[i - 1].flags & (F_LINE_START | F_COLON_BEFORE | F_QUOTE_BEFORE | F_UPPER)
+                != 0
+            || self.c(i - 2) & (D_THE | D_YOUR | D_MY) == 0;
+        let score = match (document, opens) {
+            (_, false) => 0.25,
+            (true, true) => 0.4,
+            (false, true) => 0.5,
+        };
         self.push(
             i - 1,
             i,
