@@ -261,6 +261,24 @@ pub(super) const FIRST: Lex = Lex::new(&[
     "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
     "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
 ]);
+/// A bot or an assistant named as someone's subject ("el chatbot
+/// revelara…", "fazer o assistente revelar…").
+pub(super) const AGENT: Lex = Lex::new(&[
+    "agente*",
+    "asistente*",
+    "assistant*",
+    "assistente*",
+    "bot",
+    "bots",
+    "chatbot*",
+    "ia",
+    "modello",
+    "modelo",
+]);
+/// Possessives that are "its" as well as "your" ("su", "seu", "suo").
+pub(super) const THIRD_POSSESSIVE: Lex = Lex::new(&[
+    "seu", "seus", "su", "sua", "suas", "sue", "suo", "suoi", "sus",
+]);
 /// The first person as an object ("…que tu *m'*as données", "…che *mi* hai
 /// dato", "…die du *mir* gegeben hast", "…que você *me* deu").
 pub(super) const ME: Lex = Lex::new(&["m-*", "me", "mi", "mich", "mir", "moi"]);
