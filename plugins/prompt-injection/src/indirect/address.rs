@@ -175,6 +175,12 @@ pub(super) fn address(
                 || opens_after(text, w[i - d].tok.start as usize)
                 || is(w[i - d - 1].norm(), &CUE))
     });
+    // "Our policy for AI tools (v1.2): …": a document about them.
+    if cue_at.is_some_and(|d| {
+        is(w[i - d].norm(), &PREPOSITION) && i > d && is(w[i - d - 1].norm(), &TOPIC)
+    }) {
+        return None;
+    }
     let cue = cue_at.is_some();
     // "to any AI…", "if an assistant reads this…": the reader in the
     // third person.

@@ -151,6 +151,26 @@ pub(super) const PREPOSITION: Lex = Lex::new(&[
     "a", "al", "alla", "an", "ao", "au", "aux", "den", "for", "fur", "para", "per", "pour", "se",
     "si", "to",
 ]);
+/// Documents about a thing, before "for": "policy for AI tools", "Richtlinie
+/// für KI-Assistenten", "guide pour les assistants", "linee guida per
+/// l'IA": the topic, not an addressee.
+pub(super) const TOPIC: Lex = Lex::new(&[
+    "checklist*",
+    "faq",
+    "guia",
+    "guida",
+    "guide",
+    "guidelines",
+    "policies",
+    "policy",
+    "politica*",
+    "politique*",
+    "regelung*",
+    "richtlinie*",
+    "tips",
+    "training",
+    "usage",
+]);
 /// Participles that say the model is the one reading ("agents processing
 /// this page", "the model answering questions about").
 pub(super) const READING: Lex = Lex::new(&[
