@@ -488,3 +488,6 @@ pub const DEVICES: [u64; 56] = [
     word(b"parametres"),
     word(b"reglages"),
 ];
+pub const EMAIL: u64 = word(b"email");
+pub const MAIL: u64 = word(b"mail");
+pub const POST: u64 = word(b"post");
