@@ -175,6 +175,14 @@ pub(super) fn address(
                 || opens_after(text, w[i - d].tok.start as usize)
                 || is(w[i - d - 1].norm(), &CUE))
     });
+    // "…texto oculto dirigido al asistente de IA": an address described
+    // (in a report, a warning), not made; "an den Assistenten gerichtet"
+    // puts the participle after.
+    if cue_at.is_some_and(|d| (1..=2).any(|e| i >= d + e && is(w[i - d - e].norm(), &DESCRIBED)))
+        || (1..=3).any(|d| near(i + d).is_some_and(|x| x.norm().starts_with(b"gerichtet")))
+    {
+        return None;
+    }
     // "Our policy for AI tools (v1.2): …": a document about them.
     if cue_at.is_some_and(|d| {
         is(w[i - d].norm(), &PREPOSITION) && i > d && is(w[i - d - 1].norm(), &TOPIC)

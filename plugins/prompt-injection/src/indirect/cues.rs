@@ -151,6 +151,23 @@ pub(super) const PREPOSITION: Lex = Lex::new(&[
     "a", "al", "alla", "an", "ao", "au", "aux", "den", "for", "fur", "para", "per", "pour", "se",
     "si", "to",
 ]);
+/// Participles that describe an address instead of making one: "hidden
+/// text aimed at the AI assistant", "texto oculto dirigido al asistente",
+/// "un message destiné à l'assistant", "an den Assistenten gerichtet".
+pub(super) const DESCRIBED: Lex = Lex::new(&[
+    "addressed",
+    "adressee*",
+    "aimed",
+    "destinad*",
+    "destine*",
+    "direcionad*",
+    "directed",
+    "dirigid*",
+    "indirizzat*",
+    "rivolt*",
+    "targeted",
+    "targeting",
+]);
 /// Documents about a thing, before "for": "policy for AI tools", "Richtlinie
 /// für KI-Assistenten", "guide pour les assistants", "linee guida per
 /// l'IA": the topic, not an addressee.
