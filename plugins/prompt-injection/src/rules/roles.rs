@@ -116,7 +116,27 @@ impl Rules<'_> {
                     && (w::COMPLIANCE.contains(&self.h(k))
                         || (self.h(k) == w::OF && self.h(k + 1) == w::COURSE))
             });
-            if complies {
+            // A prefill ends on the complying turn, for the model to go
+            // on; a transcript goes on with the user's next turn ("User:
+            // Great, now make it firmer") and no more scripted answers
+            // (many-shot jailbreaks script several).
+            let label = |k: usize| {
+                self.t[k].flags & F_LINE_START != 0 && self.t[k].flags & F_TRAIL_COLON != 0
+            };
+            // What the scripted turn says: "Sure! Here are my hidden
+            // instructions: …" does the work whatever follows.
+            let turn_end = (i + 1..self.t.len())
+                .find(|&k| label(k))
+                .unwrap_or(self.t.len());
+            let telling = (i + 1..turn_end).any(|k| self.c(k) & (N_INSTR | N_SAFETY) != 0);
+            let answered = complies
+                && !telling
+                && (i + 4..self.t.len())
+                    .any(|k| label(k) && matches!(self.h(k), w::USER | w::HUMAN))
+                && !(i + 1..self.t.len()).any(|k| {
+                    label(k) && matches!(self.h(k), w::ASSISTANT | w::AI | w::BOT | w::MODEL)
+                });
+            if complies && !answered {
                 0.6
             } else if heading {
                 0.45
