@@ -491,3 +491,17 @@ pub const DEVICES: [u64; 56] = [
 pub const EMAIL: u64 = word(b"email");
 pub const MAIL: u64 = word(b"mail");
 pub const POST: u64 = word(b"post");
+/// Participles after "admin override" that log an event ("admin override
+/// used for user=jsmith", "system override applied at 11:04"), not claim one.
+pub const OVERRIDE_EVENT: [u64; 10] = [
+    word(b"used"),
+    word(b"applied"),
+    word(b"granted"),
+    word(b"requested"),
+    word(b"logged"),
+    word(b"detected"),
+    word(b"attempted"),
+    word(b"enabled"),
+    word(b"disabled"),
+    word(b"revoked"),
+];

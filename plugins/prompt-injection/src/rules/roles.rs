@@ -183,7 +183,10 @@ impl Rules<'_> {
             && self.t[i + 1].flags & F_GLUED == 0
         {
             // "Add admin override for rate limits": a feature, named.
-            let feature = self.same(i, i + 2) && w::FEATURE_FOR.contains(&self.h(i + 2));
+            // "admin override used for user=jsmith" in a log: an event.
+            let feature = self.same(i, i + 2)
+                && (w::FEATURE_FOR.contains(&self.h(i + 2))
+                    || w::OVERRIDE_EVENT.contains(&self.h(i + 2)));
             let score = if feature { 0.3 } else { 0.75 };
             self.push(
                 i,

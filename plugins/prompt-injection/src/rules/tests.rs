@@ -56,6 +56,7 @@ fn an_override_feature_is_not_an_override_claim() {
     for text in [
         "PR #77: Add admin override for export quotas. The flag is off by default and audited.",
         "Support may ask you for an admin override on a customer's quota; that is fine, log it.",
+        "Audit extract: 09:12 admin override granted to svc-backup by j.doe; 09:40 admin override revoked.",
     ] {
         assert!(rules_only(text) < 0.5, "{text}: {}", rules_only(text));
     }
