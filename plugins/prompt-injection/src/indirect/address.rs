@@ -142,6 +142,18 @@ pub(super) fn address(
         || n.starts_with(b"robot")
         || n.starts_with(b"crawler")
         || n.starts_with(b"scraper");
+    // "<!-- Reviewers: please look closely at the retry logic -->": a pull
+    // request's comment for the people reviewing it; hidden comments are
+    // where templates speak to them. Only an AI word makes them machines.
+    if hidden
+        && n.starts_with(b"reviewer")
+        && !ai
+        && !prev_ai
+        && !next_ai
+        && !(i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)))
+    {
+        return None;
+    }
     let qualified = ai
         || prev_ai
         || next_ai
