@@ -54,6 +54,7 @@ mod indirect;
 mod lexicon;
 mod lifted;
 mod model;
+mod modes;
 mod persona;
 mod quoted;
 mod rules;
@@ -314,6 +315,7 @@ fn collect(
     lifted::run(&words, signals);
     claims::run(&words, signals);
     persona::run(&words, signals);
+    modes::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
     // When the rules' strongest evidence turned out to be quoted, reported
