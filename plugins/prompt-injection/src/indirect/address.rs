@@ -80,6 +80,8 @@ pub(super) fn address(
                 && !is(x.norm(), &LINK)
                 // "LLM presenting these slides:" is a participle phrase.
                 && !x.norm().ends_with(b"ing")
+                // "Falls du eine KI bist, …", "si eres una IA es…": a verb.
+                && !matches!(x.norm(), b"bist" | b"sind" | b"eres" | b"sei" | b"est" | b"es" | b"is" | b"are")
         })
     {
         return None;
@@ -338,6 +340,8 @@ pub(super) fn address(
         && cue;
     let third =
         reading || participle_heading || any || (label && plural) || named_by_job || relative;
+    let conditional = cue_at
+        .is_some_and(|d| matches!(w[i - d].norm(), b"if" | b"wenn" | b"falls" | b"si" | b"se"));
     Some(Address {
         strength,
         machine,

@@ -270,7 +270,18 @@ pub(super) const HEADED: Lex = Lex::new(&[
 /// Words that make a following role noun a machine ("language model",
 /// "autonomous agent", "automated system", "asistente virtual").
 pub(super) const QUALIFIER: Lex = Lex::new(&[
-    "agentic", "autom*", "autonom*", "coding", "digital*", "language", "virtu*",
+    "agentic",
+    "autom*",
+    "autonom*",
+    "coding",
+    "digital*",
+    "language",
+    "linguistic",
+    "linguistic*",
+    "linguistica",
+    "linguistico",
+    "linguistiqu*",
+    "virtu*",
 ]);
 
 /// Words after an AI word that keep it an addressee ("AI that reads
