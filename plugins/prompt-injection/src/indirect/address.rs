@@ -340,8 +340,6 @@ pub(super) fn address(
         && cue;
     let third =
         reading || participle_heading || any || (label && plural) || named_by_job || relative;
-    let conditional = cue_at
-        .is_some_and(|d| matches!(w[i - d].norm(), b"if" | b"wenn" | b"falls" | b"si" | b"se"));
     Some(Address {
         strength,
         machine,
