@@ -15,11 +15,7 @@ pub(super) const YOUR: &[&str] = &[
 ];
 
 /// Words of class `D_MY`.
-pub(super) const MY: &[&str] = &[
-    "my", "our", "mine", "ours", "meine", "meinen", "meiner", "unsere", "unseren", "mis", "mes",
-    "nos", "mon", "notre", "mie", "miei", "mio", "mia", "nostre", "nostri", "meus", "minhas",
-    "meu", "minha", "nossas", "nossos", "nuestras", "nuestros",
-];
+pub(super) const MY: &[&str] = &["my", "our", "mine", "ours", "meine", "mis", "mes", "nos"];
 
 /// Words of class `D_ALL`.
 pub(super) const ALL: &[&str] = &[

@@ -505,3 +505,32 @@ pub const OVERRIDE_EVENT: [u64; 10] = [
     word(b"disabled"),
     word(b"revoked"),
 ];
+
+/// Possessives of the first person that are not in the `D_MY` class (the
+/// learned model reads the classes; its weights were trained without
+/// these): "le mie istruzioni", "mon message", "minhas regras".
+pub const MY_MORE: [u64; 23] = [
+    word(b"meinen"),
+    word(b"meiner"),
+    word(b"unsere"),
+    word(b"unseren"),
+    word(b"mon"),
+    word(b"notre"),
+    word(b"mie"),
+    word(b"miei"),
+    word(b"mio"),
+    word(b"mia"),
+    word(b"nostre"),
+    word(b"nostri"),
+    word(b"meus"),
+    word(b"minhas"),
+    word(b"meu"),
+    word(b"minha"),
+    word(b"nossas"),
+    word(b"nossos"),
+    word(b"nuestras"),
+    word(b"nuestros"),
+    word(b"nostro"),
+    word(b"nostra"),
+    word(b"nossa"),
+];

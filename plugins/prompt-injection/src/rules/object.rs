@@ -151,7 +151,7 @@ impl Rules<'_> {
             }
             if c & D_YOUR != 0 {
                 o.your = true;
-            } else if c & D_MY != 0 {
+            } else if c & D_MY != 0 || w::MY_MORE.contains(&self.h(j)) {
                 o.my = true;
             } else if c & D_ALL != 0 {
                 o.all = true;
