@@ -270,6 +270,24 @@ pub(super) const FIRST: Lex = Lex::new(&[
     "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
     "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
 ]);
+/// The user's own: "my system prompt", "le prompt système de mon bot",
+/// "meinen Systemprompt", "il prompt di sistema del nostro bot".
+pub(super) const OWN_MY: Lex = Lex::new(&[
+    "mein*", "meu", "meus", "mi", "mia", "mie", "miei", "minha*", "mio", "mis", "mon", "my", "nos",
+    "noss*", "nostr*", "notre", "nuestr*", "our", "unser*",
+]);
+/// The user's bot or app, after "my": "…de mon bot", "…of our assistant".
+pub(super) const BOT: Lex = Lex::new(&[
+    "agent*",
+    "app",
+    "asistente*",
+    "assistant*",
+    "assistent*",
+    "bot",
+    "bots",
+    "chatbot*",
+    "gpt",
+]);
 /// A bot or an assistant named as someone's subject ("el chatbot
 /// revelara…", "fazer o assistente revelar…").
 pub(super) const AGENT: Lex = Lex::new(&[
