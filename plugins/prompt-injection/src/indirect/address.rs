@@ -147,13 +147,9 @@ pub(super) fn address(
     // "<!-- Reviewers: please look closely at the retry logic -->": a pull
     // request's comment for the people reviewing it; hidden comments are
     // where templates speak to them. Only an AI word makes them machines.
-    if hidden
-        && n.starts_with(b"reviewer")
-        && !ai
-        && !prev_ai
-        && !next_ai
-        && !(i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER)))
-    {
+    let qualifier_before = i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER));
+    let any_ai = ai || prev_ai || next_ai || qualifier_before;
+    if hidden && n.starts_with(b"reviewer") && !any_ai {
         return None;
     }
     let qualified = ai
