@@ -80,6 +80,9 @@ pub(super) fn address(
                 && !is(x.norm(), &LINK)
                 // "LLM presenting these slides:" is a participle phrase.
                 && !x.norm().ends_with(b"ing")
+                // "IA de recrutement, …", "KI der Personalabteilung": the
+                // AI word heads a Romance or German noun phrase.
+                && !matches!(x.norm(), b"de" | b"di" | b"da" | b"do" | b"du" | b"del" | b"della" | b"der")
                 // "Falls du eine KI bist, …", "si eres una IA es…": a verb.
                 && !matches!(x.norm(), b"bist" | b"sind" | b"eres" | b"sei" | b"est" | b"es" | b"is" | b"are")
         })
