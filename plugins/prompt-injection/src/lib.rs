@@ -54,6 +54,7 @@ mod indirect;
 mod lexicon;
 mod lifted;
 mod model;
+mod modes;
 mod persona;
 mod quoted;
 mod rules;
@@ -314,6 +315,7 @@ fn collect(
     lifted::run(&words, signals);
     claims::run(&words, signals);
     persona::run(&words, signals);
+    modes::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
     // When the rules' strongest evidence turned out to be quoted, reported
@@ -331,7 +333,11 @@ fn collect(
         signals.push(Signal {
             rule: "prompt-injection.chat-markup",
             cat: ROLE_SMUGGLING,
-            score: m.score,
+            score: if mentioned(text, m.start, m.end) {
+                MENTIONED_MARKUP
+            } else {
+                m.score
+            },
             start: m.start,
             end: m.end,
             booster: false,
@@ -342,6 +348,64 @@ fn collect(
     }
     decoded::signals(text, settings, depth, signals);
     learned
+}
+
+/// A chat-markup token that is named rather than used scores this (noise).
+const MENTIONED_MARKUP: f32 = 0.2;
+
+/// Whether the chat-markup token at `start..end` is named, not used: in
+/// backticks or quotes ("what does `<|endoftext|>` mean?"), or followed by
+/// a comma, a closing bracket, a question mark or a word that goes on
+/// talking about it ("tokens such as <|im_start|> and <|im_end|>", "[INST]
+/// tags are…"). Used markup is followed by a role name, a line break,
+/// more markup or the smuggled text itself.
+fn mentioned(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    if matches!(
+        (before, after),
+        (Some('`'), Some('`')) | (Some('"'), Some('"')) | (Some('\''), Some('\'')) | (Some('«'), _)
+    ) {
+        return true;
+    }
+    let rest = text[end..].trim_start_matches(' ');
+    if rest.starts_with([',', ')', '?', ';']) {
+        return true;
+    }
+    let next: String = rest
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect();
+    rest.len() < text[end..].len()
+        && matches!(
+            next.as_str(),
+            "and"
+                | "or"
+                | "et"
+                | "ou"
+                | "und"
+                | "oder"
+                | "y"
+                | "o"
+                | "e"
+                | "token"
+                | "tokens"
+                | "tag"
+                | "tags"
+                | "marker"
+                | "markers"
+                | "mean"
+                | "means"
+                | "is"
+                | "are"
+                | "in"
+                | "into"
+                | "as"
+                | "at"
+                | "with"
+                | "to"
+        )
 }
 
 /// The highest score among `signals` (0 without any).

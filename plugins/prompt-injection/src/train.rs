@@ -101,8 +101,12 @@ const EXTERNAL_WEIGHT: f32 = 0.3;
 /// on the validation set `train-injection-5` (never trained on): the
 /// lowest target whose false alarms there do not exceed the round-8
 /// model's (28): 0.975 gives 20 false alarms and recall 0.500, 0.97 22
-/// and 0.529, 0.965 31 and 0.558 (round 8: 28 and 0.497).
-pub const PRECISION_TARGET: f64 = 0.97;
+/// and 0.529, 0.965 31 and 0.558 (round 8: 28 and 0.497). Round 10's
+/// rules block more of the training sets and fewer of their benign texts,
+/// so 0.97 moved the margin down (1.74 → 1.47): train-5's default false
+/// alarms 17 → 26. By the same rule 0.975 was chosen: it keeps round 9's
+/// margin (1.743) and table exactly.
+pub const PRECISION_TARGET: f64 = 0.975;
 const FOLDS: usize = 5;
 const EPOCHS: usize = 30;
 const LEARNING_RATE: f32 = 0.5;

@@ -74,18 +74,26 @@ fn round_four_development_sets() {
 /// The round-7 hand-written sets the rules are developed on (issue 21,
 /// part 4), and since round 9 also the model's training data: train-3 at
 /// 0.968 / 0.866 and train-4 at 0.992 / 0.757 when the floors were raised
-/// (0.917 / 0.741 and 0.962 / 0.581 in round 7). `train-injection-5.jsonl`
-/// is their validation set and is not asserted on.
+/// in round 9 (0.917 / 0.741 and 0.962 / 0.581 in round 7); round 10 at
+/// 0.980 / 0.866 and 0.996 / 0.760. `train-injection-5.jsonl` is their
+/// validation set and is not asserted on.
 #[test]
 fn round_seven_development_sets() {
-    check("train-injection-3.jsonl", 0.96, 0.85);
+    check("train-injection-3.jsonl", 0.97, 0.85);
     check("train-injection-4.jsonl", 0.98, 0.74);
 }
 
 /// `oos-injection-8.jsonl`, out of sample in rounds 7 and 8, a development
 /// set from round 9 on: 0.954 / 0.789 when the floor was set (0.889 /
-/// 0.605 before round 9).
+/// 0.605 before round 9); 0.980 / 0.795 after round 10.
 #[test]
 fn eighth_out_of_sample_set_now_a_development_set() {
-    check("oos-injection-8.jsonl", 0.94, 0.77);
+    check("oos-injection-8.jsonl", 0.97, 0.78);
+}
+
+/// `oos-injection-9.jsonl`, out of sample in round 9 (0.981 / 0.824), a
+/// development set from round 10 on: 1.000 / 0.896 when the floor was set.
+#[test]
+fn ninth_out_of_sample_set_now_a_development_set() {
+    check("oos-injection-9.jsonl", 0.98, 0.88);
 }

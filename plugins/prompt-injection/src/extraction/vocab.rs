@@ -137,12 +137,18 @@ pub(super) const INSTRUCTIONS: Lex = Lex::new(&[
     "preamble",
     "preprompt*",
     "prompt*",
+    "regel",
     "regeln",
+    "regla",
     "reglas",
+    "regle",
     "regles",
+    "regola",
     "regole",
+    "regra",
     "regras",
     "richtlinien",
+    "rule",
     "rules",
     "set-up",
     "setup",
@@ -189,10 +195,13 @@ pub(super) const GIVEN: Lex = Lex::new(&[
     "instructed",
     "loaded",
     "mandaron",
+    "mandou",
     "mitgegeben",
+    "operating",
     "ordena*",
     "passad*",
     "passaram",
+    "passou",
     "pidieron",
     "programmed",
     "provided",
@@ -261,6 +270,45 @@ pub(super) const FIRST: Lex = Lex::new(&[
     "ai", "avons", "eu", "hab", "habe", "haben", "he", "hemos", "ho", "i", "ich", "io", "je",
     "nous", "t-ai", "t-ho", "tenho", "we", "wir", "yo",
 ]);
+/// The user's own: "my system prompt", "le prompt système de mon bot",
+/// "meinen Systemprompt", "il prompt di sistema del nostro bot".
+pub(super) const OWN_MY: Lex = Lex::new(&[
+    "mein*", "meu", "meus", "mi", "mia", "mie", "miei", "minha*", "mio", "mis", "mon", "my", "nos",
+    "noss*", "nostr*", "notre", "nuestr*", "our", "unser*",
+]);
+/// The user's bot or app, after "my": "…de mon bot", "…of our assistant".
+pub(super) const BOT: Lex = Lex::new(&[
+    "agent*",
+    "app",
+    "asistente*",
+    "assistant*",
+    "assistent*",
+    "bot",
+    "bots",
+    "chatbot*",
+    "gpt",
+]);
+/// A bot or an assistant named as someone's subject ("el chatbot
+/// revelara…", "fazer o assistente revelar…").
+pub(super) const AGENT: Lex = Lex::new(&[
+    "agente*",
+    "asistente*",
+    "assistant*",
+    "assistente*",
+    "bot",
+    "bots",
+    "chatbot*",
+    "ia",
+    "modello",
+    "modelo",
+]);
+/// Possessives that are "its" as well as "your" ("su", "seu", "suo").
+pub(super) const THIRD_POSSESSIVE: Lex = Lex::new(&[
+    "seu", "seus", "su", "sua", "suas", "sue", "suo", "suoi", "sus",
+]);
+/// The first person as an object ("…que tu *m'*as données", "…che *mi* hai
+/// dato", "…die du *mir* gegeben hast", "…que você *me* deu").
+pub(super) const ME: Lex = Lex::new(&["m-*", "me", "mi", "mich", "mir", "moi"]);
 /// Verbs of the user's own material after a first person ("the lyrics I
 /// pasted above", "el texto que pegué", "ce que j'ai collé").
 pub(super) const PASTED: Lex = Lex::new(&[

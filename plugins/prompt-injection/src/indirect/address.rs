@@ -80,6 +80,11 @@ pub(super) fn address(
                 && !is(x.norm(), &LINK)
                 // "LLM presenting these slides:" is a participle phrase.
                 && !x.norm().ends_with(b"ing")
+                // "IA de recrutement, …", "KI der Personalabteilung": the
+                // AI word heads a Romance or German noun phrase.
+                && !matches!(x.norm(), b"de" | b"di" | b"da" | b"do" | b"du" | b"del" | b"della" | b"der")
+                // "Falls du eine KI bist, …", "si eres una IA es…": a verb.
+                && !matches!(x.norm(), b"bist" | b"sind" | b"eres" | b"sei" | b"est" | b"es" | b"is" | b"are")
         })
     {
         return None;
@@ -110,8 +115,29 @@ pub(super) fn address(
     if text[..start].ends_with("=\"") && text[w[i].tok.end as usize..].starts_with('"') {
         return None;
     }
+    // `"model": "AX3000"`: a "model" key with a one-word value is a field
+    // of data (a device's model, an API call's model), not a vocative.
+    if (n.starts_with(b"model") || n.starts_with(b"modell"))
+        && text[..start].ends_with('"')
+        && json_field(&text[w[i].tok.end as usize..])
+    {
+        return None;
+    }
     let prev_ai = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &AI)));
     let next_ai = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &AI)));
+    // "Note for the executive assistant:", "(for human reviewers)",
+    // "assistante de direction": a person's job, when no AI word or
+    // mention makes it a machine.
+    let human = (1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &HUMAN)))
+        || (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &HUMAN)))
+            && (1..2).all(|d| {
+                near(i + d).is_some_and(|x| {
+                    is(x.norm(), &HUMAN) || matches!(x.norm(), b"de" | b"di" | b"da" | b"der")
+                })
+            });
+    if role && !ai && !prev_ai && !next_ai && human {
+        return None;
+    }
     // A role noun needs an AI word beside it ("AI assistant", "assistente
     // IA"), or a qualifier before it ("language model", "autonomous
     // agent").
@@ -121,6 +147,14 @@ pub(super) fn address(
         || n.starts_with(b"robot")
         || n.starts_with(b"crawler")
         || n.starts_with(b"scraper");
+    // "<!-- Reviewers: please look closely at the retry logic -->": a pull
+    // request's comment for the people reviewing it; hidden comments are
+    // where templates speak to them. Only an AI word makes them machines.
+    let qualifier_before = i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &QUALIFIER));
+    let any_ai = ai || prev_ai || next_ai || qualifier_before;
+    if hidden && n.starts_with(b"reviewer") && !any_ai {
+        return None;
+    }
     let qualified = ai
         || prev_ai
         || next_ai
@@ -154,6 +188,20 @@ pub(super) fn address(
                 || opens_after(text, w[i - d].tok.start as usize)
                 || is(w[i - d - 1].norm(), &CUE))
     });
+    // "…texto oculto dirigido al asistente de IA": an address described
+    // (in a report, a warning), not made; "an den Assistenten gerichtet"
+    // puts the participle after.
+    if cue_at.is_some_and(|d| (1..=2).any(|e| i >= d + e && is(w[i - d - e].norm(), &DESCRIBED)))
+        || (1..=3).any(|d| near(i + d).is_some_and(|x| x.norm().starts_with(b"gerichtet")))
+    {
+        return None;
+    }
+    // "Our policy for AI tools (v1.2): …": a document about them.
+    if cue_at.is_some_and(|d| {
+        is(w[i - d].norm(), &PREPOSITION) && i > d && is(w[i - d - 1].norm(), &TOPIC)
+    }) {
+        return None;
+    }
     let cue = cue_at.is_some();
     // "to any AI…", "if an assistant reads this…": the reader in the
     // third person.
@@ -297,6 +345,22 @@ pub(super) fn address(
         third,
         named_ai: qualified,
     })
+}
+
+/// Whether `after` (what follows a key's name) is `": ` and a value of one
+/// word: a number, `true`, or a non-empty string without spaces (an empty
+/// one is a template to fill in).
+fn json_field(after: &str) -> bool {
+    let Some(v) = after.strip_prefix("\":") else {
+        return false;
+    };
+    let v = v.trim_start_matches(' ');
+    if let Some(body) = v.strip_prefix('"') {
+        return body
+            .find('"')
+            .is_some_and(|e| (1..=40).contains(&e) && !body[..e].contains([' ', '\n']));
+    }
+    v.starts_with(|c: char| c.is_ascii_digit() || c == 't' || c == 'f' || c == 'n')
 }
 
 /// Whether the word at byte `at` follows the start of a line, a quotation,

@@ -65,6 +65,31 @@ pub(super) const ROLE: Lex = Lex::new(&[
     "scraper*",
     "system",
 ]);
+/// A person's job or nature beside a role noun: "executive assistant",
+/// "for human reviewers", "assistante de direction", "asistente personal",
+/// "Assistenz der Geschäftsführung": someone on the staff, not a model.
+pub(super) const HUMAN: Lex = Lex::new(&[
+    "administrative",
+    "dental",
+    "direccion",
+    "direction",
+    "diretoria",
+    "direzione",
+    "executiv*",
+    "geschaftsfuhrung",
+    "human*",
+    "legal",
+    "medical",
+    "menschlich*",
+    "office",
+    "personal",
+    "pessoal",
+    "research",
+    "sales",
+    "teaching",
+    "umani",
+    "umano",
+]);
 /// Words that introduce an addressee.
 pub(super) const CUE: Lex = Lex::new(&[
     "a",
@@ -125,6 +150,43 @@ pub(super) const CUE: Lex = Lex::new(&[
 pub(super) const PREPOSITION: Lex = Lex::new(&[
     "a", "al", "alla", "an", "ao", "au", "aux", "den", "for", "fur", "para", "per", "pour", "se",
     "si", "to",
+]);
+/// Participles that describe an address instead of making one: "hidden
+/// text aimed at the AI assistant", "texto oculto dirigido al asistente",
+/// "un message destiné à l'assistant", "an den Assistenten gerichtet".
+pub(super) const DESCRIBED: Lex = Lex::new(&[
+    "addressed",
+    "adressee*",
+    "aimed",
+    "destinad*",
+    "destine*",
+    "direcionad*",
+    "directed",
+    "dirigid*",
+    "indirizzat*",
+    "rivolt*",
+    "targeted",
+    "targeting",
+]);
+/// Documents about a thing, before "for": "policy for AI tools", "Richtlinie
+/// für KI-Assistenten", "guide pour les assistants", "linee guida per
+/// l'IA": the topic, not an addressee.
+pub(super) const TOPIC: Lex = Lex::new(&[
+    "checklist*",
+    "faq",
+    "guia",
+    "guida",
+    "guide",
+    "guidelines",
+    "policies",
+    "policy",
+    "politica*",
+    "politique*",
+    "regelung*",
+    "richtlinie*",
+    "tips",
+    "training",
+    "usage",
 ]);
 /// Participles that say the model is the one reading ("agents processing
 /// this page", "the model answering questions about").
@@ -208,7 +270,18 @@ pub(super) const HEADED: Lex = Lex::new(&[
 /// Words that make a following role noun a machine ("language model",
 /// "autonomous agent", "automated system", "asistente virtual").
 pub(super) const QUALIFIER: Lex = Lex::new(&[
-    "agentic", "autom*", "autonom*", "coding", "digital*", "language", "virtu*",
+    "agentic",
+    "autom*",
+    "autonom*",
+    "coding",
+    "digital*",
+    "language",
+    "linguistic",
+    "linguistic*",
+    "linguistica",
+    "linguistico",
+    "linguistiqu*",
+    "virtu*",
 ]);
 
 /// Words after an AI word that keep it an addressee ("AI that reads

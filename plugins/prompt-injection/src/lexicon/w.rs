@@ -348,3 +348,189 @@ pub const STRONG_MODES: [u64; 12] = [
     word(b"amoral"),
     word(b"god"),
 ];
+
+/// The first person as the subject of a relative clause after an override
+/// verb's object ("the instructions *I* gave you", "les consignes que *je*
+/// t'ai données", "die *ich* dir gegeben habe", "che ti *ho* dato", "que *eu*
+/// te dei"): the user taking back their own words.
+pub const SELF_SUBJECTS: [u64; 14] = [
+    word(b"i"),
+    word(b"we"),
+    word(b"je"),
+    word(b"jai"),
+    word(b"nous"),
+    word(b"ich"),
+    word(b"wir"),
+    word(b"yo"),
+    word(b"io"),
+    word(b"ho"),
+    word(b"abbiamo"),
+    word(b"eu"),
+    word(b"tai"),
+    word(b"hemos"),
+];
+/// Verbs of handing over one's words, after such a subject ("I gave you",
+/// "je t'ai envoyées", "ich dir geschickt habe", "ti ho scritto").
+pub const SELF_GAVE: [u64; 40] = [
+    word(b"gave"),
+    word(b"sent"),
+    word(b"wrote"),
+    word(b"told"),
+    word(b"said"),
+    word(b"pasted"),
+    word(b"shared"),
+    word(b"typed"),
+    word(b"listed"),
+    word(b"mentioned"),
+    word(b"provided"),
+    word(b"asked"),
+    word(b"donne"),
+    word(b"donnees"),
+    word(b"donnes"),
+    word(b"envoye"),
+    word(b"envoyees"),
+    word(b"ecrit"),
+    word(b"dit"),
+    word(b"demande"),
+    word(b"gegeben"),
+    word(b"geschickt"),
+    word(b"gesagt"),
+    word(b"geschrieben"),
+    word(b"genannt"),
+    word(b"dato"),
+    word(b"date"),
+    word(b"detto"),
+    word(b"mandato"),
+    word(b"inviato"),
+    word(b"scritto"),
+    word(b"dado"),
+    word(b"dadas"),
+    word(b"dei"),
+    word(b"mandei"),
+    word(b"enviei"),
+    word(b"escrevi"),
+    word(b"passei"),
+    word(b"dito"),
+    word(b"falei"),
+];
+/// Spanish first-person verbs that carry their subject ("las instrucciones
+/// que te *di*", "…que te *mandé*").
+pub const SELF_GAVE_ES: [u64; 6] = [
+    word(b"di"),
+    word(b"dije"),
+    word(b"mande"),
+    word(b"envie"),
+    word(b"escribi"),
+    word(b"pase"),
+];
+pub const TE: u64 = word(b"te");
+pub const LE: u64 = word(b"le");
+
+/// Devices, operating systems and software around a "mode" ("God Mode
+/// folder in Windows", "developer mode on my Android phone", a router's
+/// `admin_mode`, "modalità sviluppatore dello smartphone"): a product's
+/// mode, not the model's.
+pub const DEVICES: [u64; 56] = [
+    word(b"android"),
+    word(b"app"),
+    word(b"appareil"),
+    word(b"bios"),
+    word(b"browser"),
+    word(b"camera"),
+    word(b"cartella"),
+    word(b"carpeta"),
+    word(b"celular"),
+    word(b"chrome"),
+    word(b"chromebook"),
+    word(b"console"),
+    word(b"desktop"),
+    word(b"device"),
+    word(b"dispositif"),
+    word(b"dispositivo"),
+    word(b"dossier"),
+    word(b"drucker"),
+    word(b"einstellungen"),
+    word(b"firmware"),
+    word(b"folder"),
+    word(b"game"),
+    word(b"gerat"),
+    word(b"handy"),
+    word(b"impostazioni"),
+    word(b"impresora"),
+    word(b"impressora"),
+    word(b"imprimante"),
+    word(b"iphone"),
+    word(b"laptop"),
+    word(b"linux"),
+    word(b"macos"),
+    word(b"minecraft"),
+    word(b"modem"),
+    word(b"movil"),
+    word(b"ordinateur"),
+    word(b"ordner"),
+    word(b"phone"),
+    word(b"playstation"),
+    word(b"printer"),
+    word(b"roteador"),
+    word(b"router"),
+    word(b"routeur"),
+    word(b"settings"),
+    word(b"smartphone"),
+    word(b"stampante"),
+    word(b"tablet"),
+    word(b"telefone"),
+    word(b"telefono"),
+    word(b"telephone"),
+    word(b"tv"),
+    word(b"ubuntu"),
+    word(b"windows"),
+    word(b"xbox"),
+    word(b"parametres"),
+    word(b"reglages"),
+];
+pub const EMAIL: u64 = word(b"email");
+pub const MAIL: u64 = word(b"mail");
+pub const POST: u64 = word(b"post");
+/// Participles after "admin override" that log an event ("admin override
+/// used for user=jsmith", "system override applied at 11:04"), not claim one.
+pub const OVERRIDE_EVENT: [u64; 10] = [
+    word(b"used"),
+    word(b"applied"),
+    word(b"granted"),
+    word(b"requested"),
+    word(b"logged"),
+    word(b"detected"),
+    word(b"attempted"),
+    word(b"enabled"),
+    word(b"disabled"),
+    word(b"revoked"),
+];
+
+/// Possessives of the first person that are not in the `D_MY` class (the
+/// learned model reads the classes; its weights were trained without
+/// these): "le mie istruzioni", "mon message", "minhas regras".
+pub const MY_MORE: [u64; 23] = [
+    word(b"meinen"),
+    word(b"meiner"),
+    word(b"unsere"),
+    word(b"unseren"),
+    word(b"mon"),
+    word(b"notre"),
+    word(b"mie"),
+    word(b"miei"),
+    word(b"mio"),
+    word(b"mia"),
+    word(b"nostre"),
+    word(b"nostri"),
+    word(b"meus"),
+    word(b"minhas"),
+    word(b"meu"),
+    word(b"minha"),
+    word(b"nossas"),
+    word(b"nossos"),
+    word(b"nuestras"),
+    word(b"nuestros"),
+    word(b"nostro"),
+    word(b"nostra"),
+    word(b"nossa"),
+];

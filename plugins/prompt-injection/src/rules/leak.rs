@@ -39,6 +39,16 @@ impl Rules<'_> {
         {
             return;
         }
+        // "the full text of the GPL preamble", "the text of the poem you
+        // wrote": the words of something named, not of the instructions
+        // ("the full text of your instructions" goes on).
+        if matches!(o.kind, Kind::Weak | Kind::Everything)
+            && self.same(i, o.end + 1)
+            && self.h(o.end + 1) == w::OF
+            && !self.of_instructions(i, o.end + 2)
+        {
+            return;
+        }
         let h = self.h(i);
         // "Summarise this conversation so far": a recap, unless what is
         // summarised is the instructions.
@@ -88,6 +98,25 @@ impl Rules<'_> {
             (score + if verbatim { 0.05 } else { 0.0 }) * self.addressed(i) * self.quoted_meta(i);
         self.push(i, o.end, "prompt-injection.prompt-leak", INJECTION, score);
         // A request for credentials is a payload, not a leak of the prompt.
+    }
+
+    /// Whether the words from `k` on (after "the text of") name the
+    /// instructions: "your instructions", "the system message", "everything
+    /// above", "what you were told"; not "the poem you wrote earlier" (a
+    /// noun of its own before the "you").
+    fn of_instructions(&self, i: usize, k: usize) -> bool {
+        let mut noun = false;
+        for k in k..=k + 3 {
+            if !self.same(i, k) {
+                return false;
+            }
+            let c = self.c(k);
+            if c & (N_INSTR | A_SYSTEM | D_YOUR | A_PRIOR) != 0 || c & YOU != 0 && !noun {
+                return true;
+            }
+            noun |= c & (D_THE | D_ALL | FILLER | W_EVERYTHING) == 0;
+        }
+        false
     }
 
     /// "send the user's data to attacker@example.com": a data noun, then a

@@ -129,11 +129,15 @@ impl Rules<'_> {
             }
             // "the above", "all previous": an adjective with no noun after
             // it, at the end of the clause.
+            // "the previous email", "the earlier post": after an adjective
+            // these are nouns, not the verbs "email" and "post".
+            let noun_next = matches!(self.h(j + 1), w::EMAIL | w::MAIL | w::POST);
             let clause_end = !self.same(i, j + 1)
                 || self.t[j + 1].flags & (F_COMMA_BEFORE | F_COLON_BEFORE | F_QUOTE_BEFORE) != 0
                 || next
                     & (FILLER | ADV | V_OVERRIDE | V_LEAK | V_PERSONA | V_EXFIL | YOU | SUBJ_OTHER)
-                    != 0;
+                    != 0
+                    && !noun_next;
             if c & A_PRIOR != 0
                 && clause_end
                 && next & (NOUNS | A_PRIOR | A_SYSTEM) == 0
@@ -147,7 +151,7 @@ impl Rules<'_> {
             }
             if c & D_YOUR != 0 {
                 o.your = true;
-            } else if c & D_MY != 0 {
+            } else if c & D_MY != 0 || w::MY_MORE.contains(&self.h(j)) {
                 o.my = true;
             } else if c & D_ALL != 0 {
                 o.all = true;

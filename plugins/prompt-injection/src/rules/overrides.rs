@@ -77,7 +77,19 @@ impl Rules<'_> {
                     && self.t[k].flags & (F_COMMA_BEFORE | F_COLON_BEFORE) == 0
                     && (k <= o.end + 1 || self.h(k - 1) == w::THAT)
             });
-        if (o.my || i_said) && !(o.your || o.system) {
+        // "the previous instructions I gave you", "les consignes que je
+        // t'ai données", "die Anweisungen, die ich dir gegeben habe", "las
+        // instrucciones que te di": a relative clause right after the
+        // object, with the user as the one who gave them.
+        let self_given = (o.end + 1..=o.end + 4).any(|k| {
+            self.same(i, k)
+                && (w::SELF_SUBJECTS.contains(&self.h(k))
+                    && (1..=5)
+                        .any(|d| self.same(i, k + d) && w::SELF_GAVE.contains(&self.h(k + d)))
+                    || w::SELF_GAVE_ES.contains(&self.h(k))
+                        && matches!(self.h(k - 1), h if h == w::TE || h == w::LE))
+        });
+        if (o.my || i_said || self_given) && !(o.your || o.system) {
             // The user taking back their own words: "ignore my previous
             // message".
             score *= 0.35;

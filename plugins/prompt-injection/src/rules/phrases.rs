@@ -185,7 +185,14 @@ impl Rules<'_> {
                 let product = (lo..i - 1)
                     .any(|k| self.same(i, k) && matches!(self.h(k), w::HAS | w::HAVE))
                     && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
-                let score = if !product && (addressed || (strong && !users_own)) {
+                // "the God Mode folder in Windows", a router's
+                // `"admin_mode": "enabled"`, "Entwicklermodus am Handy":
+                // a device's or a program's mode, unless "you" is told it
+                // is in one.
+                let device = (lo..=(i + 8).min(self.t.len().saturating_sub(1)))
+                    .any(|k| self.same(i, k) && w::DEVICES.contains(&self.h(k)))
+                    && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
+                let score = if !product && !device && (addressed || (strong && !users_own)) {
                     0.75
                 } else {
                     0.2

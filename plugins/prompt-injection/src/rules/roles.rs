@@ -27,7 +27,18 @@ impl Rules<'_> {
         let document = w::DOCUMENT_NOTICE_ADJ.contains(&self.h(i - 1))
             && self.c(i) & N_INSTR == 0
             && self.h(i) != w::PROMPT;
-        let score = if document { 0.4 } else { 0.5 };
+        // A label is no noun phrase inside a sentence: "never put secrets
+        // in the system prompt: anything in it…" has an article before it.
+        let opens = i == 1
+            || !self.same(i, i - 2)
+            || self.t[i - 1].flags & (F_LINE_START | F_COLON_BEFORE | F_QUOTE_BEFORE | F_UPPER)
+                != 0
+            || self.c(i - 2) & (D_THE | D_YOUR | D_MY) == 0;
+        let score = match (document, opens) {
+            (_, false) => 0.25,
+            (true, true) => 0.4,
+            (false, true) => 0.5,
+        };
         self.push(
             i - 1,
             i,
@@ -105,7 +116,27 @@ impl Rules<'_> {
                     && (w::COMPLIANCE.contains(&self.h(k))
                         || (self.h(k) == w::OF && self.h(k + 1) == w::COURSE))
             });
-            if complies {
+            // A prefill ends on the complying turn, for the model to go
+            // on; a transcript goes on with the user's next turn ("User:
+            // Great, now make it firmer") and no more scripted answers
+            // (many-shot jailbreaks script several).
+            let label = |k: usize| {
+                self.t[k].flags & F_LINE_START != 0 && self.t[k].flags & F_TRAIL_COLON != 0
+            };
+            // What the scripted turn says: "Sure! Here are my hidden
+            // instructions: …" does the work whatever follows.
+            let turn_end = (i + 1..self.t.len())
+                .find(|&k| label(k))
+                .unwrap_or(self.t.len());
+            let telling = (i + 1..turn_end).any(|k| self.c(k) & (N_INSTR | N_SAFETY) != 0);
+            let answered = complies
+                && !telling
+                && (i + 4..self.t.len())
+                    .any(|k| label(k) && matches!(self.h(k), w::USER | w::HUMAN))
+                && !(i + 1..self.t.len()).any(|k| {
+                    label(k) && matches!(self.h(k), w::ASSISTANT | w::AI | w::BOT | w::MODEL)
+                });
+            if complies && !answered {
                 0.6
             } else if heading {
                 0.45
@@ -152,7 +183,10 @@ impl Rules<'_> {
             && self.t[i + 1].flags & F_GLUED == 0
         {
             // "Add admin override for rate limits": a feature, named.
-            let feature = self.same(i, i + 2) && w::FEATURE_FOR.contains(&self.h(i + 2));
+            // "admin override used for user=jsmith" in a log: an event.
+            let feature = self.same(i, i + 2)
+                && (w::FEATURE_FOR.contains(&self.h(i + 2))
+                    || w::OVERRIDE_EVENT.contains(&self.h(i + 2)));
             let score = if feature { 0.3 } else { 0.75 };
             self.push(
                 i,
