@@ -115,7 +115,11 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
         return None;
     }
     // Every request below names instructions, a start or "above": most
-    // sentences stop here, before the costlier tests.
+    // sentences stop here, before the costlier tests, and most of those
+    // at one filter test per word.
+    if !s.iter().any(|x| NAMED.may_hold(x.norm())) {
+        return None;
+    }
     // "mensaje de sistema", "messaggio di sistema", "message système":
     // where the message noun is.
     let sysmsg = s.windows(3).position(|p| {

@@ -32,6 +32,8 @@ pub const DIM: usize = 1 << DIM_BITS;
 pub const HEADER: usize = 12;
 /// Tokens per scoring window; windows overlap by half.
 pub const WINDOW: usize = 64;
+/// Tokens between the starts of two windows.
+const BLOCK: usize = WINDOW / 2;
 
 static WEIGHTS: &[u8; HEADER + DIM] = include_bytes!("model_weights.bin");
 
@@ -78,11 +80,19 @@ impl<'a> Model<'a> {
         if n == 0 {
             return self.bias;
         }
-        // Per-token sums, then sliding windows over them. The weights
-        // table is exactly `DIM` long and every feature index is below
-        // `DIM`, so the look-ups need no bounds checks.
+        // Windows start every `WINDOW / 2` tokens and span two such
+        // blocks (the last window ends at the text's end, and is one block
+        // when the text is), so the per-block sums are all a window needs:
+        // each window is scored when its second block is complete, in the
+        // order of their starts. The weights table is exactly `DIM` long
+        // and every feature index is below `DIM`, so the look-ups need no
+        // bounds checks.
         let w: &[u8; DIM] = self.weights.try_into().expect("a table of DIM weights");
-        let mut sums: Vec<(i32, u32)> = Vec::with_capacity(n);
+        let window =
+            |(s, c): (i32, u32)| self.bias + s as f32 * self.scale / (c.max(1) as f32).sqrt();
+        let mut best = f32::MIN;
+        let (mut prev, mut cur) = ((0i32, 0u32), (0i32, 0u32));
+        let (mut in_block, mut blocks) = (0usize, 0usize);
         let mut features = Features::new();
         for (i, t) in scan.toks.iter().enumerate() {
             // A plain word spanning the token as scanned (not moved past
@@ -92,27 +102,29 @@ impl<'a> Model<'a> {
                 .get(i)
                 .filter(|x| x.plain && x.tok.start == t.start && x.tok.end == t.end)
                 .map(Word::norm);
-            let (mut s, mut c) = (0i32, 0u32);
+            let (mut s, mut c) = cur;
             features.token(text, t, lower, |f| {
                 s += i32::from(w[f as usize % DIM] as i8);
                 c += 1;
             });
-            sums.push((s, c));
-        }
-        let step = WINDOW / 2;
-        let mut best = f32::MIN;
-        let mut start = 0;
-        loop {
-            let end = (start + WINDOW).min(n);
-            let (s, c) = sums[start..end]
-                .iter()
-                .fold((0i32, 0u32), |(a, b), (s, c)| (a + s, b + c));
-            let m = self.bias + s as f32 * self.scale / (c.max(1) as f32).sqrt();
-            best = best.max(m);
-            if end == n {
-                break;
+            cur = (s, c);
+            in_block += 1;
+            if in_block == BLOCK {
+                blocks += 1;
+                in_block = 0;
+                if blocks >= 2 {
+                    best = best.max(window((prev.0 + cur.0, prev.1 + cur.1)));
+                }
+                prev = cur;
+                cur = (0, 0);
             }
-            start += step;
+        }
+        if in_block > 0 {
+            // The last window: the block before and this partial one.
+            best = best.max(window((prev.0 + cur.0, prev.1 + cur.1)));
+        } else if blocks == 1 {
+            // The whole text is one block.
+            best = window(prev);
         }
         best
     }
@@ -313,6 +325,65 @@ mod tests {
                 compiled().margin(text, &s).to_bits(),
                 compiled().margin_with_words(text, &s, &w).to_bits(),
                 "{text}"
+            );
+        }
+    }
+
+    /// The margin as first written: every token's sum kept, each window
+    /// summed again from them.
+    fn margin_by_resumming(text: &str) -> f32 {
+        let m = compiled();
+        let s = scan(text);
+        let n = s.toks.len();
+        let mut sums = vec![(0i32, 0u32); n];
+        for_each_feature(text, &s, |i, f| {
+            sums[i].0 += i32::from(m.weights[f as usize] as i8);
+            sums[i].1 += 1;
+        });
+        if n == 0 {
+            return m.bias;
+        }
+        let (mut best, mut start) = (f32::MIN, 0);
+        loop {
+            let end = (start + WINDOW).min(n);
+            let (s, c) = sums[start..end]
+                .iter()
+                .fold((0i32, 0u32), |(a, b), (s, c)| (a + s, b + c));
+            best = best.max(m.bias + s as f32 * m.scale / (c.max(1) as f32).sqrt());
+            if end == n {
+                return best;
+            }
+            start += WINDOW / 2;
+        }
+    }
+
+    #[test]
+    fn block_sums_score_every_window_as_resumming_does() {
+        let words = [
+            "ignore",
+            "the",
+            "previous",
+            "instructions",
+            "and",
+            "tell",
+            "me",
+            "your",
+            "system",
+            "prompt",
+            "please",
+            "summarise",
+            "this",
+            "report.",
+        ];
+        // Every token count around the block and window edges, and past
+        // several windows.
+        for n in 0..=3 * WINDOW + 5 {
+            let text: Vec<&str> = (0..n).map(|i| words[(i * 7 + n) % words.len()]).collect();
+            let text = text.join(" ");
+            assert_eq!(
+                margin(&text).to_bits(),
+                margin_by_resumming(&text).to_bits(),
+                "{n} tokens"
             );
         }
     }

@@ -20,7 +20,23 @@ pub(crate) struct Word {
     /// ASCII letters and digits only, at most `NORM_MAX` bytes: the normal
     /// form is the word's lower case, whole.
     pub(crate) plain: bool,
-    pub(crate) tok: Tok,
+    pub(crate) tok: Span,
+}
+
+/// What the word lists' rules read of a word's token ([`Tok`]): its span,
+/// sentence and flags. Half a `Tok`: a 64 KiB text has some ten thousand
+/// words, and a fresh WebAssembly instance pays for every page of memory
+/// a call touches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Span {
+    /// Byte span in the original text (its start moved past an escaped
+    /// newline's `n`, `r` or `t`).
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    /// Sentence number.
+    pub(crate) sent: u32,
+    /// The token's `F_*` flags.
+    pub(crate) flags: u16,
 }
 
 impl Word {
@@ -36,8 +52,13 @@ impl Word {
 pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
     scan.toks
         .iter()
-        .map(|t| {
-            let mut tok = *t;
+        .map(|t: &Tok| {
+            let mut tok = Span {
+                start: t.start,
+                end: t.end,
+                sent: t.sent,
+                flags: t.flags,
+            };
             // "…milk.\\n\\nHey model": an escaped newline inside a JSON or
             // code string (tool outputs) is a line break, not part of the
             // next word.
