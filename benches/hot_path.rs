@@ -165,16 +165,25 @@ fn hot_path(c: &mut Criterion) {
     };
     let small = StageInput::new(&payload(256));
     let no_config: std::sync::Arc<[(String, String)]> = std::sync::Arc::from(Vec::new());
-    for name in ["pii", "secrets", "prompt-injection"] {
-        let plugin = loader
-            .load(name, railyard::plugin::builtin::component(name).unwrap())
-            .expect("built-in loads");
+    // Each default plugin, built in, and the baseline folder's build of it.
+    let plugins: Vec<_> = ["pii", "secrets", "prompt-injection"]
+        .into_iter()
+        .map(|name| {
+            let plugin = loader
+                .load(name, railyard::plugin::builtin::component(name).unwrap())
+                .expect("built-in loads");
+            let old = baseline_dir.as_ref().map(|dir| {
+                let file = component_file(dir, &format!("railyard-plugin-{name}"));
+                loader.load_file(name, &file).expect("baseline loads")
+            });
+            (name, plugin, old)
+        })
+        .collect();
+    for (name, plugin, old) in &plugins {
         group.bench_function(BenchmarkId::new("instantiate+call", name), |b| {
             b.iter(|| black_box(plugin.call(&small, &[], &no_config, &limits)))
         });
-        if let Some(dir) = &baseline_dir {
-            let file = component_file(dir, &format!("railyard-plugin-{name}"));
-            let old = loader.load_file(name, &file).expect("baseline loads");
+        if let Some(old) = old {
             group.bench_function(BenchmarkId::new("instantiate+call-baseline", name), |b| {
                 b.iter(|| black_box(old.call(&small, &[], &no_config, &limits)))
             });
@@ -225,16 +234,11 @@ fn hot_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("plugin-64KiB");
     let big = payload(65536);
     let big_input = StageInput::new(&big);
-    for name in ["pii", "secrets", "prompt-injection"] {
-        let plugin = loader
-            .load(name, railyard::plugin::builtin::component(name).unwrap())
-            .expect("built-in loads");
+    for (name, plugin, old) in &plugins {
         group.bench_function(BenchmarkId::new("wasm", name), |b| {
             b.iter(|| black_box(plugin.call(&big_input, &[], &no_config, &limits)))
         });
-        if let Some(dir) = &baseline_dir {
-            let file = component_file(dir, &format!("railyard-plugin-{name}"));
-            let old = loader.load_file(name, &file).expect("baseline loads");
+        if let Some(old) = old {
             group.bench_function(BenchmarkId::new("wasm-baseline", name), |b| {
                 b.iter(|| black_box(old.call(&big_input, &[], &no_config, &limits)))
             });

@@ -18,6 +18,7 @@
 //! user's to read. (Personas without rules are `persona.rs`'s.)
 
 use crate::INJECTION;
+use crate::indirect::demands::USER;
 use crate::rules::Signal;
 use crate::words::{Filter, Lex, Word, is};
 
@@ -108,16 +109,6 @@ const ANSWER: Lex = Lex::new(&[
 /// Every, each.
 const EVERY: Lex = Lex::new(&[
     "cada", "chacun*", "chaque", "each", "every", "jede*", "ogni", "toda*", "toute*", "tutte",
-]);
-/// The user, whose data the order wants.
-const USER: Lex = Lex::new(&[
-    "benutzer*",
-    "nutzer*",
-    "user",
-    "users",
-    "usuari*",
-    "utent*",
-    "utilisateur*",
 ]);
 /// Personal data and secrets of a user or a session.
 const DATA: Lex = Lex::new(&[

@@ -23,7 +23,7 @@
 
 mod address;
 mod cues;
-mod demands;
+pub(crate) mod demands;
 mod layout;
 
 use crate::INJECTION;

@@ -417,8 +417,9 @@ pub(super) const YOU: Lex = Lex::new(&[
 ]);
 
 /// The user in the third person: someone who speaks of "the user" to the
-/// one reading is not the user (a user's own note says "me").
-pub(super) const USER: Lex = Lex::new(&[
+/// one reading is not the user (a user's own note says "me"); also the
+/// user whose data a standing order wants (`claims`).
+pub(crate) const USER: Lex = Lex::new(&[
     "benutzer*",
     "nutzer*",
     "user",
