@@ -18,6 +18,7 @@
 //! user's to read. (Personas without rules are `persona.rs`'s.)
 
 use crate::INJECTION;
+use crate::hits;
 use crate::indirect::demands::USER;
 use crate::rules::Signal;
 use crate::words::{Filter, Lex, Word, is};
@@ -236,16 +237,15 @@ const GRADE: Lex = Lex::new(&[
 
 /// Appends claims about the model's rules and standing orders.
 pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
-    for (i, x) in w.iter().enumerate() {
-        let n = x.norm();
-        // Most words start no claim: one filter test turns them away
-        // instead of one per list.
-        if !STARTS.may_hold(n) {
-            if is_bot(n) {
-                bot_approves(w, i, out);
-            }
+    // Most words start no claim: one bit test (`STARTS`'s filter, or a
+    // bot's name, found with the words) turns them away.
+    for i in hits::with(w, hits::CLAIMS | hits::BOT) {
+        let x = &w[i];
+        if x.hits & hits::CLAIMS == 0 {
+            bot_approves(w, i, out);
             continue;
         }
+        let n = x.norm();
         if is(n, &POLICY) {
             policy_changed(w, i, out);
         } else if is(n, &ANSWER) {
@@ -259,7 +259,7 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
 }
 
 /// The lists a claim starts from (besides a bot's name), as one filter.
-static STARTS: Filter = Filter::union(&[&POLICY, &ANSWER, &REGARDLESS]);
+pub(crate) const STARTS: Filter = Filter::union(&[&POLICY, &ANSWER, &REGARDLESS]);
 
 fn push(w: &[Word], a: usize, b: usize, rule: &'static str, score: f32, out: &mut Vec<Signal>) {
     out.push(Signal {
@@ -332,7 +332,7 @@ fn every_answer(w: &[Word], i: usize, out: &mut Vec<Signal>) {
     }
 }
 
-fn is_bot(n: &[u8]) -> bool {
+pub(crate) fn is_bot(n: &[u8]) -> bool {
     matches!(n, b"bot" | b"robot" | b"robo") || (n.len() > 4 && n.ends_with(b"-bot"))
 }
 

@@ -19,6 +19,7 @@ use crate::quoted;
 use crate::rules::Signal;
 use crate::words::{Lex, Word, is};
 use vocab::*;
+pub(crate) use vocab::{ASK, NAMED};
 
 /// Appends evidence of requests to show the model's own instructions.
 pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
@@ -104,20 +105,17 @@ fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
 }
 
 fn sentence(text: &str, s: &[Word]) -> Option<f32> {
-    // Most sentences have no showing verb and no question word: one
-    // filter test per word turns them away.
-    if !s.iter().any(|x| ASK.may_hold(x.norm())) {
+    // Most sentences have no showing verb and no question word, and
+    // every request below names instructions, a start or "above": the
+    // filters' bits, found with the words, turn away most sentences
+    // before any look-up.
+    let hits = s.iter().fold(0, |h, x| h | x.hits);
+    if hits & crate::hits::ASK == 0 || hits & crate::hits::NAMED == 0 {
         return None;
     }
     let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
     let verb = has(&SHOW);
     if !verb && !has(&QUESTION) {
-        return None;
-    }
-    // Every request below names instructions, a start or "above": most
-    // sentences stop here, before the costlier tests, and most of those
-    // at one filter test per word.
-    if !s.iter().any(|x| NAMED.may_hold(x.norm())) {
         return None;
     }
     // "mensaje de sistema", "messaggio di sistema", "message système":

@@ -30,7 +30,8 @@ use crate::INJECTION;
 use crate::rules::Signal;
 use crate::words::{Lex, Word, is};
 use address::{Address, address};
-use cues::{MY, NOUN};
+use cues::MY;
+pub(crate) use cues::NOUN;
 use demands::{ACTION, AUTHORITY, BOSS, MACHINE, USER, YOU};
 
 /// Appends evidence of instructions addressed to the model in `text`.
@@ -41,10 +42,7 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     // Whether the text is about prompt injection, found on first need.
     let about_injection = std::cell::OnceCell::new();
     let mut last_sent = u32::MAX;
-    for i in 0..w.len() {
-        if !NOUN.may_hold(w[i].norm()) {
-            continue;
-        }
+    for i in crate::hits::with(w, crate::hits::NOUN) {
         let Some(Address {
             strength,
             machine,

@@ -50,6 +50,7 @@ mod boost;
 mod claims;
 mod decoded;
 mod extraction;
+mod hits;
 mod indirect;
 mod lexicon;
 mod lifted;

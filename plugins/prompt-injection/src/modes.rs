@@ -15,7 +15,7 @@ use crate::rules::Signal;
 use crate::words::{Lex, Word, is};
 
 /// The mode noun, first in Romance languages.
-const MODE: Lex = Lex::new(&["modalita", "mode", "modo", "modus"]);
+pub(crate) const MODE: Lex = Lex::new(&["modalita", "mode", "modo", "modus"]);
 /// What kind of mode makes a jailbreak.
 const KIND: Lex = Lex::new(&[
     "dan",
@@ -112,7 +112,10 @@ const HOW: Lex = Lex::new(&["come", "comment", "como", "how", "wie"]);
 
 /// Appends jailbreak modes named in the five other languages.
 pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
-    for (i, x) in w.iter().enumerate() {
+    // `MODE`'s filter or a word ending in "modus", found with the words:
+    // most words go no further.
+    for i in crate::hits::with(w, crate::hits::MODE) {
+        let x = &w[i];
         let n = x.norm();
         let compound = n.len() > 5
             && n.ends_with(b"modus")

@@ -112,7 +112,9 @@ const NEVER: Lex = Lex::new(&["jamais", "mai", "nie", "niemals", "nunca"]);
 /// Italian and Portuguese.
 pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
     let mut i = 0;
-    while i < w.len() {
+    // The words that may be an opener's first, found with the words.
+    while let Some(k) = crate::hits::next(w, i, crate::hits::PERSONA) {
+        i = k;
         let Some(len) = opener(w, i) else {
             i += 1;
             continue;
@@ -164,7 +166,7 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
 /// and bytes, so most words skip the comparison with each opener (a word
 /// list's filter lets the many words starting with `a` through).
 #[inline]
-fn opener_first(w: &[u8]) -> bool {
+pub(crate) fn opener_first(w: &[u8]) -> bool {
     matches!(
         w,
         b"a" | b"ab"
@@ -179,6 +181,23 @@ fn opener_first(w: &[u8]) -> bool {
             | b"von"
     )
 }
+
+/// [`opener_first`]'s words as a list, for its filter only: a word that
+/// fails the filter is no opener's first word (the filter lets through
+/// more, and [`opener_first`] decides).
+pub(crate) const OPENER_FIRSTS: Lex = Lex::new(&[
+    "a",
+    "ab",
+    "da",
+    "daqui",
+    "de",
+    "des",
+    "desde",
+    "desormais",
+    "dorenavant",
+    "ora",
+    "von",
+]);
 
 /// The length in words of the opener at `i`, if one starts there.
 fn opener(w: &[Word], i: usize) -> Option<usize> {
@@ -213,8 +232,16 @@ mod tests {
             BE_YOU, BE, YOU, ABSENCE, RULE, FORGOT, REFUSE, NEVER
         ]));
         assert!(OPENERS.windows(2).all(|p| p[0] <= p[1]));
-        // Every opener passes the first-word test.
+        // Every opener passes the first-word test, and every word that
+        // passes it passes the first words' filter.
         assert!(OPENERS.iter().all(|o| opener_first(o[0].as_bytes())));
+        assert!(crate::words::sorted(&[OPENER_FIRSTS]));
+        assert!(
+            OPENER_FIRSTS
+                .words
+                .iter()
+                .all(|w| opener_first(w.as_bytes()) && OPENER_FIRSTS.filter.may_hold(w.as_bytes()))
+        );
     }
 
     #[test]

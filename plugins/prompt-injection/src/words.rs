@@ -20,6 +20,10 @@ pub(crate) struct Word {
     /// ASCII letters and digits only, at most `NORM_MAX` bytes: the normal
     /// form is the word's lower case, whole.
     pub(crate) plain: bool,
+    /// Which rule families' first tests the word passes (`hits::*` bits),
+    /// found once here instead of by each family's own pass (it fits in
+    /// what was padding).
+    pub(crate) hits: u16,
     pub(crate) tok: Span,
 }
 
@@ -74,6 +78,7 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
                 buf: [0; NORM_MAX],
                 len: 0,
                 plain: false,
+                hits: 0,
                 tok,
             };
             let (s, e) = (tok.start as usize, tok.end as usize);
@@ -81,6 +86,7 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
             if !text.as_bytes().get(s..e).is_some_and(|b| plain(b, &mut w)) {
                 normal(text.get(s..e).unwrap_or(""), &mut w);
             }
+            w.hits = crate::hits::of(w.norm());
             w
         })
         .collect()
@@ -211,7 +217,7 @@ fn push(w: &mut Word, c: u8) {
 /// with a few bit tests instead of a search.
 pub(crate) struct Lex {
     pub(crate) words: &'static [&'static str],
-    filter: Filter,
+    pub(crate) filter: Filter,
     /// `letters[k]`: how many entries start below the byte `b'a' + k`: where
     /// the entries starting with the lower-case letter `b'a' + k` begin,
     /// without a binary search.
@@ -350,6 +356,71 @@ impl Filter {
             _ if !self.short => false,
             [a, b, ..] => bit(&self.firsts, a as usize) || bit(&self.pairs, pair(a, b)),
             [a] => bit(&self.firsts, a as usize),
+        }
+    }
+}
+
+/// Several filters' tests at once: `triples[h]` holds the bits of the
+/// filters whose triple set has `h` (`pairs`, `firsts` likewise), so a
+/// word's one hash answers them all, exactly as [`Filter::may_hold`]
+/// would one by one.
+pub(crate) struct Gates {
+    triples: [u16; 1 << TRIPLE_BITS],
+    pairs: [u16; 512],
+    firsts: [u16; 256],
+    /// The bits of the filters with an empty stem.
+    any: u16,
+}
+
+impl Gates {
+    /// The table of `filters`, each given with its bit.
+    pub(crate) const fn new(filters: &[(u16, &Filter)]) -> Gates {
+        let mut g = Gates {
+            triples: [0; 1 << TRIPLE_BITS],
+            pairs: [0; 512],
+            firsts: [0; 256],
+            any: 0,
+        };
+        let mut i = 0;
+        while i < filters.len() {
+            let (bit, f) = filters[i];
+            let mut h = 0;
+            while h < 1 << TRIPLE_BITS {
+                if f.triples[h / 64] & (1 << (h % 64)) != 0 {
+                    g.triples[h] |= bit;
+                }
+                if h < 512 && f.pairs[h / 64] & (1 << (h % 64)) != 0 {
+                    g.pairs[h] |= bit;
+                }
+                if h < 256 && f.firsts[h / 64] & (1 << (h % 64)) != 0 {
+                    g.firsts[h] |= bit;
+                }
+                h += 1;
+            }
+            if f.any {
+                g.any |= bit;
+            }
+            i += 1;
+        }
+        g
+    }
+
+    /// The bits of the filters that `w` may pass: bit `b` is set exactly
+    /// when the filter given with `b` says [`Filter::may_hold`]. (A filter
+    /// without short entries has no bit in `pairs` or `firsts`, so those
+    /// add nothing for it, as `may_hold` skips them.)
+    #[inline]
+    pub(crate) fn of(&self, w: &[u8]) -> u16 {
+        match *w {
+            [] => 0,
+            [a] => self.any | self.firsts[a as usize],
+            [a, b] => self.any | self.firsts[a as usize] | self.pairs[pair(a, b)],
+            [a, b, c, ..] => {
+                self.any
+                    | self.firsts[a as usize]
+                    | self.pairs[pair(a, b)]
+                    | self.triples[triple(a, b, c)]
+            }
         }
     }
 }

@@ -95,10 +95,10 @@ pub(super) const SHOW: Lex = Lex::new(&[
     "zitier*",
 ]);
 /// `SHOW` and `QUESTION` at once.
-pub(super) const ASK: Filter = Filter::union(&[&SHOW, &QUESTION]);
+pub(crate) const ASK: Filter = Filter::union(&[&SHOW, &QUESTION]);
 /// What a request must name (instructions, a system message's noun, a
 /// start, "above"), as one filter.
-pub(super) const NAMED: Filter = Filter::union(&[&INSTRUCTIONS, &SYS_NOUN, &START, &ABOVE]);
+pub(crate) const NAMED: Filter = Filter::union(&[&INSTRUCTIONS, &SYS_NOUN, &START, &ABOVE]);
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
 pub(super) const QUESTION: Lex = Lex::new(&[

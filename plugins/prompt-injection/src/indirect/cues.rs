@@ -34,7 +34,7 @@ pub(super) const AI: Lex = Lex::new(&[
     "summarizers",
 ]);
 /// Every word is looked up in `AI` and `ROLE`: one filter for both.
-pub(super) const NOUN: Filter = Filter::union(&[&AI, &ROLE, &QUALIFIER]);
+pub(crate) const NOUN: Filter = Filter::union(&[&AI, &ROLE, &QUALIFIER]);
 /// Nouns that name one only next to an AI word ("AI assistant", "language
 /// model", "asistente de IA", "KI-Assistent") or in a vocative.
 pub(super) const ROLE: Lex = Lex::new(&[
