@@ -19,7 +19,7 @@ use crate::quoted;
 use crate::rules::Signal;
 use crate::words::{Lex, Word, is};
 use vocab::*;
-pub(crate) use vocab::{ASK, NAMED};
+pub(crate) use vocab::{NAMED, QUESTION, SHOW};
 
 /// Appends evidence of requests to show the model's own instructions.
 pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
@@ -110,12 +110,12 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
     // filters' bits, found with the words, turn away most sentences
     // before any look-up.
     let hits = s.iter().fold(0, |h, x| h | x.hits);
-    if hits & crate::hits::ASK == 0 || hits & crate::hits::NAMED == 0 {
+    if hits & (crate::hits::SHOW | crate::hits::QUESTION) == 0 || hits & crate::hits::NAMED == 0 {
         return None;
     }
     let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
-    let verb = has(&SHOW);
-    if !verb && !has(&QUESTION) {
+    let verb = hits & crate::hits::SHOW != 0 && has(&SHOW);
+    if !(verb || hits & crate::hits::QUESTION != 0 && has(&QUESTION)) {
         return None;
     }
     // "mensaje de sistema", "messaggio di sistema", "message système":

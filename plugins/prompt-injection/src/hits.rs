@@ -12,8 +12,10 @@ pub(crate) const CLAIMS: u16 = 1 << 0;
 pub(crate) const BOT: u16 = 1 << 7;
 /// `indirect`: an AI or role noun (`indirect`'s `NOUN`).
 pub(crate) const NOUN: u16 = 1 << 1;
-/// `extraction`: a showing verb or a question word (its `ASK`).
-pub(crate) const ASK: u16 = 1 << 2;
+/// `extraction`: a showing verb (its `SHOW` list's filter).
+pub(crate) const SHOW: u16 = 1 << 2;
+/// `extraction`: a question word (its `QUESTION` list's filter).
+pub(crate) const QUESTION: u16 = 1 << 8;
 /// `extraction`: instructions, a system message, a start, "above" (its
 /// `NAMED`).
 pub(crate) const NAMED: u16 = 1 << 3;
@@ -28,7 +30,8 @@ pub(crate) const MODE: u16 = 1 << 6;
 static GATES: Gates = Gates::new(&[
     (CLAIMS, &crate::claims::STARTS),
     (NOUN, &crate::indirect::NOUN),
-    (ASK, &crate::extraction::ASK),
+    (SHOW, &crate::extraction::SHOW.filter),
+    (QUESTION, &crate::extraction::QUESTION.filter),
     (NAMED, &crate::extraction::NAMED),
     (LIFTED, &crate::lifted::LIFTED.filter),
     (MODE, &crate::modes::MODE.filter),
@@ -79,10 +82,11 @@ mod tests {
     /// and the words of the bench prose.
     #[test]
     fn the_bits_are_the_filters() {
-        let filters: [(u16, &Filter); 7] = [
+        let filters: [(u16, &Filter); 8] = [
             (CLAIMS, &crate::claims::STARTS),
             (NOUN, &crate::indirect::NOUN),
-            (ASK, &crate::extraction::ASK),
+            (SHOW, &crate::extraction::SHOW.filter),
+            (QUESTION, &crate::extraction::QUESTION.filter),
             (NAMED, &crate::extraction::NAMED),
             (LIFTED, &crate::lifted::LIFTED.filter),
             (MODE, &crate::modes::MODE.filter),
@@ -93,6 +97,8 @@ mod tests {
             crate::lifted::LIFTED.words,
             crate::modes::MODE.words,
             crate::persona::OPENER_FIRSTS.words,
+            crate::extraction::SHOW.words,
+            crate::extraction::QUESTION.words,
             &[
                 "a", "ab", "de", "x", "in", "to", "is", "bot", "robot", "-bot", "",
             ],
@@ -139,9 +145,9 @@ mod tests {
         }
         // Both answers occur for a real share of the probes.
         assert!(
-            seen > 1000 && seen < probes.len() * 7 / 2,
+            seen > 1000 && seen < probes.len() * 8 / 2,
             "{seen} of {}",
-            probes.len() * 7
+            probes.len() * 8
         );
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::words::{Filter, Lex};
 
-pub(super) const SHOW: Lex = Lex::new(&[
+pub(crate) const SHOW: Lex = Lex::new(&[
     "affich*",
     "ausgeb*",
     "brauche",
@@ -94,14 +94,12 @@ pub(super) const SHOW: Lex = Lex::new(&[
     "zeig*",
     "zitier*",
 ]);
-/// `SHOW` and `QUESTION` at once.
-pub(crate) const ASK: Filter = Filter::union(&[&SHOW, &QUESTION]);
 /// What a request must name (instructions, a system message's noun, a
 /// start, "above"), as one filter.
 pub(crate) const NAMED: Filter = Filter::union(&[&INSTRUCTIONS, &SYS_NOUN, &START, &ABOVE]);
 /// Question words: they ask for the instructions only with an object that
 /// is the model's own ("what are your rules?"), not a generic one.
-pub(super) const QUESTION: Lex = Lex::new(&[
+pub(crate) const QUESTION: Lex = Lex::new(&[
     "como", "cosa", "cual", "cuales", "quais", "qual", "quale", "quali", "que", "quel*", "was",
     "wat", "wats", "welche*", "what", "whats", "which", "wie",
 ]);
