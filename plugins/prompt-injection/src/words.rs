@@ -27,6 +27,10 @@ pub(crate) struct Word {
     pub(crate) tok: Span,
 }
 
+// `hits` lives in what was padding: a word is still 44 bytes (a 64 KiB
+// text has some ten thousand).
+const _: () = assert!(std::mem::size_of::<Word>() == 44);
+
 /// What the word lists' rules read of a word's token ([`Tok`]): its span,
 /// sentence and flags. Half a `Tok`: a 64 KiB text has some ten thousand
 /// words, and a fresh WebAssembly instance pays for every page of memory
