@@ -21,24 +21,13 @@ use std::time::Duration;
 use railyard::engine::{EngineSettings, RailyardEngine};
 use railyard::plugin::{LoadedPlugin, PluginLoader, StageInput};
 use railyard::policy::PluginLimits;
-use railyard::{Message, Payload, Stage};
+
+#[path = "common/plugins.rs"]
+mod plugins;
+use plugins::{component_file, payload};
 
 const PLUGINS: [&str; 3] = ["pii", "secrets", "prompt-injection"];
 const SIZES: [usize; 3] = [256, 2048, 65536];
-
-fn payload(bytes: usize) -> Payload {
-    Payload {
-        request_id: "guest-cost".into(),
-        stage: Stage::Request,
-        route: "m".into(),
-        caller: "c".into(),
-        messages: vec![
-            Message::new("system", "You are a helpful assistant."),
-            Message::new("user", railyard_plugin_sdk::sample::prose(bytes)),
-        ],
-        attributes: vec![],
-    }
-}
 
 /// Fuel and peak linear memory (bytes) of one call on `input`.
 fn cost(plugin: &LoadedPlugin, input: &StageInput) -> (u64, u64) {
@@ -54,7 +43,7 @@ fn cost(plugin: &LoadedPlugin, input: &StageInput) -> (u64, u64) {
 }
 
 fn baseline(loader: &PluginLoader, dir: &Path, name: &str) -> LoadedPlugin {
-    let file: PathBuf = dir.join(format!("railyard_plugin_{}.wasm", name.replace('-', "_")));
+    let file = component_file(dir, &format!("railyard-plugin-{name}"));
     let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     loader
         .load(name, &bytes)

@@ -19,24 +19,13 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use railyard::engine::{EngineSettings, RailyardEngine};
 use railyard::plugin::{PluginLoader, StageInput};
 use railyard::policy::PluginLimits;
-use railyard::{Message, Payload, Pipeline, Policy, Stage};
+use railyard::{Payload, Pipeline, Policy};
+
+#[path = "common/plugins.rs"]
+mod plugins;
+use plugins::{component_file, payload};
 
 /// A chat payload whose user message is exactly `bytes` long.
-fn payload(bytes: usize) -> Payload {
-    let text = railyard_plugin_sdk::sample::prose(bytes);
-    Payload {
-        request_id: "bench".into(),
-        stage: Stage::Request,
-        route: "bench-model".into(),
-        caller: "bench".into(),
-        messages: vec![
-            Message::new("system", "You are a helpful assistant."),
-            Message::new("user", text),
-        ],
-        attributes: vec![],
-    }
-}
-
 const SIZES: &[(usize, &str)] = &[(256, "256B"), (2048, "2KiB"), (65536, "64KiB")];
 
 fn engine() -> PluginLoader {
@@ -87,11 +76,6 @@ fn native_chain(p: &Payload) -> usize {
 /// names one.
 fn baseline_dir() -> Option<std::path::PathBuf> {
     std::env::var_os("RAILYARD_BENCH_BASELINE_PLUGINS").map(std::path::PathBuf::from)
-}
-
-/// The file host/build.rs writes for plugin package `package`.
-fn component_file(dir: &std::path::Path, package: &str) -> std::path::PathBuf {
-    dir.join(format!("{}.wasm", package.replace('-', "_")))
 }
 
 /// The default policy's request chain on the components in `dir`.
