@@ -84,22 +84,19 @@ async fn reported(client: &reqwest::Client, url: &str) -> Reported {
     }
 }
 
-/// The medians of a series' first and last thirds (at least 3 values).
-fn first_and_last_thirds(values: &[u64]) -> (u64, u64) {
+/// `reading` of a series' first and last thirds (at least 3 values).
+fn first_and_last_thirds(values: &[u64], reading: fn(&[u64]) -> u64) -> (u64, u64) {
     let third = values.len() / 3;
     (
-        median(&values[..third]),
-        median(&values[values.len() - third..]),
+        reading(&values[..third]),
+        reading(&values[values.len() - third..]),
     )
 }
 
-/// The lowest values of a series' first and last thirds (at least 3
-/// values): the floor between the audit committer's reopens, whose
-/// saw-tooth moves the medians by where its teeth fall in each third.
-fn first_and_last_floors(values: &[u64]) -> (u64, u64) {
-    let third = values.len() / 3;
-    let min = |v: &[u64]| v.iter().copied().min().unwrap_or(0);
-    (min(&values[..third]), min(&values[values.len() - third..]))
+/// The lowest value: the floor between the audit committer's reopens,
+/// whose saw-tooth moves a third's median by where its teeth fall in it.
+fn floor(v: &[u64]) -> u64 {
+    v.iter().copied().min().unwrap_or(0)
 }
 
 /// Prints a series' first-third and last-third medians and the growth
@@ -108,8 +105,8 @@ fn thirds(name: &str, values: &[u64]) {
     if values.len() < 3 {
         return;
     }
-    let (first, last) = first_and_last_thirds(values);
-    let (low_first, low_last) = first_and_last_floors(values);
+    let (first, last) = first_and_last_thirds(values, median);
+    let (low_first, low_last) = first_and_last_thirds(values, floor);
     println!(
         "soak: {name}: first-third median {}, last-third median {}, growth {:+.1} MiB; floors {} -> {}, {:+.1} MiB",
         mib(first),
@@ -239,10 +236,10 @@ pub async fn run(client: &reqwest::Client, railyard: &Railyard, secs: u64) -> bo
         return unanswered * 100 <= total;
     }
     let values: Vec<u64> = post.iter().map(|p| p.1).collect();
-    let (first, last) = first_and_last_thirds(&values);
+    let (first, last) = first_and_last_thirds(&values, median);
     let growth = last as i64 - first as i64;
     let slope = slope(&post);
-    let (low_first, low_last) = first_and_last_floors(&values);
+    let (low_first, low_last) = first_and_last_thirds(&values, floor);
     let max = values.iter().max().unwrap();
     println!(
         "soak: {total} calls, {unanswered} unanswered; after warm-up ({warmup} s, {} samples): first-third median {}, last-third median {}, growth {:+.1} MiB (floors {} -> {}, {:+.1} MiB), slope {slope:+.0} KiB/min, max {}; after the soak {}; bound {}",
