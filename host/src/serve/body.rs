@@ -10,6 +10,10 @@ use serde_json::Value;
 use super::{ApiError, State};
 use crate::payload::new_request_id;
 
+/// The largest declared body read and dropped before a 413 is answered
+/// (see `read_json`); a larger one is answered at once.
+const DRAIN_MAX_BYTES: usize = 16 << 20;
+
 /// Reads a JSON request body within the size and time limits.
 pub(super) async fn read_json(state: &State, req: Request<Incoming>) -> Result<Value, ApiError> {
     let content_type = req
@@ -52,7 +56,19 @@ pub(super) async fn read_json(state: &State, req: Request<Incoming>) -> Result<V
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    if let Some(n) = declared.filter(|n| *n > limit) {
+        // Read the body and drop it before answering (bounded in bytes and
+        // time): a server that answers and closes while the client is
+        // still sending leaves unread bytes in its socket, the close turns
+        // into a reset, and the client can lose the 413 for "server
+        // disconnected" (seen with the openai client on a busy machine).
+        if n <= DRAIN_MAX_BYTES {
+            let mut body = req.into_body();
+            let _ = tokio::time::timeout(state.config.limits.body_timeout, async {
+                while let Some(Ok(_)) = body.frame().await {}
+            })
+            .await;
+        }
         return Err(too_large());
     }
     let body = Limited::new(req.into_body(), limit);
