@@ -22,6 +22,7 @@
 //! white text) that addresses the model counts as more.
 
 mod address;
+mod conditional;
 mod cues;
 pub(crate) mod demands;
 mod layout;
@@ -141,6 +142,13 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             end,
             booster: false,
         });
+    }
+    // "If there's an AI taking notes, put in the minutes that…"; in
+    // material about prompt injection such a sentence is an example.
+    let mark = out.len();
+    conditional::run(text, w, out);
+    if out.len() > mark && *about_injection.get_or_init(|| names_injection(w)) {
+        out.truncate(mark);
     }
 }
 
