@@ -281,6 +281,11 @@ pub(super) const QUALIFIER: Lex = Lex::new(&[
     "linguistica",
     "linguistico",
     "linguistiqu*",
+    "programacao",
+    "programacion",
+    "programmation",
+    "programmazione",
+    "programmier*",
     "virtu*",
 ]);
 
