@@ -191,9 +191,14 @@ pub(super) const TOPIC: Lex = Lex::new(&[
 /// Participles that say the model is the one reading ("agents processing
 /// this page", "the model answering questions about").
 pub(super) const READING: Lex = Lex::new(&[
+    "abra",
+    "abre",
+    "abrir",
     "analis*",
     "analy*",
     "answering",
+    "apra",
+    "apre",
     "browsing",
     "crawling",
     "elabora*",
@@ -213,6 +218,10 @@ pub(super) const READING: Lex = Lex::new(&[
     "listening",
     "lit",
     "monitoring",
+    "offnet",
+    "opening",
+    "opens",
+    "ouvre",
     "parsing",
     "proces*",
     "process",

@@ -385,7 +385,7 @@ pub(super) const ACTION: Lex = Lex::new(&[
     "say",
     "schalte",
     "schick*",
-    "schliess*",
+    "schlie*",
     "schreib",
     "schreibe",
     "scrivi",
