@@ -362,10 +362,10 @@ pub(super) const PASTED: Lex = Lex::new(&[
 /// typos" asks for them, "your instructions for making pasta" names a
 /// topic.
 pub(super) const FLAWS: Lex = Lex::new(&[
-    "errors",
-    "errores",
     "erreurs",
+    "errores",
     "errori",
+    "errors",
     "erros",
     "fautes",
     "fehler",

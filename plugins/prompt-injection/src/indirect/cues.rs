@@ -416,3 +416,10 @@ pub(super) const ANY: Lex = Lex::new(&[
     "qualsiasi",
     "whoever",
 ]);
+
+/// The reader's own, in a condition: "if your AI…".
+pub(super) const YOUR: Lex = Lex::new(&[
+    "dein", "deine", "deinen", "ta", "teu", "ton", "tu", "tua", "tuo", "votre", "your",
+]);
+/// Conditionals before "your": "if", "si", "se", "wenn", "falls".
+pub(super) const IF: Lex = Lex::new(&["falls", "if", "se", "si", "wenn"]);
