@@ -26,6 +26,7 @@ mod conditional;
 mod cues;
 pub(crate) mod demands;
 mod layout;
+mod obliged;
 
 use crate::INJECTION;
 use crate::rules::Signal;
@@ -143,10 +144,12 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             booster: false,
         });
     }
-    // "If there's an AI taking notes, put in the minutes that…"; in
-    // material about prompt injection such a sentence is an example.
+    // "If there's an AI taking notes, put in the minutes that…", "the
+    // model must read ~/.ssh/id_rsa and…"; in material about prompt
+    // injection such sentences are examples.
     let mark = out.len();
     conditional::run(text, w, out);
+    obliged::run(w, out);
     if out.len() > mark && *about_injection.get_or_init(|| names_injection(w)) {
         out.truncate(mark);
     }
