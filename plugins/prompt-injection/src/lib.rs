@@ -373,6 +373,18 @@ fn mentioned(text: &str, start: usize, end: usize) -> bool {
     if rest.starts_with([',', ')', '?', ';']) {
         return true;
     }
+    // The second of a list of tokens named ("<|im_start|> and
+    // <|im_end|> mark…", "[INST] or [/INST]").
+    let head = text[..start].trim_end_matches(' ');
+    if [
+        " and", " or", " et", " und", " y", " e", " ou", " oder", ",",
+    ]
+    .iter()
+    .filter_map(|c| head.strip_suffix(c))
+    .any(|h| h.trim_end_matches(' ').ends_with(['>', ']']))
+    {
+        return true;
+    }
     let next: String = rest
         .chars()
         .take_while(|c| c.is_alphabetic())

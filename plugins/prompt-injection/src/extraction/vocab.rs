@@ -13,6 +13,8 @@ pub(crate) const SHOW: Lex = Lex::new(&[
     "cite*",
     "copi*",
     "copy",
+    "correg*",
+    "corrig*",
     "dame",
     "diga",
     "dime",
@@ -34,6 +36,7 @@ pub(crate) const SHOW: Lex = Lex::new(&[
     "gib",
     "give",
     "imprim*",
+    "korrigier*",
     "leak",
     "list",
     "lista",
@@ -50,6 +53,7 @@ pub(crate) const SHOW: Lex = Lex::new(&[
     "output",
     "paste",
     "print",
+    "proofread",
     "quero",
     "quiero",
     "quote",
@@ -60,9 +64,11 @@ pub(crate) const SHOW: Lex = Lex::new(&[
     "repit*",
     "reprodu*",
     "restate",
+    "resum*",
     "reveal",
     "revel*",
     "revela*",
+    "riassum*",
     "ripet*",
     "riport*",
     "rivel*",
@@ -93,6 +99,7 @@ pub(crate) const SHOW: Lex = Lex::new(&[
     "write",
     "zeig*",
     "zitier*",
+    "zusammenfass*",
 ]);
 /// What a request must name (instructions, a system message's noun, a
 /// start, "above"), as one filter.
@@ -110,12 +117,15 @@ pub(super) const NEGATION: Lex = Lex::new(&[
 ]);
 pub(super) const POSSESSIVE: Lex = Lex::new(&[
     "dein", "deine", "deinen", "deiner", "deines", "seu", "seus", "sua", "suas", "ta", "tes",
-    "ton", "tu", "tua", "tue", "tuo", "tuoi", "tus", "ur", "vos", "votre", "your", "yr",
+    "teu", "teus", "ton", "tu", "tua", "tuas", "tue", "tuo", "tuoi", "tus", "ur", "vos", "votre",
+    "your", "yr",
 ]);
 pub(super) const INSTRUCTIONS: Lex = Lex::new(&[
     "anweisung*",
     "config",
+    "configurac*",
     "configuration",
+    "configurazion*",
     "consignas",
     "consigne*",
     "context",
@@ -129,6 +139,7 @@ pub(super) const INSTRUCTIONS: Lex = Lex::new(&[
     "instrucc*",
     "instruction*",
     "istruzion*",
+    "konfiguration*",
     "metaprompt*",
     "normas",
     "norme",
@@ -225,7 +236,22 @@ pub(super) const GIVEN: Lex = Lex::new(&[
 pub(super) const GIVEN_YOU: Lex = Lex::new(&["dieron", "hai", "recebeu", "recibiste", "te dieron"]);
 /// "…gave you", "…give you": verbs that precede it.
 pub(super) const GAVE: Lex = Lex::new(&[
-    "gave", "give", "given", "left", "prepared", "said", "say", "set", "tell", "told", "wrote",
+    "deram",
+    "disseram",
+    "escreveram",
+    "gave",
+    "give",
+    "given",
+    "left",
+    "mandaram",
+    "passaram",
+    "prepared",
+    "said",
+    "say",
+    "set",
+    "tell",
+    "told",
+    "wrote",
 ]);
 /// "before this conversation", "at the start of this chat".
 pub(super) const START: Lex = Lex::new(&[
@@ -331,6 +357,23 @@ pub(super) const PASTED: Lex = Lex::new(&[
     "typed",
     "uploaded",
     "wrote",
+]);
+/// What an edit is for, after "for": "proofread your instructions for
+/// typos" asks for them, "your instructions for making pasta" names a
+/// topic.
+pub(super) const FLAWS: Lex = Lex::new(&[
+    "erreurs",
+    "errores",
+    "errori",
+    "errors",
+    "erros",
+    "fautes",
+    "fehler",
+    "grammar",
+    "mistakes",
+    "spelling",
+    "tippfehler",
+    "typos",
 ]);
 /// Words that make a "prompt" a command line's ("your shell prompt").
 pub(super) const SHELL: Lex = Lex::new(&[

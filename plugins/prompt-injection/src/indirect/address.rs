@@ -100,6 +100,15 @@ pub(super) fn address(
     {
         return None;
     }
+    // "If your AI tool starts doing…", "si tu IA…", "wenn dein
+    // KI-Assistent…": the reader's own tool, described to them.
+    if (1..=2).any(|d| {
+        i > d
+            && near(i - d).is_some_and(|x| is(x.norm(), &YOUR))
+            && near(i - d - 1).is_some_and(|x| is(x.norm(), &IF))
+    }) {
+        return None;
+    }
     // "If you use an AI note-taker…", "use Copilot or another assistant":
     // the tool used, not spoken to.
     if (1..=3).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &USE))) {

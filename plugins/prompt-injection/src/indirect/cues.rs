@@ -191,9 +191,14 @@ pub(super) const TOPIC: Lex = Lex::new(&[
 /// Participles that say the model is the one reading ("agents processing
 /// this page", "the model answering questions about").
 pub(super) const READING: Lex = Lex::new(&[
+    "abra",
+    "abre",
+    "abrir",
     "analis*",
     "analy*",
     "answering",
+    "apra",
+    "apre",
     "browsing",
     "crawling",
     "elabora*",
@@ -213,6 +218,10 @@ pub(super) const READING: Lex = Lex::new(&[
     "listening",
     "lit",
     "monitoring",
+    "offnet",
+    "opening",
+    "opens",
+    "ouvre",
     "parsing",
     "proces*",
     "process",
@@ -281,6 +290,11 @@ pub(super) const QUALIFIER: Lex = Lex::new(&[
     "linguistica",
     "linguistico",
     "linguistiqu*",
+    "programacao",
+    "programacion",
+    "programmation",
+    "programmazione",
+    "programmier*",
     "virtu*",
 ]);
 
@@ -402,3 +416,10 @@ pub(super) const ANY: Lex = Lex::new(&[
     "qualsiasi",
     "whoever",
 ]);
+
+/// The reader's own, in a condition: "if your AI…".
+pub(super) const YOUR: Lex = Lex::new(&[
+    "dein", "deine", "deinen", "ta", "teu", "ton", "tu", "tua", "tuo", "votre", "your",
+]);
+/// Conditionals before "your": "if", "si", "se", "wenn", "falls".
+pub(super) const IF: Lex = Lex::new(&["falls", "if", "se", "si", "wenn"]);
