@@ -95,13 +95,9 @@ impl<'a> Model<'a> {
         let (mut in_block, mut blocks) = (0usize, 0usize);
         let mut features = Features::new();
         for (i, t) in scan.toks.iter().enumerate() {
-            // A plain word spanning the token as scanned (not moved past
-            // an escaped newline): its normal form is the token's lower
-            // case, whole.
-            let lower = words
-                .get(i)
-                .filter(|x| x.plain && x.tok.start == t.start && x.tok.end == t.end)
-                .map(Word::norm);
+            // A plain word (it spans the token as scanned): its normal
+            // form is the token's lower case, whole.
+            let lower = words.get(i).filter(|x| x.plain).map(Word::norm);
             let (mut s, mut c) = cur;
             features.token(text, t, lower, |f| {
                 s += i32::from(w[f as usize % DIM] as i8);

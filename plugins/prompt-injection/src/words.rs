@@ -17,8 +17,9 @@ const NORM_MAX: usize = 24;
 pub(crate) struct Word {
     buf: [u8; NORM_MAX],
     len: u8,
-    /// ASCII letters and digits only, at most `NORM_MAX` bytes: the normal
-    /// form is the word's lower case, whole.
+    /// ASCII letters and digits only, at most `NORM_MAX` bytes, and the
+    /// token's span as scanned (not moved past an escaped newline): the
+    /// normal form is the token's lower case, whole.
     pub(crate) plain: bool,
     /// Which rule families' first tests the word passes (`hits::*` bits),
     /// found once here instead of by each family's own pass (it fits in
@@ -94,6 +95,8 @@ pub(crate) fn words(text: &str, scan: &Scan) -> Vec<Word> {
             if !text.as_bytes().get(s..e).is_some_and(|b| plain(b, &mut w)) {
                 normal(text.get(s..e).unwrap_or(""), &mut w);
             }
+            // Moved past an escape, the word is not the token as scanned.
+            w.plain &= tok.start == t.start;
             w.hits = crate::hits::of(w.norm());
             w
         })
