@@ -40,6 +40,10 @@ pub const F_PATH_BEFORE: u16 = 1 << 9;
 /// A single `-`, `_`, `/`, `.` or `\` joins this token to the previous
 /// one: part of an identifier, a file name or a command-line flag.
 pub const F_GLUED: u16 = 1 << 10;
+/// The token is its span's bytes as read, all ASCII letters and digits
+/// (nothing folded, skipped or joined): its normal form is their lower
+/// case (`crate::words` reads it so without testing each byte).
+pub const F_PLAIN: u16 = 1 << 11;
 
 /// One word of the text, normalised.
 #[derive(Debug, Clone, Copy)]
@@ -303,7 +307,7 @@ fn merge_spelled_out(toks: &mut Vec<Tok>) {
             t.class = classes(hash);
             t.len = n as u8;
             t.flags |= F_OBFUSCATED;
-            t.flags &= !F_UPPER;
+            t.flags &= !(F_UPPER | F_PLAIN);
             toks[w] = t;
             w += 1;
             k = e + 1;

@@ -6,7 +6,8 @@ use super::chars::{
     A_APOS, A_DIGIT, A_LOWER, A_UPPER, ASCII, S_DIGIT, S_LOWER, S_UPPER, WORD, swar_word,
 };
 use super::{
-    Builder, Ctx, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_TRAIL_COLON, F_UPPER, Tok,
+    Builder, Ctx, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_PLAIN, F_TRAIL_COLON, F_UPPER,
+    Tok,
 };
 use crate::lexicon::{MAX_WORD_LEN, WORD_BUF, classes, hash_buf};
 
@@ -186,6 +187,10 @@ impl Builder<'_> {
         };
         if self.obfuscated {
             flags |= F_OBFUSCATED;
+        } else if self.end - self.start == self.blen {
+            // Every byte of the span went into the normal form, none
+            // folded: ASCII letters and digits as read.
+            flags |= F_PLAIN;
         }
         if self.blen == 1 && seen & S_DIGIT == 0 {
             self.single_run += 1;
@@ -283,8 +288,8 @@ impl Builder<'_> {
         t.hash = h;
         t.class = joined;
         t.len = self.chain_len as u8;
-        t.flags =
-            (t.flags | F_OBFUSCATED | (self.scan.toks[last].flags & F_TRAIL_COLON)) & !F_UPPER;
+        t.flags = (t.flags | F_OBFUSCATED | (self.scan.toks[last].flags & F_TRAIL_COLON))
+            & !(F_UPPER | F_PLAIN);
         self.scan.toks.truncate(self.chain_first);
         self.scan.toks.push(t);
         // The merged token is the chain's one part; it may go on.
