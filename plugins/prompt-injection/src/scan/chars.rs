@@ -95,6 +95,14 @@ const fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
     a & !b & HI
 }
 
+/// The eight bytes at `b[i..i + 8]`, little-endian.
+#[inline(always)]
+pub(super) fn word8(b: &[u8], i: usize) -> u64 {
+    let mut chunk = [0u8; 8];
+    chunk.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(chunk)
+}
+
 /// The leading run of ASCII letters and digits in the eight bytes `v`
 /// (little-endian): the run lowercased and zero-padded, its length, and
 /// its `S_*` classes.

@@ -3,7 +3,7 @@
 //! letters and hyphen-split words joined.
 
 use super::chars::{
-    A_APOS, A_DIGIT, A_LOWER, A_UPPER, ASCII, S_DIGIT, S_LOWER, S_UPPER, WORD, swar_word,
+    A_APOS, A_DIGIT, A_LOWER, A_UPPER, ASCII, S_DIGIT, S_LOWER, S_UPPER, WORD, swar_word, word8,
 };
 use super::{
     Builder, Ctx, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_PLAIN, F_TRAIL_COLON, F_UPPER,
@@ -28,10 +28,7 @@ impl Builder<'_> {
         let mut seen = self.seen;
         // Eight bytes at a time while they fit in the token buffer.
         while k + 8 <= b.len() && blen + 8 <= WORD_BUF {
-            let mut chunk = [0u8; 8];
-            chunk.copy_from_slice(&b[k..k + 8]);
-            let v = u64::from_le_bytes(chunk);
-            let (lowered, n, s) = swar_word(v);
+            let (lowered, n, s) = swar_word(word8(b, k));
             if n > 0 {
                 self.buf[blen..blen + 8].copy_from_slice(&lowered.to_le_bytes());
                 blen += n;
@@ -66,6 +63,83 @@ impl Builder<'_> {
         self.end = k;
         self.last_ctx = Ctx::Latin;
         k
+    }
+
+    /// Prose's commonest stretch: plain words, each followed by one space,
+    /// from `i`, right after a word and its space ([`Builder::space`]).
+    /// Each becomes its token as [`Builder::ascii_word`], [`Builder::finish`]
+    /// and [`Builder::space`] would make it, without the builder's state
+    /// going through memory between them: after a word and one space that
+    /// state is the same every time (no token open, one space since the
+    /// last, no separator flag, not at a line's start, no invisible run
+    /// open), so only the tokens and the single-letter count change.
+    /// Stops, having changed nothing for it, at the first byte that is not
+    /// a word's start or at a word that is not plain (longer than 24
+    /// bytes, too near the text's end, not followed by a space, or read
+    /// as leetspeak), which the general path then takes. Returns where it
+    /// stopped.
+    #[inline(always)]
+    pub(super) fn plain_words(&mut self, mut i: usize) -> usize {
+        debug_assert!(
+            !self.in_tok
+                && self.sep_count == 1
+                && self.sep_last == b' '
+                && self.sep == 0
+                && !self.line_start
+                && self.open_run.is_none()
+                && !self.obfuscated
+        );
+        let b = self.text;
+        let fixed = if self.hash_on_line { F_HASH } else { 0 } | F_PLAIN;
+        while i + 8 <= b.len() && WORD[b[i] as usize] != 0 {
+            let mut buf = [0u8; WORD_BUF];
+            let mut blen = 0;
+            let mut seen = 0;
+            // Up to three blocks, as `ascii_word` reads them.
+            loop {
+                let (lowered, n, s) = swar_word(word8(b, i + blen));
+                buf[blen..blen + 8].copy_from_slice(&lowered.to_le_bytes());
+                blen += n;
+                seen |= s;
+                if n < 8 {
+                    break;
+                }
+                if blen == 24 || i + blen + 8 > b.len() {
+                    return i;
+                }
+            }
+            let e = i + blen;
+            if e >= b.len() || b[e] != b' ' {
+                return i;
+            }
+            let hash = hash_buf(&buf, blen);
+            let class = if blen <= MAX_WORD_LEN { classes(hash) } else { 0 };
+            if class == 0 && seen & S_DIGIT != 0 && seen & (S_LOWER | S_UPPER) != 0 && blen >= 3 {
+                return i;
+            }
+            let mut flags = fixed;
+            if seen & (S_LOWER | S_UPPER) == S_UPPER && blen >= 2 {
+                flags |= F_UPPER;
+            }
+            if blen == 1 && seen & S_DIGIT == 0 {
+                self.single_run += 1;
+                self.spelled_out |= self.single_run >= 4;
+            } else {
+                self.single_run = 0;
+            }
+            self.scan.toks.push(Tok {
+                start: i as u32,
+                end: e as u32,
+                hash,
+                class,
+                sent: self.sent,
+                flags,
+                len: blen as u8,
+                first: buf[0],
+            });
+            i = e + 1;
+        }
+        i
     }
 
     /// The commonest separator, on its own fast path.
