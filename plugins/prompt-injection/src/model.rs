@@ -315,8 +315,8 @@ mod tests {
             "a b cd e-mail in-struc-tions café naïve",
             "",
         ] {
-            let s = scan(text);
-            let w = crate::words::words(text, &s);
+            let mut s = scan(text);
+            let w = crate::words::words(text, &mut s);
             assert_eq!(
                 compiled().margin(text, &s).to_bits(),
                 compiled().margin_with_words(text, &s, &w).to_bits(),

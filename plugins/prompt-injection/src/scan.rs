@@ -14,6 +14,7 @@ mod marks;
 mod tokens;
 
 use crate::lexicon::{WORD_BUF, classes, hash_buf};
+use crate::words::Word;
 use chars::{Uni, WORD, classify};
 
 /// A token is the first on its line (only markup before it).
@@ -117,6 +118,10 @@ pub struct Scan {
     pub has_rtl: bool,
     /// Union of all token classes.
     pub all_classes: u64,
+    /// One word per token, in step with `toks` (cleared when spelled-out
+    /// words are merged): the plain words after a space, built by the
+    /// fast path, and `Word::PENDING` for `crate::words::words` to build.
+    pub(crate) words: Vec<Word>,
 }
 
 struct Builder<'a> {
@@ -175,6 +180,7 @@ fn build<const FAST: bool>(text: &str) -> Scan {
         text: b,
         scan: Scan {
             toks: Vec::with_capacity(b.len() / 5 + 4),
+            words: Vec::with_capacity(b.len() / 5 + 4),
             ..Scan::default()
         },
         in_tok: false,
@@ -259,6 +265,7 @@ fn build<const FAST: bool>(text: &str) -> Scan {
     bld.close_run(Ctx::None);
     if bld.spelled_out {
         merge_spelled_out(&mut bld.scan.toks);
+        bld.scan.words.clear();
     }
     let mut all = 0;
     for t in &bld.scan.toks {

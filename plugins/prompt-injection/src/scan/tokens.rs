@@ -10,6 +10,7 @@ use super::{
     Tok,
 };
 use crate::lexicon::{MAX_WORD_LEN, WORD_BUF, classes, hash_buf};
+use crate::words::{Span, Word};
 
 impl Builder<'_> {
     /// The hot loop: a run of ASCII letters and digits from `i`, appended
@@ -137,6 +138,13 @@ impl Builder<'_> {
                 len: blen as u8,
                 first: buf[0],
             });
+            let tok = Span {
+                start: i as u32,
+                end: e as u32,
+                sent: self.sent,
+                flags,
+            };
+            self.scan.words.push(Word::plain(&buf, blen, tok));
             i = e + 1;
         }
         i
@@ -282,6 +290,7 @@ impl Builder<'_> {
             len: self.blen.min(255) as u8,
             first: self.buf[0],
         });
+        self.scan.words.push(Word::PENDING);
         self.sep = 0;
         self.line_start = false;
         self.trail_open = true;
@@ -366,6 +375,8 @@ impl Builder<'_> {
             & !(F_UPPER | F_PLAIN);
         self.scan.toks.truncate(self.chain_first);
         self.scan.toks.push(t);
+        self.scan.words.truncate(self.chain_first);
+        self.scan.words.push(Word::PENDING);
         // The merged token is the chain's one part; it may go on.
         self.chain_parts = 1;
         self.chain_unknown = false;
