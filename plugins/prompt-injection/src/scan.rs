@@ -116,6 +116,9 @@ pub struct Scan {
     pub markup: Vec<Markup>,
     /// The text contains right-to-left letters.
     pub has_rtl: bool,
+    /// The text holds a backslash (or a fullwidth one): every ASCII
+    /// byte that is not a word's or a space passes `Builder::ascii`.
+    pub(crate) backslash: bool,
     /// Union of all token classes.
     pub all_classes: u64,
     /// One word per token, in step with `toks` (cleared when spelled-out

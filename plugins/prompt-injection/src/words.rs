@@ -100,9 +100,9 @@ impl Word {
 /// taken from it, with their token's final flags (a later `:` may mark
 /// the token before it), and the rest built here.
 pub(crate) fn words(text: &str, scan: &mut Scan) -> Vec<Word> {
-    // Most texts hold no backslash: then no word starts after an escape,
-    // and one search spares every word the test.
-    let escapes = text.as_bytes().contains(&b'\\');
+    // Most texts hold no backslash (the scanner saw every one): then no
+    // word starts after an escape, and every word is spared the test.
+    let escapes = scan.backslash;
     let mut out = std::mem::take(&mut scan.words);
     if out.len() != scan.toks.len() {
         // Spelled-out words merged: the tokens were renumbered.

@@ -186,6 +186,7 @@ impl Builder<'_> {
                 self.finish();
                 self.sep_count += 1;
                 self.sep_last = c;
+                self.scan.backslash |= c == b'\\';
                 self.visible(Ctx::Other);
                 self.separator(kind, i, n);
             }
