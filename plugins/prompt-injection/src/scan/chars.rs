@@ -108,6 +108,41 @@ pub(super) fn word8(b: &[u8], i: usize) -> u64 {
 /// its `S_*` classes.
 #[inline]
 pub(super) fn swar_word(v: u64) -> (u64, usize, u8) {
+    let (lowered, n, m) = swar_run(v);
+    (lowered, n, m.seen())
+}
+
+/// Which letters and digits a run holds, as the high bits of its bytes:
+/// OR them over a word's blocks, then [`RunMasks::seen`] once.
+#[derive(Clone, Copy, Default)]
+pub(super) struct RunMasks {
+    small: u64,
+    upper: u64,
+    digit: u64,
+}
+
+impl RunMasks {
+    #[inline(always)]
+    pub(super) fn or(self, o: RunMasks) -> RunMasks {
+        RunMasks {
+            small: self.small | o.small,
+            upper: self.upper | o.upper,
+            digit: self.digit | o.digit,
+        }
+    }
+
+    /// The `S_*` classes.
+    #[inline(always)]
+    pub(super) fn seen(self) -> u8 {
+        (u8::from(self.small != 0) * S_LOWER)
+            | (u8::from(self.upper != 0) * S_UPPER)
+            | (u8::from(self.digit != 0) * S_DIGIT)
+    }
+}
+
+/// [`swar_word`], with the classes as masks ([`RunMasks`]).
+#[inline(always)]
+pub(super) fn swar_run(v: u64) -> (u64, usize, RunMasks) {
     let ascii = !v & HI;
     let v7 = v & !HI;
     // With the 0x20 bit set, capitals land on small letters, and no other
@@ -121,12 +156,15 @@ pub(super) fn swar_word(v: u64) -> (u64, usize, u8) {
     // The bytes before the first stop (all of them without one): the
     // lowest stop bit, 1 << (8n + 7), shifted down to 1 << 8n, minus one.
     let keep = ((stop & stop.wrapping_neg()) >> 7).wrapping_sub(1);
-    let upper = letter & !small;
+    let upper = letter & !small & keep;
     // 0x80 >> 2 is 0x20: the lowercase bit.
     let lowered = (v | (upper >> 2)) & keep;
-    let kept = |m: u64| u8::from(m & keep != 0);
-    let seen = kept(letter & small) * S_LOWER | kept(upper) * S_UPPER | kept(digit) * S_DIGIT;
-    (lowered, n, seen)
+    let masks = RunMasks {
+        small: letter & small & keep,
+        upper,
+        digit: digit & keep,
+    };
+    (lowered, n, masks)
 }
 
 /// Base letters for U+00C0..U+024F (Latin-1 Supplement, Latin Extended-A

@@ -3,7 +3,8 @@
 //! letters and hyphen-split words joined.
 
 use super::chars::{
-    A_APOS, A_DIGIT, A_LOWER, A_UPPER, ASCII, S_DIGIT, S_LOWER, S_UPPER, WORD, swar_word, word8,
+    A_APOS, A_DIGIT, A_LOWER, A_UPPER, ASCII, RunMasks, S_DIGIT, S_LOWER, S_UPPER, WORD, swar_run,
+    swar_word, word8,
 };
 use super::{
     Builder, Ctx, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_PLAIN, F_TRAIL_COLON, F_UPPER,
@@ -95,13 +96,13 @@ impl Builder<'_> {
         while i + 8 <= b.len() && WORD[b[i] as usize] != 0 {
             let mut buf = [0u8; WORD_BUF];
             let mut blen = 0;
-            let mut seen = 0;
+            let mut masks = RunMasks::default();
             // Up to three blocks, as `ascii_word` reads them.
             loop {
-                let (lowered, n, s) = swar_word(word8(b, i + blen));
+                let (lowered, n, m) = swar_run(word8(b, i + blen));
                 buf[blen..blen + 8].copy_from_slice(&lowered.to_le_bytes());
                 blen += n;
-                seen |= s;
+                masks = masks.or(m);
                 if n < 8 {
                     break;
                 }
@@ -109,6 +110,7 @@ impl Builder<'_> {
                     return i;
                 }
             }
+            let seen = masks.seen();
             let e = i + blen;
             if e >= b.len() || b[e] != b' ' {
                 return i;
