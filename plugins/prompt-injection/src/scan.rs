@@ -218,19 +218,19 @@ fn build<const FAST: bool>(text: &str) -> Scan {
             if WORD[c as usize] != 0 {
                 i = bld.ascii_word(i);
                 // Most words end at a space: take it on the same iteration.
-                if i < b.len() && b[i] == b' ' {
-                    bld.space();
-                    i += 1;
-                    if FAST {
-                        i = bld.plain_words(i);
-                    }
+                if i >= b.len() || b[i] != b' ' {
+                    continue;
                 }
-            } else if c == b' ' {
-                bld.space();
-                i += 1;
-            } else {
+            } else if c != b' ' {
                 bld.ascii(c, i, 1);
                 i += 1;
+                continue;
+            }
+            // A space, after a word or not; then, often, plain words.
+            bld.space();
+            i += 1;
+            if FAST {
+                i = bld.plain_words(i);
             }
             continue;
         }

@@ -68,32 +68,31 @@ impl Builder<'_> {
     }
 
     /// Prose's commonest stretch: plain words, each followed by one space,
-    /// from `i`, right after a word and its space ([`Builder::space`]).
-    /// Each becomes its token as [`Builder::ascii_word`], [`Builder::finish`]
-    /// and [`Builder::space`] would make it, without the builder's state
-    /// going through memory between them: after a word and one space that
-    /// state is the same every time (no token open, one space since the
-    /// last, no separator flag, not at a line's start, no invisible run
-    /// open), so only the tokens and the single-letter count change.
-    /// Stops, having changed nothing for it, at the first byte that is not
-    /// a word's start or at a word that is not plain (longer than 24
-    /// bytes, too near the text's end, not followed by a space, or read
-    /// as leetspeak), which the general path then takes. Returns where it
-    /// stopped.
+    /// from `i`, right after a space ([`Builder::space`]). Each becomes its
+    /// token and word as [`Builder::ascii_word`], [`Builder::finish`],
+    /// [`Builder::space`] and `crate::words::words` would make them,
+    /// without the builder's state going through memory between them:
+    /// after a space no token and no invisible run is open and the last
+    /// separator is the space, and after a word and its space no
+    /// separator flag is pending, the line has started and one separator
+    /// came since the last token, so only the tokens, the words and the
+    /// single-letter count change (the first word takes the pending flags,
+    /// and the state is written back once). Stops at the first byte that
+    /// is not a word's start or at a word that is not plain (longer than
+    /// 24 bytes, too near the text's end, not followed by a space, or
+    /// read as leetspeak), which the general path then takes from the
+    /// state it would have had. Returns where it stopped.
     #[inline(always)]
     pub(super) fn plain_words(&mut self, mut i: usize) -> usize {
         debug_assert!(
-            !self.in_tok
-                && self.sep_count == 1
-                && self.sep_last == b' '
-                && self.sep == 0
-                && !self.line_start
-                && self.open_run.is_none()
-                && !self.obfuscated
+            !self.in_tok && self.sep_last == b' ' && self.open_run.is_none() && !self.obfuscated
         );
         let b = self.text;
         let fixed = if self.hash_on_line { F_HASH } else { 0 } | F_PLAIN;
-        while i + 8 <= b.len() && WORD[b[i] as usize] != 0 {
+        // What the first word takes from before it (`finish`'s flags).
+        let lead = self.sep | if self.line_start { F_LINE_START } else { 0 };
+        let first = self.scan.toks.len();
+        'words: while i + 8 <= b.len() && WORD[b[i] as usize] != 0 {
             let mut buf = [0u8; WORD_BUF];
             let mut blen = 0;
             let mut masks = RunMasks::default();
@@ -107,20 +106,23 @@ impl Builder<'_> {
                     break;
                 }
                 if blen == 24 || i + blen + 8 > b.len() {
-                    return i;
+                    break 'words;
                 }
             }
             let seen = masks.seen();
             let e = i + blen;
             if e >= b.len() || b[e] != b' ' {
-                return i;
+                break 'words;
             }
             let hash = hash_buf(&buf, blen);
             let class = if blen <= MAX_WORD_LEN { classes(hash) } else { 0 };
             if class == 0 && seen & S_DIGIT != 0 && seen & (S_LOWER | S_UPPER) != 0 && blen >= 3 {
-                return i;
+                break 'words;
             }
             let mut flags = fixed;
+            if self.scan.toks.len() == first {
+                flags |= lead;
+            }
             if seen & (S_LOWER | S_UPPER) == S_UPPER && blen >= 2 {
                 flags |= F_UPPER;
             }
@@ -148,6 +150,13 @@ impl Builder<'_> {
             };
             self.scan.words.push(Word::plain(&buf, blen, tok));
             i = e + 1;
+        }
+        if self.scan.toks.len() > first {
+            // As `finish` and `space` leave them after a word.
+            self.sep = 0;
+            self.line_start = false;
+            self.trail_open = true;
+            self.sep_count = 1;
         }
         i
     }
