@@ -101,7 +101,9 @@ mod tests {
         let w = crate::words::words(&text, &mut scan);
         let all = CLAIMS | BOT | NOUN | SHOW | QUESTION | NAMED | LIFTED | PERSONA | MODE;
         let mut found = 0;
-        for bits in [CLAIMS, BOT, NOUN, SHOW, QUESTION, NAMED, LIFTED, PERSONA, MODE, all, 0] {
+        for bits in [
+            CLAIMS, BOT, NOUN, SHOW, QUESTION, NAMED, LIFTED, PERSONA, MODE, all, 0,
+        ] {
             for from in 0..=w.len() {
                 let naive = (from..w.len()).find(|&i| w[i].hits & bits != 0);
                 assert_eq!(next(&w, from, bits), naive, "bits {bits:#x} from {from}");

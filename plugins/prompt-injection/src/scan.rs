@@ -357,6 +357,9 @@ mod tests {
              in-struc-tions i g n o r e  two  spaces\ttab\nline <|im_start|> [INST] \
              don't l'assistant ｉｇｎｏｒｅ ig\u{200B}nore pr3v10us 1nstruct10ns y0u m3 4ll th3 end"
                 .to_string(),
+            "one, two. three? four! five,six.seven ,eight . nine, 10. x1, y0u? e.g. a. b. c. d. \
+             Note: it, is. a b, c d? e f! g h\nnew line, # heading, and more words, then"
+                .to_string(),
         ];
         // Every cut of a sentence, so words meet the text's end at every
         // offset of their last block.
@@ -370,8 +373,12 @@ mod tests {
             assert_eq!(a.toks.len(), b.toks.len(), "{t:?}");
             for (x, y) in a.toks.iter().zip(&b.toks) {
                 assert_eq!(
-                    (x.start, x.end, x.hash, x.class, x.sent, x.flags, x.len, x.first),
-                    (y.start, y.end, y.hash, y.class, y.sent, y.flags, y.len, y.first),
+                    (
+                        x.start, x.end, x.hash, x.class, x.sent, x.flags, x.len, x.first
+                    ),
+                    (
+                        y.start, y.end, y.hash, y.class, y.sent, y.flags, y.len, y.first
+                    ),
                     "{t:?}"
                 );
             }

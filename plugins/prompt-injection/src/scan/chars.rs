@@ -285,10 +285,14 @@ mod tests {
     fn swar_word_reads_as_the_byte_loop_does() {
         let edges: Vec<u8> = (0..=255u8)
             .filter(|c| {
-                c.is_ascii_alphanumeric() && matches!(c, b'a' | b'z' | b'A' | b'Z' | b'0' | b'9' | b'q')
-                    || !c.is_ascii_alphanumeric() && (c % 16 == 0 || c % 32 >= 26 || *c < 0x80 && c % 8 == 7)
+                c.is_ascii_alphanumeric()
+                    && matches!(c, b'a' | b'z' | b'A' | b'Z' | b'0' | b'9' | b'q')
+                    || !c.is_ascii_alphanumeric()
+                        && (c % 16 == 0 || c % 32 >= 26 || *c < 0x80 && c % 8 == 7)
             })
-            .chain([b'@', b'[', b'`', b'{', b'/', b':', 0x7f, 0x80, 0xc1, 0xda, 0xe1, 0xfa, 0xff])
+            .chain([
+                b'@', b'[', b'`', b'{', b'/', b':', 0x7f, 0x80, 0xc1, 0xda, 0xe1, 0xfa, 0xff,
+            ])
             .collect();
         let fillers = [*b"aaaaaaaa", *b"ZZZZZZZZ", *b"00000000", *b"aB3zZ9qQ"];
         for f in fillers {

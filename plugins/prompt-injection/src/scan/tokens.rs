@@ -7,8 +7,8 @@ use super::chars::{
     swar_word, word8,
 };
 use super::{
-    Builder, Ctx, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_PLAIN, F_TRAIL_COLON, F_UPPER,
-    Tok,
+    Builder, Ctx, F_COMMA_BEFORE, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_PLAIN,
+    F_TRAIL_COLON, F_UPPER, Tok,
 };
 use crate::lexicon::{MAX_WORD_LEN, WORD_BUF, classes, hash_buf};
 use crate::words::{Span, Word};
@@ -89,8 +89,11 @@ impl Builder<'_> {
         );
         let b = self.text;
         let fixed = if self.hash_on_line { F_HASH } else { 0 } | F_PLAIN;
-        // What the first word takes from before it (`finish`'s flags).
-        let lead = self.sep | if self.line_start { F_LINE_START } else { 0 };
+        // What the next word takes from before it (`finish`'s flags), and
+        // the state the last word and what follows it leave (`trail_open`,
+        // `sep_count`).
+        let mut lead = self.sep | if self.line_start { F_LINE_START } else { 0 };
+        let (mut trail, mut count) = (self.trail_open, self.sep_count);
         let first = self.scan.toks.len();
         'words: while i + 8 <= b.len() && WORD[b[i] as usize] != 0 {
             let mut buf = [0u8; WORD_BUF];
@@ -111,18 +114,23 @@ impl Builder<'_> {
             }
             let seen = masks.seen();
             let e = i + blen;
-            if e >= b.len() || b[e] != b' ' {
-                break 'words;
-            }
+            // A space, or a comma or full stop, question or exclamation
+            // mark and a space (`ascii`, `separator` and `space` on them).
+            let after = match b.get(e) {
+                Some(b' ') => b' ',
+                Some(&c @ (b',' | b'.' | b'?' | b'!')) if b.get(e + 1) == Some(&b' ') => c,
+                _ => break 'words,
+            };
             let hash = hash_buf(&buf, blen);
-            let class = if blen <= MAX_WORD_LEN { classes(hash) } else { 0 };
+            let class = if blen <= MAX_WORD_LEN {
+                classes(hash)
+            } else {
+                0
+            };
             if class == 0 && seen & S_DIGIT != 0 && seen & (S_LOWER | S_UPPER) != 0 && blen >= 3 {
                 break 'words;
             }
-            let mut flags = fixed;
-            if self.scan.toks.len() == first {
-                flags |= lead;
-            }
+            let mut flags = fixed | lead;
             if seen & (S_LOWER | S_UPPER) == S_UPPER && blen >= 2 {
                 flags |= F_UPPER;
             }
@@ -149,14 +157,25 @@ impl Builder<'_> {
                 flags,
             };
             self.scan.words.push(Word::plain(&buf, blen, tok));
-            i = e + 1;
+            if after == b' ' {
+                (lead, trail, count) = (0, true, 1);
+                i = e + 1;
+            } else {
+                // A stop before a space ends the sentence.
+                if after != b',' {
+                    self.sent += 1;
+                }
+                lead = if after == b',' { F_COMMA_BEFORE } else { 0 };
+                (trail, count) = (false, 2);
+                i = e + 2;
+            }
         }
         if self.scan.toks.len() > first {
-            // As `finish` and `space` leave them after a word.
-            self.sep = 0;
+            // As `finish`, `ascii` and `space` leave them.
+            self.sep = lead;
             self.line_start = false;
-            self.trail_open = true;
-            self.sep_count = 1;
+            self.trail_open = trail;
+            self.sep_count = count;
         }
         i
     }
