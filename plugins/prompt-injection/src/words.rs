@@ -96,9 +96,9 @@ impl Word {
 }
 
 /// The words of `text`, one per token of its scan: those the scanner
-/// built (plain words after a space, see `scan::Builder::plain_words`)
-/// taken from it, with their token's final flags (a later `:` may mark
-/// the token before it), and the rest built here.
+/// built (plain words after a space, see `scan::Builder::plain_words`;
+/// it keeps their flags in step with their tokens') taken from it, and
+/// the rest built here.
 pub(crate) fn words(text: &str, scan: &mut Scan) -> Vec<Word> {
     // Most texts hold no backslash (the scanner saw every one): then no
     // word starts after an escape, and every word is spared the test.
@@ -113,8 +113,6 @@ pub(crate) fn words(text: &str, scan: &mut Scan) -> Vec<Word> {
     for (w, t) in out.iter_mut().zip(&scan.toks) {
         if w.hits == PENDING {
             *w = word(text, t, escapes);
-        } else {
-            w.tok.flags = t.flags;
         }
     }
     out
