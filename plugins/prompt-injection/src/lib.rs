@@ -307,8 +307,8 @@ fn collect(
     depth: usize,
     signals: &mut Vec<Signal>,
 ) -> Option<f32> {
-    let scan = scan::scan(text);
-    let words = words::words(text, &scan);
+    let mut scan = scan::scan(text);
+    let words = words::words(text, &mut scan);
     let mark = signals.len();
     rules::run(&scan, &settings.extra_phrases, signals);
     indirect::run(text, &words, signals);

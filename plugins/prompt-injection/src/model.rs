@@ -95,13 +95,9 @@ impl<'a> Model<'a> {
         let (mut in_block, mut blocks) = (0usize, 0usize);
         let mut features = Features::new();
         for (i, t) in scan.toks.iter().enumerate() {
-            // A plain word spanning the token as scanned (not moved past
-            // an escaped newline): its normal form is the token's lower
-            // case, whole.
-            let lower = words
-                .get(i)
-                .filter(|x| x.plain && x.tok.start == t.start && x.tok.end == t.end)
-                .map(Word::norm);
+            // A plain word (it spans the token as scanned): its normal
+            // form is the token's lower case, whole.
+            let lower = words.get(i).filter(|x| x.plain).map(Word::norm);
             let (mut s, mut c) = cur;
             features.token(text, t, lower, |f| {
                 s += i32::from(w[f as usize % DIM] as i8);
@@ -319,8 +315,8 @@ mod tests {
             "a b cd e-mail in-struc-tions café naïve",
             "",
         ] {
-            let s = scan(text);
-            let w = crate::words::words(text, &s);
+            let mut s = scan(text);
+            let w = crate::words::words(text, &mut s);
             assert_eq!(
                 compiled().margin(text, &s).to_bits(),
                 compiled().margin_with_words(text, &s, &w).to_bits(),

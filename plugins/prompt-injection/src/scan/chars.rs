@@ -95,29 +95,76 @@ const fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
     a & !b & HI
 }
 
+/// The eight bytes at `b[i..i + 8]`, little-endian.
+#[inline(always)]
+pub(super) fn word8(b: &[u8], i: usize) -> u64 {
+    let mut chunk = [0u8; 8];
+    chunk.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(chunk)
+}
+
 /// The leading run of ASCII letters and digits in the eight bytes `v`
 /// (little-endian): the run lowercased and zero-padded, its length, and
 /// its `S_*` classes.
 #[inline]
 pub(super) fn swar_word(v: u64) -> (u64, usize, u8) {
+    let (lowered, n, m) = swar_run(v);
+    (lowered, n, m.seen())
+}
+
+/// Which letters and digits a run holds, as the high bits of its bytes:
+/// OR them over a word's blocks, then [`RunMasks::seen`] once.
+#[derive(Clone, Copy, Default)]
+pub(super) struct RunMasks {
+    small: u64,
+    upper: u64,
+    digit: u64,
+}
+
+impl RunMasks {
+    #[inline(always)]
+    pub(super) fn or(self, o: RunMasks) -> RunMasks {
+        RunMasks {
+            small: self.small | o.small,
+            upper: self.upper | o.upper,
+            digit: self.digit | o.digit,
+        }
+    }
+
+    /// The `S_*` classes.
+    #[inline(always)]
+    pub(super) fn seen(self) -> u8 {
+        (u8::from(self.small != 0) * S_LOWER)
+            | (u8::from(self.upper != 0) * S_UPPER)
+            | (u8::from(self.digit != 0) * S_DIGIT)
+    }
+}
+
+/// [`swar_word`], with the classes as masks ([`RunMasks`]).
+#[inline(always)]
+pub(super) fn swar_run(v: u64) -> (u64, usize, RunMasks) {
     let ascii = !v & HI;
     let v7 = v & !HI;
-    let upper = in_range(v7, b'A', b'Z') & ascii;
-    let lower = in_range(v7, b'a', b'z') & ascii;
+    // With the 0x20 bit set, capitals land on small letters, and no other
+    // byte lands in `a..=z`: one range test for both cases.
+    let letter = in_range(v7 | (LO * 0x20), b'a', b'z') & ascii;
     let digit = in_range(v7, b'0', b'9') & ascii;
-    let word = upper | lower | digit;
-    let n = ((!word & HI).trailing_zeros() / 8) as usize;
-    let keep = if n >= 8 {
-        u64::MAX
-    } else {
-        (1u64 << (8 * n)) - 1
-    };
+    // Each byte's 0x20 bit moved to its high bit: a small letter's.
+    let small = (v << 2) & HI;
+    let stop = !(letter | digit) & HI;
+    let n = (stop.trailing_zeros() / 8) as usize;
+    // The bytes before the first stop (all of them without one): the
+    // lowest stop bit, 1 << (8n + 7), shifted down to 1 << 8n, minus one.
+    let keep = ((stop & stop.wrapping_neg()) >> 7).wrapping_sub(1);
+    let upper = letter & !small & keep;
     // 0x80 >> 2 is 0x20: the lowercase bit.
     let lowered = (v | (upper >> 2)) & keep;
-    let seen = (u8::from(lower & keep != 0) * S_LOWER)
-        | (u8::from(upper & keep != 0) * S_UPPER)
-        | (u8::from(digit & keep != 0) * S_DIGIT);
-    (lowered, n, seen)
+    let masks = RunMasks {
+        small: letter & small & keep,
+        upper,
+        digit: digit & keep,
+    };
+    (lowered, n, masks)
 }
 
 /// Base letters for U+00C0..U+024F (Latin-1 Supplement, Latin Extended-A
@@ -212,4 +259,63 @@ fn confusable(cp: u32) -> Option<u8> {
     char::from_u32(cp)
         .and_then(railyard_plugin_sdk::normalize::fold::confusable)
         .map(|b| b.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{S_UPPER, WORD, swar_word};
+
+    /// `swar_word` as the byte loop of `Builder::ascii_word` reads a word.
+    fn by_bytes(v: u64) -> (u64, usize, u8) {
+        let b = v.to_le_bytes();
+        let n = b.iter().take_while(|&&c| WORD[c as usize] != 0).count();
+        let mut lowered = [0u8; 8];
+        let mut seen = 0;
+        for k in 0..n {
+            let s = WORD[b[k] as usize];
+            lowered[k] = b[k] | ((s & S_UPPER) << 4);
+            seen |= s;
+        }
+        (u64::from_le_bytes(lowered), n, seen)
+    }
+
+    /// Every byte at every position among letters, digits and the bytes
+    /// around their ranges, and many mixtures of those.
+    #[test]
+    fn swar_word_reads_as_the_byte_loop_does() {
+        let edges: Vec<u8> = (0..=255u8)
+            .filter(|c| {
+                c.is_ascii_alphanumeric()
+                    && matches!(c, b'a' | b'z' | b'A' | b'Z' | b'0' | b'9' | b'q')
+                    || !c.is_ascii_alphanumeric()
+                        && (c % 16 == 0 || c % 32 >= 26 || *c < 0x80 && c % 8 == 7)
+            })
+            .chain([
+                b'@', b'[', b'`', b'{', b'/', b':', 0x7f, 0x80, 0xc1, 0xda, 0xe1, 0xfa, 0xff,
+            ])
+            .collect();
+        let fillers = [*b"aaaaaaaa", *b"ZZZZZZZZ", *b"00000000", *b"aB3zZ9qQ"];
+        for f in fillers {
+            for at in 0..8 {
+                for c in 0..=255u8 {
+                    let mut b = f;
+                    b[at] = c;
+                    let v = u64::from_le_bytes(b);
+                    assert_eq!(swar_word(v), by_bytes(v), "{b:?}");
+                }
+            }
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut b = [0u8; 8];
+            for (k, d) in b.iter_mut().enumerate() {
+                *d = edges[((x >> (k * 8)) as usize) % edges.len()];
+            }
+            let v = u64::from_le_bytes(b);
+            assert_eq!(swar_word(v), by_bytes(v), "{b:?}");
+        }
+    }
 }

@@ -43,6 +43,10 @@ impl Builder<'_> {
                     && let Some(t) = self.scan.toks.last_mut()
                 {
                     t.flags |= F_TRAIL_COLON;
+                    // Its word, when the fast path built it, in step.
+                    if let Some(w) = self.scan.words.last_mut() {
+                        w.tok.flags = t.flags;
+                    }
                 }
                 self.trail_open = false;
                 self.sep |= F_COLON_BEFORE;

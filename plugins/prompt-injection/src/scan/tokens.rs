@@ -3,12 +3,15 @@
 //! letters and hyphen-split words joined.
 
 use super::chars::{
-    A_APOS, A_DIGIT, A_LOWER, A_UPPER, ASCII, S_DIGIT, S_LOWER, S_UPPER, WORD, swar_word,
+    A_APOS, A_DIGIT, A_LOWER, A_UPPER, ASCII, RunMasks, S_DIGIT, S_LOWER, S_UPPER, WORD, swar_run,
+    swar_word, word8,
 };
 use super::{
-    Builder, Ctx, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_TRAIL_COLON, F_UPPER, Tok,
+    Builder, Ctx, F_COMMA_BEFORE, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_PLAIN,
+    F_TRAIL_COLON, F_UPPER, Tok,
 };
 use crate::lexicon::{MAX_WORD_LEN, WORD_BUF, classes, hash_buf};
+use crate::words::{Span, Word};
 
 impl Builder<'_> {
     /// The hot loop: a run of ASCII letters and digits from `i`, appended
@@ -27,10 +30,7 @@ impl Builder<'_> {
         let mut seen = self.seen;
         // Eight bytes at a time while they fit in the token buffer.
         while k + 8 <= b.len() && blen + 8 <= WORD_BUF {
-            let mut chunk = [0u8; 8];
-            chunk.copy_from_slice(&b[k..k + 8]);
-            let v = u64::from_le_bytes(chunk);
-            let (lowered, n, s) = swar_word(v);
+            let (lowered, n, s) = swar_word(word8(b, k));
             if n > 0 {
                 self.buf[blen..blen + 8].copy_from_slice(&lowered.to_le_bytes());
                 blen += n;
@@ -65,6 +65,119 @@ impl Builder<'_> {
         self.end = k;
         self.last_ctx = Ctx::Latin;
         k
+    }
+
+    /// Prose's commonest stretch: plain words, each followed by one space,
+    /// from `i`, right after a space ([`Builder::space`]). Each becomes its
+    /// token and word as [`Builder::ascii_word`], [`Builder::finish`],
+    /// [`Builder::space`] and `crate::words::words` would make them,
+    /// without the builder's state going through memory between them:
+    /// after a space no token and no invisible run is open and the last
+    /// separator is the space, and after a word and its space no
+    /// separator flag is pending, the line has started and one separator
+    /// came since the last token, so only the tokens, the words and the
+    /// single-letter count change (the first word takes the pending flags,
+    /// and the state is written back once). Stops at the first byte that
+    /// is not a word's start or at a word that is not plain (longer than
+    /// 24 bytes, too near the text's end, not followed by a space, or
+    /// read as leetspeak), which the general path then takes from the
+    /// state it would have had. Returns where it stopped.
+    #[inline(always)]
+    pub(super) fn plain_words(&mut self, mut i: usize) -> usize {
+        debug_assert!(
+            !self.in_tok && self.sep_last == b' ' && self.open_run.is_none() && !self.obfuscated
+        );
+        let b = self.text;
+        let fixed = if self.hash_on_line { F_HASH } else { 0 } | F_PLAIN;
+        // What the next word takes from before it (`finish`'s flags), and
+        // the state the last word and what follows it leave (`trail_open`,
+        // `sep_count`).
+        let mut lead = self.sep | if self.line_start { F_LINE_START } else { 0 };
+        let (mut trail, mut count) = (self.trail_open, self.sep_count);
+        let first = self.scan.toks.len();
+        'words: while i + 8 <= b.len() && WORD[b[i] as usize] != 0 {
+            let mut buf = [0u8; WORD_BUF];
+            let mut blen = 0;
+            let mut masks = RunMasks::default();
+            // Up to three blocks, as `ascii_word` reads them.
+            loop {
+                let (lowered, n, m) = swar_run(word8(b, i + blen));
+                buf[blen..blen + 8].copy_from_slice(&lowered.to_le_bytes());
+                blen += n;
+                masks = masks.or(m);
+                if n < 8 {
+                    break;
+                }
+                if blen == 24 || i + blen + 8 > b.len() {
+                    break 'words;
+                }
+            }
+            let seen = masks.seen();
+            let e = i + blen;
+            // A space, or a comma or full stop, question or exclamation
+            // mark and a space (`ascii`, `separator` and `space` on them).
+            let after = match b.get(e) {
+                Some(b' ') => b' ',
+                Some(&c @ (b',' | b'.' | b'?' | b'!')) if b.get(e + 1) == Some(&b' ') => c,
+                _ => break 'words,
+            };
+            let hash = hash_buf(&buf, blen);
+            let class = if blen <= MAX_WORD_LEN {
+                classes(hash)
+            } else {
+                0
+            };
+            if class == 0 && seen & S_DIGIT != 0 && seen & (S_LOWER | S_UPPER) != 0 && blen >= 3 {
+                break 'words;
+            }
+            let mut flags = fixed | lead;
+            if seen & (S_LOWER | S_UPPER) == S_UPPER && blen >= 2 {
+                flags |= F_UPPER;
+            }
+            if blen == 1 && seen & S_DIGIT == 0 {
+                self.single_run += 1;
+                self.spelled_out |= self.single_run >= 4;
+            } else {
+                self.single_run = 0;
+            }
+            self.scan.toks.push(Tok {
+                start: i as u32,
+                end: e as u32,
+                hash,
+                class,
+                sent: self.sent,
+                flags,
+                len: blen as u8,
+                first: buf[0],
+            });
+            let tok = Span {
+                start: i as u32,
+                end: e as u32,
+                sent: self.sent,
+                flags,
+            };
+            self.scan.words.push(Word::plain(&buf, blen, tok));
+            if after == b' ' {
+                (lead, trail, count) = (0, true, 1);
+                i = e + 1;
+            } else {
+                // A stop before a space ends the sentence.
+                if after != b',' {
+                    self.sent += 1;
+                }
+                lead = if after == b',' { F_COMMA_BEFORE } else { 0 };
+                (trail, count) = (false, 2);
+                i = e + 2;
+            }
+        }
+        if self.scan.toks.len() > first {
+            // As `finish`, `ascii` and `space` leave them.
+            self.sep = lead;
+            self.line_start = false;
+            self.trail_open = trail;
+            self.sep_count = count;
+        }
+        i
     }
 
     /// The commonest separator, on its own fast path.
@@ -103,6 +216,7 @@ impl Builder<'_> {
                 self.finish();
                 self.sep_count += 1;
                 self.sep_last = c;
+                self.scan.backslash |= c == b'\\';
                 self.visible(Ctx::Other);
                 self.separator(kind, i, n);
             }
@@ -186,6 +300,10 @@ impl Builder<'_> {
         };
         if self.obfuscated {
             flags |= F_OBFUSCATED;
+        } else if self.end - self.start == self.blen {
+            // Every byte of the span went into the normal form, none
+            // folded: ASCII letters and digits as read.
+            flags |= F_PLAIN;
         }
         if self.blen == 1 && seen & S_DIGIT == 0 {
             self.single_run += 1;
@@ -203,6 +321,7 @@ impl Builder<'_> {
             len: self.blen.min(255) as u8,
             first: self.buf[0],
         });
+        self.scan.words.push(Word::PENDING);
         self.sep = 0;
         self.line_start = false;
         self.trail_open = true;
@@ -283,10 +402,12 @@ impl Builder<'_> {
         t.hash = h;
         t.class = joined;
         t.len = self.chain_len as u8;
-        t.flags =
-            (t.flags | F_OBFUSCATED | (self.scan.toks[last].flags & F_TRAIL_COLON)) & !F_UPPER;
+        t.flags = (t.flags | F_OBFUSCATED | (self.scan.toks[last].flags & F_TRAIL_COLON))
+            & !(F_UPPER | F_PLAIN);
         self.scan.toks.truncate(self.chain_first);
         self.scan.toks.push(t);
+        self.scan.words.truncate(self.chain_first);
+        self.scan.words.push(Word::PENDING);
         // The merged token is the chain's one part; it may go on.
         self.chain_parts = 1;
         self.chain_unknown = false;
