@@ -56,6 +56,7 @@ mod lexicon;
 mod lifted;
 mod model;
 mod modes;
+mod obfuscated;
 mod persona;
 mod quoted;
 mod rules;
@@ -348,6 +349,7 @@ fn collect(
         invisible(text, &scan, signals);
     }
     decoded::signals(text, settings, depth, signals);
+    obfuscated::signals(text, settings, depth, signals);
     learned
 }
 
