@@ -25,6 +25,7 @@ mod address;
 mod conditional;
 mod cues;
 pub(crate) mod demands;
+mod hijack;
 mod layout;
 mod obliged;
 
@@ -150,6 +151,7 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     let mark = out.len();
     conditional::run(text, w, out);
     obliged::run(w, out);
+    hijack::run(text, out);
     if out.len() > mark && *about_injection.get_or_init(|| names_injection(w)) {
         out.truncate(mark);
     }

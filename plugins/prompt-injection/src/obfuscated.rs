@@ -39,8 +39,8 @@ pub(crate) fn signals(text: &str, settings: &Settings, depth: usize, out: &mut V
             (s.start, s.end) = (0, text.len());
         }
     }
-    let hidden = view.is_some()
-        || !railyard_plugin_sdk::normalize::decode::runs(text, 1).is_empty();
+    let hidden =
+        view.is_some() || !railyard_plugin_sdk::normalize::decode::runs(text, 1).is_empty();
     if hidden && obey_hint(text) {
         out.push(Signal {
             rule: "prompt-injection.obfuscated-instruction",
@@ -181,7 +181,14 @@ fn hex_like(word: &str) -> bool {
 
 /// Hints to decode something and do what it says, in the six languages.
 const DECODE: [&str; 8] = [
-    "decode", "decodif", "décod", "dekodier", "entschlüssel", "descifr", "decifr", "entziffer",
+    "decode",
+    "decodif",
+    "décod",
+    "dekodier",
+    "entschlüssel",
+    "descifr",
+    "decifr",
+    "entziffer",
 ];
 /// "Do what it says" and its kin.
 const OBEY: [&str; 26] = [
