@@ -28,6 +28,7 @@ pub(crate) mod demands;
 mod hijack;
 mod layout;
 mod obliged;
+mod reader_note;
 
 use crate::INJECTION;
 use crate::rules::Signal;
@@ -152,6 +153,7 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     conditional::run(text, w, out);
     obliged::run(w, out);
     hijack::run(text, out);
+    reader_note::run(text, w, out);
     if out.len() > mark && *about_injection.get_or_init(|| names_injection(w)) {
         out.truncate(mark);
     }
