@@ -49,6 +49,7 @@ mod component;
 mod boost;
 mod claims;
 mod decoded;
+mod disable;
 mod extraction;
 mod hits;
 mod indirect;
@@ -317,6 +318,7 @@ fn collect(
     lifted::run(&words, signals);
     claims::run(&words, signals);
     persona::run(&words, signals);
+    disable::run(&words, signals);
     modes::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
