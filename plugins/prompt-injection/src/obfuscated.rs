@@ -105,16 +105,6 @@ fn view(text: &str) -> Option<String> {
         }
         i = j + 1;
     }
-    let mut out = String::with_capacity(text.len());
-    for (k, (t, _, newline)) in toks.iter().enumerate() {
-        if k > 0 && !join[k] {
-            out.push(if *newline { '\n' } else { ' ' });
-        }
-        out.push_str(t);
-    }
-    // Digits read as letters inside words that also have letters, once
-    // the text has enough words spelled so (or spaced out): then also in
-    // short ones ("d3", "5u45"), which alone would be ids or units.
     // Only words of letters and leet digits count ("s3cr3t", "t'4",
     // "1nstruct10ns,"), not ids, times or names with a hyphen or another
     // digit ("worker-3", "08:12Z", "h264").
@@ -130,14 +120,29 @@ fn view(text: &str) -> Option<String> {
         let digits = w.chars().filter(|c| leet(*c).is_some()).count();
         (letters, digits)
     };
-    let leet_words = out
-        .split([' ', '\n'])
-        .filter(|w| {
-            let (l, d) = leet_word(w);
-            l >= 1 && d >= 1 && l + d >= 3 && !hex_like(w)
-        })
-        .count();
-    if spaced < MIN_SPACED && leet_words < MIN_LEET_WORDS {
+    // Most texts have neither: no copy for them.
+    let leet_in = |t: &str| {
+        t.split_whitespace()
+            .filter(|w| {
+                let (l, d) = leet_word(w);
+                l >= 1 && d >= 1 && l + d >= 3 && !hex_like(w)
+            })
+            .count()
+    };
+    if spaced < MIN_SPACED && leet_in(text) < MIN_LEET_WORDS {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (k, (t, _, newline)) in toks.iter().enumerate() {
+        if k > 0 && !join[k] {
+            out.push(if *newline { '\n' } else { ' ' });
+        }
+        out.push_str(t);
+    }
+    // Digits read as letters inside words that also have letters, once
+    // the text has enough words spelled so (or spaced out): then also in
+    // short ones ("d3", "5u45"), which alone would be ids or units.
+    if spaced < MIN_SPACED && leet_in(&out) < MIN_LEET_WORDS {
         return None;
     }
     let mut view = String::with_capacity(out.len());
