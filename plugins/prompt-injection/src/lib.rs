@@ -351,7 +351,7 @@ fn collect(
         invisible(text, &scan, signals);
     }
     decoded::signals(text, settings, depth, signals);
-    obfuscated::signals(text, settings, depth, signals);
+    obfuscated::signals(text, &words, settings, depth, signals);
     learned
 }
 

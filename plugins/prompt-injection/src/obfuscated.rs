@@ -15,6 +15,8 @@
 
 use crate::Settings;
 use crate::rules::Signal;
+use crate::scan::F_OBFUSCATED;
+use crate::words::Word;
 
 /// Spaced-out letters joined, at least this many in a run, make a view.
 const MIN_SPACED: usize = 8;
@@ -27,11 +29,18 @@ const OBEY_SCORE: f32 = 0.8;
 /// Appends the evidence found in the de-obfuscated view of `text` (only
 /// at depth 0: a decoded run is not rewritten again) and a decode-and-obey
 /// hint's.
-pub(crate) fn signals(text: &str, settings: &Settings, depth: usize, out: &mut Vec<Signal>) {
+pub(crate) fn signals(
+    text: &str,
+    words: &[Word],
+    settings: &Settings,
+    depth: usize,
+    out: &mut Vec<Signal>,
+) {
     if depth > 0 || text.len() > 16 * 1024 {
         return;
     }
-    let view = view(text);
+    let (obfuscated, hint) = survey(words);
+    let view = if obfuscated { view(text) } else { None };
     if let Some(v) = &view {
         let mark = out.len();
         crate::collect(v, settings, depth + 1, out);
@@ -39,9 +48,11 @@ pub(crate) fn signals(text: &str, settings: &Settings, depth: usize, out: &mut V
             (s.start, s.end) = (0, text.len());
         }
     }
-    let hidden =
-        view.is_some() || !railyard_plugin_sdk::normalize::decode::runs(text, 1).is_empty();
-    if hidden && obey_hint(text) {
+    // The hint first, then what it points at.
+    if hint
+        && obey_hint(text)
+        && (view.is_some() || !railyard_plugin_sdk::normalize::decode::runs(text, 1).is_empty())
+    {
         out.push(Signal {
             rule: "prompt-injection.obfuscated-instruction",
             cat: crate::INJECTION,
@@ -51,6 +62,48 @@ pub(crate) fn signals(text: &str, settings: &Settings, depth: usize, out: &mut V
             booster: false,
         });
     }
+}
+
+/// One pass over the words (most texts have no obfuscation and no hint,
+/// and a pass over the words is cheaper than one over the bytes): whether
+/// the text may have spaced-out letters or digit-spelled words (a token
+/// the scanner merged from spelled-out letters or read as leetspeak, a run
+/// of `MIN_SPACED` one-character words, or `MIN_LEET_WORDS` words mixing
+/// letters and the digits leetspeak uses), and whether it has a word of
+/// decoding or "carefully", which every decode-and-obey hint has.
+fn survey(w: &[Word]) -> (bool, bool) {
+    let (mut run, mut leet, mut obfuscated, mut hint) = (0usize, 0usize, false, false);
+    for x in w {
+        let n = x.norm();
+        obfuscated |= x.tok.flags & F_OBFUSCATED != 0;
+        run = if n.len() == 1 { run + 1 } else { 0 };
+        match n.first() {
+            Some(b'c' | b'd' | b'e') if !hint => {
+                hint = [
+                    &b"decod"[..],
+                    b"dekod",
+                    b"decif",
+                    b"descif",
+                    b"entschl",
+                    b"entziff",
+                    b"careful",
+                ]
+                .iter()
+                .any(|p| n.starts_with(p));
+            }
+            _ => {}
+        }
+        // Digits first: most words have none.
+        if n.len() > 1
+            && n.iter()
+                .any(|c| matches!(c, b'0' | b'1' | b'3' | b'4' | b'5' | b'7'))
+            && n.iter().any(u8::is_ascii_alphabetic)
+        {
+            leet += 1;
+        }
+        obfuscated |= run >= MIN_SPACED || leet >= MIN_LEET_WORDS;
+    }
+    (obfuscated, hint)
 }
 
 /// The text with spaced-out letters joined and digits read as letters,

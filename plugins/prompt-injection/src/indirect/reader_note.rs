@@ -221,9 +221,16 @@ pub(super) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     // An exported chat's speakers ("agent_bot: …") are not labels.
     let chat = std::cell::OnceCell::new();
     // Colons, and dashes between spaces ("Consigne pour tout modèle — …").
-    let dashes = text
-        .match_indices(" \u{2014} ")
-        .chain(text.match_indices(" \u{2013} "))
+    // (A one-character search first: most texts have no dash.)
+    let dashed = |d: &'static str| {
+        let c = d.chars().nth(1).unwrap_or(' ');
+        text.contains(c)
+            .then(|| text.match_indices(d))
+            .into_iter()
+            .flatten()
+    };
+    let dashes = dashed(" \u{2014} ")
+        .chain(dashed(" \u{2013} "))
         .map(|(k, _)| (k, true));
     for (colon, dash) in text
         .match_indices(':')
