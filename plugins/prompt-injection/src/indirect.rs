@@ -25,8 +25,11 @@ mod address;
 mod conditional;
 mod cues;
 pub(crate) mod demands;
+mod exfil;
+mod hijack;
 mod layout;
 mod obliged;
+mod reader_note;
 
 use crate::INJECTION;
 use crate::rules::Signal;
@@ -150,6 +153,9 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     let mark = out.len();
     conditional::run(text, w, out);
     obliged::run(w, out);
+    hijack::run(text, out);
+    exfil::run(text, out);
+    reader_note::run(text, w, out);
     if out.len() > mark && *about_injection.get_or_init(|| names_injection(w)) {
         out.truncate(mark);
     }

@@ -49,6 +49,7 @@ mod component;
 mod boost;
 mod claims;
 mod decoded;
+mod disable;
 mod extraction;
 mod hits;
 mod indirect;
@@ -56,6 +57,7 @@ mod lexicon;
 mod lifted;
 mod model;
 mod modes;
+mod obfuscated;
 mod persona;
 mod quoted;
 mod rules;
@@ -316,6 +318,7 @@ fn collect(
     lifted::run(&words, signals);
     claims::run(&words, signals);
     persona::run(&words, signals);
+    disable::run(&words, signals);
     modes::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
@@ -348,6 +351,7 @@ fn collect(
         invisible(text, &scan, signals);
     }
     decoded::signals(text, settings, depth, signals);
+    obfuscated::signals(text, &words, settings, depth, signals);
     learned
 }
 

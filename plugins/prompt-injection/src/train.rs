@@ -105,8 +105,13 @@ const EXTERNAL_WEIGHT: f32 = 0.3;
 /// rules block more of the training sets and fewer of their benign texts,
 /// so 0.97 moved the margin down (1.74 → 1.47): train-5's default false
 /// alarms 17 → 26. By the same rule 0.975 was chosen: it keeps round 9's
-/// margin (1.743) and table exactly.
-pub const PRECISION_TARGET: f64 = 0.975;
+/// margin (1.743) and table exactly. Round 12's rules block more again
+/// (out of fold, rules alone 0.995 / 0.719): at 0.975 the margin fell to
+/// 1.610 and train-5's default false alarms rose 16 → 21 (recall 0.558 →
+/// 0.576); 0.976 gives margin 1.744 and 16 (0.558), 0.977 1.774 and 15
+/// (0.553), 0.98 1.982 and 14 (0.529). By the same rule 0.976 is chosen;
+/// the weights are unchanged, only the margin moves (1.743 → 1.744).
+pub const PRECISION_TARGET: f64 = 0.976;
 const FOLDS: usize = 5;
 const EPOCHS: usize = 30;
 const LEARNING_RATE: f32 = 0.5;

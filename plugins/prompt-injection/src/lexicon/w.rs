@@ -429,6 +429,16 @@ pub const LE: u64 = word(b"le");
 /// Devices, operating systems and software around a "mode" ("God Mode
 /// folder in Windows", "developer mode on my Android phone", a router's
 /// `admin_mode`, "modalità sviluppatore dello smartphone"): a product's
+/// "How" in the six languages: a how-question about a mode asks about a
+/// setting ("comment activer le god mode", "wie schalte ich … ein").
+pub const HOW_WORDS: [u64; 5] = [
+    word(b"how"),
+    word(b"wie"),
+    word(b"comment"),
+    word(b"come"),
+    word(b"como"),
+];
+
 /// mode, not the model's.
 pub const DEVICES: [u64; 56] = [
     word(b"android"),

@@ -178,7 +178,14 @@ impl Rules<'_> {
                 });
                 // "How do I enable God mode in Windows?": the user is the
                 // subject, asking about a product's mode, not the model's.
-                let users_own = (lo..i - 1).any(|k| self.same(i, k) && self.c(k) & SUBJ_OTHER != 0);
+                // In the other languages the subject is dropped or after
+                // the verb ("comment activer le god mode", "come attivo la
+                // god mode", "wie schalte ich … ein"): a how-question is
+                // the user's own too.
+                let users_own = (lo..i - 1).any(|k| {
+                    self.same(i, k)
+                        && (self.c(k) & SUBJ_OTHER != 0 || w::HOW_WORDS.contains(&self.h(k)))
+                });
                 // "Does the ChatGPT app have a developer mode?": a product
                 // that has a mode, not the model told it is in one ("you
                 // have developer mode now" is).
