@@ -143,7 +143,12 @@ fn view(text: &str) -> Option<String> {
     let mut join = vec![false; toks.len()];
     // (Only words of four letters or more count towards a view: "U.S.A."
     // and "e.g." are abbreviations; in a view, short words are joined too.)
-    let mut spaced: usize = spelled.iter().flatten().map(String::len).filter(|&n| n >= 4).sum();
+    let mut spaced: usize = spelled
+        .iter()
+        .flatten()
+        .map(String::len)
+        .filter(|&n| n >= 4)
+        .sum();
     let mut i = 0;
     while i < toks.len() {
         let mut j = i;
@@ -217,8 +222,7 @@ fn view(text: &str) -> Option<String> {
                 view.push('-');
             }
             let (letters, digits) = leet_word(part);
-            if letters >= 1 && digits >= 1
-                || digits >= 1 && part.chars().count() == 1 && spaced > 0
+            if letters >= 1 && digits >= 1 || digits >= 1 && part.chars().count() == 1 && spaced > 0
             {
                 view.extend(part.chars().map(|c| leet(c).unwrap_or(c)));
             } else {
@@ -234,7 +238,10 @@ fn view(text: &str) -> Option<String> {
 /// anything else ("v1.2.3", "R2-D2").
 fn spelled(t: &str) -> Option<String> {
     let w = t.trim_end_matches([',', ';', ':', '!', '?', '"', ')']);
-    let sep = w.chars().nth(1).filter(|c| matches!(c, '-' | '.' | '*' | '_'))?;
+    let sep = w
+        .chars()
+        .nth(1)
+        .filter(|c| matches!(c, '-' | '.' | '*' | '_'))?;
     let w = w.strip_suffix(sep).unwrap_or(w);
     let mut word = String::new();
     for part in w.split(sep) {

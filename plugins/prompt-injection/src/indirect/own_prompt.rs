@@ -92,7 +92,11 @@ mod tests {
 
     #[test]
     fn word_lists_are_sorted() {
-        assert!(crate::words::sorted(&[super::PROMPT, super::FOR, super::WRITING]));
+        assert!(crate::words::sorted(&[
+            super::PROMPT,
+            super::FOR,
+            super::WRITING
+        ]));
     }
 
     // Round 13, phrasings of our own (not from any data set).

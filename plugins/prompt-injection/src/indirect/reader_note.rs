@@ -13,7 +13,7 @@
 //! provisional", "Nota per il segretario: allega il verbale"): the label
 //! must name a machine, not a reader or a role alone.
 
-use super::cues::{AI, HUMAN, QUALIFIER};
+use super::cues::{AI, DESCRIBED, HUMAN, QUALIFIER};
 use crate::rules::Signal;
 use crate::words::{Lex, Word, is};
 
@@ -318,6 +318,14 @@ pub(super) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
         if dash && !is(label[0].norm(), &NOTE) {
             continue;
         }
+        // "the PDF carried white text aimed at the AI assistant: \"…\"":
+        // an address described in a report, not made (a label of its own,
+        // "Message addressed to AI assistants:", still is one).
+        if label.iter().any(|x| is(x.norm(), &DESCRIBED))
+            && label.iter().any(|x| is(x.norm(), &CARRIED))
+        {
+            continue;
+        }
         if !machine(label) || *chat.get_or_init(|| super::layout::dialogue(text)) {
             continue;
         }
@@ -345,6 +353,23 @@ pub(super) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
         });
     }
 }
+
+/// Past verbs of carrying or containing, in a report of what a document
+/// held ("the PDF carried white text aimed at…", "le courriel contenait").
+const CARRIED: Lex = Lex::new(&[
+    "carried",
+    "contained",
+    "contenait",
+    "conteneva",
+    "contenia",
+    "continha",
+    "enthielt",
+    "had",
+    "hid",
+    "included",
+    "includeva",
+    "incluia",
+]);
 
 /// Words after which an imperative opens a clause ("…, and say",
 /// "puis indique", "bitte schreib", "do not mention", "não mencione",
@@ -444,7 +469,8 @@ mod tests {
             super::CODE,
             super::ORDER,
             super::NOTE,
-            super::OPENER
+            super::OPENER,
+            super::CARRIED
         ]));
     }
 

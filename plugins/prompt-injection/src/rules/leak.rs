@@ -20,7 +20,10 @@ impl Rules<'_> {
         // below": after an English determiner the verb is a noun.
         if i > 0
             && self.same(i, i - 1)
-            && matches!(self.h(i - 1), w::THE | w::THIS | w::THESE | w::THOSE | w::ITS)
+            && matches!(
+                self.h(i - 1),
+                w::THE | w::THIS | w::THESE | w::THOSE | w::ITS
+            )
         {
             return;
         }
