@@ -29,6 +29,7 @@ mod exfil;
 mod hijack;
 mod layout;
 mod obliged;
+mod own_prompt;
 mod reader_note;
 
 use crate::INJECTION;
@@ -57,6 +58,9 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
         else {
             continue;
         };
+        if own_prompt::bot_of_users_prompt(w, i) {
+            continue;
+        }
         let sent = w[i].tok.sent;
         if sent == last_sent {
             continue;

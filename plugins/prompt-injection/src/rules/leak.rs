@@ -16,6 +16,17 @@ impl Rules<'_> {
         if self.negated(i) {
             return;
         }
+        // "the COPY above overrides…", "this summary above", "its list
+        // below": after an English determiner the verb is a noun.
+        if i > 0
+            && self.same(i, i - 1)
+            && matches!(
+                self.h(i - 1),
+                w::THE | w::THIS | w::THESE | w::THOSE | w::ITS
+            )
+        {
+            return;
+        }
         let mut from = i;
         if matches!(self.h(i + 1), w::ME | w::US | w::OUT) && self.same(i, i + 1) {
             from = i + 1;
