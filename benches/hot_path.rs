@@ -1,6 +1,10 @@
 //! The hot path, side by side: the default request chain through WASM
 //! (fresh instance per plugin per payload, as in production) against the
 //! same detector cores compiled natively, on the same chat payloads.
+//! `default-chain/wasm` runs the chain as configured (its plugins fanned
+//! out over idle cores unless `RAILYARD_FANOUT_WORKERS=0`),
+//! `default-chain/wasm-sequential` one plugin after another, as the native
+//! column does.
 //!
 //! Run: `cargo bench -p railyard --bench hot_path`, then
 //! `python3 benches/report.py` prints the BENCHMARKS.md table.
@@ -118,12 +122,22 @@ fn hot_path(c: &mut Criterion) {
     )
     .expect("reuse pipeline");
 
+    // The same chain with the fan-out off: every plugin in turn on the
+    // calling thread, as before `pipeline::fanout` (and as the native
+    // column runs its cores).
+    let sequential = Pipeline::load(&loader, Policy::embedded_default())
+        .expect("default policy")
+        .with_fanout(None);
+
     let mut group = c.benchmark_group("default-chain");
     for &(size, label) in SIZES {
         let p = payload(size);
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("wasm", label), &p, |b, p| {
             b.iter(|| black_box(pipeline.evaluate(black_box(p))))
+        });
+        group.bench_with_input(BenchmarkId::new("wasm-sequential", label), &p, |b, p| {
+            b.iter(|| black_box(sequential.evaluate(black_box(p))))
         });
         if let Some(baseline) = &baseline {
             group.bench_with_input(BenchmarkId::new("wasm-baseline", label), &p, |b, p| {

@@ -1,0 +1,279 @@
+//! Running a stage's independent plugins at once, when cores are idle.
+//!
+//! The detectors of a stage (everything but judge routers) do not see each
+//! other's results, so their calls may run at the same time; each still
+//! gets its own fresh instance (or its own pooled one), exactly as when
+//! they run one after another. [`Fanout`] is a small persistent set of
+//! worker threads (a `rayon` pool; no thread is spawned per call) that an
+//! evaluation borrows only when doing so does not take a core from other
+//! work:
+//!
+//! - fewer evaluations are in flight through this fan-out than the
+//!   machine has cores (each in-flight evaluation is a thread that wants a
+//!   core), and
+//! - a worker is idle: the caller claims idle workers without waiting and,
+//!   if it gets none, runs the plugins itself, one by one.
+//!
+//! The caller works too: it and the workers it claimed take the calls in
+//! list order from a shared counter, so a worker that wakes late finds the
+//! calls already taken and costs nothing but its wake-up.
+//!
+//! Instances: every thread runs one call at a time, so fan-out holds at
+//! most one instance more per worker, process-wide, than running the same
+//! calls in sequence. A call whose instance could not be had
+//! (`pool-exhausted`) while this evaluation held others is run again
+//! afterwards, when the evaluation holds none, as it would have run in
+//! sequence (see `Pipeline::evaluate_given`).
+//!
+//! `RAILYARD_FANOUT_WORKERS` sets the workers (default: the cores less
+//! one, at most [`MAX_DEFAULT_WORKERS`]); 0 turns fan-out off.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// The default worker count is the cores less one, but no more than this:
+/// a stage has a handful of plugins.
+pub const MAX_DEFAULT_WORKERS: usize = 7;
+
+/// A persistent set of workers that evaluations borrow when idle.
+pub struct Fanout {
+    pool: rayon::ThreadPool,
+    workers: usize,
+    cores: usize,
+    /// Workers not claimed by an evaluation.
+    idle: AtomicUsize,
+    /// Evaluations running through this fan-out now.
+    in_flight: AtomicUsize,
+    fanned_out: AtomicU64,
+    sequential: AtomicU64,
+}
+
+impl std::fmt::Debug for Fanout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fanout")
+            .field("workers", &self.workers)
+            .field("cores", &self.cores)
+            .finish()
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The workers `RAILYARD_FANOUT_WORKERS` asks for, or the default.
+fn configured_workers() -> usize {
+    std::env::var("RAILYARD_FANOUT_WORKERS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| cores().saturating_sub(1).min(MAX_DEFAULT_WORKERS))
+}
+
+impl Fanout {
+    /// The process's fan-out, as `RAILYARD_FANOUT_WORKERS` configures it;
+    /// `None` when that is 0 (or the machine has one core). Pipelines use it
+    /// unless given another ([`crate::Pipeline::with_fanout`]).
+    pub fn shared() -> Option<Arc<Fanout>> {
+        static SHARED: OnceLock<Option<Arc<Fanout>>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                let workers = configured_workers();
+                (workers > 0).then(|| Arc::new(Fanout::new(workers, cores())))
+            })
+            .clone()
+    }
+
+    /// `workers` threads, lending themselves out while fewer than `cores`
+    /// evaluations are in flight.
+    pub fn new(workers: usize, cores: usize) -> Fanout {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers.max(1))
+            .thread_name(|i| format!("railyard-fanout-{i}"))
+            .build()
+            .expect("start the fan-out workers");
+        Fanout {
+            pool,
+            workers,
+            cores: cores.max(1),
+            idle: AtomicUsize::new(workers),
+            in_flight: AtomicUsize::new(0),
+            fanned_out: AtomicU64::new(0),
+            sequential: AtomicU64::new(0),
+        }
+    }
+
+    /// Worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Runs (calls of stages) that were spread over workers, and runs of
+    /// two or more calls that ran in sequence because no core or worker was
+    /// free.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.fanned_out.load(Ordering::Relaxed),
+            self.sequential.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Marks an evaluation in flight until the guard drops.
+    pub(crate) fn enter(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self)
+    }
+
+    /// Claims every idle worker until the guard drops, as busy evaluations
+    /// would (the hook for testing the fall-back).
+    #[doc(hidden)]
+    pub fn hold_idle_workers(&self) -> Claim<'_> {
+        let n = self.claim(usize::MAX);
+        Claim { fanout: self, n }
+    }
+
+    /// Claims up to `want` idle workers without waiting; returns how many.
+    fn claim(&self, want: usize) -> usize {
+        let mut idle = self.idle.load(Ordering::Acquire);
+        loop {
+            let take = idle.min(want);
+            if take == 0 {
+                return 0;
+            }
+            match self.idle.compare_exchange_weak(
+                idle,
+                idle - take,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return take,
+                Err(now) => idle = now,
+            }
+        }
+    }
+
+    /// Helpers an evaluation may claim now: cores not wanted by the
+    /// evaluations in flight (this one included).
+    fn spare_cores(&self) -> usize {
+        self.cores
+            .saturating_sub(self.in_flight.load(Ordering::Relaxed).max(1))
+    }
+
+    /// `f(0)`, …, `f(n - 1)`, in that order in the result: spread over the
+    /// caller and idle workers when there are any, else in sequence on the
+    /// caller. Also says whether it was spread.
+    pub(crate) fn run<R: Send + Sync>(
+        &self,
+        n: usize,
+        f: impl Fn(usize) -> R + Sync,
+    ) -> (Vec<R>, bool) {
+        if n < 2 {
+            return ((0..n).map(&f).collect(), false);
+        }
+        let want = (n - 1).min(self.spare_cores());
+        let claimed = if want == 0 { 0 } else { self.claim(want) };
+        if claimed == 0 {
+            self.sequential.fetch_add(1, Ordering::Relaxed);
+            return ((0..n).map(&f).collect(), false);
+        }
+        let claim = Claim {
+            fanout: self,
+            n: claimed,
+        };
+        self.fanned_out.fetch_add(1, Ordering::Relaxed);
+        let slots: Vec<OnceLock<R>> = (0..n).map(|_| OnceLock::new()).collect();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let _ = slots[i].set(f(i));
+            }
+        };
+        let span = tracing::Span::current();
+        self.pool.in_place_scope(|scope| {
+            for _ in 0..claimed {
+                scope.spawn(|_| span.in_scope(work));
+            }
+            work();
+        });
+        drop(claim);
+        let results = slots
+            .into_iter()
+            .map(|s| s.into_inner().expect("every call of the run ran"))
+            .collect();
+        (results, true)
+    }
+}
+
+/// An evaluation in flight (see [`Fanout::enter`]).
+pub(crate) struct InFlight<'a>(&'a Fanout);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Claimed workers, given back on drop.
+pub struct Claim<'a> {
+    fanout: &'a Fanout,
+    n: usize,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.fanout.idle.fetch_add(self.n, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_order_whichever_thread_ran_them() {
+        let fanout = Fanout::new(2, 4);
+        let (out, fanned) = fanout.run(9, |i| i * 10);
+        assert!(fanned);
+        assert_eq!(out, (0..9).map(|i| i * 10).collect::<Vec<_>>());
+        assert_eq!(fanout.counts(), (1, 0));
+        assert_eq!(fanout.idle.load(Ordering::Relaxed), 2, "claims given back");
+    }
+
+    #[test]
+    fn no_idle_worker_runs_in_sequence_on_the_caller() {
+        let fanout = Fanout::new(2, 4);
+        let held = fanout.hold_idle_workers();
+        let caller = std::thread::current().id();
+        let (out, fanned) = fanout.run(3, |i| (i, std::thread::current().id()));
+        assert!(!fanned);
+        assert!(out.iter().all(|(_, t)| *t == caller));
+        assert_eq!(out.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(fanout.counts(), (0, 1));
+        drop(held);
+        fanout.run(3, |i| i);
+        assert_eq!(fanout.counts(), (1, 1));
+    }
+
+    #[test]
+    fn no_spare_core_runs_in_sequence() {
+        // Two cores, two evaluations in flight: none to spare.
+        let fanout = Fanout::new(1, 2);
+        let _a = fanout.enter();
+        let _b = fanout.enter();
+        assert_eq!(fanout.run(3, |i| i), (vec![0, 1, 2], false));
+        assert_eq!(fanout.counts(), (0, 1));
+        drop(_b);
+        assert_eq!(fanout.run(3, |i| i), (vec![0, 1, 2], true));
+        assert_eq!(fanout.counts(), (1, 1));
+    }
+
+    #[test]
+    fn one_call_is_not_a_run() {
+        let fanout = Fanout::new(1, 4);
+        assert_eq!(fanout.run(1, |i| i + 1), (vec![1], false));
+        assert_eq!(fanout.counts(), (0, 0));
+    }
+}
