@@ -15,8 +15,9 @@
 //!   if it gets none, runs the plugins itself, one by one.
 //!
 //! The caller works too: it and the workers it claimed take the calls in
-//! list order from a shared counter, so a worker that wakes late finds the
-//! calls already taken and costs nothing but its wake-up.
+//! list order from a shared counter, and the caller waits only for calls a
+//! worker took, so a worker that wakes late (or gets no core) finds the
+//! calls already taken and costs the caller nothing.
 //!
 //! Instances: every thread runs one call at a time, so fan-out holds at
 //! most one instance more per worker, process-wide, than running the same
@@ -28,8 +29,9 @@
 //! `RAILYARD_FANOUT_WORKERS` sets the workers (default: the cores less
 //! one, at most [`MAX_DEFAULT_WORKERS`]); 0 turns fan-out off.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The default worker count is the cores less one, but no more than this:
 /// a stage has a handful of plugins.
@@ -41,7 +43,7 @@ pub struct Fanout {
     workers: usize,
     cores: usize,
     /// Workers not claimed by an evaluation.
-    idle: AtomicUsize,
+    idle: Arc<AtomicUsize>,
     /// Evaluations running through this fan-out now.
     in_flight: AtomicUsize,
     fanned_out: AtomicU64,
@@ -95,7 +97,7 @@ impl Fanout {
             pool,
             workers,
             cores: cores.max(1),
-            idle: AtomicUsize::new(workers),
+            idle: Arc::new(AtomicUsize::new(workers)),
             in_flight: AtomicUsize::new(0),
             fanned_out: AtomicU64::new(0),
             sequential: AtomicU64::new(0),
@@ -131,6 +133,16 @@ impl Fanout {
         Claim { fanout: self, n }
     }
 
+    /// Waits until every worker has given its claim back (a worker gives
+    /// it back after running, which may be after the run it was claimed
+    /// for returned), so a test's next run finds them idle.
+    #[cfg(test)]
+    pub(crate) fn settle(&self) {
+        while self.idle.load(Ordering::Acquire) < self.workers {
+            std::thread::yield_now();
+        }
+    }
+
     /// Claims up to `want` idle workers without waiting; returns how many.
     fn claim(&self, want: usize) -> usize {
         let mut idle = self.idle.load(Ordering::Acquire);
@@ -161,11 +173,18 @@ impl Fanout {
     /// `f(0)`, …, `f(n - 1)`, in that order in the result: spread over the
     /// caller and idle workers when there are any, else in sequence on the
     /// caller. Also says whether it was spread.
-    pub(crate) fn run<R: Send + Sync>(
-        &self,
-        n: usize,
-        f: impl Fn(usize) -> R + Sync,
-    ) -> (Vec<R>, bool) {
+    ///
+    /// The caller never waits for a worker to start: calls are taken from
+    /// a shared counter, and the caller waits only for calls a worker has
+    /// taken and not finished. A worker that starts after the caller took
+    /// the last call finds nothing to do; its claim is given back when it
+    /// has run, so until a late worker gets a core, other evaluations find
+    /// it busy and run in sequence.
+    pub(crate) fn run<R, F>(&self, n: usize, f: F) -> (Vec<R>, bool)
+    where
+        R: Send + 'static,
+        F: Fn(usize) -> R + Send + Sync + 'static,
+    {
         if n < 2 {
             return ((0..n).map(&f).collect(), false);
         }
@@ -175,35 +194,75 @@ impl Fanout {
             self.sequential.fetch_add(1, Ordering::Relaxed);
             return ((0..n).map(&f).collect(), false);
         }
-        let claim = Claim {
-            fanout: self,
-            n: claimed,
-        };
         self.fanned_out.fetch_add(1, Ordering::Relaxed);
-        let slots: Vec<OnceLock<R>> = (0..n).map(|_| OnceLock::new()).collect();
-        let next = AtomicUsize::new(0);
-        let work = || {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let _ = slots[i].set(f(i));
-            }
-        };
-        let span = tracing::Span::current();
-        self.pool.in_place_scope(|scope| {
-            for _ in 0..claimed {
-                scope.spawn(|_| span.in_scope(work));
-            }
-            work();
+        let run = Arc::new(Run {
+            f,
+            slots: (0..n).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            caller: std::thread::current(),
+            span: tracing::Span::current(),
         });
-        drop(claim);
-        let results = slots
-            .into_iter()
-            .map(|s| s.into_inner().expect("every call of the run ran"))
+        for _ in 0..claimed {
+            let run = run.clone();
+            let idle = self.idle.clone();
+            self.pool.spawn(move || {
+                run.span.in_scope(|| run.work());
+                drop(run);
+                idle.fetch_add(1, Ordering::AcqRel);
+            });
+        }
+        run.work();
+        while run.done.load(Ordering::Acquire) < n {
+            std::thread::park();
+        }
+        let results = run
+            .slots
+            .iter()
+            .map(|slot| {
+                match slot
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                    .expect("every call of the run ran")
+                {
+                    Ok(r) => r,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
             .collect();
         (results, true)
+    }
+}
+
+/// One fanned-out run: the calls, their results, and who waits for them.
+struct Run<R, F> {
+    f: F,
+    /// Each call's result, or its panic (resumed on the caller).
+    slots: Vec<Mutex<Option<std::thread::Result<R>>>>,
+    /// The next call to take.
+    next: AtomicUsize,
+    /// Calls finished.
+    done: AtomicUsize,
+    caller: std::thread::Thread,
+    span: tracing::Span,
+}
+
+impl<R, F: Fn(usize) -> R> Run<R, F> {
+    /// Takes calls until none is left.
+    fn work(&self) {
+        let n = self.slots.len();
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                return;
+            }
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| (self.f)(i)));
+            *self.slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+            if self.done.fetch_add(1, Ordering::AcqRel) + 1 == n {
+                self.caller.unpark();
+            }
+        }
     }
 }
 
@@ -239,7 +298,8 @@ mod tests {
         assert!(fanned);
         assert_eq!(out, (0..9).map(|i| i * 10).collect::<Vec<_>>());
         assert_eq!(fanout.counts(), (1, 0));
-        assert_eq!(fanout.idle.load(Ordering::Relaxed), 2, "claims given back");
+        fanout.settle();
+        assert_eq!(fanout.run(2, |i| i), (vec![0, 1], true));
     }
 
     #[test]
@@ -267,7 +327,22 @@ mod tests {
         assert_eq!(fanout.counts(), (0, 1));
         drop(_b);
         assert_eq!(fanout.run(3, |i| i), (vec![0, 1, 2], true));
+        fanout.settle();
         assert_eq!(fanout.counts(), (1, 1));
+    }
+
+    #[test]
+    fn a_panicking_call_panics_the_caller_and_frees_the_workers() {
+        let fanout = Fanout::new(2, 4);
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            fanout.run(4, |i| {
+                assert_ne!(i, 2, "call 2 fails");
+                i
+            })
+        }));
+        assert!(caught.is_err());
+        fanout.settle();
+        assert_eq!(fanout.run(4, |i| i), (vec![0, 1, 2, 3], true));
     }
 
     #[test]

@@ -126,6 +126,7 @@ fn fanned_out_stage_decides_as_the_sequential_one() {
     let (sequential, parallel) = pipelines(64, &fanout);
     let mut with_findings = 0;
     for p in payloads() {
+        fanout.settle();
         let (a, b) = (sequential.evaluate(&p), parallel.evaluate(&p));
         assert_eq!(comparable(&a), comparable(&b), "{:?}", p.messages);
         // The fixtures did fault, and the routers saw the detectors.
@@ -169,6 +170,7 @@ fn with_no_idle_worker_the_stage_runs_in_sequence_and_decides_the_same() {
     }
     assert_eq!(fanout.counts(), (0, payloads().len() as u64));
     drop(held);
+    fanout.settle();
     parallel.evaluate(&payloads()[0]);
     assert_eq!(fanout.counts(), (1, payloads().len() as u64));
 }
@@ -181,6 +183,7 @@ fn a_pool_too_small_for_the_fan_out_fails_nothing_that_runs_in_sequence() {
     let fanout = Arc::new(Fanout::new(2, 8));
     let (sequential, parallel) = pipelines(1, &fanout);
     for p in payloads().iter().cycle().take(12) {
+        fanout.settle();
         let (a, b) = (sequential.evaluate(p), parallel.evaluate(p));
         assert!(
             a.decisions

@@ -68,7 +68,7 @@ struct StagePlugin {
 /// A policy with its plugins loaded.
 pub struct Pipeline {
     policy: Policy,
-    stages: BTreeMap<Stage, Vec<StagePlugin>>,
+    stages: BTreeMap<Stage, Arc<[StagePlugin]>>,
     loaded: BTreeMap<String, Arc<LoadedPlugin>>,
     /// Where a stage's independent plugins may run at once; `None` runs
     /// them in order.
@@ -153,7 +153,7 @@ impl Pipeline {
             // Judge routers see the findings of everything else, so they
             // run last whatever their place in the list.
             list.sort_by_key(|p| p.plugin.kind == PluginKind::JudgeRouter);
-            stages.insert(stage, list);
+            stages.insert(stage, Arc::from(list));
         }
         Ok(Pipeline {
             policy,
@@ -193,7 +193,7 @@ impl Pipeline {
 
     /// The plugins of `stage`, in the order they run.
     fn stage_plugins(&self, stage: Stage) -> &[StagePlugin] {
-        self.stages.get(&stage).map(Vec::as_slice).unwrap_or(&[])
+        self.stages.get(&stage).map(|p| &p[..]).unwrap_or(&[])
     }
 
     /// [`Pipeline::evaluate`], where `given(i, plugin)` may supply the
@@ -215,8 +215,9 @@ impl Pipeline {
         let _enter = span.enter();
         let _in_flight = self.fanout.as_deref().map(Fanout::enter);
 
-        let plugins = self.stage_plugins(payload.stage);
-        let input = StageInput::new(payload);
+        let shared = self.stages.get(&payload.stage).cloned();
+        let plugins = shared.as_deref().unwrap_or(&[]);
+        let input = Arc::new(StageInput::new(payload));
         let mut decisions: Vec<PluginDecision> = Vec::with_capacity(plugins.len());
         let mut judge_requests = Vec::new();
 
@@ -256,11 +257,12 @@ impl Pipeline {
                     steps[0] = Step::Done(result, latency_us);
                 }
             } else {
-                let (results, fanned) = match &self.fanout {
-                    Some(fanout) => {
-                        fanout.run(calls.len(), |k| call(&plugins[calls[k]], &input, &[]))
+                let (results, fanned) = match (&self.fanout, &shared) {
+                    (Some(fanout), Some(shared)) if calls.len() > 1 => {
+                        let (shared, input, calls) = (shared.clone(), input.clone(), calls.clone());
+                        fanout.run(calls.len(), move |k| call(&shared[calls[k]], &input, &[]))
                     }
-                    None => (
+                    _ => (
                         calls
                             .iter()
                             .map(|&i| call(&plugins[i], &input, &[]))
