@@ -2,9 +2,10 @@
 //! (fresh instance per plugin per payload, as in production) against the
 //! same detector cores compiled natively, on the same chat payloads.
 //! `default-chain/wasm` runs the chain as configured (its plugins fanned
-//! out over idle cores unless `RAILYARD_FANOUT_WORKERS=0`),
-//! `default-chain/wasm-sequential` one plugin after another, as the native
-//! column does.
+//! out over idle cores from `RAILYARD_FANOUT_MIN_KIB`, unless
+//! `RAILYARD_FANOUT_WORKERS=0`), `default-chain/wasm-fanout` fanned out at
+//! every size, `default-chain/wasm-sequential` one plugin after another, as
+//! the native column does.
 //!
 //! Run: `cargo bench -p railyard --bench hot_path`, then
 //! `python3 benches/report.py` prints the BENCHMARKS.md table.
@@ -128,6 +129,16 @@ fn hot_path(c: &mut Criterion) {
     let sequential = Pipeline::load(&loader, Policy::embedded_default())
         .expect("default policy")
         .with_fanout(None);
+    // And fanned out at every payload size (the default fans out only from
+    // `RAILYARD_FANOUT_MIN_KIB`), on the process's workers.
+    let fanned = Pipeline::load(&loader, Policy::embedded_default())
+        .expect("default policy")
+        .with_fanout(railyard::pipeline::Fanout::shared().map(|f| {
+            std::sync::Arc::new(railyard::pipeline::Fanout::new(
+                f.workers(),
+                f.workers() + 1,
+            ))
+        }));
 
     let mut group = c.benchmark_group("default-chain");
     for &(size, label) in SIZES {
@@ -138,6 +149,9 @@ fn hot_path(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("wasm-sequential", label), &p, |b, p| {
             b.iter(|| black_box(sequential.evaluate(black_box(p))))
+        });
+        group.bench_with_input(BenchmarkId::new("wasm-fanout", label), &p, |b, p| {
+            b.iter(|| black_box(fanned.evaluate(black_box(p))))
         });
         if let Some(baseline) = &baseline {
             group.bench_with_input(BenchmarkId::new("wasm-baseline", label), &p, |b, p| {

@@ -10,9 +10,12 @@
 //!
 //! - fewer evaluations are in flight through this fan-out than the
 //!   machine has cores (each in-flight evaluation is a thread that wants a
-//!   core), and
+//!   core);
 //! - a worker is idle: the caller claims idle workers without waiting and,
-//!   if it gets none, runs the plugins itself, one by one.
+//!   if it gets none, runs the plugins itself, one by one;
+//! - the payload is big enough (`RAILYARD_FANOUT_MIN_KIB`, default
+//!   [`DEFAULT_MIN_KIB`]) that the calls take much longer than waking a
+//!   worker.
 //!
 //! The caller works too: it and the workers it claimed take the calls in
 //! list order from a shared counter, and the caller waits only for calls a
@@ -42,6 +45,8 @@ pub struct Fanout {
     pool: rayon::ThreadPool,
     workers: usize,
     cores: usize,
+    /// Payloads smaller than this run in sequence.
+    min_bytes: usize,
     /// Workers not claimed by an evaluation.
     idle: Arc<AtomicUsize>,
     /// Evaluations running through this fan-out now.
@@ -55,6 +60,7 @@ impl std::fmt::Debug for Fanout {
         f.debug_struct("Fanout")
             .field("workers", &self.workers)
             .field("cores", &self.cores)
+            .field("min_bytes", &self.min_bytes)
             .finish()
     }
 }
@@ -63,13 +69,24 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The workers `RAILYARD_FANOUT_WORKERS` asks for, or the default.
-fn configured_workers() -> usize {
-    std::env::var("RAILYARD_FANOUT_WORKERS")
+fn env_usize(key: &str) -> Option<usize> {
+    std::env::var(key)
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
+}
+
+/// The workers `RAILYARD_FANOUT_WORKERS` asks for, or the default.
+fn configured_workers() -> usize {
+    env_usize("RAILYARD_FANOUT_WORKERS")
         .unwrap_or_else(|| cores().saturating_sub(1).min(MAX_DEFAULT_WORKERS))
 }
+
+/// Payload KiB below which a stage runs in sequence, by default: on small
+/// payloads a plugin call (about 10 µs) is not much longer than waking a
+/// worker on a VM, and fanned out the serve path got slower (BENCHMARKS.md,
+/// issue 19, target 1). 16 is also where `serve` starts handing
+/// evaluations off the async worker (`RAILYARD_INLINE_EVAL_KIB`).
+pub const DEFAULT_MIN_KIB: usize = 16;
 
 impl Fanout {
     /// The process's fan-out, as `RAILYARD_FANOUT_WORKERS` configures it;
@@ -80,13 +97,18 @@ impl Fanout {
         SHARED
             .get_or_init(|| {
                 let workers = configured_workers();
-                (workers > 0).then(|| Arc::new(Fanout::new(workers, cores())))
+                let min_kib = env_usize("RAILYARD_FANOUT_MIN_KIB").unwrap_or(DEFAULT_MIN_KIB);
+                (workers > 0).then(|| {
+                    Arc::new(
+                        Fanout::new(workers, cores()).with_min_bytes(min_kib.saturating_mul(1024)),
+                    )
+                })
             })
             .clone()
     }
 
     /// `workers` threads, lending themselves out while fewer than `cores`
-    /// evaluations are in flight.
+    /// evaluations are in flight, on payloads of any size.
     pub fn new(workers: usize, cores: usize) -> Fanout {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(workers.max(1))
@@ -97,6 +119,7 @@ impl Fanout {
             pool,
             workers,
             cores: cores.max(1),
+            min_bytes: 0,
             idle: Arc::new(AtomicUsize::new(workers)),
             in_flight: AtomicUsize::new(0),
             fanned_out: AtomicU64::new(0),
@@ -104,9 +127,21 @@ impl Fanout {
         }
     }
 
+    /// Fans out only payloads of at least `bytes` bytes
+    /// (`Payload::input_bytes`); smaller ones run in sequence.
+    pub fn with_min_bytes(mut self, bytes: usize) -> Fanout {
+        self.min_bytes = bytes;
+        self
+    }
+
     /// Worker threads.
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// Whether a payload of `bytes` bytes is big enough to fan out.
+    pub(crate) fn worth(&self, bytes: usize) -> bool {
+        bytes >= self.min_bytes
     }
 
     /// Runs (calls of stages) that were spread over workers, and runs of

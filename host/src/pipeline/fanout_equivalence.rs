@@ -194,3 +194,21 @@ fn a_pool_too_small_for_the_fan_out_fails_nothing_that_runs_in_sequence() {
     }
     assert_eq!(fanout.counts().0, 12);
 }
+
+#[test]
+fn payloads_below_the_size_floor_run_in_sequence() {
+    let fanout = Arc::new(Fanout::new(2, 8).with_min_bytes(1024));
+    let (sequential, parallel) = pipelines(64, &fanout);
+    let small = Payload::text(Stage::Request, "mail jane.doe@example.com");
+    assert_eq!(
+        comparable(&sequential.evaluate(&small)),
+        comparable(&parallel.evaluate(&small))
+    );
+    assert_eq!(fanout.counts(), (0, 0), "not even tried");
+    let big = Payload::text(Stage::Request, "mail jane.doe@example.com; ".repeat(64));
+    assert_eq!(
+        comparable(&sequential.evaluate(&big)),
+        comparable(&parallel.evaluate(&big))
+    );
+    assert_eq!(fanout.counts(), (1, 0));
+}
