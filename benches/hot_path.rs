@@ -1,11 +1,11 @@
 //! The hot path, side by side: the default request chain through WASM
 //! (fresh instance per plugin per payload, as in production) against the
 //! same detector cores compiled natively, on the same chat payloads.
-//! `default-chain/wasm` runs the chain as configured (its plugins fanned
-//! out over idle cores from `RAILYARD_FANOUT_MIN_KIB`, unless
-//! `RAILYARD_FANOUT_WORKERS=0`), `default-chain/wasm-fanout` fanned out at
-//! every size, `default-chain/wasm-sequential` one plugin after another, as
-//! the native column does.
+//! `default-chain/wasm` runs the chain as configured (one plugin after
+//! another unless `RAILYARD_FANOUT_WORKERS` turns the fan-out on),
+//! `default-chain/wasm-sequential` always one after another, as the native
+//! column does, and `default-chain/wasm-fanout` fanned out over the cores
+//! less one at every payload size.
 //!
 //! Run: `cargo bench -p railyard --bench hot_path`, then
 //! `python3 benches/report.py` prints the BENCHMARKS.md table.
@@ -129,16 +129,16 @@ fn hot_path(c: &mut Criterion) {
     let sequential = Pipeline::load(&loader, Policy::embedded_default())
         .expect("default policy")
         .with_fanout(None);
-    // And fanned out at every payload size (the default fans out only from
-    // `RAILYARD_FANOUT_MIN_KIB`), on the process's workers.
+    // And fanned out at every payload size over the cores less one (what
+    // `RAILYARD_FANOUT_WORKERS` and `RAILYARD_FANOUT_MIN_KIB=0` set),
+    // whatever the process's default.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let fanned = Pipeline::load(&loader, Policy::embedded_default())
         .expect("default policy")
-        .with_fanout(railyard::pipeline::Fanout::shared().map(|f| {
-            std::sync::Arc::new(railyard::pipeline::Fanout::new(
-                f.workers(),
-                f.workers() + 1,
-            ))
-        }));
+        .with_fanout(Some(std::sync::Arc::new(railyard::pipeline::Fanout::new(
+            cores.saturating_sub(1).max(1),
+            cores,
+        ))));
 
     let mut group = c.benchmark_group("default-chain");
     for &(size, label) in SIZES {

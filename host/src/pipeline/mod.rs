@@ -9,8 +9,6 @@
 //! nothing is decided off the record.
 
 pub mod fanout;
-#[cfg(test)]
-mod fanout_equivalence;
 pub mod lanes;
 mod redact;
 pub mod stream;

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use super::{Evaluation, Fanout, Pipeline};
-use crate::engine::{EngineSettings, RailyardEngine};
-use crate::payload::{Payload, Stage};
-use crate::plugin::{PluginLoader, builtin};
-use crate::policy::Policy;
+use railyard::engine::{EngineSettings, RailyardEngine};
+use railyard::pipeline::{Evaluation, Fanout};
+use railyard::plugin::PluginLoader;
+use railyard::{Payload, Pipeline, Policy, Stage};
+
+use crate::common;
 
 fn loader(pool_instances: u32) -> PluginLoader {
     let engine = RailyardEngine::new(EngineSettings {
@@ -23,10 +24,7 @@ fn loader(pool_instances: u32) -> PluginLoader {
 }
 
 fn hostile() -> String {
-    std::path::Path::new(builtin::WASM_DIR)
-        .join("railyard_fixture_hostile.wasm")
-        .display()
-        .to_string()
+    common::hostile_path()
 }
 
 /// Detectors and faulting fixtures between two judge routers (routers run
