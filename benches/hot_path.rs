@@ -1,6 +1,11 @@
 //! The hot path, side by side: the default request chain through WASM
 //! (fresh instance per plugin per payload, as in production) against the
 //! same detector cores compiled natively, on the same chat payloads.
+//! `default-chain/wasm` runs the chain as configured (one plugin after
+//! another unless `RAILYARD_FANOUT_WORKERS` turns the fan-out on),
+//! `default-chain/wasm-sequential` always one after another, as the native
+//! column does, and `default-chain/wasm-fanout` fanned out over the cores
+//! less one at every payload size.
 //!
 //! Run: `cargo bench -p railyard --bench hot_path`, then
 //! `python3 benches/report.py` prints the BENCHMARKS.md table.
@@ -118,12 +123,35 @@ fn hot_path(c: &mut Criterion) {
     )
     .expect("reuse pipeline");
 
+    // The same chain with the fan-out off: every plugin in turn on the
+    // calling thread, as before `pipeline::fanout` (and as the native
+    // column runs its cores).
+    let sequential = Pipeline::load(&loader, Policy::embedded_default())
+        .expect("default policy")
+        .with_fanout(None);
+    // And fanned out at every payload size over the cores less one (what
+    // `RAILYARD_FANOUT_WORKERS` and `RAILYARD_FANOUT_MIN_KIB=0` set),
+    // whatever the process's default.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let fanned = Pipeline::load(&loader, Policy::embedded_default())
+        .expect("default policy")
+        .with_fanout(Some(std::sync::Arc::new(railyard::pipeline::Fanout::new(
+            cores.saturating_sub(1).max(1),
+            cores,
+        ))));
+
     let mut group = c.benchmark_group("default-chain");
     for &(size, label) in SIZES {
         let p = payload(size);
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("wasm", label), &p, |b, p| {
             b.iter(|| black_box(pipeline.evaluate(black_box(p))))
+        });
+        group.bench_with_input(BenchmarkId::new("wasm-sequential", label), &p, |b, p| {
+            b.iter(|| black_box(sequential.evaluate(black_box(p))))
+        });
+        group.bench_with_input(BenchmarkId::new("wasm-fanout", label), &p, |b, p| {
+            b.iter(|| black_box(fanned.evaluate(black_box(p))))
         });
         if let Some(baseline) = &baseline {
             group.bench_with_input(BenchmarkId::new("wasm-baseline", label), &p, |b, p| {

@@ -38,6 +38,7 @@ mod instance_reuse;
 mod judges;
 mod judges_blocking;
 mod judges_errors;
+mod pipeline_fanout;
 mod plugin_c;
 mod plugin_js;
 mod plugin_manifests;

@@ -71,7 +71,9 @@ impl Default for EngineSettings {
 
 /// Instances `railyard serve` budgets per call in flight when
 /// `RAILYARD_POOL_INSTANCES` is not set: a stage's plugins run one at a
-/// time, but a streamed answer holds an instance of each stream scanner
+/// time (fanned out, `pipeline::fanout`, they hold at most one instance per
+/// fan-out worker more, process-wide, and a call that finds the pool full
+/// then runs again alone), but a streamed answer holds an instance of each stream scanner
 /// per lane (each text of the answer: content, each tool call's
 /// arguments) for its whole life, and a shadow policy doubles that.
 pub const SERVE_INSTANCES_PER_CALL: u64 = 8;

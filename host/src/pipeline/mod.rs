@@ -8,6 +8,7 @@
 //! [`PluginDecision`], including the ones that failed or were disabled:
 //! nothing is decided off the record.
 
+pub mod fanout;
 pub mod lanes;
 mod redact;
 pub mod stream;
@@ -25,6 +26,7 @@ use crate::verdict::{Action, Finding, JudgeRequest};
 
 pub use crate::evaluation::{Evaluation, Outcome, PluginDecision, RoutedJudgeRequest};
 use crate::evaluation::{redacting_findings, redacts, redacts_as};
+pub use fanout::Fanout;
 pub use redact::redact;
 
 /// Why a policy's plugins could not be made ready.
@@ -64,8 +66,11 @@ struct StagePlugin {
 /// A policy with its plugins loaded.
 pub struct Pipeline {
     policy: Policy,
-    stages: BTreeMap<Stage, Vec<StagePlugin>>,
+    stages: BTreeMap<Stage, Arc<[StagePlugin]>>,
     loaded: BTreeMap<String, Arc<LoadedPlugin>>,
+    /// Where a stage's independent plugins may run at once; `None` runs
+    /// them in order.
+    fanout: Option<Arc<Fanout>>,
 }
 
 impl Pipeline {
@@ -146,13 +151,22 @@ impl Pipeline {
             // Judge routers see the findings of everything else, so they
             // run last whatever their place in the list.
             list.sort_by_key(|p| p.plugin.kind == PluginKind::JudgeRouter);
-            stages.insert(stage, list);
+            stages.insert(stage, Arc::from(list));
         }
         Ok(Pipeline {
             policy,
             stages,
             loaded,
+            fanout: Fanout::shared(),
         })
+    }
+
+    /// This pipeline, running a stage's independent plugins through
+    /// `fanout` (`None`: always one by one) instead of the process's
+    /// ([`Fanout::shared`], `RAILYARD_FANOUT_WORKERS`).
+    pub fn with_fanout(mut self, fanout: Option<Arc<Fanout>>) -> Self {
+        self.fanout = fanout;
+        self
     }
 
     /// The policy this pipeline runs.
@@ -177,12 +191,18 @@ impl Pipeline {
 
     /// The plugins of `stage`, in the order they run.
     fn stage_plugins(&self, stage: Stage) -> &[StagePlugin] {
-        self.stages.get(&stage).map(Vec::as_slice).unwrap_or(&[])
+        self.stages.get(&stage).map(|p| &p[..]).unwrap_or(&[])
     }
 
     /// [`Pipeline::evaluate`], where `given(i, plugin)` may supply the
     /// result of the stage's `i`th plugin (a stream scanner's) or leave it
     /// out of the evaluation.
+    ///
+    /// Each maximal run of plugins that are not judge routers is called
+    /// through the fan-out (at once when cores are idle, else in order);
+    /// a router is called after everything before it, with its findings.
+    /// Decisions are made in list order either way, so the evaluation does
+    /// not depend on which ran first (latencies apart).
     fn evaluate_given(
         &self,
         payload: &Payload,
@@ -191,56 +211,89 @@ impl Pipeline {
         let started = Instant::now();
         let span = tracing::debug_span!("evaluate", request_id = %payload.request_id, stage = %payload.stage);
         let _enter = span.enter();
+        let _in_flight = self.fanout.as_deref().map(Fanout::enter);
 
-        let plugins = self.stage_plugins(payload.stage);
-        let input = StageInput::new(payload);
+        let shared = self.stages.get(&payload.stage).cloned();
+        let plugins = shared.as_deref().unwrap_or(&[]);
+        let input = Arc::new(StageInput::new(payload));
+        let input_bytes = payload.input_bytes();
         let mut decisions: Vec<PluginDecision> = Vec::with_capacity(plugins.len());
         let mut judge_requests = Vec::new();
 
-        for (i, sp) in plugins.iter().enumerate() {
-            let supplied = match given(i, sp) {
-                Given::Skip => continue,
-                Given::Run => None,
-                Given::Result(result, latency_us) => Some((result, latency_us)),
-            };
-            let decision = if sp.spec.failure_mode == FailureMode::Disabled {
-                PluginDecision::new(
-                    sp,
-                    Action::Allow,
-                    "disabled by policy".into(),
-                    Vec::new(),
-                    Outcome::Disabled,
-                    None,
-                    0,
-                )
+        let mut start = 0;
+        while start < plugins.len() {
+            let is_router = |sp: &StagePlugin| sp.plugin.kind == PluginKind::JudgeRouter;
+            let end = if is_router(&plugins[start]) {
+                start + 1
             } else {
-                let (result, latency_us) = match supplied {
-                    Some(r) => r,
-                    None => {
-                        let prior: Vec<Finding> = if sp.plugin.kind == PluginKind::JudgeRouter {
-                            decisions
-                                .iter()
-                                .flat_map(|d| d.findings.iter().cloned())
-                                .collect()
-                        } else {
-                            Vec::new()
-                        };
-                        let t = Instant::now();
-                        let result = match &sp.pool {
-                            Some(pool) => sp.plugin.call_pooled(
-                                pool,
-                                &input,
-                                &prior,
-                                &sp.config,
-                                &sp.spec.limits,
-                            ),
-                            None => sp.plugin.call(&input, &prior, &sp.config, &sp.spec.limits),
-                        };
-                        (result, t.elapsed().as_micros() as u64)
+                start
+                    + plugins[start..]
+                        .iter()
+                        .take_while(|sp| !is_router(sp))
+                        .count()
+            };
+            let mut steps: Vec<Step> = (start..end)
+                .map(|i| {
+                    let sp = &plugins[i];
+                    match given(i, sp) {
+                        Given::Skip => Step::Skip,
+                        _ if sp.spec.failure_mode == FailureMode::Disabled => Step::Disabled,
+                        Given::Run => Step::Call,
+                        Given::Result(result, latency_us) => Step::Done(result, latency_us),
                     }
+                })
+                .collect();
+            let calls: Vec<usize> = (start..end)
+                .filter(|&i| matches!(steps[i - start], Step::Call))
+                .collect();
+            if is_router(&plugins[start]) {
+                if let Some(&i) = calls.first() {
+                    let prior: Vec<Finding> = decisions
+                        .iter()
+                        .flat_map(|d| d.findings.iter().cloned())
+                        .collect();
+                    let (result, latency_us) = call(&plugins[i], &input, &prior);
+                    steps[0] = Step::Done(result, latency_us);
+                }
+            } else {
+                let (results, fanned) = match (&self.fanout, &shared) {
+                    (Some(fanout), Some(shared))
+                        if calls.len() > 1 && fanout.worth(input_bytes) =>
+                    {
+                        let (shared, input, calls) = (shared.clone(), input.clone(), calls.clone());
+                        fanout.run(calls.len(), move |k| call(&shared[calls[k]], &input, &[]))
+                    }
+                    _ => (
+                        calls
+                            .iter()
+                            .map(|&i| call(&plugins[i], &input, &[]))
+                            .collect(),
+                        false,
+                    ),
                 };
-                match result {
-                    Ok(output) => {
+                for (&i, (mut result, mut latency_us)) in calls.iter().zip(results) {
+                    // Out of instances while this evaluation held others:
+                    // try again now that it holds none, as in sequence.
+                    if fanned && matches!(result, Err(CallFault::PoolExhausted(_))) {
+                        (result, latency_us) = call(&plugins[i], &input, &[]);
+                    }
+                    steps[i - start] = Step::Done(result, latency_us);
+                }
+            }
+            for (sp, step) in plugins[start..end].iter().zip(steps) {
+                let decision = match step {
+                    Step::Skip => continue,
+                    Step::Call => unreachable!("every call of the run was made"),
+                    Step::Disabled => PluginDecision::new(
+                        sp,
+                        Action::Allow,
+                        "disabled by policy".into(),
+                        Vec::new(),
+                        Outcome::Disabled,
+                        None,
+                        0,
+                    ),
+                    Step::Done(Ok(output), latency_us) => {
                         let (action, reason, findings, routed) = interpret(sp, output);
                         judge_requests.extend(routed.into_iter().map(|request| {
                             RoutedJudgeRequest {
@@ -259,10 +312,13 @@ impl Pipeline {
                             latency_us,
                         )
                     }
-                    Err(fault) => fail(sp, fault, &payload.request_id, latency_us),
-                }
-            };
-            decisions.push(decision);
+                    Step::Done(Err(fault), latency_us) => {
+                        fail(sp, fault, &payload.request_id, latency_us)
+                    }
+                };
+                decisions.push(decision);
+            }
+            start = end;
         }
 
         let redacted = redact(
@@ -287,6 +343,35 @@ impl Pipeline {
         evaluation.latency_us = started.elapsed().as_micros() as u64;
         evaluation
     }
+}
+
+/// Calls one plugin (on an instance from its pool when it reuses them),
+/// timed.
+fn call(
+    sp: &StagePlugin,
+    input: &StageInput,
+    prior: &[Finding],
+) -> (Result<CallOutput, CallFault>, u64) {
+    let t = Instant::now();
+    let result = match &sp.pool {
+        Some(pool) => sp
+            .plugin
+            .call_pooled(pool, input, prior, &sp.config, &sp.spec.limits),
+        None => sp.plugin.call(input, prior, &sp.config, &sp.spec.limits),
+    };
+    (result, t.elapsed().as_micros() as u64)
+}
+
+/// What becomes of one plugin of a run.
+enum Step {
+    /// Left out of the evaluation.
+    Skip,
+    /// Disabled by the policy: recorded, not called.
+    Disabled,
+    /// To be called.
+    Call,
+    /// Its result and latency.
+    Done(Result<CallOutput, CallFault>, u64),
 }
 
 /// What [`Pipeline::evaluate_given`] does with one plugin.
