@@ -20,7 +20,7 @@ use crate::words::{Lex, Word, is};
 const SCORE: f32 = 0.8;
 
 /// Verbs of switching off, bypassing or removing (imperatives).
-const OFF: Lex = Lex::new(&[
+pub(crate) const OFF: Lex = Lex::new(&[
     "aggira",
     "apaga",
     "contorna",
@@ -99,7 +99,9 @@ const KIND: Lex = Lex::new(&[
 
 /// Appends orders to switch off the model's safeguards.
 pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
-    for (i, x) in w.iter().enumerate() {
+    // The word filter's bit first (`hits::OFF`): most words are no "off".
+    for i in crate::hits::with(w, crate::hits::OFF) {
+        let x = &w[i];
         if !is(x.norm(), &OFF) {
             continue;
         }

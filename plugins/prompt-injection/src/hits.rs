@@ -27,8 +27,13 @@ pub(crate) const PERSONA: u16 = 1 << 5;
 /// `modes`: its `MODE` list's filter, or a word ending in "modus".
 pub(crate) const MODE: u16 = 1 << 6;
 
+/// `disable`: its `OFF` list's filter.
+pub(crate) const OFF: u16 = 1 << 9;
+/// `obfuscated`: its `HINT` list's filter (a decode-and-obey hint's word).
+pub(crate) const HINT: u16 = 1 << 10;
+
 /// Each family bit answered by a list filter, and its filter.
-const FILTERS: [(u16, &Filter); 8] = [
+const FILTERS: [(u16, &Filter); 10] = [
     (CLAIMS, &crate::claims::STARTS),
     (NOUN, &crate::indirect::NOUN),
     (SHOW, &crate::extraction::SHOW.filter),
@@ -37,6 +42,8 @@ const FILTERS: [(u16, &Filter); 8] = [
     (LIFTED, &crate::lifted::LIFTED.filter),
     (MODE, &crate::modes::MODE.filter),
     (PERSONA, &crate::persona::OPENER_FIRSTS.filter),
+    (OFF, &crate::disable::OFF.filter),
+    (HINT, &crate::obfuscated::HINT.filter),
 ];
 
 static GATES: Gates = Gates::new(&FILTERS);
@@ -99,10 +106,11 @@ mod tests {
         );
         let mut scan = crate::scan::scan(&text);
         let w = crate::words::words(&text, &mut scan);
-        let all = CLAIMS | BOT | NOUN | SHOW | QUESTION | NAMED | LIFTED | PERSONA | MODE;
+        let all =
+            CLAIMS | BOT | NOUN | SHOW | QUESTION | NAMED | LIFTED | PERSONA | MODE | OFF | HINT;
         let mut found = 0;
         for bits in [
-            CLAIMS, BOT, NOUN, SHOW, QUESTION, NAMED, LIFTED, PERSONA, MODE, all, 0,
+            CLAIMS, BOT, NOUN, SHOW, QUESTION, NAMED, LIFTED, PERSONA, MODE, OFF, HINT, all, 0,
         ] {
             for from in 0..=w.len() {
                 let naive = (from..w.len()).find(|&i| w[i].hits & bits != 0);
@@ -125,6 +133,8 @@ mod tests {
             crate::persona::OPENER_FIRSTS.words,
             crate::extraction::SHOW.words,
             crate::extraction::QUESTION.words,
+            crate::disable::OFF.words,
+            crate::obfuscated::HINT.words,
             &[
                 "a", "ab", "de", "x", "in", "to", "is", "bot", "robot", "-bot", "",
             ],
@@ -171,9 +181,9 @@ mod tests {
         }
         // Both answers occur for a real share of the probes.
         assert!(
-            seen > 1000 && seen < probes.len() * 8 / 2,
+            seen > 1000 && seen < probes.len() * FILTERS.len() / 2,
             "{seen} of {}",
-            probes.len() * 8
+            probes.len() * FILTERS.len()
         );
     }
 }

@@ -15,9 +15,16 @@
 
 use crate::Settings;
 use crate::rules::Signal;
-use crate::scan::F_OBFUSCATED;
+use crate::scan::{F_OBFUSCATED, F_UNMIXED};
+use crate::words::Lex;
 use crate::words::Word;
 
+/// The beginnings of the words every decode-and-obey hint has: of
+/// decoding, or "carefully" (a word starting with one is a hint word; the
+/// list's filter is `hits::HINT`).
+pub(crate) const HINT: Lex = Lex::new(&[
+    "careful*", "decif*", "decod*", "dekod*", "descif*", "entschl*", "entziff*",
+]);
 /// Spaced-out letters joined, at least this many in a run, make a view.
 const MIN_SPACED: usize = 8;
 /// Words with digits for letters, at least this many, make a view.
@@ -77,24 +84,17 @@ fn survey(w: &[Word]) -> (bool, bool) {
         let n = x.norm();
         obfuscated |= x.tok.flags & F_OBFUSCATED != 0;
         run = if n.len() == 1 { run + 1 } else { 0 };
-        match n.first() {
-            Some(b'c' | b'd' | b'e') if !hint => {
-                hint = [
-                    &b"decod"[..],
-                    b"dekod",
-                    b"decif",
-                    b"descif",
-                    b"entschl",
-                    b"entziff",
-                    b"careful",
-                ]
+        // The word filter's bit first: most words start no hint word.
+        if !hint && x.hits & crate::hits::HINT != 0 {
+            hint = HINT
+                .words
                 .iter()
-                .any(|p| n.starts_with(p));
-            }
-            _ => {}
+                .any(|p| n.starts_with(p.trim_end_matches('*').as_bytes()));
         }
-        // Digits first: most words have none.
+        // Digits first: most words have none (a plain word the scanner
+        // saw without both digits and letters has no digit-spelled word).
         if n.len() > 1
+            && !(x.plain && x.tok.flags & F_UNMIXED != 0)
             && n.iter()
                 .any(|c| matches!(c, b'0' | b'1' | b'3' | b'4' | b'5' | b'7'))
             && n.iter().any(u8::is_ascii_alphabetic)
@@ -334,6 +334,45 @@ mod tests {
 
     fn s(text: &str) -> f32 {
         score(text, &Settings::default())
+    }
+
+    /// The survey's two gates skip only words its full tests would turn
+    /// away: a word without the `HINT` bit starts no hint word, and a
+    /// plain word the scanner marked `F_UNMIXED` has not both a digit and a
+    /// letter; both gates do turn words away and let the right ones by.
+    #[test]
+    fn the_survey_gates_skip_only_what_it_would_not_count() {
+        let text = format!(
+            "x9 then 9x and a1 or b2 in the list {} Decode this carefully, 1nstruct10ns s1st3m4 M 0 s t r 4 m e abc123 2.4.1 \
+             +44 20 7946 DECODING Entschlüsseln descifra dekodiere entziffere x9 9x.",
+            railyard_plugin_sdk::sample::prose(2048),
+        );
+        let mut scan = crate::scan::scan(&text);
+        let w = crate::words::words(&text, &mut scan);
+        let (mut hints, mut mixed, mut unmixed) = (0, 0, 0);
+        for x in &w {
+            let n = x.norm();
+            let starts = super::HINT
+                .words
+                .iter()
+                .any(|p| n.starts_with(p.trim_end_matches('*').as_bytes()));
+            assert!(
+                !starts || x.hits & crate::hits::HINT != 0,
+                "{:?}",
+                String::from_utf8_lossy(n)
+            );
+            hints += usize::from(starts);
+            let mix = n.iter().any(u8::is_ascii_digit) && n.iter().any(u8::is_ascii_alphabetic);
+            if x.plain && x.tok.flags & super::F_UNMIXED != 0 {
+                assert!(!mix, "{:?}", String::from_utf8_lossy(n));
+                unmixed += 1;
+            }
+            mixed += usize::from(mix);
+        }
+        assert!(
+            hints >= 6 && mixed >= 4 && unmixed > w.len() / 2,
+            "{hints} {mixed} {unmixed}"
+        );
     }
 
     // Round 12, phrasings of our own (not from any data set).

@@ -45,6 +45,10 @@ pub const F_GLUED: u16 = 1 << 10;
 /// (nothing folded, skipped or joined): its normal form is their lower
 /// case (`crate::words` reads it so without testing each byte).
 pub const F_PLAIN: u16 = 1 << 11;
+/// An `F_PLAIN` token without both a digit and a letter (set only with
+/// `F_PLAIN`): `obfuscated` need not look for digits standing for letters
+/// in its bytes.
+pub const F_UNMIXED: u16 = 1 << 12;
 
 /// One word of the text, normalised.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@ use super::chars::{
 };
 use super::{
     Builder, Ctx, F_COMMA_BEFORE, F_GLUED, F_HASH, F_LINE_START, F_OBFUSCATED, F_PLAIN,
-    F_TRAIL_COLON, F_UPPER, Tok,
+    F_TRAIL_COLON, F_UNMIXED, F_UPPER, Tok,
 };
 use crate::lexicon::{MAX_WORD_LEN, WORD_BUF, classes, hash_buf};
 use crate::words::{Span, Word};
@@ -131,6 +131,9 @@ impl Builder<'_> {
                 break 'words;
             }
             let mut flags = fixed | lead;
+            if seen & S_DIGIT == 0 || seen & (S_LOWER | S_UPPER) == 0 {
+                flags |= F_UNMIXED;
+            }
             if seen & (S_LOWER | S_UPPER) == S_UPPER && blen >= 2 {
                 flags |= F_UPPER;
             }
@@ -304,6 +307,9 @@ impl Builder<'_> {
             // Every byte of the span went into the normal form, none
             // folded: ASCII letters and digits as read.
             flags |= F_PLAIN;
+            if seen & S_DIGIT == 0 || seen & (S_LOWER | S_UPPER) == 0 {
+                flags |= F_UNMIXED;
+            }
         }
         if self.blen == 1 && seen & S_DIGIT == 0 {
             self.single_run += 1;
@@ -403,7 +409,7 @@ impl Builder<'_> {
         t.class = joined;
         t.len = self.chain_len as u8;
         t.flags = (t.flags | F_OBFUSCATED | (self.scan.toks[last].flags & F_TRAIL_COLON))
-            & !(F_UPPER | F_PLAIN);
+            & !(F_UPPER | F_PLAIN | F_UNMIXED);
         self.scan.toks.truncate(self.chain_first);
         self.scan.toks.push(t);
         self.scan.words.truncate(self.chain_first);
