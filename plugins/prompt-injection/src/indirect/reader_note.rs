@@ -271,10 +271,12 @@ pub(super) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     // An exported chat's speakers ("agent_bot: …") are not labels.
     let chat = std::cell::OnceCell::new();
     // Colons, and dashes between spaces ("Consigne pour tout modèle — …").
-    // (A one-character search first: most texts have no dash.)
+    // (One vectorised search for the dashes' first byte first: most texts
+    // have no character from U+2000 to U+2FFF; then one for the dash.)
+    let wide = memchr::memchr(0xE2, b).is_some();
     let dashed = |d: &'static str| {
         let c = d.chars().nth(1).unwrap_or(' ');
-        text.contains(c)
+        (wide && text.contains(c))
             .then(|| text.match_indices(d))
             .into_iter()
             .flatten()
@@ -282,9 +284,8 @@ pub(super) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     let dashes = dashed(" \u{2014} ")
         .chain(dashed(" \u{2013} "))
         .map(|(k, _)| (k, true));
-    for (colon, dash) in text
-        .match_indices(':')
-        .map(|(k, _)| (k, false))
+    for (colon, dash) in memchr::memchr_iter(b':', b)
+        .map(|k| (k, false))
         .chain(dashes)
     {
         // A label's colon: a space, a line's end or a quote after it, not
