@@ -194,6 +194,14 @@ fn start_of(w: &[Word], i: usize) -> usize {
     w[i].tok.start as usize
 }
 
+/// The greatest char boundary of `s` at or below `i`.
+fn floor(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn hidden_any(hidden: &[(usize, usize)], at: usize) -> bool {
     hidden.iter().any(|&(s, e)| s <= at && at < e)
 }

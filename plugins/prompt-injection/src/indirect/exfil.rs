@@ -11,6 +11,7 @@
 //! the conversation or the user's own data, and a verb of opening, adding
 //! or rendering must come before the link in its sentence.
 
+use super::floor;
 use crate::rules::Signal;
 
 /// A link that carries the user's data, asked to be opened or added.
@@ -316,14 +317,6 @@ fn snake_placeholder(query: &str) -> bool {
             && has(SNAKE_USERS)
             && has(SLOT)
     })
-}
-
-/// The greatest char boundary of `s` at or below `i`.
-fn floor(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! ("and don't tell the user", "bevor du antwortest", "e poi rispondi
 //! normalmente"), it is an injection.
 
+use super::floor;
 use crate::rules::Signal;
 
 /// A demanded function call on its own.
@@ -234,14 +235,6 @@ fn word_at(s: &str, verb: &str) -> Option<usize> {
         before.is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != '.')
             && after.is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != '(')
     })
-}
-
-/// The greatest char boundary of `s` at or below `i`.
-fn floor(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]
