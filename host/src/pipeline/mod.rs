@@ -216,7 +216,6 @@ impl Pipeline {
         let shared = self.stages.get(&payload.stage).cloned();
         let plugins = shared.as_deref().unwrap_or(&[]);
         let input = Arc::new(StageInput::new(payload));
-        let input_bytes = payload.input_bytes();
         let mut decisions: Vec<PluginDecision> = Vec::with_capacity(plugins.len());
         let mut judge_requests = Vec::new();
 
@@ -258,7 +257,7 @@ impl Pipeline {
             } else {
                 let (results, fanned) = match (&self.fanout, &shared) {
                     (Some(fanout), Some(shared))
-                        if calls.len() > 1 && fanout.worth(input_bytes) =>
+                        if calls.len() > 1 && fanout.worth(payload.input_bytes()) =>
                     {
                         let (shared, input, calls) = (shared.clone(), input.clone(), calls.clone());
                         fanout.run(calls.len(), move |k| call(&shared[calls[k]], &input, &[]))
