@@ -375,7 +375,7 @@ fn grade_regardless(w: &[Word], i: usize, out: &mut Vec<Signal>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
+    use crate::tests::score_of as s;
 
     #[test]
     fn word_lists_are_sorted() {
@@ -384,10 +384,6 @@ mod tests {
             POLICY, PRIVACY, YOUR, CHANGED, PERMIT, ANSWER, EVERY, USER, DATA, OPERATOR, MUST,
             APPROVE, AUTHORITY, RUSH, REGARDLESS, CONTENT, GRADE
         ]));
-    }
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
+    use crate::tests::score_of as s;
 
     #[test]
     fn word_lists_are_sorted() {
@@ -111,10 +111,6 @@ mod tests {
                 .iter()
                 .all(|e| e.trim_end_matches('*').len() >= 6)
         );
-    }
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
     }
 
     #[test]

@@ -173,7 +173,7 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
+    use crate::tests::score_of as s;
 
     #[test]
     fn word_lists_are_sorted() {
@@ -188,10 +188,6 @@ mod tests {
             DEVICE,
             HOW
         ]));
-    }
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
     }
 
     // Phrasings of our own, not from any data set.

@@ -330,11 +330,7 @@ fn obey_hint(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
-    }
+    use crate::tests::score_of as s;
 
     /// The survey's two gates skip only words its full tests would turn
     /// away: a word without the `HINT` bit starts no hint word, and a

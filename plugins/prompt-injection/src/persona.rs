@@ -225,11 +225,7 @@ fn opener(w: &[Word], i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
-    }
+    use crate::tests::score_of as s;
 
     #[test]
     fn word_lists_are_sorted() {

@@ -11,7 +11,7 @@ fn cfg(pairs: &[(&str, &str)]) -> Config {
 
 /// The score of `text` with default settings, checking on the way that
 /// every finding's span lies on character boundaries.
-fn score_of(text: &str) -> f32 {
+pub(crate) fn score_of(text: &str) -> f32 {
     let s = Settings::default();
     let a = assess(&[text], &s);
     for (_, d) in &a.detections {

@@ -1,3 +1,4 @@
+use crate::tests::score_of as s;
 use crate::{Settings, score};
 
 #[test]
@@ -33,10 +34,6 @@ fn word_lists_are_sorted() {
         OWN_MY,
         BOT
     ]));
-}
-
-fn s(text: &str) -> f32 {
-    score(text, &Settings::default())
 }
 
 // Phrasings of our own, not the out-of-sample set's.

@@ -239,11 +239,7 @@ fn word_at(s: &str, verb: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
-    }
+    use crate::tests::score_of as s;
 
     // Round 12, phrasings of our own (not from any data set).
     #[test]

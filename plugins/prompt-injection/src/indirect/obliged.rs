@@ -97,11 +97,7 @@ pub(super) fn run(w: &[Word], out: &mut Vec<crate::rules::Signal>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
-    }
+    use crate::tests::score_of as s;
 
     #[test]
     fn word_lists_are_sorted() {

@@ -84,11 +84,7 @@ pub(super) fn bot_of_users_prompt(w: &[Word], i: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
-    }
+    use crate::tests::score_of as s;
 
     #[test]
     fn word_lists_are_sorted() {

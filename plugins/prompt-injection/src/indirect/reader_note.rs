@@ -455,11 +455,7 @@ fn machine(label: &[Word]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Settings, score};
-
-    fn s(text: &str) -> f32 {
-        score(text, &Settings::default())
-    }
+    use crate::tests::score_of as s;
 
     #[test]
     fn word_lists_are_sorted() {

@@ -1,3 +1,4 @@
+use crate::tests::score_of as s;
 use crate::{Settings, score};
 
 #[test]
@@ -12,10 +13,6 @@ fn word_lists_are_sorted() {
         super::CONDITIONAL,
         super::INJECTION_WORD
     ]));
-}
-
-fn s(text: &str) -> f32 {
-    score(text, &Settings::default())
 }
 
 // Phrasings of our own, not the out-of-sample set's.
