@@ -368,10 +368,11 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
             )
         })
     };
-    let you = s
-        .iter()
-        .any(|x| is(x.norm(), &YOU) && !(x.norm() == b"du" && french()));
-    let hidden = instr && has(&HIDDEN) && (you || has(&POSSESSIVE) || has(&SECOND)) && !generic;
+    let you = || {
+        s.iter()
+            .any(|x| is(x.norm(), &YOU) && !(x.norm() == b"du" && french()))
+    };
+    let hidden = instr && has(&HIDDEN) && (you() || has(&POSSESSIVE) || has(&SECOND)) && !generic;
     // "the text before my first message", "vor meiner ersten Nachricht".
     let before_me = verb
         && s.iter().enumerate().any(|(k, x)| {
