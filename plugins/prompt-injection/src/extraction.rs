@@ -104,6 +104,30 @@ fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
     });
 }
 
+/// Whether a showing verb is conjugated in the third person plural of
+/// French, Italian, Portuguese or Spanish ("des chercheurs montrent que",
+/// "gli studi mostrano", "os testes revelam", "los expertos muestran"):
+/// a report of what others show, never a request (no imperative ends so;
+/// Spanish "-an" only on verbs in "-ar", where the plural imperative is
+/// "-en": "escriban", "repitan" are requests).
+fn reported(n: &[u8]) -> bool {
+    let ends = |e: &[u8]| n.len() > e.len() + 3 && n.ends_with(e);
+    ends(b"ent")
+        || ends(b"ano")
+        || ends(b"ono")
+        || ends(b"am")
+        || ends(b"aron")
+        || ends(b"ieron")
+        || ends(b"arono")
+        || ends(b"an")
+            && ![
+                "escrib", "repit", "resum", "imprim", "correg", "tradu", "transcri", "reprodu",
+                "devuelv",
+            ]
+            .iter()
+            .any(|p| n.starts_with(p.as_bytes()))
+}
+
 fn sentence(text: &str, s: &[Word]) -> Option<f32> {
     // Most sentences have no showing verb and no question word, and
     // every request below names instructions, a start or "above": the
@@ -114,7 +138,8 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
         return None;
     }
     let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
-    let verb = hits & crate::hits::SHOW != 0 && has(&SHOW);
+    let verb = hits & crate::hits::SHOW != 0
+        && s.iter().any(|x| is(x.norm(), &SHOW) && !reported(x.norm()));
     if !(verb || hits & crate::hits::QUESTION != 0 && has(&QUESTION)) {
         return None;
     }
@@ -209,13 +234,25 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
                 })
         })
     };
+    // "my bot's system prompt", "our chatbot's prompt": a possessive, a
+    // bot and the prompt, in at most four words.
+    let users_genitive = |k: usize| {
+        (1..=4).any(|d| {
+            k >= d
+                && is(s[k - d].norm(), &OWN_MY)
+                && (k - d + 1..k).any(|j| {
+                    let n = s[j].norm();
+                    is(n, &BOT) || n.ends_with(b"bot") || n.ends_with(b"bots")
+                })
+        })
+    };
     if s.iter().enumerate().any(|(k, x)| {
         (sysmsg == Some(k)
             || is(x.norm(), &INSTRUCTIONS) && x.norm().starts_with(b"system")
             || x.norm() == b"prompt"
             || x.norm().starts_with(b"systemprompt")
             || x.norm().starts_with(b"system-prompt"))
-            && users(k)
+            && (users(k) || users_genitive(k))
     }) {
         return None;
     }
@@ -321,8 +358,21 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
     let given = you_given && (instr || start);
     let above = has(&ABOVE) && s.iter().any(|x| is(x.norm(), &ALL));
     // "the hidden instructions you have", "tus reglas secretas".
-    let hidden =
-        instr && has(&HIDDEN) && (has(&YOU) || has(&POSSESSIVE) || has(&SECOND)) && !generic;
+    // (French "du" is "of the", not German "you": "Article du Monde : des
+    // chercheurs … instructions cachées" is a report.)
+    let french = || {
+        s.iter().any(|x| {
+            matches!(
+                x.norm(),
+                b"des" | b"les" | b"dans" | b"avec" | b"sont" | b"est" | b"une" | b"aux" | b"sur"
+            )
+        })
+    };
+    let you = || {
+        s.iter()
+            .any(|x| is(x.norm(), &YOU) && !(x.norm() == b"du" && french()))
+    };
+    let hidden = instr && has(&HIDDEN) && (you() || has(&POSSESSIVE) || has(&SECOND)) && !generic;
     // "the text before my first message", "vor meiner ersten Nachricht".
     let before_me = verb
         && s.iter().enumerate().any(|(k, x)| {

@@ -31,6 +31,7 @@ mod layout;
 mod obliged;
 mod own_prompt;
 mod reader_note;
+mod secret_file;
 
 use crate::INJECTION;
 use crate::rules::Signal;
@@ -159,6 +160,7 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     obliged::run(w, out);
     hijack::run(text, out);
     exfil::run(text, out);
+    secret_file::run(text, out);
     reader_note::run(text, w, out);
     if out.len() > mark && *about_injection.get_or_init(|| names_injection(w)) {
         out.truncate(mark);
