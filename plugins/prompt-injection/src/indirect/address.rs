@@ -182,6 +182,13 @@ pub(super) fn address(
     // for…") or leads to a colon ("…for the AI summarizer:").
     let label_colon =
         (0..=5).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_TRAIL_COLON != 0));
+    // "…is for the assistant that manages Dana's inbox", "para el
+    // asistente que gestiona el correo de Marta", "für den Assistenten,
+    // der Frau Jäger ihre Mails sortiert": a relative clause names the
+    // reader by the mailbox or calendar it keeps (a person's assistant may
+    // keep one too, so this alone neither makes it a machine nor blocks).
+    let keeps = (1..=2).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &RELATIVE)))
+        && (2..=8).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &MAILBOX)));
     let cue_at = (1..=4).find(|&d| {
         i >= d
             && near(i - d).is_some_and(|x| is(x.norm(), &CUE))
@@ -192,6 +199,7 @@ pub(super) fn address(
             && (!matches!(w[i - d].norm(), b"a" | b"an") || is(w[i - d + 1].norm(), &DET))
             && (!is(w[i - d].norm(), &PREPOSITION)
                 || label_colon
+                || keeps
                 || i == d
                 || w[i - d - 1].tok.sent != sent
                 || opens_after(text, w[i - d].tok.start as usize)
@@ -261,11 +269,14 @@ pub(super) fn address(
                             })))
         })
     };
+    let greeting_before = i >= 1 && near(i - 1).is_some_and(|x| is(x.norm(), &GREETING));
     // A comma may close a short noun phrase ("Asistente de compras, …").
     let vocative = (colon && opens(false))
         || (opens(true)
             && ((1..=3).any(|d| near(i + d).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0))
-                || after.starts_with(['—', '–', ','])));
+                || after.starts_with(['—', '–', ','])
+                // "Hi assistant! …": a greeting's exclamation.
+                || greeting_before && after.starts_with('!')));
     // A label: "AI crawlers and assistants: …" opens a line and ends in a
     // colon within a few words.
     let label = qualified
@@ -319,6 +330,10 @@ pub(super) fn address(
         || (opens(false) && participle_heading)
     {
         0.4
+    } else if cue && keeps {
+        // Under 0.4: authority alone ("…la agenda del director: …")
+        // does not raise it to a flag's 0.6.
+        0.39
     } else if vocative && (qualified || role) {
         0.3
     } else {

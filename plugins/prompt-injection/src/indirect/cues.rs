@@ -135,7 +135,11 @@ pub(super) const CUE: Lex = Lex::new(&[
     "para",
     "per",
     "pour",
+    "pra",
+    "pras",
     "prezad*",
+    "pro",
+    "pros",
     "ps",
     "querid*",
     "reminder",
@@ -148,8 +152,8 @@ pub(super) const CUE: Lex = Lex::new(&[
 ]);
 /// Cues that are bare prepositions or conjunctions.
 pub(super) const PREPOSITION: Lex = Lex::new(&[
-    "a", "al", "alla", "an", "ao", "au", "aux", "den", "for", "fur", "para", "per", "pour", "se",
-    "si", "to",
+    "a", "al", "alla", "an", "ao", "au", "aux", "den", "for", "fur", "para", "per", "pour", "pra",
+    "pras", "pro", "pros", "se", "si", "to",
 ]);
 /// Participles that describe an address instead of making one: "hidden
 /// text aimed at the AI assistant", "texto oculto dirigido al asistente",
@@ -404,6 +408,29 @@ pub(super) const USE: Lex = Lex::new(&[
 /// Relative pronouns that open a clause saying which machine is meant.
 pub(super) const RELATIVE: Lex =
     Lex::new(&["che", "der", "die", "que", "qui", "that", "which", "who"]);
+/// What a reader keeps for someone ("the assistant that manages Dana's
+/// inbox", "el asistente que gestiona el correo de Marta", "der Frau Jäger
+/// ihre Mails sortiert", "qui gère l'agenda de"): a mailbox or a calendar.
+pub(super) const MAILBOX: Lex = Lex::new(&[
+    "agenda*",
+    "bandeja",
+    "boite",
+    "caixa",
+    "calendar*",
+    "casella",
+    "correo*",
+    "courriel*",
+    "e-mail*",
+    "email*",
+    "inbox*",
+    "kalender*",
+    "mail",
+    "mailbox*",
+    "mails",
+    "posteingang*",
+    "postfach*",
+    "termine",
+]);
 /// "to *any* AI", "for *all* agents".
 pub(super) const ANY: Lex = Lex::new(&[
     "all",
