@@ -48,6 +48,7 @@ mod component;
 #[cfg(not(target_arch = "wasm32"))]
 mod boost;
 mod claims;
+mod code;
 mod decoded;
 mod disable;
 mod extraction;
@@ -322,6 +323,7 @@ fn collect(
     modes::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
+    code::discount(text, &mut signals[mark..]);
     // When the rules' strongest evidence turned out to be quoted, reported
     // or data ("the article says attackers write \"ignore previous
     // instructions\""), the model, which reads the same words without
