@@ -30,6 +30,7 @@ mod hijack;
 mod layout;
 mod obliged;
 mod own_prompt;
+pub(crate) use own_prompt::users_own_prompt;
 mod reader_note;
 mod secret_file;
 

@@ -48,6 +48,7 @@ mod component;
 #[cfg(not(target_arch = "wasm32"))]
 mod boost;
 mod claims;
+mod code;
 mod decoded;
 mod disable;
 mod extraction;
@@ -322,6 +323,7 @@ fn collect(
     modes::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
+    code::discount(text, &mut signals[mark..]);
     // When the rules' strongest evidence turned out to be quoted, reported
     // or data ("the article says attackers write \"ignore previous
     // instructions\""), the model, which reads the same words without
@@ -329,7 +331,21 @@ fn collect(
     // is noise: it adds nothing.
     let discounted = strongest(&signals[mark..]) < before;
     let learned = if settings.model && depth == 0 && !discounted {
-        Some(model::score(text, &scan, &words)).filter(|s| *s >= MODEL_REPORTED)
+        Some(model::score(text, &scan, &words))
+            .filter(|s| *s >= MODEL_REPORTED)
+            // A user's own bot's prompt, pasted to be improved, reads to
+            // the model like instructions to it ("You are Lia, the shop's
+            // assistant. Only answer…"): there the model's score counts
+            // as a finding but blocks only from `MODEL_OWN_PROMPT`.
+            .map(|s| {
+                if (settings.threshold..MODEL_OWN_PROMPT).contains(&s)
+                    && indirect::users_own_prompt(&words)
+                {
+                    s.min(settings.threshold - 0.01)
+                } else {
+                    s
+                }
+            })
     } else {
         None
     };
@@ -433,6 +449,11 @@ fn strongest(signals: &[Signal]) -> f32 {
 /// The learned model's score counts, and is reported as a finding, from
 /// this score up.
 const MODEL_REPORTED: f32 = 0.3;
+
+/// In a text announcing the user's own bot's prompt, the learned model's
+/// score blocks only from this score up (it scored such texts 0.50 to
+/// 0.53).
+const MODEL_OWN_PROMPT: f32 = 0.6;
 
 /// Evidence this far apart (in bytes) is about different things: a long
 /// document with one weak cue per page is not an injection.

@@ -443,7 +443,7 @@ pub const HOW_WORDS: [u64; 5] = [
 ];
 
 /// mode, not the model's.
-pub const DEVICES: [u64; 56] = [
+pub const DEVICES: [u64; 65] = [
     word(b"android"),
     word(b"app"),
     word(b"appareil"),
@@ -500,6 +500,16 @@ pub const DEVICES: [u64; 56] = [
     word(b"xbox"),
     word(b"parametres"),
     word(b"reglages"),
+    // Games, whose god modes are cheats (round 16).
+    word(b"cheat"),
+    word(b"cheats"),
+    word(b"gioco"),
+    word(b"jeu"),
+    word(b"jogo"),
+    word(b"juego"),
+    word(b"pc"),
+    word(b"spiel"),
+    word(b"steam"),
 ];
 pub const EMAIL: u64 = word(b"email");
 pub const MAIL: u64 = word(b"mail");

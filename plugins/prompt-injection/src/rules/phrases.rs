@@ -196,9 +196,13 @@ impl Rules<'_> {
                 // `"admin_mode": "enabled"`, "Entwicklermodus am Handy":
                 // a device's or a program's mode, unless "you" is told it
                 // is in one.
-                let device = (lo..=(i + 8).min(self.t.len().saturating_sub(1)))
-                    .any(|k| self.same(i, k) && w::DEVICES.contains(&self.h(k)))
-                    && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
+                // The device may head the sentence before ("In
+                // Minecraft: wie schalte ich … God Mode ein?").
+                let device =
+                    (i.saturating_sub(12)..=(i + 8).min(self.t.len().saturating_sub(1))).any(|k| {
+                        (self.same(i, k) || (k < i && self.t[k].sent + 1 == self.t[i].sent))
+                            && w::DEVICES.contains(&self.h(k))
+                    }) && !(lo..i - 1).any(|k| self.same(i, k) && self.c(k) & YOU != 0);
                 let score = if !product && !device && (addressed || (strong && !users_own)) {
                     0.75
                 } else {

@@ -34,6 +34,9 @@ impl Rules<'_> {
             || self.t[i - 1].flags & (F_LINE_START | F_COLON_BEFORE | F_QUOTE_BEFORE | F_UPPER)
                 != 0
             || self.c(i - 2) & (D_THE | D_YOUR | D_MY) == 0;
+        // "Here's my draft system prompt:": the user's own prompt, with a
+        // word between the possessive and the label, is no notice either.
+        let opens = opens && !(i >= 3 && self.same(i, i - 3) && self.c(i - 3) & D_MY != 0);
         let score = match (document, opens) {
             (_, false) => 0.25,
             (true, true) => 0.4,
