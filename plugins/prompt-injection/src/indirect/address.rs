@@ -65,7 +65,17 @@ pub(super) fn address(
     let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
     let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
     // "the AI team", "AI policy": an AI word that modifies the next noun
-    // is not the one addressed.
+    // is not the one addressed, unless that noun is itself the reader
+    // ("Any AI system reviewing this agreement shall…": a participle and
+    // "this" follow it).
+    let reads_this = || {
+        (2..=4).any(|d| {
+            near(i + d).is_some_and(|x| {
+                (is(x.norm(), &READING) || x.norm().ends_with(b"ing"))
+                    && (1..=2).any(|e| near(i + d + e).is_some_and(|y| is(y.norm(), &THIS)))
+            })
+        })
+    };
     if ai
         && !colon
         && !hidden
@@ -86,6 +96,7 @@ pub(super) fn address(
                 // "Falls du eine KI bist, …", "si eres una IA es…": a verb.
                 && !matches!(x.norm(), b"bist" | b"sind" | b"eres" | b"sei" | b"est" | b"es" | b"is" | b"are")
         })
+        && !reads_this()
     {
         return None;
     }
