@@ -65,15 +65,22 @@ pub(super) fn address(
     let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
     let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
     // "the AI team", "AI policy": an AI word that modifies the next noun
-    // is not the one addressed, unless that noun is itself the reader
-    // ("Any AI system reviewing this agreement shall…": a participle and
-    // "this" follow it).
+    // is not the one addressed, unless that noun is itself the reader:
+    // a participle and "this" follow it, and an obligation or a label's
+    // colon closes the phrase ("AI services evaluating this proposal
+    // must…", "AI system reading these logs:"); "The AI service
+    // evaluating this proposal was slow" describes one.
     let reads_this = || {
         (2..=4).any(|d| {
-            near(i + d).is_some_and(|x| {
-                (is(x.norm(), &READING) || x.norm().ends_with(b"ing"))
-                    && (1..=2).any(|e| near(i + d + e).is_some_and(|y| is(y.norm(), &THIS)))
-            })
+            near(i + d).is_some_and(|x| is(x.norm(), &READING) || x.norm().ends_with(b"ing"))
+                && (1..=2).any(|e| {
+                    near(i + d + e).is_some_and(|y| is(y.norm(), &THIS))
+                        && (e..=e + 3).any(|f| {
+                            near(i + d + f).is_some_and(|z| {
+                                is(z.norm(), &OBLIGED) || z.tok.flags & F_TRAIL_COLON != 0
+                            })
+                        })
+                })
         })
     };
     if ai
