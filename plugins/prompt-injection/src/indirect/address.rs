@@ -65,7 +65,24 @@ pub(super) fn address(
     let after = text[w[i].tok.end as usize..].trim_start_matches(' ');
     let colon = w[i].tok.flags & F_TRAIL_COLON != 0 || after.starts_with(':');
     // "the AI team", "AI policy": an AI word that modifies the next noun
-    // is not the one addressed.
+    // is not the one addressed, unless that noun is itself the reader:
+    // a participle and "this" follow it, and an obligation or a label's
+    // colon closes the phrase ("AI services evaluating this proposal
+    // must…", "AI system reading these logs:"); "The AI service
+    // evaluating this proposal was slow" describes one.
+    let reads_this = || {
+        (2..=4).any(|d| {
+            near(i + d).is_some_and(|x| is(x.norm(), &READING) || x.norm().ends_with(b"ing"))
+                && (1..=2).any(|e| {
+                    near(i + d + e).is_some_and(|y| is(y.norm(), &THIS))
+                        && (e..=e + 3).any(|f| {
+                            near(i + d + f).is_some_and(|z| {
+                                is(z.norm(), &OBLIGED) || z.tok.flags & F_TRAIL_COLON != 0
+                            })
+                        })
+                })
+        })
+    };
     if ai
         && !colon
         && !hidden
@@ -86,6 +103,7 @@ pub(super) fn address(
                 // "Falls du eine KI bist, …", "si eres una IA es…": a verb.
                 && !matches!(x.norm(), b"bist" | b"sind" | b"eres" | b"sei" | b"est" | b"es" | b"is" | b"are")
         })
+        && !reads_this()
     {
         return None;
     }
@@ -236,18 +254,42 @@ pub(super) fn address(
                     && near(i + d + 1).is_some_and(|y| is(y.norm(), &THIS))
         })
     });
-    let reading = participle && (1..=7).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
+    // "the LLM agent that loads this spec", "el asistente que resume este
+    // documento", "das Sprachmodell, das diese Tabelle auswertet": a
+    // relative clause with "this" reads like "…reading this". A service
+    // job before or after a role noun ("the support agent who picks this
+    // up") makes it a person a ticket is handed to, unless an AI word or
+    // a qualifier makes it a machine.
+    let service = || {
+        role && !ai
+            && !prev_ai
+            && !next_ai
+            && !qualifier_before
+            && ((1..=2).any(|d| i >= d && near(i - d).is_some_and(|x| is(x.norm(), &SERVICE)))
+                || near(i + 1).is_some_and(|x| is(x.norm(), &SERVICE)))
+    };
+    let relative_this = (1..=2)
+        .find(|&d| near(i + d).is_some_and(|x| is(x.norm(), &RELATIVE) || x.norm() == b"das"))
+        .is_some_and(|r| (1..=3).any(|e| near(i + r + e).is_some_and(|y| is(y.norm(), &THIS))))
+        && !service();
     // "AI agent running in CI:", "Assistant taking notes,": a participle
-    // phrase that ends in a colon or a comma.
-    let participle_heading = participle
-        && (0..=6).any(|d| {
+    // phrase that ends in a colon or a comma. A comma does not end a
+    // relative clause's phrase: German closes every relative clause with
+    // one ("Der Assistent, der diese Akte bearbeitet, ist krank").
+    let heading_mark = |comma: bool| {
+        (0..=6).any(|d| {
             near(i + d).is_some_and(|x| {
                 x.tok.flags & F_TRAIL_COLON != 0
                     || text[x.tok.end as usize..]
                         .trim_start_matches(' ')
                         .starts_with(['—', '–'])
-            }) || near(i + d + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
-        });
+            }) || comma && near(i + d + 1).is_some_and(|x| x.tok.flags & F_COMMA_BEFORE != 0)
+        })
+    };
+    let participle_heading =
+        (participle && heading_mark(true)) || (relative_this && heading_mark(false));
+    let participle = participle || relative_this;
+    let reading = participle && (1..=7).any(|d| near(i + d).is_some_and(|x| is(x.norm(), &THIS)));
     let headed = near(i + 1).is_some_and(|x| is(x.norm(), &HEADED));
     // "Assistant: …", "Hey model, …", "\"AI assistant — …": the noun opens
     // its sentence, a line, a quotation or a bracket, and a colon, comma

@@ -408,6 +408,22 @@ pub(super) const USE: Lex = Lex::new(&[
 /// Relative pronouns that open a clause saying which machine is meant.
 pub(super) const RELATIVE: Lex =
     Lex::new(&["che", "der", "die", "que", "qui", "that", "which", "who"]);
+/// A service job that makes a role noun a person's ("the support agent
+/// who picks this up", "the travel agent who books this trip", "l'agent
+/// support qui traite ce dossier"): someone a ticket or a file is handed to.
+pub(super) const SERVICE: Lex = Lex::new(&[
+    "booking",
+    "call",
+    "customer",
+    "desk",
+    "help",
+    "helpdesk",
+    "insurance",
+    "sales",
+    "service",
+    "support",
+    "travel",
+]);
 /// What a reader keeps for someone ("the assistant that manages Dana's
 /// inbox", "el asistente que gestiona el correo de Marta", "der Frau Jäger
 /// ihre Mails sortiert", "qui gère l'agenda de"): a mailbox or a calendar.
