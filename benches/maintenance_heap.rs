@@ -25,8 +25,8 @@
 //! rates, one process each (a process's high-water marks are its own):
 //!
 //! ```sh
-//! MALLOC_ARENA_MAX=2 RATE=30 cargo run --release -p railyard --example maintenance_heap
-//! MALLOC_ARENA_MAX=2 RATE=600 cargo run --release -p railyard --example maintenance_heap
+//! MALLOC_ARENA_MAX=2 RATE=30 cargo bench -p railyard --bench maintenance_heap
+//! MALLOC_ARENA_MAX=2 RATE=600 cargo bench -p railyard --bench maintenance_heap
 //! ```
 //!
 //! Knobs: `RATE` (rows a simulated second, 300), `SECS` (simulated seconds
@@ -180,6 +180,10 @@ impl Committer {
 }
 
 fn main() {
+    // `cargo bench -- --list` and the like: nothing to list.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
     let rate = knob("RATE", 300) as usize;
     let secs = knob("SECS", 300);
     let rounds = knob("ROUNDS", 3);
