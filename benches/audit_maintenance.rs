@@ -31,64 +31,18 @@ use std::path::Path;
 use criterion::{Criterion, criterion_group, criterion_main};
 use railyard::audit::schema::decisions_batch;
 use railyard::audit::table::{commit_segment, open_existing, open_or_create, read_batches};
-use railyard::audit::{DecisionRow, FindingRow, MaintenanceSettings, TableKind, maintain_round};
+use railyard::audit::{MaintenanceSettings, TableKind, maintain_round};
 use url::Url;
+
+#[path = "common/decision_row.rs"]
+mod decision_row;
+use decision_row::row;
 
 /// Decisions a second: ~100 calls a second through the default policy's
 /// three plugins.
 const ROWS_PER_SECOND: usize = 300;
 /// The default maintenance interval, in simulated seconds.
 const MAINTENANCE_EVERY: u64 = 300;
-
-fn row(second: u64, i: usize) -> DecisionRow {
-    let n = second * ROWS_PER_SECOND as u64 + i as u64;
-    // One decision in five finds an e-mail address.
-    let redacted = n.is_multiple_of(5);
-    DecisionRow {
-        decision_id: format!("01a241d3-{n:04x}-7d3a-a8a7-{n:012x}"),
-        request_id: format!("01a241d3-{:04x}-7fd1-bd12-{:012x}", n / 3, n / 3),
-        timestamp_us: 1_796_400_000_000_000 + (second * 1_000_000) as i64 + i as i64,
-        host_id: "bench-host-1a2b3c4d".into(),
-        policy_name: "default".into(),
-        policy_digest: "sha256:b6c1f400418ae8581d38b4613a14782ac73a4c6dd82f6fce2ee7d47d2ff451bc"
-            .into(),
-        route: "gpt-bench".into(),
-        caller: format!("caller-{}", n % 17),
-        stage: "request".into(),
-        plugin: ["pii", "secrets", "prompt-injection"][i % 3].into(),
-        plugin_name: ["pii", "secrets", "prompt-injection"][i % 3].into(),
-        plugin_version: "0.1.0".into(),
-        plugin_digest: format!("sha256:{:064x}", i % 3),
-        plugin_kind: "guardrail".into(),
-        action: if redacted { "redact" } else { "allow" }.into(),
-        reason: if redacted {
-            "EMAIL_ADDRESS found".into()
-        } else {
-            String::new()
-        },
-        findings: if redacted {
-            vec![FindingRow {
-                rule_id: "email".into(),
-                category: "EMAIL_ADDRESS".into(),
-                score: 0.95,
-                message_index: Some(1),
-                span_start: Some(14),
-                span_end: Some(40),
-                field: Some("messages[1].content".into()),
-            }]
-        } else {
-            Vec::new()
-        },
-        outcome: "ok".into(),
-        failure_mode: None,
-        error: None,
-        latency_us: 20 + (n % 40) as i64,
-        payload_hash: format!("{:064x}", n / 3),
-        wal_segment: second as i64,
-        wal_offset: (i * 700) as i64,
-        arm: None,
-    }
-}
 
 /// Writes `minutes` of traffic into a fresh table under `root`, with or
 /// without maintenance every 5 simulated minutes.
@@ -99,7 +53,9 @@ async fn simulate(root: &Url, minutes: u64, auto: bool) {
         .unwrap();
     let settings = MaintenanceSettings::default();
     for second in 1..=minutes * 60 {
-        let rows: Vec<_> = (0..ROWS_PER_SECOND).map(|i| row(second, i)).collect();
+        let rows: Vec<_> = (0..ROWS_PER_SECOND)
+            .map(|i| row(second, i, ROWS_PER_SECOND))
+            .collect();
         commit_segment(
             &mut t,
             "bench",
