@@ -14,7 +14,9 @@
 //! fixtures under `tests/plugins/` do use WASI and stay `wasm32-wasip2`.
 //! Every plugin gets a 64 KiB shadow stack instead of rustc's 1 MiB
 //! default ([`PLUGIN_STACK_BYTES`]): the pool resets a fresh instance's
-//! memory page by page, and the stack was most of the pages.
+//! memory page by page, and the stack was most of the pages. The
+//! first-party plugins are also built with WebAssembly SIMD
+//! ([`PLAIN_TARGET_FEATURES`]).
 //!
 //! Outputs:
 //! - `$OUT_DIR/builtin_plugins.rs`: `include_bytes!` of each first-party
@@ -54,6 +56,14 @@ const PLUGIN_STACK_BYTES: u32 = 64 << 10;
 /// fresh instance costs the host an `mprotect`, and resetting the memory
 /// afterwards another.
 const PLUGIN_INITIAL_MEMORY: u32 = 1 << 20;
+
+/// Target features of the first-party plugins. `simd128` lets LLVM
+/// vectorise the detectors' byte loops and turns on `memchr`'s SIMD path
+/// (under `aho-corasick` and `regex`). Wasmtime enables the SIMD proposal
+/// by default and Cranelift needs only SSE2 for it on x86-64, so every host
+/// that runs railyard runs these components (issue 19, target 2; figures in
+/// BENCHMARKS.md).
+const PLAIN_TARGET_FEATURES: &str = "+simd128";
 
 /// (built-in name, cargo package) of every first-party plugin.
 const FIRST_PARTY: &[(&str, &str)] = &[
@@ -219,7 +229,7 @@ fn build_plugins(root: &Path, out_dir: &Path) -> PathBuf {
             component_ld.display().to_string()
         ),
         format!(
-            "target.{PLAIN_TARGET}.rustflags=[{stack:?}, \"-Clink-arg=--initial-memory={PLUGIN_INITIAL_MEMORY}\"]"
+            "target.{PLAIN_TARGET}.rustflags=[{stack:?}, \"-Clink-arg=--initial-memory={PLUGIN_INITIAL_MEMORY}\", \"-Ctarget-feature={PLAIN_TARGET_FEATURES}\"]"
         ),
     ];
     let wasi_config = [format!("target.{WASI_TARGET}.rustflags=[{stack:?}]")];
