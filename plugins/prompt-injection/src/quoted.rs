@@ -87,11 +87,7 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
         let compound = text[..x.tok.start as usize].ends_with('-');
         x.tok.flags & (F_PATH_BEFORE | F_AT_BEFORE) == 0
             && (x.tok.flags & F_GLUED == 0 || compound)
-            && (is(x.norm(), &FRAMING)
-                || i > 0
-                    && (compound && framing_compound(&w[i - 1], x)
-                        // "red team" written apart.
-                        || x.norm() == b"team" && w[i - 1].norm() == b"red"))
+            && (is(x.norm(), &FRAMING) || compound && i > 0 && framing_compound(&w[i - 1], x))
     });
     if signals.is_empty() {
         return;
@@ -100,17 +96,6 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     // \"…\"") or a quotation shown as an example of its kind ("phrases
     // like \"…\"") is discounted: most texts have none, and need no
     // quotations.
-    // In a framing text, a request reported as made of a bot ("the team
-    // got the chatbot to reveal its prompt", "asking the bot to pretend it
-    // has no rules") is told, not made, quoted or not.
-    if framing {
-        let told = reported_clauses(w);
-        for s in signals.iter_mut() {
-            if told.iter().any(|&(a, b)| a <= s.start && s.start < b) {
-                s.score *= QUOTED_WEIGHT;
-            }
-        }
-    }
     if !framing && !text.contains(['"', '“', '«', '»', '„', '\'', '‘']) {
         return;
     }
@@ -131,121 +116,6 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
             s.score *= QUOTED_WEIGHT;
         }
     }
-}
-
-/// Past and progressive forms of asking, telling and getting someone to
-/// do something: the register of a report ("asked", "telling", "got",
-/// "consiguió que", "brachte … dazu", "ha chiesto"), never an order.
-const ASKED: Lex = Lex::new(&[
-    "amene",
-    "asked",
-    "asking",
-    "baten",
-    "brachte*",
-    "chiedendo",
-    "chiese*",
-    "chiesto",
-    "coaxed",
-    "coaxing",
-    "conseguiu",
-    "consiguio",
-    "consiguieron",
-    "convaincu",
-    "convencieron",
-    "convencio",
-    "convenceu",
-    "convinced",
-    "convincing",
-    "convins*",
-    "convinto",
-    "demandant",
-    "enganaron",
-    "engano",
-    "fragte*",
-    "gebeten",
-    "gebracht",
-    "getting",
-    "got",
-    "indotto",
-    "instructed",
-    "instructing",
-    "logro",
-    "lograron",
-    "pedindo",
-    "pediram",
-    "pediu",
-    "persuaded",
-    "persuading",
-    "pidiendo",
-    "pidieron",
-    "pidio",
-    "telling",
-    "told",
-    "tricked",
-    "tricking",
-    "uberredet*",
-]);
-
-/// A bot, named in the third person as the one a reported request was
-/// made of.
-const BOT: Lex = Lex::new(&[
-    "agent",
-    "agente",
-    "ai",
-    "asistente",
-    "assistant",
-    "assistente",
-    "assistent",
-    "bot",
-    "chatbot*",
-    "copilot",
-    "gpt*",
-    "ia",
-    "ki",
-    "llm",
-    "model",
-    "modele",
-    "modell",
-    "modello",
-    "modelo",
-    "sprachmodell",
-]);
-
-/// The reader, who is asked, not told about.
-const READER: Lex = Lex::new(&[
-    "dich", "dir", "me", "te", "ti", "us", "vous", "you",
-]);
-
-/// Byte ranges of requests reported as made of a bot: from the bot to the
-/// end of the sentence, after a reporting verb ("asked the support bot
-/// to …", "consiguió que el chatbot de RR. HH. revelara …"): the bot
-/// within five words of the verb, the reader not between them.
-fn reported_clauses(w: &[Word]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    for (i, x) in w.iter().enumerate() {
-        if !is(x.norm(), &ASKED) {
-            continue;
-        }
-        let sent = x.tok.sent;
-        let mut j = i + 1;
-        while j < w.len() && j <= i + 5 && w[j].tok.sent == sent {
-            let y = w[j].norm();
-            if is(y, &READER) {
-                break;
-            }
-            if is(y, &BOT) {
-                let end = w[j..]
-                    .iter()
-                    .take_while(|z| z.tok.sent == sent)
-                    .last()
-                    .map_or(w[j].tok.end, |z| z.tok.end);
-                out.push((w[j].tok.start as usize, end as usize));
-                break;
-            }
-            j += 1;
-        }
-    }
-    out
 }
 
 /// Words that show a quotation as one of a kind ("phrases like \"…\"",
@@ -491,7 +361,7 @@ mod tests {
     #[test]
     fn word_lists_are_sorted() {
         use super::*;
-        assert!(crate::words::sorted(&[FRAMING, LIKE, UTTERANCE, OBEY, ASKED, BOT, READER]));
+        assert!(crate::words::sorted(&[FRAMING, LIKE, UTTERANCE, OBEY]));
     }
 
     #[test]
