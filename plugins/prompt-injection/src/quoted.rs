@@ -93,148 +93,23 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
         return;
     }
     // Without a framing word only a reported request ("…asked the bot to
-    // \"…\"") or a quotation shown as an example of its kind ("phrases
-    // like \"…\"") is discounted: most texts have none, and need no
-    // quotations.
-    if !framing && !text.contains(['"', '“', '«', '»', '„', '\'', '‘']) {
+    // \"…\"") is discounted: most texts have none, and need no quotations.
+    if !framing
+        && !["to \"", "to “", "to «", "to '", "to ‘"]
+            .iter()
+            .any(|p| text.contains(p))
+    {
         return;
     }
     let quotes = quotations(text);
-    if quotes.is_empty() {
-        return;
-    }
-    // A frame that tells the reader to act on what it quotes ("follow the
-    // example: \"…\"") delivers the quotation.
-    if obeyed(text, w, &quotes) {
-        return;
-    }
     for s in signals {
         let Some(&(a, _)) = quotes.iter().find(|&&(a, b)| a <= s.start && s.start < b) else {
             continue;
         };
-        if (framing || reported(text, a) || exemplified(text, w, a)) && !data_string(text, a) {
+        if (framing || reported(text, a)) && !data_string(text, a) {
             s.score *= QUOTED_WEIGHT;
         }
     }
-}
-
-/// Words that show a quotation as one of a kind ("phrases like \"…\"",
-/// "Sätze wie „…“", "des messages comme « … »").
-const LIKE: Lex = Lex::new(&["come", "comme", "como", "like", "wie"]);
-
-/// Nouns of things said or written, which "like" then exemplifies.
-const UTTERANCE: Lex = Lex::new(&[
-    "anfrage*",
-    "anweisung*",
-    "attempt*",
-    "befehl*",
-    "comand*",
-    "command*",
-    "comment*",
-    "consigne*",
-    "correo*",
-    "courriel*",
-    "demande*",
-    "eingabe*",
-    "email*",
-    "formulierung*",
-    "frase*",
-    "frasi",
-    "input*",
-    "instruc*",
-    "istruzion*",
-    "kommentar*",
-    "line",
-    "lines",
-    "linea*",
-    "linha*",
-    "mail*",
-    "mensage*",
-    "mensaje*",
-    "message*",
-    "messaggi*",
-    "nachricht*",
-    "order*",
-    "payload*",
-    "pedido*",
-    "peticion*",
-    "phrase*",
-    "phrasing*",
-    "prompt*",
-    "quer*",
-    "request*",
-    "requete*",
-    "richiest*",
-    "riga",
-    "righe",
-    "satz",
-    "satze",
-    "sentence*",
-    "solicitud*",
-    "string*",
-    "testi",
-    "testo",
-    "text*",
-    "trick*",
-    "word*",
-    "zeile*",
-]);
-
-/// Whether the quotation whose text starts at byte `at` follows a noun of
-/// things said and a "like": "commands like \"…\"", "Sätze wie „…“",
-/// "frases sospechosas como «…»" (one word may stand between them).
-fn exemplified(text: &str, w: &[Word], at: usize) -> bool {
-    let Some((open, _)) = text[..at].char_indices().next_back() else {
-        return false;
-    };
-    let k = w.partition_point(|x| (x.tok.start as usize) < open);
-    if k < 2 || !is(w[k - 1].norm(), &LIKE) {
-        return false;
-    }
-    let gap = &text[w[k - 1].tok.end as usize..open];
-    if !gap.chars().all(|c| c.is_whitespace() || c == ':') {
-        return false;
-    }
-    (2..=3).any(|d| d <= k && is(w[k - d].norm(), &UTTERANCE))
-}
-
-/// Verbs by which a text tells its reader to act on what it quotes.
-const OBEY: Lex = Lex::new(&[
-    "befolge",
-    "befolgen",
-    "cumple",
-    "esegui",
-    "execute",
-    "follow",
-    "obedece",
-    "obeis*",
-    "obey",
-    "segui",
-    "siga",
-    "sigue",
-    "suivez",
-]);
-
-/// Whether a quotation is introduced by words that tell the reader to
-/// follow it: "follow the example: \"…\"", "obey this message: \"…\"",
-/// "sigue el ejemplo «…»" (the verb within twelve words before the
-/// opening mark, outside the quotation). A negated verb ("do not follow
-/// it") does not.
-fn obeyed(text: &str, w: &[Word], quotes: &[(usize, usize)]) -> bool {
-    const NEGATIONS: [&[u8]; 14] = [
-        b"not", b"never", b"dont", b"don", b"doesnt", b"didnt", b"cant", b"wont", b"nicht",
-        b"nie", b"no", b"non", b"ne", b"nao",
-    ];
-    quotes.iter().any(|&(at, _)| {
-        let open = text[..at].char_indices().next_back().map_or(0, |(i, _)| i);
-        let k = w.partition_point(|x| (x.tok.start as usize) < open);
-        (k.saturating_sub(12)..k).any(|i| {
-            is(w[i].norm(), &OBEY)
-                && !w[i.saturating_sub(2)..i]
-                    .iter()
-                    .any(|y| NEGATIONS.contains(&y.norm()))
-        })
-    })
 }
 
 /// Whether `a-b` ("red-team", "post-mortem") is a framing word written
@@ -361,7 +236,7 @@ mod tests {
     #[test]
     fn word_lists_are_sorted() {
         use super::*;
-        assert!(crate::words::sorted(&[FRAMING, LIKE, UTTERANCE, OBEY]));
+        assert!(crate::words::sorted(&[FRAMING]));
     }
 
     #[test]
