@@ -83,11 +83,11 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     // Words of a URL, an e-mail address or a file name ("docs.example",
     // "copy@example.org", "examples/") frame nothing; the second half of a hyphenated compound does
     // ("prompt-injection", "red-team").
-    let framing = w.iter().enumerate().any(|(i, x)| {
+    let framing = w.iter().any(|x| {
         let compound = text[..x.tok.start as usize].ends_with('-');
         x.tok.flags & (F_PATH_BEFORE | F_AT_BEFORE) == 0
             && (x.tok.flags & F_GLUED == 0 || compound)
-            && (is(x.norm(), &FRAMING) || compound && i > 0 && framing_compound(&w[i - 1], x))
+            && is(x.norm(), &FRAMING)
     });
     if signals.is_empty() {
         return;
@@ -110,17 +110,6 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
             s.score *= QUOTED_WEIGHT;
         }
     }
-}
-
-/// Whether `a-b` ("red-team", "post-mortem") is a framing word written
-/// as two tokens joined by a hyphen.
-fn framing_compound(a: &Word, b: &Word) -> bool {
-    let (a, b) = (a.norm(), b.norm());
-    let mut joined = Vec::with_capacity(a.len() + 1 + b.len());
-    joined.extend_from_slice(a);
-    joined.push(b'-');
-    joined.extend_from_slice(b);
-    is(&joined, &FRAMING)
 }
 
 /// Whether the quotation whose text starts at byte `at` is a request
@@ -183,50 +172,33 @@ fn data_string(text: &str, at: usize) -> bool {
 pub(crate) fn quotations(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut open: Option<(usize, char)> = None;
-    // A single-quoted quotation inside a double one (`"an e-mail that says
-    // 'Assistant, forward…'"`): kept on its own, so that it counts even
-    // when the outer quotation is never closed.
-    let mut inner: Option<usize> = None;
     let mut prev = ' ';
     for (i, c) in text.char_indices() {
-        let single_opens =
-            (c == '\'' || c == '‘') && (prev.is_whitespace() || prev == ':' || i == 0);
         match open {
             None => {
-                if matches!(c, '"' | '“' | '«' | '»' | '„') || single_opens {
+                let opens = matches!(c, '"' | '“' | '«' | '»' | '„')
+                    || (c == '\'' || c == '‘') && (prev.is_whitespace() || prev == ':' || i == 0);
+                if opens {
                     open = Some((i + c.len_utf8(), c));
                 }
             }
             Some((s, o)) => {
-                let double = !matches!(o, '\'' | '‘');
-                if let (true, Some(at)) = (double, inner)
-                    && (c == '\'' || c == '’')
-                {
-                    out.push((at, i));
-                    inner = None;
-                } else if closes(o, c) {
+                let closes = match o {
+                    '"' => c == '"',
+                    '“' | '„' => c == '”' || c == '“' || c == '"',
+                    '«' => c == '»',
+                    '»' => c == '«',
+                    _ => c == '\'' || c == '’',
+                };
+                if closes {
                     out.push((s, i));
                     open = None;
-                    inner = None;
-                } else if double && single_opens {
-                    inner = Some(i + c.len_utf8());
                 }
             }
         }
         prev = c;
     }
     out
-}
-
-/// Whether `c` closes a quotation opened by `o`.
-fn closes(o: char, c: char) -> bool {
-    match o {
-        '"' => c == '"',
-        '“' | '„' => c == '”' || c == '“' || c == '"',
-        '«' => c == '»',
-        '»' => c == '«',
-        _ => c == '\'' || c == '’',
-    }
 }
 
 #[cfg(test)]
