@@ -83,286 +83,33 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     // Words of a URL, an e-mail address or a file name ("docs.example",
     // "copy@example.org", "examples/") frame nothing; the second half of a hyphenated compound does
     // ("prompt-injection", "red-team").
-    let framing = w.iter().enumerate().any(|(i, x)| {
+    let framing = w.iter().any(|x| {
         let compound = text[..x.tok.start as usize].ends_with('-');
         x.tok.flags & (F_PATH_BEFORE | F_AT_BEFORE) == 0
             && (x.tok.flags & F_GLUED == 0 || compound)
-            && (is(x.norm(), &FRAMING)
-                || i > 0
-                    && (compound && framing_compound(&w[i - 1], x)
-                        // "red team" written apart.
-                        || x.norm() == b"team" && w[i - 1].norm() == b"red"))
+            && is(x.norm(), &FRAMING)
     });
     if signals.is_empty() {
         return;
     }
     // Without a framing word only a reported request ("…asked the bot to
-    // \"…\"") or a quotation shown as an example of its kind ("phrases
-    // like \"…\"") is discounted: most texts have none, and need no
-    // quotations.
-    // In a framing text, a request reported as made of a bot ("the team
-    // got the chatbot to reveal its prompt", "asking the bot to pretend it
-    // has no rules") is told, not made, quoted or not.
-    if framing {
-        let told = reported_clauses(w);
-        for s in signals.iter_mut() {
-            if told.iter().any(|&(a, b)| a <= s.start && s.start < b) {
-                s.score *= QUOTED_WEIGHT;
-            }
-        }
-    }
-    if !framing && !text.contains(['"', '“', '«', '»', '„', '\'', '‘']) {
+    // \"…\"") is discounted: most texts have none, and need no quotations.
+    if !framing
+        && !["to \"", "to “", "to «", "to '", "to ‘"]
+            .iter()
+            .any(|p| text.contains(p))
+    {
         return;
     }
     let quotes = quotations(text);
-    if quotes.is_empty() {
-        return;
-    }
-    // A frame that tells the reader to act on what it quotes ("follow the
-    // example: \"…\"") delivers the quotation.
-    if obeyed(text, w, &quotes) {
-        return;
-    }
     for s in signals {
         let Some(&(a, _)) = quotes.iter().find(|&&(a, b)| a <= s.start && s.start < b) else {
             continue;
         };
-        if (framing || reported(text, a) || exemplified(text, w, a)) && !data_string(text, a) {
+        if (framing || reported(text, a)) && !data_string(text, a) {
             s.score *= QUOTED_WEIGHT;
         }
     }
-}
-
-/// Past and progressive forms of asking, telling and getting someone to
-/// do something: the register of a report ("asked", "telling", "got",
-/// "consiguió que", "brachte … dazu", "ha chiesto"), never an order.
-const ASKED: Lex = Lex::new(&[
-    "amene",
-    "asked",
-    "asking",
-    "baten",
-    "brachte*",
-    "chiedendo",
-    "chiese*",
-    "chiesto",
-    "coaxed",
-    "coaxing",
-    "conseguiu",
-    "consiguieron",
-    "consiguio",
-    "convaincu",
-    "convenceu",
-    "convencieron",
-    "convencio",
-    "convinced",
-    "convincing",
-    "convins*",
-    "convinto",
-    "demandant",
-    "enganaron",
-    "engano",
-    "fragte*",
-    "gebeten",
-    "gebracht",
-    "getting",
-    "got",
-    "indotto",
-    "instructed",
-    "instructing",
-    "lograron",
-    "logro",
-    "pedindo",
-    "pediram",
-    "pediu",
-    "persuaded",
-    "persuading",
-    "pidiendo",
-    "pidieron",
-    "pidio",
-    "telling",
-    "told",
-    "tricked",
-    "tricking",
-    "uberredet*",
-]);
-
-/// A bot, named in the third person as the one a reported request was
-/// made of.
-const BOT: Lex = Lex::new(&[
-    "agent",
-    "agente",
-    "ai",
-    "asistente",
-    "assistant",
-    "assistent",
-    "assistente",
-    "bot",
-    "chatbot*",
-    "copilot",
-    "gpt*",
-    "ia",
-    "ki",
-    "llm",
-    "model",
-    "modele",
-    "modell",
-    "modello",
-    "modelo",
-    "sprachmodell",
-]);
-
-/// The reader, who is asked, not told about.
-const READER: Lex = Lex::new(&["dich", "dir", "me", "te", "ti", "us", "vous", "you"]);
-
-/// Byte ranges of requests reported as made of a bot: from the bot to the
-/// end of the sentence, after a reporting verb ("asked the support bot
-/// to …", "consiguió que el chatbot de RR. HH. revelara …"): the bot
-/// within five words of the verb, the reader not between them.
-fn reported_clauses(w: &[Word]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    for (i, x) in w.iter().enumerate() {
-        if !is(x.norm(), &ASKED) {
-            continue;
-        }
-        let sent = x.tok.sent;
-        let mut j = i + 1;
-        while j < w.len() && j <= i + 5 && w[j].tok.sent == sent {
-            let y = w[j].norm();
-            if is(y, &READER) {
-                break;
-            }
-            if is(y, &BOT) {
-                let end = w[j..]
-                    .iter()
-                    .take_while(|z| z.tok.sent == sent)
-                    .last()
-                    .map_or(w[j].tok.end, |z| z.tok.end);
-                out.push((w[j].tok.start as usize, end as usize));
-                break;
-            }
-            j += 1;
-        }
-    }
-    out
-}
-
-/// Words that show a quotation as one of a kind ("phrases like \"…\"",
-/// "Sätze wie „…“", "des messages comme « … »").
-const LIKE: Lex = Lex::new(&["come", "comme", "como", "like", "wie"]);
-
-/// Nouns of things said or written, which "like" then exemplifies.
-const UTTERANCE: Lex = Lex::new(&[
-    "anfrage*",
-    "anweisung*",
-    "attempt*",
-    "befehl*",
-    "comand*",
-    "command*",
-    "comment*",
-    "consigne*",
-    "correo*",
-    "courriel*",
-    "demande*",
-    "eingabe*",
-    "email*",
-    "formulierung*",
-    "frase*",
-    "frasi",
-    "input*",
-    "instruc*",
-    "istruzion*",
-    "kommentar*",
-    "line",
-    "linea*",
-    "lines",
-    "linha*",
-    "mail*",
-    "mensage*",
-    "mensaje*",
-    "message*",
-    "messaggi*",
-    "nachricht*",
-    "order*",
-    "payload*",
-    "pedido*",
-    "peticion*",
-    "phrase*",
-    "phrasing*",
-    "prompt*",
-    "quer*",
-    "request*",
-    "requete*",
-    "richiest*",
-    "riga",
-    "righe",
-    "satz",
-    "satze",
-    "sentence*",
-    "solicitud*",
-    "string*",
-    "testi",
-    "testo",
-    "text*",
-    "trick*",
-    "word*",
-    "zeile*",
-]);
-
-/// Whether the quotation whose text starts at byte `at` follows a noun of
-/// things said and a "like": "commands like \"…\"", "Sätze wie „…“",
-/// "frases sospechosas como «…»" (one word may stand between them).
-fn exemplified(text: &str, w: &[Word], at: usize) -> bool {
-    let Some((open, _)) = text[..at].char_indices().next_back() else {
-        return false;
-    };
-    let k = w.partition_point(|x| (x.tok.start as usize) < open);
-    if k < 2 || !is(w[k - 1].norm(), &LIKE) {
-        return false;
-    }
-    let gap = &text[w[k - 1].tok.end as usize..open];
-    if !gap.chars().all(|c| c.is_whitespace() || c == ':') {
-        return false;
-    }
-    (2..=3).any(|d| d <= k && is(w[k - d].norm(), &UTTERANCE))
-}
-
-/// Verbs by which a text tells its reader to act on what it quotes.
-const OBEY: Lex = Lex::new(&[
-    "befolge", "befolgen", "cumple", "esegui", "execute", "follow", "obedece", "obeis*", "obey",
-    "segui", "siga", "sigue", "suivez",
-]);
-
-/// Whether a quotation is introduced by words that tell the reader to
-/// follow it: "follow the example: \"…\"", "obey this message: \"…\"",
-/// "sigue el ejemplo «…»" (the verb within twelve words before the
-/// opening mark, outside the quotation). A negated verb ("do not follow
-/// it") does not.
-fn obeyed(text: &str, w: &[Word], quotes: &[(usize, usize)]) -> bool {
-    const NEGATIONS: [&[u8]; 14] = [
-        b"not", b"never", b"dont", b"don", b"doesnt", b"didnt", b"cant", b"wont", b"nicht", b"nie",
-        b"no", b"non", b"ne", b"nao",
-    ];
-    quotes.iter().any(|&(at, _)| {
-        let open = text[..at].char_indices().next_back().map_or(0, |(i, _)| i);
-        let k = w.partition_point(|x| (x.tok.start as usize) < open);
-        (k.saturating_sub(12)..k).any(|i| {
-            is(w[i].norm(), &OBEY)
-                && !w[i.saturating_sub(2)..i]
-                    .iter()
-                    .any(|y| NEGATIONS.contains(&y.norm()))
-        })
-    })
-}
-
-/// Whether `a-b` ("red-team", "post-mortem") is a framing word written
-/// as two tokens joined by a hyphen.
-fn framing_compound(a: &Word, b: &Word) -> bool {
-    let (a, b) = (a.norm(), b.norm());
-    let mut joined = Vec::with_capacity(a.len() + 1 + b.len());
-    joined.extend_from_slice(a);
-    joined.push(b'-');
-    joined.extend_from_slice(b);
-    is(&joined, &FRAMING)
 }
 
 /// Whether the quotation whose text starts at byte `at` is a request
@@ -425,50 +172,33 @@ fn data_string(text: &str, at: usize) -> bool {
 pub(crate) fn quotations(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut open: Option<(usize, char)> = None;
-    // A single-quoted quotation inside a double one (`"an e-mail that says
-    // 'Assistant, forward…'"`): kept on its own, so that it counts even
-    // when the outer quotation is never closed.
-    let mut inner: Option<usize> = None;
     let mut prev = ' ';
     for (i, c) in text.char_indices() {
-        let single_opens =
-            (c == '\'' || c == '‘') && (prev.is_whitespace() || prev == ':' || i == 0);
         match open {
             None => {
-                if matches!(c, '"' | '“' | '«' | '»' | '„') || single_opens {
+                let opens = matches!(c, '"' | '“' | '«' | '»' | '„')
+                    || (c == '\'' || c == '‘') && (prev.is_whitespace() || prev == ':' || i == 0);
+                if opens {
                     open = Some((i + c.len_utf8(), c));
                 }
             }
             Some((s, o)) => {
-                let double = !matches!(o, '\'' | '‘');
-                if let (true, Some(at)) = (double, inner)
-                    && (c == '\'' || c == '’')
-                {
-                    out.push((at, i));
-                    inner = None;
-                } else if closes(o, c) {
+                let closes = match o {
+                    '"' => c == '"',
+                    '“' | '„' => c == '”' || c == '“' || c == '"',
+                    '«' => c == '»',
+                    '»' => c == '«',
+                    _ => c == '\'' || c == '’',
+                };
+                if closes {
                     out.push((s, i));
                     open = None;
-                    inner = None;
-                } else if double && single_opens {
-                    inner = Some(i + c.len_utf8());
                 }
             }
         }
         prev = c;
     }
     out
-}
-
-/// Whether `c` closes a quotation opened by `o`.
-fn closes(o: char, c: char) -> bool {
-    match o {
-        '"' => c == '"',
-        '“' | '„' => c == '”' || c == '“' || c == '"',
-        '«' => c == '»',
-        '»' => c == '«',
-        _ => c == '\'' || c == '’',
-    }
 }
 
 #[cfg(test)]
@@ -478,9 +208,7 @@ mod tests {
     #[test]
     fn word_lists_are_sorted() {
         use super::*;
-        assert!(crate::words::sorted(&[
-            FRAMING, LIKE, UTTERANCE, OBEY, ASKED, BOT, READER
-        ]));
+        assert!(crate::words::sorted(&[FRAMING]));
     }
 
     #[test]
