@@ -245,19 +245,23 @@ impl RailyardEngine {
     /// this call and dropped before it returns, so Cranelift's scratch
     /// (which an engine keeps for reuse, ~16 MiB after compiling the
     /// default policy) is freed instead of held by the serving engine for
-    /// the life of the process (BENCHMARKS.md, issue 19).
+    /// the life of the process (BENCHMARKS.md, issue 19). The freed pages
+    /// are then handed back to the system (`malloc_trim`), or glibc keeps
+    /// them resident in its arenas.
     pub fn precompile_component(&self, wasm: &[u8]) -> wasmtime::Result<Vec<u8>> {
-        // TEMPORARY measurement switch (removed before hand-in).
-        if std::env::var_os("RAILYARD_TMP_COMPILE_ON_SERVING").is_some() {
-            return self.inner.engine.precompile_component(wasm);
-        }
-        let compiler = Engine::new(&self.inner.compile_config)?;
-        *self
-            .inner
-            .last_compile_engine
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(compiler.weak());
-        compiler.precompile_component(wasm)
+        let artifact = {
+            let compiler = Engine::new(&self.inner.compile_config)?;
+            *self
+                .inner
+                .last_compile_engine
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(compiler.weak());
+            compiler.precompile_component(wasm)
+        };
+        // The compiler and its contexts are freed: give their pages back to
+        // the system, or glibc keeps them in its arenas (resident, unused).
+        crate::audit::heap::release_free();
+        artifact
     }
 
     /// Loads an artifact made by [`RailyardEngine::precompile_component`]
