@@ -6,14 +6,45 @@ use railyard::plugin::{PluginDigest, PluginLoader, builtin};
 use railyard::{Payload, Pipeline, Policy, Stage};
 
 fn loader(cache: &std::path::Path) -> PluginLoader {
+    loader_with(Some(cache))
+}
+
+fn loader_with(cache: Option<&std::path::Path>) -> PluginLoader {
     let engine = RailyardEngine::new(EngineSettings {
         pool_instances: 8,
         max_plugin_memory: 128 << 20,
-        cache_dir: Some(cache.to_path_buf()),
+        cache_dir: cache.map(std::path::Path::to_path_buf),
         ..EngineSettings::default()
     })
     .unwrap();
     PluginLoader::new(engine).unwrap()
+}
+
+/// The serving engine never compiles: a compile runs on an engine built for
+/// it and dropped before the load returns, so Cranelift's scratch (which an
+/// engine keeps for reuse, ~16 MiB after the default policy) is not held
+/// for the life of the process. Shown with a weak handle to that engine,
+/// not a heap reading. A cache hit compiles nothing.
+#[test]
+fn compile_engines_are_dropped_once_the_plugin_is_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let payload = Payload::text(Stage::Request, "mail bob@example.com");
+    for cache in [Some(dir.path()), None] {
+        let l = loader_with(cache);
+        assert!(!l.engine().has_compiled());
+        let p = Pipeline::load(&l, Policy::embedded_default()).unwrap();
+        assert!(l.engine().has_compiled(), "cache {cache:?}: compiled");
+        assert!(
+            !l.engine().last_compile_engine_alive(),
+            "cache {cache:?}: the compile engine outlived the load"
+        );
+        assert!(p.evaluate(&payload).redacted.is_some());
+    }
+    // Everything is in the cache now: a new engine loads without compiling.
+    let l = loader(dir.path());
+    let loaded = l.load("pii", builtin::component("pii").unwrap()).unwrap();
+    assert_eq!(loaded.cache, CacheOutcome::Hit);
+    assert!(!l.engine().has_compiled());
 }
 
 #[test]

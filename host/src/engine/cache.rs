@@ -12,13 +12,15 @@
 //! undefined behaviour. The cache folder must be writable only by the user
 //! railyard runs as — anyone who can write there can run code in the host.
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+use super::RailyardEngine;
 
 /// What the cache did for one load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +44,7 @@ pub struct CompileCache {
 
 /// Feeds `Hash` output into SHA-256 so the key is stable across processes
 /// (std's hashers are not guaranteed to be).
-struct Sha256Hasher(Sha256);
+pub(super) struct Sha256Hasher(pub(super) Sha256);
 
 impl Hasher for Sha256Hasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -57,9 +59,7 @@ impl CompileCache {
     /// A cache in `dir` for components compiled by `engine`. The folder is
     /// created on first write.
     pub fn open(dir: PathBuf, engine: &Engine) -> Self {
-        let mut hasher = Sha256Hasher(Sha256::new());
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        let engine_key = hex::encode(&hasher.0.finalize()[..8]);
+        let engine_key = hex::encode(&super::compile::compatibility_digest(engine)[..8]);
         CompileCache { dir, engine_key }
     }
 
@@ -74,11 +74,12 @@ impl CompileCache {
             .join(format!("{}-{}.cwasm", hex::encode(digest), self.engine_key))
     }
 
-    /// Loads the compiled form of `wasm` (whose SHA-256 is `digest`), or
-    /// compiles and stores it.
+    /// Loads the compiled form of `wasm` (whose SHA-256 is `digest`) into
+    /// `engine`, or compiles it (on a short-lived compile engine,
+    /// [`RailyardEngine::precompile_component`]) and stores it.
     pub fn load_or_compile(
         &self,
-        engine: &Engine,
+        engine: &RailyardEngine,
         wasm: &[u8],
         digest: &[u8; 32],
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
@@ -90,7 +91,7 @@ impl CompileCache {
                     // SAFETY: the artifact was produced by `precompile_component`
                     // on an engine with the same compatibility hash (it is in
                     // the file name) and its checksum matches what we wrote.
-                    match unsafe { Component::deserialize(engine, artifact) } {
+                    match unsafe { engine.deserialize(artifact) } {
                         Ok(component) => return Ok((component, CacheOutcome::Hit)),
                         Err(e) => {
                             tracing::warn!(path = %path.display(), error = %e, "compiled plugin in cache does not load; recompiling");
@@ -106,8 +107,9 @@ impl CompileCache {
         }
 
         let artifact = engine.precompile_component(wasm)?;
-        // SAFETY: produced just now by this engine.
-        let component = unsafe { Component::deserialize(engine, &artifact)? };
+        // SAFETY: produced just now by a compile engine whose compatibility
+        // hash equals `engine`'s (checked when `engine` was built).
+        let component = unsafe { engine.deserialize(&artifact)? };
         if let Err(e) = self.store(&path, &artifact) {
             tracing::warn!(dir = %self.dir.display(), error = %e, "could not write the compile cache; plugins will be recompiled on the next start");
         }

@@ -1,19 +1,24 @@
-//! The one wasmtime [`Engine`] of a railyard process, and every knob on it.
+//! The one wasmtime [`Engine`] of a railyard process that serves, and
+//! every knob on it.
 //!
 //! All engine settings live here so their reasons sit next to them: the
 //! pooling allocator and copy-on-write memory images (fast fresh instances,
 //! one per payload per plugin), epoch interruption (wall-clock deadlines),
-//! and the on-disk compile cache (a restart does not recompile plugins).
+//! the on-disk compile cache (a restart does not recompile plugins), and
+//! the short-lived engines that compile (`compile`: the serving engine
+//! never compiles, so it does not keep Cranelift's scratch).
 
 mod cache;
+mod compile;
 mod limits;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, EngineWeak, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use cache::{CacheOutcome, CompileCache};
 pub(crate) use limits::MemoryLimiter;
@@ -125,6 +130,11 @@ pub struct RailyardEngine {
 
 struct Inner {
     engine: Engine,
+    /// `engine`'s configuration without the pooling allocator: what the
+    /// short-lived compile engines are built from (`compile`).
+    compile_config: Config,
+    /// The last compile engine, to show it is gone once a compile returns.
+    last_compile_engine: Mutex<Option<EngineWeak>>,
     cache: Option<CompileCache>,
     max_plugin_memory: u64,
     pool_instances: u32,
@@ -196,7 +206,9 @@ impl RailyardEngine {
             .consume_fuel(metered)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
 
+        let compile_config = compile::compile_config(&config);
         let engine = Engine::new(&config)?;
+        compile::check_compatible(&engine, &compile_config)?;
         let cache = settings
             .cache_dir
             .map(|dir| CompileCache::open(dir, &engine));
@@ -207,6 +219,8 @@ impl RailyardEngine {
         Ok(RailyardEngine {
             inner: Arc::new(Inner {
                 engine,
+                compile_config,
+                last_compile_engine: Mutex::new(None),
                 cache,
                 max_plugin_memory: settings.max_plugin_memory,
                 pool_instances: settings.pool_instances,
@@ -224,6 +238,75 @@ impl RailyardEngine {
     /// The compile cache, when enabled.
     pub fn cache(&self) -> Option<&CompileCache> {
         self.inner.cache.as_ref()
+    }
+
+    /// Compiles `wasm` (a component, binary or WAT) to an artifact that
+    /// [`RailyardEngine::deserialize`] loads, on a compile engine built for
+    /// this call and dropped before it returns, so Cranelift's scratch
+    /// (which an engine keeps for reuse, ~16 MiB after compiling the
+    /// default policy) is freed instead of held by the serving engine for
+    /// the life of the process (BENCHMARKS.md, issue 19). The freed pages
+    /// are then handed back to the system (`malloc_trim`), or glibc keeps
+    /// them resident in its arenas.
+    pub fn precompile_component(&self, wasm: &[u8]) -> wasmtime::Result<Vec<u8>> {
+        let artifact = {
+            let compiler = Engine::new(&self.inner.compile_config)?;
+            *self
+                .inner
+                .last_compile_engine
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(compiler.weak());
+            compiler.precompile_component(wasm)
+        };
+        // The compiler and its contexts are freed: give their pages back to
+        // the system, or glibc keeps them in its arenas (resident, unused).
+        crate::audit::heap::release_free();
+        artifact
+    }
+
+    /// Loads an artifact made by [`RailyardEngine::precompile_component`]
+    /// (or read back from the compile cache) into the serving engine.
+    ///
+    /// # Safety
+    ///
+    /// As [`Component::deserialize`]: `artifact` must come from
+    /// `precompile_component` of an engine with this engine's compatibility
+    /// hash, unaltered. (wasmtime checks the hash, the version and the
+    /// settings itself and refuses a mismatch with an error; what it cannot
+    /// check is that the code is what the compiler wrote.)
+    pub unsafe fn deserialize(&self, artifact: &[u8]) -> wasmtime::Result<Component> {
+        // SAFETY: passed on to the caller.
+        unsafe { Component::deserialize(&self.inner.engine, artifact) }
+    }
+
+    /// Compiles `wasm` on a short-lived compile engine and loads it into
+    /// this one (no compile cache).
+    pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<Component> {
+        let artifact = self.precompile_component(wasm)?;
+        // SAFETY: compiled just now by an engine whose compatibility hash
+        // equals this engine's (`compile::check_compatible` at build).
+        unsafe { self.deserialize(&artifact) }
+    }
+
+    /// Whether the engine of the last compile is still alive. It is not
+    /// once [`RailyardEngine::precompile_component`] has returned: nothing
+    /// keeps it (a test holds the host to that).
+    pub fn last_compile_engine_alive(&self) -> bool {
+        self.inner
+            .last_compile_engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|weak| weak.upgrade().is_some())
+    }
+
+    /// Whether an engine has compiled since this one was built.
+    pub fn has_compiled(&self) -> bool {
+        self.inner
+            .last_compile_engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// The largest memory any plugin may be given.

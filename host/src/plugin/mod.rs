@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::Store;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 
 use crate::engine::{CacheOutcome, RailyardEngine};
 use crate::payload::Stage;
@@ -318,11 +318,10 @@ impl PluginLoader {
         let digest = PluginDigest::of(wasm);
         let engine = self.engine.wasmtime();
         let compiled = match self.engine.cache() {
-            Some(cache) => cache.load_or_compile(engine, wasm, &digest.0),
-            None => engine
-                .precompile_component(wasm)
-                // SAFETY: compiled just now by this engine.
-                .and_then(|artifact| unsafe { Component::deserialize(engine, &artifact) })
+            Some(cache) => cache.load_or_compile(&self.engine, wasm, &digest.0),
+            None => self
+                .engine
+                .compile(wasm)
                 .map(|c| (c, CacheOutcome::Disabled)),
         };
         let (component, cache) = compiled.map_err(|e| {
