@@ -94,24 +94,38 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     }
     // Without a framing word only a reported request ("…asked the bot to
     // \"…\"") is discounted: most texts have none, and need no quotations.
-    if !framing
-        && !["to \"", "to “", "to «", "to '", "to ‘"]
+    let to_quote = ["to \"", "to “", "to «", "to '", "to ‘"]
+        .iter()
+        .any(|p| text.contains(p));
+    let quotes = quotations(text);
+    // A quotation someone else typed to a bot the text talks about ("my
+    // bot shows its prompt when someone writes «…»") is reported speech.
+    let said: Vec<bool> = if quotes.is_empty() || !about_a_bot(w) {
+        Vec::new()
+    } else {
+        quotes
             .iter()
-            .any(|p| text.contains(p))
-    {
+            .map(|&(a, _)| said_by_someone(text, w, a))
+            .collect()
+    };
+    if !framing && !to_quote && !said.contains(&true) {
         return;
     }
-    let quotes = quotations(text);
     // A frame that tells the reader to act on what it quotes ("example,
     // follow it now: \"…\"") delivers the quotation.
     if obeyed(text, w, &quotes) {
         return;
     }
     for s in signals {
-        let Some(&(a, _)) = quotes.iter().find(|&&(a, b)| a <= s.start && s.start < b) else {
+        let Some(q) = quotes
+            .iter()
+            .position(|&(a, b)| a <= s.start && s.start < b)
+        else {
             continue;
         };
-        if (framing || reported(text, a)) && !data_string(text, a) {
+        let a = quotes[q].0;
+        let said = said.get(q).copied().unwrap_or(false);
+        if (framing || said || reported(text, a)) && !data_string(text, a) {
             s.score *= QUOTED_WEIGHT;
         }
     }
@@ -142,6 +156,125 @@ fn obeyed(text: &str, w: &[Word], quotes: &[(usize, usize)]) -> bool {
                     .iter()
                     .any(|y| NEGATIONS.contains(&y.norm()))
         })
+    })
+}
+
+/// Someone other than the writer or the reader, as the subject of a verb
+/// of saying: "when someone types", "quand on lui demande", "cuando un
+/// usuario escribe", "quando un tester ha scritto".
+const SOMEONE: Lex = Lex::new(&[
+    "alguem",
+    "alguien",
+    "attacker*",
+    "client*",
+    "cliente*",
+    "customer*",
+    "he",
+    "jemand",
+    "kunde*",
+    "man",
+    "nutzer*",
+    "on",
+    "people",
+    "qualcuno",
+    "she",
+    "somebody",
+    "someone",
+    "tester*",
+    "they",
+    "user",
+    "users",
+    "usuari*",
+    "utent*",
+    "utilisateur*",
+    "utilizador*",
+    "visitor*",
+]);
+
+/// Verbs of saying, asking or typing in the third person or as a past
+/// participle (no imperative: "ask \"…\"" is a request).
+const SAYS: Lex = Lex::new(&[
+    "ask",
+    "asked",
+    "asks",
+    "chiede",
+    "demande",
+    "demandent",
+    "dice",
+    "dit",
+    "diz",
+    "ecrit",
+    "eingibt",
+    "escreve",
+    "escribe",
+    "fragt",
+    "pede",
+    "pedem",
+    "pide",
+    "piden",
+    "pregunta",
+    "sagt",
+    "said",
+    "says",
+    "schreibt",
+    "scritto",
+    "scrive",
+    "tape",
+    "tippt",
+    "type",
+    "typed",
+    "types",
+    "write",
+    "writes",
+    "wrote",
+]);
+
+/// Nouns of a chatbot the text talks about.
+const BOTS: Lex = Lex::new(&[
+    "asistente",
+    "assistant",
+    "assistent",
+    "assistente",
+    "bot",
+    "chatbot",
+]);
+
+/// Whether the text talks about a bot in the third person: a bot noun
+/// after a possessive or an article ("my bot", "il chatbot del sito", "mon
+/// assistant maison"), not followed by a colon (a label addresses it).
+fn about_a_bot(w: &[Word]) -> bool {
+    use crate::indirect::{MY, THEIR};
+    const ARTICLES: [&[u8]; 9] = [
+        b"the", b"le", b"il", b"el", b"o", b"der", b"lo", b"la", b"a",
+    ];
+    (1..w.len()).any(|i| {
+        is(w[i].norm(), &BOTS)
+            && w[i].tok.flags & crate::scan::F_TRAIL_COLON == 0
+            && w[i.saturating_sub(3)..i].iter().any(|x| {
+                let n = x.norm();
+                is(n, &MY) || is(n, &THEIR) || ARTICLES.contains(&n)
+            })
+    })
+}
+
+/// Whether the quotation whose text starts at byte `at` is what someone
+/// else said: a verb of saying within four words before its opening mark,
+/// with someone other than "I" or "you" as its subject within three words
+/// before the verb ("when people ask in French (\"…\")", "quando alguém
+/// pede «…»").
+fn said_by_someone(text: &str, w: &[Word], at: usize) -> bool {
+    let open = text[..at].char_indices().next_back().map_or(0, |(i, _)| i);
+    let k = w.partition_point(|x| (x.tok.start as usize) < open);
+    let Some(last) = k.checked_sub(1) else {
+        return false;
+    };
+    let sent = w[last].tok.sent;
+    (k.saturating_sub(4)..k).any(|v| {
+        w[v].tok.sent == sent
+            && is(w[v].norm(), &SAYS)
+            && w[v.saturating_sub(3)..v]
+                .iter()
+                .any(|x| x.tok.sent == sent && is(x.norm(), &SOMEONE))
     })
 }
 
@@ -241,7 +374,7 @@ mod tests {
     #[test]
     fn word_lists_are_sorted() {
         use super::*;
-        assert!(crate::words::sorted(&[FRAMING, OBEY]));
+        assert!(crate::words::sorted(&[FRAMING, OBEY, SOMEONE, SAYS, BOTS]));
     }
 
     #[test]
