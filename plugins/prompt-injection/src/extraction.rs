@@ -112,8 +112,6 @@ fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
 /// "-en": "escriban", "repitan" are requests).
 fn reported(n: &[u8]) -> bool {
     let ends = |e: &[u8]| n.len() > e.len() + 3 && n.ends_with(e);
-    // A gerund or a French present participle ("tá mostrando o prompt",
-    // "répond en affichant son prompt") describes, it never asks.
     ends(b"ent")
         || ends(b"ano")
         || ends(b"ono")
@@ -314,8 +312,8 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
                 s[k - 1].norm(),
                 &const {
                     Lex::new(&[
-                        "her", "his", "ihre", "ihren", "its", "leur", "loro", "sa", "seine",
-                        "seinen", "ses", "son", "their",
+                        "her", "his", "ihre", "ihren", "its", "leur", "loro", "seine", "seinen",
+                        "their",
                     ])
                 },
             )
