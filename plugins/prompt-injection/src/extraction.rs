@@ -112,12 +112,7 @@ fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
 /// "-en": "escriban", "repitan" are requests).
 fn reported(n: &[u8]) -> bool {
     let ends = |e: &[u8]| n.len() > e.len() + 3 && n.ends_with(e);
-    // A gerund or a French present participle ("tá mostrando o prompt",
-    // "répond en affichant son prompt") describes, it never asks.
-    ends(b"ando")
-        || ends(b"endo")
-        || ends(b"ant")
-        || ends(b"ent")
+    ends(b"ent")
         || ends(b"ano")
         || ends(b"ono")
         || ends(b"am")
