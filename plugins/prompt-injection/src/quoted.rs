@@ -108,6 +108,18 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
             .map(|&(a, _)| said_by_someone(text, w, a))
             .collect()
     };
+    // A prompt the user writes for their own bot, quoted for review ("I'm
+    // writing the system prompt of my shop's bot: «You are Lia…»"), is
+    // the user's material: what it tells the bot is no order to the model.
+    let said: Vec<bool> = if said.is_empty() {
+        quotes
+            .iter()
+            .map(|&(a, _)| bots_prompt(text, w, a))
+            .collect()
+    } else {
+        let own = quotes.iter().map(|&(a, _)| bots_prompt(text, w, a));
+        said.iter().zip(own).map(|(s, o)| *s || o).collect()
+    };
     if !framing && !to_quote && !said.contains(&true) {
         return;
     }
@@ -257,6 +269,35 @@ fn about_a_bot(w: &[Word]) -> bool {
     })
 }
 
+/// Prepositions between a prompt and the bot it is for.
+const FOR: Lex = Lex::new(&[
+    "de", "del", "della", "des", "do", "du", "for", "fur", "of", "para", "per", "pour",
+]);
+
+/// Whether the quotation whose text starts at byte `at` is a prompt for a
+/// bot, announced before it in its sentence: "the system prompt I wrote
+/// for our library's bot: «You are…»", "el prompt de sistema para el bot
+/// de mi tienda: «Eres…»" (a prompt word, then within eight words a
+/// preposition and, within two more, a bot noun; the quotation opens
+/// within twelve words of the prompt word). What it tells the bot is the
+/// prompt's text, shown for review, not an order to the model.
+fn bots_prompt(text: &str, w: &[Word], at: usize) -> bool {
+    let open = text[..at].char_indices().next_back().map_or(0, |(i, _)| i);
+    let k = w.partition_point(|x| (x.tok.start as usize) < open);
+    let Some(last) = k.checked_sub(1) else {
+        return false;
+    };
+    let sent = w[last].tok.sent;
+    (k.saturating_sub(12)..k).any(|p| {
+        let n = w[p].norm();
+        w[p].tok.sent == sent
+            && (n == b"prompt" || n.starts_with(b"systemprompt") || n.starts_with(b"system-prompt"))
+            && (p + 1..k.min(p + 9)).any(|f| {
+                is(w[f].norm(), &FOR) && (f + 1..k.min(f + 4)).any(|b| is(w[b].norm(), &BOTS))
+            })
+    })
+}
+
 /// Whether the quotation whose text starts at byte `at` is what someone
 /// else said: a verb of saying within four words before its opening mark,
 /// with someone other than "I" or "you" as its subject within three words
@@ -374,7 +415,9 @@ mod tests {
     #[test]
     fn word_lists_are_sorted() {
         use super::*;
-        assert!(crate::words::sorted(&[FRAMING, OBEY, SOMEONE, SAYS, BOTS]));
+        assert!(crate::words::sorted(&[
+            FRAMING, OBEY, SOMEONE, SAYS, BOTS, FOR
+        ]));
     }
 
     #[test]
