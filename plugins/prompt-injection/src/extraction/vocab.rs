@@ -280,7 +280,6 @@ pub(super) const GAVE: Lex = Lex::new(&[
     "set",
     "tell",
     "told",
-    "written",
     "wrote",
 ]);
 /// "before this conversation", "at the start of this chat".
@@ -375,7 +374,6 @@ pub(super) const PASTED: Lex = Lex::new(&[
     "attached",
     "colle*",
     "copied",
-    "ecrit*",
     "eingefugt",
     "escrevi",
     "escribi",
