@@ -82,11 +82,6 @@ fn inverted(text: &str, x: &Word) -> bool {
     at >= 1 && text.as_bytes()[at - 1] == b'-'
 }
 
-/// The normal form of `s[k]`, empty past the end.
-fn y_norm(s: &[Word], k: usize) -> &[u8] {
-    s.get(k).map_or(&[], |y| y.norm())
-}
-
 /// Appends the evidence of one request.
 fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
     // The evidence starts at what is asked for ("…everything above",
@@ -348,13 +343,6 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
                     // instructions the model gave the user (a recipe, a
                     // set-up), not its own.
                     && !(1..d).any(|e| me(text, &s[k + e]))
-                    // "…as instruções que você passou na reunião", "the
-                    // instructions you gave the team": the reader, as the
-                    // subject of an active verb of giving, gave them (a
-                    // colleague's instructions, not the model's own).
-                    && !(d == 1
-                        && matches!(x.norm(), b"voce" | b"you" | b"usted")
-                        && matches!(y_norm(s, k + 1), b"deu" | b"passou" | b"mandou" | b"gave" | b"dio"))
             })
             || (is(x.norm(), &GAVE) || is(x.norm(), &GIVEN))
                 && (1..=2).any(|d| {
