@@ -120,10 +120,6 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
         let own = quotes.iter().map(|&(a, _)| bots_prompt(text, w, a));
         said.iter().zip(own).map(|(s, o)| *s || o).collect()
     };
-    // A pattern in code (`r"ignore (all )?previous instructions"`) is
-    // what a filter looks for, not a sentence: a text that holds one
-    // talks about the phrases it quotes.
-    let framing = framing || quotes.iter().any(|&(a, b)| pattern(text, a, b));
     if !framing && !to_quote && !said.contains(&true) {
         return;
     }
@@ -271,21 +267,6 @@ fn about_a_bot(w: &[Word]) -> bool {
                 is(n, &MY) || is(n, &THEIR) || ARTICLES.contains(&n)
             })
     })
-}
-
-/// Whether the quotation `a..b` is a pattern: a raw string (`r"…"`) or
-/// one holding a regular expression's syntax (`(all )?`, `.*`, `\b`,
-/// `\s+`, `(?i)`, `[^`).
-fn pattern(text: &str, a: usize, b: usize) -> bool {
-    let open = text[..a].char_indices().next_back().map_or(0, |(i, _)| i);
-    let before = text.as_bytes()[..open].iter().rev();
-    let mut before = before.take(2);
-    let raw = matches!(before.next(), Some(b'r' | b'R'))
-        && !before.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let q = &text[a..b];
-    raw || [")?", ".*", ".+", "\\b", "\\s", "\\w", "(?i)", "[^"]
-        .iter()
-        .any(|p| q.contains(p))
 }
 
 /// Prepositions between a prompt and the bot it is for.
