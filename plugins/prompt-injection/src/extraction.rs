@@ -82,14 +82,6 @@ fn inverted(text: &str, x: &Word) -> bool {
     at >= 1 && text.as_bytes()[at - 1] == b'-'
 }
 
-/// Whether the word is the first half of a hyphenated compound
-/// ("Type-safe templating", "print-ready", "show-stopper"): an adjective
-/// or a noun, not a verb.
-fn compound_head(text: &str, x: &Word) -> bool {
-    let rest = &text.as_bytes()[x.tok.end as usize..];
-    rest.first() == Some(&b'-') && rest.get(1).is_some_and(u8::is_ascii_alphabetic)
-}
-
 /// Appends the evidence of one request.
 fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
     // The evidence starts at what is asked for ("…everything above",
@@ -147,8 +139,7 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
     }
     let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
     let verb = hits & crate::hits::SHOW != 0
-        && s.iter()
-            .any(|x| is(x.norm(), &SHOW) && !reported(x.norm()) && !compound_head(text, x));
+        && s.iter().any(|x| is(x.norm(), &SHOW) && !reported(x.norm()));
     if !(verb || hits & crate::hits::QUESTION != 0 && has(&QUESTION)) {
         return None;
     }
