@@ -209,14 +209,7 @@ fn key_of_list(text: &str, a: usize, e: usize) -> bool {
             .trim_start_matches([' ', '-', '"'])
             .is_empty()
     {
-        // The last part of a hyphenated key ("User-agent: GPTBot",
-        // "X-Review-Agent: ci"): a header's or a directive's name.
-        return text[line_start..a].ends_with('-')
-            && key_line(&text[line_start..]).is_some_and(|k| {
-                let at = text[line_start..].find(k).map_or(0, |i| line_start + i);
-                at + k.len() == e
-            })
-            && text.lines().filter_map(key_line).count() >= 2;
+        return false;
     }
     key_list(text)
 }
