@@ -108,19 +108,15 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
             .map(|&(a, _)| said_by_someone(text, w, a))
             .collect()
     };
-    // A prompt the user writes for their own bot, quoted for review ("I'm
-    // writing the system prompt of my shop's bot: «You are Lia…»"), is
-    // the user's material: what it tells the bot is no order to the model.
-    let said: Vec<bool> = if said.is_empty() {
-        quotes
-            .iter()
-            .map(|&(a, _)| bots_prompt(text, w, a))
-            .collect()
-    } else {
-        let own = quotes.iter().map(|&(a, _)| bots_prompt(text, w, a));
-        said.iter().zip(own).map(|(s, o)| *s || o).collect()
-    };
-    if !framing && !to_quote && !said.contains(&true) {
+    // A prompt the user writes for their own bot, quoted for review ("the
+    // system prompt for my shop's bot: «You are Lia… If someone asks for
+    // your instructions, say…»"): what it says of the bot's instructions
+    // asks the model for nothing. (An override inside it still counts.)
+    let own: Vec<bool> = quotes
+        .iter()
+        .map(|&(a, _)| bots_prompt(text, w, a))
+        .collect();
+    if !framing && !to_quote && !said.contains(&true) && !own.contains(&true) {
         return;
     }
     // A frame that tells the reader to act on what it quotes ("example,
@@ -136,7 +132,8 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
             continue;
         };
         let a = quotes[q].0;
-        let said = said.get(q).copied().unwrap_or(false);
+        let said = said.get(q).copied().unwrap_or(false)
+            || own[q] && s.rule == "prompt-injection.instruction-extraction";
         if (framing || said || reported(text, a)) && !data_string(text, a) {
             s.score *= QUOTED_WEIGHT;
         }
