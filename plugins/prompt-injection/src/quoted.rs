@@ -132,8 +132,7 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
             continue;
         };
         let a = quotes[q].0;
-        let said = said.get(q).copied().unwrap_or(false)
-            || own[q] && s.rule == "prompt-injection.instruction-extraction";
+        let said = said.get(q).copied().unwrap_or(false) || own[q] && PROMPTS_SAY.contains(&s.rule);
         if (framing || said || reported(text, a)) && !data_string(text, a) {
             s.score *= QUOTED_WEIGHT;
         }
@@ -265,6 +264,18 @@ fn about_a_bot(w: &[Word]) -> bool {
             })
     })
 }
+
+/// What a bot's prompt says of itself and its reader, discounted when
+/// the prompt is quoted for review: addresses to the bot ("You are
+/// Lola…"), what to do when asked for its instructions. Overrides,
+/// exfiltration and jailbreaks inside it still count.
+const PROMPTS_SAY: [&str; 5] = [
+    "prompt-injection.addressed-to-model",
+    "prompt-injection.addresses-model",
+    "prompt-injection.instruction-extraction",
+    "prompt-injection.prompt-leak",
+    "prompt-injection.role-label",
+];
 
 /// Prepositions between a prompt and the bot it is for.
 const FOR: Lex = Lex::new(&[
