@@ -8,67 +8,10 @@
 
 use crate::rules::Signal;
 use crate::scan::{F_AT_BEFORE, F_GLUED, F_PATH_BEFORE};
-use crate::words::{Lex, Word, is};
+use crate::words::{Word, is};
 
-/// Words that frame quoted text as something discussed, not meant.
-const FRAMING: Lex = Lex::new(&[
-    "angreifer*",
-    "atacante*",
-    "attaccant*",
-    "attacker*",
-    "attaquant*",
-    "awareness",
-    "beispiel*",
-    "beispiele",
-    "chercheur*",
-    "course",
-    "e.g",
-    "eg",
-    "ejemplo*",
-    "esempi",
-    "esempio",
-    "esperiment*",
-    "example*",
-    "exemple*",
-    "exemplo*",
-    "experiment*",
-    "explain*",
-    "finding*",
-    "formacao",
-    "formacion",
-    "formation",
-    "formazione",
-    "forscher*",
-    "iniezion*",
-    "injecao",
-    "injecoes",
-    "injection*",
-    "injektion*",
-    "investigador*",
-    "inyeccion*",
-    "lecon",
-    "lesson",
-    "lezione",
-    "mitigat*",
-    "module",
-    "mortem",
-    "owasp",
-    "pesquisador*",
-    "phishing",
-    "policy",
-    "poster",
-    "postmortem*",
-    "quiz",
-    "red-team",
-    "redteam",
-    "researcher*",
-    "ricercator*",
-    "schulung*",
-    "slogan",
-    "such",
-    "tipo",
-    "training",
-]);
+mod vocab;
+use vocab::*;
 
 /// How much quoted evidence keeps of its score in a framing text.
 const QUOTED_WEIGHT: f32 = 0.25;
@@ -139,12 +82,6 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     }
 }
 
-/// Verbs by which a text tells its reader to act on what it quotes.
-const OBEY: Lex = Lex::new(&[
-    "befolge", "befolgen", "cumple", "esegui", "execute", "follow", "obedece", "obeis*", "obey",
-    "segui", "siga", "sigue", "suivez",
-]);
-
 /// Whether a quotation is introduced by words that tell the reader to
 /// follow it: "example, follow it now: \"…\"", "Beispiel, das du jetzt
 /// befolgen musst: „…“", "obedece: «…»" (the verb within twelve words
@@ -167,86 +104,6 @@ fn obeyed(text: &str, w: &[Word], quotes: &[(usize, usize)]) -> bool {
     })
 }
 
-/// Someone other than the writer or the reader, as the subject of a verb
-/// of saying: "when someone types", "quand on lui demande", "cuando un
-/// usuario escribe", "quando un tester ha scritto".
-const SOMEONE: Lex = Lex::new(&[
-    "alguem",
-    "alguien",
-    "attacker*",
-    "client*",
-    "cliente*",
-    "customer*",
-    "he",
-    "jemand",
-    "kunde*",
-    "man",
-    "nutzer*",
-    "on",
-    "people",
-    "qualcuno",
-    "she",
-    "somebody",
-    "someone",
-    "tester*",
-    "they",
-    "user",
-    "users",
-    "usuari*",
-    "utent*",
-    "utilisateur*",
-    "utilizador*",
-    "visitor*",
-]);
-
-/// Verbs of saying, asking or typing in the third person or as a past
-/// participle (no imperative: "ask \"…\"" is a request).
-const SAYS: Lex = Lex::new(&[
-    "ask",
-    "asked",
-    "asks",
-    "chiede",
-    "demande",
-    "demandent",
-    "dice",
-    "dit",
-    "diz",
-    "ecrit",
-    "eingibt",
-    "escreve",
-    "escribe",
-    "fragt",
-    "pede",
-    "pedem",
-    "pide",
-    "piden",
-    "pregunta",
-    "sagt",
-    "said",
-    "says",
-    "schreibt",
-    "scritto",
-    "scrive",
-    "tape",
-    "tippt",
-    "type",
-    "typed",
-    "types",
-    "write",
-    "writes",
-    "wrote",
-]);
-
-/// Nouns of a chatbot the text talks about.
-const BOTS: Lex = Lex::new(&[
-    "asistente",
-    "assistant",
-    "assistent",
-    "assistente",
-    "bot",
-    "chatbot",
-]);
-
 /// Whether the text talks about a bot in the third person: a bot noun
 /// after a possessive or an article ("my bot", "il chatbot del sito", "mon
 /// assistant maison"), not followed by a colon (a label addresses it).
@@ -264,23 +121,6 @@ fn about_a_bot(w: &[Word]) -> bool {
             })
     })
 }
-
-/// What a bot's prompt says of itself and its reader, discounted when
-/// the prompt is quoted for review: addresses to the bot ("You are
-/// Lola…"), what to do when asked for its instructions. Overrides,
-/// exfiltration and jailbreaks inside it still count.
-const PROMPTS_SAY: [&str; 5] = [
-    "prompt-injection.addressed-to-model",
-    "prompt-injection.addresses-model",
-    "prompt-injection.instruction-extraction",
-    "prompt-injection.prompt-leak",
-    "prompt-injection.role-label",
-];
-
-/// Prepositions between a prompt and the bot it is for.
-const FOR: Lex = Lex::new(&[
-    "de", "del", "della", "des", "do", "du", "for", "fur", "of", "para", "per", "pour",
-]);
 
 /// Whether the quotation whose text starts at byte `at` is a prompt for a
 /// bot, announced before it in its sentence: "the system prompt I wrote
