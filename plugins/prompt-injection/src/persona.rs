@@ -54,12 +54,12 @@ const YOU: Lex = Lex::new(&["du", "tu", "voce"]);
 /// Words of absence: "ohne", "sans", "sin", "senza", "sem", and the
 /// negative determiners ("keine Regeln", "aucune règle", "alcuna
 /// restrizione" after "non").
-pub(crate) const ABSENCE: Lex = Lex::new(&[
+const ABSENCE: Lex = Lex::new(&[
     "alcun", "alcuna", "aucun*", "kein*", "nenhum*", "nessun*", "ningun", "ninguna", "ohne",
     "sans", "sem", "senza", "sin",
 ]);
 /// What a persona without rules lacks.
-pub(crate) const RULE: Lex = Lex::new(&[
+const RULE: Lex = Lex::new(&[
     "anweisung*",
     "beschrank*",
     "censur*",
@@ -88,7 +88,7 @@ pub(crate) const RULE: Lex = Lex::new(&[
     "zensur",
 ]);
 /// "has forgotten", "ignores" (its rules).
-pub(crate) const FORGOT: Lex = Lex::new(&[
+const FORGOT: Lex = Lex::new(&[
     "dimentic*",
     "esquec*",
     "ignor*",
