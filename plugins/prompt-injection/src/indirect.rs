@@ -38,8 +38,8 @@ use crate::INJECTION;
 use crate::rules::Signal;
 use crate::words::{Lex, Word, is};
 use address::{Address, address};
-use cues::MY;
 pub(crate) use cues::NOUN;
+pub(crate) use cues::{MY, THEIR};
 use demands::{ACTION, AUTHORITY, BOSS, MACHINE, USER, YOU};
 
 /// Appends evidence of instructions addressed to the model in `text`.

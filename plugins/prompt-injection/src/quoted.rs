@@ -8,67 +8,10 @@
 
 use crate::rules::Signal;
 use crate::scan::{F_AT_BEFORE, F_GLUED, F_PATH_BEFORE};
-use crate::words::{Lex, Word, is};
+use crate::words::{Word, is};
 
-/// Words that frame quoted text as something discussed, not meant.
-const FRAMING: Lex = Lex::new(&[
-    "angreifer*",
-    "atacante*",
-    "attaccant*",
-    "attacker*",
-    "attaquant*",
-    "awareness",
-    "beispiel*",
-    "beispiele",
-    "chercheur*",
-    "course",
-    "e.g",
-    "eg",
-    "ejemplo*",
-    "esempi",
-    "esempio",
-    "esperiment*",
-    "example*",
-    "exemple*",
-    "exemplo*",
-    "experiment*",
-    "explain*",
-    "finding*",
-    "formacao",
-    "formacion",
-    "formation",
-    "formazione",
-    "forscher*",
-    "iniezion*",
-    "injecao",
-    "injecoes",
-    "injection*",
-    "injektion*",
-    "investigador*",
-    "inyeccion*",
-    "lecon",
-    "lesson",
-    "lezione",
-    "mitigat*",
-    "module",
-    "mortem",
-    "owasp",
-    "pesquisador*",
-    "phishing",
-    "policy",
-    "poster",
-    "postmortem*",
-    "quiz",
-    "red-team",
-    "redteam",
-    "researcher*",
-    "ricercator*",
-    "schulung*",
-    "slogan",
-    "such",
-    "tipo",
-    "training",
-]);
+mod vocab;
+use vocab::*;
 
 /// How much quoted evidence keeps of its score in a framing text.
 const QUOTED_WEIGHT: f32 = 0.25;
@@ -94,34 +37,50 @@ pub(crate) fn discount(text: &str, w: &[Word], signals: &mut [Signal]) {
     }
     // Without a framing word only a reported request ("…asked the bot to
     // \"…\"") is discounted: most texts have none, and need no quotations.
-    if !framing
-        && !["to \"", "to “", "to «", "to '", "to ‘"]
+    let to_quote = ["to \"", "to “", "to «", "to '", "to ‘"]
+        .iter()
+        .any(|p| text.contains(p));
+    let quotes = quotations(text);
+    // A quotation someone else typed to a bot the text talks about ("my
+    // bot shows its prompt when someone writes «…»") is reported speech.
+    let said: Vec<bool> = if quotes.is_empty() || !about_a_bot(w) {
+        Vec::new()
+    } else {
+        quotes
             .iter()
-            .any(|p| text.contains(p))
-    {
+            .map(|&(a, _)| said_by_someone(text, w, a))
+            .collect()
+    };
+    // A prompt the user writes for their own bot, quoted for review ("the
+    // system prompt for my shop's bot: «You are Lia… If someone asks for
+    // your instructions, say…»"): what it says of the bot's instructions
+    // asks the model for nothing. (An override inside it still counts.)
+    let own: Vec<bool> = quotes
+        .iter()
+        .map(|&(a, _)| bots_prompt(text, w, a))
+        .collect();
+    if !framing && !to_quote && !said.contains(&true) && !own.contains(&true) {
         return;
     }
-    let quotes = quotations(text);
     // A frame that tells the reader to act on what it quotes ("example,
     // follow it now: \"…\"") delivers the quotation.
     if obeyed(text, w, &quotes) {
         return;
     }
     for s in signals {
-        let Some(&(a, _)) = quotes.iter().find(|&&(a, b)| a <= s.start && s.start < b) else {
+        let Some(q) = quotes
+            .iter()
+            .position(|&(a, b)| a <= s.start && s.start < b)
+        else {
             continue;
         };
-        if (framing || reported(text, a)) && !data_string(text, a) {
+        let a = quotes[q].0;
+        let said = said.get(q).copied().unwrap_or(false) || own[q] && PROMPTS_SAY.contains(&s.rule);
+        if (framing || said || reported(text, a)) && !data_string(text, a) {
             s.score *= QUOTED_WEIGHT;
         }
     }
 }
-
-/// Verbs by which a text tells its reader to act on what it quotes.
-const OBEY: Lex = Lex::new(&[
-    "befolge", "befolgen", "cumple", "esegui", "execute", "follow", "obedece", "obeis*", "obey",
-    "segui", "siga", "sigue", "suivez",
-]);
 
 /// Whether a quotation is introduced by words that tell the reader to
 /// follow it: "example, follow it now: \"…\"", "Beispiel, das du jetzt
@@ -142,6 +101,69 @@ fn obeyed(text: &str, w: &[Word], quotes: &[(usize, usize)]) -> bool {
                     .iter()
                     .any(|y| NEGATIONS.contains(&y.norm()))
         })
+    })
+}
+
+/// Whether the text talks about a bot in the third person: a bot noun
+/// after a possessive or an article ("my bot", "il chatbot del sito", "mon
+/// assistant maison"), not followed by a colon (a label addresses it).
+fn about_a_bot(w: &[Word]) -> bool {
+    use crate::indirect::{MY, THEIR};
+    const ARTICLES: [&[u8]; 9] = [
+        b"the", b"le", b"il", b"el", b"o", b"der", b"lo", b"la", b"a",
+    ];
+    (1..w.len()).any(|i| {
+        is(w[i].norm(), &BOTS)
+            && w[i].tok.flags & crate::scan::F_TRAIL_COLON == 0
+            && w[i.saturating_sub(3)..i].iter().any(|x| {
+                let n = x.norm();
+                is(n, &MY) || is(n, &THEIR) || ARTICLES.contains(&n)
+            })
+    })
+}
+
+/// Whether the quotation whose text starts at byte `at` is a prompt for a
+/// bot, announced before it in its sentence: "the system prompt I wrote
+/// for our library's bot: «You are…»", "el prompt de sistema para el bot
+/// de mi tienda: «Eres…»" (a prompt word, then within eight words a
+/// preposition and, within two more, a bot noun; the quotation opens
+/// within twelve words of the prompt word). What it tells the bot is the
+/// prompt's text, shown for review, not an order to the model.
+fn bots_prompt(text: &str, w: &[Word], at: usize) -> bool {
+    let open = text[..at].char_indices().next_back().map_or(0, |(i, _)| i);
+    let k = w.partition_point(|x| (x.tok.start as usize) < open);
+    let Some(last) = k.checked_sub(1) else {
+        return false;
+    };
+    let sent = w[last].tok.sent;
+    (k.saturating_sub(12)..k).any(|p| {
+        let n = w[p].norm();
+        w[p].tok.sent == sent
+            && (n == b"prompt" || n.starts_with(b"systemprompt") || n.starts_with(b"system-prompt"))
+            && (p + 1..k.min(p + 9)).any(|f| {
+                is(w[f].norm(), &FOR) && (f + 1..k.min(f + 4)).any(|b| is(w[b].norm(), &BOTS))
+            })
+    })
+}
+
+/// Whether the quotation whose text starts at byte `at` is what someone
+/// else said: a verb of saying within four words before its opening mark,
+/// with someone other than "I" or "you" as its subject within three words
+/// before the verb ("when people ask in French (\"…\")", "quando alguém
+/// pede «…»").
+fn said_by_someone(text: &str, w: &[Word], at: usize) -> bool {
+    let open = text[..at].char_indices().next_back().map_or(0, |(i, _)| i);
+    let k = w.partition_point(|x| (x.tok.start as usize) < open);
+    let Some(last) = k.checked_sub(1) else {
+        return false;
+    };
+    let sent = w[last].tok.sent;
+    (k.saturating_sub(4)..k).any(|v| {
+        w[v].tok.sent == sent
+            && is(w[v].norm(), &SAYS)
+            && w[v.saturating_sub(3)..v]
+                .iter()
+                .any(|x| x.tok.sent == sent && is(x.norm(), &SOMEONE))
     })
 }
 
@@ -241,7 +263,9 @@ mod tests {
     #[test]
     fn word_lists_are_sorted() {
         use super::*;
-        assert!(crate::words::sorted(&[FRAMING, OBEY]));
+        assert!(crate::words::sorted(&[
+            FRAMING, OBEY, SOMEONE, SAYS, BOTS, FOR
+        ]));
     }
 
     #[test]

@@ -389,13 +389,13 @@ pub(super) const GREETING: Lex = Lex::new(&[
     "hello", "hey", "hi", "hola", "liebe*", "ola", "prezad*", "querid*", "salut",
 ]);
 /// "my assistant", "mi asistente": the user's own helper.
-pub(super) const MY: Lex = Lex::new(&[
+pub(crate) const MY: Lex = Lex::new(&[
     "ma", "mein*", "meu", "mi", "mia", "minha", "mio", "mon", "my",
 ]);
 /// "its chatbot", "our agent", "their assistants": someone's own tool,
 /// talked about, not spoken to. Not the Spanish "su", the Italian "suo" or
 /// the German "Ihr", which also mean a formal "your".
-pub(super) const THEIR: Lex = Lex::new(&[
+pub(crate) const THEIR: Lex = Lex::new(&[
     "her", "his", "its", "leur", "leurs", "loro", "nos", "nossa", "nosso", "nostra", "nostro",
     "notre", "nuestra", "nuestro", "our", "sein", "seine*", "their", "unser*",
 ]);
