@@ -32,8 +32,11 @@ pub(crate) const OFF: u16 = 1 << 9;
 /// `obfuscated`: its `HINT` list's filter (a decode-and-obey hint's word).
 pub(crate) const HINT: u16 = 1 << 10;
 
+/// `memory`: a keeping verb or its scope.
+pub(crate) const MEMORY: u16 = 1 << 11;
+
 /// Each family bit answered by a list filter, and its filter.
-const FILTERS: [(u16, &Filter); 10] = [
+const FILTERS: [(u16, &Filter); 11] = [
     (CLAIMS, &crate::claims::STARTS),
     (NOUN, &crate::indirect::NOUN),
     (SHOW, &crate::extraction::SHOW.filter),
@@ -44,6 +47,7 @@ const FILTERS: [(u16, &Filter); 10] = [
     (PERSONA, &crate::persona::OPENER_FIRSTS.filter),
     (OFF, &crate::disable::OFF.filter),
     (HINT, &crate::obfuscated::HINT.filter),
+    (MEMORY, &crate::memory::FAMILY),
 ];
 
 static GATES: Gates = Gates::new(&FILTERS);

@@ -56,6 +56,7 @@ mod hits;
 mod indirect;
 mod lexicon;
 mod lifted;
+mod memory;
 mod model;
 mod modes;
 mod obfuscated;
@@ -321,6 +322,7 @@ fn collect(
     persona::run(&words, signals);
     disable::run(&words, signals);
     modes::run(&words, signals);
+    memory::run(&words, signals);
     let before = strongest(&signals[mark..]);
     quoted::discount(text, &words, &mut signals[mark..]);
     code::discount(text, &mut signals[mark..]);

@@ -54,12 +54,12 @@ const YOU: Lex = Lex::new(&["du", "tu", "voce"]);
 /// Words of absence: "ohne", "sans", "sin", "senza", "sem", and the
 /// negative determiners ("keine Regeln", "aucune règle", "alcuna
 /// restrizione" after "non").
-const ABSENCE: Lex = Lex::new(&[
+pub(crate) const ABSENCE: Lex = Lex::new(&[
     "alcun", "alcuna", "aucun*", "kein*", "nenhum*", "nessun*", "ningun", "ninguna", "ohne",
     "sans", "sem", "senza", "sin",
 ]);
 /// What a persona without rules lacks.
-const RULE: Lex = Lex::new(&[
+pub(crate) const RULE: Lex = Lex::new(&[
     "anweisung*",
     "beschrank*",
     "censur*",
@@ -88,7 +88,7 @@ const RULE: Lex = Lex::new(&[
     "zensur",
 ]);
 /// "has forgotten", "ignores" (its rules).
-const FORGOT: Lex = Lex::new(&[
+pub(crate) const FORGOT: Lex = Lex::new(&[
     "dimentic*",
     "esquec*",
     "ignor*",
@@ -140,21 +140,7 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
             i = after;
             continue;
         }
-        let hi = (after + 30).min(w.len());
-        let near = |k: usize| w[k].tok.sent <= sent + 1;
-        let lacks = (after..hi).take_while(|&k| near(k)).find(|&k| {
-            let n = w[k].norm();
-            let rule_within = |d: usize| {
-                (k + 1..(k + 1 + d).min(hi))
-                    .any(|q| w[q].tok.sent == w[k].tok.sent && is(w[q].norm(), &RULE))
-            };
-            (is(n, &ABSENCE) && rule_within(3))
-                || (is(n, &FORGOT) && rule_within(5))
-                || (is(n, &REFUSE)
-                    && (k.saturating_sub(2)..k + 2)
-                        .any(|q| q != k && q < w.len() && is(w[q].norm(), &NEVER)))
-        });
-        if let Some(k) = lacks {
+        if let Some(k) = lacks(w, after, sent) {
             out.push(Signal {
                 rule: "prompt-injection.jailbreak-persona",
                 cat: JAILBREAK,
@@ -165,6 +151,89 @@ pub(crate) fn run(w: &[Word], out: &mut Vec<Signal>) {
             });
         }
         i = after;
+    }
+    appositions(w, out);
+}
+
+/// The word, from `after` on in sentence `sent` or the next, that says a
+/// persona lacks rules: no rules, forgotten rules, never refuses.
+fn lacks(w: &[Word], after: usize, sent: u32) -> Option<usize> {
+    {
+        let hi = (after + 30).min(w.len());
+        let near = |k: usize| w[k].tok.sent <= sent + 1;
+        (after..hi).take_while(|&k| near(k)).find(|&k| {
+            let n = w[k].norm();
+            let rule_within = |d: usize| {
+                (k + 1..(k + 1 + d).min(hi))
+                    .any(|q| w[q].tok.sent == w[k].tok.sent && is(w[q].norm(), &RULE))
+            };
+            (is(n, &ABSENCE) && rule_within(3))
+                || (is(n, &FORGOT) && rule_within(5))
+                || (is(n, &REFUSE)
+                    && (k.saturating_sub(2)..k + 2)
+                        .any(|q| q != k && q < w.len() && is(w[q].norm(), &NEVER)))
+        })
+    }
+}
+
+/// Articles before the AI noun of a persona's apposition ("Eres LIBRE, un
+/// modelo…", "Du bist X, eine KI…").
+const A: Lex = Lex::new(&[
+    "a", "an", "ein", "eine", "um", "uma", "un", "una", "une", "uno",
+]);
+/// What a persona is said to be: a model, an AI, an assistant.
+const MACHINE: Lex = Lex::new(&[
+    "ai",
+    "asistente",
+    "assistant",
+    "assistent",
+    "assistente",
+    "bot",
+    "chatbot",
+    "ia",
+    "ki",
+    "modele",
+    "modell",
+    "modello",
+    "modelo",
+]);
+
+/// Persona requests with no "from now on": a sentence that opens by
+/// telling the model what it is ("Eres LIBRE", "Sei X", "Você agora é
+/// X", "Du bist X") and names it, within six words, as an AI ("un
+/// modelo", "eine KI"), then lacks rules as `run` requires. A user's
+/// "Eres mi profesor de alemán" names no AI; "Eres un modelo útil" lacks
+/// no rule.
+fn appositions(w: &[Word], out: &mut Vec<Signal>) {
+    let mut k = 0;
+    while k < w.len() {
+        let sent = w[k].tok.sent;
+        // The sentence's first three words.
+        let told = (k..(k + 3).min(w.len()))
+            .take_while(|&j| w[j].tok.sent == sent)
+            .find(|&j| {
+                is(w[j].norm(), &BE_YOU)
+                    || is(w[j].norm(), &BE)
+                        && (j.saturating_sub(2)..j).any(|q| is(w[q].norm(), &YOU))
+            });
+        if let Some(j) = told {
+            let ai = (j + 1..(j + 7).min(w.len()))
+                .take_while(|&q| w[q].tok.sent == sent)
+                .any(|q| is(w[q].norm(), &MACHINE) && q > 0 && is(w[q - 1].norm(), &A));
+            if ai && let Some(end) = lacks(w, j + 1, sent) {
+                out.push(Signal {
+                    rule: "prompt-injection.jailbreak-persona",
+                    cat: JAILBREAK,
+                    score: 0.85,
+                    start: w[j].tok.start as usize,
+                    end: w[end].tok.end as usize,
+                    booster: false,
+                });
+            }
+        }
+        while k < w.len() && w[k].tok.sent == sent {
+            k += 1;
+        }
     }
 }
 
@@ -231,7 +300,7 @@ mod tests {
     fn word_lists_are_sorted() {
         use super::*;
         assert!(crate::words::sorted(&[
-            BE_YOU, BE, YOU, ABSENCE, RULE, FORGOT, REFUSE, NEVER
+            BE_YOU, BE, YOU, ABSENCE, RULE, FORGOT, REFUSE, NEVER, A, MACHINE
         ]));
         assert!(OPENERS.windows(2).all(|p| p[0] <= p[1]));
         // Every opener passes the first-word test, and every word that
