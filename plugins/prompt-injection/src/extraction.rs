@@ -82,46 +82,6 @@ fn inverted(text: &str, x: &Word) -> bool {
     at >= 1 && text.as_bytes()[at - 1] == b'-'
 }
 
-/// "the instructions you gave the new hires", "les consignes que tu as
-/// données à la stagiaire", "as instruções que você passou na reunião",
-/// "die Anweisungen, die du den Azubis gegeben hast": the reader, as the
-/// subject of an active verb of giving (`s[k]` the pronoun, `s[k + d]` the
-/// verb), gave the instructions: a colleague's, not the model's own. Not a
-/// passive ("you were given", "you have been given") nor the reader as its
-/// object ("qu'on vous a données", "die dir gegeben wurden").
-fn reader_gave(s: &[Word], k: usize, d: usize) -> bool {
-    let between = |ok: &[&[u8]]| (1..d).all(|e| ok.contains(&s[k + e].norm()));
-    let verb = s[k + d].norm();
-    match s[k].norm() {
-        // "you gave", "you have given"; not "were you given".
-        b"you" => {
-            (verb == b"gave" || verb == b"given" && d >= 2)
-                && between(&[b"have", b"had", b"just"])
-                && !(k >= 1
-                    && matches!(
-                        s[k - 1].norm(),
-                        b"were" | b"was" | b"are" | b"have" | b"had"
-                    ))
-        }
-        b"tu" => verb.starts_with(b"donne") && between(&[b"as", b"avais"]),
-        b"vous" => verb.starts_with(b"donne") && between(&[b"avez", b"aviez"]),
-        b"voce" | b"usted" => {
-            matches!(verb, b"deu" | b"passou" | b"mandou" | b"dio" | b"dado")
-                && between(&[b"tinha", b"ja", b"ha", b"le", b"les"])
-        }
-        b"du" => {
-            verb == b"gegeben"
-                && !(1..d).any(|e| {
-                    matches!(
-                        s[k + e].norm(),
-                        b"dir" | b"dich" | b"wurde" | b"wurden" | b"worden"
-                    )
-                })
-        }
-        _ => false,
-    }
-}
-
 /// Appends the evidence of one request.
 fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
     // The evidence starts at what is asked for ("…everything above",
@@ -383,7 +343,6 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
                     // instructions the model gave the user (a recipe, a
                     // set-up), not its own.
                     && !(1..d).any(|e| me(text, &s[k + e]))
-                    && !reader_gave(s, k, d)
             })
             || (is(x.norm(), &GAVE) || is(x.norm(), &GIVEN))
                 && (1..=2).any(|d| {
@@ -394,16 +353,7 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
                 && !(1..=2).any(|d| k >= d && matches!(s[k - d].norm(), b"i" | b"we"))
     }) || s.iter().enumerate().any(|(k, x)| {
         // "…che mi hai dato": given to the user, not to the model.
-        is(x.norm(), &GIVEN_YOU)
-            && !(k >= 1 && me(text, &s[k - 1]) || me(text, x))
-            // "…che hai dato al magazziniere": the reader gave them.
-            && !(x.norm() == b"hai"
-                && s.get(k + 1).is_some_and(|y| {
-                    matches!(
-                        y.norm(),
-                        b"dato" | b"data" | b"dati" | b"date" | b"passato" | b"passata" | b"passati"
-                    )
-                }))
+        is(x.norm(), &GIVEN_YOU) && !(k >= 1 && me(text, &s[k - 1]) || me(text, x))
     });
     let given = you_given && (instr || start);
     let above = has(&ABOVE) && s.iter().any(|x| is(x.norm(), &ALL));
