@@ -139,16 +139,7 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
     }
     let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
     let verb = hits & crate::hits::SHOW != 0
-        && s.iter().enumerate().any(|(k, x)| {
-            is(x.norm(), &SHOW)
-                && !reported(x.norm())
-                // "Forschende zeigen, dass…", "studies show that…": a verb
-                // of showing before a that-clause states a finding; it asks
-                // for nothing to be displayed.
-                && !s.get(k + 1).is_some_and(|y| {
-                    matches!(y.norm(), b"dass" | b"that" | b"que" | b"qu" | b"che")
-                })
-        });
+        && s.iter().any(|x| is(x.norm(), &SHOW) && !reported(x.norm()));
     if !(verb || hits & crate::hits::QUESTION != 0 && has(&QUESTION)) {
         return None;
     }
