@@ -82,56 +82,6 @@ fn inverted(text: &str, x: &Word) -> bool {
     at >= 1 && text.as_bytes()[at - 1] == b'-'
 }
 
-/// An English showing verb that is also a noun, used as one: after a
-/// determiner or "of" ("the output of the system prompt", "a leak of its
-/// prompt", "a list of system prompts") or inside a hyphenated compound
-/// ("Type-safe templating for system prompts", "Content-Type"). Such a
-/// word asks for nothing.
-fn noun_use(text: &str, s: &[Word], k: usize) -> bool {
-    let n = s[k].norm();
-    if !matches!(
-        n,
-        b"copy"
-            | b"display"
-            | b"dump"
-            | b"echo"
-            | b"leak"
-            | b"list"
-            | b"need"
-            | b"output"
-            | b"paste"
-            | b"print"
-            | b"quote"
-            | b"share"
-            | b"type"
-    ) {
-        return false;
-    }
-    let end = s[k].tok.end as usize;
-    let compound = inverted(text, &s[k]) || text.as_bytes().get(end) == Some(&b'-');
-    compound
-        || k >= 1
-            && matches!(
-                s[k - 1].norm(),
-                b"a" | b"an"
-                    | b"the"
-                    | b"this"
-                    | b"these"
-                    | b"those"
-                    | b"its"
-                    | b"their"
-                    | b"our"
-                    | b"his"
-                    | b"her"
-                    | b"each"
-                    | b"every"
-                    | b"any"
-                    | b"no"
-                    | b"some"
-                    | b"of"
-            )
-}
-
 /// Appends the evidence of one request.
 fn push(s: &[Word], score: f32, out: &mut Vec<Signal>) {
     // The evidence starts at what is asked for ("…everything above",
@@ -189,9 +139,7 @@ fn sentence(text: &str, s: &[Word]) -> Option<f32> {
     }
     let has = |list: &Lex| s.iter().any(|x| is(x.norm(), list));
     let verb = hits & crate::hits::SHOW != 0
-        && s.iter()
-            .enumerate()
-            .any(|(k, x)| is(x.norm(), &SHOW) && !reported(x.norm()) && !noun_use(text, s, k));
+        && s.iter().any(|x| is(x.norm(), &SHOW) && !reported(x.norm()));
     if !(verb || hits & crate::hits::QUESTION != 0 && has(&QUESTION)) {
         return None;
     }
