@@ -537,3 +537,4 @@ fn a_list_of_markup_tokens_named_is_no_smuggling() {
 
 mod round18;
 mod round19;
+mod round20;

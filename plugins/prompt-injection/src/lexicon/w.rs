@@ -529,6 +529,32 @@ pub const OVERRIDE_EVENT: [u64; 10] = [
     word(b"revoked"),
 ];
 
+/// Finite verbs after "admin override" that make it the subject of a
+/// statement ("…is required", "…was used").
+pub const OVERRIDE_STATED: [u64; 9] = [
+    word(b"is"),
+    word(b"was"),
+    word(b"are"),
+    word(b"were"),
+    word(b"will"),
+    word(b"must"),
+    word(b"requires"),
+    word(b"required"),
+    word(b"needs"),
+];
+/// "…is now active", "…is in effect": a claim that the override holds.
+pub const IN_FORCE: [u64; 9] = [
+    word(b"now"),
+    word(b"active"),
+    word(b"activated"),
+    word(b"enabled"),
+    word(b"engaged"),
+    word(b"granted"),
+    word(b"in"),
+    word(b"on"),
+    word(b"effective"),
+];
+
 /// Possessives of the first person that are not in the `D_MY` class (the
 /// learned model reads the classes; its weights were trained without
 /// these): "le mie istruzioni", "mon message", "minhas regras".

@@ -189,7 +189,14 @@ impl Rules<'_> {
             // "admin override used for user=jsmith" in a log: an event.
             let feature = self.same(i, i + 2)
                 && (w::FEATURE_FOR.contains(&self.h(i + 2))
-                    || w::OVERRIDE_EVENT.contains(&self.h(i + 2)));
+                    || w::OVERRIDE_EVENT.contains(&self.h(i + 2))
+                    // "A manager override is required above the limit",
+                    // "the admin override was logged": the override is the
+                    // subject of a statement about it, not a header that
+                    // claims one in force ("SYSTEM OVERRIDE: …"), unless
+                    // the statement is that it is in force now.
+                    || w::OVERRIDE_STATED.contains(&self.h(i + 2))
+                        && !(self.same(i, i + 3) && w::IN_FORCE.contains(&self.h(i + 3))));
             let score = if feature { 0.3 } else { 0.75 };
             self.push(
                 i,
