@@ -535,6 +535,7 @@ fn a_list_of_markup_tokens_named_is_no_smuggling() {
     assert!(s(used) >= 0.5, "{used}: {}", s(used));
 }
 
+mod modes;
 mod round18;
 mod round19;
 mod round20;

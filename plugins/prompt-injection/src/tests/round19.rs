@@ -2,21 +2,8 @@
 //! set): a question about a bot that leaks when someone else types a
 //! request, quoted; a prompt a user writes for their own bot, quoted for
 //! review; each next to the delivered twin that must still block.
-use crate::{Settings, score};
-
-fn blocks(text: &str, s: &Settings) -> bool {
-    score(text, s) >= s.threshold
-}
-
-fn both() -> [Settings; 2] {
-    [
-        Settings::default(),
-        Settings {
-            model: false,
-            ..Settings::default()
-        },
-    ]
-}
+use super::modes::{blocks, both};
+use crate::score;
 
 #[test]
 fn a_request_someone_else_typed_to_a_bot_talked_about_is_reported() {

@@ -2,21 +2,8 @@
 //! set): an "admin override" or "system override" that a sentence states
 //! something about (a procedure, a log, a story), next to the headers and
 //! claims that put one in force, which must still block.
-use crate::{Settings, score};
-
-fn blocks(text: &str, s: &Settings) -> bool {
-    score(text, s) >= s.threshold
-}
-
-fn both() -> [Settings; 2] {
-    [
-        Settings::default(),
-        Settings {
-            model: false,
-            ..Settings::default()
-        },
-    ]
-}
+use super::modes::{blocks, both};
+use crate::score;
 
 #[test]
 fn an_override_a_sentence_states_something_about_is_no_claim() {
