@@ -16,6 +16,7 @@ pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod evaluation;
+mod heap;
 pub mod judge;
 pub mod live;
 #[cfg(test)]

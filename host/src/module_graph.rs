@@ -11,14 +11,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module and the top-level modules it may import, lowest
-/// layer first. Leaves: `verdict`, `payload`, `engine`, `base_url`;
+/// layer first. Leaves: `verdict`, `payload`, `heap`, `base_url`, and
+/// `engine` above `heap` (it trims the heap after a compile);
 /// `evaluation` sits below both `pipeline` (which makes evaluations) and
 /// `audit`/`judge` (which record and amend them); `live` (hot reload) sits
 /// above `conformance`, whose smoke test it runs before a plugin goes live.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("verdict", &[]),
     ("payload", &[]),
-    ("engine", &[]),
+    ("heap", &[]),
+    ("engine", &["heap"]),
     ("base_url", &[]),
     ("plugin", &["engine", "payload", "verdict"]),
     ("policy", &["plugin", "payload", "verdict"]),
@@ -56,7 +58,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "verdict",
         ],
     ),
-    ("audit", &["evaluation", "policy", "payload", "verdict"]),
+    (
+        "audit",
+        &["evaluation", "policy", "heap", "payload", "verdict"],
+    ),
     (
         "judge",
         &[
@@ -81,6 +86,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "plugin",
             "policy",
             "engine",
+            "heap",
             "base_url",
             "payload",
             "verdict",
@@ -114,6 +120,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "plugin",
             "policy",
             "engine",
+            "heap",
             "base_url",
             "payload",
             "verdict",

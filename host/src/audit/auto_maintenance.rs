@@ -202,7 +202,7 @@ fn run(
         if vacuum {
             next_vacuum = Instant::now() + jittered(settings.vacuum_interval);
         }
-        super::heap::release_free();
+        crate::heap::release_free();
         counters.rounds.fetch_add(1, Ordering::Relaxed);
     }
 }

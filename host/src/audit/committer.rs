@@ -58,7 +58,7 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
                     commits_since_open = 0;
                     shared.table_reopens.fetch_add(1, Ordering::Relaxed);
                     // The dropped tables' state is megabytes freed at once.
-                    super::heap::release_free();
+                    crate::heap::release_free();
                 }
             }
             Err(e) => {

@@ -30,7 +30,6 @@ mod deferred;
 mod encode;
 pub mod erase;
 pub mod events;
-pub(crate) mod heap;
 pub mod maintenance;
 mod open_calls;
 pub mod provenance;

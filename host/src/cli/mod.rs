@@ -90,7 +90,7 @@ enum Command {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
-    crate::audit::heap::limit_arenas();
+    crate::heap::limit_arenas();
     init_tracing();
     let cli = Cli::parse();
     let result = match cli.command {

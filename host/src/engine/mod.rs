@@ -260,7 +260,7 @@ impl RailyardEngine {
         };
         // The compiler and its contexts are freed: give their pages back to
         // the system, or glibc keeps them in its arenas (resident, unused).
-        crate::audit::heap::release_free();
+        crate::heap::release_free();
         artifact
     }
 

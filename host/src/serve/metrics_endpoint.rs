@@ -126,7 +126,7 @@ fn register_pool(
 /// keeps free, so a resident size that grows can be told apart as data
 /// held or as pages the allocator has not returned.
 fn register_heap(r: &mut prometheus_client::registry::Registry) {
-    let Some(h) = crate::audit::heap::usage() else {
+    let Some(h) = crate::heap::usage() else {
         return;
     };
     r.register(
