@@ -19,7 +19,8 @@
 //! the hand-written sets alone. The sets trained on are the development
 //! and training sets of rounds 4 to 9 and, from round 21, the
 //! out-of-sample sets of rounds 7 to 17 (`oos-injection-8` to `-17`), each
-//! retired to development after its round; the older out-of-sample sets
+//! retired to development after its round (not yet `-18` to `-20`: see
+//! [`TRAINING_SETS`]); the older out-of-sample sets
 //! `oos-injection-3`, `-5`, `-6`, `-7`, the validation set
 //! `train-injection-5` and `bastioncorpus` are never read for the
 //! committed model (round 21 scored a variant with the first four in
@@ -78,6 +79,15 @@ pub const TRAINING_SETS: &[&str] = &[
     "tests/data/oos-injection-15.jsonl",
     "tests/data/oos-injection-16.jsonl",
     "tests/data/oos-injection-17.jsonl",
+    // Not yet `oos-injection-18` to `-20` (round 21's held-out sets, now
+    // development): added and counted when the margin is chosen, the rules
+    // alone fall under `PRECISION_TARGET` out of fold (0.990 → 0.979 on
+    // the hand-written sets; they are 0.887 precise on those three), so
+    // the trainer switches the model off (validation 222 → 176 catches)
+    // and two unit tests fail; trained on but left out of the margin's
+    // count (margin 1.932), validation moved 222 / 16 → 224 / 15 but the
+    // table blocks `weak_cues_far_apart_do_not_add_up`'s text (0.52). See
+    // BENCHMARKS.md, "Round 21".
 ];
 
 /// The hand-written sets added in round 7 and the out-of-sample sets
