@@ -539,4 +539,3 @@ mod modes;
 mod round18;
 mod round19;
 mod round20;
-mod round23;

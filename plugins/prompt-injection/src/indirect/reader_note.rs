@@ -153,17 +153,8 @@ fn find_order<'w>(text: &str, colon: usize, body: &'w [Word]) -> Option<&'w Word
                 .starts_with([',', '.', ';', '\n', '\u{2013}', '\u{2014}', ')'])
                 || x.tok.end as usize == text.len()
         };
-        // After "zu" only as an obligation ("… sind nicht zu erwähnen",
-        // "… ist als Bewirtung zu verbuchen"), not a purpose ("um … zu").
-        let zu_ok = |j: usize| {
-            body[j].norm() != b"zu"
-                || body[..j]
-                    .iter()
-                    .rev()
-                    .take(10)
-                    .any(|y| is(y.norm(), &COPULA))
-        };
-        let infinitive = k > 0 && is(n, &INFINITIVE) && zu_ok(k - 1) && closes();
+        let infinitive =
+            k > 0 && is(n, &INFINITIVE) && prev.is_some_and(|p| p.norm() != b"zu") && closes();
         (order || must || infinitive).then_some(x)
     })
 }
