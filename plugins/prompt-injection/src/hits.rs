@@ -35,8 +35,11 @@ pub(crate) const HINT: u16 = 1 << 10;
 /// `memory`: a keeping verb or its scope.
 pub(crate) const MEMORY: u16 = 1 << 11;
 
+/// `indirect`'s reader claims: a verb of stating or judging.
+pub(crate) const CLAIM: u16 = 1 << 12;
+
 /// Each family bit answered by a list filter, and its filter.
-const FILTERS: [(u16, &Filter); 11] = [
+const FILTERS: [(u16, &Filter); 12] = [
     (CLAIMS, &crate::claims::STARTS),
     (NOUN, &crate::indirect::NOUN),
     (SHOW, &crate::extraction::SHOW.filter),
@@ -48,6 +51,7 @@ const FILTERS: [(u16, &Filter); 11] = [
     (OFF, &crate::disable::OFF.filter),
     (HINT, &crate::obfuscated::HINT.filter),
     (MEMORY, &crate::memory::FAMILY),
+    (CLAIM, &crate::indirect::CLAIM.filter),
 ];
 
 static GATES: Gates = Gates::new(&FILTERS);

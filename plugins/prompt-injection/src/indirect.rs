@@ -30,7 +30,9 @@ mod hijack;
 mod layout;
 mod obliged;
 mod own_prompt;
+mod reader_claim;
 pub(crate) use own_prompt::users_own_prompt;
+pub(crate) use reader_claim::CLAIM;
 mod reader_note;
 mod secret_file;
 
@@ -163,6 +165,7 @@ pub(crate) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
     exfil::run(text, out);
     secret_file::run(text, out);
     reader_note::run(text, w, out);
+    reader_claim::run(text, w, out);
     if out.len() > mark && *about_injection.get_or_init(|| names_injection(w)) {
         out.truncate(mark);
     }

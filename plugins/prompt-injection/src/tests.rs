@@ -539,3 +539,4 @@ mod modes;
 mod round18;
 mod round19;
 mod round20;
+mod round23;

@@ -173,7 +173,7 @@ fn opens(text: &str, prev: &Word, x: &Word) -> bool {
 /// automatique", "Lettori automatici"), or a role or tool with a reader's
 /// job or code ("Sistema de triagem", "el asistente que resume reseñas",
 /// "Assistant de code"); not a person's role ("executive assistant").
-fn machine(label: &[Word]) -> bool {
+pub(super) fn machine(label: &[Word]) -> bool {
     // Words and the parts of hyphenated compounds ("Shopping-Assistenten").
     let has = |l: &Lex| {
         label.iter().any(|x| {
