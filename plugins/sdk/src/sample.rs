@@ -38,15 +38,26 @@ pub fn prose(bytes: usize) -> String {
     text
 }
 
-/// A cost example's `main`: arguments `[bytes] [iterations]` (default 2048
-/// and 20000), `call` run that many times on [`prose`] of that size (it
-/// returns how many detections it made), the time per call printed under
-/// `name`. For profiling and callgrind counts (BENCHMARKS.md).
+/// [`prose`] laid out as a pasted document: one sentence a line. The chat
+/// prose is a single line, so a rule that only works past a line break
+/// costs nothing on it; this times such rules too. Same bytes as
+/// [`prose`] (each sentence's closing space becomes the line break).
+pub fn document(bytes: usize) -> String {
+    prose(bytes).replace(". ", ".\n").replace("? ", "?\n")
+}
+
+/// A cost example's `main`: arguments `[bytes] [iterations] [lines]`
+/// (default 2048 and 20000; a third argument `lines` times [`document`]
+/// instead of [`prose`]), `call` run that many times on the text of that
+/// size (it returns how many detections it made), the time per call
+/// printed under `name`. For profiling and callgrind counts
+/// (BENCHMARKS.md).
 pub fn time_calls(name: &str, mut call: impl FnMut(&str) -> usize) {
     let mut args = std::env::args().skip(1);
     let bytes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2048);
     let iters: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20000);
-    let text = prose(bytes);
+    let lines = args.next().is_some_and(|a| a == "lines");
+    let text = if lines { document(bytes) } else { prose(bytes) };
     let start = Instant::now();
     let mut n = 0;
     for _ in 0..iters {
@@ -58,12 +69,21 @@ pub fn time_calls(name: &str, mut call: impl FnMut(&str) -> usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::prose;
+    use super::{document, prose};
 
     #[test]
     fn prose_is_exactly_the_size_asked() {
         for n in [0, 1, 256, 2048, 65536] {
             assert_eq!(prose(n).len(), n);
         }
+    }
+
+    #[test]
+    fn the_document_is_the_prose_one_sentence_a_line() {
+        let (p, d) = (prose(2048), document(2048));
+        assert_eq!(d.len(), p.len());
+        assert!(!p.contains('\n'));
+        assert!(d.lines().count() > 20, "{d}");
+        assert_eq!(d.replace('\n', " "), p);
     }
 }
