@@ -133,15 +133,16 @@ pub(super) fn run(text: &str, w: &[Word], out: &mut Vec<Signal>) {
             }
             from -= 1;
         }
-        if from == k || !machine(&w[from..k]) {
+        if from == k {
             continue;
         }
-        // About this document: "this" in the subject or just after the verb.
+        // About this document: "this" in the subject or just after the verb
+        // (tested first: fewer look-ups than the machine test below).
         let after = w[k + 1..]
             .iter()
             .take(OBJECT_WORDS)
             .take_while(|y| y.tok.sent == x.tok.sent);
-        if !w[from..k].iter().chain(after).any(|y| is(y.norm(), &THIS)) {
+        if !w[from..k].iter().chain(after).any(|y| is(y.norm(), &THIS)) || !machine(&w[from..k]) {
             continue;
         }
         out.push(Signal {
