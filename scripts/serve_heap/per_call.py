@@ -143,15 +143,18 @@ class Server:
         self.proc.terminate()
         sys.exit(f"{self.name}: no process named {self.comm} under {self.proc.pid}")
 
-    def reading(self):
-        """(heap in use, VmRSS), bytes."""
+    def gauges(self, *names):
+        """The named gauges of one /metrics scrape, as ints, in order."""
         c = http.client.HTTPConnection("127.0.0.1", self.port)
         c.request("GET", "/metrics")
         text = c.getresponse().read().decode()
         c.close()
-        heap = next(
-            float(line.split()[-1]) for line in text.splitlines() if line.startswith("railyard_heap_in_use_bytes ")
-        )
+        values = dict(line.split()[:2] for line in text.splitlines() if line and not line.startswith("#"))
+        return [int(float(values[n])) for n in names]
+
+    def reading(self):
+        """(heap in use, VmRSS), bytes."""
+        (heap,) = self.gauges("railyard_heap_in_use_bytes")
         with open(f"/proc/{self.pid}/status") as f:
             rss = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
         return int(heap), rss

@@ -34,7 +34,6 @@ Run: `python3 scripts/serve_heap/regions.py` (stdlib only; the server and
 the fake upstream are `per_call.py`'s).
 """
 
-import http.client
 import os
 import sys
 import threading
@@ -83,15 +82,6 @@ def regions(pid, pool_slots):
     return out
 
 
-def metric(port, name):
-    """One gauge of the server's /metrics."""
-    c = http.client.HTTPConnection("127.0.0.1", port)
-    c.request("GET", "/metrics")
-    text = c.getresponse().read().decode()
-    c.close()
-    return int(float(next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " "))))
-
-
 def threads(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
@@ -109,8 +99,8 @@ def main():
     try:
         workers = server.drive(start + secs, 8, rate)
         while True:
-            heap, _ = server.reading()
-            r = regions(server.pid, metric(server.port, "railyard_pool_warm_memory_resident_bytes"))
+            heap, slots = server.gauges("railyard_heap_in_use_bytes", "railyard_pool_warm_memory_resident_bytes")
+            r = regions(server.pid, slots)
             print(
                 f"{time.time() - start:5.0f} | {server.calls:7d} | {threads(server.pid):3d} | {heap / mib:6.2f} | "
                 + " | ".join(f"{r[k] / mib:6.1f}" for k in KINDS)
