@@ -216,7 +216,8 @@ impl AuditLog {
             settings.segment_bytes,
             settings.segment_age,
             floor,
-        )?;
+        )?
+        .preallocating(settings.wal_preallocate);
         // Calls a previous run left between their request and their end
         // get their `inferences` row now, before any new traffic (see
         // `open_calls` for why this is exactly once).

@@ -80,6 +80,12 @@ pub struct AuditSettings {
     /// 200): a table kept open grows its in-memory state with every
     /// commit.
     pub reopen_after_commits: usize,
+    /// Whether the next WAL segment is written full of zeros and synced
+    /// ahead of time, so that the fsyncs callers wait for overwrite blocks
+    /// the filesystem already has instead of growing the file
+    /// (`RAILYARD_AUDIT_WAL_PREALLOCATE`: `on`, default, or `off`; see
+    /// `audit::wal::spare`).
+    pub wal_preallocate: bool,
 }
 
 /// See [`AuditSettings::reopen_after_commits`] and the committer.
@@ -192,6 +198,16 @@ impl AuditSettings {
                 "a whole number of commits, at least 1",
             )?
             .unwrap_or(DEFAULT_REOPEN_AFTER_COMMITS),
+            wal_preallocate: parse_env(
+                "RAILYARD_AUDIT_WAL_PREALLOCATE",
+                |s| match s {
+                    "on" => Some(true),
+                    "off" => Some(false),
+                    _ => None,
+                },
+                "`on` or `off`",
+            )?
+            .unwrap_or(true),
         })
     }
 
@@ -212,6 +228,7 @@ impl AuditSettings {
             maintenance: MaintenanceSettings::default(),
             wal_format: RecordFormat::Binary,
             reopen_after_commits: DEFAULT_REOPEN_AFTER_COMMITS,
+            wal_preallocate: true,
         }
     }
 }

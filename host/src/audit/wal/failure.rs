@@ -62,8 +62,11 @@ impl Wal {
         // Lost before durable: a waiter that sees the mark sees the loss.
         self.any_lost.store(true, Ordering::Release);
         self.durable.fetch_max(a.lsn, Ordering::Release);
-        if let Some((seq, _)) = w.file.take() {
-            self.sealed_below.fetch_max(seq + 1, Ordering::AcqRel);
+        if let Some(open) = w.file.take() {
+            self.sealed_below.fetch_max(open.seq + 1, Ordering::AcqRel);
+            // Cut back to what was written; a torn record stays for the
+            // reader to report.
+            self.retire_segment(open);
         }
         // Past every sequence a chunk or a file could carry: the failed
         // segment is never written again.
@@ -95,14 +98,14 @@ impl Wal {
         let attempts = failure.attempts + 1;
         let seq = a.segment;
         match self.create_segment(seq) {
-            Ok(file) => {
+            Ok(segment) => {
                 tracing::warn!(
                     wal = %self.dir.display(),
                     segment = seq,
                     attempts,
                     "audit WAL recovered: appends resume on a fresh segment"
                 );
-                w.file = Some((seq, file));
+                w.file = Some(segment);
                 a.segment_len = HEADER_LEN;
                 a.opened = Instant::now();
                 a.failed = None;

@@ -13,6 +13,11 @@
 //! decisions and inferences, JSON for the rest and for WALs written before
 //! the binary records (see `wire`; the reader takes every form).
 //!
+//! A segment is usually made from a file of zeros prepared ahead (see
+//! `spare`): while it is open, and if a crash left it open, its records
+//! are followed by zero bytes up to the preallocated size, which the reader
+//! takes as the end. Sealing cuts the file back to its records.
+//!
 //! The states a record passes through, and what a crash in each means:
 //!
 //! 1. *appended*: in the in-memory buffer. Not acknowledged; a crash loses it
@@ -60,13 +65,18 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 mod encode;
+mod error;
 mod failure;
 mod read;
+mod spare;
 pub(crate) mod wire;
 
 pub(crate) use encode::frame;
 pub use encode::{RecordFormat, encode, encode_row};
+pub use error::WalError;
+use error::io_err;
 use failure::Failure;
+use spare::{OpenSegment, Spares};
 
 pub use read::{Damage, Scanned, ScannedSegment, SegmentContents, read_bytes, read_segment, scan};
 
@@ -139,7 +149,7 @@ struct Appender {
 
 /// The writing side: held while writing and fsyncing.
 struct Writer {
-    file: Option<(u64, File)>,
+    file: Option<OpenSegment>,
     /// Every appended byte up to here is durable, or lost in a failure.
     durable_lsn: u64,
     /// LSN ranges `(after, up_to]` dropped by failures: a caller waiting
@@ -171,50 +181,13 @@ pub struct Wal {
     /// group; the others wait on `synced` for it.
     leading: Mutex<bool>,
     synced: Condvar,
+    /// The next segment's preallocated file (see `spare`).
+    spares: Spares,
     _lock: File,
     /// Called by [`Wal::flush`] after it wrote its batch and before it
     /// closes a segment: where a concurrent append used to slip in.
     #[cfg(test)]
     flush_hook: Mutex<Option<Hook>>,
-}
-
-/// A WAL failure.
-#[derive(Debug, thiserror::Error)]
-pub enum WalError {
-    /// The filesystem refused.
-    #[error("write-ahead log {path}: {what}: {error}")]
-    Io {
-        /// The file or folder.
-        path: String,
-        /// What was being done.
-        what: &'static str,
-        /// Why.
-        error: io::Error,
-    },
-    /// Another process holds the folder.
-    #[error(
-        "write-ahead log {path} is in use by another railyard process; give this one its own state folder (RAILYARD_STATE_DIR)"
-    )]
-    Locked {
-        /// The folder.
-        path: String,
-    },
-    /// An earlier write or fsync failed; nothing more can be acknowledged.
-    #[error("write-ahead log {path} failed earlier and acknowledges nothing more: {reason}")]
-    Failed {
-        /// The folder.
-        path: String,
-        /// The first failure.
-        reason: String,
-    },
-}
-
-fn io_err<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(io::Error) -> WalError + 'a {
-    move |error| WalError::Io {
-        path: path.display().to_string(),
-        what,
-        error,
-    }
 }
 
 /// File name of segment `seq`.
@@ -313,10 +286,27 @@ impl Wal {
             any_lost: AtomicBool::new(false),
             leading: Mutex::new(false),
             synced: Condvar::new(),
+            spares: Spares::new(true, dir),
             _lock: lock,
             #[cfg(test)]
             flush_hook: Mutex::new(None),
         })
+    }
+
+    /// With `on` false, segments are created empty and grow by appends
+    /// instead of being preallocated (see `spare`; on by default).
+    pub fn preallocating(mut self, on: bool) -> Wal {
+        self.spares = Spares::new(on, &self.dir);
+        self
+    }
+
+    /// Segments created from a preallocated file, and created empty while
+    /// preallocation was on (none was ready).
+    pub fn preallocated_segments(&self) -> (u64, u64) {
+        (
+            self.spares.used.load(Ordering::Relaxed),
+            self.spares.missed.load(Ordering::Relaxed),
+        )
     }
 
     /// The folder.
@@ -475,24 +465,6 @@ impl Wal {
         }
     }
 
-    /// Creates segment `seq` with its header, synced with its folder.
-    fn create_segment(&self, seq: u64) -> Result<File, WalError> {
-        let path = self.dir.join(segment_name(seq));
-        let mut file = OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .open(&path)
-            .map_err(io_err(&path, "creating a segment"))?;
-        let mut header = [0u8; HEADER_LEN as usize];
-        header[..8].copy_from_slice(SEGMENT_MAGIC);
-        header[8..].copy_from_slice(&seq.to_le_bytes());
-        file.write_all(&header)
-            .and_then(|()| file.sync_data())
-            .map_err(io_err(&path, "writing a segment header"))?;
-        sync_dir(&self.dir).map_err(io_err(&self.dir, "syncing the folder"))?;
-        Ok(file)
-    }
-
     /// Keeps the largest written buffer (up to [`SPARE_MAX`]) for the next
     /// chunk.
     fn recycle(&self, chunks: Vec<Chunk>) {
@@ -513,28 +485,33 @@ impl Wal {
 
     fn write_chunks(&self, w: &mut Writer, chunks: &[Chunk]) -> Result<(), WalError> {
         for chunk in chunks {
-            if w.file.as_ref().map(|(s, _)| *s) != Some(chunk.segment) {
+            if w.file.as_ref().map(|s| s.seq) != Some(chunk.segment) {
                 self.close_current(w)?;
-                let file = self.create_segment(chunk.segment)?;
-                w.file = Some((chunk.segment, file));
+                w.file = Some(self.create_segment(chunk.segment)?);
             }
-            let (seq, file) = w.file.as_mut().expect("opened above");
-            let path = self.dir.join(segment_name(*seq));
-            file.write_all(&chunk.data)
+            let open = w.file.as_mut().expect("opened above");
+            let path = self.dir.join(segment_name(open.seq));
+            open.file
+                .write_all(&chunk.data)
                 .map_err(io_err(&path, "appending records"))?;
+            open.written += chunk.data.len() as u64;
         }
-        if let Some((seq, file)) = w.file.as_ref() {
-            file.sync_data()
-                .map_err(io_err(&self.dir.join(segment_name(*seq)), "fsync"))?;
+        if let Some(open) = w.file.as_ref() {
+            open.file
+                .sync_data()
+                .map_err(io_err(&self.dir.join(segment_name(open.seq)), "fsync"))?;
         }
         Ok(())
     }
 
     /// Closes the open segment (already synced) and marks it sealed.
     fn close_current(&self, w: &mut Writer) -> Result<(), WalError> {
-        if let Some((seq, file)) = w.file.take() {
-            file.sync_data()
+        if let Some(open) = w.file.take() {
+            let seq = open.seq;
+            open.file
+                .sync_data()
                 .map_err(io_err(&self.dir.join(segment_name(seq)), "fsync"))?;
+            self.retire_segment(open);
             self.sealed_below.fetch_max(seq + 1, Ordering::AcqRel);
         }
         Ok(())
@@ -546,6 +523,14 @@ impl Wal {
     /// first (see the module docs). Returns the sequence below which every
     /// segment is now sealed.
     pub fn flush(&self, force_seal: bool) -> Result<u64, WalError> {
+        let sealed = self.flush_and_seal(force_seal);
+        // Off the recording path, and after the seal that may have used
+        // the last spare.
+        self.prepare_spare();
+        sealed
+    }
+
+    fn flush_and_seal(&self, force_seal: bool) -> Result<u64, WalError> {
         let mut w = self.lock_writer();
         self.recover(&mut w);
         // The seal is decided with the pending records taken, in one
@@ -563,7 +548,7 @@ impl Wal {
         if let Some(hook) = &*self.flush_hook.lock().unwrap_or_else(|p| p.into_inner()) {
             hook(self);
         }
-        if w.file.as_ref().is_some_and(|(seq, _)| *seq < open)
+        if w.file.as_ref().is_some_and(|s| s.seq < open)
             && let Err(e) = self.close_current(&mut w)
         {
             self.fail(&mut w, e.to_string());
@@ -586,3 +571,6 @@ mod tests;
 
 #[cfg(test)]
 mod format_tests;
+
+#[cfg(test)]
+mod spare_tests;

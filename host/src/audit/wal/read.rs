@@ -196,6 +196,11 @@ pub fn scan(data: &[u8], segment: u64) -> ScannedSegment<'_> {
                 }
                 pos = end;
             }
+            None if data[pos..].iter().all(|&b| b == 0) => {
+                // A preallocated segment's unwritten rest (see `spare`):
+                // the end, not damage.
+                break;
+            }
             None => {
                 // Re-synchronise: the next offset where a whole valid
                 // record starts.

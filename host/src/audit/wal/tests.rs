@@ -12,7 +12,7 @@ use super::failure::FIRST_RECOVERY_WAIT;
 use super::*;
 use crate::audit::record::{AuditRecord, DecisionRow};
 
-fn decision(id: &str) -> Vec<u8> {
+pub(super) fn decision(id: &str) -> Vec<u8> {
     let row = DecisionRow {
         decision_id: id.into(),
         request_id: id.into(),
@@ -46,7 +46,7 @@ fn decision(id: &str) -> Vec<u8> {
 }
 
 /// Every decision id on disk, with the segments it is in.
-fn on_disk(dir: &Path) -> HashMap<String, Vec<u64>> {
+pub(super) fn on_disk(dir: &Path) -> HashMap<String, Vec<u64>> {
     let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
     for (seq, path) in list_segments(dir).unwrap() {
         for (_, r) in read_segment(&path, seq).unwrap().records {
@@ -59,7 +59,7 @@ fn on_disk(dir: &Path) -> HashMap<String, Vec<u64>> {
 }
 
 /// A WAL whose segments never age out on their own.
-fn open(dir: &Path) -> Arc<Wal> {
+pub(super) fn open(dir: &Path) -> Arc<Wal> {
     Arc::new(
         Wal::open(
             dir,
@@ -72,7 +72,7 @@ fn open(dir: &Path) -> Arc<Wal> {
     )
 }
 
-fn append_sync(wal: &Wal, id: &str) -> Result<Position, WalError> {
+pub(super) fn append_sync(wal: &Wal, id: &str) -> Result<Position, WalError> {
     let (lsn, pos) = wal.append(&decision(id))?;
     wal.sync(lsn)?;
     Ok(pos)
@@ -186,6 +186,11 @@ fn failed_write_is_refused_then_recovers_on_a_fresh_segment() {
     }
     let resumed = append_sync(&wal, "after").unwrap();
     assert!(resumed.segment > next, "{resumed:?}");
+    assert_eq!(
+        wal.preallocated_segments(),
+        (1, 1),
+        "the spare whose link was refused is where appends resumed (the name in the way was never replaced)"
+    );
     wal.flush(true).unwrap();
     let seen = on_disk(tmp.path());
     assert_eq!(seen.get("kept"), Some(&vec![kept.segment]));
