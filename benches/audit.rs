@@ -9,6 +9,11 @@
 //!   reported per decision row.
 //! - `audit/record_fsync` — the same with `durability = fsync` from 8
 //!   threads: the acknowledged, group-committed cost per decision.
+//!   `record_fsync_sealing` seals a segment every second as `serve` does
+//!   (the committer running), with the WAL's segments preallocated (the
+//!   default); `record_fsync_sealing_appended` the same with them growing
+//!   by appends (`RAILYARD_AUDIT_WAL_PREALLOCATE=off`): the pair is what
+//!   preallocation takes off an acknowledged record.
 //! - `audit/sustained` — 64 threads (a server's requests in flight) record
 //!   3,125 evaluations each (`fsync`: every record waits for its group
 //!   fsync), then `flush` waits until every row is committed to a local
@@ -74,6 +79,7 @@ fn open(
     durability: Durability,
     quiet: bool,
     format: RecordFormat,
+    preallocate: bool,
 ) -> (tempfile::TempDir, AuditLog) {
     let tmp = tempfile::tempdir().unwrap();
     let mut s = AuditSettings::new(
@@ -85,6 +91,7 @@ fn open(
     s.hash_key = Some(b"bench key".to_vec());
     s.backlog_limit_bytes = 64 << 30;
     s.wal_format = format;
+    s.wal_preallocate = preallocate;
     if quiet {
         s.segment_bytes = 16 << 30;
         s.segment_age = Duration::from_secs(3600);
@@ -110,13 +117,22 @@ fn bench(c: &mut Criterion) {
     // (`record`, ...) and the JSON records of earlier versions
     // (`record_json`, ...), which the reader still takes.
     for (suffix, format) in [("", RecordFormat::Binary), ("_json", RecordFormat::Json)] {
-        let (_tmp, log) = open(Durability::Async, true, format);
+        let (_tmp, log) = open(Durability::Async, true, format, true);
         g.bench_function(format!("record{suffix}"), |b| {
             b.iter(|| black_box(log.record(black_box(&e), &ctx(&payload)).unwrap()))
         });
     }
-    for (suffix, format) in [("", RecordFormat::Binary), ("_json", RecordFormat::Json)] {
-        let (_tmp, log) = open(Durability::Fsync, true, format);
+    // The fsync pair, and then the binary records again with segments
+    // sealed every second (as in `serve`), with the WAL's segments
+    // preallocated (the default) and growing by appends: a quiet run's
+    // one segment outgrows any preallocation.
+    for (suffix, format, quiet, preallocate) in [
+        ("", RecordFormat::Binary, true, true),
+        ("_json", RecordFormat::Json, true, true),
+        ("_sealing", RecordFormat::Binary, false, true),
+        ("_sealing_appended", RecordFormat::Binary, false, false),
+    ] {
+        let (_tmp, log) = open(Durability::Fsync, quiet, format, preallocate);
         let log = Arc::new(log);
         let (payload, e) = (Arc::new(payload.clone()), Arc::new(e.clone()));
         g.bench_function(format!("record_fsync{suffix}"), |b| {
@@ -145,7 +161,7 @@ fn bench(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let (_tmp, log) = open(Durability::Fsync, false, format);
+                    let (_tmp, log) = open(Durability::Fsync, false, format, true);
                     let log = Arc::new(log);
                     let (payload, e) = (Arc::new(payload.clone()), Arc::new(e.clone()));
                     let started = Instant::now();

@@ -28,7 +28,9 @@
 //! answer, as a model would, e.g. 20).
 //!
 //! The audit rows: `fsync` (the default: the request's fsync overlaps the
-//! upstream call, the answer waits for both records), `fsync` with
+//! upstream call, the answer waits for both records), the same with the
+//! WAL's segments growing by appends instead of preallocated
+//! (`RAILYARD_AUDIT_WAL_PREALLOCATE=off`), `fsync` with
 //! `request-durability = "before-upstream"` (the strict order: two fsync
 //! waits a call), and `async`.
 //!
@@ -67,6 +69,7 @@ fn railyard(
     upstream: SocketAddr,
     durability: Option<Durability>,
     strict: bool,
+    preallocate: bool,
 ) -> (SocketAddr, Option<tempfile::TempDir>) {
     let tmp = tempfile::tempdir().unwrap();
     let audit = durability.map(|d| {
@@ -75,6 +78,7 @@ fn railyard(
             tmp.path().join("state"),
         );
         s.durability = d;
+        s.wal_preallocate = preallocate;
         AuditLog::open(s).unwrap()
     });
     let mut config = ServeConfig::default()
@@ -271,7 +275,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
     let up = upstream(upstream_delay(), None);
-    let no_audit = railyard(up, None, false);
+    let no_audit = railyard(up, None, false, true);
     if let Some(rounds) = std::env::var("OVERHEAD_PAIRED")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -283,19 +287,25 @@ fn main() {
         ("upstream directly", (up, None), PROMPT, false),
         (
             "railyard, audit fsync (default)",
-            railyard(up, Some(Durability::Fsync), false),
+            railyard(up, Some(Durability::Fsync), false, true),
+            PROMPT,
+            false,
+        ),
+        (
+            "railyard, audit fsync, WAL segments not preallocated",
+            railyard(up, Some(Durability::Fsync), false, false),
             PROMPT,
             false,
         ),
         (
             "railyard, audit fsync, request durable before upstream",
-            railyard(up, Some(Durability::Fsync), true),
+            railyard(up, Some(Durability::Fsync), true, true),
             PROMPT,
             false,
         ),
         (
             "railyard, audit async",
-            railyard(up, Some(Durability::Async), false),
+            railyard(up, Some(Durability::Async), false, true),
             PROMPT,
             false,
         ),
