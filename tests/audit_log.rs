@@ -437,3 +437,43 @@ fn backlog_left_by_a_previous_run_is_committed_on_start() {
             .is_empty()
     );
 }
+
+#[test]
+fn segments_made_from_preallocated_files_commit_every_decision_once() {
+    let d = dirs();
+    let pipeline = common::pipeline(DEFAULT_POLICY);
+    // Segments seal every 50 ms; the committer prepares each next one's
+    // file. Record until several segments were made from one (a counter,
+    // not a sleep), then read everything back from Delta.
+    let log = AuditLog::open(settings(&d)).unwrap();
+    let mut ids = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut i = 0;
+    while log.stats().wal_segments_preallocated < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no preallocated segment was used: {:?}",
+            log.stats()
+        );
+        let p = common::request(&format!("call {i}"));
+        ids.extend(record(&log, &pipeline.evaluate(&p), &p, Capture::Redacted).decision_ids);
+        i += 1;
+        std::thread::yield_now();
+    }
+    log.flush(Duration::from_secs(60)).unwrap();
+    let stats = log.stats();
+    assert_eq!(stats.corrupt_regions, 0, "{stats:?}");
+    let mut rows: Vec<String> = decisions(&d).into_iter().map(|r| r.decision_id).collect();
+    rows.sort();
+    ids.sort();
+    assert_eq!(rows, ids, "every decision once, none damaged");
+    drop(log);
+    let wal_dir = only_wal_dir(&d.state);
+    let left: Vec<_> = std::fs::read_dir(&wal_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".spare"))
+        .collect();
+    assert!(left.is_empty(), "a closed log leaves no spare: {left:?}");
+}

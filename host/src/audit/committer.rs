@@ -46,6 +46,10 @@ pub(super) fn run(shared: Arc<Shared>, mut open_calls: OpenCalls) {
             Duration::from_millis(100u64 << failures.min(7)).min(MAX_RETRY_WAIT)
         });
         let result = runtime.block_on(commit_sealed(&shared, &mut tables, &mut open_calls));
+        // The next segment's preallocated file (see `wal::spare`), here
+        // rather than in the flush: off the async ticker's path, and after
+        // the commits, which the seal above may be waiting on.
+        shared.wal.prepare_spare();
         match result {
             Ok(commits) => {
                 failures = 0;

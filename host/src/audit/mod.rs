@@ -145,6 +145,11 @@ pub struct AuditStats {
     /// Times the committer read its tables afresh after
     /// [`AuditSettings::reopen_after_commits`] commits.
     pub table_reopens: u64,
+    /// WAL segments made from a preallocated file (see `wal::spare`), and
+    /// made empty while preallocation was on because none was ready yet.
+    pub wal_segments_preallocated: u64,
+    /// See [`AuditStats::wal_segments_preallocated`].
+    pub wal_segments_unprepared: u64,
 }
 
 /// An open audit log: a WAL owned by this process and a committer thread.
@@ -419,6 +424,8 @@ impl AuditLog {
             compactions_superseded: load(&self.maintenance_counters.superseded),
             maintenance_failures: load(&self.maintenance_counters.failures),
             table_reopens: self.shared.table_reopens.load(Ordering::Relaxed),
+            wal_segments_preallocated: self.shared.wal.preallocated_segments().0,
+            wal_segments_unprepared: self.shared.wal.preallocated_segments().1,
         }
     }
 

@@ -523,14 +523,6 @@ impl Wal {
     /// first (see the module docs). Returns the sequence below which every
     /// segment is now sealed.
     pub fn flush(&self, force_seal: bool) -> Result<u64, WalError> {
-        let sealed = self.flush_and_seal(force_seal);
-        // Off the recording path, and after the seal that may have used
-        // the last spare.
-        self.prepare_spare();
-        sealed
-    }
-
-    fn flush_and_seal(&self, force_seal: bool) -> Result<u64, WalError> {
         let mut w = self.lock_writer();
         self.recover(&mut w);
         // The seal is decided with the pending records taken, in one

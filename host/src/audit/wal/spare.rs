@@ -8,8 +8,10 @@
 //! (BENCHMARKS.md, "Preallocated WAL segments").
 //!
 //! - The spare is a file `<n>.spare` in the WAL folder, at most one at a
-//!   time, prepared by [`Wal::flush`] (the committer calls it at least
-//!   twice per segment age) whenever none is ready. Its size follows the
+//!   time, prepared by [`Wal::prepare_spare`] whenever none is ready. The
+//!   committer calls it after each pass (at least twice per segment age),
+//!   not the async-durability ticker, whose fsync every 10 ms it would
+//!   delay. Its size follows the
 //!   segments sealed so far: a quarter more than the last one, never less
 //!   than three quarters of the size before, within
 //!   [`MIN_SPARE`]..=the segment size limit.
@@ -122,9 +124,10 @@ impl Spares {
 
 impl Wal {
     /// Prepares the next segment's file if preallocation is on and none is
-    /// ready (or being prepared). Runs outside the writer's lock; a failure
-    /// is logged and leaves the next segment to be created empty.
-    pub(super) fn prepare_spare(&self) {
+    /// ready (or being prepared). Takes neither of the log's locks for the
+    /// writing, so appends and syncs go on meanwhile; a failure is logged
+    /// and leaves the next segment to be created empty.
+    pub fn prepare_spare(&self) {
         let spares = &self.spares;
         if !spares.enabled
             || spares

@@ -1,4 +1,4 @@
-//! Preallocated segments (see `spare`): made ahead by a flush, taken by
+//! Preallocated segments (see `spare`): made ahead by the committer, taken by
 //! the next segment, cut back when sealed, and read whole when a crash
 //! left one open.
 
@@ -27,17 +27,19 @@ fn file_len(dir: &Path, seq: u64) -> u64 {
 }
 
 #[test]
-fn a_flush_prepares_the_next_segment_which_is_cut_back_when_sealed() {
+fn a_prepared_spare_becomes_the_next_segment_and_is_cut_back_when_sealed() {
     let tmp = tempfile::tempdir().unwrap();
     let wal = open(tmp.path());
     assert!(
         spares_in(tmp.path()).is_empty(),
-        "none before the first flush"
+        "none before one is asked for"
     );
     // The first segment: no spare is ready yet.
     let first = append_sync(&wal, "one").unwrap();
     assert_eq!(wal.preallocated_segments(), (0, 1));
     wal.flush(true).unwrap();
+    assert!(spares_in(tmp.path()).is_empty(), "a flush makes none");
+    wal.prepare_spare();
     assert_eq!(
         file_len(tmp.path(), first.segment),
         HEADER_LEN + decision("one").len() as u64,
@@ -65,8 +67,9 @@ fn a_flush_prepares_the_next_segment_which_is_cut_back_when_sealed() {
     );
     append_sync(&wal, "three").unwrap();
 
-    // Sealed: cut back to its records, and a new spare made.
+    // Sealed: cut back to its records; then a new spare.
     wal.flush(true).unwrap();
+    wal.prepare_spare();
     assert_eq!(
         file_len(tmp.path(), second.segment),
         HEADER_LEN + (decision("two").len() + decision("three").len()) as u64,
@@ -94,8 +97,9 @@ fn a_segment_a_crash_left_open_reads_whole_and_the_next_process_starts_clean() {
     .unwrap();
     append_sync(&wal, "before").unwrap();
     wal.flush(true).unwrap();
+    wal.prepare_spare();
     let open_one = append_sync(&wal, "acked").unwrap();
-    wal.flush(false).unwrap();
+    wal.prepare_spare();
     // A crash: the folder as it is now, copied before the log is dropped
     // (a drop trims the open segment and removes the spare).
     let crashed = tempfile::tempdir().unwrap();
@@ -176,7 +180,7 @@ fn with_preallocation_off_no_spare_is_made() {
     .unwrap()
     .preallocating(false);
     let first = append_sync(&wal, "one").unwrap();
-    wal.flush(false).unwrap();
+    wal.prepare_spare();
     assert!(spares_in(tmp.path()).is_empty());
     let one = file_len(tmp.path(), first.segment);
     wal.flush(true).unwrap();

@@ -154,6 +154,7 @@ fn failed_write_is_refused_then_recovers_on_a_fresh_segment() {
     let wal = open(tmp.path());
     let kept = append_sync(&wal, "kept").unwrap();
     wal.flush(true).unwrap();
+    wal.prepare_spare();
     // Something else holds the name of the next segment: creating it fails.
     let next = kept.segment + 1;
     std::fs::write(tmp.path().join(segment_name(next)), b"not ours").unwrap();
