@@ -9,7 +9,7 @@
 //!   a temp dir with the default `fsync` durability, and again with `async`.
 //! - The load: open-loop at a fixed rate (each request sent at its
 //!   scheduled time whatever the others are doing, and timed from its
-//!   send), then closed-loop with 32 connections for the maximum sustained
+//!   send), then closed-loop with `OVERHEAD_CONNECTIONS` (32) connections for the maximum sustained
 //!   rate.
 //!
 //! - Three calls, each against the upstream directly and through railyard
@@ -25,7 +25,9 @@
 //! Run: `cargo bench -p railyard --bench serve_overhead` (env
 //! `OVERHEAD_RATE`, default 1000 requests/s; `OVERHEAD_SECS`, default 10;
 //! `OVERHEAD_UPSTREAM_MS`, default 0: how long the upstream takes to
-//! answer, as a model would, e.g. 20).
+//! answer, as a model would, e.g. 20; `OVERHEAD_CONNECTIONS`, default 32,
+//! at most 256: the closed loop's connections, which with a 20 ms
+//! upstream must be more than 32 for the maximum rate to be railyard's).
 //!
 //! The audit rows: `fsync` (the default: the request's fsync overlaps the
 //! upstream call, the answer waits for both records), the same with the
@@ -274,6 +276,13 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
+    // Enough connections that the closed loop is not bounded by them: at
+    // 20 ms an answer, 32 connections cap every row near 1,600 calls/s.
+    let connections: usize = std::env::var("OVERHEAD_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|c| (1..=256).contains(c))
+        .unwrap_or(32);
     let up = upstream(upstream_delay(), None);
     let no_audit = railyard(up, None, false, true);
     if let Some(rounds) = std::env::var("OVERHEAD_PAIRED")
@@ -345,7 +354,7 @@ fn main() {
             .build()
             .unwrap();
         println!(
-            "open loop: {rate} requests/s for {secs} s each; closed loop: 32 connections, {secs} s"
+            "open loop: {rate} requests/s for {secs} s each; closed loop: {connections} connections, {secs} s"
         );
         println!(
             "| target | median | p99 | added median | added p99 | failed | max req/s | median vs plain railyard |"
@@ -358,7 +367,7 @@ fn main() {
             let _ = open_loop(&client, &url, body, 200, 1).await;
             let (lat, failed) = open_loop(&client, &url, body, rate, secs).await;
             let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
-            let max = closed_loop(&client, &url, body, 32, secs).await;
+            let max = closed_loop(&client, &url, body, connections, secs).await;
             // Added: against the upstream called directly with the same
             // request (the row before a railyard tool row; the first row
             // for the plain answer).
