@@ -22,6 +22,18 @@ fn spares_in(dir: &Path) -> Vec<(String, u64)> {
     out
 }
 
+/// Like `tests::open`, owned (dropped where a test says, or configured).
+fn owned(dir: &Path) -> Wal {
+    Wal::open(
+        dir,
+        Durability::Fsync,
+        1 << 20,
+        Duration::from_secs(3600),
+        0,
+    )
+    .unwrap()
+}
+
 fn file_len(dir: &Path, seq: u64) -> u64 {
     fs::metadata(dir.join(segment_name(seq))).unwrap().len()
 }
@@ -87,14 +99,7 @@ fn a_prepared_spare_becomes_the_next_segment_and_is_cut_back_when_sealed() {
 #[test]
 fn a_segment_a_crash_left_open_reads_whole_and_the_next_process_starts_clean() {
     let tmp = tempfile::tempdir().unwrap();
-    let wal = Wal::open(
-        tmp.path(),
-        Durability::Fsync,
-        1 << 20,
-        Duration::from_secs(3600),
-        0,
-    )
-    .unwrap();
+    let wal = owned(tmp.path());
     append_sync(&wal, "before").unwrap();
     wal.flush(true).unwrap();
     wal.prepare_spare();
@@ -170,15 +175,7 @@ fn a_record_torn_before_the_zeros_is_reported_and_the_zeros_are_not() {
 #[test]
 fn with_preallocation_off_no_spare_is_made() {
     let tmp = tempfile::tempdir().unwrap();
-    let wal = Wal::open(
-        tmp.path(),
-        Durability::Fsync,
-        1 << 20,
-        Duration::from_secs(3600),
-        0,
-    )
-    .unwrap()
-    .preallocating(false);
+    let wal = owned(tmp.path()).preallocating(false);
     let first = append_sync(&wal, "one").unwrap();
     wal.prepare_spare();
     assert!(spares_in(tmp.path()).is_empty());
