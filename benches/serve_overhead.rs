@@ -9,8 +9,8 @@
 //!   a temp dir with the default `fsync` durability, and again with `async`.
 //! - The load: open-loop at a fixed rate (each request sent at its
 //!   scheduled time whatever the others are doing, and timed from its
-//!   send), then closed-loop with `OVERHEAD_CONNECTIONS` (32) connections for the maximum sustained
-//!   rate.
+//!   send), then closed-loop with `OVERHEAD_CONNECTIONS` (32) connections
+//!   for the maximum sustained rate.
 //!
 //! - Three calls, each against the upstream directly and through railyard
 //!   (no audit log, to show the guard's own cost): a plain answer; a

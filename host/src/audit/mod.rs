@@ -414,6 +414,7 @@ impl AuditLog {
 
     /// Counters.
     pub fn stats(&self) -> AuditStats {
+        let (preallocated, unprepared) = self.shared.wal.preallocated_segments();
         AuditStats {
             backlog_bytes: self.shared.backlog_bytes.load(Ordering::Relaxed),
             over_limit_records: self.shared.over_limit.load(Ordering::Relaxed),
@@ -424,8 +425,8 @@ impl AuditLog {
             compactions_superseded: load(&self.maintenance_counters.superseded),
             maintenance_failures: load(&self.maintenance_counters.failures),
             table_reopens: self.shared.table_reopens.load(Ordering::Relaxed),
-            wal_segments_preallocated: self.shared.wal.preallocated_segments().0,
-            wal_segments_unprepared: self.shared.wal.preallocated_segments().1,
+            wal_segments_preallocated: preallocated,
+            wal_segments_unprepared: unprepared,
         }
     }
 

@@ -64,7 +64,9 @@ impl Wal {
         self.durable.fetch_max(a.lsn, Ordering::Release);
         if let Some(open) = w.file.take() {
             self.sealed_below.fetch_max(open.seq + 1, Ordering::AcqRel);
-            // Cut back to what was written; a torn record stays for the
+            // A preallocated segment is cut back to the chunks written
+            // whole (one whose write failed part-way goes with the zeros);
+            // otherwise, or if the cut fails, a torn record stays for the
             // reader to report.
             self.retire_segment(open);
         }

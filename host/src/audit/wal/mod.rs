@@ -296,7 +296,7 @@ impl Wal {
     /// With `on` false, segments are created empty and grow by appends
     /// instead of being preallocated (see `spare`; on by default).
     pub fn preallocating(mut self, on: bool) -> Wal {
-        self.spares = Spares::new(on, &self.dir);
+        self.spares.set_enabled(on);
         self
     }
 

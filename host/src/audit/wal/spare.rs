@@ -110,6 +110,12 @@ impl Spares {
         *self.ready.lock().unwrap_or_else(|p| p.into_inner()) = Some(spare);
     }
 
+    /// Turns preallocation on or off (before the log is shared: no spare
+    /// is ready yet, and the folder was cleaned by [`Spares::new`]).
+    pub(super) fn set_enabled(&mut self, on: bool) {
+        self.enabled = on;
+    }
+
     /// Learns from a sealed segment of `len` bytes (header included).
     pub(super) fn sealed(&self, len: u64, limit: u64) {
         let before = self.size.load(Ordering::Relaxed);
@@ -241,6 +247,9 @@ fn write_spare(path: &std::path::Path, len: u64) -> io::Result<File> {
         .read(true)
         .write(true)
         .open(path)?;
+    // Written, not `set_len` or `fallocate`: those leave holes or
+    // unwritten extents, and an overwrite of either is again a metadata
+    // change that the caller's fsync must commit to the journal.
     let zeros = vec![0u8; STEP as usize];
     let mut left = len;
     while left > 0 {
