@@ -36,6 +36,9 @@
 //! `request-durability = "before-upstream"` (the strict order: two fsync
 //! waits a call), and `async`.
 //!
+//! `OVERHEAD_ONLY=<part of a row's name>` runs only the rows whose name
+//! holds it (a row whose baseline did not run shows no added figures).
+//!
 //! `OVERHEAD_PAIRED=N` instead sends N rounds of the calls (the three
 //! chat calls, then a Responses API tool-calling answer on `/v1/responses`
 //! and the same streamed, an Anthropic Messages tool-calling answer and the same streamed, on
@@ -56,6 +59,18 @@ use railyard::serve::{ServeConfig, State};
 #[path = "serve_load.rs"]
 mod serve_load;
 use serve_load::*;
+
+/// What serves a row of the table.
+#[derive(Clone, Copy)]
+enum Serve {
+    /// The upstream, called directly.
+    Upstream,
+    /// railyard without an audit log (one server for every such row).
+    NoAudit,
+    /// railyard with an audit log: durability, strict order, preallocated
+    /// WAL segments.
+    Audit(Durability, bool, bool),
+}
 
 /// How long the upstream takes to answer (`OVERHEAD_UPSTREAM_MS`).
 fn upstream_delay() -> Duration {
@@ -292,56 +307,60 @@ fn main() {
         paired(up, no_audit.0, rounds);
         return;
     }
-    let targets = [
-        ("upstream directly", (up, None), PROMPT, false),
+    let only = std::env::var("OVERHEAD_ONLY").unwrap_or_default();
+    // Each row: its name, what serves it, the request, and the row it is
+    // compared against (the upstream called directly with the same request).
+    let plain = Some("upstream directly");
+    let rows: [(&str, Serve, &str, Option<&str>); 10] = [
+        ("upstream directly", Serve::Upstream, PROMPT, None),
         (
             "railyard, audit fsync (default)",
-            railyard(up, Some(Durability::Fsync), false, true),
+            Serve::Audit(Durability::Fsync, false, true),
             PROMPT,
-            false,
+            plain,
         ),
         (
             "railyard, audit fsync, WAL segments not preallocated",
-            railyard(up, Some(Durability::Fsync), false, false),
+            Serve::Audit(Durability::Fsync, false, false),
             PROMPT,
-            false,
+            plain,
         ),
         (
             "railyard, audit fsync, request durable before upstream",
-            railyard(up, Some(Durability::Fsync), true, true),
+            Serve::Audit(Durability::Fsync, true, true),
             PROMPT,
-            false,
+            plain,
         ),
         (
             "railyard, audit async",
-            railyard(up, Some(Durability::Async), false, true),
+            Serve::Audit(Durability::Async, false, true),
             PROMPT,
-            false,
+            plain,
         ),
-        ("railyard, no audit", (no_audit.0, None), PROMPT, false),
+        ("railyard, no audit", Serve::NoAudit, PROMPT, plain),
         (
             "tool-calling answer: upstream directly",
-            (up, None),
+            Serve::Upstream,
             TOOL_PROMPT,
-            false,
+            None,
         ),
         (
             "tool-calling answer: railyard, no audit",
-            (no_audit.0, None),
+            Serve::NoAudit,
             TOOL_PROMPT,
-            true,
+            Some("tool-calling answer: upstream directly"),
         ),
         (
             "streamed tool call: upstream directly",
-            (up, None),
+            Serve::Upstream,
             STREAM_TOOL_PROMPT,
-            false,
+            None,
         ),
         (
             "streamed tool call: railyard, no audit",
-            (no_audit.0, None),
+            Serve::NoAudit,
             STREAM_TOOL_PROMPT,
-            true,
+            Some("streamed tool call: upstream directly"),
         ),
     ];
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -360,39 +379,53 @@ fn main() {
             "| target | median | p99 | added median | added p99 | failed | max req/s | median vs plain railyard |"
         );
         println!("|---|---|---|---|---|---|---|---|");
-        let mut seen: Vec<(Duration, Duration)> = Vec::new();
-        for (i, (name, (addr, _dir), body, tool_row)) in targets.iter().enumerate() {
-            let url = format!("http://{addr}/v1/chat/completions");
+        let mut seen: Vec<(&str, Duration, Duration)> = Vec::new();
+        // Audited servers stay up (their temp dirs kept) to the end.
+        let mut kept = Vec::new();
+        let seen_row = |seen: &[(&str, Duration, Duration)], name: Option<&str>| {
+            seen.iter()
+                .find(|(n, _, _)| Some(*n) == name)
+                .map(|&(_, p50, p99)| (p50, p99))
+        };
+        for (name, serve, body, base) in rows {
+            if !name.contains(only.as_str()) {
+                continue;
+            }
+            // A server of its own for each audited row; the rows without an
+            // audit log share one.
+            let server = match serve {
+                Serve::Upstream => (up, None),
+                Serve::NoAudit => (no_audit.0, None),
+                Serve::Audit(d, strict, preallocate) => railyard(up, Some(d), strict, preallocate),
+            };
+            let url = format!("http://{}/v1/chat/completions", server.0);
+            kept.push(server.1);
             // Warm: connections, compile cache, instance pool.
             let _ = open_loop(&client, &url, body, 200, 1).await;
             let (lat, failed) = open_loop(&client, &url, body, rate, secs).await;
             let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
             let max = closed_loop(&client, &url, body, connections, secs).await;
-            // Added: against the upstream called directly with the same
-            // request (the row before a railyard tool row; the first row
-            // for the plain answer).
-            let base = match (i, tool_row) {
-                (0, _) => None,
-                (_, true) => Some(seen[i - 1]),
-                (_, false) if body.contains("x_answer") => None,
-                _ => Some(seen[0]),
-            };
             let added = |d: Duration, b: Duration| {
                 format!("{:.0} µs", d.as_secs_f64() * 1e6 - b.as_secs_f64() * 1e6)
             };
+            let base = seen_row(&seen, base);
             let (a50, a99) = match base {
                 None => ("—".to_string(), "—".to_string()),
                 Some((b50, b99)) => (added(p50, b50), added(p99, b99)),
             };
-            // This call's median against the plain answer's through the
-            // same server (row 4), and its added median against the plain
-            // answer's added median.
-            let ratio = match (tool_row, base) {
-                (true, Some((b50, _))) => format!(
+            // A tool row's median against the plain answer's through the
+            // same server, and its added median against the plain answer's.
+            let ratio = match (
+                body == PROMPT,
+                base,
+                seen_row(&seen, Some("railyard, no audit")),
+                seen_row(&seen, plain),
+            ) {
+                (false, Some((b50, _)), Some((r50, _)), Some((u50, _))) => format!(
                     "{:.2}x median, {:.2}x added",
-                    p50.as_secs_f64() / seen[3].0.as_secs_f64().max(1e-9),
+                    p50.as_secs_f64() / r50.as_secs_f64().max(1e-9),
                     (p50.as_secs_f64() - b50.as_secs_f64())
-                        / (seen[3].0.as_secs_f64() - seen[0].0.as_secs_f64()).max(1e-9)
+                        / (r50.as_secs_f64() - u50.as_secs_f64()).max(1e-9)
                 ),
                 _ => String::new(),
             };
@@ -401,7 +434,7 @@ fn main() {
                 p50.as_secs_f64() * 1e6,
                 p99.as_secs_f64() * 1e6
             );
-            seen.push((p50, p99));
+            seen.push((name, p50, p99));
         }
     });
     drop(no_audit);
