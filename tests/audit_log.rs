@@ -477,3 +477,57 @@ fn segments_made_from_preallocated_files_commit_every_decision_once() {
         .collect();
     assert!(left.is_empty(), "a closed log leaves no spare: {left:?}");
 }
+
+#[test]
+fn deferred_records_are_awaited_by_tasks_and_each_commits_once() {
+    let d = dirs();
+    let pipeline = common::pipeline(DEFAULT_POLICY);
+    let log = std::sync::Arc::new(AuditLog::open(settings(&d)).unwrap());
+    // Appended, not yet known durable: what a call's answer waits for.
+    let mut ids = Vec::new();
+    let mut deferred = Vec::new();
+    for i in 0..3 {
+        let p = common::request(&format!("deferred {i}"));
+        let ctx = RecordContext {
+            payload: &p,
+            capture: Capture::Redacted,
+            call: Some(CallInfo::default()),
+        };
+        let (ack, d) = log.record_deferred(&pipeline.evaluate(&p), &ctx).unwrap();
+        ids.extend(ack.decision_ids);
+        deferred.push(d.expect("fsync durability defers"));
+    }
+    let points: Vec<_> = deferred.iter().map(|d| d.point()).collect();
+    // The last record's fsync is made on another thread (as the server's
+    // syncing thread does); tasks on a multi-threaded runtime wait for
+    // every point without holding a thread, and all three are covered.
+    let last = deferred.pop().unwrap();
+    let syncer = {
+        let log = log.clone();
+        std::thread::spawn(move || log.complete(last))
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let waits = points.iter().map(|&p| {
+            let log = log.clone();
+            tokio::spawn(async move { log.durable(p).await })
+        });
+        for w in waits.collect::<Vec<_>>() {
+            w.await.unwrap().expect("durable");
+        }
+    });
+    syncer.join().unwrap().unwrap();
+    // Each deferred record is completed exactly once; these are cheap now.
+    for d in deferred {
+        log.complete(d).unwrap();
+    }
+    log.flush(Duration::from_secs(60)).unwrap();
+    let mut rows: Vec<String> = decisions(&d).into_iter().map(|r| r.decision_id).collect();
+    rows.sort();
+    ids.sort();
+    assert_eq!(rows, ids, "every deferred decision once");
+}

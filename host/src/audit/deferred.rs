@@ -11,6 +11,11 @@
 //! record is appended after the request's in the same WAL, so its fsync
 //! covers both.
 //!
+//! [`AuditLog::record_call_deferred`] does the same for a whole call's
+//! record (the answer's), and [`AuditLog::durable`] waits for a point
+//! without holding a thread, so a server with many calls waiting for one
+//! group fsync parks tasks, not threads.
+//!
 //! The guarantee stays: no answer reaches a client before the request's
 //! and the answer's rows are durable. What changes is the case of a host
 //! that dies while the model is working: the upstream may have been called
@@ -21,6 +26,21 @@
 
 use super::{Ack, AuditError, AuditLog, Durability, RecordContext};
 use crate::evaluation::Evaluation;
+
+/// How long [`AuditLog::durable`] waits for the mark to move before it
+/// syncs itself.
+const LEAD_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `f`, which blocks (on an fsync), off a multi-threaded runtime's
+/// worker queue; inline on a current-thread runtime (as in tests: there is
+/// no other worker to hand the queue to) or outside a runtime.
+pub(crate) fn run_blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
 
 /// A record appended to the WAL and not yet known to be durable.
 #[derive(Debug)]
@@ -54,16 +74,18 @@ impl AuditLog {
     ) -> Result<(Ack, Option<Deferred>), AuditError> {
         let (buf, decision_ids, inference) = self.encode_evaluation(evaluation, ctx);
         let (lsn, position) = self.append_unsynced(&buf)?;
-        let deferred = (self.durability == Durability::Fsync).then_some(Deferred {
-            lsn,
-            len: buf.len() as u64,
-        });
         let ack = Ack {
             position,
             decision_ids,
             inference,
         };
-        Ok((ack, deferred))
+        Ok((ack, self.deferred(lsn, buf.len() as u64)))
+    }
+
+    /// What an append of `len` bytes up to `lsn` leaves to wait for: a
+    /// [`Deferred`] with `fsync` durability, nothing with `async`.
+    pub(super) fn deferred(&self, lsn: u64, len: u64) -> Option<Deferred> {
+        (self.durability == Durability::Fsync).then_some(Deferred { lsn, len })
     }
 
     /// Makes a deferred record durable (one fsync, shared with whoever
@@ -77,6 +99,23 @@ impl AuditLog {
     /// lost it. Cheap when [`AuditLog::complete`] already finished.
     pub fn wait_durable(&self, point: DurablePoint) -> Result<(), AuditError> {
         self.shared.wal.sync(point.0).map_err(Into::into)
+    }
+
+    /// [`AuditLog::wait_durable`] for an async caller: waits on the WAL's
+    /// durable mark without holding a thread, while [`AuditLog::complete`]
+    /// runs elsewhere (the server's syncing thread). Should no fsync move
+    /// the mark for [`LEAD_AFTER`] (that thread stuck or gone), the caller
+    /// makes the bytes durable itself, so a wait always ends.
+    pub async fn durable(&self, point: DurablePoint) -> Result<(), AuditError> {
+        if let Some(done) = self.durable_now(point) {
+            return done;
+        }
+        let mut mark = self.shared.wal.durable_changes();
+        let covered = tokio::time::timeout(LEAD_AFTER, mark.wait_for(|&m| m >= point.0)).await;
+        match (covered, self.durable_now(point)) {
+            (Ok(Ok(_)), Some(done)) => done,
+            _ => run_blocking(|| self.wait_durable(point)),
+        }
     }
 
     /// [`AuditLog::wait_durable`]'s answer when it needs no wait (the

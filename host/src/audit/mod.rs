@@ -55,6 +55,7 @@ use shared::CommitState;
 pub(crate) use shared::Shared;
 
 pub use auto_maintenance::{MaintenanceSettings, maintain_round, maintain_round_with_vacuum};
+pub(crate) use deferred::run_blocking;
 pub use deferred::{Deferred, DurablePoint};
 pub use open_calls::INTERRUPTED_STAGE;
 pub use provenance::Provenance;

@@ -5,8 +5,8 @@
 use std::sync::atomic::Ordering;
 
 use super::{
-    Ack, AuditError, AuditLog, AuditRecord, CallInfo, Durability, OnFull, Position, RecordContext,
-    encode, wal,
+    Ack, AuditError, AuditLog, AuditRecord, CallInfo, Deferred, Durability, OnFull, Position,
+    RecordContext, encode, wal,
 };
 use crate::evaluation::Evaluation;
 
@@ -139,6 +139,23 @@ impl AuditLog {
         capture: crate::policy::Capture,
         call: CallInfo<'_>,
     ) -> Result<Ack, AuditError> {
+        let (ack, deferred) = self.record_call_deferred(request, response, capture, call)?;
+        if let Some(d) = deferred {
+            self.complete(d)?;
+        }
+        Ok(ack)
+    }
+
+    /// [`AuditLog::record_call`], returning once the rows are appended:
+    /// the [`Deferred`] (with `fsync` durability) must be passed to
+    /// [`AuditLog::complete`] exactly once (see `deferred`).
+    pub fn record_call_deferred(
+        &self,
+        request: (&Evaluation, &crate::payload::Payload),
+        response: Option<(&Evaluation, &crate::payload::Payload)>,
+        capture: crate::policy::Capture,
+        call: CallInfo<'_>,
+    ) -> Result<(Ack, Option<Deferred>), AuditError> {
         let mut buf = Vec::with_capacity(4096);
         let mut decision_ids = Vec::new();
         encode::encode_call(
@@ -150,17 +167,12 @@ impl AuditLog {
             &mut buf,
             &mut decision_ids,
         );
-        let position = self.append_encoded(&buf)?;
-        Ok(Ack {
+        let (lsn, position) = self.append_unsynced(&buf)?;
+        let ack = Ack {
             position,
             decision_ids,
             inference: true,
-        })
-    }
-
-    /// Whether [`AuditLog::record`] waits for an fsync before it returns
-    /// (`fsync` durability) rather than for a copy into memory (`async`).
-    pub fn record_waits_for_fsync(&self) -> bool {
-        self.durability == wal::Durability::Fsync
+        };
+        Ok((ack, self.deferred(lsn, buf.len() as u64)))
     }
 }

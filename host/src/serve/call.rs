@@ -110,9 +110,11 @@ impl State {
         let decided = self
             .decided(end.evaluation, &end.payload, ended.capture, false, |_| {})
             .await;
-        let ids = self
-            .record_call(request, Some((&decided.evaluation, &end.payload)), ended)
-            .unwrap_or_else(|e| {
+        let ids = super::call_scope::recorded(self, || {
+            self.record_call(request, Some((&decided.evaluation, &end.payload)), ended)
+        })
+        .await
+        .unwrap_or_else(|e| {
                 tracing::error!(request_id = %request_id, error = %e.message, "a streamed answer's decisions could not be recorded");
                 Vec::new()
             });

@@ -1,10 +1,11 @@
 //! What one call carries from its first byte to its last: its trace (see
-//! [`crate::telemetry`]) and its quota ticket (see [`super::quota::settle`]).
+//! [`crate::telemetry`]), its quota ticket (see [`super::quota::settle`])
+//! and the audit records its answer waits for ([`owe`]).
 //! The request handler opens the scope, a streamed answer's task carries
 //! it on ([`carried`]), and whichever ends the call closes it: the call
 //! span ends, the reservation is settled.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Response, StatusCode};
@@ -21,6 +22,57 @@ use crate::telemetry::{self, CallTrace, Child};
 pub(super) struct CallScope {
     trace: Arc<CallTrace>,
     ticket: Arc<Ticket>,
+    owed: Arc<Owed>,
+}
+
+/// Audit records a call appended whose fsync runs in the background
+/// (`durability = "fsync"`): where in the WAL each ends. Nothing of the
+/// call's answer goes out before each is durable ([`CallScope::settle`]).
+#[derive(Default)]
+pub(super) struct Owed(Mutex<Vec<DurablePoint>>);
+
+impl Owed {
+    fn take(&self) -> Vec<DurablePoint> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+tokio::task_local! {
+    static OWED: Arc<Owed>;
+}
+
+/// Adds a record to what the current call's answer waits for; `false`
+/// outside a call (the caller must then wait for it itself).
+pub(super) fn owe(point: DurablePoint) -> bool {
+    OWED.try_with(|o| o.0.lock().unwrap_or_else(|p| p.into_inner()).push(point))
+        .is_ok()
+}
+
+/// Runs `record` (which appends audit records and [`owe`]s them) and
+/// waits until what it owed is durable: for records made where no answer
+/// is held back for them (a streamed answer's end).
+pub(super) async fn recorded<T>(
+    state: &State,
+    record: impl FnOnce() -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let owed = Arc::new(Owed::default());
+    let out = OWED.sync_scope(owed.clone(), record)?;
+    durable(state, owed.take()).await?;
+    Ok(out)
+}
+
+/// Waits until every point is durable. The last one's fsync covers the
+/// ones before it (the WAL is written in order), so it is waited for
+/// first; each is still checked, since a failed write can have lost an
+/// earlier one and not a later one.
+async fn durable(state: &State, points: Vec<DurablePoint>) -> Result<(), ApiError> {
+    let Some(audit) = &state.audit else {
+        return Ok(());
+    };
+    for point in points.into_iter().rev() {
+        audit.durable(point).await.map_err(super::audit_error)?;
+    }
+    Ok(())
 }
 
 impl CallScope {
@@ -36,13 +88,21 @@ impl CallScope {
         CallScope {
             trace: Arc::new(trace),
             ticket: Ticket::new(),
+            owed: Arc::default(),
         }
     }
 
     /// Runs the handler's work inside the scope.
     pub(super) async fn run<F: Future>(&self, f: F) -> F::Output {
-        let f = super::rollout::scope(f);
+        let f = OWED.scope(self.owed.clone(), super::rollout::scope(f));
         self.trace.clone().scope(self.ticket.clone().scope(f)).await
+    }
+
+    /// Waits until every audit record the handler [`owe`]d is durable: the
+    /// handler's answer (or error) goes out only after this, and an `Err`
+    /// (the records were lost) replaces it with a 503.
+    pub(super) async fn settle(&self, state: &State) -> Result<(), ApiError> {
+        durable(state, self.owed.take()).await
     }
 
     /// The answer is ready: it names the call's span in `traceparent`,
@@ -118,9 +178,10 @@ pub(super) async fn send(req: reqwest::RequestBuilder) -> reqwest::Result<reqwes
 
 /// Sends the upstream request of a proxied call. A transport failure is
 /// recorded through `record_failure` and answered 504 `upstream_timeout`
-/// or 502 `upstream_unreachable`; once the upstream answers, waits until
-/// the request's record is durable (`pending`), so nothing of the answer
-/// goes out before it.
+/// or 502 `upstream_unreachable`. The request's record (`pending`) is
+/// durable before the request is sent under `request-durability =
+/// "before-upstream"`, and otherwise once the upstream answers, so
+/// nothing of the answer goes out before it.
 pub(super) async fn exchange(
     state: &State,
     req: reqwest::RequestBuilder,
@@ -128,6 +189,7 @@ pub(super) async fn exchange(
     (upstream, url): (&str, &str),
     record_failure: impl Fn(StatusCode) -> Result<(), ApiError>,
 ) -> Result<reqwest::Response, ApiError> {
+    let pending = state.before_upstream(pending).await?;
     let resp = match send(req).await {
         Ok(r) => r,
         Err(e) => {
@@ -145,7 +207,7 @@ pub(super) async fn exchange(
             ));
         }
     };
-    state.request_durable(pending)?;
+    state.request_durable(pending).await?;
     Ok(resp)
 }
 

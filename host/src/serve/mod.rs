@@ -183,7 +183,14 @@ pub async fn handle(
     let endpoint = endpoint_name(req.method(), req.uri().path());
     let scope = call_scope::CallScope::begin(req.headers(), endpoint, &request_id);
     let work = dispatch(&server, &state, req, &request_id, endpoint, started);
-    let mut response = match scope.run(work).await {
+    let outcome = scope.run(work).await;
+    // Nothing of the answer goes out before the call's records are
+    // durable (`fsync` durability): a 503 instead if they were lost.
+    let outcome = match scope.settle(&state).await {
+        Ok(()) => outcome,
+        Err(e) => Err(e),
+    };
+    let mut response = match outcome {
         Ok(r) => r,
         Err(e) => {
             if e.status.is_client_error() || e.status.is_server_error() {

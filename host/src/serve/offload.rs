@@ -29,13 +29,7 @@ fn inline_limit() -> usize {
 /// Runs `f`, work on `bytes` bytes of payload: inline when small, else
 /// through `block_in_place` (see the module docs).
 pub(crate) fn run<T>(bytes: usize, f: impl FnOnce() -> T) -> T {
-    run_waiting(bytes > inline_limit(), f)
-}
-
-/// Runs `f` through `block_in_place` when it `waits` (on an fsync, say),
-/// else inline.
-pub(crate) fn run_waiting<T>(waits: bool, f: impl FnOnce() -> T) -> T {
-    if waits {
+    if bytes > inline_limit() {
         tokio::task::block_in_place(f)
     } else {
         f()

@@ -228,7 +228,7 @@ pub(super) async fn call(
     let mut prov = tags.provenance(&upstream.name, &body);
     // The request's decisions are recorded before anything goes upstream;
     // with the default durability their fsync overlaps the upstream call
-    // and the answer waits for it (`request_durable` below).
+    // and the answer waits for it (see `call_scope::exchange`).
     let mut pending = None;
     let request_eval = decided.record(&state, |e| {
         state.record_request(e, &payload, capture, &mut pending)
@@ -517,11 +517,13 @@ impl State {
             provenance: Some(&provenance),
             trace_id: trace_id.as_deref(),
         };
-        super::offload::run_waiting(audit.record_waits_for_fsync(), || {
-            audit.record_call((request, request_payload), response, capture, call)
-        })
-        .map(|ack| ack.decision_ids)
-        .map_err(super::audit_error)
+        let (ack, deferred) = audit
+            .record_call_deferred((request, request_payload), response, capture, call)
+            .map_err(super::audit_error)?;
+        if let Some(d) = deferred {
+            self.owe(audit, d)?;
+        }
+        Ok(ack.decision_ids)
     }
 }
 

@@ -1,8 +1,11 @@
-//! A proxied call's request record, made durable while the upstream works
+//! Audit records made durable in the background while the call goes on
 //! (see `crate::audit::deferred` for the guarantee). The handler records
 //! the request's decisions with [`State::record_request`] before it calls
 //! the upstream, and waits with [`State::request_durable`] once the
-//! upstream has answered, before any byte of the answer goes out.
+//! upstream has answered, before any byte of the answer goes out. Every
+//! other record of a call is [`State::owe`]d: the answer waits for it in
+//! `CallScope::settle`. The fsyncs run on one thread ([`Syncer`]); a
+//! waiting call parks its task, not a thread.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Sender, channel};
@@ -16,10 +19,11 @@ use crate::policy::Capture;
 
 impl State {
     /// Records the request stage's decisions of a call about to go
-    /// upstream. With `fsync` durability and `request-durability =
-    /// "with-answer"` (the default) the rows are appended and their fsync
-    /// starts in the background; `pending` gets the point the answer must
-    /// wait for. Otherwise this is [`State::record`]: durable on return.
+    /// upstream, and returns at once: with `fsync` durability the rows'
+    /// fsync starts in the background and `pending` gets the point to wait
+    /// for, before the upstream call under `request-durability =
+    /// "before-upstream"` and before the answer otherwise (see
+    /// `call_scope::exchange`).
     pub(super) fn record_request(
         &self,
         evaluation: &Evaluation,
@@ -27,9 +31,8 @@ impl State {
         capture: Capture,
         pending: &mut Option<DurablePoint>,
     ) -> Result<Vec<String>, ApiError> {
-        let audit = match &self.audit {
-            Some(a) if self.config.audit.request_durability == RequestDurability::WithAnswer => a,
-            _ => return self.record(evaluation, payload, capture, None),
+        let Some(audit) = &self.audit else {
+            return Ok(Vec::new());
         };
         let ctx = RecordContext {
             payload,
@@ -41,33 +44,64 @@ impl State {
             .map_err(audit_error)?;
         if let Some(d) = deferred {
             *pending = Some(d.point());
-            match &self.request_syncer {
-                Some(syncer) => syncer.send(d),
-                None => audit.complete(d).map_err(audit_error)?,
-            }
+            self.sync_in_background(audit, d)?;
         }
         Ok(ack.decision_ids)
     }
 
+    /// Under `request-durability = "before-upstream"`, waits until the
+    /// request's record is durable and returns `None`; otherwise returns
+    /// `pending` for [`State::request_durable`] once the upstream answered.
+    pub(super) async fn before_upstream(
+        &self,
+        pending: Option<DurablePoint>,
+    ) -> Result<Option<DurablePoint>, ApiError> {
+        if self.config.audit.request_durability == RequestDurability::BeforeUpstream {
+            self.request_durable(pending).await?;
+            return Ok(None);
+        }
+        Ok(pending)
+    }
+
     /// Waits until the request's record (from [`State::record_request`])
     /// is durable: a 503 `audit_unavailable` if it never will be, so no
-    /// answer reaches the client unrecorded.
-    pub(super) fn request_durable(&self, pending: Option<DurablePoint>) -> Result<(), ApiError> {
+    /// answer reaches the client unrecorded. The wait parks the task, not
+    /// a thread.
+    pub(super) async fn request_durable(
+        &self,
+        pending: Option<DurablePoint>,
+    ) -> Result<(), ApiError> {
         match (&self.audit, pending) {
-            (Some(audit), Some(point)) => match audit.durable_now(point) {
-                Some(done) => done.map_err(audit_error),
-                // Waits on an fsync: off the worker's queue.
-                None => {
-                    tokio::task::block_in_place(|| audit.wait_durable(point)).map_err(audit_error)
-                }
-            },
+            (Some(audit), Some(point)) => audit.durable(point).await.map_err(audit_error),
             _ => Ok(()),
+        }
+    }
+
+    /// A record whose fsync is owed: inside a call, the syncing thread
+    /// makes it durable while the call goes on, and the call's answer
+    /// waits for it (`CallScope::settle`); outside one, it is made durable
+    /// here.
+    pub(super) fn owe(&self, audit: &AuditLog, d: Deferred) -> Result<(), ApiError> {
+        if self.syncer.is_some() && super::call_scope::owe(d.point()) {
+            return self.sync_in_background(audit, d);
+        }
+        crate::audit::run_blocking(|| audit.complete(d)).map_err(audit_error)
+    }
+
+    /// Hands a deferred record's fsync to the syncing thread.
+    fn sync_in_background(&self, audit: &AuditLog, d: Deferred) -> Result<(), ApiError> {
+        match &self.syncer {
+            Some(syncer) => {
+                syncer.send(d);
+                Ok(())
+            }
+            None => audit.complete(d).map_err(audit_error),
         }
     }
 }
 
-/// One thread per audit log that completes deferred request records in
-/// the order they were appended. The first fsync it asks for covers every
+/// One thread per audit log that completes deferred records (a call's
+/// request and answer) in the order they were appended. The first fsync it asks for covers every
 /// record appended before it (the WAL's group commit), so the ones queued
 /// behind it are found durable at once: one thread, however many calls,
 /// and no blocking task per call.
@@ -84,7 +118,7 @@ impl Syncer {
         let audit = Arc::clone(audit);
         let (tx, rx) = channel::<Deferred>();
         std::thread::Builder::new()
-            .name("railyard-request-sync".into())
+            .name("railyard-audit-sync".into())
             .spawn(move || {
                 // Ends when the last state holding the sender is gone.
                 for d in rx {

@@ -53,7 +53,7 @@ pub struct State {
     /// Shadow queues and rollout counters, shared by every configuration.
     pub(super) rollouts: Arc<super::rollout::Rollouts>,
     /// Makes request records durable while the upstream works.
-    pub(super) request_syncer: Option<Arc<super::request_record::Syncer>>,
+    pub(super) syncer: Option<Arc<super::request_record::Syncer>>,
     /// The engine every policy's plugins run on (its instance pool is
     /// reported on `/metrics`).
     pub(super) engine: RailyardEngine,
@@ -116,7 +116,7 @@ impl State {
             started: Instant::now(),
             config_reloads: Arc::default(),
             rollouts: Arc::default(),
-            request_syncer: super::request_record::Syncer::start(audit.as_ref())?,
+            syncer: super::request_record::Syncer::start(audit.as_ref())?,
             audit,
             engine,
             connections,
@@ -219,7 +219,7 @@ impl State {
                 started: self.started,
                 config_reloads: self.config_reloads.clone(),
                 rollouts: self.rollouts.clone(),
-                request_syncer: self.request_syncer.clone(),
+                syncer: self.syncer.clone(),
                 engine: self.engine.clone(),
                 connections: self.connections.clone(),
             },
@@ -268,11 +268,13 @@ impl State {
                 ..c
             }),
         };
-        super::offload::run_waiting(audit.record_waits_for_fsync(), || {
-            audit.record(evaluation, &ctx)
-        })
-        .map(|ack| ack.decision_ids)
-        .map_err(audit_error)
+        let (ack, deferred) = audit
+            .record_deferred(evaluation, &ctx)
+            .map_err(audit_error)?;
+        if let Some(d) = deferred {
+            self.owe(audit, d)?;
+        }
+        Ok(ack.decision_ids)
     }
 
     /// Runs the judges a stage's routers asked for: the blocking ones now,

@@ -61,7 +61,7 @@ impl Wal {
         w.durable_lsn = a.lsn;
         // Lost before durable: a waiter that sees the mark sees the loss.
         self.any_lost.store(true, Ordering::Release);
-        self.durable.fetch_max(a.lsn, Ordering::Release);
+        self.mark_durable(a.lsn);
         if let Some(open) = w.file.take() {
             self.sealed_below.fetch_max(open.seq + 1, Ordering::AcqRel);
             // A preallocated segment is cut back to the chunks written

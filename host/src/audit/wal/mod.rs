@@ -174,6 +174,9 @@ pub struct Wal {
     /// [`Writer::durable_lsn`], readable without the writer: a caller whose
     /// bytes a group fsync covered returns without queueing for the lock.
     durable: AtomicU64,
+    /// The same mark for async waiters ([`Wal::durable_changes`]): a task
+    /// waits for its bytes without holding a thread.
+    durable_tx: tokio::sync::watch::Sender<u64>,
     /// Whether a failure ever dropped bytes (then callers check
     /// [`Writer::lost`]).
     any_lost: AtomicBool,
@@ -283,6 +286,7 @@ impl Wal {
             }),
             sealed_below: AtomicU64::new(next),
             durable: AtomicU64::new(0),
+            durable_tx: tokio::sync::watch::Sender::new(0),
             any_lost: AtomicBool::new(false),
             leading: Mutex::new(false),
             synced: Condvar::new(),
@@ -383,6 +387,28 @@ impl Wal {
         Ok((a.lsn, position))
     }
 
+    /// Moves the durable mark up to `lsn` (durable, or lost in a failure)
+    /// and wakes the async waiters it covers.
+    fn mark_durable(&self, lsn: u64) {
+        self.durable.fetch_max(lsn, Ordering::Release);
+        self.durable_tx.send_if_modified(|mark| {
+            let moved = lsn > *mark;
+            if moved {
+                *mark = lsn;
+            }
+            moved
+        });
+    }
+
+    /// The durable mark as it moves: an async caller waits on it for its
+    /// LSN, then takes [`Wal::synced`]'s answer. Something else must make
+    /// the bytes durable ([`Wal::sync`] on a thread, or the async-durability
+    /// flush): the mark moves only when an fsync ends or a failure drops
+    /// bytes.
+    pub fn durable_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.durable_tx.subscribe()
+    }
+
     /// [`Wal::sync`]'s answer when it needs no wait: `Some` once `lsn` is
     /// at or below the durable mark, `None` while it is not.
     pub fn synced(&self, lsn: u64) -> Option<Result<(), WalError>> {
@@ -454,7 +480,7 @@ impl Wal {
         match self.write_chunks(w, &chunks) {
             Ok(()) => {
                 w.durable_lsn = end;
-                self.durable.fetch_max(end, Ordering::Release);
+                self.mark_durable(end);
                 self.recycle(chunks);
                 Ok(open)
             }
@@ -566,3 +592,6 @@ mod format_tests;
 
 #[cfg(test)]
 mod spare_tests;
+
+#[cfg(test)]
+mod watch_tests;

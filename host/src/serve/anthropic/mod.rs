@@ -239,7 +239,7 @@ pub(in crate::serve) async fn call(
     let mut prov = tags.provenance(&upstream.name, &body);
     // The request's decisions are recorded before anything goes upstream;
     // with the default durability their fsync overlaps the upstream call
-    // and the answer waits for it (`request_durable` below).
+    // and the answer waits for it (see `call_scope::exchange`).
     let mut pending = None;
     let request_eval = decided.record(&state, |e| {
         state.record_request(e, &payload, capture, &mut pending)
