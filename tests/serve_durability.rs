@@ -10,11 +10,13 @@
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::http::{Upstream, post, post_request, try_raw};
+use common::http::{Server, Upstream, post, post_request, try_raw};
+use common::script::{Hold, Script};
 use common::serve_env::ServeEnv;
 use serde_json::json;
 
@@ -164,5 +166,202 @@ fn the_strict_order_is_a_policy_option_and_a_wrong_value_is_named() {
             && err.contains("with-answer")
             && err.contains("before-upstream"),
         "{err}"
+    );
+}
+
+/// A server whose WAL segments seal every 20 ms (so a record soon needs a
+/// new segment), with `config` under `[audit]`.
+fn start_short_segments(env: &ServeEnv, upstream: &Upstream, audit_config: &str) -> Server {
+    std::fs::create_dir_all(env.path("policy")).unwrap();
+    let policy = common::patient_default_policy(&env.path("policy"));
+    let cfg = env.config(&format!(
+        "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n[audit]\n{audit_config}\n",
+        upstream.base_url()
+    ));
+    let (cache, audit, state) = (common::cache_dir(), env.path("audit"), env.path("state"));
+    Server::start(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+        &[
+            ("RAILYARD_CACHE_DIR", cache.as_path()),
+            ("RAILYARD_AUDIT_URL", audit.as_path()),
+            ("RAILYARD_STATE_DIR", state.as_path()),
+            ("RAILYARD_AUDIT_SEGMENT_MS", Path::new("20")),
+        ],
+    )
+}
+
+/// Something else takes the names of the WAL's next 2,000 segments, so
+/// creating one fails and the records not yet durable are lost; returns
+/// the files, for [`free_segment_names`].
+fn take_segment_names(env: &ServeEnv) -> Vec<PathBuf> {
+    let wal_dir = std::fs::read_dir(env.path("state").join("wal"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .next()
+        .expect("the WAL folder");
+    let top = std::fs::read_dir(&wal_dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_suffix(".wal").or(name.strip_suffix(".spare"))?;
+            stem.parse::<u64>().ok()
+        })
+        .max()
+        .expect("a segment");
+    let taken: Vec<_> = (top + 1..=top + 2000)
+        .map(|seq| wal_dir.join(format!("{seq:020}.wal")))
+        .collect();
+    for path in &taken {
+        std::fs::write(path, b"not a segment").unwrap();
+    }
+    taken
+}
+
+/// Frees the names (those the committer did not already move aside) and
+/// waits until a call is answered again: the server resumes by itself.
+/// Returns that call's id.
+fn free_segment_names(server: &Server, taken: &[PathBuf]) -> String {
+    for path in taken {
+        let _ = std::fs::remove_file(path);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for i in 0.. {
+        assert!(Instant::now() < deadline, "the server did not resume");
+        let id = format!("after-{i}");
+        let req = post_request(
+            server.addr,
+            "/v1/chat/completions",
+            &[("x-request-id", &id)],
+            &chat("hello"),
+        );
+        let a = try_raw(server.addr, &req).unwrap_or_else(|| {
+            panic!(
+                "{id}: no answer; the server's log:\n{}",
+                server.stderr.lock().unwrap()
+            )
+        });
+        if a.status == 200 {
+            return id;
+        }
+        assert_eq!(a.code(), "audit_unavailable", "{}", a.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unreachable!()
+}
+
+#[test]
+fn a_call_whose_request_record_is_lost_gets_503_never_the_answer() {
+    let env = ServeEnv::new();
+    let upstream = Upstream::start();
+    let mut server = start_short_segments(&env, &upstream, "");
+    let call = |id: &str| {
+        post(
+            server.addr,
+            "/v1/chat/completions",
+            &[("x-request-id", id)],
+            &chat("hello"),
+        )
+    };
+    assert_eq!(call("ok-0").status, 200);
+    let mut answered = vec!["ok-0".to_string()];
+    let taken = take_segment_names(&env);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let refused = loop {
+        assert!(Instant::now() < deadline, "no call was refused");
+        let id = format!("lost-{}", answered.len());
+        let a = call(&id);
+        match a.status {
+            200 => answered.push(id),
+            503 => {
+                assert_eq!(a.code(), "audit_unavailable", "{}", a.text());
+                assert!(!a.text().contains("echo: hello"), "{}", a.text());
+                break id;
+            }
+            other => panic!("{other}: {}", a.text()),
+        }
+    };
+    let ready = common::http::get(server.addr, "/readyz", &[]);
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    answered.push(free_segment_names(&server, &taken));
+    assert!(server.stop());
+    let (_, inferences) = recorded(&env);
+    for id in &answered {
+        assert_eq!(
+            inferences.get(id),
+            Some(&1),
+            "{id}: every answer is recorded once"
+        );
+    }
+    assert!(!answered.contains(&refused));
+}
+
+/// The answer's own record, lost after the request's was durable: the
+/// answer is held back by the call's wait for its records (the request
+/// stage's record is durable first, by the strict order, and the upstream
+/// holds its answer while the WAL's next segments are taken).
+#[test]
+fn a_call_whose_answer_record_is_lost_gets_503_never_the_answer() {
+    let env = ServeEnv::new();
+    let upstream = Upstream::start();
+    let hold = Hold::default();
+    upstream.script(
+        "held",
+        Script {
+            messages: vec![json!({"content": "the held answer"})],
+            hold: Some(hold.clone()),
+            ..Default::default()
+        },
+    );
+    let mut server =
+        start_short_segments(&env, &upstream, "request-durability = \"before-upstream\"");
+    let addr = server.addr;
+    let ok = post(
+        addr,
+        "/v1/chat/completions",
+        &[("x-request-id", "ok-0")],
+        &chat("hello"),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let held = std::thread::spawn(move || {
+        post(
+            addr,
+            "/v1/chat/completions",
+            &[("x-request-id", "held-1")],
+            &chat("SCRIPT: held"),
+        )
+    });
+    // The upstream has the request: its record is durable (strict order).
+    assert!(
+        hold.arrived(Duration::from_secs(120)),
+        "the call reached the upstream"
+    );
+    let taken = take_segment_names(&env);
+    // The open segment is past its 20 ms age once this returns, so the
+    // answer's record needs a new segment, whose name is taken.
+    std::thread::sleep(Duration::from_millis(100));
+    hold.release();
+    let a = held.join().unwrap();
+    assert_eq!(a.status, 503, "{}", a.text());
+    assert_eq!(a.code(), "audit_unavailable", "{}", a.text());
+    assert!(!a.text().contains("the held answer"), "{}", a.text());
+    let after = free_segment_names(&server, &taken);
+    assert!(server.stop());
+    let (decisions, inferences) = recorded(&env);
+    assert_eq!(inferences.get("ok-0"), Some(&1));
+    assert_eq!(inferences.get(&after), Some(&1));
+    assert!(
+        decisions.contains_key(&("held-1".into(), "request".into())),
+        "the request's record was durable before the upstream saw it"
+    );
+    assert!(
+        !decisions.contains_key(&("held-1".into(), "response".into())),
+        "the answer's decisions were lost, and the answer with them"
     );
 }

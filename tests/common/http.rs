@@ -189,6 +189,9 @@ fn serve_one(
                 streams.lock().unwrap().push(log);
                 return Ok(());
             }
+            if let Some(hold) = &script.hold {
+                hold.pass(Duration::from_secs(240));
+            }
             let b = super::script::unstreamed(&req, &script, chat).to_string();
             write!(
                 conn,

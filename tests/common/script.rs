@@ -36,6 +36,44 @@ pub struct Script {
     /// Holds every stream of this script at one point until enough of them
     /// are there (streams in flight at once, by construction).
     pub gate: Option<Gate>,
+    /// Holds an unstreamed answer until the test releases it.
+    pub hold: Option<Hold>,
+}
+
+/// An unstreamed answer held back: the test sees its request arrive
+/// ([`Hold::arrived`]), changes something, and lets it go
+/// ([`Hold::release`]).
+#[derive(Debug, Clone, Default)]
+pub struct Hold {
+    /// (a request arrived, the answer may go)
+    state: Arc<(Mutex<(bool, bool)>, Condvar)>,
+}
+
+impl Hold {
+    /// Waits (at most `bound`) for a request to reach the hold; whether
+    /// one did.
+    pub fn arrived(&self, bound: Duration) -> bool {
+        let (lock, cv) = &*self.state;
+        let st = lock.lock().unwrap();
+        cv.wait_timeout_while(st, bound, |st| !st.0).unwrap().0.0
+    }
+
+    /// Lets the held answer go.
+    pub fn release(&self) {
+        let (lock, cv) = &*self.state;
+        lock.lock().unwrap().1 = true;
+        cv.notify_all();
+    }
+
+    /// The upstream's side: arrives, then waits (at most `bound`) to be
+    /// released.
+    pub(super) fn pass(&self, bound: Duration) {
+        let (lock, cv) = &*self.state;
+        let mut st = lock.lock().unwrap();
+        st.0 = true;
+        cv.notify_all();
+        let _ = cv.wait_timeout_while(st, bound, |st| !st.1).unwrap();
+    }
 }
 
 /// Streams of a script wait after their first `after` pieces until

@@ -111,9 +111,15 @@ impl AuditLog {
             return done;
         }
         let mut mark = self.shared.wal.durable_changes();
-        let covered = tokio::time::timeout(LEAD_AFTER, mark.wait_for(|&m| m >= point.0)).await;
-        match (covered, self.durable_now(point)) {
-            (Ok(Ok(_)), Some(done)) => done,
+        // `wait_for` returns a read guard on the mark: it is dropped here,
+        // before `durable_now` takes the WAL's writer lock, since the
+        // fsync holding that lock moves the mark (a write) next.
+        let covered = matches!(
+            tokio::time::timeout(LEAD_AFTER, mark.wait_for(|&m| m >= point.0)).await,
+            Ok(Ok(_))
+        );
+        match self.durable_now(point) {
+            Some(done) if covered => done,
             _ => run_blocking(|| self.wait_durable(point)),
         }
     }
