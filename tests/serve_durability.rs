@@ -178,20 +178,14 @@ fn start_short_segments(env: &ServeEnv, upstream: &Upstream, audit_config: &str)
         "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n[audit]\n{audit_config}\n",
         upstream.base_url()
     ));
-    let (cache, audit, state) = (common::cache_dir(), env.path("audit"), env.path("state"));
-    Server::start(
+    env.start_with(
         &[
             "--config",
             cfg.to_str().unwrap(),
             "--policy",
             policy.to_str().unwrap(),
         ],
-        &[
-            ("RAILYARD_CACHE_DIR", cache.as_path()),
-            ("RAILYARD_AUDIT_URL", audit.as_path()),
-            ("RAILYARD_STATE_DIR", state.as_path()),
-            ("RAILYARD_AUDIT_SEGMENT_MS", Path::new("20")),
-        ],
+        &[("RAILYARD_AUDIT_SEGMENT_MS", Path::new("20"))],
     )
 }
 

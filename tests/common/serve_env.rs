@@ -43,12 +43,18 @@ impl ServeEnv {
     /// Starts `railyard serve` with `args`: the compile cache of this test
     /// binary, audit tables in `audit/`, state in `state/`.
     pub fn start(&self, args: &[&str]) -> Server {
+        self.start_with(args, &[])
+    }
+
+    /// [`ServeEnv::start`] with more environment variables.
+    pub fn start_with(&self, args: &[&str], more: &[(&str, &Path)]) -> Server {
         let envs = [
             ("RAILYARD_CACHE_DIR", super::cache_dir()),
             ("RAILYARD_AUDIT_URL", self.path("audit")),
             ("RAILYARD_STATE_DIR", self.path("state")),
         ];
-        let envs: Vec<(&str, &Path)> = envs.iter().map(|(k, v)| (*k, v.as_path())).collect();
+        let mut envs: Vec<(&str, &Path)> = envs.iter().map(|(k, v)| (*k, v.as_path())).collect();
+        envs.extend_from_slice(more);
         Server::start(args, &envs)
     }
 

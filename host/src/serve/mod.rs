@@ -41,7 +41,7 @@ mod openai_answer;
 mod openai_texts;
 mod proxy;
 pub mod quota;
-mod request_record;
+mod records;
 mod request_texts;
 pub mod responses;
 pub mod rollout;

@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::server::ReloadCounters;
 use super::{ApiError, ServeConfig, audit_error, metrics, quota};
-use crate::audit::{AuditLog, CallInfo, RecordContext};
+use crate::audit::AuditLog;
 use crate::engine::{EngineSettings, RailyardEngine};
 use crate::live::{MetricsSnapshot, Reloader, Watcher};
 use crate::payload::Payload;
@@ -53,7 +53,7 @@ pub struct State {
     /// Shadow queues and rollout counters, shared by every configuration.
     pub(super) rollouts: Arc<super::rollout::Rollouts>,
     /// Makes request records durable while the upstream works.
-    pub(super) syncer: Option<Arc<super::request_record::Syncer>>,
+    pub(super) syncer: Option<Arc<super::records::Syncer>>,
     /// The engine every policy's plugins run on (its instance pool is
     /// reported on `/metrics`).
     pub(super) engine: RailyardEngine,
@@ -116,7 +116,7 @@ impl State {
             started: Instant::now(),
             config_reloads: Arc::default(),
             rollouts: Arc::default(),
-            syncer: super::request_record::Syncer::start(audit.as_ref())?,
+            syncer: super::records::Syncer::start(audit.as_ref())?,
             audit,
             engine,
             connections,
@@ -244,37 +244,6 @@ impl State {
                 ),
             )
         })
-    }
-
-    /// Records an evaluation; an error means the decision is not
-    /// acknowledged and the request must fail (503). Returns the decision
-    /// ids, in plugin order (none without an audit log).
-    pub(super) fn record(
-        &self,
-        evaluation: &crate::evaluation::Evaluation,
-        payload: &Payload,
-        capture: crate::policy::Capture,
-        call: Option<CallInfo<'_>>,
-    ) -> Result<Vec<String>, ApiError> {
-        let Some(audit) = &self.audit else {
-            return Ok(Vec::new());
-        };
-        let trace_id = super::call_scope::trace_id();
-        let ctx = RecordContext {
-            payload,
-            capture,
-            call: call.map(|c| CallInfo {
-                trace_id: trace_id.as_deref(),
-                ..c
-            }),
-        };
-        let (ack, deferred) = audit
-            .record_deferred(evaluation, &ctx)
-            .map_err(audit_error)?;
-        if let Some(d) = deferred {
-            self.owe(audit, d)?;
-        }
-        Ok(ack.decision_ids)
     }
 
     /// Runs the judges a stage's routers asked for: the blocking ones now,

@@ -12,12 +12,31 @@ use std::sync::mpsc::{Sender, channel};
 
 use super::audit_config::RequestDurability;
 use super::{ApiError, State, audit_error};
-use crate::audit::{AuditLog, Deferred, DurablePoint, RecordContext};
+use crate::audit::{AuditLog, CallInfo, Deferred, DurablePoint, RecordContext};
 use crate::evaluation::Evaluation;
 use crate::payload::Payload;
 use crate::policy::Capture;
 
 impl State {
+    /// Records an evaluation; an error means the decision is not
+    /// acknowledged and the request must fail (503). Returns the decision
+    /// ids, in plugin order (none without an audit log), once the rows
+    /// are appended: with `fsync` durability the call's answer waits for
+    /// them to be durable ([`State::owe`]).
+    pub(super) fn record(
+        &self,
+        evaluation: &Evaluation,
+        payload: &Payload,
+        capture: Capture,
+        call: Option<CallInfo<'_>>,
+    ) -> Result<Vec<String>, ApiError> {
+        let (ids, deferred) = self.append_evaluation(evaluation, payload, capture, call)?;
+        if let (Some(audit), Some(d)) = (&self.audit, deferred) {
+            self.owe(audit, d)?;
+        }
+        Ok(ids)
+    }
+
     /// Records the request stage's decisions of a call about to go
     /// upstream, and returns at once: with `fsync` durability the rows'
     /// fsync starts in the background and `pending` gets the point to wait
@@ -31,22 +50,39 @@ impl State {
         capture: Capture,
         pending: &mut Option<DurablePoint>,
     ) -> Result<Vec<String>, ApiError> {
+        let (ids, deferred) = self.append_evaluation(evaluation, payload, capture, None)?;
+        if let (Some(audit), Some(d)) = (&self.audit, deferred) {
+            *pending = Some(d.point());
+            self.sync_in_background(audit, d)?;
+        }
+        Ok(ids)
+    }
+
+    /// Appends an evaluation's rows (nothing without an audit log): its
+    /// decision ids, and with `fsync` durability the fsync still owed.
+    fn append_evaluation(
+        &self,
+        evaluation: &Evaluation,
+        payload: &Payload,
+        capture: Capture,
+        call: Option<CallInfo<'_>>,
+    ) -> Result<(Vec<String>, Option<Deferred>), ApiError> {
         let Some(audit) = &self.audit else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
+        let trace_id = super::call_scope::trace_id();
         let ctx = RecordContext {
             payload,
             capture,
-            call: None,
+            call: call.map(|c| CallInfo {
+                trace_id: trace_id.as_deref(),
+                ..c
+            }),
         };
         let (ack, deferred) = audit
             .record_deferred(evaluation, &ctx)
             .map_err(audit_error)?;
-        if let Some(d) = deferred {
-            *pending = Some(d.point());
-            self.sync_in_background(audit, d)?;
-        }
-        Ok(ack.decision_ids)
+        Ok((ack.decision_ids, deferred))
     }
 
     /// Under `request-durability = "before-upstream"`, waits until the
