@@ -189,33 +189,33 @@ fn start_short_segments(env: &ServeEnv, upstream: &Upstream, audit_config: &str)
     )
 }
 
-/// Something else takes the names of the WAL's next 2,000 segments, so
-/// creating one fails and the records not yet durable are lost; returns
-/// the files, for [`free_segment_names`].
-fn take_segment_names(env: &ServeEnv) -> Vec<PathBuf> {
+/// Something else takes the names of the 2,000 segments after the WAL's
+/// last, so creating one fails and the records not yet durable are lost.
+/// Returns the last segment's file (the open one, unless it was already
+/// committed and deleted) and the files taken, for [`free_segment_names`].
+fn take_segment_names(env: &ServeEnv) -> (Option<PathBuf>, Vec<PathBuf>) {
     let wal_dir = std::fs::read_dir(env.path("state").join("wal"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .next()
         .expect("the WAL folder");
-    let top = std::fs::read_dir(&wal_dir)
+    // Segments only: a spare (`<n>.spare`) is numbered by its own count.
+    let last = std::fs::read_dir(&wal_dir)
         .unwrap()
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let stem = name.strip_suffix(".wal").or(name.strip_suffix(".spare"))?;
-            stem.parse::<u64>().ok()
+            name.strip_suffix(".wal")?.parse::<u64>().ok()
         })
-        .max()
-        .expect("a segment");
-    let taken: Vec<_> = (top + 1..=top + 2000)
-        .map(|seq| wal_dir.join(format!("{seq:020}.wal")))
-        .collect();
+        .max();
+    let name = |seq: u64| wal_dir.join(format!("{seq:020}.wal"));
+    let from = last.unwrap_or(0) + 1;
+    let taken: Vec<_> = (from..from + 2000).map(name).collect();
     for path in &taken {
         std::fs::write(path, b"not a segment").unwrap();
     }
-    taken
+    (last.map(name), taken)
 }
 
 /// Frees the names (those the committer did not already move aside) and
@@ -265,7 +265,7 @@ fn a_call_whose_request_record_is_lost_gets_503_never_the_answer() {
     };
     assert_eq!(call("ok-0").status, 200);
     let mut answered = vec!["ok-0".to_string()];
-    let taken = take_segment_names(&env);
+    let (_, taken) = take_segment_names(&env);
     let deadline = Instant::now() + Duration::from_secs(120);
     let refused = loop {
         assert!(Instant::now() < deadline, "no call was refused");
@@ -336,10 +336,18 @@ fn a_call_whose_answer_record_is_lost_gets_503_never_the_answer() {
         hold.arrived(Duration::from_secs(120)),
         "the call reached the upstream"
     );
-    let taken = take_segment_names(&env);
-    // The open segment is past its 20 ms age once this returns, so the
-    // answer's record needs a new segment, whose name is taken.
-    std::thread::sleep(Duration::from_millis(100));
+    let (open, taken) = take_segment_names(&env);
+    // The segment holding the request's record is sealed by age (20 ms),
+    // committed and deleted; the answer's record then needs a new
+    // segment, whose name is taken.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while open.as_ref().is_some_and(|p| p.exists()) {
+        assert!(
+            Instant::now() < deadline,
+            "the open segment was never committed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     hold.release();
     let a = held.join().unwrap();
     assert_eq!(a.status, 503, "{}", a.text());
