@@ -137,10 +137,10 @@ impl State {
 }
 
 /// One thread per audit log that completes deferred records (a call's
-/// request and answer) in the order they were appended. The first fsync it asks for covers every
-/// record appended before it (the WAL's group commit), so the ones queued
-/// behind it are found durable at once: one thread, however many calls,
-/// and no blocking task per call.
+/// request and answer) in the order they were appended. The first fsync
+/// it asks for covers every record appended before it (the WAL's group
+/// commit), so the ones queued behind it are found durable at once: one
+/// thread, however many calls, and no blocking task per call.
 pub(super) struct Syncer {
     tx: Sender<Deferred>,
 }
