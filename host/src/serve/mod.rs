@@ -186,11 +186,7 @@ pub async fn handle(
     let outcome = scope.run(work).await;
     // Nothing of the answer goes out before the call's records are
     // durable (`fsync` durability): a 503 instead if they were lost.
-    let outcome = match scope.settle(&state).await {
-        Ok(()) => outcome,
-        Err(e) => Err(e),
-    };
-    let mut response = match outcome {
+    let mut response = match scope.settle(&state).await.and(outcome) {
         Ok(r) => r,
         Err(e) => {
             if e.status.is_client_error() || e.status.is_server_error() {

@@ -118,20 +118,22 @@ impl State {
     /// waits for it (`CallScope::settle`); outside one, it is made durable
     /// here.
     pub(super) fn owe(&self, audit: &AuditLog, d: Deferred) -> Result<(), ApiError> {
-        if self.syncer.is_some() && super::call_scope::owe(d.point()) {
-            return self.sync_in_background(audit, d);
+        if super::call_scope::owe(d.point()) {
+            self.sync_in_background(audit, d)
+        } else {
+            crate::audit::run_blocking(|| audit.complete(d)).map_err(audit_error)
         }
-        crate::audit::run_blocking(|| audit.complete(d)).map_err(audit_error)
     }
 
-    /// Hands a deferred record's fsync to the syncing thread.
+    /// Hands a deferred record's fsync to the syncing thread (there is one
+    /// whenever there is an audit log; without it, the fsync is made here).
     fn sync_in_background(&self, audit: &AuditLog, d: Deferred) -> Result<(), ApiError> {
         match &self.syncer {
             Some(syncer) => {
                 syncer.send(d);
                 Ok(())
             }
-            None => audit.complete(d).map_err(audit_error),
+            None => crate::audit::run_blocking(|| audit.complete(d)).map_err(audit_error),
         }
     }
 }
