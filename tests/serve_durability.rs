@@ -130,10 +130,7 @@ fn every_answer_a_client_got_is_recorded_after_a_sigkill_under_load() {
 fn the_strict_order_is_a_policy_option_and_a_wrong_value_is_named() {
     let env = ServeEnv::new();
     let upstream = Upstream::start();
-    let cfg = env.config(&format!(
-        "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n[audit]\nrequest-durability = \"before-upstream\"\n",
-        upstream.base_url()
-    ));
+    let cfg = config(&env, &upstream, "request-durability = \"before-upstream\"");
     let mut server = env.start_patient(&["--config", cfg.to_str().unwrap()]);
     let a = post(
         server.addr,
@@ -147,10 +144,7 @@ fn the_strict_order_is_a_policy_option_and_a_wrong_value_is_named() {
     assert!(decisions.contains_key(&("strict-1".into(), "request".into())));
     assert_eq!(inferences.get("strict-1"), Some(&1));
 
-    let bad = env.config(&format!(
-        "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n[audit]\nrequest-durability = \"later\"\n",
-        upstream.base_url()
-    ));
+    let bad = config(&env, &upstream, "request-durability = \"later\"");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_railyard"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&bad)
@@ -169,22 +163,21 @@ fn the_strict_order_is_a_policy_option_and_a_wrong_value_is_named() {
     );
 }
 
-/// A server whose WAL segments seal every 20 ms (so a record soon needs a
-/// new segment), with `config` under `[audit]`.
-fn start_short_segments(env: &ServeEnv, upstream: &Upstream, audit_config: &str) -> Server {
-    std::fs::create_dir_all(env.path("policy")).unwrap();
-    let policy = common::patient_default_policy(&env.path("policy"));
-    let cfg = env.config(&format!(
-        "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n[audit]\n{audit_config}\n",
+/// A config routing every model to `upstream`, with `audit` under
+/// `[audit]`.
+fn config(env: &ServeEnv, upstream: &Upstream, audit: &str) -> PathBuf {
+    env.config(&format!(
+        "[upstreams.up]\nbase-url = \"{}\"\n[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n[audit]\n{audit}\n",
         upstream.base_url()
-    ));
-    env.start_with(
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "--policy",
-            policy.to_str().unwrap(),
-        ],
+    ))
+}
+
+/// A server whose WAL segments seal every 20 ms (so a record soon needs a
+/// new segment), with `audit` under `[audit]`.
+fn start_short_segments(env: &ServeEnv, upstream: &Upstream, audit: &str) -> Server {
+    let cfg = config(env, upstream, audit);
+    env.start_patient_with(
+        &["--config", cfg.to_str().unwrap()],
         &[("RAILYARD_AUDIT_SEGMENT_MS", Path::new("20"))],
     )
 }

@@ -62,12 +62,17 @@ impl ServeEnv {
     /// machine cannot miss (see `common::patient_default_policy`), unless
     /// `args` name a policy.
     pub fn start_patient(&self, args: &[&str]) -> Server {
+        self.start_patient_with(args, &[])
+    }
+
+    /// [`ServeEnv::start_patient`] with more environment variables.
+    pub fn start_patient_with(&self, args: &[&str], more: &[(&str, &Path)]) -> Server {
         let policy = super::patient_default_policy(self.dir.path());
         let mut args: Vec<&str> = args.to_vec();
         if !args.contains(&"--policy") {
             args.extend(["--policy", policy.to_str().unwrap()]);
         }
-        self.start(&args)
+        self.start_with(&args, more)
     }
 
     /// `railyard log query --json` rows of a table, read through the Delta

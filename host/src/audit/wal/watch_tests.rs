@@ -6,11 +6,11 @@
 
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::{Context, Waker};
 
 use super::tests::{append_sync, decision, open};
 use super::*;
-use std::time::Duration;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -22,6 +22,23 @@ fn rt() -> tokio::runtime::Runtime {
 /// Polls `f` once: whether it is still waiting.
 fn pending<F: Future>(f: std::pin::Pin<&mut F>) -> bool {
     f.poll(&mut Context::from_waker(Waker::noop())).is_pending()
+}
+
+/// Syncs `wal` up to `lsn` on another thread while this one awaits `wait`
+/// (bounded: a minute); returns the sync's result.
+fn sync_elsewhere<F, T, E>(wal: &Arc<Wal>, lsn: u64, wait: F) -> Result<(), WalError>
+where
+    F: Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let syncer = {
+        let wal = wal.clone();
+        std::thread::spawn(move || wal.sync(lsn))
+    };
+    rt().block_on(async { tokio::time::timeout(Duration::from_secs(60), wait).await })
+        .expect("woken within a minute")
+        .expect("the log is open");
+    syncer.join().unwrap()
 }
 
 #[test]
@@ -37,14 +54,7 @@ fn a_task_waiting_on_the_mark_is_woken_by_the_fsync_that_covers_it() {
 
     // One fsync on another thread, for the first record: group commit
     // writes both, so the second's waiter wakes too.
-    let syncer = {
-        let wal = wal.clone();
-        std::thread::spawn(move || wal.sync(first))
-    };
-    rt().block_on(async { tokio::time::timeout(Duration::from_secs(60), wait).await })
-        .expect("woken within a minute")
-        .expect("the log is open");
-    syncer.join().unwrap().unwrap();
+    sync_elsewhere(&wal, first, wait).unwrap();
     assert!(matches!(wal.synced(second), Some(Ok(()))));
     assert!(matches!(wal.synced(first), Some(Ok(()))));
 }
@@ -62,14 +72,7 @@ fn a_task_whose_bytes_were_lost_is_woken_and_told() {
     let mut wait = pin!(mark.wait_for(|&m| m >= lsn));
     assert!(pending(wait.as_mut()));
 
-    let syncer = {
-        let wal = wal.clone();
-        std::thread::spawn(move || wal.sync(lsn))
-    };
-    rt().block_on(async { tokio::time::timeout(Duration::from_secs(60), wait).await })
-        .expect("woken within a minute")
-        .expect("the log is open");
-    assert!(syncer.join().unwrap().is_err());
+    assert!(sync_elsewhere(&wal, lsn, wait).is_err());
     match wal.synced(lsn) {
         Some(Err(e)) => assert!(e.to_string().contains("not recorded"), "{e}"),
         other => panic!("a lost record must not read as durable: {other:?}"),
