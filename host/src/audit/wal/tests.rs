@@ -72,6 +72,16 @@ pub(super) fn open(dir: &Path) -> Arc<Wal> {
     )
 }
 
+/// A log whose next segment cannot be created: one record durable in a
+/// sealed segment, and the next segment's name held by another file.
+pub(super) fn next_segment_taken(dir: &Path) -> Arc<Wal> {
+    let wal = open(dir);
+    let kept = append_sync(&wal, "kept").unwrap();
+    wal.flush(true).unwrap();
+    std::fs::write(dir.join(segment_name(kept.segment + 1)), b"x").unwrap();
+    wal
+}
+
 pub(super) fn append_sync(wal: &Wal, id: &str) -> Result<Position, WalError> {
     let (lsn, pos) = wal.append(&decision(id))?;
     wal.sync(lsn)?;
@@ -205,10 +215,7 @@ fn failed_write_is_refused_then_recovers_on_a_fresh_segment() {
 #[test]
 fn a_caller_whose_bytes_were_dropped_is_never_acknowledged() {
     let tmp = tempfile::tempdir().unwrap();
-    let wal = open(tmp.path());
-    let kept = append_sync(&wal, "kept").unwrap();
-    wal.flush(true).unwrap();
-    std::fs::write(tmp.path().join(segment_name(kept.segment + 1)), b"x").unwrap();
+    let wal = next_segment_taken(tmp.path());
     // Two appends; the first sync fails for both (group commit).
     let (lsn1, _) = wal.append(&decision("one")).unwrap();
     let (lsn2, _) = wal.append(&decision("two")).unwrap();

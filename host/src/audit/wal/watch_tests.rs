@@ -9,7 +9,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Waker};
 
-use super::tests::{append_sync, decision, open};
+use super::tests::{decision, next_segment_taken, open};
 use super::*;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -62,11 +62,7 @@ fn a_task_waiting_on_the_mark_is_woken_by_the_fsync_that_covers_it() {
 #[test]
 fn a_task_whose_bytes_were_lost_is_woken_and_told() {
     let tmp = tempfile::tempdir().unwrap();
-    let wal = open(tmp.path());
-    let kept = append_sync(&wal, "kept").unwrap();
-    wal.flush(true).unwrap();
-    // Something else holds the next segment's name: its creation fails.
-    std::fs::write(tmp.path().join(segment_name(kept.segment + 1)), b"x").unwrap();
+    let wal = next_segment_taken(tmp.path());
     let (lsn, _) = wal.append(&decision("lost")).unwrap();
     let mut mark = wal.durable_changes();
     let mut wait = pin!(mark.wait_for(|&m| m >= lsn));
