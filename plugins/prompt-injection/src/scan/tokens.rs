@@ -159,7 +159,7 @@ impl Builder<'_> {
                 sent: self.sent,
                 flags,
             };
-            self.scan.words.push(Word::plain(&buf, blen, tok));
+            Word::push_plain(&mut self.scan.words, &buf, blen, tok);
             if after == b' ' {
                 (lead, trail, count) = (0, true, 1);
                 i = e + 1;
