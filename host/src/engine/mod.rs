@@ -49,6 +49,10 @@ pub struct EngineSettings {
     /// Bytes of each linear memory kept mapped between instances and reset
     /// in place (`RAILYARD_POOL_KEEP_RESIDENT_KIB`, default 2048).
     pub keep_resident: usize,
+    /// Write `/tmp/perf-<pid>.map` naming every compiled guest function,
+    /// so that `perf report` shows plugins' functions instead of bare
+    /// addresses (`RAILYARD_WASM_PROFILER=perfmap`; off by default).
+    pub perf_map: bool,
 }
 
 impl Default for EngineSettings {
@@ -70,6 +74,23 @@ impl Default for EngineSettings {
             cache_dir,
             keep_resident: (env_u64("RAILYARD_POOL_KEEP_RESIDENT_KIB", 2048).min(1 << 20) << 10)
                 as usize,
+            perf_map: perf_map_requested(std::env::var("RAILYARD_WASM_PROFILER").ok().as_deref()),
+        }
+    }
+}
+
+/// Whether `RAILYARD_WASM_PROFILER` asks for wasmtime's perf map; any
+/// value but `perfmap` (or none) is warned about and ignored.
+fn perf_map_requested(value: Option<&str>) -> bool {
+    match value.map(str::trim) {
+        None | Some("") | Some("off") => false,
+        Some("perfmap") => true,
+        Some(other) => {
+            tracing::warn!(
+                value = other,
+                "RAILYARD_WASM_PROFILER: only `perfmap` (or `off`) is known; profiling stays off"
+            );
+            false
         }
     }
 }
@@ -205,6 +226,9 @@ impl RailyardEngine {
             .epoch_interruption(true)
             .consume_fuel(metered)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        if settings.perf_map {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
 
         let compile_config = compile::compile_config(&config);
         let engine = Engine::new(&config)?;
@@ -366,5 +390,40 @@ mod tests {
             ..EngineSettings::default()
         };
         RailyardEngine::new(settings).expect("engine with the largest serve pool");
+    }
+
+    #[test]
+    fn the_profiler_setting_takes_perfmap_or_nothing() {
+        assert!(perf_map_requested(Some("perfmap")));
+        assert!(perf_map_requested(Some(" perfmap\n")));
+        for off in [None, Some(""), Some("off"), Some("jitdump"), Some("yes")] {
+            assert!(!perf_map_requested(off), "{off:?}");
+        }
+    }
+
+    /// With the perf map on, compiling a component names its functions in
+    /// `/tmp/perf-<pid>.map`, where `perf report` looks for them.
+    #[test]
+    fn the_perf_map_names_compiled_guest_functions() {
+        let map = PathBuf::from(format!("/tmp/perf-{}.map", std::process::id()));
+        let engine = RailyardEngine::new(EngineSettings {
+            pool_instances: 4,
+            cache_dir: None,
+            perf_map: true,
+            ..EngineSettings::default()
+        })
+        .expect("engine with the perf map");
+        wasmtime::component::Component::new(
+            engine.wasmtime(),
+            r#"(component (core module (func $railyard_probe (export "probe") (result i32) i32.const 7)))"#,
+        )
+        .expect("component compiles");
+        let text = std::fs::read_to_string(&map).unwrap_or_default();
+        let _ = std::fs::remove_file(&map);
+        assert!(
+            text.lines().any(|l| l.contains("railyard_probe")),
+            "no line names the guest function in {}: {text:?}",
+            map.display()
+        );
     }
 }
