@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::proxy::Kind;
+use super::responses::Echo;
 use super::texts::{self, Text};
 use super::wire::answer::AnswerTexts;
 use super::wire::chat::ChatCompletion;
@@ -19,9 +20,10 @@ pub enum OpenAiAnswer {
     Chat(ChatCompletion),
     /// A `text_completion`.
     Completion(Completion),
-    /// A Responses answer (read by pointers), or an answer that is not a
-    /// JSON object (no text in it is found; passed on as it came, as
-    /// before the models).
+    /// A Responses answer (read by pointers), or a chat or completion
+    /// answer its model could not read (every string in it is a text).
+    /// An answer that is not a JSON object never gets here: it is refused
+    /// as `upstream_invalid` ([`super::wire::answer_object`]).
     Untyped {
         /// Whether it is a Responses answer.
         responses: bool,
@@ -62,15 +64,21 @@ impl OpenAiAnswer {
         }
     }
 
-    /// Every text of the answer (see [`super::wire::answer::Answer::texts`]).
-    pub fn texts<'a>(&'a mut self, untyped: &Value) -> AnswerTextsOf<'a> {
+    /// Every text of the answer (see [`super::wire::answer::Answer::texts`]);
+    /// `echo` is the request as sent, for a Responses answer's echoed
+    /// fields ([`super::responses::envelope`]).
+    pub fn texts<'a>(&'a mut self, untyped: &Value, echo: &Echo) -> AnswerTextsOf<'a> {
         match self {
             OpenAiAnswer::Chat(a) => AnswerTextsOf::Typed(a.texts()),
             OpenAiAnswer::Completion(a) => AnswerTextsOf::Typed(a.texts()),
             OpenAiAnswer::Untyped { responses: true } => {
-                AnswerTextsOf::Untyped(super::responses::answer_texts(untyped))
+                AnswerTextsOf::Untyped(super::responses::answer_texts(untyped, echo))
             }
-            OpenAiAnswer::Untyped { responses: false } => AnswerTextsOf::Untyped(Vec::new()),
+            OpenAiAnswer::Untyped { responses: false } => {
+                let mut out = Vec::new();
+                texts::walk(untyped, "", "", "assistant", &|k| k == "id", &mut out);
+                AnswerTextsOf::Untyped(out)
+            }
         }
     }
 

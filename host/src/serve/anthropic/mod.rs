@@ -354,17 +354,11 @@ pub(in crate::serve) async fn call(
             ));
         }
     };
-    let mut answer: Value = match serde_json::from_slice(&bytes) {
+    let mut answer = match super::wire::answer_object(&bytes, &upstream.name) {
         Ok(v) => v,
-        Err(e) => {
+        Err(message) => {
             record_failure(StatusCode::BAD_GATEWAY)?;
-            return Err(gateway(
-                "upstream_invalid",
-                format!(
-                    "upstream `{}` answered something that is not JSON: {e}",
-                    upstream.name
-                ),
-            ));
+            return Err(gateway("upstream_invalid", message));
         }
     };
     if streaming {

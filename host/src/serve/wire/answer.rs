@@ -91,22 +91,37 @@ impl<C: Choice> Answer<C> {
             choice_of: Vec::new(),
             logprobs: Vec::new(),
         };
-        if let Some(Loose::Typed(choices)) = &mut self.choices {
-            for (i, choice) in choices.iter_mut().enumerate() {
-                // A choice that is not an object has nothing to walk.
-                let Loose::Typed(choice) = choice else {
-                    continue;
-                };
-                let (named, extra, logprobs) = choice.split();
-                out.logprobs.push((i, logprobs));
-                let field = format!("choices[{i}]");
-                for (k, v) in super::walk::entries(named, extra) {
-                    if matches!(k, "index" | "finish_reason") {
-                        continue;
+        match &mut self.choices {
+            None => {}
+            // `choices` of a shape the format does not allow: every string
+            // in it is text (the response rails never let an answer they
+            // cannot read through unjudged).
+            Some(Loose::Other(v)) => {
+                v.walk("choices", &not_text, &mut out.found);
+                out.choice_of.resize(out.found.len(), None);
+            }
+            Some(Loose::Typed(choices)) => {
+                for (i, choice) in choices.iter_mut().enumerate() {
+                    // A choice that is not an object: every string in it.
+                    let choice = match choice {
+                        Loose::Typed(c) => c,
+                        Loose::Other(v) => {
+                            v.walk(&format!("choices[{i}]"), &not_text, &mut out.found);
+                            out.choice_of.resize(out.found.len(), Some(i));
+                            continue;
+                        }
+                    };
+                    let (named, extra, logprobs) = choice.split();
+                    out.logprobs.push((i, logprobs));
+                    let field = format!("choices[{i}]");
+                    for (k, v) in super::walk::entries(named, extra) {
+                        if matches!(k, "index" | "finish_reason") {
+                            continue;
+                        }
+                        v.walk(&join(&field, k), &not_text, &mut out.found);
                     }
-                    v.walk(&join(&field, k), &not_text, &mut out.found);
+                    out.choice_of.resize(out.found.len(), Some(i));
                 }
-                out.choice_of.resize(out.found.len(), Some(i));
             }
         }
         for (k, v) in self.extra.iter_mut() {
@@ -208,6 +223,29 @@ mod tests {
         );
         assert!(answer["choices"][0]["logprobs"].is_null());
         assert!(answer["choices"][1]["logprobs"].is_object());
+    }
+
+    #[test]
+    fn choices_of_a_shape_the_format_does_not_allow_are_walked_not_skipped() {
+        let answer = json!({"choices": "card 4111", "x": 1});
+        let mut typed: ChatCompletion = serde_json::from_value(answer).unwrap();
+        assert_eq!(fields(&typed.texts()), ["choices"]);
+        let answer = json!({"choices": ["plain", {"message": {"content": "hi"}}, ["a", {"id": "i", "b": "c"}]]});
+        let mut typed: ChatCompletion = serde_json::from_value(answer).unwrap();
+        let texts = typed.texts();
+        assert_eq!(
+            fields(&texts),
+            [
+                "choices[0]",
+                "choices[1].message.content",
+                "choices[2][0]",
+                "choices[2][1].b"
+            ]
+        );
+        let mut redacted = texts.messages();
+        redacted[0].content = "<X>".into();
+        texts.write_back(&redacted);
+        assert_eq!(serde_json::to_value(&typed).unwrap()["choices"][0], "<X>");
     }
 
     #[test]
