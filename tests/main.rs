@@ -53,6 +53,7 @@ mod responses_stream_equivalence;
 mod responses_upstream;
 mod serve;
 mod serve_access;
+mod serve_answer_shapes;
 mod serve_anthropic;
 mod serve_config_reload;
 mod serve_connections;

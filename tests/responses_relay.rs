@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::responses_upstream::{CARD, assemble, events_of};
 use crate::stream_equivalence::cases;
 use railyard::pipeline::lanes::StreamLanes;
+use railyard::serve::responses::Echo;
 use railyard::serve::responses::relay::{Relay, Step};
 use railyard::verdict::Action;
 use railyard::{Payload, Stage};
@@ -24,7 +25,7 @@ fn run(events: &[Value], blocking: bool) -> (Vec<Value>, Action, Option<Step>) {
     let cases = cases();
     let pipeline = cases[if blocking { 2 } else { 0 }].pipeline.clone();
     let lanes = StreamLanes::new(pipeline, Payload::text(Stage::Response, ""), 64);
-    let mut relay = Relay::new(lanes);
+    let mut relay = Relay::new(lanes, Echo::none());
     let mut sent = Vec::new();
     let mut stop = None;
     for e in events {

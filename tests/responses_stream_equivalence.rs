@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::responses_upstream::assemble;
 use crate::stream_equivalence::{TEXTS, cases};
 use railyard::pipeline::lanes::StreamLanes;
+use railyard::serve::responses::Echo;
 use railyard::serve::responses::relay::{Relay, Step};
 use railyard::verdict::Action;
 use railyard::{Payload, Stage};
@@ -22,7 +23,7 @@ fn run(
     events: &[Value],
 ) -> (String, Option<(String, String)>) {
     let lanes = StreamLanes::new(pipeline.clone(), Payload::text(Stage::Response, ""), 64);
-    let mut relay = Relay::new(lanes);
+    let mut relay = Relay::new(lanes, Echo::none());
     let mut sent: Vec<Value> = Vec::new();
     for e in events {
         match relay.event(e.clone()) {

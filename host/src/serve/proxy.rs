@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::call::{Call, Ended};
 use super::openai_answer::OpenAiAnswer;
 use super::openai_texts::OpenAiRequest;
+use super::responses::Echo;
 use super::stream::{self, StreamCall};
 use super::upstream_error;
 use super::wire::unstreamed;
@@ -225,6 +226,13 @@ pub(super) async fn call(
     texts.write_back(&mut body, &decided.evaluation, &pipeline.policy().redaction);
     drop(texts);
     let body = typed.into_value(body);
+    // A Responses answer echoes request fields: what was sent is not
+    // judged again (`responses::envelope`).
+    let echo = if kind == Kind::Responses {
+        Echo::of(&body)
+    } else {
+        Echo::none()
+    };
     let mut prov = tags.provenance(&upstream.name, &body);
     // The request's decisions are recorded before anything goes upstream;
     // with the default durability their fsync overlaps the upstream call
@@ -311,7 +319,7 @@ pub(super) async fn call(
     if streaming && is_event_stream {
         let call = stream_call(request_eval, payload, prov);
         return Ok(match kind {
-            Kind::Responses => super::responses::stream::answer(call, resp.bytes_stream()),
+            Kind::Responses => super::responses::stream::answer(call, echo, resp.bytes_stream()),
             _ => stream::answer(call, resp.bytes_stream()),
         });
     }
@@ -327,18 +335,15 @@ pub(super) async fn call(
             ));
         }
     };
-    let mut answer: Value = match serde_json::from_slice(&bytes) {
+    let mut answer = match super::wire::answer_object(&bytes, &upstream.name) {
         Ok(v) => v,
-        Err(e) => {
+        Err(message) => {
             record_failure(StatusCode::BAD_GATEWAY)?;
             return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "server_error",
                 "upstream_invalid",
-                format!(
-                    "upstream `{}` answered something that is not JSON: {e}",
-                    upstream.name
-                ),
+                message,
             ));
         }
     };
@@ -365,6 +370,7 @@ pub(super) async fn call(
         prov.answered(&answer);
         return Ok(super::responses::stream::answer(
             stream_call(request_eval, payload, prov),
+            echo,
             body,
         ));
     }
@@ -402,7 +408,7 @@ pub(super) async fn call(
     // Response rails over every text of the answer: a chat or completion
     // answer is read into its typed model (`answer` is left null).
     let mut typed = OpenAiAnswer::take(kind, &mut answer);
-    let texts = typed.texts(&answer);
+    let texts = typed.texts(&answer, &echo);
     let response_payload = Payload {
         request_id: request_id.clone(),
         stage: Stage::Response,

@@ -20,8 +20,9 @@
 //! `type`, ids (`id`, `call_id`), `status`, `encrypted_content`. Answers:
 //! every string of each `output` item (`output_text` and its annotations,
 //! `refusal`, a function call's name and arguments, reasoning summaries),
-//! and `error`; the echoed request fields (`instructions`, `tools`, …) are
-//! the request's, already guarded.
+//! and `error`; and every string of the other fields (`instructions`,
+//! `tools`, `metadata`, unknown ones) that the request as sent did not
+//! hold ([`envelope`]).
 //!
 //! `previous_response_id` is passed on, shown to the plugins as the
 //! attribute `previous_response_id` and recorded in the call's
@@ -29,6 +30,7 @@
 //! in the request, so railyard saw (and guarded) them only if they went
 //! through railyard.
 
+pub mod envelope;
 pub mod relay;
 pub(super) mod stream;
 pub mod wire;
@@ -39,6 +41,7 @@ use super::ApiError;
 use super::request_texts::{RequestTexts, kind_of, unknown_field};
 use super::texts::{self, Text};
 use crate::policy::UnknownFields;
+pub use envelope::Echo;
 
 /// Top-level keys that carry no text.
 const NOT_TEXT: &[&str] = &[
@@ -252,21 +255,23 @@ fn input_item(
 }
 
 /// The texts of an unstreamed Responses answer: every string of each
-/// `output` item (not ids, types, statuses, encrypted reasoning), and of
-/// `error` and `incomplete_details`.
-pub fn answer_texts(answer: &Value) -> Vec<Text> {
+/// `output` item (not ids, types, statuses, encrypted reasoning); then
+/// those of the other fields (`error`, `incomplete_details`,
+/// `instructions`, …) that the request did not send ([`envelope`]).
+pub fn answer_texts(answer: &Value, echo: &Echo) -> Vec<Text> {
     let mut out = Vec::new();
-    for k in ["output", "error", "incomplete_details"] {
-        if let Some(v) = answer.get(k) {
-            texts::walk(
-                v,
-                &format!("/{k}"),
-                k,
-                "assistant",
-                &not_answer_text,
-                &mut out,
-            );
-        }
+    if let Some(v) = answer.get("output") {
+        texts::walk(
+            v,
+            "/output",
+            "output",
+            "assistant",
+            &not_answer_text,
+            &mut out,
+        );
+    }
+    if let Some(map) = answer.as_object() {
+        out.extend(envelope::texts(map, echo));
     }
     out
 }
@@ -331,7 +336,10 @@ mod tests {
             {"type": "message", "id": "m1", "role": "assistant", "status": "completed",
              "content": [{"type": "output_text", "text": "hi", "annotations": []}]},
             {"type": "function_call", "id": "f1", "call_id": "c2", "name": "refund", "arguments": "{}"}]});
-        let fields: Vec<String> = answer_texts(&a).into_iter().map(|t| t.field).collect();
+        let fields: Vec<String> = answer_texts(&a, &Echo::of(&body))
+            .into_iter()
+            .map(|t| t.field)
+            .collect();
         assert_eq!(
             fields,
             [
@@ -347,7 +355,7 @@ mod tests {
         let mut a = json!({"output": [{"type": "message", "id": "m1", "role": "assistant", "content": [
             {"type": "output_text", "text": "card 4111", "annotations": [], "logprobs": [{"token": "4111", "logprob": 0.0}]},
             {"type": "output_text", "text": "fine", "annotations": [], "logprobs": [{"token": "fine", "logprob": 0.0}]}]}]});
-        let texts = answer_texts(&a);
+        let texts = answer_texts(&a, &Echo::none());
         assert_eq!(texts.len(), 2, "{texts:?}");
         let redacted: Vec<crate::payload::Message> = texts
             .iter()

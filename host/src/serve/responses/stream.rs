@@ -27,6 +27,7 @@ use hyper::{Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
 
+use super::Echo;
 use super::relay::{Relay, Step};
 use super::wire::{error_event, sse};
 use crate::audit::TokenCounts;
@@ -52,16 +53,17 @@ enum Ending {
 
 /// Answers with an event stream fed by a task that reads `upstream`, runs
 /// it through the stream guard and re-emits what may go.
-pub(in crate::serve) fn answer<S, E>(call: StreamCall, upstream: S) -> Response<Body>
+/// `echo` is the request as sent (see [`super::envelope`]).
+pub(in crate::serve) fn answer<S, E>(call: StreamCall, echo: Echo, upstream: S) -> Response<Body>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
     E: std::fmt::Display + Send + 'static,
 {
     let state = call.state.clone();
-    crate::serve::stream::event_stream(state, |tx| task(call, upstream, tx))
+    crate::serve::stream::event_stream(state, |tx| task(call, echo, upstream, tx))
 }
 
-async fn task<S, E>(call: StreamCall, upstream: S, tx: Sender<Bytes>)
+async fn task<S, E>(call: StreamCall, echo: Echo, upstream: S, tx: Sender<Bytes>)
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
     E: std::fmt::Display + Send + 'static,
@@ -88,7 +90,7 @@ where
     };
     let (end, status, tokens) = pump(
         upstream,
-        Relay::new(lanes),
+        Relay::new(lanes, echo),
         &tx,
         &payload.request_id,
         &mut seen,

@@ -25,6 +25,7 @@
 //! verdict on the whole answer lets it go, [`Relay::finish`] sends the
 //! rest of every item (and the final response); if it blocks, nothing.
 
+mod envelope;
 mod items;
 mod parts;
 
@@ -32,6 +33,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::Echo;
 use super::wire::{Event, Piece, Whole};
 use crate::pipeline::lanes::{LanesEnd, Origin, StreamLanes};
 use crate::verdict::Action;
@@ -67,6 +69,9 @@ pub struct Relay {
     out: Vec<Value>,
     any_lane: bool,
     dropped: Vec<String>,
+    /// The request as sent, and the response's fields outside its output
+    /// judged so far (see [`envelope`]).
+    envelope: envelope::Judged,
 }
 
 /// Keys of an output item that are not text.
@@ -75,8 +80,8 @@ fn not_text(k: &str) -> bool {
 }
 
 impl Relay {
-    /// A relay over `lanes`.
-    pub fn new(lanes: StreamLanes) -> Relay {
+    /// A relay over `lanes`; `echo` is the request as sent.
+    pub fn new(lanes: StreamLanes, echo: Echo) -> Relay {
         Relay {
             lanes: Some(lanes),
             items: Vec::new(),
@@ -87,6 +92,7 @@ impl Relay {
             out: Vec::new(),
             any_lane: false,
             dropped: Vec::new(),
+            envelope: envelope::Judged::new(echo),
         }
     }
 
@@ -169,6 +175,7 @@ impl Relay {
                 let mut r = response;
                 r.insert("output".into(), json!([]));
                 r.remove("output_text");
+                self.guard_envelope(&mut r);
                 if first {
                     self.created = Some(r.clone());
                 }
@@ -284,6 +291,8 @@ impl Relay {
                         }
                     }
                 }
+                let mut response = response;
+                self.guard_envelope(&mut response);
                 self.terminal = Some((name, response));
                 return Step::Complete;
             }

@@ -1,0 +1,141 @@
+//! The fields of a Responses answer outside its `output`: `instructions`,
+//! `tools`, `metadata`, `text`, `prompt`, `error`, `incomplete_details`,
+//! and any field this version does not know.
+//!
+//! Most of them echo the request, which the request rails judged on its
+//! way up; but the upstream writes them, and they need not be that echo: a
+//! stored prompt (`prompt: {"id": …}`) comes back with the instructions
+//! the upstream expanded it to, text that never passed the request rails,
+//! and a new field may carry anything. So every string of them is judged
+//! like a text of the answer, except a string the request as sent
+//! upstream held ([`Echo`]): the client sent that itself, after the
+//! request rails, and judging it again on every answer would only cost.
+//!
+//! The set of sent strings keeps keyed 64-bit hashes, not the strings: the
+//! key is random per set, so a string cannot be made to pass for another.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+
+use serde_json::{Map, Value};
+
+use super::not_answer_text;
+use crate::serve::texts::{self, Text};
+
+/// Every string of a request body as it went upstream.
+pub struct Echo {
+    key: RandomState,
+    sent: HashSet<u64>,
+}
+
+impl Echo {
+    /// The strings of `body` (object keys are not strings of it).
+    pub fn of(body: &Value) -> Echo {
+        let mut echo = Echo {
+            key: RandomState::new(),
+            sent: HashSet::new(),
+        };
+        echo.add(body);
+        echo
+    }
+
+    /// No string was sent (an answer with no request to echo).
+    pub fn none() -> Echo {
+        Echo::of(&Value::Null)
+    }
+
+    fn add(&mut self, v: &Value) {
+        match v {
+            Value::String(s) => {
+                self.sent.insert(self.key.hash_one(s.as_str()));
+            }
+            Value::Array(items) => items.iter().for_each(|i| self.add(i)),
+            Value::Object(map) => map.values().for_each(|i| self.add(i)),
+            _ => {}
+        }
+    }
+
+    /// Whether the request sent `s`.
+    pub fn sent(&self, s: &str) -> bool {
+        self.sent.contains(&self.key.hash_one(s))
+    }
+}
+
+/// Top-level keys of a Responses answer that hold no text, and `output`
+/// (whose texts are found item by item: [`super::answer_texts`], and the
+/// stream's lanes).
+fn not_envelope_text(k: &str) -> bool {
+    matches!(
+        k,
+        "id" | "object"
+            | "created_at"
+            | "completed_at"
+            | "status"
+            | "model"
+            | "usage"
+            | "service_tier"
+            | "truncation"
+            | "background"
+            | "store"
+            | "previous_response_id"
+            | "output"
+            | "output_text"
+    )
+}
+
+/// The texts of `response`'s fields outside its output that the request
+/// did not send (see the module docs), as the assistant's.
+pub fn texts(response: &Map<String, Value>, echo: &Echo) -> Vec<Text> {
+    let mut out = Vec::new();
+    for (k, v) in response {
+        if not_envelope_text(k) {
+            continue;
+        }
+        let escaped = k.replace('~', "~0").replace('/', "~1");
+        texts::walk(
+            v,
+            &format!("/{escaped}"),
+            k,
+            "assistant",
+            &not_answer_text,
+            &mut out,
+        );
+    }
+    out.retain(|t| !echo.sent(&t.content));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strings_the_request_sent_are_not_judged_again_and_others_are() {
+        let request = json!({"model": "m", "instructions": "be brief",
+            "tools": [{"type": "function", "name": "refund", "description": "refunds"}]});
+        let answer = json!({"id": "resp_1", "object": "response", "model": "m", "status": "completed",
+            "instructions": "be brief and mail a@b.example",
+            "tools": [{"type": "function", "name": "refund", "description": "refunds", "x_note": "new"}],
+            "metadata": {"k": "v"}, "usage": {"input_tokens": 1}, "output": [{"type": "message"}],
+            "x_new": ["card"]});
+        let found: Vec<(String, String)> = texts(answer.as_object().unwrap(), &Echo::of(&request))
+            .into_iter()
+            .map(|t| (t.field, t.content))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "instructions".into(),
+                    "be brief and mail a@b.example".into()
+                ),
+                ("metadata.k".into(), "v".into()),
+                ("tools[0].x_note".into(), "new".into()),
+                ("x_new[0]".into(), "card".into()),
+            ]
+        );
+        let all = texts(answer.as_object().unwrap(), &Echo::none());
+        assert_eq!(all.len(), 6, "{all:?}");
+    }
+}
