@@ -51,6 +51,22 @@ impl AuditLog {
         self.append(rows)
     }
 
+    /// [`AuditLog::record_rows`] that returns once the rows are appended,
+    /// before they are durable: the [`Deferred`] (with `durability =
+    /// "fsync"`) must be passed to [`AuditLog::complete`] exactly once
+    /// (see [`AuditLog::record_deferred`]).
+    pub fn record_rows_deferred(
+        &self,
+        rows: &[AuditRecord],
+    ) -> Result<(Position, Option<Deferred>), AuditError> {
+        let mut buf = Vec::with_capacity(rows.len() * 768);
+        for r in rows {
+            wal::encode(r, self.wal_format, &mut buf);
+        }
+        let (lsn, position) = self.append_unsynced(&buf)?;
+        Ok((position, self.deferred(lsn, buf.len() as u64)))
+    }
+
     fn append(&self, rows: &[AuditRecord]) -> Result<Position, AuditError> {
         let mut buf = Vec::with_capacity(rows.len() * 768);
         for r in rows {

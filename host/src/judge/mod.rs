@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::audit::{AuditError, AuditLog, AuditRecord, JudgementRow};
+use crate::audit::{AuditError, AuditLog, AuditRecord, Deferred, JudgementRow};
 use crate::evaluation::Evaluation;
 use crate::payload::{Message, Payload};
 use crate::policy::{Capture, FailureMode};
@@ -331,6 +331,25 @@ impl Dispatcher {
         judged: Judged,
         decision_ids: &[String],
     ) -> Result<(), AuditError> {
+        let rows = judged.rows.len() as u64;
+        match self.settle_deferred(judged, decision_ids)? {
+            Some(d) => self.complete(d, rows),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Judges::settle`] that returns once the blocking judgements' rows
+    /// are appended, before they are durable: the [`Deferred`] (with
+    /// `durability = "fsync"`) is the caller's to complete, as the
+    /// server's call does with its other records (its answer waits for
+    /// it). A failed append is counted and logged here; a failed fsync
+    /// later fails the call, and is logged and counted with the call's
+    /// other records, not in [`Judges::unrecorded`].
+    pub fn settle_deferred(
+        self: &Arc<Self>,
+        judged: Judged,
+        decision_ids: &[String],
+    ) -> Result<Option<Deferred>, AuditError> {
         let id = |i: Option<usize>| {
             i.and_then(|i| decision_ids.get(i))
                 .cloned()
@@ -345,9 +364,9 @@ impl Dispatcher {
             })
             .collect();
         let recorded = if rows.is_empty() {
-            Ok(())
+            Ok(None)
         } else {
-            self.write(&rows)
+            self.append(&rows)
         };
         for job in judged.background {
             let decision_id = id(job.router_index);
@@ -404,10 +423,19 @@ impl Dispatcher {
         });
     }
 
-    /// Appends judgement rows to the audit log; a refusal is logged and
-    /// counted (the row is in the error log line, so it is not lost
-    /// silently).
+    /// Appends judgement rows to the audit log and makes them durable; a
+    /// refusal is logged and counted (the row is in the error log line, so
+    /// it is not lost silently).
     fn write(&self, rows: &[AuditRecord]) -> Result<(), AuditError> {
+        match self.append(rows)? {
+            Some(d) => self.complete(d, rows.len() as u64),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends judgement rows (logged as judgements); what is left to make
+    /// them durable. A refusal is logged and counted.
+    fn append(&self, rows: &[AuditRecord]) -> Result<Option<Deferred>, AuditError> {
         for r in rows {
             if let AuditRecord::Judgement(j) = r {
                 tracing::info!(
@@ -418,18 +446,32 @@ impl Dispatcher {
             }
         }
         let Some(audit) = &self.audit else {
+            return Ok(None);
+        };
+        audit
+            .record_rows_deferred(rows)
+            .map(|(_, d)| d)
+            .inspect_err(|e| {
+                self.unrecorded
+                    .fetch_add(rows.len() as u64, Ordering::Relaxed);
+                for r in rows {
+                    tracing::error!(
+                        error = %e,
+                        row = %serde_json::to_string(r).unwrap_or_default(),
+                        "AUDIT: a judgement could not be recorded"
+                    );
+                }
+            })
+    }
+
+    /// Makes `rows` appended judgement rows durable; a failure is counted.
+    fn complete(&self, d: Deferred, rows: u64) -> Result<(), AuditError> {
+        let Some(audit) = &self.audit else {
             return Ok(());
         };
-        audit.record_rows(rows).map(|_| ()).inspect_err(|e| {
-            self.unrecorded
-                .fetch_add(rows.len() as u64, Ordering::Relaxed);
-            for r in rows {
-                tracing::error!(
-                    error = %e,
-                    row = %serde_json::to_string(r).unwrap_or_default(),
-                    "AUDIT: a judgement could not be recorded"
-                );
-            }
+        audit.complete(d).inspect_err(|e| {
+            self.unrecorded.fetch_add(rows, Ordering::Relaxed);
+            tracing::error!(error = %e, rows, "AUDIT: judgements could not be made durable");
         })
     }
 

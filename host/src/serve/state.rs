@@ -265,7 +265,10 @@ impl State {
     }
 
     /// Records the blocking judgements (now that their routers' decision
-    /// ids are known) and starts the async ones.
+    /// ids are known) and starts the async ones. Their rows are owed to
+    /// the call like its other records: appended here, made durable by
+    /// the syncing thread while the call goes on, and waited for before
+    /// its answer goes out (`records`).
     pub(super) fn settle(
         &self,
         judged: crate::judge::Judged,
@@ -274,8 +277,16 @@ impl State {
         if judged.is_empty() {
             return Ok(());
         }
-        tokio::task::block_in_place(|| self.judges.settle(judged, decision_ids))
-            .map_err(audit_error)
+        let deferred = self
+            .judges
+            .settle_deferred(judged, decision_ids)
+            .map_err(audit_error)?;
+        // The judges record to this state's audit log: a deferred record
+        // comes only with one.
+        match (&self.audit, deferred) {
+            (Some(audit), Some(d)) => self.owe(audit, d),
+            _ => Ok(()),
+        }
     }
 
     /// Shutdown: lets async judgements end (or records them as cut short).
