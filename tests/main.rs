@@ -67,6 +67,7 @@ mod serve_payload_coverage;
 mod serve_payload_coverage_policies;
 mod serve_quota_settle;
 mod serve_quota_shared;
+mod serve_request_nested;
 mod serve_responses;
 mod serve_rollout;
 mod serve_stream_capacity;

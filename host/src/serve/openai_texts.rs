@@ -8,9 +8,9 @@ use serde_json::Value;
 use super::ApiError;
 use super::proxy::Kind;
 use super::request_texts::{RequestTexts, bad, kind_of, origin_of, unknown_field};
-use super::wire::chat::{ChatRequest, Content, Entry, Part};
+use super::wire::chat::{ChatRequest, Content, Entry, Part, RefusalPart, TextPart};
 use super::wire::completions::{CompletionRequest, Prompt};
-use super::wire::walk::{Found, Loose, Walk, walk_entries};
+use super::wire::walk::{Found, Loose, Skip, Walk, join, setting, walk_entries};
 use crate::policy::UnknownFields;
 
 /// Request keys that carry no text: numbers, switches, ids, and choices
@@ -38,8 +38,7 @@ const NOT_TEXT: &[&str] = &[
     "verbosity",
     "echo",
     "best_of",
-    "prompt_cache_key",
-    "safety_identifier",
+    "prompt_cache_retention",
 ];
 
 /// Request keys the wire format defines besides [`NOT_TEXT`] (text, or
@@ -53,6 +52,8 @@ const KNOWN: &[&str] = &[
     "tool_choice",
     "function_call",
     "user",
+    "safety_identifier",
+    "prompt_cache_key",
     "metadata",
     "prediction",
     "response_format",
@@ -75,7 +76,16 @@ const MESSAGE_KEYS: &[&str] = &[
 
 /// Keys inside messages, tools and parts that carry no text.
 fn not_text(k: &str) -> bool {
-    matches!(k, "role" | "type" | "id" | "tool_call_id" | "strict")
+    matches!(
+        k,
+        "role" | "type" | "id" | "tool_call_id" | "strict" | "prompt_cache_breakpoint"
+    )
+}
+
+/// Not text in an `image_url`, `input_audio` or `file` part: its URL,
+/// detail, encoded data, format, file id and name.
+fn media(k: &str) -> bool {
+    not_text(k) || setting(k) || matches!(k, "image_url" | "input_audio" | "file")
 }
 
 /// A chat or completions request body, typed; a Responses body is not
@@ -205,7 +215,13 @@ fn parameters<'a>(
     for (k, v) in others {
         // `messages` in a completions body, `prompt` in a chat body: not
         // the endpoint's, left as they are.
-        if NOT_TEXT.contains(&k) || k == "messages" || k == "prompt" {
+        if k == "messages" || k == "prompt" {
+            continue;
+        }
+        if NOT_TEXT.contains(&k) {
+            let mut found = Vec::new();
+            v.walk_settings(k, &mut found);
+            push_settings(found, "user", "parameter", refuse, out)?;
             continue;
         }
         if refuse && !KNOWN.contains(&k) {
@@ -294,13 +310,20 @@ fn content_parts<'a>(
         let field = format!("messages[{i}].content[{j}]");
         match p {
             Part::Bare(s) => texts.push(s),
-            Part::Text(t) => texts.push(&mut t.text),
-            Part::Refusal(r) => texts.push(&mut r.refusal),
+            Part::Text(TextPart { text, extra })
+            | Part::Refusal(RefusalPart {
+                refusal: text,
+                extra,
+            }) => {
+                texts.push(text);
+                push_rest(extra, &field, (role, origin), &not_text, refuse, out)?;
+            }
             Part::Object(o) => {
                 let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
                 if matches!(kind, "image_url" | "input_audio" | "file") {
                     let kind = kind.to_string();
-                    out.push_media(field, &kind, &*o);
+                    out.push_media(field.clone(), &kind, &*o);
+                    push_rest(o, &field, (role, origin), &media, refuse, out)?;
                 } else if refuse {
                     return Err(unknown_field(&field));
                 } else {
@@ -320,6 +343,50 @@ fn content_parts<'a>(
         }
     }
     out.push_joined_found(texts, format!("messages[{i}].content"), role, origin);
+    Ok(())
+}
+
+/// The keys of a content part besides its text (or its media, for a
+/// non-text part: `skip` names them): a part defines no other, so each is
+/// walked, or with `refuse` a 400 naming it. A settings object under a key
+/// `skip` names (`image_url`, `prompt_cache_breakpoint`) is walked
+/// ([`Walk::walk_settings`]), and refused for any text in it.
+fn push_rest<'a>(
+    part: &'a mut serde_json::Map<String, Value>,
+    field: &str,
+    (role, origin): (&str, &'static str),
+    skip: Skip,
+    refuse: bool,
+    out: &mut RequestTexts<'a>,
+) -> Result<(), ApiError> {
+    let mut found = Vec::new();
+    for (k, v) in part.iter_mut() {
+        if skip(k) {
+            v.walk_settings(&join(field, k), &mut found);
+        } else if refuse {
+            return Err(unknown_field(&join(field, k)));
+        } else {
+            v.walk(&join(field, k), skip, &mut found);
+        }
+    }
+    push_settings(found, role, origin, refuse, out)
+}
+
+/// Texts found in settings objects: pushed, or with `refuse` a 400 naming
+/// the first (a field the format does not define there).
+fn push_settings<'a>(
+    found: Vec<Found<'a>>,
+    role: &str,
+    origin: &'static str,
+    refuse: bool,
+    out: &mut RequestTexts<'a>,
+) -> Result<(), ApiError> {
+    if refuse && let Some(f) = found.first() {
+        return Err(unknown_field(&f.field));
+    }
+    for f in found {
+        out.push_found(f, role, origin);
+    }
     Ok(())
 }
 
@@ -394,6 +461,8 @@ mod tests {
         let want = [
             ("messages[0].content", "system"),
             ("messages[0].x_msg.a", "system"),
+            // A key the format does not define on a text part.
+            ("messages[1].content[0].x_part.cache", "user"),
             ("messages[1].content", "user"),
             ("messages[1].name", "user"),
             ("messages[2].function_call.arguments", "tool-call"),
@@ -419,7 +488,7 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         // The text parts of messages[1] are joined; the image is media.
-        assert_eq!(texts.messages()[2].content, "hello bare");
+        assert_eq!(texts.messages()[3].content, "hello bare");
         assert_eq!(texts.media()[0].0, "messages[1].content[1]");
     }
 
@@ -472,6 +541,19 @@ mod tests {
             (
                 json!({"messages": [{"role": "user", "content": [{"type": "x_part"}]}]}),
                 "`messages[0].content[0]`",
+            ),
+            (
+                json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a", "x": 1}]}]}),
+                "`messages[0].content[0].x`",
+            ),
+            (
+                json!({"messages": [{"role": "user", "content": [{"type": "image_url",
+                    "image_url": {"url": "data:,", "detail": "low", "x": "y"}}]}]}),
+                "`messages[0].content[0].image_url.x`",
+            ),
+            (
+                json!({"messages": [], "stream_options": {"include_usage": true, "x": "y"}}),
+                "`stream_options.x`",
             ),
         ] {
             let mut untyped = body;

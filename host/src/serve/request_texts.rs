@@ -33,12 +33,12 @@
 //! naming the field; an array of strings as `content` is read as text
 //! parts.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
-use super::texts::{Text, walk};
-use super::wire::walk::Found;
+use super::texts::{Text, escape, walk_request, walk_settings};
+use super::wire::walk::{Found, join};
 use crate::payload::Message;
 use crate::pipeline::{Evaluation, redact};
 use crate::policy::RedactionPolicy;
@@ -180,7 +180,8 @@ impl<'a> RequestTexts<'a> {
     }
 
     /// Every string under `v`, one text each, except under keys `skip`
-    /// says are not text.
+    /// says are not text (an object under one is walked as a settings
+    /// object: [`walk_request`]).
     pub(super) fn push_walked(
         &mut self,
         v: &Value,
@@ -191,8 +192,57 @@ impl<'a> RequestTexts<'a> {
         skip: &dyn Fn(&str) -> bool,
     ) {
         let mut found = Vec::new();
-        walk(v, pointer, field, role, skip, &mut found);
+        walk_request(v, pointer, field, role, skip, &mut found);
         push_texts(self, found, origin);
+    }
+
+    /// The entries of a known object (`map`, at `pointer` / `field`) that
+    /// were not read already (`handled`): each walked as a field the
+    /// format does not define, a key `skip` names only for a settings
+    /// object under it. With `refuse`, a key neither `known` nor named by
+    /// `skip`, or a string in a settings object, is a 400 naming it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn push_rest(
+        &mut self,
+        map: &Map<String, Value>,
+        handled: &[&str],
+        known: &[&str],
+        (pointer, field): (&str, &str),
+        (role, origin): (&str, &'static str),
+        skip: &dyn Fn(&str) -> bool,
+        refuse: bool,
+    ) -> Result<(), ApiError> {
+        let mut found = Vec::new();
+        for (k, v) in map {
+            if handled.contains(&k.as_str()) {
+                continue;
+            }
+            let (p, f) = (format!("{pointer}/{}", escape(k)), join(field, k));
+            if skip(k) {
+                settings(v, &p, &f, role, refuse, &mut found)?;
+            } else if refuse && !known.contains(&k.as_str()) {
+                return Err(unknown_field(&f));
+            } else {
+                walk_request(v, &p, &f, role, skip, &mut found);
+            }
+        }
+        push_texts(self, found, origin);
+        Ok(())
+    }
+
+    /// The value of a top-level key that holds no text: a settings object
+    /// under it is walked (see [`push_rest`](Self::push_rest)), as a
+    /// parameter.
+    pub(super) fn push_settings(
+        &mut self,
+        v: &Value,
+        (pointer, field): (&str, &str),
+        refuse: bool,
+    ) -> Result<(), ApiError> {
+        let mut found = Vec::new();
+        settings(v, pointer, field, "user", refuse, &mut found)?;
+        push_texts(self, found, "parameter");
+        Ok(())
     }
 
     /// Texts shown to the plugins joined (with a space) as one message at
@@ -333,6 +383,25 @@ pub(super) fn unknown_field(field: &str) -> ApiError {
             "`{field}` is not a field railyard knows, and this policy refuses unknown fields (payload.unknown-fields = \"refuse\")"
         ),
     )
+}
+
+/// The texts of a settings object under a key that holds no text into
+/// `found`; with `refuse`, any is a field the format does not define: a
+/// 400 naming it.
+fn settings(
+    v: &Value,
+    pointer: &str,
+    field: &str,
+    role: &str,
+    refuse: bool,
+    found: &mut Vec<Text>,
+) -> Result<(), ApiError> {
+    let before = found.len();
+    walk_settings(v, pointer, field, role, found);
+    match found.get(before) {
+        Some(t) if refuse => Err(unknown_field(&t.field)),
+        _ => Ok(()),
+    }
 }
 
 fn push_texts(out: &mut RequestTexts, texts: Vec<Text>, origin: &'static str) {

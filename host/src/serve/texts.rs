@@ -45,6 +45,59 @@ pub fn walk(
     skip: &dyn Fn(&str) -> bool,
     out: &mut Vec<Text>,
 ) {
+    walk_keys(v, pointer, field, role, skip, false, out);
+}
+
+/// [`walk`] for a request: under a key `skip` names, only strings are not
+/// text; an object there is a settings object, walked by
+/// [`walk_settings`], so a key the format does not define inside a known
+/// object is scanned rather than forwarded unscanned.
+pub fn walk_request(
+    v: &Value,
+    pointer: &str,
+    field: &str,
+    role: &str,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Text>,
+) {
+    walk_keys(v, pointer, field, role, skip, true, out);
+}
+
+/// The texts of `v` under a key that holds no text: none in a string (or
+/// an array of strings); an object is walked with
+/// [`setting`](super::wire::walk::setting) as its not-text keys.
+pub fn walk_settings(v: &Value, pointer: &str, field: &str, role: &str, out: &mut Vec<Text>) {
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk_settings(
+                    item,
+                    &format!("{pointer}/{i}"),
+                    &format!("{field}[{i}]"),
+                    role,
+                    out,
+                );
+            }
+        }
+        Value::Object(_) => walk_request(v, pointer, field, role, &super::wire::walk::setting, out),
+        _ => {}
+    }
+}
+
+/// `key` as a JSON pointer segment.
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn walk_keys(
+    v: &Value,
+    pointer: &str,
+    field: &str,
+    role: &str,
+    skip: &dyn Fn(&str) -> bool,
+    settings: bool,
+    out: &mut Vec<Text>,
+) {
     match v {
         Value::String(s) => out.push(Text {
             pointer: pointer.to_string(),
@@ -54,28 +107,26 @@ pub fn walk(
         }),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk(
+                walk_keys(
                     item,
                     &format!("{pointer}/{i}"),
                     &format!("{field}[{i}]"),
                     role,
                     skip,
+                    settings,
                     out,
                 );
             }
         }
         Value::Object(map) => {
             for (k, item) in map {
-                if skip(k) {
-                    continue;
+                let p = format!("{pointer}/{}", escape(k));
+                let f = super::wire::walk::join(field, k);
+                if !skip(k) {
+                    walk_keys(item, &p, &f, role, skip, settings, out);
+                } else if settings {
+                    walk_settings(item, &p, &f, role, out);
                 }
-                let escaped = k.replace('~', "~0").replace('/', "~1");
-                let f = if field.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{field}.{k}")
-                };
-                walk(item, &format!("{pointer}/{escaped}"), &f, role, skip, out);
             }
         }
         _ => {}

@@ -7,7 +7,7 @@
 //! | `system` (a string, or text blocks joined) | `system` / `system` |
 //! | a message's text blocks (joined) or string content | its role / `user` or `assistant` |
 //! | `tool_use` and `server_tool_use` blocks: `name`, every string of `input` | `assistant` / `tool-call` |
-//! | `tool_result` content (a string or blocks) | `tool` / `tool` |
+//! | `tool_result` content (a string or blocks: text, documents, search results, …) | `tool` / `tool` |
 //! | `document` with a text source, its `title` and `context`; `search_result` blocks | `user` / `retrieved` |
 //! | `thinking` blocks | `assistant` / `assistant` |
 //! | `tools` (names, descriptions, schemas) | `tool-definition` |
@@ -16,12 +16,16 @@
 //! Images and documents with binary sources are non-text parts (described
 //! by type, size and SHA-256, as for chat). `redacted_thinking` is
 //! encrypted and not read. Not text: `type`, ids, `cache_control`,
-//! signatures, media types.
+//! `thinking`, signatures, media types. A key a block (or its `source`, or
+//! a settings object such as `cache_control`) does not define is walked,
+//! or refused naming its path under `unknown-fields = "refuse"`.
 
 use serde_json::{Map, Value};
 
 use super::super::ApiError;
 use super::super::request_texts::{RequestTexts, kind_of, unknown_field};
+use super::super::texts::escape;
+use super::super::wire::walk::setting;
 use crate::policy::UnknownFields;
 
 /// Top-level keys that carry no text.
@@ -63,8 +67,13 @@ fn bad(message: String) -> ApiError {
     ApiError::bad_request("invalid_request", message)
 }
 
-fn escape(k: &str) -> String {
-    k.replace('~', "~0").replace('/', "~1")
+/// The keys of a text block (`TextBlockParam`).
+const TEXT_BLOCK: &[&str] = &["type", "text", "cache_control", "citations"];
+
+/// Not text in a block's `source` or an image: media types, encoded data,
+/// URLs, file ids, and `transformations` (settings).
+fn media(k: &str) -> bool {
+    not_text(k) || setting(k) || matches!(k, "source" | "transformations")
 }
 
 /// Collects the texts of a Messages request body.
@@ -80,9 +89,19 @@ pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts<'sta
         Some(Value::Array(blocks)) => {
             let mut parts = Vec::new();
             for (j, b) in blocks.iter().enumerate() {
-                match b.get("text").and_then(Value::as_str) {
-                    Some(t) => parts.push((format!("/system/{j}/text"), t)),
-                    None => {
+                match (b.as_object(), b.get("text").and_then(Value::as_str)) {
+                    (Some(block), Some(t)) => {
+                        let at = (format!("/system/{j}"), format!("system[{j}]"));
+                        parts.push((format!("{}/text", at.0), t));
+                        text_rest(
+                            block,
+                            (&at.0, &at.1),
+                            ("system", "system"),
+                            refuse,
+                            &mut out,
+                        )?;
+                    }
+                    _ => {
                         return Err(bad(format!(
                             "`system[{j}]` must be a text block {{\"type\": \"text\", \"text\": …}}"
                         )));
@@ -108,7 +127,11 @@ pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts<'sta
         message(i, m, refuse, &mut out)?;
     }
     for (k, v) in top {
-        if NOT_TEXT.contains(&k.as_str()) || k == "messages" || k == "system" {
+        if k == "messages" || k == "system" {
+            continue;
+        }
+        if NOT_TEXT.contains(&k.as_str()) {
+            out.push_settings(v, (&format!("/{}", escape(k)), k), refuse)?;
             continue;
         }
         if refuse && !KNOWN.contains(&k.as_str()) {
@@ -166,17 +189,7 @@ fn message(i: usize, m: &Value, refuse: bool, out: &mut RequestTexts) -> Result<
                         Some(t) => texts.push((format!("{p}/text"), t)),
                         None => return Err(bad(format!("`{f}.text` must be a string"))),
                     }
-                    // Citations quote documents: read as retrieved text.
-                    if let Some(c) = block.get("citations") {
-                        out.push_walked(
-                            c,
-                            &format!("{p}/citations"),
-                            &format!("{f}.citations"),
-                            "user",
-                            "retrieved",
-                            &not_text,
-                        );
-                    }
+                    text_rest(block, (&p, &f), (role, origin), refuse, out)?;
                     continue;
                 }
                 block_texts(kind, block, &p, &f, role, refuse, out)?;
@@ -227,58 +240,8 @@ fn block_texts(
 ) -> Result<(), ApiError> {
     let whole = Value::Object(block.clone());
     match kind {
-        "image" => out.push_media(f.to_string(), kind, &whole),
-        "document" => {
-            let source = block.get("source");
-            match source.and_then(|s| s.get("type")).and_then(Value::as_str) {
-                Some("text") => {
-                    if let Some(d) = source.and_then(|s| s.get("data")).and_then(Value::as_str) {
-                        out.push_text(
-                            &format!("{p}/source/data"),
-                            &format!("{f}.source.data"),
-                            "user",
-                            "retrieved",
-                            d,
-                        );
-                    }
-                }
-                Some("content") => {
-                    if let Some(c) = source.and_then(|s| s.get("content")) {
-                        if let Some(s) = c.as_str() {
-                            out.push_text(
-                                &format!("{p}/source/content"),
-                                &format!("{f}.source.content"),
-                                "user",
-                                "retrieved",
-                                s,
-                            );
-                        } else {
-                            nested(
-                                c,
-                                &format!("{p}/source/content"),
-                                &format!("{f}.source.content"),
-                                "user",
-                                "retrieved",
-                                out,
-                            );
-                        }
-                    }
-                }
-                _ => out.push_media(f.to_string(), kind, &whole),
-            }
-            for k in ["title", "context"] {
-                if let Some(v) = block.get(k) {
-                    out.push_walked(
-                        v,
-                        &format!("{p}/{k}"),
-                        &format!("{f}.{k}"),
-                        "user",
-                        "retrieved",
-                        &not_text,
-                    );
-                }
-            }
-        }
+        "image" => image(block, p, f, (role, origin_of(role)), refuse, out)?,
+        "document" => document(block, p, f, ("user", "retrieved"), refuse, out)?,
         "search_result" => out.push_walked(&whole, p, f, "user", "retrieved", &not_text),
         "tool_use" | "server_tool_use" => {
             out.push_walked(&whole, p, f, "assistant", "tool-call", &not_text);
@@ -300,10 +263,10 @@ fn block_texts(
                     c,
                     &format!("{p}/content"),
                     &format!("{f}.content"),
-                    "tool",
-                    "tool",
+                    ("tool", "tool"),
+                    refuse,
                     out,
-                );
+                )?;
             }
             Some(other) => {
                 return Err(bad(format!(
@@ -323,45 +286,204 @@ fn block_texts(
                 );
             }
         }
-        // Encrypted by the upstream: nothing readable.
+        // Encrypted by the upstream: nothing readable in `data`.
         "redacted_thinking" => {}
         _ if refuse => return Err(unknown_field(f)),
-        _ => out.push_walked(
-            &whole,
-            p,
-            f,
-            role,
-            if role == "user" { "user" } else { "assistant" },
-            &not_text,
-        ),
+        _ => out.push_walked(&whole, p, f, role, origin_of(role), &not_text),
     }
-    Ok(())
+    // The keys of a block read above that it did not read.
+    let (handled, known): (&[&str], &[&str]) = match kind {
+        "tool_result" => (
+            &["content"],
+            &[
+                "type",
+                "tool_use_id",
+                "cache_control",
+                "is_error",
+                "toolset_name",
+            ],
+        ),
+        "thinking" => (&["thinking"], &["type", "signature"]),
+        "redacted_thinking" => (&["data"], &["type"]),
+        _ => return Ok(()),
+    };
+    let (r, o) = match kind {
+        "tool_result" => ("tool", "tool"),
+        _ => ("assistant", "assistant"),
+    };
+    out.push_rest(block, handled, known, (p, f), (r, o), &not_text, refuse)
 }
 
-/// Blocks nested in a tool result or a document: text joined, images
-/// described, anything else walked.
-fn nested(c: &Value, p: &str, f: &str, role: &str, origin: &'static str, out: &mut RequestTexts) {
-    let Some(blocks) = c.as_array() else {
-        out.push_walked(c, p, f, role, origin, &not_text);
-        return;
+fn origin_of(role: &str) -> &'static str {
+    if role == "user" { "user" } else { "assistant" }
+}
+
+/// A text block's citations (they quote documents: retrieved text) and
+/// any key the format does not define on it.
+fn text_rest(
+    block: &Map<String, Value>,
+    (p, f): (&str, &str),
+    at: (&str, &'static str),
+    refuse: bool,
+    out: &mut RequestTexts,
+) -> Result<(), ApiError> {
+    if let Some(c) = block.get("citations") {
+        out.push_walked(
+            c,
+            &format!("{p}/citations"),
+            &format!("{f}.citations"),
+            "user",
+            "retrieved",
+            &not_text,
+        );
+    }
+    out.push_rest(
+        block,
+        &["text", "citations"],
+        TEXT_BLOCK,
+        (p, f),
+        at,
+        &not_text,
+        refuse,
+    )
+}
+
+/// An image: a non-text part; any key the format does not define on it
+/// (or in its `source`) is walked.
+fn image(
+    block: &Map<String, Value>,
+    p: &str,
+    f: &str,
+    at: (&str, &'static str),
+    refuse: bool,
+    out: &mut RequestTexts,
+) -> Result<(), ApiError> {
+    out.push_media(f.to_string(), "image", &Value::Object(block.clone()));
+    let known = ["type", "source", "cache_control", "transformations"];
+    out.push_rest(block, &[], &known, (p, f), at, &media, refuse)
+}
+
+/// A document: its text source (`source.data`, or a `content` source's
+/// blocks), `title` and `context` as `at` (`user` / `retrieved` in a
+/// message, `tool` / `tool` in a tool result); a binary source is a
+/// non-text part. Any key the format does not define on it, or in its
+/// source, is walked.
+fn document(
+    block: &Map<String, Value>,
+    p: &str,
+    f: &str,
+    at: (&str, &'static str),
+    refuse: bool,
+    out: &mut RequestTexts,
+) -> Result<(), ApiError> {
+    let (role, origin) = at;
+    let source = block.get("source");
+    let (sp, sf) = (format!("{p}/source"), format!("{f}.source"));
+    let read: &[&str] = match source.and_then(|s| s.get("type")).and_then(Value::as_str) {
+        Some("text") => {
+            if let Some(d) = source.and_then(|s| s.get("data")).and_then(Value::as_str) {
+                out.push_text(
+                    &format!("{sp}/data"),
+                    &format!("{sf}.data"),
+                    role,
+                    origin,
+                    d,
+                );
+            }
+            &["data"]
+        }
+        Some("content") => {
+            match source.and_then(|s| s.get("content")) {
+                Some(Value::String(s)) => out.push_text(
+                    &format!("{sp}/content"),
+                    &format!("{sf}.content"),
+                    role,
+                    origin,
+                    s,
+                ),
+                Some(c) => nested(
+                    c,
+                    &format!("{sp}/content"),
+                    &format!("{sf}.content"),
+                    at,
+                    refuse,
+                    out,
+                )?,
+                None => {}
+            }
+            &["content"]
+        }
+        _ => {
+            out.push_media(f.to_string(), "document", &Value::Object(block.clone()));
+            &[]
+        }
     };
-    let mut texts = Vec::new();
-    for (j, b) in blocks.iter().enumerate() {
-        let kind = b.get("type").and_then(Value::as_str).unwrap_or("");
-        match (kind, b.get("text").and_then(Value::as_str)) {
-            ("text", Some(t)) => texts.push((format!("{p}/{j}/text"), t)),
-            ("image" | "document", _) => out.push_media(format!("{f}[{j}]"), kind, b),
-            _ => out.push_walked(
-                b,
-                &format!("{p}/{j}"),
-                &format!("{f}[{j}]"),
+    if let Some(Value::Object(s)) = source {
+        let known = ["type", "media_type", "data", "content", "url", "file_id"];
+        out.push_rest(s, read, &known, (&sp, &sf), at, &media, refuse)?;
+    }
+    for k in ["title", "context"] {
+        if let Some(v) = block.get(k) {
+            out.push_walked(
+                v,
+                &format!("{p}/{k}"),
+                &format!("{f}.{k}"),
                 role,
                 origin,
                 &not_text,
-            ),
+            );
+        }
+    }
+    let known = ["type", "cache_control", "citations"];
+    out.push_rest(
+        block,
+        &["source", "title", "context"],
+        &known,
+        (p, f),
+        at,
+        &not_text,
+        refuse,
+    )
+}
+
+/// Blocks nested in a tool result or a document's `content` source (the
+/// `anthropic` SDK's `ToolResultBlockParam.Content`: text, image,
+/// `search_result`, `document`, `tool_reference`, `browser_state`), all
+/// as `at`: text joined, images described, documents read as documents,
+/// anything else walked.
+fn nested(
+    c: &Value,
+    p: &str,
+    f: &str,
+    at: (&str, &'static str),
+    refuse: bool,
+    out: &mut RequestTexts,
+) -> Result<(), ApiError> {
+    let (role, origin) = at;
+    let Some(blocks) = c.as_array() else {
+        out.push_walked(c, p, f, role, origin, &not_text);
+        return Ok(());
+    };
+    let mut texts = Vec::new();
+    for (j, b) in blocks.iter().enumerate() {
+        let (bp, bf) = (format!("{p}/{j}"), format!("{f}[{j}]"));
+        let kind = b.get("type").and_then(Value::as_str).unwrap_or("");
+        match (kind, b.as_object(), b.get("text").and_then(Value::as_str)) {
+            ("text", Some(block), Some(t)) => {
+                texts.push((format!("{bp}/text"), t));
+                text_rest(block, (&bp, &bf), at, refuse, out)?;
+            }
+            ("image", Some(block), _) => image(block, &bp, &bf, at, refuse, out)?,
+            ("document", Some(block), _) => document(block, &bp, &bf, at, refuse, out)?,
+            ("search_result" | "tool_reference" | "browser_state", _, _) => {
+                out.push_walked(b, &bp, &bf, role, origin, &not_text)
+            }
+            _ if refuse => return Err(unknown_field(&bf)),
+            _ => out.push_walked(b, &bp, &bf, role, origin, &not_text),
         }
     }
     out.push_joined(&texts, f, role, origin);
+    Ok(())
 }
 
 #[cfg(test)]

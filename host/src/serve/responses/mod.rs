@@ -14,10 +14,12 @@
 //! | `function_call_output` and other `*_output` items | `tool` / `tool` |
 //! | `reasoning` items' summaries and content | `assistant` / `assistant` |
 //! | `tools` | `tool-definition` |
-//! | `metadata`, `text`, `prompt`, `user`, unknown fields | `user` / `parameter` |
+//! | `metadata`, `text`, `prompt`, `user`, `safety_identifier`, `prompt_cache_key`, `tool_choice`, unknown fields | `user` / `parameter` |
 //!
 //! `input_image` and `input_file` parts are non-text parts. Not text:
-//! `type`, ids (`id`, `call_id`), `status`, `encrypted_content`. Answers:
+//! `type`, ids (`id`, `call_id`, `previous_response_id`, `conversation`),
+//! `status`, `encrypted_content`, `include` and `reasoning` (fixed values;
+//! a key they do not define is walked: see `wire::walk::setting`). Answers:
 //! every string of each `output` item (`output_text` and its annotations,
 //! `refusal`, a function call's name and arguments, reasoning summaries),
 //! and `error`; and every string of the other fields (`instructions`,
@@ -40,6 +42,7 @@ use serde_json::Value;
 use super::ApiError;
 use super::request_texts::{RequestTexts, kind_of, unknown_field};
 use super::texts::{self, Text};
+use super::wire::walk::setting;
 use crate::policy::UnknownFields;
 pub use envelope::Echo;
 
@@ -61,21 +64,39 @@ const NOT_TEXT: &[&str] = &[
     "top_p",
     "top_logprobs",
     "truncation",
-    "prompt_cache_key",
     "prompt_cache_retention",
-    "safety_identifier",
     "conversation",
-    "tool_choice",
 ];
 
 /// Top-level keys that hold text besides `input` and `instructions`.
-const KNOWN: &[&str] = &["tools", "metadata", "text", "prompt", "user"];
+const KNOWN: &[&str] = &[
+    "tools",
+    "tool_choice",
+    "metadata",
+    "text",
+    "prompt",
+    "user",
+    "safety_identifier",
+    "prompt_cache_key",
+];
 
 fn not_text(k: &str) -> bool {
     matches!(
         k,
-        "type" | "id" | "call_id" | "status" | "encrypted_content" | "role"
+        "type"
+            | "id"
+            | "call_id"
+            | "status"
+            | "encrypted_content"
+            | "role"
+            | "prompt_cache_breakpoint"
     )
+}
+
+/// Not text in an `input_image`, `input_file` or `input_audio` part: its
+/// URL, file id or name, encoded data, detail and format.
+fn media(k: &str) -> bool {
+    not_text(k) || setting(k) || matches!(k, "image_url" | "input_audio")
 }
 
 /// Keys of an answer that hold no text: `logprobs` repeat a part's text as
@@ -124,7 +145,12 @@ pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts<'sta
         }
     }
     for (k, v) in top {
-        if NOT_TEXT.contains(&k.as_str()) || k == "input" || k == "instructions" {
+        if k == "input" || k == "instructions" {
+            continue;
+        }
+        let pointer = format!("/{}", texts::escape(k));
+        if NOT_TEXT.contains(&k.as_str()) {
+            out.push_settings(v, (&pointer, k), refuse)?;
             continue;
         }
         if refuse && !KNOWN.contains(&k.as_str()) {
@@ -135,7 +161,6 @@ pub fn collect(body: &Value, unknown: UnknownFields) -> Result<RequestTexts<'sta
         } else {
             ("user", "parameter")
         };
-        let pointer = format!("/{}", k.replace('~', "~0").replace('/', "~1"));
         out.push_walked(v, &pointer, k, role, origin, &not_text);
     }
     Ok(out)
@@ -190,27 +215,40 @@ fn input_item(
                         let pf = format!("{f}.content[{j}]");
                         let pp = format!("{p}/content/{j}");
                         let t = part.get("type").and_then(Value::as_str).unwrap_or("");
-                        if let Some(s) = part.get("text").and_then(Value::as_str) {
-                            texts.push((format!("{pp}/text"), s));
-                            if let Some(a) = part.get("annotations") {
-                                out.push_walked(
-                                    a,
-                                    &format!("{pp}/annotations"),
-                                    &format!("{pf}.annotations"),
-                                    role,
-                                    origin,
-                                    &not_text,
-                                );
-                            }
-                        } else if let Some(s) = part.get("refusal").and_then(Value::as_str) {
-                            texts.push((format!("{pp}/refusal"), s));
-                        } else if matches!(t, "input_image" | "input_file" | "input_audio") {
-                            out.push_media(pf, t, part);
-                        } else if !part.is_object() {
+                        let at = (pp.as_str(), pf.as_str());
+                        let Some(obj) = part.as_object() else {
                             return Err(bad(format!(
                                 "`{pf}` must be a content part object, not {}",
                                 kind_of(part)
                             )));
+                        };
+                        if let Some(s) = part.get("text").and_then(Value::as_str) {
+                            texts.push((format!("{pp}/text"), s));
+                            let known = ["type", "text", "annotations", "logprobs"];
+                            out.push_rest(
+                                obj,
+                                &["text"],
+                                &known,
+                                at,
+                                (role, origin),
+                                &not_text,
+                                refuse,
+                            )?;
+                        } else if let Some(s) = part.get("refusal").and_then(Value::as_str) {
+                            texts.push((format!("{pp}/refusal"), s));
+                            let known = ["type", "refusal"];
+                            out.push_rest(
+                                obj,
+                                &["refusal"],
+                                &known,
+                                at,
+                                (role, origin),
+                                &not_text,
+                                refuse,
+                            )?;
+                        } else if matches!(t, "input_image" | "input_file" | "input_audio") {
+                            out.push_media(pf.clone(), t, part);
+                            out.push_rest(obj, &[], &[], at, (role, origin), &media, refuse)?;
                         } else if refuse {
                             return Err(unknown_field(&pf));
                         } else {
@@ -226,8 +264,20 @@ fn input_item(
                     )));
                 }
             }
+            let known = ["type", "role", "content", "id", "status"];
+            out.push_rest(
+                map,
+                &["content"],
+                &known,
+                (&p, &f),
+                (role, origin),
+                &not_text,
+                refuse,
+            )?;
         }
-        Some("item_reference") => {}
+        Some("item_reference") => {
+            out.push_rest(map, &[], &[], (&p, &f), ("user", "user"), &not_text, refuse)?;
+        }
         Some("reasoning") => {
             for k in ["summary", "content"] {
                 if let Some(v) = map.get(k) {
@@ -241,6 +291,16 @@ fn input_item(
                     );
                 }
             }
+            let at = ("assistant", "assistant");
+            out.push_rest(
+                map,
+                &["summary", "content"],
+                &[],
+                (&p, &f),
+                at,
+                &not_text,
+                refuse,
+            )?;
         }
         Some(t) if t.ends_with("_output") => {
             out.push_walked(item, &p, &f, "tool", "tool", &not_text);

@@ -29,11 +29,55 @@ pub struct Found<'a> {
 /// Keys under which nothing is text (ids, types, encoded media).
 pub type Skip<'s> = &'s dyn Fn(&str) -> bool;
 
+/// Keys of a settings object (an object under a key that holds no text:
+/// `stream_options`, `cache_control`, `thinking`, `reasoning`, an image's
+/// `source`, …) whose values hold no text either: switches, enums, ids,
+/// sizes and encoded media. Any other key of a settings object is one the
+/// format does not define there, and its strings are walked (or, with
+/// `[payload] unknown-fields = "refuse"`, refused where a request's known
+/// objects are read).
+pub fn setting(k: &str) -> bool {
+    matches!(
+        k,
+        "type"
+            | "id"
+            | "mode"
+            | "ttl"
+            | "effort"
+            | "generate_summary"
+            | "summary"
+            | "context"
+            | "display"
+            | "budget_tokens"
+            | "skill_id"
+            | "version"
+            | "include_usage"
+            | "include_obfuscation"
+            | "enabled"
+            | "oversized_image"
+            | "url"
+            | "detail"
+            | "data"
+            | "format"
+            | "media_type"
+            | "file_data"
+            | "file_id"
+            | "file_url"
+            | "filename"
+    )
+}
+
 /// A part of a body whose texts can be found.
 pub trait Walk {
     /// Every text under `self` (at `field`) into `out`, except under keys
     /// `skip` names.
     fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>);
+
+    /// The texts of `self` under a key that holds no text: none in a
+    /// string (or an array of strings), but an object there is a settings
+    /// object, walked with [`setting`], so a key the format does not
+    /// define in it is not forwarded unscanned.
+    fn walk_settings<'a>(&'a mut self, _field: &str, _out: &mut Vec<Found<'a>>) {}
 }
 
 impl Walk for String {
@@ -54,11 +98,21 @@ impl Walk for Value {
             Value::Array(items) => items.walk(field, skip, out),
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
-                    if !skip(k) {
+                    if skip(k) {
+                        v.walk_settings(&join(field, k), out);
+                    } else {
                         v.walk(&join(field, k), skip, out);
                     }
                 }
             }
+            _ => {}
+        }
+    }
+
+    fn walk_settings<'a>(&'a mut self, field: &str, out: &mut Vec<Found<'a>>) {
+        match self {
+            Value::Array(items) => items.walk_settings(field, out),
+            Value::Object(_) => self.walk(field, &setting, out),
             _ => {}
         }
     }
@@ -70,12 +124,24 @@ impl<T: Walk> Walk for Vec<T> {
             item.walk(&format!("{field}[{i}]"), skip, out);
         }
     }
+
+    fn walk_settings<'a>(&'a mut self, field: &str, out: &mut Vec<Found<'a>>) {
+        for (i, item) in self.iter_mut().enumerate() {
+            item.walk_settings(&format!("{field}[{i}]"), out);
+        }
+    }
 }
 
 impl<T: Walk> Walk for Option<T> {
     fn walk<'a>(&'a mut self, field: &str, skip: Skip, out: &mut Vec<Found<'a>>) {
         if let Some(v) = self {
             v.walk(field, skip, out);
+        }
+    }
+
+    fn walk_settings<'a>(&'a mut self, field: &str, out: &mut Vec<Found<'a>>) {
+        if let Some(v) = self {
+            v.walk_settings(field, out);
         }
     }
 }
@@ -105,6 +171,13 @@ impl<T: Walk> Walk for Loose<T> {
         match self {
             Loose::Typed(t) => t.walk(field, skip, out),
             Loose::Other(v) => v.walk(field, skip, out),
+        }
+    }
+
+    fn walk_settings<'a>(&'a mut self, field: &str, out: &mut Vec<Found<'a>>) {
+        match self {
+            Loose::Typed(t) => t.walk_settings(field, out),
+            Loose::Other(v) => v.walk_settings(field, out),
         }
     }
 }
@@ -139,8 +212,8 @@ pub fn entries<'a>(
     out
 }
 
-/// Walks every entry of a typed struct (see [`entries`]) but those `skip`
-/// names.
+/// Walks every entry of a typed struct (see [`entries`]); an entry `skip`
+/// names only for a settings object under it ([`Walk::walk_settings`]).
 pub fn walk_entries<'a>(
     named: Vec<(&'static str, Option<&'a mut dyn Walk>)>,
     extra: &'a mut Map<String, Value>,
@@ -149,7 +222,9 @@ pub fn walk_entries<'a>(
     out: &mut Vec<Found<'a>>,
 ) {
     for (k, v) in entries(named, extra) {
-        if !skip(k) {
+        if skip(k) {
+            v.walk_settings(&join(field, k), out);
+        } else {
             v.walk(&join(field, k), skip, out);
         }
     }
