@@ -214,17 +214,16 @@ fn parameters<'a>(
 ) -> Result<(), ApiError> {
     for (k, v) in others {
         // `messages` in a completions body, `prompt` in a chat body: not
-        // the endpoint's, left as they are.
-        if k == "messages" || k == "prompt" {
-            continue;
-        }
+        // the endpoint's, so unknown to it (an upstream may still read
+        // them): walked, or refused under `refuse`.
+        let other_endpoints = k == "messages" || k == "prompt";
         if NOT_TEXT.contains(&k) {
             let mut found = Vec::new();
             v.walk_settings(k, &mut found);
             push_settings(found, "user", "parameter", refuse, out)?;
             continue;
         }
-        if refuse && !KNOWN.contains(&k) {
+        if refuse && (other_endpoints || !KNOWN.contains(&k)) {
             return Err(unknown_field(k));
         }
         let role = if matches!(k, "tools" | "functions") {
@@ -531,6 +530,37 @@ mod tests {
     }
 
     #[test]
+    fn the_other_endpoints_text_field_is_walked_as_an_unknown_field() {
+        for (kind, body, field) in [
+            (
+                Kind::Chat,
+                json!({"messages": [], "prompt": ["card 4111"]}),
+                "prompt[0]",
+            ),
+            (
+                Kind::Completions,
+                json!({"prompt": "p", "messages": [{"role": "user", "content": "card 4111"}]}),
+                "messages[0].content",
+            ),
+        ] {
+            let mut untyped = body;
+            let mut typed = OpenAiRequest::take(kind, &mut untyped).unwrap();
+            let texts = typed.texts(&untyped, UnknownFields::Walk).unwrap();
+            let seen: Vec<(Option<String>, String)> = texts
+                .messages()
+                .into_iter()
+                .map(|m| (m.field, m.content))
+                .collect();
+            assert!(
+                seen.contains(&(Some(field.to_string()), "card 4111".to_string())),
+                "{seen:?}"
+            );
+            let e = typed.texts(&untyped, UnknownFields::Refuse).err().unwrap();
+            assert_eq!(e.code, "unknown_field", "{}", e.message);
+        }
+    }
+
+    #[test]
     fn unknown_fields_are_refused_by_path_when_the_policy_says_so() {
         for (body, field) in [
             (json!({"messages": [], "x_top": 1}), "`x_top`"),
@@ -555,6 +585,7 @@ mod tests {
                 json!({"messages": [], "stream_options": {"include_usage": true, "x": "y"}}),
                 "`stream_options.x`",
             ),
+            (json!({"messages": [], "prompt": "p"}), "`prompt`"),
         ] {
             let mut untyped = body;
             let mut typed = OpenAiRequest::take(Kind::Chat, &mut untyped).unwrap();
