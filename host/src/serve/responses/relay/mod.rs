@@ -13,7 +13,9 @@
 //! `output` rebuilt from what was released, so `get_final_response()`
 //! equals what the deltas assembled. Output items of a type railyard does
 //! not stream (hosted tool calls, …) go out whole when they are done, every
-//! string of them judged; an `output_text` part's annotations are judged
+//! string of them judged; the other fields of a streamed item (fields
+//! railyard does not know) are judged whole before its `added` and its
+//! `done` go out, as the unstreamed answer's are; an `output_text` part's annotations are judged
 //! whole and go out in its `done` (not as `annotation.added` events), and
 //! log probabilities are not passed on (their tokens would spell out what
 //! a lane redacts). Every event out carries railyard's own
@@ -34,6 +36,7 @@ use serde_json::{Map, Value, json};
 
 use super::wire::{Event, Piece, Whole};
 use crate::pipeline::lanes::{LanesEnd, Origin, StreamLanes};
+use crate::serve::stream::envelope::Envelope;
 use crate::verdict::Action;
 use items::Item;
 use parts::PartKind;
@@ -67,6 +70,8 @@ pub struct Relay {
     out: Vec<Value>,
     any_lane: bool,
     dropped: Vec<String>,
+    /// Strings outside the lanes, judged.
+    envelope: Envelope,
 }
 
 /// Keys of an output item that are not text.
@@ -87,6 +92,7 @@ impl Relay {
             out: Vec::new(),
             any_lane: false,
             dropped: Vec::new(),
+            envelope: Envelope::default(),
         }
     }
 
