@@ -73,5 +73,6 @@ mod serve_rollout;
 mod serve_stream_capacity;
 mod serve_stream_fields;
 mod serve_trace;
+mod stream_envelope;
 mod stream_equivalence;
 mod wal_stress;

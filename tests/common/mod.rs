@@ -129,6 +129,7 @@ pub mod judge;
 pub mod old_table;
 pub mod openai_calls;
 pub mod redis;
+pub mod replay;
 pub mod script;
 pub mod serve_env;
 

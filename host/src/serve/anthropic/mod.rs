@@ -89,30 +89,32 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
 /// thinking, the stop reason and usage.
 pub fn answer_texts(answer: &Value) -> Vec<Text> {
     let mut out = Vec::new();
-    let not_text = |k: &str| {
-        matches!(
-            k,
-            "id" | "type" | "signature" | "data" | "tool_use_id" | "media_type"
-        )
-    };
     if let Some(map) = answer.as_object() {
         for (k, v) in map {
-            if matches!(
-                k.as_str(),
-                "id" | "type"
-                    | "role"
-                    | "model"
-                    | "stop_reason"
-                    | "stop_sequence"
-                    | "usage"
-                    | "container"
-            ) {
+            if message_metadata(k) {
                 continue;
             }
             texts::walk(v, &format!("/{k}"), k, "assistant", &not_text, &mut out);
         }
     }
     out
+}
+
+/// Keys inside an answer's content that carry no text.
+pub(super) fn not_text(k: &str) -> bool {
+    matches!(
+        k,
+        "id" | "type" | "signature" | "data" | "tool_use_id" | "media_type"
+    )
+}
+
+/// Top-level keys of a message that carry no model text (and `content`'s
+/// blocks are walked as blocks where it is not in this list).
+pub(super) fn message_metadata(k: &str) -> bool {
+    matches!(
+        k,
+        "id" | "type" | "role" | "model" | "stop_reason" | "stop_sequence" | "usage" | "container"
+    )
 }
 
 fn tokens(answer: &Value) -> TokenCounts {

@@ -12,15 +12,23 @@
 //! out: what was ready waits for the verdict on the whole answer, and is
 //! sent, with every block's rest, only if that verdict lets it go.
 //!
-//! Blocks and deltas railyard does not guard (server tool results,
-//! citations) are not passed on; blocks keep consecutive indices.
+//! A `server_tool_use` block keeps its type (its input streams through a
+//! lane as a `tool_use`'s does). A block of a type railyard does not
+//! stream (a server tool's result, such as `web_search_tool_result`) goes
+//! out whole at its start, every string in it judged whole first (ids,
+//! types and encrypted content are not text); deltas to such a block, and
+//! citations, are not passed on. Strings of `message_start`'s message and
+//! of `message_delta`'s delta that are not metadata (fields railyard does
+//! not know) are judged whole before their event goes out, as the
+//! unstreamed message's are. Blocks keep consecutive indices.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::wire::{BlockDelta, Event, StartBlock};
+use super::wire::{Block as StartedBlock, BlockDelta, Event, StartBlock};
 use crate::pipeline::lanes::{LanesEnd, Origin, StreamLanes};
+use crate::serve::stream::envelope::Envelope;
 use crate::verdict::Action;
 
 /// What a content block's lane carries.
@@ -64,6 +72,14 @@ pub struct Relay {
     ending: Option<Value>,
     started: bool,
     dropped: Vec<String>,
+    /// Strings outside the lanes, judged.
+    envelope: Envelope,
+}
+
+/// Keys of a streamed event's strings that are not text: the unstreamed
+/// answer's, and a server tool result's encrypted content.
+fn not_text(k: &str) -> bool {
+    super::not_text(k) || k == "encrypted_content"
 }
 
 impl Relay {
@@ -77,6 +93,7 @@ impl Relay {
             ending: None,
             started: false,
             dropped: Vec::new(),
+            envelope: Envelope::default(),
         }
     }
 
@@ -164,46 +181,63 @@ impl Relay {
                     self.dropped.push("message_start.message.content".into());
                 }
                 message.insert("content".into(), json!([]));
+                let unknown = message
+                    .iter_mut()
+                    .filter(|(k, _)| !super::message_metadata(k) && k.as_str() != "content")
+                    .map(|(k, v)| (k.clone(), v));
+                self.envelope.judge(&mut self.lanes, unknown, &not_text);
                 out.push(json!({"type": "message_start", "message": message}));
             }
             Event::ContentBlockStart {
                 index,
-                content_block,
-            } => match content_block {
-                StartBlock::Text { text } => {
-                    let o = self.open(index, Kind::Text);
-                    out.push(json!({"type": "content_block_start", "index": o,
+                content_block: StartedBlock { typed, raw },
+            } => {
+                match typed {
+                    StartBlock::Text { text } => {
+                        let o = self.open(index, Kind::Text);
+                        out.push(json!({"type": "content_block_start", "index": o,
                         "content_block": {"type": "text", "text": ""}}));
-                    out.extend(self.push(index, &text));
-                }
-                StartBlock::Thinking {
-                    thinking,
-                    signature,
-                } => {
-                    let o = self.open(index, Kind::Thinking);
-                    out.push(json!({"type": "content_block_start", "index": o,
+                        out.extend(self.push(index, &text));
+                    }
+                    StartBlock::Thinking {
+                        thinking,
+                        signature,
+                    } => {
+                        let o = self.open(index, Kind::Thinking);
+                        out.push(json!({"type": "content_block_start", "index": o,
                         "content_block": {"type": "thinking", "thinking": "", "signature": signature}}));
-                    out.extend(self.push(index, &thinking));
-                }
-                StartBlock::ToolUse { id, name, input }
-                | StartBlock::ServerToolUse { id, name, input } => {
-                    let o = self.open(index, Kind::ToolInput);
-                    let judged = self.lanes.whole(Self::origin(o, "name"), &name);
-                    out.push(json!({"type": "content_block_start", "index": o,
-                        "content_block": {"type": "tool_use", "id": id, "name": judged.unwrap_or_default(), "input": {}}}));
-                    // An input given whole at the start goes through the
-                    // lane as its JSON text.
-                    if input.as_object().is_some_and(|m| !m.is_empty()) {
-                        out.extend(self.push(index, &input.to_string()));
+                        out.extend(self.push(index, &thinking));
+                    }
+                    StartBlock::ToolUse { id, name, input }
+                    | StartBlock::ServerToolUse { id, name, input } => {
+                        let kind = raw.get("type").cloned().unwrap_or(json!("tool_use"));
+                        let o = self.open(index, Kind::ToolInput);
+                        let judged = self.lanes.whole(Self::origin(o, "name"), &name);
+                        out.push(json!({"type": "content_block_start", "index": o,
+                        "content_block": {"type": kind, "id": id, "name": judged.unwrap_or_default(), "input": {}}}));
+                        // An input given whole at the start goes through the
+                        // lane as its JSON text.
+                        if input.as_object().is_some_and(|m| !m.is_empty()) {
+                            out.extend(self.push(index, &input.to_string()));
+                        }
+                    }
+                    StartBlock::RedactedThinking { data } => {
+                        let o = self.open(index, Kind::Opaque);
+                        out.push(json!({"type": "content_block_start", "index": o,
+                        "content_block": {"type": "redacted_thinking", "data": data}}));
+                    }
+                    StartBlock::Other => {
+                        let o = self.open(index, Kind::Opaque);
+                        let mut block = raw;
+                        self.envelope.judge(
+                            &mut self.lanes,
+                            [(format!("content[{o}]"), &mut block)],
+                            &not_text,
+                        );
+                        out.push(json!({"type": "content_block_start", "index": o, "content_block": block}));
                     }
                 }
-                StartBlock::RedactedThinking { data } => {
-                    let o = self.open(index, Kind::Opaque);
-                    out.push(json!({"type": "content_block_start", "index": o,
-                        "content_block": {"type": "redacted_thinking", "data": data}}));
-                }
-                StartBlock::Other => self.dropped.push(format!("content block {index}")),
-            },
+            }
             Event::ContentBlockDelta { index, delta } => match delta {
                 BlockDelta::TextDelta { text: p }
                 | BlockDelta::ThinkingDelta { thinking: p }
@@ -231,7 +265,14 @@ impl Relay {
                     }
                 }
             }
-            Event::MessageDelta { delta, usage } => {
+            Event::MessageDelta { mut delta, usage } => {
+                if let Some(map) = delta.as_object_mut() {
+                    let unknown = map
+                        .iter_mut()
+                        .filter(|(k, _)| !super::message_metadata(k))
+                        .map(|(k, v)| (k.clone(), v));
+                    self.envelope.judge(&mut self.lanes, unknown, &not_text);
+                }
                 self.ending =
                     Some(json!({"type": "message_delta", "delta": delta, "usage": usage}));
             }

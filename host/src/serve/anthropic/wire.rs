@@ -28,7 +28,7 @@ pub enum Event {
         /// Its position in `content`.
         index: u32,
         /// The block as it starts.
-        content_block: StartBlock,
+        content_block: Block,
     },
     /// A piece of block `index`.
     ContentBlockDelta {
@@ -66,6 +66,24 @@ pub enum Event {
     Unknown,
 }
 
+/// A content block as it starts: typed, and as it came (a block of a type
+/// railyard does not stream goes out whole, every string judged).
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// What the relay reads.
+    pub typed: StartBlock,
+    /// The block as it came.
+    pub raw: Value,
+}
+
+impl<'de> Deserialize<'de> for Block {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Block, D::Error> {
+        let raw = Value::deserialize(d)?;
+        let typed = StartBlock::deserialize(&raw).map_err(serde::de::Error::custom)?;
+        Ok(Block { typed, raw })
+    }
+}
+
 /// A content block as it starts.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -95,7 +113,8 @@ pub enum StartBlock {
         #[serde(default)]
         input: Value,
     },
-    /// A server tool call (web search, code execution): as a tool call.
+    /// A server tool call (web search, code execution): its input streams
+    /// as a tool call's does; its type is kept.
     ServerToolUse {
         /// The call's id (opaque).
         id: String,
@@ -110,8 +129,8 @@ pub enum StartBlock {
         /// The encrypted thinking.
         data: String,
     },
-    /// A block type railyard does not guard (server tool results, …):
-    /// not passed on.
+    /// A block type railyard does not stream (server tool results, …):
+    /// passed on whole at its start, every string judged.
     #[serde(other)]
     Other,
 }
@@ -234,7 +253,10 @@ mod tests {
         assert!(matches!(
             e,
             Event::ContentBlockStart {
-                content_block: StartBlock::Other,
+                content_block: Block {
+                    typed: StartBlock::Other,
+                    ..
+                },
                 ..
             }
         ));

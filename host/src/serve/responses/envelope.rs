@@ -61,11 +61,12 @@ impl Echo {
     }
 }
 
-/// Top-level keys of a Responses answer that hold no text, and `output`
-/// (whose texts are found item by item: [`super::answer_texts`], and the
-/// stream's lanes).
-fn not_envelope_text(k: &str) -> bool {
-    matches!(
+/// Whether a top-level key of a Responses answer is one whose strings
+/// [`texts`] judges: not `output` (whose texts are found item by item:
+/// [`super::answer_texts`], and the stream's lanes) nor a key that holds
+/// no text.
+pub fn is_envelope_text(k: &str) -> bool {
+    !matches!(
         k,
         "id" | "object"
             | "created_at"
@@ -88,7 +89,7 @@ fn not_envelope_text(k: &str) -> bool {
 pub fn texts(response: &Map<String, Value>, echo: &Echo) -> Vec<Text> {
     let mut out = Vec::new();
     for (k, v) in response {
-        if not_envelope_text(k) {
+        if !is_envelope_text(k) {
             continue;
         }
         let escaped = k.replace('~', "~0").replace('/', "~1");

@@ -102,7 +102,7 @@ fn media(k: &str) -> bool {
 /// Keys of an answer that hold no text: `logprobs` repeat a part's text as
 /// tokens, so they are not walked (a stream never passes them on) and
 /// are dropped where the text was redacted (see [`drop_logprobs`]).
-fn not_answer_text(k: &str) -> bool {
+pub(super) fn not_answer_text(k: &str) -> bool {
     not_text(k) || k == "logprobs"
 }
 

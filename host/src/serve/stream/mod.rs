@@ -20,7 +20,9 @@
 //! written. Text held back when a stream ends abnormally is not sent: the
 //! answer is incomplete, and the error event says so.
 
+pub(in crate::serve) mod envelope;
 mod relay;
+mod render;
 
 pub use relay::Relay;
 

@@ -1,20 +1,40 @@
 //! From upstream chunks to guarded chunks: every text of every choice
-//! (content, refusal, reasoning, each tool call's arguments, a completion's
-//! text) goes through a lane of the stream guard, and what a lane releases
-//! is re-emitted as a well-formed delta of the same choice and field.
+//! (content, refusal, reasoning, each tool call's arguments or custom
+//! input, a completion's text) goes through a lane of the stream guard,
+//! and what a lane releases is re-emitted as a well-formed delta of the
+//! same choice and field.
 //!
 //! Tool calls are re-emitted the way the `openai` clients assemble them:
 //! the call's first delta carries `index`, `id`, `type` and the whole
-//! `function.name` (evaluated on arrival, in a lane of its own), later
-//! deltas carry only `index` and a piece of `function.arguments`.
-//! Finish reasons, and usage, are held to the end: the last text of each
-//! lane (released once the whole answer is judged) must come before them.
+//! name (`function.name`, or `custom.name` for a custom tool call), later
+//! deltas carry only `index` and a piece of `function.arguments` (or
+//! `custom.input`). A name may arrive in fragments (some compatible
+//! servers split it): the fragments are assembled and the name is judged
+//! whole, in a lane of its own, once it is complete, that is at the first
+//! of: a non-empty piece of the call's arguments after a fragment came
+//! (fragments in the same delta count as before it), a delta of another
+//! tool call of the same choice, the choice's finish reason, the end of
+//! the stream. The call's first delta goes out then; a name fragment
+//! after that is dropped (and logged).
+//!
+//! Strings outside the lanes (a chunk's fields railyard does not know,
+//! strings in `usage`, a delta's `annotations`) are judged whole before
+//! the chunk carrying them goes out (see [`super::envelope`]); a choice's
+//! and a delta's other unknown fields are not passed on. Finish reasons,
+//! and usage, are held to the end: the last text of each lane (released
+//! once the whole answer is judged) must come before them.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::envelope::Envelope;
+use super::render::{
+    Call, FieldKey, Out, close_call, merge_call, merge_out, open_or_continue, render, text_into,
+    with_meta,
+};
 use crate::pipeline::lanes::{LanesEnd, Origin, StreamLanes};
+use crate::serve::wire::answer;
 use crate::serve::wire::chunk::{Chunk, ChunkChoice, Delta, FunctionDelta};
 use crate::verdict::Action;
 
@@ -30,10 +50,17 @@ enum Field {
     ToolArgs(u32),
     /// A tool call's function name (evaluated whole).
     ToolName(u32),
+    /// A custom tool call's input, by tool index.
+    CustomInput(u32),
+    /// A custom tool call's name (evaluated whole).
+    CustomName(u32),
     /// The deprecated `function_call`'s arguments.
     FunctionArgs,
     /// The deprecated `function_call`'s name.
     FunctionName,
+    /// A string outside the lanes, judged whole: nothing to release at the
+    /// end.
+    Envelope,
 }
 
 impl Field {
@@ -47,23 +74,13 @@ impl Field {
             Field::Text => format!("{c}.text"),
             Field::ToolArgs(t) => format!("{c}.message.tool_calls[{t}].function.arguments"),
             Field::ToolName(t) => format!("{c}.message.tool_calls[{t}].function.name"),
+            Field::CustomInput(t) => format!("{c}.message.tool_calls[{t}].custom.input"),
+            Field::CustomName(t) => format!("{c}.message.tool_calls[{t}].custom.name"),
             Field::FunctionArgs => format!("{c}.message.function_call.arguments"),
             Field::FunctionName => format!("{c}.message.function_call.name"),
+            Field::Envelope => c,
         }
     }
-}
-
-/// A tool call (or the deprecated function call) being relayed.
-#[derive(Default)]
-struct Call {
-    id: Option<String>,
-    kind: Option<String>,
-    /// The name as released; `None` until it arrived and was judged.
-    name: Option<String>,
-    /// Whether the call's first delta (id, type, name) went out.
-    opened: bool,
-    /// Arguments released before the first delta could go.
-    pending: String,
 }
 
 #[derive(Default)]
@@ -72,25 +89,14 @@ struct ChoiceState {
     calls: BTreeMap<u32, Call>,
     function: Option<Call>,
     finish: Option<String>,
+    /// Annotations passed on so far.
+    annotations: usize,
 }
 
-/// What goes out for one choice in one chunk.
-#[derive(Default)]
-struct Out {
-    role: Option<String>,
-    /// The role delta carries `content: ""` when the upstream's did.
-    empty_content: bool,
-    texts: BTreeMap<FieldKey, String>,
-    calls: BTreeMap<u32, Value>,
-    function: Option<Value>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum FieldKey {
-    Content,
-    Refusal,
-    Reasoning,
-    Text,
+/// Top-level keys of a chunk that carry no model text: an answer's
+/// metadata, and `obfuscation` (random padding OpenAI adds to each chunk).
+fn chunk_metadata(k: &str) -> bool {
+    answer::metadata(k) || k == "obfuscation"
 }
 
 /// The relay of one streamed answer.
@@ -110,6 +116,8 @@ pub struct Relay {
     /// What was ready to go when the lanes were held: sent before the
     /// tails if the final verdict lets the answer go.
     deferred: BTreeMap<u32, Out>,
+    /// Strings outside the lanes, judged.
+    envelope: Envelope,
 }
 
 impl Relay {
@@ -134,6 +142,7 @@ impl Relay {
             held: Vec::new(),
             dropped: Vec::new(),
             deferred: BTreeMap::new(),
+            envelope: Envelope::default(),
         }
     }
 
@@ -147,8 +156,35 @@ impl Relay {
         &self.dropped
     }
 
+    fn note_dropped(&mut self, what: &str) {
+        if !self.dropped.iter().any(|d| d == what) {
+            self.dropped.push(what.to_string());
+        }
+    }
+
+    /// Judges the strings of `values` whole (see [`Envelope::judge`]).
+    fn judge<'v>(&mut self, values: impl IntoIterator<Item = (String, &'v mut Value)>) {
+        let opened = self
+            .envelope
+            .judge(&mut self.lanes, values, &answer::not_text);
+        self.refs
+            .extend(std::iter::repeat_n((0, Field::Envelope), opened));
+    }
+
     /// Takes one upstream chunk; returns the chunk to send now, if any.
-    pub fn chunk(&mut self, chunk: Chunk) -> Option<Value> {
+    pub fn chunk(&mut self, mut chunk: Chunk) -> Option<Value> {
+        let mut envelope: Vec<(String, &mut Value)> = chunk
+            .rest
+            .iter_mut()
+            .filter(|(k, _)| !chunk_metadata(k))
+            .map(|(k, v)| (k.clone(), v))
+            .collect();
+        if let Some(u) = &mut chunk.usage {
+            envelope.push(("usage".into(), u));
+        }
+        if !envelope.is_empty() {
+            self.judge(envelope);
+        }
         self.meta = chunk.rest.clone();
         let had_usage = chunk.usage.is_some();
         if let Some(u) = chunk.usage {
@@ -159,7 +195,7 @@ impl Relay {
         }
         if chunk.choices.is_empty() {
             // Metadata only (e.g. a provider's prompt filter results) goes
-            // on as it came; usage waits for the end.
+            // on (its strings judged); usage waits for the end.
             if had_usage || self.lanes.held() {
                 return None;
             }
@@ -188,16 +224,22 @@ impl Relay {
 
     fn choice(&mut self, choice: ChunkChoice, out: &mut Out) {
         let index = choice.index;
-        let state = self.choices.entry(index).or_default();
-        if let Some(f) = choice.finish_reason {
-            state.finish = Some(f);
-        }
         if let Some(text) = choice.text {
             let r = self.push(index, Field::Text, &text);
             out.texts.entry(FieldKey::Text).or_default().push_str(&r);
         }
-        let Some(delta) = choice.delta else { return };
-        self.delta(index, delta, out);
+        if let Some(delta) = choice.delta {
+            self.delta(index, delta, out);
+        }
+        if let Some(f) = choice.finish_reason {
+            self.choices.entry(index).or_default().finish = Some(f);
+            // Every name of the choice is complete.
+            let tools: Vec<u32> = self.choices[&index].calls.keys().copied().collect();
+            for t in tools {
+                self.settle(index, Some(t), out);
+            }
+            self.settle(index, None, out);
+        }
     }
 
     fn delta(&mut self, index: u32, delta: Delta, out: &mut Out) {
@@ -228,8 +270,21 @@ impl Relay {
                 out.texts.entry(key).or_default().push_str(&r);
             }
         }
+        if let Some(a) = delta.annotations {
+            self.annotations(index, a, out);
+        }
         for tc in delta.tool_calls.unwrap_or_default() {
             let t = tc.index;
+            // A delta of another call: every other name is complete.
+            let others: Vec<u32> = self.choices[&index]
+                .calls
+                .keys()
+                .copied()
+                .filter(|&u| u != t)
+                .collect();
+            for u in others {
+                self.settle(index, Some(u), out);
+            }
             let call = self.call(index, Some(t));
             if call.id.is_none() {
                 call.id = tc.id;
@@ -237,7 +292,19 @@ impl Relay {
             if call.kind.is_none() {
                 call.kind = tc.kind;
             }
-            let f = tc.function.unwrap_or_default();
+            let f = match tc.custom {
+                Some(c) => {
+                    call.custom = true;
+                    FunctionDelta {
+                        name: c.name,
+                        arguments: c.input,
+                    }
+                }
+                None => {
+                    call.custom |= call.kind.as_deref() == Some("custom");
+                    tc.function.unwrap_or_default()
+                }
+            };
             if let Some(v) = self.function(index, Some(t), f) {
                 let before = out.calls.remove(&t);
                 out.calls.insert(t, merge_call(before, v));
@@ -250,6 +317,23 @@ impl Relay {
         }
     }
 
+    /// A delta's annotations: each judged whole, then passed on.
+    fn annotations(&mut self, index: u32, a: Value, out: &mut Out) {
+        let mut items = match a {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        let first = self.choices.entry(index).or_default().annotations;
+        self.judge(items.iter_mut().enumerate().map(|(k, v)| {
+            (
+                format!("choices[{index}].message.annotations[{}]", first + k),
+                v,
+            )
+        }));
+        self.choices.entry(index).or_default().annotations += items.len();
+        out.annotations.extend(items);
+    }
+
     /// The call `tool` of choice `index` (`None`: the deprecated function
     /// call).
     fn call(&mut self, index: u32, tool: Option<u32>) -> &mut Call {
@@ -260,36 +344,77 @@ impl Relay {
         }
     }
 
+    /// The lanes of call `tool`'s name and arguments.
+    fn fields(&mut self, index: u32, tool: Option<u32>) -> (Field, Field) {
+        let custom = self.call(index, tool).custom;
+        match tool {
+            Some(t) if custom => (Field::CustomName(t), Field::CustomInput(t)),
+            Some(t) => (Field::ToolName(t), Field::ToolArgs(t)),
+            None => (Field::FunctionName, Field::FunctionArgs),
+        }
+    }
+
+    /// Judges call `tool`'s name whole if fragments of it came and it is
+    /// not judged yet (it is complete now).
+    fn judge_name(&mut self, index: u32, tool: Option<u32>) {
+        let call = self.call(index, tool);
+        if call.name.is_some() || call.name_parts.is_empty() {
+            return;
+        }
+        let name = std::mem::take(&mut call.name_parts);
+        let (name_field, _) = self.fields(index, tool);
+        let origin = self.origin(index, name_field);
+        let judged = self.lanes.whole(origin, &name);
+        self.refs.push((index, name_field));
+        self.call(index, tool).name = judged;
+    }
+
+    /// Call `tool`'s name is complete: judged, and the call's first delta
+    /// goes into `out` if it can go now.
+    fn settle(&mut self, index: u32, tool: Option<u32>, out: &mut Out) {
+        let exists = match tool {
+            Some(t) => self.choices[&index].calls.contains_key(&t),
+            None => self.choices[&index].function.is_some(),
+        };
+        if !exists {
+            return;
+        }
+        self.judge_name(index, tool);
+        let call = self.call(index, tool);
+        if call.opened {
+            return;
+        }
+        let Some(v) = open_or_continue(tool, call, "") else {
+            return;
+        };
+        match tool {
+            Some(t) => {
+                let before = out.calls.remove(&t);
+                out.calls.insert(t, merge_call(before, v));
+            }
+            None => out.function = Some(merge_call(out.function.take(), v)),
+        }
+    }
+
     /// Takes a piece of a function call; returns the delta entry to send
     /// for it now, if any.
     fn function(&mut self, index: u32, tool: Option<u32>, f: FunctionDelta) -> Option<Value> {
-        let (name_field, args_field) = match tool {
-            Some(t) => (Field::ToolName(t), Field::ToolArgs(t)),
-            None => (Field::FunctionName, Field::FunctionArgs),
-        };
-        if let Some(name) = f.name
-            && self.call(index, tool).name.is_none()
-        {
-            let origin = self.origin(index, name_field);
-            let judged = self.lanes.whole(origin, &name);
-            self.refs.push((index, name_field));
-            self.call(index, tool).name = judged;
+        if let Some(name) = f.name.filter(|n| !n.is_empty()) {
+            let call = self.call(index, tool);
+            if call.name.is_none() {
+                call.name_parts.push_str(&name);
+            } else {
+                self.note_dropped("a tool call's name fragment after the name was complete");
+            }
         }
-        let released = match f.arguments {
-            Some(a) => self.push(index, args_field, &a),
-            None => String::new(),
-        };
-        let call = self.call(index, tool);
-        if call.opened {
-            return (!released.is_empty()).then(|| entry(tool, None, &released));
+        let args = f.arguments.unwrap_or_default();
+        if !args.is_empty() {
+            // The arguments started: the name is complete.
+            self.judge_name(index, tool);
         }
-        call.pending.push_str(&released);
-        // The call cannot open before its name is judged.
-        call.name.as_ref()?;
-        call.opened = true;
-        let header = (call.id.clone(), call.kind.clone(), call.name.clone());
-        let args = std::mem::take(&mut call.pending);
-        Some(entry(tool, Some(header), &args))
+        let (_, args_field) = self.fields(index, tool);
+        let released = self.push(index, args_field, &args);
+        open_or_continue(tool, self.call(index, tool), &released)
     }
 
     fn origin(&self, index: u32, field: Field) -> Origin {
@@ -316,72 +441,26 @@ impl Relay {
         };
         self.lanes.push(lane, piece)
     }
-}
 
-/// The choice entry of an outgoing chunk, or `None` when nothing of the
-/// choice goes out.
-fn render(chat: bool, index: u32, out: Out, finish: Option<&str>) -> Option<Value> {
-    let texts: Vec<(FieldKey, String)> = out
-        .texts
-        .into_iter()
-        .filter(|(_, t)| !t.is_empty())
-        .collect();
-    if out.role.is_none()
-        && texts.is_empty()
-        && out.calls.is_empty()
-        && out.function.is_none()
-        && finish.is_none()
-    {
-        return None;
-    }
-    let mut c = Map::new();
-    c.insert("index".into(), json!(index));
-    if chat {
-        let mut d = Map::new();
-        if let Some(role) = out.role {
-            d.insert("role".into(), json!(role));
-            if out.empty_content {
-                d.insert("content".into(), json!(""));
-            }
-        }
-        for (key, text) in texts {
-            let name = match key {
-                FieldKey::Content | FieldKey::Text => "content",
-                FieldKey::Refusal => "refusal",
-                FieldKey::Reasoning => "reasoning_content",
-            };
-            d.insert(name.into(), json!(text));
-        }
-        if !out.calls.is_empty() {
-            d.insert(
-                "tool_calls".into(),
-                Value::Array(out.calls.into_values().collect()),
-            );
-        }
-        if let Some(f) = out.function {
-            d.insert("function_call".into(), f);
-        }
-        c.insert("delta".into(), Value::Object(d));
-    } else {
-        let text: String = texts.into_iter().map(|(_, t)| t).collect();
-        c.insert("text".into(), json!(text));
-    }
-    c.insert("finish_reason".into(), json!(finish));
-    Some(Value::Object(c))
-}
-
-fn with_meta(meta: &Map<String, Value>, choices: Vec<Value>) -> Value {
-    let mut c = meta.clone();
-    c.insert("choices".into(), Value::Array(choices));
-    Value::Object(c)
-}
-
-impl Relay {
     /// Ends the answer. Returns the lanes' end and, unless the answer is
     /// blocked, the chunks that close it: the rest of every lane's text
     /// (and any tool call not opened yet), then, when `complete`, each
     /// choice's finish reason and the usage held back.
-    pub fn finish(self, complete: bool) -> (LanesEnd, Option<Vec<Value>>) {
+    pub fn finish(mut self, complete: bool) -> (LanesEnd, Option<Vec<Value>>) {
+        // Names still being assembled are complete now.
+        let names: Vec<(u32, Option<u32>)> = self
+            .choices
+            .iter()
+            .flat_map(|(&i, s)| {
+                s.calls
+                    .keys()
+                    .map(move |&t| (i, Some(t)))
+                    .chain(s.function.is_some().then_some((i, None)))
+            })
+            .collect();
+        for (i, t) in names {
+            self.judge_name(i, t);
+        }
         let Relay {
             lanes,
             chat,
@@ -408,7 +487,7 @@ impl Relay {
                 Field::Refusal => text_into(out, FieldKey::Refusal, tail),
                 Field::Reasoning => text_into(out, FieldKey::Reasoning, tail),
                 Field::Text => text_into(out, FieldKey::Text, tail),
-                Field::ToolArgs(t) => {
+                Field::ToolArgs(t) | Field::CustomInput(t) => {
                     let call = state.calls.entry(*t).or_default();
                     call.pending.push_str(tail);
                 }
@@ -419,7 +498,10 @@ impl Relay {
                         .pending
                         .push_str(tail);
                 }
-                Field::ToolName(_) | Field::FunctionName => {}
+                Field::ToolName(_)
+                | Field::CustomName(_)
+                | Field::FunctionName
+                | Field::Envelope => {}
             }
         }
         // Calls still to open or with arguments still to go.
@@ -457,98 +539,4 @@ impl Relay {
         }
         (end, Some(chunks))
     }
-}
-
-/// Joins `o` onto `into` (what goes out for one choice).
-fn merge_out(into: &mut Out, o: Out) {
-    if into.role.is_none() {
-        into.role = o.role;
-    }
-    into.empty_content |= o.empty_content;
-    for (k, t) in o.texts {
-        into.texts.entry(k).or_default().push_str(&t);
-    }
-    for (t, v) in o.calls {
-        let before = into.calls.remove(&t);
-        into.calls.insert(t, merge_call(before, v));
-    }
-    if let Some(f) = o.function {
-        into.function = Some(merge_call(into.function.take(), f));
-    }
-}
-
-fn text_into(out: &mut Out, key: FieldKey, tail: &str) {
-    out.texts.entry(key).or_default().push_str(tail);
-}
-
-/// The entry for a call at the end: its first delta if it never went out,
-/// or the rest of its arguments.
-fn close_call(tool: Option<u32>, call: &mut Call) -> Option<Value> {
-    let args = std::mem::take(&mut call.pending);
-    if call.opened {
-        return (!args.is_empty()).then(|| entry(tool, None, &args));
-    }
-    call.opened = true;
-    Some(entry(
-        tool,
-        Some((call.id.clone(), call.kind.clone(), call.name.clone())),
-        &args,
-    ))
-}
-
-type Header = (Option<String>, Option<String>, Option<String>);
-
-/// One `tool_calls` entry (or a `function_call`, when `tool` is `None`):
-/// with the header on the call's first delta.
-fn entry(tool: Option<u32>, header: Option<Header>, args: &str) -> Value {
-    let mut function = Map::new();
-    let mut e = Map::new();
-    if let Some(t) = tool {
-        e.insert("index".into(), json!(t));
-    }
-    if let Some((id, kind, name)) = header {
-        if tool.is_some() {
-            if let Some(id) = id {
-                e.insert("id".into(), json!(id));
-            }
-            // The clients take the call's type from its first delta.
-            e.insert(
-                "type".into(),
-                json!(kind.unwrap_or_else(|| "function".into())),
-            );
-        }
-        if let Some(name) = name {
-            function.insert("name".into(), json!(name));
-        }
-    }
-    function.insert("arguments".into(), json!(args));
-    if tool.is_none() {
-        return Value::Object(function);
-    }
-    e.insert("function".into(), Value::Object(function));
-    Value::Object(e)
-}
-
-/// Two entries for the same call in one chunk, joined. The entries are
-/// JSON railyard built itself ([`entry`]), not the upstream's body: the
-/// pointer reads the one field `entry` writes.
-fn merge_call(before: Option<Value>, next: Value) -> Value {
-    let Some(mut before) = before else {
-        return next;
-    };
-    let more = next
-        .pointer("/function/arguments")
-        .or_else(|| next.get("arguments"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let slot = if before.get("function").is_some() {
-        before.pointer_mut("/function/arguments")
-    } else {
-        before.get_mut("arguments")
-    };
-    if let Some(Value::String(s)) = slot {
-        s.push_str(&more);
-    }
-    before
 }

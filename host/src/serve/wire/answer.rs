@@ -47,12 +47,12 @@ pub trait Choice {
 }
 
 /// Keys inside a choice's fields that carry no text.
-fn not_text(k: &str) -> bool {
+pub(crate) fn not_text(k: &str) -> bool {
     matches!(k, "role" | "id" | "type" | "data" | "expires_at")
 }
 
 /// Top-level keys of an answer that carry no model text.
-fn metadata(k: &str) -> bool {
+pub(crate) fn metadata(k: &str) -> bool {
     matches!(
         k,
         "id" | "object"

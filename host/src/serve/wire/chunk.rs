@@ -70,6 +70,9 @@ pub struct Delta {
     /// The deprecated single function call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_call: Option<FunctionDelta>,
+    /// Citations (`url_citation`s), each whole in one delta.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Value>,
     /// Fields this model does not know (e.g. `audio`). Never passed on: a
     /// text in them would leave unscanned.
     #[serde(flatten, skip_serializing)]
@@ -77,8 +80,8 @@ pub struct Delta {
 }
 
 /// A piece of one tool call. The first piece of a call carries `id`,
-/// `type` and `function.name`; the later ones pieces of
-/// `function.arguments`.
+/// `type` and `function.name` (some servers split the name over several
+/// pieces); the later ones pieces of `function.arguments`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ToolCallDelta {
     /// Which tool call of the choice.
@@ -93,12 +96,28 @@ pub struct ToolCallDelta {
     /// The function's name and a piece of its arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<FunctionDelta>,
+    /// A custom tool call's name and a piece of its input (`type:
+    /// "custom"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomDelta>,
+}
+
+/// A piece of a custom tool call.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct CustomDelta {
+    /// The tool's name (whole, or in fragments: see the relay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A piece of the free-form input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
 }
 
 /// A piece of a function call.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct FunctionDelta {
-    /// The function's name (whole, on the call's first piece).
+    /// The function's name (whole on the call's first piece from OpenAI;
+    /// in fragments from some compatible servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// A piece of the JSON arguments.

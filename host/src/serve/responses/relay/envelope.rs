@@ -2,61 +2,35 @@
 //! when `response.created` (and `response.in_progress`, and the final
 //! `response.completed`) carries them, except strings the request sent
 //! (see [`super::super::envelope`]). The same string comes back in each
-//! of those events, so each is judged once per stream and its verdict
-//! reused.
-
-use std::collections::HashMap;
+//! of those events; it is judged once per stream ([`Envelope`]).
+//!
+//! [`Envelope`]: crate::serve::stream::envelope::Envelope
 
 use serde_json::{Map, Value};
 
 use super::Relay;
-use crate::serve::responses::envelope::{self, Echo};
-
-/// The request as sent, and each envelope string judged so far with what
-/// may go out in its place.
-pub(super) struct Judged {
-    echo: Echo,
-    released: HashMap<String, String>,
-}
-
-impl Judged {
-    pub(super) fn new(echo: Echo) -> Judged {
-        Judged {
-            echo,
-            released: HashMap::new(),
-        }
-    }
-}
+use crate::serve::responses::envelope::is_envelope_text;
+use crate::serve::responses::not_answer_text;
+use crate::serve::wire::walk::Walk;
 
 impl Relay {
     /// Judges every string of `response` outside its output that the
     /// request did not send, and writes back what may go out (redacted;
     /// once one blocks, the lanes hold and nothing more is sent).
     pub(super) fn guard_envelope(&mut self, response: &mut Map<String, Value>) {
-        let texts = envelope::texts(response, &self.envelope.echo);
-        if texts.is_empty() {
-            return;
-        }
-        let mut body = Value::Object(std::mem::take(response));
-        for t in texts {
-            let out = match self.envelope.released.get(&t.content) {
-                Some(out) => out.clone(),
-                None => {
-                    let out = self.whole(t.field.clone(), &t.content);
-                    self.envelope
-                        .released
-                        .insert(t.content.clone(), out.clone());
-                    out
-                }
-            };
-            if out != t.content
-                && let Some(slot) = body.pointer_mut(&t.pointer)
-            {
-                *slot = Value::String(out);
+        let mut found = Vec::new();
+        for (k, v) in response.iter_mut() {
+            if is_envelope_text(k) {
+                v.walk(k, &not_answer_text, &mut found);
             }
         }
-        if let Value::Object(map) = body {
-            *response = map;
+        found.retain(|f| !self.echo.sent(f.text));
+        if found.is_empty() {
+            return;
+        }
+        let lanes = self.lanes.as_mut().expect("lanes live until finish");
+        if self.envelope.judge_found(lanes, found) > 0 {
+            self.any_lane = true;
         }
     }
 }

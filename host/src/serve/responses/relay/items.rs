@@ -8,7 +8,6 @@ use serde_json::{Map, Value, json};
 use super::Relay;
 use super::parts::{Part, PartKind};
 use crate::pipeline::lanes::Origin;
-use crate::serve::texts;
 
 /// What an output item is, for the relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +94,9 @@ impl Relay {
             }
             ItemKind::Whole => {}
         }
+        if kind != ItemKind::Whole {
+            self.judge_unknown(&mut base, out);
+        }
         let id = item
             .get("id")
             .and_then(Value::as_str)
@@ -128,15 +130,32 @@ impl Relay {
 
     /// `v` with every string in it judged whole (field names from `field`).
     pub(super) fn judge_all(&mut self, mut v: Value, field: &str) -> Value {
-        let mut found = Vec::new();
-        texts::walk(&v, "", field, "assistant", &super::not_text, &mut found);
-        for t in found {
-            let judged = self.whole(t.field, &t.content);
-            if let Some(slot) = v.pointer_mut(&t.pointer) {
-                *slot = json!(judged);
-            }
-        }
+        self.judge(vec![(field.to_string(), &mut v)]);
         v
+    }
+
+    /// Judges the strings of `values` whole, in place (see [`Envelope`]).
+    ///
+    /// [`Envelope`]: crate::serve::stream::envelope::Envelope
+    fn judge(&mut self, values: Vec<(String, &mut Value)>) {
+        if values.is_empty() {
+            return;
+        }
+        let lanes = self.lanes.as_mut().expect("lanes live until finish");
+        if self.envelope.judge(lanes, values, &super::not_text) > 0 {
+            self.any_lane = true;
+        }
+    }
+
+    /// Judges the fields of a streamed item (output `out`) that no lane
+    /// carries: every field but its texts, which stream.
+    fn judge_unknown(&mut self, item: &mut Map<String, Value>, out: u32) {
+        let values = item
+            .iter_mut()
+            .filter(|(k, _)| !matches!(k.as_str(), "content" | "summary" | "arguments" | "name"))
+            .map(|(k, v)| (format!("output[{out}].{k}"), v))
+            .collect();
+        self.judge(values);
     }
 
     pub(super) fn item_done(&mut self, upstream: u32, item: Map<String, Value>) {
@@ -184,6 +203,9 @@ impl Relay {
             let a = item.get("arguments").and_then(Value::as_str).unwrap_or("");
             wholes.push((PartKind::Arguments, 0, a.to_string(), None));
         }
+        let mut item = item;
+        let out = self.items[i].out;
+        self.judge_unknown(&mut item, out);
         self.items[i].last = Some(item);
         for (k, j, text, annotations) in wholes {
             let exists = self.items[i]

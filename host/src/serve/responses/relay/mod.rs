@@ -13,7 +13,9 @@
 //! `output` rebuilt from what was released, so `get_final_response()`
 //! equals what the deltas assembled. Output items of a type railyard does
 //! not stream (hosted tool calls, …) go out whole when they are done, every
-//! string of them judged; an `output_text` part's annotations are judged
+//! string of them judged; the other fields of a streamed item (fields
+//! railyard does not know) are judged whole before its `added` and its
+//! `done` go out, as the unstreamed answer's are; an `output_text` part's annotations are judged
 //! whole and go out in its `done` (not as `annotation.added` events), and
 //! log probabilities are not passed on (their tokens would spell out what
 //! a lane redacts). Every event out carries railyard's own
@@ -36,6 +38,7 @@ use serde_json::{Map, Value, json};
 use super::Echo;
 use super::wire::{Event, Piece, Whole};
 use crate::pipeline::lanes::{LanesEnd, Origin, StreamLanes};
+use crate::serve::stream::envelope::Envelope;
 use crate::verdict::Action;
 use items::Item;
 use parts::PartKind;
@@ -69,9 +72,11 @@ pub struct Relay {
     out: Vec<Value>,
     any_lane: bool,
     dropped: Vec<String>,
-    /// The request as sent, and the response's fields outside its output
-    /// judged so far (see [`envelope`]).
-    envelope: envelope::Judged,
+    /// Strings outside the lanes, judged.
+    envelope: Envelope,
+    /// The request as sent: the response's fields that echo it are not
+    /// judged again (see [`envelope`]).
+    echo: Echo,
 }
 
 /// Keys of an output item that are not text.
@@ -92,7 +97,8 @@ impl Relay {
             out: Vec::new(),
             any_lane: false,
             dropped: Vec::new(),
-            envelope: envelope::Judged::new(echo),
+            envelope: Envelope::default(),
+            echo,
         }
     }
 
