@@ -1,5 +1,6 @@
 //! Operational evidence through a real server: a wrong key, an over-quota
-//! call, an admin reload and a policy change each leave an `events` row
+//! call, a policy or model not granted, an admin reload and a policy
+//! change each leave an `events` row
 //! (read back through the Delta log); every `policy_digest` of a decision
 //! resolves in `policies` to the text that hashes to it; a server killed
 //! with SIGKILL is reported as an unclean stop by its next start.
@@ -48,6 +49,68 @@ fn rows(dir: &Path, name: &str, table: &str) -> Vec<Value> {
 
 fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["kind"] == kind).collect()
+}
+
+#[test]
+fn a_policy_or_model_not_granted_is_an_access_denied_event_naming_the_caller() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("lax.toml"), POLICY_FLAG.replace("house", "lax")).unwrap();
+    // The upstream is never called: every call here is refused first.
+    let config = format!(
+        "[policies]\nlax = \"lax.toml\"\n\
+         [upstreams.up]\nbase-url = \"http://127.0.0.1:9/v1\"\n\
+         [[routes]]\nmodel = \"lax-*\"\nupstream = \"up\"\npolicy = \"lax\"\n\
+         [[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
+         [[callers]]\nname = \"alice\"\nkey-sha256 = \"{}\"\nmodels = [\"gpt-*\", \"lax-*\"]\n",
+        sha256("key-alice"),
+    );
+    let mut server = serve_config(dir, "denied", &config, true, &[]);
+    let bearer = [("authorization", "Bearer key-alice")];
+    let chat = |model: &str| {
+        let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
+        post(
+            server.addr,
+            "/v1/chat/completions",
+            &bearer,
+            &body.to_string(),
+        )
+    };
+    let mut ids = Vec::new();
+    for (answer, code) in [
+        (
+            post(
+                server.addr,
+                "/v1/guard",
+                &bearer,
+                &json!({"text": "hi", "policy": "lax"}).to_string(),
+            ),
+            "policy_not_allowed",
+        ),
+        (chat("lax-1"), "policy_not_allowed"),
+        (chat("claude-x"), "model_not_allowed"),
+    ] {
+        assert_eq!(
+            (answer.status, answer.code().as_str()),
+            (403, code),
+            "{}",
+            answer.text()
+        );
+        ids.push(answer.header("x-railyard-request-id").unwrap().to_string());
+    }
+    assert!(server.stop(), "{}", server.stderr.lock().unwrap());
+    let events = rows(dir, "denied", "events");
+    let denied = of_kind(&events, "access_denied");
+    assert_eq!(denied.len(), 3, "{events:?}");
+    for (e, id) in denied.iter().zip(&ids) {
+        assert_eq!(e["caller"], "alice", "{e}");
+        assert_eq!(e["status_code"], 403, "{e}");
+        assert_eq!(e["severity"], "warn", "{e}");
+        assert!(
+            ids.contains(&e["request_id"].as_str().unwrap().to_string()),
+            "{e} {id}"
+        );
+    }
 }
 
 #[test]

@@ -50,9 +50,10 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The event of a refused request, its kind read from the error: 401s are
-/// authentication failures (admin or caller by endpoint), quota codes
-/// are quota refusals, the rest (503 `overloaded`, 429 caller
-/// concurrency) overload.
+/// authentication failures (admin or caller by endpoint), 403s for a
+/// policy or model not granted are access denials, quota codes are quota
+/// refusals, the rest (503 `overloaded`, 429 caller concurrency)
+/// overload.
 pub fn refusal(
     endpoint: &str,
     peer: Option<SocketAddr>,
@@ -63,6 +64,7 @@ pub fn refusal(
         "tokens_per_minute_exceeded" | "requests_per_minute_exceeded" => EventKind::QuotaRefused,
         "quota_backend_unavailable" => EventKind::QuotaUnavailable,
         "overloaded" | "too_many_requests" => EventKind::Overloaded,
+        "policy_not_allowed" | "model_not_allowed" => EventKind::AccessDenied,
         _ if endpoint.starts_with("/admin/") => EventKind::AdminAuthFailure,
         _ if endpoint == "/metrics" => EventKind::MetricsAuthFailure,
         _ => EventKind::AuthFailure,

@@ -287,12 +287,36 @@ async fn dispatch(
                 .record(event.credential(evidence::presented_key(req.headers())));
         })?;
     // Every refusal from here on is an `events` row naming the caller.
+    let caller_name = caller.name.clone();
     let refused = |e: &ApiError| {
         let event = evidence::refusal(endpoint, peer, Some(request_id), e);
-        state.events.record(event.caller(&caller.name))
+        state.events.record(event.caller(&caller_name))
     };
+    let answer = serve_caller(state, req, request_id, endpoint, started, caller, &refused).await;
+    // A policy or model the caller was not granted: refused in the
+    // handler, once the route is known; the attempt is evidence too.
+    if let Err(e) = &answer
+        && matches!(e.code, "policy_not_allowed" | "model_not_allowed")
+    {
+        refused(e);
+    }
+    answer
+}
+
+/// The model-facing endpoints, for an authenticated `caller`: its
+/// concurrency slots and quotas, then the endpoint.
+async fn serve_caller(
+    state: &Arc<State>,
+    req: Request<Incoming>,
+    request_id: &str,
+    endpoint: &'static str,
+    started: Instant,
+    caller: access::CallerId,
+    refused: &impl Fn(&ApiError),
+) -> Result<Response<Body>, ApiError> {
+    let method = req.method().clone();
     // The permits are held until the answer (or the stream) ends.
-    let permits = admission::permits(state, &caller).inspect_err(&refused)?;
+    let permits = admission::permits(state, &caller).inspect_err(refused)?;
     // What the record takes from the headers (end user, attributes).
     let tags = state.config.audit.tags(req.headers());
     match endpoint {
@@ -302,7 +326,7 @@ async fn dispatch(
             // A guard call asks no model for tokens: it counts as a request.
             let standing = admission::admit(state, &caller, quota::Cost::default())
                 .await
-                .inspect_err(&refused)?;
+                .inspect_err(refused)?;
             let mut r = guard::guard(state, body, request_id, &caller, started, &tags).await?;
             add_headers(&mut r, &standing.headers());
             Ok(r)
@@ -317,7 +341,7 @@ async fn dispatch(
             let body = body::read_json(state, req).await?;
             let standing = admission::admit(state, &caller, quota::estimate(&body))
                 .await
-                .inspect_err(&refused)?;
+                .inspect_err(refused)?;
             let call = call::Call {
                 state: state.clone(),
                 request_id: request_id.to_string(),
@@ -334,7 +358,7 @@ async fn dispatch(
             let body = body::read_json(state, req).await?;
             let standing = admission::admit(state, &caller, quota::estimate(&body))
                 .await
-                .inspect_err(&refused)?;
+                .inspect_err(refused)?;
             let kind = match endpoint {
                 "/v1/chat/completions" => proxy::Kind::Chat,
                 "/v1/responses" => proxy::Kind::Responses,

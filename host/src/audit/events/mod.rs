@@ -43,6 +43,9 @@ pub enum EventKind {
     AdminAuthFailure,
     /// A `/metrics` scrape with a missing or wrong key.
     MetricsAuthFailure,
+    /// An authenticated caller asked for a policy or a model it was not
+    /// granted (403 `policy_not_allowed`, `model_not_allowed`).
+    AccessDenied,
     /// A call refused by a requests- or tokens-per-minute quota (429).
     QuotaRefused,
     /// A call refused because the shared quota backend could not be
@@ -84,6 +87,7 @@ impl EventKind {
             EventKind::AuthFailure => "auth_failure",
             EventKind::AdminAuthFailure => "admin_auth_failure",
             EventKind::MetricsAuthFailure => "metrics_auth_failure",
+            EventKind::AccessDenied => "access_denied",
             EventKind::QuotaRefused => "quota_refused",
             EventKind::QuotaUnavailable => "quota_unavailable",
             EventKind::Overloaded => "overloaded",
