@@ -121,6 +121,24 @@ fn callers_use_only_their_policies_and_models_and_expired_keys_are_refused() {
         &json!({"text": "hi"}).to_string(),
     );
     assert_eq!((a.status, a.code().as_str()), (401, "conflicting_api_keys"));
+    // The model list holds only what a caller may call.
+    let listed = |key: &str| {
+        let a = common::http::get(
+            server.addr,
+            "/v1/models",
+            &[("authorization", &format!("Bearer {key}"))],
+        );
+        assert_eq!(a.status, 200, "{}", a.text());
+        let ids: Vec<String> = a.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect();
+        ids
+    };
+    assert_eq!(listed("key-apps"), ["fake-model"]);
+    assert!(listed("key-small").is_empty());
 }
 
 #[test]

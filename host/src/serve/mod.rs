@@ -333,7 +333,7 @@ async fn serve_caller(
         }
         "/v1/models" => {
             expect(&method, Method::GET, endpoint)?;
-            proxy::models(state).await
+            proxy::models(state, &caller).await
         }
         "/v1/messages" => {
             expect(&method, Method::POST, endpoint)?;

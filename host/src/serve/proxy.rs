@@ -6,6 +6,7 @@ use hyper::header;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::access::CallerId;
 use super::call::{Call, Ended};
 use super::openai_answer::OpenAiAnswer;
 use super::openai_texts::OpenAiRequest;
@@ -550,7 +551,10 @@ fn api_of(payload: &Payload) -> Option<&'static str> {
 }
 
 /// `GET /v1/models`: the first route's upstream's list.
-pub async fn models(state: &State) -> Result<Response<Body>, ApiError> {
+/// `GET /v1/models`: the first route's upstream's list, without the
+/// models `caller` may not call (a caller granted some models sees only
+/// those).
+pub async fn models(state: &State, caller: &CallerId) -> Result<Response<Body>, ApiError> {
     let Some(upstream) = state
         .config
         .routes
@@ -579,5 +583,16 @@ pub async fn models(state: &State) -> Result<Response<Body>, ApiError> {
     })?;
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let bytes = resp.bytes().await.unwrap_or_default();
+    if status.is_success()
+        && let Ok(mut list) = serde_json::from_slice::<Value>(&bytes)
+        && let Some(data) = list.get_mut("data").and_then(Value::as_array_mut)
+    {
+        data.retain(|m| {
+            m.get("id")
+                .and_then(Value::as_str)
+                .is_none_or(|id| caller.check_model(id).is_ok())
+        });
+        return Ok(json_response(status, &list));
+    }
     Ok(json_bytes(status, bytes))
 }
