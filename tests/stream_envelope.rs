@@ -193,6 +193,9 @@ fn message_events(blocks: &[Value], extra: Value) -> Vec<Value> {
             "text" => {
                 ev.push(json!({"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}}));
                 ev.push(json!({"type": "content_block_delta", "index": i, "delta": {"type": "text_delta", "text": b["text"]}}));
+                for c in b["citations"].as_array().into_iter().flatten() {
+                    ev.push(json!({"type": "content_block_delta", "index": i, "delta": {"type": "citations_delta", "citation": c}}));
+                }
             }
             "server_tool_use" | "tool_use" => {
                 ev.push(json!({"type": "content_block_start", "index": i, "content_block": with(b.clone(), "input", json!({}))}));
@@ -387,6 +390,23 @@ fn clients_assemble_split_names_annotations_and_server_tools() {
             },
         );
     }
+    for (name, cited) in [
+        ("citations", "Paris is sunny today".to_string()),
+        ("citations_card", planted()),
+    ] {
+        let blocks = vec![
+            json!({"type": "text", "text": "It is sunny.", "citations": [
+            {"type": "char_location", "cited_text": cited, "document_index": 0,
+             "document_title": "Forecast", "start_char_index": 0, "end_char_index": 20}]}),
+        ];
+        replay.set(
+            name,
+            Answer {
+                sse: named_sse(&message_events(&blocks, json!({}))),
+                json: Some(message(blocks)),
+            },
+        );
+    }
     let server = start(&env, &replay, None);
     let out = std::process::Command::new(&py)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/stream_envelope_client.py"))
@@ -463,6 +483,23 @@ fn clients_assemble_split_names_annotations_and_server_tools() {
     assert_eq!(
         c["rail"][1]["content"][0]["encrypted_content"],
         "EqgfCioIARgBIiQ3"
+    );
+
+    // Citations streamed as `citations_delta` go on, their strings judged,
+    // as an unstreamed answer's do.
+    let c = &got["citations"];
+    assert_eq!(c["rail"], c["direct"], "{c}");
+    assert_eq!(c["rail"], c["unstreamed"], "{c}");
+    assert_eq!(
+        c["rail"][0]["citations"][0]["cited_text"],
+        "Paris is sunny today"
+    );
+    let c = &got["citations_card"];
+    assert_eq!(c["rail"], c["unstreamed"], "{c}");
+    assert_eq!(
+        c["rail"][0]["citations"][0]["cited_text"],
+        "card <CREDIT_CARD>, mail <EMAIL_ADDRESS>, key <AWS_ACCESS_KEY>",
+        "{c}"
     );
 }
 

@@ -62,4 +62,13 @@ out["server_tool_card"] = {
     "rail": messages_final(rail, "server_tool_card"),
     "unstreamed": messages_unstreamed(rail, "server_tool_card"),
 }
+out["citations"] = {
+    "rail": messages_final(rail, "citations"),
+    "direct": messages_final(up, "citations"),
+    "unstreamed": messages_unstreamed(rail, "citations"),
+}
+out["citations_card"] = {
+    "rail": messages_final(rail, "citations_card"),
+    "unstreamed": messages_unstreamed(rail, "citations_card"),
+}
 print(json.dumps(out))

@@ -74,6 +74,8 @@ pub struct Relay {
     dropped: Vec<String>,
     /// Strings outside the lanes, judged.
     envelope: Envelope,
+    /// Citations passed on so far, by upstream block index.
+    citations: BTreeMap<u32, u32>,
 }
 
 /// Keys of a streamed event's strings that are not text: the unstreamed
@@ -94,6 +96,7 @@ impl Relay {
             started: false,
             dropped: Vec::new(),
             envelope: Envelope::default(),
+            citations: BTreeMap::new(),
         }
     }
 
@@ -248,6 +251,17 @@ impl Relay {
                     if let Some(b) = self.blocks.get(&index) {
                         out.push(json!({"type": "content_block_delta", "index": b.out,
                             "delta": {"type": "signature_delta", "signature": signature}}));
+                    }
+                }
+                BlockDelta::CitationsDelta { mut citation } => {
+                    if let Some(o) = self.blocks.get(&index).map(|b| b.out) {
+                        let k = self.citations.entry(index).or_default();
+                        let field = format!("content[{o}].citations[{k}]");
+                        *k += 1;
+                        self.envelope
+                            .judge(&mut self.lanes, [(field, &mut citation)], &not_text);
+                        out.push(json!({"type": "content_block_delta", "index": o,
+                            "delta": {"type": "citations_delta", "citation": citation}}));
                     }
                 }
                 BlockDelta::Other => self.dropped.push(format!("delta of block {index}")),

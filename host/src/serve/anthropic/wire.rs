@@ -159,8 +159,12 @@ pub enum BlockDelta {
         /// The signature.
         signature: String,
     },
-    /// A delta type railyard does not guard (citations, …): not passed
-    /// on.
+    /// A citation added to a text block: judged whole, then passed on.
+    CitationsDelta {
+        /// The citation (`cited_text`, `document_title`, indices, …).
+        citation: Value,
+    },
+    /// A delta type railyard does not guard: not passed on.
     #[serde(other)]
     Other,
 }
@@ -263,6 +267,17 @@ mod tests {
         let e: Event = serde_json::from_str(r#"{"type":"something_new","x":1}"#).unwrap();
         assert!(matches!(e, Event::Unknown));
         let e: Event = serde_json::from_str(r#"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}"#).unwrap();
+        assert!(matches!(
+            e,
+            Event::ContentBlockDelta {
+                delta: BlockDelta::CitationsDelta { .. },
+                ..
+            }
+        ));
+        let e: Event = serde_json::from_str(
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"something_delta","x":{}}}"#,
+        )
+        .unwrap();
         assert!(matches!(
             e,
             Event::ContentBlockDelta {
