@@ -166,3 +166,41 @@ fn events_out_of_order_or_out_of_shape_end_the_stream() {
     let (_, _, stop) = run(&failed, false);
     assert!(matches!(stop, Some(Step::UpstreamError(code)) if code == "server_error"));
 }
+
+/// What a stream's verdict judged: the texts of the items, not their ids,
+/// types, roles or statuses (each of which would cost a judgement per
+/// stream for nothing).
+#[test]
+fn a_streamed_items_ids_types_and_statuses_are_not_judged() {
+    let r = response(
+        json!([message("Let me check."),
+            {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
+             "arguments": "{\"city\": \"Paris\"}", "status": "completed"}]),
+        "completed",
+    );
+    let cases = cases();
+    let lanes = StreamLanes::new(
+        cases[0].pipeline.clone(),
+        Payload::text(Stage::Response, ""),
+        64,
+    );
+    let mut relay = Relay::new(lanes, Echo::none());
+    for e in events_of(&r, 3) {
+        assert!(matches!(relay.event(e), Step::Send(_) | Step::Complete));
+    }
+    let (end, _, _) = relay.finish(true);
+    let fields: Vec<String> = end
+        .payload
+        .messages
+        .iter()
+        .map(|m| m.field.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "output[0].content[0].text",
+            "output[1].name",
+            "output[1].arguments"
+        ]
+    );
+}

@@ -148,11 +148,15 @@ impl Relay {
     }
 
     /// Judges the fields of a streamed item (output `out`) that no lane
-    /// carries: every field but its texts, which stream.
+    /// carries: every field but its texts, which stream, and the ones that
+    /// hold no text (its id, type, role, status).
     fn judge_unknown(&mut self, item: &mut Map<String, Value>, out: u32) {
         let values = item
             .iter_mut()
-            .filter(|(k, _)| !matches!(k.as_str(), "content" | "summary" | "arguments" | "name"))
+            .filter(|(k, _)| {
+                !matches!(k.as_str(), "content" | "summary" | "arguments" | "name")
+                    && !super::not_text(k)
+            })
             .map(|(k, v)| (format!("output[{out}].{k}"), v))
             .collect();
         self.judge(values);
