@@ -65,7 +65,7 @@ impl Echo {
 /// [`texts`] judges: not `output` (whose texts are found item by item:
 /// [`super::answer_texts`], and the stream's lanes) nor a key that holds
 /// no text.
-pub fn is_envelope_text(k: &str) -> bool {
+fn is_envelope_text(k: &str) -> bool {
     !matches!(
         k,
         "id" | "object"
@@ -84,12 +84,26 @@ pub fn is_envelope_text(k: &str) -> bool {
     )
 }
 
+/// Whether the answer's field `k` (holding `v`) is one whose strings are
+/// judged: an envelope field, and not `tool_choice` as a mode (`"auto"`;
+/// a function it names is judged).
+pub fn judged(k: &str, v: &Value) -> bool {
+    is_envelope_text(k) && !(k == "tool_choice" && v.is_string())
+}
+
+/// Keys inside the envelope's fields that hold no text: an answer's, and
+/// the settings the API defines as fixed values (`text.verbosity`,
+/// `reasoning.effort` and `.summary`).
+pub fn not_text(k: &str) -> bool {
+    not_answer_text(k) || matches!(k, "verbosity" | "effort" | "summary" | "generate_summary")
+}
+
 /// The texts of `response`'s fields outside its output that the request
 /// did not send (see the module docs), as the assistant's.
 pub fn texts(response: &Map<String, Value>, echo: &Echo) -> Vec<Text> {
     let mut out = Vec::new();
     for (k, v) in response {
-        if !is_envelope_text(k) {
+        if !judged(k, v) {
             continue;
         }
         let escaped = k.replace('~', "~0").replace('/', "~1");
@@ -98,7 +112,7 @@ pub fn texts(response: &Map<String, Value>, echo: &Echo) -> Vec<Text> {
             &format!("/{escaped}"),
             k,
             "assistant",
-            &not_answer_text,
+            &not_text,
             &mut out,
         );
     }
@@ -138,5 +152,19 @@ mod tests {
         );
         let all = texts(answer.as_object().unwrap(), &Echo::none());
         assert_eq!(all.len(), 6, "{all:?}");
+    }
+
+    #[test]
+    fn the_apis_fixed_settings_in_an_answer_are_not_text() {
+        let answer = json!({"id": "resp_1", "object": "response", "status": "completed",
+            "tool_choice": "auto", "truncation": "disabled", "service_tier": "default",
+            "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "reasoning": {"effort": "low", "summary": "auto"}, "parallel_tool_calls": true,
+            "metadata": {}, "user": null, "store": true});
+        assert!(texts(answer.as_object().unwrap(), &Echo::none()).is_empty());
+        let named = json!({"tool_choice": {"type": "function", "name": "mail a@b.example"}});
+        let found = texts(named.as_object().unwrap(), &Echo::none());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].field, "tool_choice.name");
     }
 }

@@ -9,8 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::Relay;
-use crate::serve::responses::envelope::is_envelope_text;
-use crate::serve::responses::not_answer_text;
+use crate::serve::responses::envelope::{judged, not_text};
 use crate::serve::wire::walk::Walk;
 
 impl Relay {
@@ -20,8 +19,8 @@ impl Relay {
     pub(super) fn guard_envelope(&mut self, response: &mut Map<String, Value>) {
         let mut found = Vec::new();
         for (k, v) in response.iter_mut() {
-            if is_envelope_text(k) {
-                v.walk(k, &not_answer_text, &mut found);
+            if judged(k, v) {
+                v.walk(k, &not_text, &mut found);
             }
         }
         found.retain(|f| !self.echo.sent(f.text));
