@@ -142,7 +142,11 @@ fn a_forged_checkpoint_that_hides_rows_is_found() {
     // and its checkpoint put into the real log.
     let copy = t.tmp.path().join("copy");
     let o = Command::new("cp")
-        .args(["-r", t.decisions().to_str().unwrap(), copy.to_str().unwrap()])
+        .args([
+            "-r",
+            t.decisions().to_str().unwrap(),
+            copy.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -194,7 +198,11 @@ fn an_edited_stats_is_found() {
             *stats = s.to_string().into();
         }
     });
-    assert_eq!(read_back(&py, &t.decisions()).0, 0, "readers prune the file");
+    assert_eq!(
+        read_back(&py, &t.decisions()).0,
+        0,
+        "readers prune the file"
+    );
     assert_eq!(t.verify(), (false, vec!["action_altered".to_string()]));
 }
 
@@ -212,7 +220,10 @@ fn edited_partition_values_are_found() {
         "print(sorted({str(d) for d in DeltaTable(sys.argv[1]).to_pyarrow_table().column('date').to_pylist()}))",
         &t.decisions(),
     );
-    assert!(dates.contains("2020-01-01"), "readers see the edited date: {dates}");
+    assert!(
+        dates.contains("2020-01-01"),
+        "readers see the edited date: {dates}"
+    );
     let (ok, kinds) = t.verify();
     assert!(!ok);
     assert!(kinds.iter().all(|k| k == "action_altered"), "{kinds:?}");
@@ -233,7 +244,10 @@ fn an_edited_schema_in_commit_0_is_found() {
         }
     });
     let (_, cols) = read_back(&py, &t.decisions());
-    assert!(!cols.contains(&"action".to_string()), "readers lose the column");
+    assert!(
+        !cols.contains(&"action".to_string()),
+        "readers lose the column"
+    );
     assert_eq!(t.verify(), (false, vec!["definition_altered".to_string()]));
 }
 

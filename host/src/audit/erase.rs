@@ -200,7 +200,7 @@ async fn read_live(
             path: remove.path.clone(),
             sha256: chain::sha256_hex(&bytes),
             size: bytes.len() as u64,
-                action: None,
+            action: None,
         };
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .and_then(|b| b.build())

@@ -96,9 +96,8 @@ pub fn partition_mismatch(add: &Value) -> Option<String> {
                 .collect()
         })
         .unwrap_or_default();
-    (from_path != given || given.len() != 1 || !given.contains_key(PARTITION_COLUMN)).then(|| {
-        format!("its partition values {given:?} are not the ones its path {path} names")
-    })
+    (from_path != given || given.len() != 1 || !given.contains_key(PARTITION_COLUMN))
+        .then(|| format!("its partition values {given:?} are not the ones its path {path} names"))
 }
 
 /// Why a `metaData` action is not one railyard writes for `kind` (`None`:

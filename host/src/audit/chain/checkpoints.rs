@@ -69,8 +69,8 @@ pub(super) fn classify(listed: &[ObjectMeta]) -> LogSummaries {
         let Some(name) = m.location.filename() else {
             continue;
         };
-        let in_log = m.location.as_ref().starts_with("_delta_log/")
-            && m.location.parts().count() == 2;
+        let in_log =
+            m.location.as_ref().starts_with("_delta_log/") && m.location.parts().count() == 2;
         if !in_log {
             if m.location.as_ref().starts_with("_delta_log/_sidecars/") {
                 out.unexplained.push(m.location.to_string());
@@ -92,7 +92,9 @@ pub(super) fn classify(listed: &[ObjectMeta]) -> LogSummaries {
             .and_then(|r| r.strip_suffix(".parquet"))
             .and_then(|r| r.split_once('.'))
             .is_some_and(|(a, b)| {
-                a.len() == 10 && b.len() == 10 && (a.parse::<u64>().is_ok() && b.parse::<u64>().is_ok())
+                a.len() == 10
+                    && b.len() == 10
+                    && (a.parse::<u64>().is_ok() && b.parse::<u64>().is_ok())
             });
         if rest == "checkpoint.parquet" || multi_part {
             out.checkpoints.entry(version).or_default().push(m.clone());

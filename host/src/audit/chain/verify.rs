@@ -434,7 +434,10 @@ pub async fn verify_table(
                 push(brk(
                     Some(version),
                     "action_altered",
-                    format!("commit {version}: the add of {} {p}", percent_decode(&f.path)),
+                    format!(
+                        "commit {version}: the add of {} {p}",
+                        percent_decode(&f.path)
+                    ),
                 ));
             }
             live.insert(
