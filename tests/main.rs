@@ -22,6 +22,7 @@ mod audit_finding_fields;
 mod audit_interrupted;
 mod audit_lifecycle;
 mod audit_log;
+mod audit_log_edits;
 mod audit_maintenance;
 mod audit_provenance;
 mod audit_wal_format;

@@ -12,7 +12,7 @@ use serde_json::Value;
 /// it fails. Every script ends with a flush and `os._exit(0)`: pyarrow's
 /// and delta-rs's worker threads can abort the interpreter's teardown
 /// after a clean read (apache/arrow#34314, delta-io/delta-rs#2184).
-fn run(py: &Path, script: &str, table: &Path) -> String {
+pub fn run(py: &Path, script: &str, table: &Path) -> String {
     let script = format!(
         "import json,glob,os,sys\nfrom deltalake import DeltaTable\n{script}\nsys.stdout.flush()\nos._exit(0)"
     );

@@ -200,6 +200,7 @@ async fn read_live(
             path: remove.path.clone(),
             sha256: chain::sha256_hex(&bytes),
             size: bytes.len() as u64,
+            action: None,
         };
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .and_then(|b| b.build())
@@ -325,7 +326,7 @@ pub async fn erase_table(
     for a in new_files {
         written.push(deltalake::Path::from(percent_decode(&a.path)));
         adds.push(
-            chain::hash_file(table, &a.path)
+            chain::hash_add(table, &a)
                 .await
                 .map_err(bad(table, "hashing the rewritten file"))?,
         );

@@ -233,6 +233,7 @@ pub async fn write_compaction(
                 path: remove.path.clone(),
                 sha256: chain::sha256_hex(&bytes),
                 size: bytes.len() as u64,
+                action: None,
             });
             let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
                 .and_then(|b| b.build())
@@ -284,7 +285,7 @@ pub async fn write_compaction(
             written.push(deltalake::Path::from(percent_decode(&a.path)));
             a.data_change = false;
             added.push(
-                chain::hash_file(table, &a.path)
+                chain::hash_add(table, &a)
                     .await
                     .map_err(err(table, "hashing the compacted file"))?,
             );

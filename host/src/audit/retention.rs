@@ -186,6 +186,7 @@ pub async fn apply(
                 path: remove.path.clone(),
                 sha256: chain::sha256_hex(&bytes),
                 size: bytes.len() as u64,
+                action: None,
             });
             actions.push(Action::Remove(remove));
         }

@@ -331,7 +331,7 @@ pub async fn commit_segment(
             let mut hashes = Vec::new();
             for a in adds.as_ref().expect("written above") {
                 hashes.push(
-                    super::chain::hash_file(table, &a.path)
+                    super::chain::hash_add(table, a)
                         .await
                         .map_err(err(&url, "hashing a written file"))?,
                 );

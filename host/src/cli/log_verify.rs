@@ -92,6 +92,23 @@ fn print_report(r: &verify::Report) {
                 String::new()
             }
         );
+        if t.checkpoints_checked > 0 {
+            println!(
+                "            {} checkpoint(s) checked against their commits",
+                t.checkpoints_checked
+            );
+        }
+        if let Some(v) = t.checkpoint_base {
+            println!(
+                "            the checkpoint at version {v} is the starting state (the commits before it were cleaned up)"
+            );
+        }
+        if t.adds_without_action_hash > 0 {
+            println!(
+                "            {} add(s) chained before the chain covered whole actions: their stats are checked for the row count only",
+                t.adds_without_action_hash
+            );
+        }
         for b in t.breaks.iter().take(20) {
             println!("  BREAK [{}] {}", b.kind, b.message);
         }

@@ -13,7 +13,9 @@
 //! each WAL folder of a host, has its own; maintenance and `railyard log`
 //! commands start a chain per process), its sequence in that chain, the
 //! previous entry's hash, the operation, and the SHA-256 and size of every
-//! data file the commit adds or removes. Its hash covers all of that. At
+//! data file the commit adds or removes, and the SHA-256 of each `add`
+//! action itself (stats, partition values: [`actions`]). Its hash covers
+//! all of that. At
 //! intervals (and always for a chain's first entry and for maintenance,
 //! retention and erasure) the hash is signed with ed25519; the key id is
 //! recorded beside the signature.
@@ -22,6 +24,9 @@
 //! versions; each chain is strictly ordered within itself. [`verify`]
 //! recomputes everything from the log and the data files.
 
+pub mod actions;
+mod checkpoints;
+mod commit;
 mod keys;
 pub mod verify;
 
@@ -51,12 +56,18 @@ pub struct FileHash {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
+    /// For a file added: hex SHA-256 of its whole `add` action (stats,
+    /// partition values…; see [`actions::add_action_hash`]). Absent in
+    /// entries written before the chain covered it, and for removes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// What an entry's hash covers (field order is the hash's byte order).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntryBody {
-    /// Format version (1).
+    /// Format version: 2 when the adds carry their action's hash, 1
+    /// before.
     pub v: u32,
     /// The chain (writer) this entry belongs to.
     pub chain: String,
@@ -121,7 +132,18 @@ pub async fn hash_file(table: &DeltaTable, action_path: &str) -> Result<FileHash
         path: action_path.to_string(),
         sha256: sha256_hex(&bytes),
         size: bytes.len() as u64,
+        action: None,
     })
+}
+
+/// [`hash_file`] for a file `add` adds, with the hash of the action itself.
+pub async fn hash_add(
+    table: &DeltaTable,
+    add: &deltalake::kernel::Add,
+) -> Result<FileHash, DeltaTableError> {
+    let mut hash = hash_file(table, &add.path).await?;
+    hash.action = Some(actions::add_hash(add));
+    Ok(hash)
 }
 
 /// The head of a chain as this process last committed it.
@@ -198,7 +220,11 @@ pub async fn next_entry(
         None => (0, None),
     };
     let body = EntryBody {
-        v: 1,
+        v: if adds.iter().all(|a| a.action.is_some()) {
+            2
+        } else {
+            1
+        },
         chain: chain.to_string(),
         seq,
         prev,

@@ -10,6 +10,14 @@
 //!   breaks the sequence or the `prev` link);
 //! - signatures verify under the trusted keys, and with keys given, every
 //!   chain starts with a signed entry;
+//! - every `add` is the action its entry recorded (its hash: stats,
+//!   partition values…; entries written before it recorded only paths),
+//!   its partition values are its path's, and its stats' row count is its
+//!   file's;
+//! - every `metaData` and `protocol` action, chained or not (version 0),
+//!   is railyard's for that table ([`actions`]);
+//! - every checkpoint and `_last_checkpoint` is the state the commits
+//!   define at its version ([`checkpoints`]);
 //! - every live data file exists and has the SHA-256 its adding entry
 //!   recorded, and every removed file had it when it was removed.
 //!
@@ -24,74 +32,11 @@ use deltalake::parquet::file::reader::{FileReader, SerializedFileReader};
 use deltalake::{DeltaTableError, ObjectStore, Path};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::{COMMIT_INFO_KEY, ChainEntry, VerifyingKeys, keys::SigError, sha256_hex};
+pub use super::commit::{Commit, read_commit};
+use super::{VerifyingKeys, actions, checkpoints, keys::SigError, sha256_hex};
+use crate::audit::TableKind;
 use crate::audit::table::percent_decode;
-
-/// One commit of the log, as far as verification needs it.
-#[derive(Debug, Clone, Default)]
-pub struct Commit {
-    /// Its version.
-    pub version: u64,
-    /// `commitInfo.operation`.
-    pub operation: Option<String>,
-    /// `commitInfo.timestamp` (ms).
-    pub timestamp_ms: Option<i64>,
-    /// The chain entry, if it has one that parses.
-    pub entry: Option<ChainEntry>,
-    /// Why a present entry could not be read.
-    pub entry_error: Option<String>,
-    /// `add.path`s.
-    pub adds: Vec<String>,
-    /// `remove.path`s.
-    pub removes: Vec<String>,
-    /// Whether it has `metaData` or `protocol` actions.
-    pub redefines: bool,
-}
-
-/// Reads commit `version` of the table `store` is rooted at; `None` if the
-/// commit file is not there.
-pub async fn read_commit(
-    store: &dyn ObjectStore,
-    version: u64,
-) -> Result<Option<Commit>, DeltaTableError> {
-    let path = Path::from(format!("_delta_log/{version:020}.json"));
-    let bytes = match store.get_opts(&path, Default::default()).await {
-        Ok(r) => r.bytes().await?,
-        Err(deltalake::ObjectStoreError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let mut commit = Commit {
-        version,
-        ..Commit::default()
-    };
-    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let action: Value = serde_json::from_slice(line).map_err(|e| {
-            DeltaTableError::generic(format!("commit {version}: a line is not JSON: {e}"))
-        })?;
-        if let Some(info) = action.get("commitInfo") {
-            commit.operation = info
-                .get("operation")
-                .and_then(Value::as_str)
-                .map(String::from);
-            commit.timestamp_ms = info.get("timestamp").and_then(Value::as_i64);
-            if let Some(raw) = info.get(COMMIT_INFO_KEY) {
-                match serde_json::from_value::<ChainEntry>(raw.clone()) {
-                    Ok(e) => commit.entry = Some(e),
-                    Err(e) => commit.entry_error = Some(e.to_string()),
-                }
-            }
-        } else if let Some(p) = action.pointer("/add/path").and_then(Value::as_str) {
-            commit.adds.push(p.to_string());
-        } else if let Some(p) = action.pointer("/remove/path").and_then(Value::as_str) {
-            commit.removes.push(p.to_string());
-        } else if action.get("metaData").is_some() || action.get("protocol").is_some() {
-            commit.redefines = true;
-        }
-    }
-    Ok(Some(commit))
-}
 
 /// A place where the evidence does not hold.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -103,7 +48,8 @@ pub struct Break {
     /// `missing_commit`, `foreign_commit`, `entry_altered`, `chain_gap`,
     /// `chain_reordered`, `actions_differ`, `bad_signature`, `unknown_key`,
     /// `unsigned_chain`, `file_changed`, `file_missing`,
-    /// `removed_file_differs`.
+    /// `removed_file_differs`, `action_altered`, `definition_altered`,
+    /// `checkpoint_mismatch`, `checkpoint_unexplained`.
     pub kind: &'static str,
     /// What is wrong, in words.
     pub message: String,
@@ -151,6 +97,14 @@ pub struct TableReport {
     /// Live files not hashed (added before `--since`, or before the
     /// retained log).
     pub files_skipped: u64,
+    /// Checkpoints compared with the state their commits define.
+    pub checkpoints_checked: u64,
+    /// The checkpoint taken as the starting state, once the commits before
+    /// it were cleaned up (checked only against the retained commits).
+    pub checkpoint_base: Option<u64>,
+    /// Adds recorded by entries written before the chain covered the whole
+    /// `add` action: their stats are checked only for the row count.
+    pub adds_without_action_hash: u64,
     /// What is wrong, in log order, then file order.
     pub breaks: Vec<Break>,
 }
@@ -206,6 +160,7 @@ const MAX_BREAKS: usize = 200;
 struct Live {
     sha256: String,
     size: u64,
+    records: Option<u64>,
     added_in: u64,
     added_ms: Option<i64>,
 }
@@ -268,7 +223,8 @@ pub async fn verify_table(
     let mut chains: BTreeMap<String, (ChainReport, String)> = BTreeMap::new();
     let mut live: HashMap<String, Live> = HashMap::new();
     let mut removed_checks: Vec<(u64, String, String)> = Vec::new();
-    for (i, commit) in commits.into_iter().enumerate() {
+    let kind = TableKind::ALL.into_iter().find(|k| k.name() == name);
+    for (i, commit) in commits.iter().enumerate() {
         let version = first + i as u64;
         let Some(commit) = commit else {
             push(brk(
@@ -283,6 +239,18 @@ pub async fn verify_table(
             continue;
         };
         report.commits += 1;
+        // What the table is, chained or not (version 0 has no entry).
+        let problems = [
+            (commit.metadata.as_ref()).and_then(|m| actions::metadata_problem(kind, m)),
+            (commit.protocol.as_ref()).and_then(actions::protocol_problem),
+        ];
+        for p in problems.into_iter().flatten() {
+            push(brk(
+                Some(version),
+                "definition_altered",
+                format!("commit {version}: {p}; railyard never writes that"),
+            ));
+        }
         let Some(entry) = commit.entry.clone() else {
             if let Some(e) = &commit.entry_error {
                 push(brk(
@@ -297,7 +265,7 @@ pub async fn verify_table(
             if genesis {
                 continue;
             }
-            if commit.adds.is_empty() && commit.removes.is_empty() && !commit.redefines {
+            if commit.adds.is_empty() && commit.removes.is_empty() && !commit.redefines() {
                 report.neutral_commits.push(format!("{version}: {op}"));
                 continue;
             }
@@ -413,7 +381,7 @@ pub async fn verify_table(
         // The entry's files are exactly the commit's.
         let mut entry_adds: Vec<&str> = body.adds.iter().map(|f| f.path.as_str()).collect();
         let mut entry_removes: Vec<&str> = body.removes.iter().map(|f| f.path.as_str()).collect();
-        let mut commit_adds: Vec<&str> = commit.adds.iter().map(String::as_str).collect();
+        let mut commit_adds: Vec<&str> = commit.add_paths().collect();
         let mut commit_removes: Vec<&str> = commit.removes.iter().map(String::as_str).collect();
         for v in [
             &mut entry_adds,
@@ -448,12 +416,36 @@ pub async fn verify_table(
                 removed_checks.push((version, f.path.clone(), l.sha256));
             }
         }
+        // Each add is the action the entry recorded.
         for f in &body.adds {
+            let add = commit.adds.iter().find(|a| a.path == f.path);
+            let altered = match (&f.action, add) {
+                (Some(h), Some(a)) if *h != a.action_hash => Some(
+                    "is not the action its chain entry records (its stats, partition values or other fields were edited)".to_string(),
+                ),
+                (None, _) => {
+                    report.adds_without_action_hash += 1;
+                    None
+                }
+                _ => None,
+            };
+            let partition = add.and_then(|a| a.partition_problem.clone());
+            for p in [altered, partition].into_iter().flatten() {
+                push(brk(
+                    Some(version),
+                    "action_altered",
+                    format!(
+                        "commit {version}: the add of {} {p}",
+                        percent_decode(&f.path)
+                    ),
+                ));
+            }
             live.insert(
                 f.path.clone(),
                 Live {
                     sha256: f.sha256.clone(),
                     size: f.size,
+                    records: add.and_then(|a| a.records),
                     added_in: version,
                     added_ms: commit.timestamp_ms,
                 },
@@ -479,6 +471,12 @@ pub async fn verify_table(
         }
         *last = entry.hash.clone();
     }
+    let summaries = checkpoints::classify(&listed);
+    let (cp_breaks, base, checked) =
+        checkpoints::check(name, store, &summaries, first, &commits).await;
+    cp_breaks.into_iter().for_each(&mut push);
+    report.checkpoint_base = base;
+    report.checkpoints_checked = checked;
     for (version, path, recorded) in removed_checks {
         push(brk(
             Some(version),
@@ -559,6 +557,15 @@ pub async fn verify_table(
                         format!(
                             "data file {shown} (added in commit {}) was changed: SHA-256 {sha}, {size} bytes, recorded {}, {} bytes{other}",
                             l.added_in, l.sha256, l.size
+                        ),
+                    ));
+                } else if let Some(said) = l.records.filter(|r| *r != rows) {
+                    push(brk(
+                        Some(l.added_in),
+                        "action_altered",
+                        format!(
+                            "commit {}: the stats of {shown} say {said} row(s); the file has {rows}",
+                            l.added_in
                         ),
                     ));
                 }
