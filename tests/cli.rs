@@ -183,6 +183,37 @@ fn bad_policy_exits_two_with_the_file_and_key() {
     );
 }
 
+/// A plugin config the plugin itself refuses (a misspelt entity, an
+/// unknown key) is a policy mistake: exit 2 naming the plugin and the key,
+/// from `check` and from `plugins`; not exit 1 with every call blocked.
+#[test]
+fn plugin_config_the_plugin_refuses_exits_two_naming_plugin_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (config, key) in [
+        ("entities = [\"EMAIL_ADRESS\"]", "config key `entities`"),
+        ("entitties = [\"EMAIL_ADDRESS\"]", "config key `entitties`: unknown key"),
+    ] {
+        let policy = dir.path().join("p.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "[plugins.pii]\nbuiltin = \"pii\"\n[plugins.pii.config]\n{config}\n[stages]\nrequest = [\"pii\"]\n"
+            ),
+        )
+        .unwrap();
+        let path = policy.to_str().unwrap();
+        for args in [&["check", "--policy", path, "hi"][..], &["plugins", "--policy", path]] {
+            let o = railyard(args, None);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains("p.toml") && err.contains("plugin `pii`") && err.contains(key),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}
+
 #[test]
 fn invalid_utf8_on_standard_input_is_a_clear_error() {
     let cache = tempfile::tempdir().unwrap();
