@@ -220,7 +220,10 @@ fn plugin_config_the_plugin_refuses_exits_two_naming_plugin_and_key() {
     let dir = tempfile::tempdir().unwrap();
     for (config, key) in [
         ("entities = [\"EMAIL_ADRESS\"]", "config key `entities`"),
-        ("entitties = [\"EMAIL_ADDRESS\"]", "config key `entitties`: unknown key"),
+        (
+            "entitties = [\"EMAIL_ADDRESS\"]",
+            "config key `entitties`: unknown key",
+        ),
     ] {
         let policy = dir.path().join("p.toml");
         std::fs::write(
@@ -231,7 +234,10 @@ fn plugin_config_the_plugin_refuses_exits_two_naming_plugin_and_key() {
         )
         .unwrap();
         let path = policy.to_str().unwrap();
-        for args in [&["check", "--policy", path, "hi"][..], &["plugins", "--policy", path]] {
+        for args in [
+            &["check", "--policy", path, "hi"][..],
+            &["plugins", "--policy", path],
+        ] {
             let o = railyard(args, None);
             let err = String::from_utf8_lossy(&o.stderr);
             assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
@@ -307,7 +313,10 @@ fn a_closed_stdout_ends_the_command_quietly_with_success() {
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
 
     let mut child = spawn(&["check", "--jsonl"]);
     let mut input = child.stdin.take().unwrap();
@@ -329,7 +338,10 @@ fn a_closed_stdout_ends_the_command_quietly_with_success() {
     writer.join().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
 }
 
 /// `RAILYARD_LOG=warn`, the documented default, set explicitly behaves as

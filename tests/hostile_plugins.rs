@@ -5,9 +5,9 @@ use crate::common;
 
 use common::{hostile_path, loader, pipeline, request, wasm};
 use railyard::Action;
+use railyard::Policy;
 use railyard::pipeline::{Evaluation, Outcome};
 use railyard::plugin::LoadError;
-use railyard::Policy;
 use railyard::policy::FailureMode;
 
 /// A policy running the hostile fixture with `behave`, then the real pii

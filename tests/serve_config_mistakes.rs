@@ -13,7 +13,11 @@ use std::time::{Duration, Instant};
 /// text contains every one of `expected`.
 fn refused(config: &str, expected: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("strict.toml"), "[stages]\nrequest = [\"pii\"]\n").unwrap();
+    std::fs::write(
+        tmp.path().join("strict.toml"),
+        "[stages]\nrequest = [\"pii\"]\n",
+    )
+    .unwrap();
     let path = tmp.path().join("serve.toml");
     let config = format!(
         "[policies]\nstrict = \"strict.toml\"\n[upstreams.up]\nbase-url = \"http://127.0.0.1:9/v1\"\n[upstreams.claude]\nbase-url = \"http://127.0.0.1:9/v1\"\napi = \"anthropic\"\n{config}"
@@ -51,7 +55,9 @@ fn refused(config: &str, expected: &[&str]) {
 #[test]
 fn a_route_no_call_can_reach_is_refused_naming_both_routes() {
     let route = |model: &str, upstream: &str, policy: &str| {
-        format!("[[routes]]\nmodel = \"{model}\"\nupstream = \"{upstream}\"\npolicy = \"{policy}\"\n")
+        format!(
+            "[[routes]]\nmodel = \"{model}\"\nupstream = \"{upstream}\"\npolicy = \"{policy}\"\n"
+        )
     };
     // After a catch-all of the same API.
     refused(
@@ -88,7 +94,10 @@ fn a_star_before_the_end_and_an_empty_model_are_refused() {
     refused(
         "[[routes]]\nmodel = \"*\"\nupstream = \"up\"\n\
          [[callers]]\nname = \"a\"\nkey-sha256 = \"2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b\"\nmodels = [\"gpt-4o\", \"gpt-*-mini\"]\n",
-        &["callers[0].models[1]", "`gpt-*-mini` has a `*` before its end"],
+        &[
+            "callers[0].models[1]",
+            "`gpt-*-mini` has a `*` before its end",
+        ],
     );
 }
 

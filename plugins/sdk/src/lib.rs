@@ -184,14 +184,19 @@ mod tests {
     #[test]
     fn read_refuses_a_key_the_settings_never_asked_for() {
         let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
-            p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
         let settings = |c: &Config| -> Result<f32, String> {
             let _ = c.get_all("entities").count();
             c.get_f32("min-score", 0.5)
         };
         assert_eq!(
-            Config::read(pairs(&[("entities", "EMAIL"), ("min-score", "0.7")]), settings),
+            Config::read(
+                pairs(&[("entities", "EMAIL"), ("min-score", "0.7")]),
+                settings
+            ),
             Ok(0.7)
         );
         assert_eq!(Config::read(Vec::new(), settings), Ok(0.5));

@@ -101,10 +101,7 @@ fn a_later_route_is_reachable_when_the_earlier_one_speaks_another_api() {
         "[upstreams.oai]\nbase-url = \"http://127.0.0.1:1/v1\"\n[upstreams.claude]\nbase-url = \"http://127.0.0.1:1/v1\"\napi = \"anthropic\"\n[[routes]]\nmodel = \"*\"\nupstream = \"claude\"\n[[routes]]\nmodel = \"gpt-4o\"\nupstream = \"oai\"\n[[routes]]\nmodel = \"gpt-4o*\"\nupstream = \"oai\"\n",
     )
     .unwrap();
-    assert_eq!(
-        c.route_for("gpt-4o", Api::OpenAi).unwrap().upstream,
-        "oai"
-    );
+    assert_eq!(c.route_for("gpt-4o", Api::OpenAi).unwrap().upstream, "oai");
     let e = parse(
         "[upstreams.oai]\nbase-url = \"http://127.0.0.1:1/v1\"\n[[routes]]\nmodel = \"gpt-4o*\"\nupstream = \"oai\"\n[[routes]]\nmodel = \"gpt-4o-mini\"\nupstream = \"oai\"\n",
     )
