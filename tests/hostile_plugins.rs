@@ -5,6 +5,7 @@ use crate::common;
 
 use common::{hostile_path, loader, pipeline, request, wasm};
 use railyard::Action;
+use railyard::Policy;
 use railyard::pipeline::{Evaluation, Outcome};
 use railyard::plugin::LoadError;
 use railyard::policy::FailureMode;
@@ -255,4 +256,27 @@ fn component_whose_exports_do_not_match_its_world_is_refused() {
         .expect_err("wrong signature");
     assert!(matches!(err, LoadError::Link { .. }), "{err}");
     assert!(err.to_string().contains("guardrail world"), "{err}");
+}
+
+/// A plugin (here a third-party one, with no SDK) whose answer to an empty
+/// payload is an `Err` naming its config is refused when its policy loads;
+/// an `Err` about anything else is left to the calls and the failure mode.
+#[test]
+fn a_plugin_refusing_its_config_is_refused_at_load() {
+    let policy = Policy::from_toml(&hostile_policy("bad-config", "fail-open"), None).unwrap();
+    let error = match railyard::Pipeline::load(loader(), policy) {
+        Ok(_) => panic!("a plugin refusing its config must not load"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("plugin `hostile`")
+            && error.contains("plugins.hostile.config")
+            && error.contains("config key `behave`: refused on purpose"),
+        "{error}"
+    );
+    // A disabled plugin is not run, so not probed either.
+    pipeline(&hostile_policy("bad-config", "disabled"));
+    // Not about config: loads, and fails at call time as before.
+    let e = run("error", "fail-open", "hello");
+    assert_contained(&e, "plugin-error", FailureMode::FailOpen);
 }

@@ -436,3 +436,29 @@ fn a_bad_policy_is_refused_whole_and_the_running_one_stays() {
         "the folder plugin still runs"
     );
 }
+
+/// A policy whose plugin config the plugin refuses (found by the load-time
+/// probe) is refused whole on reload: the running policy keeps serving.
+#[test]
+fn a_policy_with_a_plugin_config_the_plugin_refuses_never_goes_live() {
+    let (_root, policy, _plugins) = setup(3_600_000);
+    let reloader = Reloader::from_file(loader().clone(), &policy).unwrap();
+    let first = reloader.live().evaluate(&request("mail bob@example.com"));
+    assert_eq!(first.action, Action::Redact);
+
+    std::fs::write(
+        &policy,
+        "[registry]\ndir = \"plugins\"\n[plugins.pii]\nbuiltin = \"pii\"\n[plugins.pii.config]\nentities = [\"EMAIL_ADRESS\"]\n[stages]\nrequest = [\"pii\"]\n",
+    )
+    .unwrap();
+    let report = reloader.reload();
+    let error = report.policy_refused.expect("the bad config is refused");
+    assert!(
+        error.contains("plugin `pii`") && error.contains("config key `entities`"),
+        "{error}"
+    );
+    assert!(!report.swapped);
+    let same = reloader.live().evaluate(&request("mail bob@example.com"));
+    assert_eq!(same.policy_digest, first.policy_digest);
+    assert_eq!(same.action, Action::Redact, "{same:#?}");
+}

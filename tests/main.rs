@@ -56,6 +56,7 @@ mod serve;
 mod serve_access;
 mod serve_answer_shapes;
 mod serve_anthropic;
+mod serve_config_mistakes;
 mod serve_config_reload;
 mod serve_connections;
 mod serve_durability;

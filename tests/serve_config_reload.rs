@@ -322,3 +322,44 @@ fn reloads_under_load_fail_no_call_of_a_valid_caller() {
     assert_eq!(chat(addr, "key-guest", "hi").status, 200);
     assert_eq!(chat(addr, "key-visitor", "hi").status, 401);
 }
+
+/// The mistakes refused at start are refused by a reload too, whole: a
+/// route after the catch-all, a `*` before a pattern's end, an unset
+/// `api-key-env`. The running configuration keeps serving.
+#[test]
+fn a_reload_refuses_unreachable_routes_bad_patterns_and_unset_key_variables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = Upstream::start();
+    let base_url = upstream.base_url();
+    let good = config(&base_url, &[("alice", "key-a")], "");
+    let server = serve_config(tmp.path(), "serve", &good, false, &[]);
+    let path = tmp.path().join("serve.toml");
+    assert_eq!(chat(server.addr, "key-a", "hi").status, 200);
+    for (extra, expected) in [
+        (
+            "[[routes]]\nmodel = \"gpt-4o\"\nupstream = \"up\"\n".to_string(),
+            "routes[1] (model `gpt-4o`) can never be used",
+        ),
+        (
+            "[[callers]]\nname = \"bob\"\nkey-sha256 = \"".to_string()
+                + &sha256("key-b")
+                + "\"\nmodels = [\"gpt-*-mini\"]\n",
+            "callers[1].models[0]",
+        ),
+        (
+            format!(
+                "[upstreams.keyed]\nbase-url = \"{base_url}\"\napi-key-env = \"RY_TEST_UNSET_RELOAD_KEY\"\n"
+            ),
+            "`RY_TEST_UNSET_RELOAD_KEY` is not set",
+        ),
+    ] {
+        replace(&path, &config(&base_url, &[("alice", "key-a")], &extra));
+        let (status, report) = reload_config(server.addr);
+        assert_eq!(status, 400, "{extra}: {report}");
+        assert_eq!(report["applied"], false, "{report}");
+        let error = report["error"].as_str().unwrap();
+        assert!(error.contains(expected), "{expected:?} in {error}");
+        assert_eq!(chat(server.addr, "key-a", "hi").status, 200);
+        assert_eq!(chat(server.addr, "key-b", "hi").status, 401);
+    }
+}

@@ -297,6 +297,12 @@ fn parse_line(
     }
     let parsed: LinePayload =
         serde_json::from_str(trimmed).map_err(|e| format!("malformed JSON payload: {e}"))?;
+    if parsed.stage == Some(Stage::StreamChunk) {
+        // As `/v1/guard` (`invalid_stage`): no plugin is run on a whole
+        // text at this stage, so answering would report an unchecked
+        // line as allowed.
+        return Err("`stage` must be \"request\" or \"response\", not `stream-chunk`".into());
+    }
     let messages = match (parsed.messages, parsed.text) {
         (Some(_), Some(_)) => return Err("give either \"messages\" or \"text\", not both".into()),
         (None, None) => {

@@ -93,6 +93,9 @@ pub fn main() -> ExitCode {
     crate::heap::limit_arenas();
     init_tracing();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_when_stdout_closes();
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Log(args) => log::run(args),
@@ -105,11 +108,41 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_ALLOWED),
         Err(e) => {
             eprintln!("railyard: error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Whether `e` is a write to a reader that went away
+/// (`railyard log query | head -1`).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A command whose reader goes away (`railyard check … | head`) ends
+/// quietly with success, as ordinary Unix tools do, instead of the panic
+/// `println!` raises on a closed stdout. (Not for `serve`, whose stdout is
+/// a log, not its output.)
+fn end_quietly_when_stdout_closes() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(EXIT_ALLOWED));
+        }
+        default(info)
+    }));
 }
 
 fn init_tracing() {
@@ -118,8 +151,21 @@ fn init_tracing() {
     // not there yet, which is every first run; its real failures reach us
     // as errors and are reported with context, so its own lines are off
     // unless RAILYARD_LOG asks for them.
-    let filter = EnvFilter::try_from_env("RAILYARD_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("warn,buoyant_kernel=off"));
+    // The same holds for a filter given in RAILYARD_LOG (`warn`, the
+    // default, set explicitly must behave as the default) unless it names
+    // the kernel's target itself.
+    let filter = std::env::var("RAILYARD_LOG")
+        .ok()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| {
+            if f.contains("buoyant_kernel") {
+                f
+            } else {
+                format!("{f},buoyant_kernel=off")
+            }
+        })
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new("warn,buoyant_kernel=off"));
     // RAILYARD_LOG_FORMAT=json: one JSON object a line, for log shippers.
     let format = std::env::var("RAILYARD_LOG_FORMAT").unwrap_or_default();
     let builder = tracing_subscriber::fmt()

@@ -102,6 +102,7 @@ impl Pipeline {
                     name: name.clone(),
                     problem,
                 };
+                let fresh = !loaded.contains_key(name);
                 let plugin = match loaded.get(name) {
                     Some(p) => p.clone(),
                     None if ready.contains_key(name) => {
@@ -141,9 +142,20 @@ impl Pipeline {
                             .join(", ")
                     )));
                 }
+                let config: Arc<[(String, String)]> = Arc::from(spec.config.clone());
+                // An invalid config is a policy mistake now, not a failed
+                // call on every payload once the policy is live.
+                if fresh
+                    && spec.failure_mode != FailureMode::Disabled
+                    && let Some(refusal) = plugin.config_refusal(stage, &config, &spec.limits)
+                {
+                    return Err(mismatch(format!(
+                        "its config is refused (`plugins.{name}.config`): {refusal}"
+                    )));
+                }
                 list.push(StagePlugin {
                     spec: spec.clone(),
-                    config: Arc::from(spec.config.clone()),
+                    config,
                     plugin,
                     pool: spec.reuse.then(crate::plugin::InstancePool::default),
                 });

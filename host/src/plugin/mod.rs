@@ -461,6 +461,16 @@ impl LoadedPlugin {
     ) -> Store<PluginState> {
         self.stores
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.uncounted_store(config, memory_bytes)
+    }
+
+    /// A store as [`LoadedPlugin::new_store`] makes, not counted (the
+    /// host's own config probe).
+    fn uncounted_store(
+        &self,
+        config: Arc<[(String, String)]>,
+        memory_bytes: u64,
+    ) -> Store<PluginState> {
         let state = PluginState::new(Arc::from(self.info.name.as_str()), config, memory_bytes)
             .with_read_only_dir(self.grants.read_only_dir.clone());
         let mut store = Store::new(self.engine.wasmtime(), state);

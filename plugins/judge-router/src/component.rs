@@ -17,7 +17,7 @@ impl Guest for Router {
     }
 
     fn route(payload: Payload, findings: Vec<Finding>) -> Result<Vec<JudgeRequest>, String> {
-        let settings = crate::Settings::from_config(&crate::Config::new(config()))?;
+        let settings = crate::Config::read(config(), crate::Settings::from_config)?;
         let views: Vec<crate::FindingView> = findings
             .iter()
             .map(|f| crate::FindingView {

@@ -27,7 +27,7 @@ impl Guest for PromptInjection {
     }
 
     fn check(payload: Payload) -> Result<Verdict, String> {
-        let settings = crate::Settings::from_config(&crate::Config::new(config()))?;
+        let settings = crate::Config::read(config(), crate::Settings::from_config)?;
         let origin = |i: usize| {
             let key = format!("message.{i}.origin");
             payload

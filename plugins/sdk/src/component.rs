@@ -36,7 +36,7 @@ macro_rules! detector_component {
         struct Component;
 
         fn settings() -> Result<$settings, String> {
-            <$settings>::from_config(&$crate::Config::new(config()))
+            $crate::Config::read(config(), <$settings>::from_config)
         }
 
         fn finding(message: usize, d: Detection) -> Finding {

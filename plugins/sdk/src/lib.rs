@@ -37,19 +37,70 @@ pub struct Detection {
 /// A plugin's config as the host hands it over: key/value pairs, where an
 /// array in the policy file arrives as several pairs under one key and a
 /// nested table as dotted keys.
+///
+/// It remembers every key asked for, so [`Config::read`] can refuse a key
+/// the plugin never reads (a typo such as `entitties`) instead of ignoring
+/// it.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pairs: Vec<(String, String)>,
+    asked: std::cell::RefCell<Vec<String>>,
 }
 
 impl Config {
     /// Wraps the pairs the host returned.
     pub fn new(pairs: Vec<(String, String)>) -> Self {
-        Config { pairs }
+        Config {
+            pairs,
+            asked: Default::default(),
+        }
+    }
+
+    /// Reads a plugin's settings from the host's `pairs` with `settings`
+    /// (its `from_config`), then refuses any key it did not ask for,
+    /// naming the key and the ones it does read. Every first-party
+    /// component reads its config through this.
+    pub fn read<T>(
+        pairs: Vec<(String, String)>,
+        settings: impl FnOnce(&Config) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let config = Config::new(pairs);
+        let value = settings(&config)?;
+        config.refuse_unknown()?;
+        Ok(value)
+    }
+
+    /// An error naming the first key no getter asked for.
+    pub fn refuse_unknown(&self) -> Result<(), String> {
+        let asked = self.asked.borrow();
+        let Some((key, _)) = self.pairs.iter().find(|(k, _)| !asked.contains(k)) else {
+            return Ok(());
+        };
+        let mut known: Vec<&str> = asked.iter().map(String::as_str).collect();
+        known.sort_unstable();
+        Err(if known.is_empty() {
+            format!("config key `{key}`: unknown key; this plugin takes no config")
+        } else {
+            format!(
+                "config key `{key}`: unknown key; expected one of {}",
+                known.join(", ")
+            )
+        })
+    }
+
+    fn ask(&self, key: &str) {
+        if self.pairs.is_empty() {
+            return;
+        }
+        let mut asked = self.asked.borrow_mut();
+        if !asked.iter().any(|k| k == key) {
+            asked.push(key.to_string());
+        }
     }
 
     /// The last value given for `key` (later pairs override earlier ones).
     pub fn get(&self, key: &str) -> Option<&str> {
+        self.ask(key);
         self.pairs
             .iter()
             .rev()
@@ -59,6 +110,7 @@ impl Config {
 
     /// Every value given for `key`, in order.
     pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.ask(key);
         self.pairs
             .iter()
             .filter(move |(k, _)| k == key)
@@ -127,5 +179,36 @@ mod tests {
         assert_eq!(c.get_f32("a", 0.0), Ok(2.0));
         assert!(c.get_bool("a", false).is_err());
         assert_eq!(c.get_f32("missing", 0.5), Ok(0.5));
+    }
+
+    #[test]
+    fn read_refuses_a_key_the_settings_never_asked_for() {
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let settings = |c: &Config| -> Result<f32, String> {
+            let _ = c.get_all("entities").count();
+            c.get_f32("min-score", 0.5)
+        };
+        assert_eq!(
+            Config::read(
+                pairs(&[("entities", "EMAIL"), ("min-score", "0.7")]),
+                settings
+            ),
+            Ok(0.7)
+        );
+        assert_eq!(Config::read(Vec::new(), settings), Ok(0.5));
+        let e = Config::read(pairs(&[("entitties", "EMAIL")]), settings).unwrap_err();
+        assert_eq!(
+            e,
+            "config key `entitties`: unknown key; expected one of entities, min-score"
+        );
+        // The settings' own error comes first.
+        let e = Config::read(pairs(&[("min-score", "x"), ("zz", "1")]), settings).unwrap_err();
+        assert!(e.contains("`min-score`"), "{e}");
+        let e = Config::read(pairs(&[("a", "1")]), |_| Ok(())).unwrap_err();
+        assert!(e.contains("takes no config"), "{e}");
     }
 }

@@ -11,6 +11,7 @@ pub(super) mod fault;
 mod info;
 mod input;
 mod pool;
+mod probe;
 pub(super) mod validate;
 
 use std::sync::Arc;

@@ -209,11 +209,9 @@ pub(crate) fn callers(
             }
         }
         let models = c.models.unwrap_or_else(|| vec!["*".into()]);
-        if let Some(j) = models.iter().position(|m| m.trim().is_empty()) {
-            return Err(err(
-                &format!("{at}.models[{j}]"),
-                "must not be empty (a model name, a prefix ending in `*`, or `*`)".into(),
-            ));
+        for (j, m) in models.iter().enumerate() {
+            crate::serve::config::patterns::check_pattern(m)
+                .map_err(|e| err(&format!("{at}.models[{j}]"), e))?;
         }
         let quota = crate::serve::quota::Allowance {
             requests: positive(

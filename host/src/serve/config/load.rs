@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Api, ConfigError, Route, ServeConfig, Upstream};
+use super::{Api, ConfigError, Route, ServeConfig, Upstream, patterns};
 use crate::base_url::check_base_url;
 use crate::serve::access::config::{self as access, RawAdmin, RawIdentity};
 
@@ -245,6 +245,10 @@ impl ServeConfig {
                     ));
                 }
             };
+            if let Some(var) = &u.api_key_env {
+                patterns::check_key_env(var)
+                    .map_err(|m| err(&format!("upstreams.{name}.api-key-env"), m))?;
+            }
             c.upstreams.insert(
                 name.clone(),
                 Upstream {
@@ -264,6 +268,7 @@ impl ServeConfig {
             c.judges.insert(name, judge);
         }
         for (i, r) in raw.routes.into_iter().enumerate() {
+            patterns::check_pattern(&r.model).map_err(|m| err(&format!("routes[{i}].model"), m))?;
             if !c.upstreams.contains_key(&r.upstream) {
                 return Err(err(
                     &format!("routes[{i}].upstream"),
@@ -313,6 +318,20 @@ impl ServeConfig {
                 judging,
                 rollout,
             });
+        }
+        let apis: Vec<(&Route, Api)> = c
+            .routes
+            .iter()
+            .map(|r| (r, c.upstreams[&r.upstream].api))
+            .collect();
+        if let Some((i, j)) = patterns::unreachable_route(&apis) {
+            return Err(err(
+                &format!("routes[{j}].model"),
+                format!(
+                    "routes[{j}] (model `{}`) can never be used: routes[{i}] (model `{}`) comes first and takes every model it matches, through an upstream of the same API; put the more specific route first, or remove one",
+                    c.routes[j].model, c.routes[i].model
+                ),
+            ));
         }
         Ok(c)
     }

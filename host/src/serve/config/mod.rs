@@ -7,6 +7,7 @@
 //! and the dotted key, as for policy files.
 
 mod load;
+pub(crate) mod patterns;
 #[cfg(test)]
 mod tests;
 

@@ -94,3 +94,18 @@ fn routes_match_exactly_or_by_prefix() {
     assert!(c.route("small").is_some());
     assert!(c.route("smaller").is_none());
 }
+
+#[test]
+fn a_later_route_is_reachable_when_the_earlier_one_speaks_another_api() {
+    let c = parse(
+        "[upstreams.oai]\nbase-url = \"http://127.0.0.1:1/v1\"\n[upstreams.claude]\nbase-url = \"http://127.0.0.1:1/v1\"\napi = \"anthropic\"\n[[routes]]\nmodel = \"*\"\nupstream = \"claude\"\n[[routes]]\nmodel = \"gpt-4o\"\nupstream = \"oai\"\n[[routes]]\nmodel = \"gpt-4o*\"\nupstream = \"oai\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.route_for("gpt-4o", Api::OpenAi).unwrap().upstream, "oai");
+    let e = parse(
+        "[upstreams.oai]\nbase-url = \"http://127.0.0.1:1/v1\"\n[[routes]]\nmodel = \"gpt-4o*\"\nupstream = \"oai\"\n[[routes]]\nmodel = \"gpt-4o-mini\"\nupstream = \"oai\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "routes[1].model");
+    assert!(e.message.contains("routes[0] (model `gpt-4o*`)"), "{e}");
+}

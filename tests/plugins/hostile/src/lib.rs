@@ -76,6 +76,9 @@ impl Guest for Hostile {
             "trap" => std::process::abort(),
             "panic" => panic!("hostile fixture panics on purpose"),
             "error" => Err("hostile fixture refuses on purpose".into()),
+            // A third-party plugin refusing its config (no SDK): the host's
+            // load-time probe must refuse the policy.
+            "bad-config" => Err("config key `behave`: refused on purpose".into()),
             "span-out-of-bounds" => Ok(verdict(vec![finding(
                 Some(Span {
                     message: 0,
