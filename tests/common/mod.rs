@@ -53,6 +53,16 @@ pub fn pipeline(toml: &str) -> Pipeline {
     Pipeline::load(loader(), policy).unwrap_or_else(|e| panic!("pipeline: {e}"))
 }
 
+/// Why a policy whose plugins load does not assemble into a pipeline
+/// (a plugin refused its config at the load's probe, say).
+pub fn pipeline_error(toml: &str) -> String {
+    let policy = Policy::from_toml(toml, None).unwrap_or_else(|e| panic!("policy: {e}"));
+    match Pipeline::load(loader(), policy) {
+        Ok(_) => panic!("the policy loaded: {toml}"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
 /// A one-message request payload.
 pub fn request(text: &str) -> Payload {
     Payload::text(Stage::Request, text)

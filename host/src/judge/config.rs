@@ -149,7 +149,7 @@ pub fn judge(name: &str, raw: RawJudge) -> Result<JudgeConfig, (String, String)>
         return Err((key("model"), "must not be empty".into()));
     }
     if let Some(var) = &raw.api_key_env {
-        crate::serve::config::patterns::check_key_env(var).map_err(|m| (key("api-key-env"), m))?;
+        crate::base_url::check_key_env(var).map_err(|m| (key("api-key-env"), m))?;
     }
     if raw.timeout_ms == Some(0) {
         return Err((key("timeout-ms"), "must be greater than 0".into()));

@@ -246,7 +246,7 @@ impl ServeConfig {
                 }
             };
             if let Some(var) = &u.api_key_env {
-                patterns::check_key_env(var)
+                crate::base_url::check_key_env(var)
                     .map_err(|m| err(&format!("upstreams.{name}.api-key-env"), m))?;
             }
             c.upstreams.insert(

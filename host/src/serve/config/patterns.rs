@@ -42,17 +42,6 @@ pub(crate) fn unreachable_route(routes: &[(&Route, Api)]) -> Option<(usize, usiz
     })
 }
 
-/// Refuses an `api-key-env` naming a variable that is unset or empty:
-/// every call would go out with no key.
-pub(crate) fn check_key_env(var: &str) -> Result<(), String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Ok(()),
-        _ => Err(format!(
-            "the environment variable `{var}` is not set (or is empty), so calls would be sent with no key; set it before starting railyard, or remove `api-key-env` if no key is needed"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
