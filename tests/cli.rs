@@ -2,21 +2,27 @@
 //! output, exit codes, and errors.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
-fn railyard(args: &[&str], stdin: Option<&str>) -> Output {
-    let cache = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_railyard"))
+/// `railyard args` with its caches, state and audit log under `dir`, every
+/// stream piped.
+fn spawn(args: &[&str], dir: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_railyard"))
         .args(args)
-        .env("RAILYARD_CACHE_DIR", cache.path())
+        .env("RAILYARD_CACHE_DIR", dir)
         // `check` records to the audit log by default: keep it out of $HOME.
-        .env("RAILYARD_AUDIT_URL", cache.path().join("audit"))
-        .env("RAILYARD_STATE_DIR", cache.path().join("state"))
+        .env("RAILYARD_AUDIT_URL", dir.join("audit"))
+        .env("RAILYARD_STATE_DIR", dir.join("state"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run railyard");
+        .expect("run railyard")
+}
+
+fn railyard(args: &[&str], stdin: Option<&str>) -> Output {
+    let cache = tempfile::tempdir().unwrap();
+    let mut child = spawn(args, cache.path());
     {
         let mut input = child.stdin.take().unwrap();
         if let Some(s) = stdin {
@@ -295,18 +301,7 @@ fn plugins_lists_kind_version_and_digest() {
 #[test]
 fn a_closed_stdout_ends_the_command_quietly_with_success() {
     let cache = tempfile::tempdir().unwrap();
-    let spawn = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_railyard"))
-            .args(args)
-            .env("RAILYARD_CACHE_DIR", cache.path())
-            .env("RAILYARD_AUDIT_URL", cache.path().join("audit"))
-            .env("RAILYARD_STATE_DIR", cache.path().join("state"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = |args: &[&str]| spawn(args, cache.path());
     let mut child = spawn(&["check", "hello"]);
     drop(child.stdout.take());
     drop(child.stdin.take());
