@@ -222,25 +222,21 @@ fn input_item(
                                 kind_of(part)
                             )));
                         };
-                        if let Some(s) = part.get("text").and_then(Value::as_str) {
-                            texts.push((format!("{pp}/text"), s));
-                            let known = ["type", "text", "annotations", "logprobs"];
+                        // A text part (`input_text`, `output_text`) or a
+                        // refusal, and the keys each defines.
+                        let read: [(&str, &[&str]); 2] = [
+                            ("text", &["type", "text", "annotations", "logprobs"]),
+                            ("refusal", &["type", "refusal"]),
+                        ];
+                        let text = read
+                            .iter()
+                            .find_map(|&(key, known)| Some((key, part.get(key)?.as_str()?, known)));
+                        if let Some((key, s, known)) = text {
+                            texts.push((format!("{pp}/{key}"), s));
                             out.push_rest(
                                 obj,
-                                &["text"],
-                                &known,
-                                at,
-                                (role, origin),
-                                &not_text,
-                                refuse,
-                            )?;
-                        } else if let Some(s) = part.get("refusal").and_then(Value::as_str) {
-                            texts.push((format!("{pp}/refusal"), s));
-                            let known = ["type", "refusal"];
-                            out.push_rest(
-                                obj,
-                                &["refusal"],
-                                &known,
+                                &[key],
+                                known,
                                 at,
                                 (role, origin),
                                 &not_text,

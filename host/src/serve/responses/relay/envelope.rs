@@ -24,12 +24,6 @@ impl Relay {
             }
         }
         found.retain(|f| !self.echo.sent(f.text));
-        if found.is_empty() {
-            return;
-        }
-        let lanes = self.lanes.as_mut().expect("lanes live until finish");
-        if self.envelope.judge_found(lanes, found) > 0 {
-            self.any_lane = true;
-        }
+        self.judge_found(found);
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::Relay;
 use super::parts::{Part, PartKind};
 use crate::pipeline::lanes::Origin;
+use crate::serve::wire::walk::{Found, Walk};
 
 /// What an output item is, for the relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,11 +139,22 @@ impl Relay {
     ///
     /// [`Envelope`]: crate::serve::stream::envelope::Envelope
     fn judge(&mut self, values: Vec<(String, &mut Value)>) {
-        if values.is_empty() {
+        let mut found = Vec::new();
+        for (field, v) in values {
+            v.walk(&field, &super::not_text, &mut found);
+        }
+        self.judge_found(found);
+    }
+
+    /// Judges strings already found whole, in place (see [`Envelope`]).
+    ///
+    /// [`Envelope`]: crate::serve::stream::envelope::Envelope
+    pub(super) fn judge_found(&mut self, found: Vec<Found<'_>>) {
+        if found.is_empty() {
             return;
         }
         let lanes = self.lanes.as_mut().expect("lanes live until finish");
-        if self.envelope.judge(lanes, values, &super::not_text) > 0 {
+        if self.envelope.judge_found(lanes, found) > 0 {
             self.any_lane = true;
         }
     }
