@@ -1,8 +1,9 @@
 //! Model patterns (routes' `model`, callers' `models`) and the mistakes
 //! that would otherwise start silently: a pattern with `*` anywhere but at
-//! its end (matched literally, never what was meant), a route no call can
-//! reach because an earlier one takes all its models, and an
-//! `api-key-env` naming a variable that is not set.
+//! its end (matched literally, never what was meant), and a route no call
+//! can reach because an earlier one takes all its models. (An
+//! `api-key-env` naming a variable that is not set is refused by
+//! `crate::base_url::check_key_env`.)
 
 use super::{Api, Route};
 
@@ -21,12 +22,11 @@ pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether every model `later` matches is matched by `earlier`.
+/// Whether every model `later` matches is matched by `earlier`: with `*`
+/// only at a pattern's end ([`check_pattern`]), exactly when `earlier`
+/// matches `later` read as a model name.
 fn covers(earlier: &str, later: &str) -> bool {
-    match earlier.strip_suffix('*') {
-        Some(prefix) => later.starts_with(prefix),
-        None => earlier == later,
-    }
+    crate::serve::access::pattern_matches(earlier, later)
 }
 
 /// The first route no call can reach, as `(earlier, later)` indices: an
