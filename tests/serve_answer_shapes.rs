@@ -1,7 +1,7 @@
 //! Answers an upstream shapes unlike the format, and the fields of a
 //! Responses answer outside its output, through a real `railyard serve`
-//! and an upstream on 127.0.0.1 that answers exactly the bytes each case
-//! scripts:
+//! and an upstream on 127.0.0.1 that answers exactly what each case
+//! scripts (`common::replay`):
 //!
 //! - JSON that is not an object (an array, a bare string) is no answer of
 //!   any format: `502 upstream_invalid`, and none of its text reaches the
@@ -12,69 +12,24 @@
 //!   fields are judged, streamed (in `response.created`, `.in_progress`
 //!   and `.completed`) and not, unless the request sent that very string.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex};
-
 use serde_json::{Value, json};
 
 use crate::common;
 use crate::responses_upstream::events_of;
 use common::http::{Server, post};
+use common::replay::{Answer, Replay, named_sse};
 
 const CARD: &str = "4111 1111 1111 1111";
 
-/// An upstream that answers each request with the next scripted
-/// (content type, body), and keeps each request's body.
-struct Canned {
-    addr: SocketAddr,
-    answers: Arc<Mutex<VecDeque<(&'static str, String)>>>,
-}
-
-impl Canned {
-    fn start() -> Canned {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let answers: Arc<Mutex<VecDeque<(&'static str, String)>>> = Arc::default();
-        let a = answers.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { continue };
-                let mut r = BufReader::new(conn.try_clone().unwrap());
-                let mut len = 0usize;
-                let mut line = String::new();
-                while r.read_line(&mut line).is_ok_and(|n| n > 0) {
-                    let l = line.trim_end().to_ascii_lowercase();
-                    if l.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = l.strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                    line.clear();
-                }
-                let mut body = vec![0; len];
-                let _ = r.read_exact(&mut body);
-                let Some((kind, answer)) = a.lock().unwrap().pop_front() else {
-                    continue;
-                };
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-            }
-        });
-        Canned { addr, answers }
-    }
-
-    fn next(&self, kind: &'static str, body: String) {
-        self.answers.lock().unwrap().push_back((kind, body));
+/// An answer the upstream gives as JSON only.
+fn json_answer(body: &Value) -> Answer {
+    Answer {
+        sse: String::new(),
+        json: Some(body.clone()),
     }
 }
 
-fn serve(dir: &std::path::Path, upstream: &Canned) -> Server {
+fn serve(dir: &std::path::Path, upstream: &Replay) -> Server {
     let cfg = dir.join("serve.toml");
     std::fs::write(
         &cfg,
@@ -98,15 +53,17 @@ fn serve(dir: &std::path::Path, upstream: &Canned) -> Server {
     )
 }
 
-fn request(path: &str, stream: bool) -> Value {
+/// A request to `path` whose prompt picks the upstream's answer `name`.
+fn request(path: &str, name: &str, stream: bool) -> Value {
+    let hi = format!("REPLAY:{name}");
     match path {
         "/v1/messages" => json!({"model": "claude-x", "max_tokens": 10, "stream": stream,
-            "messages": [{"role": "user", "content": "hi"}]}),
-        "/v1/responses" => json!({"model": "gpt-x", "input": "hi", "stream": stream,
+            "messages": [{"role": "user", "content": hi}]}),
+        "/v1/responses" => json!({"model": "gpt-x", "input": hi, "stream": stream,
             "instructions": "be brief", "tools": [{"type": "function", "name": "refund",
             "description": "refunds an order", "parameters": {"type": "object"}}]}),
         _ => {
-            json!({"model": "gpt-x", "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+            json!({"model": "gpt-x", "stream": stream, "messages": [{"role": "user", "content": hi}]})
         }
     }
 }
@@ -114,15 +71,20 @@ fn request(path: &str, stream: bool) -> Value {
 #[test]
 fn json_that_is_not_an_object_is_refused_on_every_endpoint_and_none_of_it_passes() {
     let tmp = tempfile::tempdir().unwrap();
-    let upstream = Canned::start();
+    let upstream = Replay::start();
     let server = serve(tmp.path(), &upstream);
     for path in ["/v1/chat/completions", "/v1/responses", "/v1/messages"] {
         for body in [
             json!([format!("card {CARD}")]),
             json!(format!("card {CARD}")),
         ] {
-            upstream.next("application/json", body.to_string());
-            let a = post(server.addr, path, &[], &request(path, false).to_string());
+            upstream.set("shape", json_answer(&body));
+            let a = post(
+                server.addr,
+                path,
+                &[],
+                &request(path, "shape", false).to_string(),
+            );
             let text = a.text();
             assert_eq!(a.status, 502, "{path} {body}: {text}");
             assert_eq!(a.code(), "upstream_invalid", "{path}: {text}");
@@ -135,7 +97,7 @@ fn json_that_is_not_an_object_is_refused_on_every_endpoint_and_none_of_it_passes
 #[test]
 fn an_answer_of_the_wrong_shape_has_every_string_judged() {
     let tmp = tempfile::tempdir().unwrap();
-    let upstream = Canned::start();
+    let upstream = Replay::start();
     let server = serve(tmp.path(), &upstream);
     let cases = [
         (
@@ -152,8 +114,13 @@ fn an_answer_of_the_wrong_shape_has_every_string_judged() {
         ),
     ];
     for (path, body) in cases {
-        upstream.next("application/json", body.to_string());
-        let a = post(server.addr, path, &[], &request(path, false).to_string());
+        upstream.set("shape", json_answer(&body));
+        let a = post(
+            server.addr,
+            path,
+            &[],
+            &request(path, "shape", false).to_string(),
+        );
         let text = a.text();
         assert_eq!(a.status, 200, "{path} {body}: {text}");
         assert!(!text.contains("1111"), "{path}: {text}");
@@ -193,33 +160,31 @@ fn assert_envelope_guarded(r: &Value, what: &str) {
 #[test]
 fn a_responses_answers_fields_outside_its_output_are_judged_streamed_and_not() {
     let tmp = tempfile::tempdir().unwrap();
-    let upstream = Canned::start();
+    let upstream = Replay::start();
     let server = serve(tmp.path(), &upstream);
     let answer = response_with_envelope();
 
-    upstream.next("application/json", answer.to_string());
+    upstream.set(
+        "envelope",
+        Answer {
+            sse: named_sse(&events_of(&answer, 2)),
+            json: Some(answer),
+        },
+    );
     let a = post(
         server.addr,
         "/v1/responses",
         &[],
-        &request("/v1/responses", false).to_string(),
+        &request("/v1/responses", "envelope", false).to_string(),
     );
     assert_eq!(a.status, 200, "{}", a.text());
     assert_envelope_guarded(&a.json(), "unstreamed");
 
-    let mut stream = String::new();
-    for e in events_of(&answer, 2) {
-        stream.push_str(&format!(
-            "event: {}\ndata: {e}\n\n",
-            e["type"].as_str().unwrap()
-        ));
-    }
-    upstream.next("text/event-stream", stream);
     let a = post(
         server.addr,
         "/v1/responses",
         &[],
-        &request("/v1/responses", true).to_string(),
+        &request("/v1/responses", "envelope", true).to_string(),
     );
     assert_eq!(a.status, 200, "{}", a.text());
     let events: Vec<Value> = a
